@@ -1,0 +1,28 @@
+/**
+ * Build step: validates every built-in preset with the zod schemas and writes them, in base
+ * units, to dist/presets.json, so that a CLI run reads one JSON file and loads neither YAML nor
+ * zod. A broken preset fails the build with file, line and field.
+ */
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { loadPresetPaths } from '../src/spec/load-presets.js';
+import { formatIssue } from '../src/spec/validate.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const loaded = loadPresetPaths([`${root}presets/hardware`, `${root}presets/models`]);
+if (loaded.issues.length) {
+  for (const issue of loaded.issues) console.error(formatIssue(issue));
+  process.exit(1);
+}
+const seen = new Map<string, string>();
+for (const e of [...loaded.hardware, ...loaded.models]) {
+  for (const name of [e.id, ...e.aliases].map((n) => n.toLowerCase())) {
+    if (seen.has(name)) {
+      console.error(`preset name "${name}" used by both ${seen.get(name)} and ${e.id}`);
+      process.exit(1);
+    }
+    seen.set(name, e.id);
+  }
+}
+writeFileSync(`${root}dist/presets.json`, JSON.stringify({ hardware: loaded.hardware, models: loaded.models }));
+console.error(`presets: ${loaded.hardware.length} hardware, ${loaded.models.length} models -> dist/presets.json`);

@@ -1,0 +1,74 @@
+import { Command, CommanderError } from 'commander';
+import { estimateCommand } from './commands/estimate.js';
+import type { Context } from './commands/context.js';
+import { UserError } from './errors.js';
+import { builtInCatalog } from './spec/presets.js';
+
+/** Colour: FORCE_COLOR wins, then NO_COLOR, then whether stdout is a terminal. */
+export function wantsColor(env: Record<string, string | undefined>, isTty: boolean): boolean {
+  if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false';
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  return isTty;
+}
+
+export interface Io {
+  out: (text: string) => void;
+  err: (text: string) => void;
+  env: Record<string, string | undefined>;
+  isTty: boolean;
+}
+
+/**
+ * Runs the CLI on argv (without node and script) and returns the exit code: 0 done,
+ * 1 a failed check, 2 bad input, 70 a bug. Output is buffered so an error leaves nothing
+ * half-written on stdout.
+ */
+export async function run(argv: string[], io: Io): Promise<number> {
+  let stdout = '';
+  const ctx: Context = {
+    out: (text) => (stdout += text),
+    err: io.err,
+    env: io.env,
+    color: wantsColor(io.env, io.isTty),
+    catalog: async () => builtInCatalog(),
+    exitCode: 0,
+  };
+  const program = new Command('llm-size')
+    .description('What does it take to run or train this model? Memory, FLOPs, latency, throughput and cost on GPUs and TPUs.')
+    .version('0.1.0')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => (stdout += s), writeErr: io.err })
+    .showSuggestionAfterError(true)
+    .addCommand(estimateCommand(ctx));
+  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => (stdout += s), writeErr: io.err });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.exitCode === 0) {
+        io.out(stdout);
+        return 0;
+      }
+      return 2;
+    }
+    if (e instanceof UserError) {
+      io.err(`llm-size: ${e.message}\n`);
+      return e.exitCode;
+    }
+    io.err(`llm-size: internal error, please report it: ${(e as Error)?.stack ?? e}\n`);
+    return 70;
+  }
+  io.out(stdout);
+  return ctx.exitCode;
+}
+
+const isMain = process.argv[1] && /llm-size(\.js)?$|cli\.js$/.test(process.argv[1]);
+if (isMain) {
+  const code = await run(process.argv.slice(2), {
+    out: (s) => process.stdout.write(s),
+    err: (s) => process.stderr.write(s),
+    env: process.env,
+    isTty: process.stdout.isTTY === true,
+  });
+  process.exitCode = code;
+}

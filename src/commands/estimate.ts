@@ -1,0 +1,86 @@
+import { Command, Option } from 'commander';
+import { estimate } from '../estimate/index.js';
+import { renderExplain } from '../format/explain.js';
+import { renderJson } from '../format/json.js';
+import { FORMAT_IDS } from '../spec/precision.js';
+import { ESTIMATE_KEYS, readSpecFile, resolveEstimate, type Origins, type RawOptions } from '../spec/resolve.js';
+import type { Context } from './context.js';
+
+export const OUTPUT_FORMATS = ['table', 'json'] as const;
+
+/** Flags shared by commands that take a model and hardware (estimate, train, plan). */
+export function addModelOptions(cmd: Command): Command {
+  return cmd
+    .option('--model <preset>', 'model preset id or alias (llm-size presets list models)')
+    .option('--params <count>', 'parameter count only (7b, 70e9, 405000000000); KV and attention then assume a typical shape')
+    .option('--hf-config <file>', 'a Hugging Face config.json')
+    .option('--spec <file>', 'YAML or JSON file with any of these options (camelCase keys); flags override it')
+    .option('--layers <n>', 'architecture: decoder layers')
+    .option('--hidden <n>', 'architecture: hidden size')
+    .option('--heads <n>', 'architecture: attention heads')
+    .option('--kv-heads <n>', 'architecture: key/value heads (default: heads)')
+    .option('--head-dim <n>', 'architecture: head dimension (default: hidden / heads)')
+    .option('--ffn <n>', 'architecture: MLP intermediate size')
+    .option('--vocab <n>', 'architecture: vocabulary size')
+    .option('--tied-embeddings', 'architecture: output head shares the embedding matrix')
+    .addOption(new Option('--precision <format>', `weight format (${FORMAT_IDS.join(', ')})`))
+    .addOption(new Option('--kv-precision <format>', 'KV-cache format (default: the activation type)'))
+    .option('--gpu <preset>', 'hardware preset id or alias (default h100-sxm)')
+    .option('--count <n>', 'devices sharing the model by tensor parallelism', undefined)
+    .option('--price <usd>', 'USD per device-hour (default: the preset\'s dated price)')
+    .option('--mfu <fraction>', 'compute efficiency, fraction of dense peak (default: per hardware profile)')
+    .option('--mbu <fraction>', 'memory-bandwidth efficiency (default: per hardware profile)');
+}
+
+/** Flags -> raw options, with the flag name each came from; spec file underneath. */
+export async function collectRaw(opts: Record<string, unknown>): Promise<{ raw: RawOptions; origins: Origins }> {
+  const raw: RawOptions = {};
+  const origins: Origins = {};
+  if (typeof opts.spec === 'string') {
+    const fromFile = await readSpecFile(opts.spec);
+    for (const [k, v] of Object.entries(fromFile)) {
+      raw[k as keyof RawOptions] = v;
+      origins[k as keyof Origins] = `${opts.spec}: ${k}`;
+    }
+  }
+  for (const key of ESTIMATE_KEYS) {
+    if (opts[key] !== undefined) {
+      raw[key] = opts[key] as RawOptions[typeof key];
+      delete origins[key];
+    }
+  }
+  return { raw, origins };
+}
+
+export function estimateCommand(ctx: Context): Command {
+  const cmd = new Command('estimate')
+    .description('memory, FLOPs, latency, throughput and cost of serving a model')
+    .addHelpText('after', `
+Examples:
+  llm-size estimate --model llama-3.1-8b --gpu h100-sxm
+  llm-size estimate --model llama-3.1-70b --gpu h100 --count 4 --batch 32 --context 8k --format json
+  llm-size estimate --params 7b --precision int4 --gpu rtx-4090 --explain
+  llm-size estimate --hf-config ./config.json --gpu a100-80gb`);
+  addModelOptions(cmd)
+    .option('--batch <n>', 'concurrent sequences', undefined)
+    .option('--input-tokens <n>', 'prompt tokens per request (default 1024)')
+    .option('--output-tokens <n>', 'generated tokens per request (default 256)')
+    .option('--context <tokens>', 'tokens the KV cache holds per sequence (default input + output; 32k = 32768)')
+    .addOption(new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
+    .option('--explain', 'print every figure with its formula, inputs and source')
+    .action(async (opts: Record<string, unknown>) => {
+      const { raw, origins } = await collectRaw(opts);
+      const catalog = await ctx.catalog();
+      const { input, warnings } = resolveEstimate(raw, origins, catalog);
+      const result = estimate(input);
+      result.warnings.unshift(...warnings);
+      if (opts.format === 'json') ctx.out(renderJson(result));
+      else {
+        const { renderEstimateTable } = await import('../format/table.js');
+        ctx.out(renderEstimateTable(result, ctx.color));
+      }
+      if (opts.explain) ctx.out(renderExplain(result.figures));
+      for (const w of result.warnings) ctx.err(`warning: ${w}\n`);
+    });
+  return cmd;
+}

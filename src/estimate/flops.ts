@@ -1,0 +1,64 @@
+import type { ModelSpec } from '../spec/model.js';
+import type { EstimateInput } from './input.js';
+import { layerSplit } from './memory.js';
+import { sum, term, type Figures } from './terms.js';
+
+/**
+ * FLOPs count a multiply-add as 2 (Kaplan et al. 2020, "Scaling Laws", sec. 2.1: forward
+ * pass = 2 N + 2 n_layer n_ctx d_attn per token).
+ */
+
+/**
+ * Attention FLOPs per query token per unit of context, per layer: QK^T and softmax(.)V,
+ * 2 FLOPs per multiply-add. MLA in the absorbed form engines use for decode attends over the
+ * latent (kvLoraRank + rope for scores, kvLoraRank for values; DeepSeek-V2 sec. 2.1.3,
+ * vLLM MLA backend); prefill uses the expanded heads (qk nope + rope, v).
+ */
+export function attentionFlopsPerContextToken(m: ModelSpec, phase: 'prefill' | 'decode'): number {
+  if (m.mla) {
+    const { kvLoraRank, qkNopeHeadDim, qkRopeHeadDim, vHeadDim } = m.mla;
+    return phase === 'decode'
+      ? 2 * m.heads * (kvLoraRank + qkRopeHeadDim + kvLoraRank)
+      : 2 * m.heads * (qkNopeHeadDim + qkRopeHeadDim + vHeadDim);
+  }
+  return 4 * m.heads * m.headDim;
+}
+
+/** Sum over query positions p = start+1..end of min(p, window): keys each query attends to. */
+export function attendedKeys(start: number, end: number, window: number): number {
+  const upTo = (n: number) => (n <= window ? (n * (n + 1)) / 2 : (window * (window + 1)) / 2 + (n - window) * window);
+  return upTo(end) - upTo(start);
+}
+
+/** Parameters that take part in matrix products per token (the input embedding is a lookup). */
+export function matmulParams(m: ModelSpec, active: number, embeddingParams: number): number {
+  return active - embeddingParams + (m.tiedEmbeddings ? m.vocab * m.hidden : 0);
+}
+
+export interface FlopsResult {
+  prefill: number;
+  decodePerToken: number;
+}
+
+export function flopsFigures(fig: Figures, input: EstimateInput, active: number, embedding: number): FlopsResult {
+  const { model: m, workload: w } = input;
+  const { full, local, window } = layerSplit(m);
+  const linear = matmulParams(m, active, embedding);
+  const lmHead = m.vocab * m.hidden;
+  const source = 'Kaplan et al. 2020 sec. 2.1 (2 FLOPs per parameter per token + attention over context); causal prefill attends to p keys at position p';
+
+  // Prefill: every prompt token through every linear layer except the output head, which
+  // engines apply only to each sequence's last token (vLLM compute_logits on sampled positions).
+  const prefillLinear = 2 * w.batch * ((w.inputTokens) * (linear - lmHead) + lmHead);
+  const prefillKeys = full * attendedKeys(0, w.inputTokens, Infinity) + local * attendedKeys(0, w.inputTokens, window);
+  const prefillAttention = w.batch * attentionFlopsPerContextToken(m, 'prefill') * prefillKeys;
+  term(fig, 'flops.prefillLinear', 'Prefill FLOPs, linear layers', 'FLOP', prefillLinear, '2 x batch x (inputTokens x (matmulParams - lmHead) + lmHead)', { batch: w.batch, inputTokens: w.inputTokens, matmulParams: linear, lmHead }, source);
+  term(fig, 'flops.prefillAttention', 'Prefill FLOPs, attention', 'FLOP', prefillAttention, 'batch x attnFlopsPerKey x (fullLayers x s(s+1)/2 + localLayers x sum min(p, window))', { batch: w.batch, inputTokens: w.inputTokens, attnFlopsPerKey: attentionFlopsPerContextToken(m, 'prefill'), fullLayers: full, localLayers: local }, source, m.shapeAssumed);
+  const prefill = sum(fig, 'flops.prefill', 'Prefill FLOPs', 'FLOP', ['flops.prefillLinear', 'flops.prefillAttention'], source);
+
+  // Decode: one token per sequence at the mean context over the generation.
+  const meanContext = w.inputTokens + w.outputTokens / 2;
+  const keys = full * meanContext + local * Math.min(meanContext, window);
+  const decodePerToken = term(fig, 'flops.decodePerToken', 'Decode FLOPs per token', 'FLOP', 2 * linear + attentionFlopsPerContextToken(m, 'decode') * keys, '2 x matmulParams + attnFlopsPerKey x (fullLayers x meanContext + localLayers x min(meanContext, window))', { matmulParams: linear, meanContext, attnFlopsPerKey: attentionFlopsPerContextToken(m, 'decode'), fullLayers: full, localLayers: local }, source, m.shapeAssumed);
+  return { prefill, decodePerToken };
+}

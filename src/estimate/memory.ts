@@ -1,0 +1,117 @@
+import type { ModelSpec } from '../spec/model.js';
+import { bytesPerElement, type Format } from '../spec/precision.js';
+import type { EstimateInput } from './input.js';
+import { sum, term, type Figures } from './terms.js';
+
+/**
+ * KV-cache bytes per token per layer. Standard attention stores K and V for every KV head:
+ * 2 x kvHeads x headDim x bytes (vLLM vllm/attention/layer.py, FlashAttention KV layout).
+ * MLA stores one compressed latent plus the shared rotary key: (kvLoraRank + qkRopeHeadDim)
+ * x bytes (DeepSeek-V2 paper, sec. 2.1.3; vLLM MLA backend).
+ */
+export function kvBytesPerTokenPerLayer(m: ModelSpec, kv: Format): number {
+  const elements = m.mla ? m.mla.kvLoraRank + m.mla.qkRopeHeadDim : 2 * m.kvHeads * m.headDim;
+  return elements * bytesPerElement(kv);
+}
+
+/** Layers that attend to the full context, and local (sliding-window) layers. */
+export function layerSplit(m: ModelSpec): { full: number; local: number; window: number } {
+  const local = m.slidingWindow?.localLayers ?? 0;
+  return { full: m.layers - local, local, window: m.slidingWindow?.window ?? Infinity };
+}
+
+/** KV tokens held per sequence summed over layers, for a sequence of `context` tokens. */
+export function kvLayerTokens(m: ModelSpec, context: number): number {
+  const { full, local, window } = layerSplit(m);
+  return full * context + local * Math.min(context, window);
+}
+
+/** Weight bytes: every parameter at the weight format's bits per element (scales included). */
+export function weightBytes(params: number, weights: Format): number {
+  return params * bytesPerElement(weights);
+}
+
+/**
+ * Key/value heads each device holds under tensor parallelism: heads split across ranks, and
+ * replicated when there are fewer KV heads than ranks (vLLM QKVParallelLinear:
+ * num_kv_head_replicas = tp_size / num_kv_heads).
+ */
+export const kvShardFraction = (m: ModelSpec, tp: number): number =>
+  m.mla ? 1 : Math.max(1, Math.ceil(m.kvHeads / tp)) / m.kvHeads;
+
+/**
+ * Prompt tokens per prefill forward pass: vLLM's V1 engine enables chunked prefill with
+ * max_num_batched_tokens 8192 for online serving (vllm/engine/arg_utils.py defaults).
+ */
+export const PREFILL_CHUNK_TOKENS = 8192;
+
+export interface MemoryResult {
+  weightBytes: number;
+  kvBytesPerToken: number;
+  perDeviceBytes: number;
+  capacityBytes: number;
+  fits: boolean;
+}
+
+/**
+ * Memory terms (bytes): weights, KV cache, prefill activations, runtime overhead; per device
+ * under tensor parallelism; fit, headroom, and the largest batch and context that fit.
+ */
+export function memoryFigures(fig: Figures, input: EstimateInput, params: number): MemoryResult {
+  const { model: m, workload: w, count: n, hardware: hw } = input;
+  const capacity = hw.memoryBytes.value!;
+  const weights = term(fig, 'memory.weights', 'Weights', 'B', weightBytes(params, input.weights), 'params.total x bytesPerElement(weights)', { params, bytesPerElement: bytesPerElement(input.weights), format: input.weights.id }, input.weights.source);
+
+  const perLayer = kvBytesPerTokenPerLayer(m, input.kv);
+  const { local, window } = layerSplit(m);
+  const kvSource = m.mla ? 'DeepSeek-V2 paper sec. 2.1.3; vLLM MLA backend caches kv_lora_rank + qk_rope_head_dim per layer' : 'vLLM KV cache spec: 2 (K and V) x num_kv_heads x head_size x dtype bytes per layer';
+  const kvPerToken = term(fig, 'memory.kvCachePerToken', 'KV cache per token (all layers at full context)', 'B', m.layers * perLayer, m.mla ? 'layers x (kvLoraRank + qkRopeHeadDim) x bytes' : 'layers x 2 x kvHeads x headDim x bytes', { layers: m.layers, kvHeads: m.kvHeads, headDim: m.headDim, bytes: bytesPerElement(input.kv), format: input.kv.id }, kvSource, m.shapeAssumed);
+  const seqKv = term(fig, 'memory.kvCachePerSequence', 'KV cache per sequence', 'B', kvLayerTokens(m, w.context) * perLayer, local ? 'perLayerPerToken x (fullLayers x context + localLayers x min(context, window))' : 'kvCachePerToken x context', { context: w.context, perLayerPerToken: perLayer, localLayers: local, window: Number.isFinite(window) ? window : 0 }, kvSource, m.shapeAssumed);
+  const kv = term(fig, 'memory.kvCache', 'KV cache', 'B', w.batch * seqKv, 'batch x kvCachePerSequence', { batch: w.batch, perSequence: seqKv }, kvSource, m.shapeAssumed);
+
+  // Prefill transient: the largest per-layer working set (residual, normed input, q/k/v,
+  // gate/up/act of the MLP) for the prompt tokens of one forward pass, plus fp32 logits of
+  // the last token of each sequence. Engines prefill in chunks of at most
+  // PREFILL_CHUNK_TOKENS, so the working set stops growing there. FlashAttention keeps scores
+  // out of memory (Dao et al. 2022); vLLM's profile_run measures this peak with a dummy batch
+  // (vllm/v1/worker/gpu_worker.py determine_available_memory).
+  const tokens = Math.min(w.batch * w.inputTokens, PREFILL_CHUNK_TOKENS);
+  const actBytes = bytesPerElement(input.activations);
+  const ffnWidth = m.moe ? Math.max(m.ffn, m.moe.expertFfn * m.moe.topK) : m.ffn;
+  const perTokenElements = 2 * m.hidden + (m.heads + 2 * m.kvHeads) * m.headDim / n + 3 * ffnWidth / n;
+  const activations = term(fig, 'memory.activations', 'Activations (prefill peak)', 'B', tokens * perTokenElements * actBytes + w.batch * m.vocab * 4, 'min(batch x inputTokens, chunk) x (2 hidden + qkvDim/tp + 3 ffn/tp) x bytes + batch x vocab x 4 (fp32 logits)', { tokens, chunk: PREFILL_CHUNK_TOKENS, hidden: m.hidden, ffn: ffnWidth, tp: n, bytes: actBytes, vocab: m.vocab }, 'Korthikanti et al. 2022 per-layer activation terms, without the training-only saves; FlashAttention (no score matrix); vLLM profile_run', true);
+
+  const overheadPerDevice = hw.runtimeOverheadBytes.value ?? 0;
+  const overhead = term(fig, 'memory.overhead', 'Runtime overhead (context, workspaces)', 'B', n * overheadPerDevice, 'count x runtimeOverhead', { count: n, runtimeOverhead: overheadPerDevice }, hw.runtimeOverheadBytes.source, true);
+  sum(fig, 'memory.total', 'Total memory', 'B', ['memory.weights', 'memory.kvCache', 'memory.activations', 'memory.overhead']);
+
+  // Per device: weights, activations and overhead split evenly across TP ranks; KV split by
+  // KV heads, replicated when KV heads < ranks.
+  const kvShard = kvShardFraction(m, n);
+  term(fig, 'memory.perDevice.weights', 'Weights per device', 'B', weights / n, 'weights / count', { weights, count: n }, 'Megatron-LM tensor parallelism (Shoeybi et al. 2019); vLLM shards embeddings and heads too');
+  term(fig, 'memory.perDevice.kvCache', 'KV cache per device', 'B', kv * kvShard, 'kvCache x max(1, ceil(kvHeads / count)) / kvHeads', { kvCache: kv, kvHeads: m.kvHeads, count: n }, 'vLLM QKVParallelLinear: KV heads replicated when tp_size > num_kv_heads');
+  term(fig, 'memory.perDevice.activations', 'Activations per device', 'B', activations / n, 'activations / count', { activations, count: n }, 'even split across ranks', true);
+  term(fig, 'memory.perDevice.overhead', 'Runtime overhead per device', 'B', overheadPerDevice, 'runtimeOverhead', { runtimeOverhead: overheadPerDevice }, hw.runtimeOverheadBytes.source, true);
+  const perDevice = sum(fig, 'memory.perDevice', 'Memory per device', 'B', ['memory.perDevice.weights', 'memory.perDevice.kvCache', 'memory.perDevice.activations', 'memory.perDevice.overhead']);
+
+  term(fig, 'memory.capacityPerDevice', 'Device memory', 'B', capacity, 'hardware memory capacity', { device: hw.id }, hw.memoryBytes.source);
+  const fits = perDevice <= capacity;
+  term(fig, 'memory.headroom', 'Free memory per device', 'B', Math.max(0, capacity - perDevice), 'max(0, capacity - perDevice)', { capacity, perDevice }, 'difference');
+  term(fig, 'memory.shortfall', 'Missing memory per device', 'B', Math.max(0, perDevice - capacity), 'max(0, perDevice - capacity)', { capacity, perDevice }, 'difference');
+
+  // Largest batch at this context and longest context at this batch, from the memory left
+  // after weights and overhead; activations scale with the batch's prompt tokens.
+  const free = capacity - weights / n - overheadPerDevice;
+  const kvPerSeqDevice = seqKv * kvShard;
+  const kvFree = free - activations / n;
+  const maxBatch = kvFree > 0 ? Math.floor(kvFree / kvPerSeqDevice) : 0;
+  term(fig, 'capacity.maxBatch', 'Largest batch at this context', 'count', maxBatch, 'floor((capacity - weights/count - overhead - activations/count) / kvPerSequencePerDevice)', { capacity, context: w.context, kvPerSequencePerDevice: kvPerSeqDevice }, 'memory balance', true);
+  // kvLayerTokens(c) grows by `layers` per token up to the window, then by `full` per token.
+  const { full } = layerSplit(m);
+  const budget = kvFree > 0 ? kvFree / (perLayer * kvShard * w.batch) : 0;
+  const beyondWindow = full > 0 ? window + (budget - m.layers * window) / full : Infinity;
+  const maxContext = Math.floor(Math.min(m.maxContext, budget <= m.layers * window ? budget / m.layers : beyondWindow));
+  term(fig, 'capacity.maxContext', 'Longest context at this batch', 'tokens', maxContext, 'min(maxPositionEmbeddings, (capacity - weights/count - overhead - activations/count) / (batch x kvPerTokenPerDevice))', { batch: w.batch, maxPositionEmbeddings: m.maxContext, kvPerTokenPerDevice: perLayer * m.layers * kvShard }, 'memory balance', true);
+
+  return { weightBytes: weights, kvBytesPerToken: kvPerToken, perDeviceBytes: perDevice, capacityBytes: capacity, fits };
+}

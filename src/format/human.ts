@@ -1,0 +1,72 @@
+import type { Figure } from '../estimate/terms.js';
+import { bytesInGiB, bytesInMiB, secondsInMillisecond } from '../units.js';
+
+/**
+ * Friendly rounding for tables. Memory is printed in GiB (2^30 bytes) and labelled so;
+ * compute in decimal units (TFLOP). JSON never goes through here: it carries exact base units.
+ */
+const sig = (x: number, digits = 3): string => {
+  if (x === 0) return '0';
+  const abs = Math.abs(x);
+  if (abs >= 10 ** digits) return Math.round(x).toLocaleString('en-US');
+  return Number(x.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 6 });
+};
+
+const scaled = (x: number, units: [number, string][]): string => {
+  for (const [factor, unit] of units) if (Math.abs(x) >= factor) return `${sig(x / factor)} ${unit}`;
+  const [factor, unit] = units[units.length - 1];
+  return `${sig(x / factor)} ${unit}`;
+};
+
+export function formatBytes(bytes: number): string {
+  if (Math.abs(bytes) < bytesInMiB) return `${sig(bytes / 1024)} KiB`;
+  if (Math.abs(bytes) < bytesInGiB / 10) return `${sig(bytes / bytesInMiB)} MiB`;
+  return `${(bytes / bytesInGiB).toFixed(2)} GiB`;
+}
+
+export function formatSeconds(seconds: number): string {
+  if (seconds >= 100) return `${sig(seconds / 60)} min`;
+  if (seconds >= 1) return `${sig(seconds)} s`;
+  if (seconds >= 1e-3) return `${sig(seconds / secondsInMillisecond)} ms`;
+  return `${sig(seconds * 1e6)} µs`;
+}
+
+export function formatValue(value: number, unit: Figure['unit']): string {
+  switch (unit) {
+    case 'B':
+      return formatBytes(value);
+    case 's':
+      return formatSeconds(value);
+    case 'FLOP':
+      return scaled(value, [[1e15, 'PFLOP'], [1e12, 'TFLOP'], [1e9, 'GFLOP'], [1e6, 'MFLOP'], [1, 'FLOP']]);
+    case 'FLOP/s':
+      return scaled(value, [[1e15, 'PFLOP/s'], [1e12, 'TFLOP/s'], [1e9, 'GFLOP/s'], [1, 'FLOP/s']]);
+    case 'B/s':
+      return scaled(value, [[1e12, 'TB/s'], [1e9, 'GB/s'], [1e6, 'MB/s'], [1, 'B/s']]);
+    case 'params':
+      return scaled(value, [[1e12, 'T'], [1e9, 'B'], [1e6, 'M'], [1e3, 'K'], [1, '']]).trim();
+    case 'USD':
+      return `$${value < 0.01 && value > 0 ? value.toPrecision(2) : value.toFixed(2)}`;
+    case 'USD/h':
+      return `$${value.toFixed(2)}/h`;
+    case 'fraction':
+      return `${sig(value * 100)}%`;
+    case 'W':
+      return `${sig(value)} W`;
+    case 'J':
+      return scaled(value, [[3.6e6, 'kWh'], [1e3, 'kJ'], [1, 'J']]);
+    case 'tokens':
+    case 'count':
+      return Math.round(value).toLocaleString('en-US');
+    default:
+      return `${sig(value)} ${unit}`;
+  }
+}
+
+/** "18.9 ms (16.5-21.0)" when a band is known. */
+export function formatFigure(f: Figure): string {
+  const main = formatValue(f.value, f.unit);
+  if (f.low === undefined || f.high === undefined) return f.approximate ? `~${main}` : main;
+  const strip = (s: string) => s.replace(/ [^ ]+$/, '');
+  return `${main} (${strip(formatValue(f.low, f.unit))}-${strip(formatValue(f.high, f.unit))})`;
+}

@@ -1,0 +1,62 @@
+import { Chalk, type ChalkInstance } from 'chalk';
+import Table from 'cli-table3';
+import type { Estimate } from '../estimate/index.js';
+import type { Figures } from '../estimate/terms.js';
+import { formatFigure } from './human.js';
+
+export const makeChalk = (color: boolean): ChalkInstance => new Chalk({ level: color ? 1 : 0 });
+
+/** A two-column table of label and value (cli-table3), styled only when colour is on. */
+export function renderRows(rows: [string, string][], color: boolean, head?: [string, string]): string {
+  const table = new Table({
+    head: head ?? [],
+    style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] },
+    colAligns: ['left', 'right'],
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
+  table.push(...rows);
+  return table.toString();
+}
+
+interface Section {
+  title: string;
+  ids: string[];
+}
+
+const SECTIONS: Section[] = [
+  { title: 'Parameters', ids: ['params.total', 'params.active'] },
+  { title: 'Memory', ids: ['memory.weights', 'memory.kvCachePerToken', 'memory.kvCache', 'memory.activations', 'memory.overhead', 'memory.total', 'memory.perDevice', 'memory.capacityPerDevice', 'memory.headroom', 'memory.shortfall', 'capacity.maxBatch', 'capacity.maxContext'] },
+  { title: 'Compute', ids: ['flops.prefill', 'flops.decodePerToken'] },
+  { title: 'Latency', ids: ['latency.ttft', 'latency.tpot', 'latency.e2e', 'latency.decodeComm'] },
+  { title: 'Throughput', ids: ['throughput.outputTokensPerSecond', 'throughput.outputTokensPerSecondPerDevice', 'throughput.requestsPerSecond'] },
+  { title: 'Cost', ids: ['cost.usdPerHour', 'cost.usdPerMillionInputTokens', 'cost.usdPerMillionOutputTokens'] },
+];
+
+const SKIP_WHEN_ZERO = new Set(['memory.shortfall', 'memory.headroom', 'latency.decodeComm']);
+
+/** The estimate as a human-readable table (memory in GiB, labelled). */
+export function renderEstimateTable(e: Estimate, color: boolean): string {
+  const c = makeChalk(color);
+  const f: Figures = e.figures;
+  const i = e.input;
+  const header = [
+    `${c.bold(i.model.name)} on ${i.hardware.count} x ${c.bold(i.hardware.name)}`,
+    `weights ${i.precision.weights}, KV ${i.precision.kv}, compute ${i.precision.compute}; batch ${i.workload.batch}, input ${i.workload.inputTokens}, output ${i.workload.outputTokens}, context ${i.workload.context} tokens`,
+  ];
+  const rows: [string, string][] = [];
+  for (const section of SECTIONS) {
+    const present = section.ids.filter((id) => f[id] && !(SKIP_WHEN_ZERO.has(id) && f[id].value === 0));
+    if (!present.length) continue;
+    rows.push([c.bold(section.title), '']);
+    for (const id of present) {
+      let label = f[id].label;
+      if (id === 'latency.ttft') label += ` (${e.bounds.prefill}-bound)`;
+      if (id === 'latency.tpot') label += ` (${e.bounds.decode}-bound)`;
+      rows.push([`  ${label}`, formatFigure(f[id])]);
+    }
+  }
+  const verdict = e.fits
+    ? c.green(`FITS: ${formatFigure(f['memory.perDevice'])} of ${formatFigure(f['memory.capacityPerDevice'])} per device`)
+    : c.red(`DOES NOT FIT: needs ${formatFigure(f['memory.perDevice'])} per device, has ${formatFigure(f['memory.capacityPerDevice'])}`);
+  return `${header.join('\n')}\n${renderRows(rows, color)}\n${verdict}\n${Object.values(f).some((x) => x.approximate) ? '~ marks approximate figures; --explain shows every formula\n' : ''}`;
+}

@@ -1,0 +1,122 @@
+/**
+ * The resolved model architecture every estimator works from. Loaders (presets, --hf-config,
+ * architecture flags, --params) all produce this one shape; estimators never see a config.json.
+ * Sizes are plain counts (elements, layers, heads).
+ */
+export interface ModelSpec {
+  id: string;
+  name: string;
+  /** config.json model_type, or 'custom' / 'params-only' */
+  family: string;
+  layers: number;
+  hidden: number;
+  vocab: number;
+  /** query heads */
+  heads: number;
+  /** key/value heads (GQA: fewer than heads; MQA: 1) */
+  kvHeads: number;
+  headDim: number;
+  /** MLP intermediate size of dense layers */
+  ffn: number;
+  tiedEmbeddings: boolean;
+  /** SwiGLU/GeGLU MLP with gate, up and down matrices (false: up and down only) */
+  gatedMlp: boolean;
+  /** LayerNorm carries a bias vector; RMSNorm does not */
+  norm: 'rms' | 'layer';
+  /** norms per decoder layer (2 for Llama; 4 for Gemma 2/3 with pre and post norms) */
+  normsPerLayer: number;
+  /** per-head RMSNorm on queries and keys (Qwen3, Gemma 3) */
+  qkNorm: boolean;
+  qkvBias: boolean;
+  outBias: boolean;
+  mlpBias: boolean;
+  /** learned absolute position embeddings (GPT-2, OPT); 0 with rotary positions */
+  learnedPositions: number;
+  /** longest context the model supports (max_position_embeddings) */
+  maxContext: number;
+  /**
+   * Sliding-window attention: `window` tokens on `localLayers` of the layers (all layers for
+   * Mistral-7B-v0.1; alternating for Gemma 2 and gpt-oss).
+   */
+  slidingWindow?: { window: number; localLayers: number };
+  /** Multi-head latent attention (DeepSeek-V2/V3) */
+  mla?: { qLoraRank: number; kvLoraRank: number; qkNopeHeadDim: number; qkRopeHeadDim: number; vHeadDim: number };
+  /** Mixture of experts */
+  moe?: {
+    experts: number;
+    topK: number;
+    expertFfn: number;
+    sharedExperts: number;
+    sharedFfn: number;
+    /** leading layers with a dense MLP (first_k_dense_replace) */
+    denseLayers: number;
+    /** router and experts carry biases (gpt-oss) */
+    bias: boolean;
+  };
+  /** exact parameter count given by --params; the shape is then an assumption */
+  paramsOverride?: number;
+  /** the shape was assumed, not given: KV and attention figures are approximate */
+  shapeAssumed?: boolean;
+  /** the checkpoint's stored dtype (torch_dtype), informational */
+  dtype?: string;
+  /** per-tensor quantization read from the config (quantization_config), if any */
+  quantization?: string;
+}
+
+/** Defaults for fields an architecture may omit. */
+export function makeModel(fields: Partial<ModelSpec> & Pick<ModelSpec, 'layers' | 'hidden' | 'heads' | 'ffn' | 'vocab'>): ModelSpec {
+  return {
+    id: 'custom',
+    name: 'custom architecture',
+    family: 'custom',
+    kvHeads: fields.heads,
+    headDim: fields.hidden / fields.heads,
+    tiedEmbeddings: false,
+    gatedMlp: true,
+    norm: 'rms',
+    normsPerLayer: 2,
+    qkNorm: false,
+    qkvBias: false,
+    outBias: false,
+    mlpBias: false,
+    learnedPositions: 0,
+    maxContext: 131_072,
+    ...fields,
+  };
+}
+
+/**
+ * A typical Llama-style shape for a bare parameter count: hidden from the Llama family's
+ * size ladder (below), GQA with 8 KV heads of 128, FFN 3.5x hidden, 128k vocabulary, and the layer
+ * count chosen so the shape's parameters come close to the count. The count itself stays
+ * exact (paramsOverride); only KV and attention figures rest on this shape.
+ * Reference shapes: Llama 3.1 8B (4096 x 32), 70B (8192 x 80), 405B (16384 x 126).
+ */
+export function assumeShape(params: number): ModelSpec {
+  // [upper bound on params, hidden]: Llama 3.2 1B/3B, Llama 3.1 8B, Llama 2 13B, Llama 3.1 70B, GPT-3 175B, Llama 3.1 405B
+  const ladder: [number, number][] = [[2e9, 2048], [5e9, 3072], [11e9, 4096], [25e9, 5120], [110e9, 8192], [250e9, 12288], [Infinity, 16384]];
+  const hidden = ladder.find(([upTo]) => params < upTo)![1];
+  const heads = hidden / 128;
+  const kvHeads = Math.min(8, heads);
+  const ffn = Math.round((hidden * 3.5) / 256) * 256;
+  const vocab = 128_256;
+  const perLayer = 2 * hidden * hidden + 2 * hidden * kvHeads * 128 + 3 * hidden * ffn;
+  const layers = Math.max(1, Math.round((params - 2 * vocab * hidden) / perLayer));
+  return makeModel({
+    id: 'params-only',
+    name: `${(params / 1e9).toPrecision(3)}B-parameter model (assumed Llama-like shape)`,
+    family: 'params-only',
+    layers,
+    hidden,
+    heads,
+    kvHeads,
+    headDim: 128,
+    ffn,
+    vocab,
+    paramsOverride: params,
+    shapeAssumed: true,
+  });
+}
+
+export const describeShape = (m: ModelSpec): string =>
+  `${m.layers} layers, hidden ${m.hidden}, ${m.heads} heads, ${m.kvHeads} KV heads of ${m.headDim}, FFN ${m.ffn}, vocab ${m.vocab}`;

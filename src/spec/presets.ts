@@ -1,0 +1,30 @@
+import { readFileSync } from 'node:fs';
+import { unknownChoice } from '../errors.js';
+import { allNames, findEntry, type Catalog, type ModelPreset } from './catalog.js';
+import type { HardwareSpec } from './hardware.js';
+
+/**
+ * Built-in presets, validated and converted to base units at build time
+ * (scripts/build-presets.ts -> dist/presets.json), so a run pays one JSON.parse and no YAML or
+ * zod. Loaded on first use, never at import time.
+ */
+let builtIn: Catalog | undefined;
+
+export function builtInCatalog(): Catalog {
+  // dist/src/spec/presets.js -> dist/presets.json; src/spec/presets.ts (tests) -> dist/presets.json
+  const file = import.meta.url.includes('/dist/') ? '../../presets.json' : '../../dist/presets.json';
+  builtIn ??= JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as Catalog;
+  return builtIn;
+}
+
+export function findHardware(catalog: Catalog, name: string): HardwareSpec {
+  const found = findEntry(catalog.hardware, name);
+  if (!found) throw unknownChoice('hardware preset (--gpu)', name, allNames(catalog.hardware));
+  return found;
+}
+
+export function findModel(catalog: Catalog, name: string): ModelPreset {
+  const found = findEntry(catalog.models, name);
+  if (!found) throw unknownChoice('model preset (--model)', name, allNames(catalog.models));
+  return found;
+}

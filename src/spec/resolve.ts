@@ -1,0 +1,154 @@
+import { readFileSync } from 'node:fs';
+import { didYouMean, UserError } from '../errors.js';
+import type { EstimateInput } from '../estimate/input.js';
+import type { Catalog } from './catalog.js';
+import { importHfConfig } from './hf.js';
+import { assumeShape, makeModel, type ModelSpec } from './model.js';
+import { bool, choice, fraction, paramCount, positiveInt, positiveNumber, type Named, type Raw } from './options.js';
+import { activationFormat, FORMAT_IDS, FORMATS, type Format } from './precision.js';
+import { findHardware, findModel } from './presets.js';
+
+/**
+ * argv / spec file -> EstimateInput. Flags and spec-file keys are the same names (camelCase in
+ * files, kebab-case on the command line); flags override the file.
+ */
+export const ESTIMATE_KEYS = [
+  'model', 'params', 'hfConfig',
+  'layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings',
+  'precision', 'kvPrecision',
+  'batch', 'inputTokens', 'outputTokens', 'context',
+  'gpu', 'count', 'price', 'mfu', 'mbu',
+] as const;
+export type EstimateKey = (typeof ESTIMATE_KEYS)[number];
+export type RawOptions = Partial<Record<EstimateKey, Raw>>;
+
+const ARCH_KEYS = ['layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings'] as const;
+export const DEFAULT_GPU = 'h100-sxm';
+export const DEFAULTS = { batch: 1, inputTokens: 1024, outputTokens: 256 } as const;
+
+const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+const camel = (key: string): string => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/** Reads a spec file (YAML or JSON) into raw options, rejecting unknown keys with a suggestion. */
+export async function readSpecFile(file: string): Promise<RawOptions> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw new UserError(`--spec: cannot read file "${file}"`);
+  }
+  const { parse } = await import('yaml');
+  let data: unknown;
+  try {
+    data = parse(text);
+  } catch (e) {
+    throw new UserError(`${file}: not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
+  }
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UserError(`${file}: expected a mapping of fields such as model, gpu, batch`);
+  const out: RawOptions = {};
+  for (const [rawKey, value] of Object.entries(data)) {
+    const key = camel(rawKey);
+    if (!(ESTIMATE_KEYS as readonly string[]).includes(key)) {
+      throw new UserError(`${file}: unknown field "${rawKey}"${didYouMean(key, ESTIMATE_KEYS)} (accepted: ${ESTIMATE_KEYS.join(', ')})`);
+    }
+    if (value !== null && typeof value === 'object') throw new UserError(`${file}: field "${rawKey}" must be a single value, got ${JSON.stringify(value)}`);
+    out[key as EstimateKey] = value as Raw;
+  }
+  return out;
+}
+
+/** Where a value came from, for error messages. */
+export type Origins = Partial<Record<EstimateKey, string>>;
+
+export interface Resolved {
+  input: EstimateInput;
+  warnings: string[];
+}
+
+/** Resolves raw options against a catalog into an EstimateInput. */
+export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Catalog): Resolved {
+  const named = (key: EstimateKey): Named => ({ value: raw[key], where: origins[key] ?? `--${kebab(key)}` });
+  const has = (key: EstimateKey) => raw[key] !== undefined;
+  const warnings: string[] = [];
+
+  // Model: exactly one of preset, parameter count, config file, architecture flags.
+  const archGiven = ARCH_KEYS.filter(has);
+  const sources = [has('model') && '--model', has('params') && '--params', has('hfConfig') && '--hf-config', archGiven.length > 0 && 'architecture flags'].filter(Boolean);
+  if (sources.length === 0) throw new UserError('no model given: pass --model <preset>, --params <count>, --hf-config <config.json> or the architecture flags (--layers --hidden --heads --ffn --vocab)');
+  if (sources.length > 1) throw new UserError(`give the model one way only, got ${sources.join(' and ')}`);
+  let model: ModelSpec;
+  if (has('model')) {
+    const preset = findModel(catalog, String(raw.model));
+    model = preset.model;
+  } else if (has('params')) {
+    model = assumeShape(paramCount(named('params')));
+  } else if (has('hfConfig')) {
+    const file = String(raw.hfConfig);
+    let config: unknown;
+    try {
+      config = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new UserError(`--hf-config: cannot read "${file}" as JSON: ${(e as Error).message.split('\n')[0]}`);
+    }
+    const imported = importHfConfig(config as Record<string, unknown>, file);
+    model = imported.model;
+    warnings.push(...imported.warnings);
+  } else {
+    for (const key of ['layers', 'hidden', 'heads', 'ffn', 'vocab'] as const) {
+      if (!has(key)) throw new UserError(`architecture flags need --${kebab(key)} too (required: --layers --hidden --heads --ffn --vocab)`);
+    }
+    const heads = positiveInt(named('heads'));
+    const hidden = positiveInt(named('hidden'));
+    model = makeModel({
+      layers: positiveInt(named('layers')),
+      hidden,
+      heads,
+      kvHeads: has('kvHeads') ? positiveInt(named('kvHeads')) : heads,
+      headDim: has('headDim') ? positiveInt(named('headDim')) : hidden / heads,
+      ffn: positiveInt(named('ffn')),
+      vocab: positiveInt(named('vocab')),
+      tiedEmbeddings: has('tiedEmbeddings') ? bool(named('tiedEmbeddings')) : false,
+    });
+    if (!Number.isInteger(model.headDim)) throw new UserError(`--hidden ${hidden} is not divisible by --heads ${heads}; pass --head-dim`);
+    if (heads % model.kvHeads !== 0) throw new UserError(`--kv-heads ${model.kvHeads} must divide --heads ${heads}`);
+  }
+
+  // Precision
+  const weights: Format = has('precision') ? FORMATS[choice(named('precision'), FORMAT_IDS)] : FORMATS.bf16;
+  const activations = activationFormat(weights);
+  const kv: Format = has('kvPrecision') ? FORMATS[choice(named('kvPrecision'), FORMAT_IDS.filter((f) => FORMATS[f].kv))] : activations;
+
+  // Workload
+  const batch = has('batch') ? positiveInt(named('batch')) : DEFAULTS.batch;
+  const inputTokens = has('inputTokens') ? positiveInt(named('inputTokens'), true) : DEFAULTS.inputTokens;
+  const outputTokens = has('outputTokens') ? positiveInt(named('outputTokens'), true) : DEFAULTS.outputTokens;
+  const context = has('context') ? positiveInt(named('context'), true) : inputTokens + outputTokens;
+  if (context < inputTokens) throw new UserError(`--context ${context} is shorter than --input-tokens ${inputTokens}; the KV cache must hold the prompt`);
+
+  // Hardware
+  if (!has('gpu')) warnings.push(`no --gpu given; using ${DEFAULT_GPU}`);
+  const hardware = findHardware(catalog, has('gpu') ? String(raw.gpu) : DEFAULT_GPU);
+  const count = has('count') ? positiveInt(named('count')) : 1;
+  let price: EstimateInput['price'];
+  if (has('price')) price = { usdPerHour: positiveNumber(named('price'), 'a price in USD per device-hour, e.g. 2.49'), source: '--price' };
+  else if (hardware.prices.length) {
+    const p = hardware.prices[0];
+    price = { usdPerHour: p.usdPerHour, source: `${p.provider} ${p.kind ?? 'on-demand'} price, ${p.date} (${p.source})` };
+  }
+
+  return {
+    input: {
+      model,
+      weights,
+      kv,
+      activations,
+      workload: { batch, inputTokens, outputTokens, context },
+      hardware,
+      count,
+      price,
+      mfu: has('mfu') ? fraction(named('mfu')) : undefined,
+      mbu: has('mbu') ? fraction(named('mbu')) : undefined,
+    },
+    warnings,
+  };
+}

@@ -1,0 +1,16 @@
+import { run } from '../src/cli.js';
+
+/** Runs the CLI in-process and captures what it would print. */
+export async function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await run(args, { out: (s) => (stdout += s), err: (s) => (stderr += s), env: { NO_COLOR: '1', ...env }, isTty: false });
+  return { code, stdout, stderr };
+}
+
+/** JSON output of a CLI run that must succeed. */
+export async function cliJson(args: string[]): Promise<any> {
+  const r = await cli([...args, '--format', 'json']);
+  if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
