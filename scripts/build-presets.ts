@@ -1,7 +1,8 @@
 /**
  * Build step: validates every built-in preset with the zod schemas and writes them, in base
  * units, to dist/presets.json, so that a CLI run reads one JSON file and loads neither YAML nor
- * zod. A broken preset fails the build with file, line and field.
+ * zod. A broken preset is reported with file, line and field and left out (so one bad file does
+ * not stop every command); test/presets-builtin.test.ts fails on any such report.
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -10,10 +11,7 @@ import { formatIssue } from '../src/spec/validate.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const loaded = loadPresetPaths([`${root}presets/hardware`, `${root}presets/models`]);
-if (loaded.issues.length) {
-  for (const issue of loaded.issues) console.error(formatIssue(issue));
-  process.exit(1);
-}
+for (const issue of loaded.issues) console.error(`preset skipped: ${formatIssue(issue)}`);
 const seen = new Map<string, string>();
 for (const e of [...loaded.hardware, ...loaded.models]) {
   for (const name of [e.id, ...e.aliases].map((n) => n.toLowerCase())) {
