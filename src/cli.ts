@@ -25,11 +25,16 @@ export interface Io {
  */
 export async function run(argv: string[], io: Io): Promise<number> {
   let stdout = '';
+  let quiet = false;
   const ctx: Context = {
     out: (text) => (stdout += text),
     err: io.err,
     env: io.env,
     color: wantsColor(io.env, io.isTty),
+    isTty: io.isTty,
+    warn: (text) => {
+      if (!quiet) io.err(`warning: ${text}\n`);
+    },
     catalog: async () => builtInCatalog(),
     exitCode: 0,
   };
@@ -39,6 +44,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .exitOverride()
     .configureOutput({ writeOut: (s) => (stdout += s), writeErr: io.err })
     .showSuggestionAfterError(true)
+    .option('-q, --quiet', 'print no warnings on stderr (errors still print)')
+    .hook('preAction', (_program, action) => {
+      quiet = action.optsWithGlobals().quiet === true;
+    })
     .addCommand(estimateCommand(ctx));
   for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => (stdout += s), writeErr: io.err });
   try {

@@ -6,6 +6,10 @@ export interface Context {
   err: (text: string) => void;
   env: Record<string, string | undefined>;
   color: boolean;
+  /** stdout is a terminal (sweep draws its chart with Unicode and colour only then) */
+  isTty: boolean;
+  /** a warning for people: "warning: <text>" on stderr, unless --quiet */
+  warn: (text: string) => void;
   /** built-in presets plus user presets, loaded on first use */
   catalog: () => Promise<Catalog>;
   exitCode: number;

@@ -1,12 +1,13 @@
 import { Command, Option } from 'commander';
 import { estimate } from '../estimate/index.js';
 import { renderExplain } from '../format/explain.js';
-import { renderJson } from '../format/json.js';
+import { formatOption, renderOutput, type OutputFormat } from '../format/render.js';
+import { ESTIMATE_SECTIONS } from '../format/sections.js';
 import { FORMAT_IDS } from '../spec/precision.js';
 import { ESTIMATE_KEYS, readSpecFile, resolveEstimate, type Origins, type RawOptions } from '../spec/resolve.js';
 import type { Context } from './context.js';
 
-export const OUTPUT_FORMATS = ['table', 'json'] as const;
+export { OUTPUT_FORMATS } from '../format/render.js';
 
 /** Flags shared by commands that take a model and hardware (estimate, train, plan). */
 export function addModelOptions(cmd: Command): Command {
@@ -66,7 +67,7 @@ Examples:
     .option('--input-tokens <n>', 'prompt tokens per request (default 1024)')
     .option('--output-tokens <n>', 'generated tokens per request (default 256)')
     .option('--context <tokens>', 'tokens the KV cache holds per sequence (default input + output; 32k = 32768)')
-    .addOption(new Option('--format <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
+    .addOption(formatOption())
     .option('--explain', 'print every figure with its formula, inputs and source')
     .action(async (opts: Record<string, unknown>) => {
       const { raw, origins } = await collectRaw(opts);
@@ -74,13 +75,11 @@ Examples:
       const { input, warnings } = resolveEstimate(raw, origins, catalog);
       const result = estimate(input);
       result.warnings.unshift(...warnings);
-      if (opts.format === 'json') ctx.out(renderJson(result));
-      else {
-        const { renderEstimateTable } = await import('../format/table.js');
-        ctx.out(renderEstimateTable(result, ctx.color));
-      }
+      const table = async (color: boolean) => (await import('../format/table.js')).renderEstimateTable(result, color);
+      const title = `${result.input.model.name} on ${result.input.hardware.count} x ${result.input.hardware.name}`;
+      ctx.out(await renderOutput(opts.format as OutputFormat, { document: result, figures: result.figures, sections: ESTIMATE_SECTIONS, title, table }, ctx.color));
       if (opts.explain) ctx.out(renderExplain(result.figures));
-      for (const w of result.warnings) ctx.err(`warning: ${w}\n`);
+      for (const w of result.warnings) ctx.warn(w);
     });
   return cmd;
 }

@@ -3,6 +3,7 @@ import Table from 'cli-table3';
 import type { Estimate } from '../estimate/index.js';
 import type { Figures } from '../estimate/terms.js';
 import { formatFigure } from './human.js';
+import { ESTIMATE_SECTIONS } from './sections.js';
 
 export const makeChalk = (color: boolean): ChalkInstance => new Chalk({ level: color ? 1 : 0 });
 
@@ -18,19 +19,17 @@ export function renderRows(rows: [string, string][], color: boolean, head?: [str
   return table.toString();
 }
 
-interface Section {
-  title: string;
-  ids: string[];
+/** A table with a header row and one row per item; numbers right-aligned by the caller's text. */
+export function renderGrid(head: string[], rows: string[][], color: boolean): string {
+  const table = new Table({
+    head,
+    style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] },
+    colAligns: head.map((_, i) => (rows.some((r) => /^[-~$]?[\d.,]+/.test(r[i] ?? '')) ? 'right' : 'left')),
+  });
+  table.push(...rows);
+  return table.toString();
 }
 
-const SECTIONS: Section[] = [
-  { title: 'Parameters', ids: ['params.total', 'params.active'] },
-  { title: 'Memory', ids: ['memory.weights', 'memory.kvCachePerToken', 'memory.kvCache', 'memory.activations', 'memory.overhead', 'memory.total', 'memory.perDevice', 'memory.capacityPerDevice', 'memory.headroom', 'memory.shortfall', 'capacity.maxBatch', 'capacity.maxContext'] },
-  { title: 'Compute', ids: ['flops.prefill', 'flops.decodePerToken'] },
-  { title: 'Latency', ids: ['latency.ttft', 'latency.tpot', 'latency.e2e', 'latency.decodeComm'] },
-  { title: 'Throughput', ids: ['throughput.outputTokensPerSecond', 'throughput.outputTokensPerSecondPerDevice', 'throughput.requestsPerSecond'] },
-  { title: 'Cost', ids: ['cost.usdPerHour', 'cost.usdPerMillionInputTokens', 'cost.usdPerMillionOutputTokens'] },
-];
 
 const SKIP_WHEN_ZERO = new Set(['memory.shortfall', 'memory.headroom', 'latency.decodeComm']);
 
@@ -44,7 +43,7 @@ export function renderEstimateTable(e: Estimate, color: boolean): string {
     `weights ${i.precision.weights}, KV ${i.precision.kv}, compute ${i.precision.compute}; batch ${i.workload.batch}, input ${i.workload.inputTokens}, output ${i.workload.outputTokens}, context ${i.workload.context} tokens`,
   ];
   const rows: [string, string][] = [];
-  for (const section of SECTIONS) {
+  for (const section of ESTIMATE_SECTIONS) {
     const present = section.ids.filter((id) => f[id] && !(SKIP_WHEN_ZERO.has(id) && f[id].value === 0));
     if (!present.length) continue;
     rows.push([c.bold(section.title), '']);

@@ -1,0 +1,11 @@
+import type { FigureSection } from './render.js';
+
+/** The figures estimate shows to people (table and markdown), by section. */
+export const ESTIMATE_SECTIONS: FigureSection[] = [
+  { title: 'Parameters', ids: ['params.total', 'params.active'] },
+  { title: 'Memory', ids: ['memory.weights', 'memory.kvCachePerToken', 'memory.kvCache', 'memory.activations', 'memory.overhead', 'memory.total', 'memory.perDevice', 'memory.capacityPerDevice', 'memory.headroom', 'memory.shortfall', 'capacity.maxBatch', 'capacity.maxContext'] },
+  { title: 'Compute', ids: ['flops.prefill', 'flops.decodePerToken'] },
+  { title: 'Latency', ids: ['latency.ttft', 'latency.tpot', 'latency.e2e', 'latency.decodeComm'] },
+  { title: 'Throughput', ids: ['throughput.outputTokensPerSecond', 'throughput.outputTokensPerSecondPerDevice', 'throughput.requestsPerSecond'] },
+  { title: 'Cost', ids: ['cost.usdPerHour', 'cost.usdPerMillionInputTokens', 'cost.usdPerMillionOutputTokens'] },
+];
