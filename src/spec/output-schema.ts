@@ -1,0 +1,168 @@
+import type { Unit } from '../units.js';
+
+/**
+ * The published JSON Schema (draft 2020-12) of `--format json` output: `llm-size schema output`
+ * prints it. The contract: a field or figure id is never renamed or given another unit within a
+ * `schemaVersion`; new fields and ids may be added (objects allow extra properties).
+ *
+ * Hand-written rather than generated, so that the schema module loads no zod; a test validates
+ * real output against it with `validateJson` below.
+ */
+
+/** Every base unit a figure may carry; the check below fails the build when units.ts adds one. */
+export const OUTPUT_UNITS = ['B', 's', 'FLOP', 'FLOP/s', 'B/s', 'W', 'J', 'USD', 'USD/h', 'tokens', 'tokens/s', 'requests/s', 'params', 'count', 'fraction'] as const satisfies readonly Unit[];
+type MissingUnit = Exclude<Unit, (typeof OUTPUT_UNITS)[number]>;
+const everyUnitListed: [MissingUnit] extends [never] ? true : { addToOutputUnits: MissingUnit } = true;
+void everyUnitListed;
+
+type Schema = Record<string, unknown>;
+
+const str: Schema = { type: 'string' };
+const num: Schema = { type: 'number' };
+const bool: Schema = { type: 'boolean' };
+const obj = (properties: Record<string, Schema>, required = Object.keys(properties)): Schema => ({ type: 'object', properties, required });
+const bound: Schema = { enum: ['compute', 'memory'] };
+
+export const OUTPUT_SCHEMA = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://github.com/llm-size/llm-size/schema/output-v1.json',
+  title: 'llm-size JSON output, schemaVersion 1',
+  description: 'What `llm-size <command> --format json` prints. Values are in base units (B, s, FLOP, FLOP/s, USD ...). Ids and fields are never renamed within a schemaVersion; new ones may be added.',
+  anyOf: [{ $ref: '#/$defs/estimate' }, { $ref: '#/$defs/sweep' }, { $ref: '#/$defs/check' }],
+  $defs: {
+    figure: {
+      type: 'object',
+      description: 'A named term: value in `unit`, how it was computed (formula, inputs) and on whose authority (source). A figure with `parts` is exactly the sum of those figures.',
+      properties: {
+        id: str,
+        label: str,
+        value: num,
+        unit: { enum: [...OUTPUT_UNITS] },
+        formula: str,
+        inputs: { type: 'object', additionalProperties: { type: ['number', 'string', 'boolean'] } },
+        source: str,
+        parts: { type: 'array', items: str },
+        approximate: bool,
+        low: num,
+        high: num,
+      },
+      required: ['id', 'label', 'value', 'unit', 'formula', 'inputs', 'source'],
+    },
+    estimate: {
+      description: '`llm-size estimate --format json`',
+      ...obj({
+        schemaVersion: { const: 1 },
+        input: obj({
+          model: obj({ id: str, name: str, family: str, shape: str, shapeAssumed: bool }),
+          precision: obj({ weights: str, kv: str, activations: str, compute: str }),
+          workload: obj({ batch: { type: 'integer' }, inputTokens: { type: 'integer' }, outputTokens: { type: 'integer' }, context: { type: 'integer' } }),
+          hardware: obj({ id: str, name: str, count: { type: 'integer' }, usdPerDeviceHour: { type: ['number', 'null'] } }),
+        }),
+        figures: { type: 'object', additionalProperties: { $ref: '#/$defs/figure' } },
+        fits: bool,
+        bounds: obj({ prefill: bound, decode: bound }),
+        warnings: { type: 'array', items: str },
+      }),
+    },
+    sweep: {
+      description: '`llm-size sweep --format json`: one point per combination of the swept values',
+      ...obj({
+        schemaVersion: { const: 1 },
+        over: { type: 'array', items: obj({ key: str, values: { type: 'array', items: { type: ['number', 'string'] } } }) },
+        units: { type: 'object', additionalProperties: { enum: [...OUTPUT_UNITS] } },
+        points: {
+          type: 'array',
+          items: obj({
+            at: { type: 'object', additionalProperties: { type: ['number', 'string'] } },
+            fits: bool,
+            bounds: obj({ prefill: bound, decode: bound }),
+            figures: { type: 'object', additionalProperties: num, description: 'figure id -> value in the unit given in `units`' },
+            hardware: str,
+          }),
+        },
+        warnings: { type: 'array', items: str },
+      }),
+    },
+    check: {
+      description: '`llm-size check <deployments.yaml> --format json`',
+      ...obj({
+        schemaVersion: { const: 1 },
+        file: str,
+        passed: bool,
+        deployments: {
+          type: 'array',
+          items: obj({
+            name: str,
+            passed: bool,
+            assertions: {
+              type: 'array',
+              items: obj({
+                assertion: str,
+                figure: str,
+                op: { enum: ['<=', '<', '>=', '>', '=='] },
+                expected: { type: ['number', 'boolean'] },
+                actual: { type: ['number', 'boolean'] },
+                unit: { type: ['string', 'null'] },
+                passed: bool,
+              }),
+            },
+          }),
+        },
+      }),
+    },
+  },
+} as const;
+
+/**
+ * A small JSON Schema validator for the keywords OUTPUT_SCHEMA uses (type, const, enum,
+ * properties, required, additionalProperties, items, anyOf, local $ref). Returns one message per
+ * problem, with its JSON path; empty when `value` is valid.
+ */
+export function validateJson(schema: unknown, value: unknown, root: unknown = schema, path = '$'): string[] {
+  const s = schema as Schema;
+  if (typeof s.$ref === 'string') {
+    const target = s.$ref.replace(/^#\//, '').split('/').reduce<any>((node, key) => node?.[key], root);
+    if (!target) return [`${path}: unresolved $ref ${s.$ref}`];
+    return validateJson(target, value, root, path);
+  }
+  const errors: string[] = [];
+  if (Array.isArray(s.anyOf)) {
+    const results = s.anyOf.map((sub) => validateJson(sub, value, root, path));
+    if (!results.some((r) => r.length === 0)) errors.push(`${path}: matches none of anyOf (${results.map((r) => r[0]).join(' | ')})`);
+  }
+  if (s.type !== undefined) {
+    const types = Array.isArray(s.type) ? s.type : [s.type];
+    if (!types.some((t) => typeMatches(t as string, value))) return [...errors, `${path}: expected ${types.join(' or ')}, got ${JSON.stringify(value)}`];
+  }
+  if ('const' in s && value !== s.const) errors.push(`${path}: expected ${JSON.stringify(s.const)}, got ${JSON.stringify(value)}`);
+  if (Array.isArray(s.enum) && !s.enum.includes(value)) errors.push(`${path}: ${JSON.stringify(value)} is not one of ${s.enum.join(', ')}`);
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const record = value as Record<string, unknown>;
+    const properties = (s.properties ?? {}) as Record<string, Schema>;
+    for (const key of (s.required ?? []) as string[]) if (!(key in record)) errors.push(`${path}: missing required field "${key}"`);
+    for (const [key, v] of Object.entries(record)) {
+      if (properties[key]) errors.push(...validateJson(properties[key], v, root, `${path}.${key}`));
+      else if (s.additionalProperties === false) errors.push(`${path}: unexpected field "${key}"`);
+      else if (typeof s.additionalProperties === 'object') errors.push(...validateJson(s.additionalProperties, v, root, `${path}.${key}`));
+    }
+  }
+  if (Array.isArray(value) && s.items) value.forEach((v, i) => errors.push(...validateJson(s.items, v, root, `${path}[${i}]`)));
+  return errors;
+}
+
+function typeMatches(type: string, value: unknown): boolean {
+  switch (type) {
+    case 'null':
+      return value === null;
+    case 'array':
+      return Array.isArray(value);
+    case 'object':
+      return typeof value === 'object' && value !== null && !Array.isArray(value);
+    case 'integer':
+      return Number.isInteger(value);
+    case 'number':
+      return typeof value === 'number' && Number.isFinite(value);
+    default:
+      return typeof value === type;
+  }
+}

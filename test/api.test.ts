@@ -1,0 +1,53 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+// The package entry point, resolved through package.json "exports" (self-reference) to the
+// built dist/src/index.js, exactly what `import ... from 'llm-size'` gets after npm install.
+import { estimate, estimateFromInput, loadPresets, OUTPUT_SCHEMA, UserError, type Estimate, type EstimateOptions } from 'llm-size';
+
+describe('library API from the package entry point', () => {
+  it('estimate() takes the CLI options and returns the exact figures', () => {
+    const options: EstimateOptions = { model: 'llama-3.1-8b', gpu: 'h100-sxm', batch: 4, context: '8k' };
+    const e: Estimate = estimate(options);
+    // 8,030,261,248 params (Meta model card) x 2 B (bf16) = 16,060,522,496 B
+    expect(e.figures['memory.weights'].value).toBe(16_060_522_496);
+    // KV: 32 layers x 2 x 8 KV heads x 128 x 2 B = 131,072 B per token; x 4 x 8192 tokens
+    expect(e.figures['memory.kvCache'].value).toBe(4 * 8192 * 131_072);
+    expect(e.fits).toBe(true);
+    expect(e.schemaVersion).toBe(1);
+  });
+
+  it('bad options throw a UserError naming the option', () => {
+    expect(() => estimate({ model: 'llama-3.1-8b', batch: 'lots' })).toThrow(UserError);
+    expect(() => estimate({ model: 'llama-3.1-8b', batch: 'lots' })).toThrow(/options\.batch: invalid value "lots"/);
+    expect(() => estimate({ modle: 'x' } as EstimateOptions)).toThrow(/unknown option "modle"/);
+  });
+
+  it('loadPresets() returns the built-ins, and estimateFromInput runs on resolved specs', async () => {
+    const catalog = await loadPresets();
+    const h100 = catalog.hardware.find((h) => h.id === 'h100-sxm')!;
+    const llama = catalog.models.find((m) => m.id === 'llama-3.1-8b')!;
+    expect(catalog.models.length).toBeGreaterThan(0);
+    const viaCatalog = estimate({ model: 'llama-3.1-8b', gpu: 'h100-sxm' }, { catalog });
+    const { FORMATS } = await import('llm-size');
+    const pure = estimateFromInput({ model: llama.model, weights: FORMATS.bf16, kv: FORMATS.bf16, activations: FORMATS.bf16, workload: { batch: 1, inputTokens: 1024, outputTokens: 256, context: 1280 }, hardware: h100, count: 1, price: { usdPerHour: 1, source: 'test' } });
+    expect(pure.figures['memory.weights'].value).toBe(viaCatalog.figures['memory.weights'].value);
+    expect(pure.figures['latency.tpot'].value).toBe(viaCatalog.figures['latency.tpot'].value);
+  });
+
+  it('loadPresets(paths) adds user presets read from YAML files', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llm-size-api-'));
+    const h100 = readFileSync(new URL('../presets/hardware/h100-sxm.yaml', import.meta.url), 'utf8');
+    writeFileSync(join(dir, 'my-gpu.yaml'), h100.replace(/^id: .*$/m, 'id: my-gpu').replace(/^aliases: .*$/m, 'aliases: []'));
+    const catalog = await loadPresets([dir]);
+    const e = estimate({ model: 'llama-3.1-8b', gpu: 'my-gpu' }, { catalog });
+    expect(e.input.hardware.id).toBe('my-gpu');
+    writeFileSync(join(dir, 'broken.yaml'), 'id: broken\nkind: gpu\n');
+    await expect(loadPresets([dir])).rejects.toThrow(/broken\.yaml:\d+: /);
+  });
+
+  it('publishes the output JSON Schema', () => {
+    expect(OUTPUT_SCHEMA.$defs.estimate).toBeDefined();
+  });
+});
