@@ -55,6 +55,8 @@ export interface Output {
   sections?: FigureSection[];
   /** a list result (presets list, sweep, check): csv and markdown have one row per item */
   rows?: Rows;
+  /** the same list as people read it (table, markdown), when it differs from the exact `rows` */
+  humanRows?: Rows;
   /** a heading line for markdown */
   title?: string;
   /** the human table; default: a generic table of the figures or the rows */
@@ -74,11 +76,12 @@ export async function renderOutput(format: OutputFormat, output: Output, color: 
     case 'csv':
       return output.rows ? rowsCsv(output.rows) : figuresCsv(requireFigures(output));
     case 'markdown':
-      return (output.title ? `**${escapeMarkdown(output.title)}**\n\n` : '') + (output.rows ? rowsMarkdown(output.rows) : figuresMarkdown(requireFigures(output), output.sections));
+      return (output.title ? `**${escapeMarkdown(output.title)}**\n\n` : '') + (output.rows ? rowsMarkdown(output.humanRows ?? output.rows) : figuresMarkdown(requireFigures(output), output.sections));
     case 'table': {
       if (output.table) return output.table(color);
       const { renderGrid, renderRows } = await import('./table.js');
-      if (output.rows) return `${renderGrid(output.rows.columns.map((c) => c.label), output.rows.rows.map((r) => output.rows!.columns.map((c) => humanCell(r[c.key], c.unit))), color)}\n`;
+      const rows = output.humanRows ?? output.rows;
+      if (rows) return `${renderGrid(rows.columns.map((c) => c.label), rows.rows.map((r) => rows.columns.map((c) => humanCell(r[c.key], c.unit))), color)}\n`;
       return `${renderRows(figureLines(requireFigures(output), output.sections).map(([label, value]) => [label, value]), color)}\n`;
     }
   }

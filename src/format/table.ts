@@ -25,6 +25,7 @@ export function renderGrid(head: string[], rows: string[][], color: boolean): st
     head,
     style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] },
     colAligns: head.map((_, i) => (rows.some((r) => /^[-~$]?[\d.,]+/.test(r[i] ?? '')) ? 'right' : 'left')),
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
   });
   table.push(...rows);
   return table.toString();
