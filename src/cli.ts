@@ -1,6 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import { estimateCommand } from './commands/estimate.js';
+import { presetPathsFrom, presetsCommand } from './commands/presets.js';
+import { schemaCommand } from './commands/schema.js';
 import type { Context } from './commands/context.js';
+import type { Catalog } from './spec/catalog.js';
 import { UserError } from './errors.js';
 import { builtInCatalog } from './spec/presets.js';
 
@@ -26,6 +29,8 @@ export interface Io {
 export async function run(argv: string[], io: Io): Promise<number> {
   let stdout = '';
   let quiet = false;
+  let presetFlag: unknown;
+  let catalog: Promise<Catalog> | undefined;
   const ctx: Context = {
     out: (text) => (stdout += text),
     err: io.err,
@@ -35,7 +40,17 @@ export async function run(argv: string[], io: Io): Promise<number> {
     warn: (text) => {
       if (!quiet) io.err(`warning: ${text}\n`);
     },
-    catalog: async () => builtInCatalog(),
+    // Built-ins, plus user presets (LLM_SIZE_PRESETS, --presets) loaded with YAML and zod only
+    // when some are given; loaded once per run.
+    catalog: () =>
+      (catalog ??= (async () => {
+        const paths = presetPathsFrom(io.env, presetFlag);
+        if (!paths.length) return builtInCatalog();
+        const { withUserPresets } = await import('./spec/load-presets.js');
+        return withUserPresets(builtInCatalog(), paths, (text) => {
+          if (!quiet) io.err(`notice: ${text}\n`);
+        });
+      })()),
     exitCode: 0,
   };
   const program = new Command('llm-size')
@@ -47,9 +62,17 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .option('-q, --quiet', 'print no warnings on stderr (errors still print)')
     .hook('preAction', (_program, action) => {
       quiet = action.optsWithGlobals().quiet === true;
+      presetFlag = action.opts().presets;
     })
-    .addCommand(estimateCommand(ctx));
-  for (const cmd of program.commands) cmd.exitOverride().configureOutput({ writeOut: (s) => (stdout += s), writeErr: io.err });
+    .addCommand(estimateCommand(ctx))
+    .addCommand(presetsCommand(ctx))
+    .addCommand(schemaCommand(ctx));
+  // every command, nested ones too (presets list), throws instead of exiting and writes through us
+  const configure = (cmd: Command): void => {
+    cmd.exitOverride().configureOutput({ writeOut: (s) => (stdout += s), writeErr: io.err });
+    cmd.commands.forEach(configure);
+  };
+  program.commands.forEach(configure);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

@@ -6,6 +6,7 @@ import { ESTIMATE_SECTIONS } from '../format/sections.js';
 import { FORMAT_IDS } from '../spec/precision.js';
 import { ESTIMATE_KEYS, readSpecFile, resolveEstimate, type Origins, type RawOptions } from '../spec/resolve.js';
 import type { Context } from './context.js';
+import { presetsOption } from './presets.js';
 
 export { OUTPUT_FORMATS } from '../format/render.js';
 
@@ -29,6 +30,10 @@ export function addModelOptions(cmd: Command): Command {
     .option('--gpu <preset>', 'hardware preset id or alias (default h100-sxm)')
     .option('--count <n>', 'devices sharing the model by tensor parallelism', undefined)
     .option('--price <usd>', 'USD per device-hour (default: the preset\'s dated price)')
+    .option('--provider <name>', 'take the dated on-demand price from this provider (llm-size presets show <gpu> lists them)')
+    .option('--power-watts <W>', 'average power per device in W, for energy figures (default: TDP x (0.43 + 0.57 x matrix-unit utilisation))')
+    .option('--usd-per-kwh <usd>', 'electricity price, for the electricity cost of owned hardware')
+    .addOption(presetsOption())
     .option('--mfu <fraction>', 'compute efficiency, fraction of dense peak (default: per hardware profile)')
     .option('--mbu <fraction>', 'memory-bandwidth efficiency (default: per hardware profile)');
 }

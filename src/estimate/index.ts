@@ -1,6 +1,7 @@
 import { describeShape } from '../spec/model.js';
 import { toGiB } from '../units.js';
 import { throughputAndCostFigures } from './cost.js';
+import { energyFigures } from './energy.js';
 import { flopsFigures } from './flops.js';
 import type { EstimateInput } from './input.js';
 import { latencyFigures, PCIE4_FALLBACK } from './latency.js';
@@ -57,6 +58,9 @@ export function estimate(input: EstimateInput): Estimate {
   }
   const latency = latencyFigures(figures, input, peak, link ?? PCIE4_FALLBACK, memory.weightBytes, params.total, flops);
   throughputAndCostFigures(figures, input, latency);
+  if (!energyFigures(figures, input, latency, peak.flopsPerSecond) && input.usdPerKwh !== undefined) {
+    warnings.push(`no TDP known for ${hw.name}; pass --power-watts <W per device> for energy and electricity figures`);
+  }
   if (!input.price) warnings.push(`no price known for ${hw.name}; pass --price <USD per device-hour> for cost figures`);
   if (!memory.fits) {
     warnings.push(`does not fit: needs ${toGiB(memory.perDeviceBytes).toFixed(1)} GiB per device, ${hw.name} has ${toGiB(memory.capacityBytes).toFixed(1)} GiB`);

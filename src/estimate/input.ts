@@ -27,4 +27,8 @@ export interface EstimateInput {
   /** overrides of the hardware profile's roofline efficiencies (fractions) */
   mfu?: number;
   mbu?: number;
+  /** average board power per device, W (--power-watts); absent = TDP x a per-phase fraction (energy.ts) */
+  powerWatts?: number;
+  /** electricity price for owned hardware, USD per kWh (--usd-per-kwh) */
+  usdPerKwh?: number;
 }

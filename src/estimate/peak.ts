@@ -2,24 +2,30 @@ import type { HardwareSpec } from '../spec/hardware.js';
 import { computeClass, type ComputeClass, type Format } from '../spec/precision.js';
 
 /**
- * What a device does with a format it cannot compute natively, the way engines run it:
- * - fp8 weights without fp8 units (A100, V100, MI250X): weight-only fp8, dequantized to 16-bit
- *   (vLLM fp8 Marlin kernel on Ampere: "FP8 weight-only, compute in 16-bit");
- * - fp4 without fp4 units (H100): weight-only fp4 with 16-bit compute (vLLM MXFP4/NVFP4 Marlin);
- * - int8 without int8 units: weight-only int8, 16-bit compute;
- * - bf16 without bf16 units (T4, V100): run in fp16 (vLLM casts bfloat16 to float16 on
- *   compute capability < 8.0 with a warning);
- * - tf32 without tensor-float units: fp32.
+ * What a device does with a format it cannot compute natively, the way engines run it there.
+ * Each class lists, in order, the peaks to fall back to:
+ * - fp8 without fp8 units (A100, V100, MI250X): weight-only fp8, dequantized to 16-bit
+ *   (vLLM `fp8.py`: on GPUs without fp8 hardware support it uses the FP8 Marlin kernel,
+ *   "weight-only FP8 compression", activations stay 16-bit);
+ * - fp4 without fp4 units (H100, A100): weight-only fp4 with 16-bit compute (vLLM
+ *   `mxfp4.py` / `modelopt.py` fall back to MXFP4 / NVFP4 Marlin below Blackwell), not fp8;
+ * - int8 (W8A8) without int8 units: weight-only int8, 16-bit compute;
+ * - int4 (W4A4) without int4 units: weight-only int4, 16-bit compute (AWQ/GPTQ Marlin);
+ * - bf16 without bf16 units (T4, V100): run in fp16 (vLLM `config.py` _resolve_auto_dtype
+ *   casts bfloat16 to float16 on compute capability < 8.0 with a warning); fp16 without fp16
+ *   units (TPUs): bf16;
+ * - tf32 (fp32 matrix products) without tensor-float units: fp32 units, else bf16 passes (XLA
+ *   on TPU runs fp32 dot products at DEFAULT precision as single-pass bf16, jax.lax.Precision).
  */
 const FALLBACK: Record<ComputeClass, ComputeClass[]> = {
-  fp32: [],
-  tf32: ['fp32'],
+  fp32: ['tf32', 'bf16', 'fp16'],
+  tf32: ['fp32', 'bf16', 'fp16'],
   bf16: ['fp16', 'fp32'],
   fp16: ['bf16', 'fp32'],
-  fp8: ['bf16', 'fp16'],
-  int8: ['bf16', 'fp16'],
-  fp4: ['fp8', 'bf16', 'fp16'],
-  int4: ['int8', 'bf16', 'fp16'],
+  fp8: ['bf16', 'fp16', 'fp32'],
+  int8: ['bf16', 'fp16', 'fp32'],
+  fp4: ['bf16', 'fp16', 'fp32'],
+  int4: ['bf16', 'fp16', 'fp32'],
 };
 
 export interface Peak {
@@ -29,18 +35,25 @@ export interface Peak {
   warning?: string;
 }
 
-/** The dense peak matrix products run at for these formats on this device. */
+const is16Bit = (cls: ComputeClass) => cls === 'bf16' || cls === 'fp16';
+
+/**
+ * The dense peak matrix products run at for these formats on this device, and a warning when
+ * that is not the format's own peak.
+ * @example resolvePeak(a100, FORMATS.fp8, FORMATS.bf16) // { cls: 'bf16', flopsPerSecond: 312e12, warning: '... weight-only fp8 ...' }
+ */
 export function resolvePeak(hw: HardwareSpec, weights: Format, activations: Format): Peak {
   const wanted = computeClass(weights, activations);
   for (const cls of [wanted, ...FALLBACK[wanted]]) {
     const peak = hw.compute[cls];
-    if (peak?.value) {
-      const warning =
-        cls === wanted
-          ? undefined
-          : `${hw.name} has no native ${wanted} matrix units: ${weights.id} weights run as ${wanted === 'bf16' || wanted === 'fp16' ? cls : `weight-only ${weights.id}, dequantized to ${cls}`} at the ${cls} peak, as engines run it there`;
-      return { cls, flopsPerSecond: peak.value, source: peak.source, warning };
-    }
+    if (!peak?.value) continue;
+    if (cls === wanted) return { cls, flopsPerSecond: peak.value, source: peak.source };
+    const why = hw.compute[wanted] ? `publishes no ${wanted} peak` : `has no native ${wanted} matrix units`;
+    const how =
+      is16Bit(wanted) || wanted === 'tf32' || wanted === 'fp32'
+        ? `${weights.id} matrix products run in ${cls}`
+        : `${weights.id} weights run weight-only, dequantized to ${cls} for the matrix products (as vLLM's Marlin kernels do)`;
+    return { cls, flopsPerSecond: peak.value, source: peak.source, warning: `${hw.name} ${why}: ${how}, at the ${cls} peak` };
   }
   throw new Error(`internal: ${hw.id} has no usable compute peak for ${wanted}`);
 }

@@ -1,10 +1,11 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Catalog, ModelPreset } from './catalog.js';
+import { UserError } from '../errors.js';
+import type { Catalog, Entry, ModelPreset } from './catalog.js';
 import type { HardwareSpec } from './hardware.js';
 import { importHfConfig } from './hf.js';
 import { hardwareFileSchema, modelFileSchema, toHardwareSpec, type ModelFile } from './schema.js';
-import { parseFile, type FileIssue } from './validate.js';
+import { formatIssue, parseFile, type FileIssue } from './validate.js';
 
 /**
  * Reads preset files (YAML or JSON) from a directory tree: files under a `hardware/` folder or
@@ -14,6 +15,8 @@ import { parseFile, type FileIssue } from './validate.js';
 export interface LoadedPresets extends Catalog {
   issues: FileIssue[];
   files: string[];
+  /** the file each preset came from, keyed "hardware:<id>" or "model:<id>" */
+  fileOf: Record<string, string>;
 }
 
 export function presetFiles(path: string): string[] {
@@ -45,7 +48,7 @@ export function modelPresetFrom(f: ModelFile, file: string): ModelPreset {
 }
 
 export function loadPresetPaths(paths: string[]): LoadedPresets {
-  const out: LoadedPresets = { hardware: [], models: [], issues: [], files: [] };
+  const out: LoadedPresets = { hardware: [], models: [], issues: [], files: [], fileOf: {} };
   for (const file of paths.flatMap(presetFiles)) {
     out.files.push(file);
     const text = readFileSync(file, 'utf8');
@@ -57,6 +60,7 @@ export function loadPresetPaths(paths: string[]): LoadedPresets {
       }
       try {
         out.models.push(modelPresetFrom(parsed.value, file));
+        out.fileOf[`model:${parsed.value.id}`] = file;
       } catch (e) {
         out.issues.push({ file, line: 1, field: 'config', message: (e as Error).message });
       }
@@ -68,10 +72,39 @@ export function loadPresetPaths(paths: string[]): LoadedPresets {
       }
       try {
         out.hardware.push(toHardwareSpec(parsed.value) satisfies HardwareSpec);
+        out.fileOf[`hardware:${parsed.value.id}`] = file;
       } catch (e) {
         out.issues.push({ file, line: 1, field: '(file)', message: (e as Error).message });
       }
     }
   }
   return out;
+}
+
+/**
+ * Built-in presets plus user presets from `paths` (--presets, LLM_SIZE_PRESETS). A user preset
+ * whose id is already taken (built in, or by an earlier path) replaces it, and `notice` says
+ * so; user presets come first, so their aliases win too. An invalid user preset is a user
+ * error naming its file, line and field.
+ */
+export function withUserPresets(builtIn: Catalog, paths: { path: string; where: string }[], notice: (text: string) => void): Catalog {
+  for (const { path, where } of paths) {
+    if (!existsSync(path)) throw new UserError(`${where}: no such file or directory "${path}"`);
+  }
+  const loaded = loadPresetPaths(paths.map((p) => p.path));
+  if (loaded.issues.length) {
+    const more = loaded.issues.length > 1 ? ` (and ${loaded.issues.length - 1} more; run llm-size presets validate ${paths.map((p) => p.path).join(' ')})` : '';
+    throw new UserError(`invalid user preset: ${formatIssue(loaded.issues[0])}${more}`);
+  }
+  const merge = <T extends Entry>(kind: 'hardware' | 'model', user: T[], builtins: T[]): T[] => {
+    const byId = new Map<string, T>();
+    for (const entry of user) {
+      const file = loaded.fileOf[`${kind}:${entry.id}`];
+      if (byId.has(entry.id)) notice(`${kind} preset "${entry.id}" from ${file} replaces the one defined earlier`);
+      else if (builtins.some((b) => b.id === entry.id)) notice(`${kind} preset "${entry.id}" from ${file} overrides the built-in one`);
+      byId.set(entry.id, entry);
+    }
+    return [...byId.values(), ...builtins.filter((b) => !byId.has(b.id))];
+  };
+  return { ...builtIn, hardware: merge('hardware', loaded.hardware, builtIn.hardware), models: merge('model', loaded.models, builtIn.models) };
 }

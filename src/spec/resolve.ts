@@ -7,6 +7,7 @@ import { assumeShape, makeModel, type ModelSpec } from './model.js';
 import { bool, choice, fraction, paramCount, positiveInt, positiveNumber, type Named, type Raw } from './options.js';
 import { activationFormat, FORMAT_IDS, FORMATS, type Format } from './precision.js';
 import { findHardware, findModel } from './presets.js';
+import { choosePrice } from './price.js';
 
 /**
  * argv / spec file -> EstimateInput. Flags and spec-file keys are the same names (camelCase in
@@ -18,6 +19,7 @@ export const ESTIMATE_KEYS = [
   'precision', 'kvPrecision',
   'batch', 'inputTokens', 'outputTokens', 'context',
   'gpu', 'count', 'price', 'mfu', 'mbu',
+  'provider', 'powerWatts', 'usdPerKwh',
 ] as const;
 export type EstimateKey = (typeof ESTIMATE_KEYS)[number];
 export type RawOptions = Partial<Record<EstimateKey, Raw>>;
@@ -47,6 +49,7 @@ export async function readSpecFile(file: string): Promise<RawOptions> {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UserError(`${file}: expected a mapping of fields such as model, gpu, batch`);
   const out: RawOptions = {};
   for (const [rawKey, value] of Object.entries(data)) {
+    if (rawKey === '$schema') continue; // editors' pointer to `llm-size schema spec`
     const key = camel(rawKey);
     if (!(ESTIMATE_KEYS as readonly string[]).includes(key)) {
       throw new UserError(`${file}: unknown field "${rawKey}"${didYouMean(key, ESTIMATE_KEYS)} (accepted: ${ESTIMATE_KEYS.join(', ')})`);
@@ -130,11 +133,9 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   const hardware = findHardware(catalog, has('gpu') ? String(raw.gpu) : DEFAULT_GPU);
   const count = has('count') ? positiveInt(named('count')) : 1;
   let price: EstimateInput['price'];
+  if (has('price') && has('provider')) throw new UserError('give --price or --provider, not both (--price sets the USD per device-hour; --provider picks a dated price from the preset)');
   if (has('price')) price = { usdPerHour: positiveNumber(named('price'), 'a price in USD per device-hour, e.g. 2.49'), source: '--price' };
-  else if (hardware.prices.length) {
-    const p = hardware.prices[0];
-    price = { usdPerHour: p.usdPerHour, source: `${p.provider} ${p.kind ?? 'on-demand'} price, ${p.date} (${p.source})` };
-  }
+  else price = choosePrice(hardware, has('provider') ? named('provider') : undefined);
 
   return {
     input: {
@@ -148,6 +149,8 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
       price,
       mfu: has('mfu') ? fraction(named('mfu')) : undefined,
       mbu: has('mbu') ? fraction(named('mbu')) : undefined,
+      powerWatts: has('powerWatts') ? positiveNumber(named('powerWatts'), 'average power per device in watts, e.g. 450') : undefined,
+      usdPerKwh: has('usdPerKwh') ? positiveNumber(named('usdPerKwh'), 'an electricity price in USD per kWh, e.g. 0.12') : undefined,
     },
     warnings,
   };

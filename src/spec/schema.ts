@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { parseQuantity, type Dimension } from '../units.js';
+import { parseQuantity, unitsByDimension, type Dimension } from '../units.js';
 import type { HardwareSpec, Sourced } from './hardware.js';
 import { COMPUTE_CLASSES } from './precision.js';
+import { ESTIMATE_KEYS } from './resolve.js';
 
 /**
  * zod schemas for preset files. Values are written with their unit ("3.35 TB/s", "80 GiB");
@@ -11,9 +12,12 @@ import { COMPUTE_CLASSES } from './precision.js';
 
 const source = z.string().min(1, 'every value needs a source');
 
+/** Marks a quantity in the generated JSON Schema (replaced by a pattern in `toJsonSchema`). */
+const DIMENSION_KEY = 'x-llm-size-dimension';
+
 /** "80 GiB" -> bytes, "unknown" -> null, with the dimension checked. */
 const quantity = (dimension: Dimension) =>
-  z.union([z.string(), z.number()]).transform((text, ctx): number | null => {
+  z.union([z.string(), z.number()]).meta({ [DIMENSION_KEY]: dimension }).transform((text, ctx): number | null => {
     if (text === 'unknown') return null;
     if (typeof text === 'number') {
       ctx.addIssue({ code: 'custom', message: `a unit is required (got the bare number ${text}); write it like "${dimension === 'bytes' ? '80 GiB' : dimension === 'bandwidth' ? '3.35 TB/s' : dimension === 'compute' ? '989.5 TFLOP/s' : dimension === 'time' ? '2 ms' : dimension === 'power' ? '700 W' : '2.5 USD/h'}"` });
@@ -60,7 +64,11 @@ export const HARDWARE_KINDS = ['gpu', 'tpu', 'hpu', 'soc'] as const;
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'ids are lower-case slugs like "h100-sxm"');
 
+/** `"$schema": "..."` in a JSON preset file points editors at the schema; ignored here. */
+const schemaRef = z.string().optional();
+
 export const hardwareFileSchema = z.strictObject({
+  $schema: schemaRef,
   id: slug,
   aliases: z.array(z.string()).default([]),
   name: z.string().min(1),
@@ -77,6 +85,15 @@ export const hardwareFileSchema = z.strictObject({
   prices: z.array(price).default([]),
   sources: z.array(z.string()).optional(),
   notes: z.array(z.string()).optional(),
+}).superRefine((f, ctx) => {
+  // What every estimate needs: capacity, bandwidth and at least one 16/32-bit peak (the
+  // fallback of every other format, src/estimate/peak.ts).
+  for (const key of ['capacity', 'bandwidth'] as const) {
+    if (!f.memory[key].value) ctx.addIssue({ code: 'custom', path: ['memory', key, 'value'], message: `memory ${key} must be known and above zero: every estimate needs it` });
+  }
+  if (!(['bf16', 'fp16', 'fp32', 'tf32'] as const).some((c) => f.compute[c]?.value)) {
+    ctx.addIssue({ code: 'custom', path: ['compute'], message: 'needs a known dense peak for at least one of bf16, fp16, fp32, tf32 (the formats others fall back to)' });
+  }
 });
 
 export type HardwareFile = z.infer<typeof hardwareFileSchema>;
@@ -108,6 +125,7 @@ export function toHardwareSpec(f: HardwareFile): HardwareSpec {
 }
 
 export const modelFileSchema = z.strictObject({
+  $schema: schemaRef,
   id: slug,
   aliases: z.array(z.string()).default([]),
   name: z.string().min(1),
@@ -125,3 +143,43 @@ export const modelFileSchema = z.strictObject({
 });
 
 export type ModelFile = z.infer<typeof modelFileSchema>;
+
+const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/**
+ * A spec file (`--spec`): the estimate options as keys, camelCase or kebab-case, each a single
+ * value. For editors only: readSpecFile (src/spec/resolve.ts) checks the values as flags.
+ */
+export function specFileSchema() {
+  const value = z.union([z.string(), z.number(), z.boolean()]);
+  const keys = [...new Set(ESTIMATE_KEYS.flatMap((k) => [k, kebab(k)]))];
+  return z.strictObject({ $schema: schemaRef, ...Object.fromEntries(keys.map((k) => [k, value.optional().describe(`same as --${kebab(k)}`)])) });
+}
+
+const escapeRegex = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * JSON Schema (draft 2020-12) of what a preset or spec file may hold: the input side of the
+ * zod schemas (z.toJSONSchema with io: "input"), with each quantity shown as a string of a
+ * number and a unit of its dimension, or "unknown".
+ */
+export function toJsonSchema(kind: 'model' | 'hardware' | 'spec'): Record<string, unknown> {
+  const schema = kind === 'model' ? modelFileSchema : kind === 'hardware' ? hardwareFileSchema : specFileSchema();
+  const json = z.toJSONSchema(schema, {
+    io: 'input',
+    unrepresentable: 'any',
+    override: (ctx) => {
+      const js = ctx.jsonSchema as Record<string, unknown>;
+      const dimension = js[DIMENSION_KEY] as Dimension | undefined;
+      if (!dimension) return;
+      for (const key of Object.keys(js)) delete js[key];
+      const units = unitsByDimension(dimension).sort((a, b) => b.length - a.length).map(escapeRegex).join('|');
+      Object.assign(js, {
+        type: 'string',
+        pattern: `^\\s*([+-]?\\d+(\\.\\d+)?(e[+-]?\\d+)?\\s*(${units})|unknown)\\s*$`,
+        description: `a number with a ${dimension} unit (${unitsByDimension(dimension).join(', ')}), or "unknown"`,
+      });
+    },
+  }) as Record<string, unknown>;
+  return { ...json, title: `llm-size ${kind} ${kind === 'spec' ? 'file' : 'preset'}` };
+}

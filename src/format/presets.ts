@@ -1,0 +1,88 @@
+import type { ModelPreset } from '../spec/catalog.js';
+import type { HardwareSpec, Link, Sourced } from '../spec/hardware.js';
+import { COMPUTE_CLASSES } from '../spec/precision.js';
+import type { Unit } from '../units.js';
+import { formatValue } from './human.js';
+
+/**
+ * `presets show` for people: every value with its unit (rounded, and exact in base units)
+ * and its source. Pure: strings in, string out.
+ */
+
+const exact = (value: number, unit: Unit): string => (unit === 'B' ? ` (${value.toLocaleString('en-US')} B)` : '');
+
+function sourcedLines(field: string, s: Sourced | undefined, unit: Unit, suffix = ''): string[] {
+  if (!s) return [];
+  const value = s.value === null ? 'unknown (not published)' : `${formatValue(s.value, unit)}${exact(s.value, unit)}${suffix}`;
+  return [`${field.padEnd(24)} ${value}`, `  source: ${s.source}`, ...(s.note ? [`  note:   ${s.note}`] : [])];
+}
+
+function linkLines(field: string, link: Link | undefined): string[] {
+  if (!link) return [`${field.padEnd(24)} none listed`];
+  return [`${field.padEnd(24)} ${link.name}`, ...sourcedLines(`${field}.bandwidth`, link.bandwidth, 'B/s', ' per direction'), ...sourcedLines(`${field}.latency`, link.latency, 's')];
+}
+
+export function renderHardwareShow(hw: HardwareSpec): string {
+  const lines = [
+    `${hw.id}: ${hw.name} (${hw.vendor} ${hw.kind})`,
+    `aliases: ${hw.aliases.length ? hw.aliases.join(', ') : '-'}`,
+    '',
+    ...sourcedLines('memory.capacity', hw.memoryBytes, 'B'),
+    ...sourcedLines('memory.bandwidth', hw.memoryBandwidth, 'B/s'),
+  ];
+  for (const cls of COMPUTE_CLASSES) {
+    const peak = hw.compute[cls];
+    if (peak) lines.push(...sourcedLines(`compute.${cls}`, peak, 'FLOP/s', ` dense${cls.startsWith('int') ? ' (ops/s)' : ''}`));
+  }
+  const absent = COMPUTE_CLASSES.filter((c) => !hw.compute[c]);
+  if (absent.length) lines.push(`${'compute (not native)'.padEnd(24)} ${absent.join(', ')}: run the way engines run them here (see warnings of estimate)`);
+  lines.push(...linkLines('interconnect.intraNode', hw.intraNode), ...linkLines('interconnect.interNode', hw.interNode));
+  lines.push(`${'interconnect.devicesPerNode'.padEnd(24)} ${hw.devicesPerNode}`);
+  lines.push(...sourcedLines('tdp', hw.tdpWatts, 'W'));
+  lines.push(...sourcedLines('runtimeOverhead', hw.runtimeOverheadBytes, 'B'));
+  lines.push(...sourcedLines('efficiency.mfu', hw.efficiency.mfu, 'fraction'));
+  lines.push(...sourcedLines('efficiency.mbu', hw.efficiency.mbu, 'fraction'));
+  lines.push(...sourcedLines('efficiency.stepOverhead', hw.efficiency.stepOverheadSeconds, 's'));
+  if (hw.prices.length) {
+    lines.push('prices (USD per device-hour):');
+    for (const p of hw.prices) lines.push(`  ${p.provider.padEnd(10)} ${formatValue(p.usdPerHour, 'USD/h').padEnd(10)} ${p.date}  ${p.kind ?? 'on-demand'}`, `    source: ${p.source}`);
+  } else lines.push('prices: none published');
+  for (const note of hw.notes ?? []) lines.push(`note: ${note}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderModelShow(m: ModelPreset, params: { total: number; active: number }): string {
+  const spec = m.model;
+  const fields: [string, string | number | boolean | undefined][] = [
+    ['family', spec.family],
+    ['layers', spec.layers],
+    ['hidden', spec.hidden],
+    ['heads', spec.heads],
+    ['kvHeads', spec.kvHeads],
+    ['headDim', spec.headDim],
+    ['ffn', spec.ffn],
+    ['vocab', spec.vocab],
+    ['tiedEmbeddings', spec.tiedEmbeddings],
+    ['maxContext (tokens)', spec.maxContext],
+    ['slidingWindow', spec.slidingWindow ? `${spec.slidingWindow.window} tokens on ${spec.slidingWindow.localLayers} layers` : undefined],
+    ['moe', spec.moe ? `${spec.moe.experts} experts, top ${spec.moe.topK}, expert FFN ${spec.moe.expertFfn}` : undefined],
+    ['mla', spec.mla ? `kv rank ${spec.mla.kvLoraRank}, rope ${spec.mla.qkRopeHeadDim}` : undefined],
+    ['dtype', spec.dtype],
+  ];
+  const lines = [
+    `${m.id}: ${m.name}`,
+    `aliases: ${m.aliases.length ? m.aliases.join(', ') : '-'}`,
+    ...(m.hfRepo ? [`hfRepo:  ${m.hfRepo}`] : []),
+    `source:  ${m.source} (every architecture value below comes from this config.json)`,
+    '',
+    `${'params.total'.padEnd(24)} ${formatValue(params.total, 'params')} (${params.total.toLocaleString('en-US')})`,
+    ...(params.active !== params.total ? [`${'params.active'.padEnd(24)} ${formatValue(params.active, 'params')} (${params.active.toLocaleString('en-US')})`] : []),
+    ...fields.filter(([, v]) => v !== undefined).map(([k, v]) => `${k.padEnd(24)} ${v}`),
+  ];
+  const pub = m.published;
+  if (pub?.params) lines.push(`${'published.params'.padEnd(24)} ${pub.params.value.toLocaleString('en-US')}`, `  source: ${pub.params.source}`);
+  if (pub?.activeParams) lines.push(`${'published.activeParams'.padEnd(24)} ${pub.activeParams.value.toLocaleString('en-US')}`, `  source: ${pub.activeParams.source}`);
+  if (pub?.checkpointBytes) lines.push(...sourcedLines('published.checkpoint', pub.checkpointBytes, 'B'));
+  for (const w of m.warnings) lines.push(`warning: ${w}`);
+  return `${lines.join('\n')}\n`;
+}
