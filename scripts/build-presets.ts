@@ -6,14 +6,19 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { loadEngineFiles } from '../src/spec/engine.js';
 import { loadPresetPaths } from '../src/spec/load-presets.js';
 import { formatIssue } from '../src/spec/validate.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const loaded = loadPresetPaths([`${root}presets/hardware`, `${root}presets/models`]);
 for (const issue of loaded.issues) console.error(`preset skipped: ${formatIssue(issue)}`);
+// Engine profiles (presets/engines) have their own schema (src/spec/engine.ts).
+const engines = loadEngineFiles([`${root}presets/engines`]);
+for (const issue of engines.issues) console.error(`preset skipped: ${formatIssue(issue)}`);
+loaded.issues.push(...engines.issues);
 const seen = new Map<string, string>();
-for (const e of [...loaded.hardware, ...loaded.models]) {
+for (const e of [...loaded.hardware, ...loaded.models, ...engines.engines]) {
   for (const name of [e.id, ...e.aliases].map((n) => n.toLowerCase())) {
     if (seen.has(name)) {
       console.error(`preset name "${name}" used by both ${seen.get(name)} and ${e.id}`);
@@ -22,5 +27,5 @@ for (const e of [...loaded.hardware, ...loaded.models]) {
     seen.set(name, e.id);
   }
 }
-writeFileSync(`${root}dist/presets.json`, JSON.stringify({ hardware: loaded.hardware, models: loaded.models }));
-console.error(`presets: ${loaded.hardware.length} hardware, ${loaded.models.length} models -> dist/presets.json`);
+writeFileSync(`${root}dist/presets.json`, JSON.stringify({ hardware: loaded.hardware, models: loaded.models, engines: engines.engines }));
+console.error(`presets: ${loaded.hardware.length} hardware, ${loaded.models.length} models, ${engines.engines.length} engines -> dist/presets.json`);

@@ -1,6 +1,8 @@
 import type { HardwareSpec } from '../spec/hardware.js';
 import type { ModelSpec } from '../spec/model.js';
+import type { EngineSpec } from '../spec/engine.js';
 import type { Format } from '../spec/precision.js';
+import type { Parallel } from './parallel.js';
 
 /** What one request looks like and how many run together. Token counts. */
 export interface Workload {
@@ -22,6 +24,17 @@ export interface EstimateInput {
   hardware: HardwareSpec;
   /** devices sharing the model by tensor parallelism */
   count: number;
+  /** tensor / pipeline / expert parallelism and replicas (parallel.ts); absent = `count`-way tensor parallelism */
+  parallel?: Parallel;
+  /** devices per node (--gpus-per-node); absent = the hardware profile's */
+  gpusPerNode?: number;
+  /** serving engine whose memory budget sizes the KV cache (engine.ts); absent = ideal */
+  engine?: EngineSpec;
+  /**
+   * Steady traffic (--concurrency or --qps): continuous batching, one request's prefill
+   * interleaved with the running decode batch; `batch` is then the concurrency per replica.
+   */
+  load?: { qps?: number; concurrency?: number; replicasGiven?: boolean };
   /** USD per device-hour, with where it came from; absent = unknown */
   price?: { usdPerHour: number; source: string };
   /** overrides of the hardware profile's roofline efficiencies (fractions) */

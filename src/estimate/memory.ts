@@ -1,7 +1,10 @@
 import type { ModelSpec } from '../spec/model.js';
 import { bytesPerElement, type Format } from '../spec/precision.js';
+import { capacityFigures, IDEAL_ENGINE } from './engine.js';
 import type { EstimateInput } from './input.js';
+import { deviceWeightShare, kvHeadShare, layoutOf, stageLayers } from './parallel.js';
 import { sum, term, type Figures } from './terms.js';
+import { weightFigures } from './weights.js';
 
 /**
  * KV-cache bytes per token per layer. Standard attention stores K and V for every KV head:
@@ -36,8 +39,7 @@ export function weightBytes(params: number, weights: Format): number {
  * replicated when there are fewer KV heads than ranks (vLLM QKVParallelLinear:
  * num_kv_head_replicas = tp_size / num_kv_heads).
  */
-export const kvShardFraction = (m: ModelSpec, tp: number): number =>
-  m.mla ? 1 : Math.max(1, Math.ceil(m.kvHeads / tp)) / m.kvHeads;
+export const kvShardFraction = (m: ModelSpec, tp: number): number => kvHeadShare(m, tp);
 
 /**
  * Prompt tokens per prefill forward pass: vLLM's V1 engine enables chunked prefill with
@@ -45,12 +47,27 @@ export const kvShardFraction = (m: ModelSpec, tp: number): number =>
  */
 export const PREFILL_CHUNK_TOKENS = 8192;
 
+/**
+ * Prefill working set on one device for `tokens` prompt tokens of one forward pass and
+ * `sequences` sequences: the largest per-layer set (residual, normed input, q/k/v, gate/up/act
+ * of the MLP, the head- and column-split parts divided over tp ranks) plus fp32 logits of each
+ * sequence's last token. FlashAttention keeps scores out of memory (Dao et al. 2022).
+ */
+export function activationBytesPerDevice(m: ModelSpec, tokens: number, sequences: number, bytesPerActivation: number, tp: number): number {
+  const ffnWidth = m.moe ? Math.max(m.ffn, m.moe.expertFfn * m.moe.topK) : m.ffn;
+  const perTokenElements = 2 * m.hidden + ((m.heads + 2 * m.kvHeads) * m.headDim) / tp + (3 * ffnWidth) / tp;
+  return tokens * perTokenElements * bytesPerActivation + sequences * m.vocab * 4;
+}
+
 export interface MemoryResult {
   weightBytes: number;
   kvBytesPerToken: number;
   perDeviceBytes: number;
   capacityBytes: number;
   fits: boolean;
+  /** KV bytes per device the engine allocates, and the sequences that holds at this context */
+  kvCapacityBytes: number;
+  maxConcurrency: number;
 }
 
 /**
@@ -59,8 +76,14 @@ export interface MemoryResult {
  */
 export function memoryFigures(fig: Figures, input: EstimateInput, params: number): MemoryResult {
   const { model: m, workload: w, count: n, hardware: hw } = input;
+  const layout = layoutOf(input);
+  const tp = layout.tp;
+  // Share of the KV cache on the busiest device: its KV heads (replicated when kv < tp) over the
+  // layers of its pipeline stage.
+  const stageShare = stageLayers(m, layout.pp) / m.layers;
   const capacity = hw.memoryBytes.value!;
-  const weights = term(fig, 'memory.weights', 'Weights', 'B', weightBytes(params, input.weights), 'params.total x bytesPerElement(weights)', { params, bytesPerElement: bytesPerElement(input.weights), format: input.weights.id }, input.weights.source);
+  // Weights: a sum over tensor groups, each in the format it takes (src/estimate/weights.ts).
+  const weights = weightFigures(fig, m, params, input.weights, input.activations);
 
   const perLayer = kvBytesPerTokenPerLayer(m, input.kv);
   const { local, window } = layerSplit(m);
@@ -78,8 +101,8 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   const tokens = Math.min(w.batch * w.inputTokens, PREFILL_CHUNK_TOKENS);
   const actBytes = bytesPerElement(input.activations);
   const ffnWidth = m.moe ? Math.max(m.ffn, m.moe.expertFfn * m.moe.topK) : m.ffn;
-  const perTokenElements = 2 * m.hidden + (m.heads + 2 * m.kvHeads) * m.headDim / n + 3 * ffnWidth / n;
-  const activations = term(fig, 'memory.activations', 'Activations (prefill peak)', 'B', tokens * perTokenElements * actBytes + w.batch * m.vocab * 4, 'min(batch x inputTokens, chunk) x (2 hidden + qkvDim/tp + 3 ffn/tp) x bytes + batch x vocab x 4 (fp32 logits)', { tokens, chunk: PREFILL_CHUNK_TOKENS, hidden: m.hidden, ffn: ffnWidth, tp: n, bytes: actBytes, vocab: m.vocab }, 'Korthikanti et al. 2022 per-layer activation terms, without the training-only saves; FlashAttention (no score matrix); vLLM profile_run', true);
+  const activationsPerDevice = activationBytesPerDevice(m, tokens, w.batch, actBytes, tp);
+  const activations = term(fig, 'memory.activations', 'Activations (prefill peak)', 'B', activationsPerDevice * n, 'count x (min(batch x inputTokens, chunk) x (2 hidden + qkvDim/tp + 3 ffn/tp) x bytes + batch x vocab x 4 (fp32 logits))', { tokens, chunk: PREFILL_CHUNK_TOKENS, hidden: m.hidden, ffn: ffnWidth, tp, count: n, bytes: actBytes, vocab: m.vocab }, 'Korthikanti et al. 2022 per-layer activation terms, without the training-only saves; FlashAttention (no score matrix); vLLM profile_run', true);
 
   const overheadPerDevice = hw.runtimeOverheadBytes.value ?? 0;
   const overhead = term(fig, 'memory.overhead', 'Runtime overhead (context, workspaces)', 'B', n * overheadPerDevice, 'count x runtimeOverhead', { count: n, runtimeOverhead: overheadPerDevice }, hw.runtimeOverheadBytes.source, true);
@@ -87,31 +110,41 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
 
   // Per device: weights, activations and overhead split evenly across TP ranks; KV split by
   // KV heads, replicated when KV heads < ranks.
-  const kvShard = kvShardFraction(m, n);
-  term(fig, 'memory.perDevice.weights', 'Weights per device', 'B', weights / n, 'weights / count', { weights, count: n }, 'Megatron-LM tensor parallelism (Shoeybi et al. 2019); vLLM shards embeddings and heads too');
-  term(fig, 'memory.perDevice.kvCache', 'KV cache per device', 'B', kv * kvShard, 'kvCache x max(1, ceil(kvHeads / count)) / kvHeads', { kvCache: kv, kvHeads: m.kvHeads, count: n }, 'vLLM QKVParallelLinear: KV heads replicated when tp_size > num_kv_heads');
-  term(fig, 'memory.perDevice.activations', 'Activations per device', 'B', activations / n, 'activations / count', { activations, count: n }, 'even split across ranks', true);
+  const kvShard = kvShardFraction(m, tp) * stageShare;
+  const weightShare = deviceWeightShare(fig, m, layout, params);
+  const weightsPerDevice = term(fig, 'memory.perDevice.weights', 'Weights per device', 'B', weights * weightShare, 'weights x share of the busiest device (layers/pp of the layers; matrices / tp; k/v projections per KV-head share; norms replicated; embedding on the first stage, head on the last)', { weights, share: weightShare, tp, pp: layout.pp, ep: layout.ep }, 'Megatron-LM tensor parallelism (Shoeybi et al. 2019); vLLM QKVParallelLinear, VocabParallelEmbedding, get_pp_indices; FusedMoE expert split');
+  term(fig, 'memory.perDevice.kvCache', 'KV cache per device', 'B', kv * kvShard, 'kvCache x max(1, ceil(kvHeads / tp)) / kvHeads x ceil(layers / pp) / layers', { kvCache: kv, kvHeads: m.kvHeads, tp, pp: layout.pp, layers: m.layers }, 'vLLM QKVParallelLinear: KV heads replicated when tp_size > num_kv_heads; each pipeline stage caches its own layers');
+  term(fig, 'memory.perDevice.activations', 'Activations per device', 'B', activationsPerDevice, 'activations / count', { activations, count: n }, 'each rank holds its own working set', true);
   term(fig, 'memory.perDevice.overhead', 'Runtime overhead per device', 'B', overheadPerDevice, 'runtimeOverhead', { runtimeOverhead: overheadPerDevice }, hw.runtimeOverheadBytes.source, true);
   const perDevice = sum(fig, 'memory.perDevice', 'Memory per device', 'B', ['memory.perDevice.weights', 'memory.perDevice.kvCache', 'memory.perDevice.activations', 'memory.perDevice.overhead']);
 
   term(fig, 'memory.capacityPerDevice', 'Device memory', 'B', capacity, 'hardware memory capacity', { device: hw.id }, hw.memoryBytes.source);
-  const fits = perDevice <= capacity;
   term(fig, 'memory.headroom', 'Free memory per device', 'B', Math.max(0, capacity - perDevice), 'max(0, capacity - perDevice)', { capacity, perDevice }, 'difference');
   term(fig, 'memory.shortfall', 'Missing memory per device', 'B', Math.max(0, perDevice - capacity), 'max(0, perDevice - capacity)', { capacity, perDevice }, 'difference');
 
-  // Largest batch at this context and longest context at this batch, from the memory left
-  // after weights and overhead; activations scale with the batch's prompt tokens.
-  const free = capacity - weights / n - overheadPerDevice;
-  const kvPerSeqDevice = seqKv * kvShard;
-  const kvFree = free - activations / n;
-  const maxBatch = kvFree > 0 ? Math.floor(kvFree / kvPerSeqDevice) : 0;
-  term(fig, 'capacity.maxBatch', 'Largest batch at this context', 'count', maxBatch, 'floor((capacity - weights/count - overhead - activations/count) / kvPerSequencePerDevice)', { capacity, context: w.context, kvPerSequencePerDevice: kvPerSeqDevice }, 'memory balance', true);
-  // kvLayerTokens(c) grows by `layers` per token up to the window, then by `full` per token.
-  const { full } = layerSplit(m);
-  const budget = kvFree > 0 ? kvFree / (perLayer * kvShard * w.batch) : 0;
-  const beyondWindow = full > 0 ? window + (budget - m.layers * window) / full : Infinity;
-  const maxContext = Math.floor(Math.min(m.maxContext, budget <= m.layers * window ? budget / m.layers : beyondWindow));
-  term(fig, 'capacity.maxContext', 'Longest context at this batch', 'tokens', maxContext, 'min(maxPositionEmbeddings, (capacity - weights/count - overhead - activations/count) / (batch x kvPerTokenPerDevice))', { batch: w.batch, maxPositionEmbeddings: m.maxContext, kvPerTokenPerDevice: perLayer * m.layers * kvShard }, 'memory balance', true);
+  // What the serving engine leaves for the KV cache (engine.ts), and what that holds. The
+  // engine's activation reserve is its profiling pass (vLLM: max_num_batched_tokens tokens), a
+  // fixed compute buffer (llama.cpp), or this workload's peak (ideal).
+  const engine = input.engine ?? IDEAL_ENGINE;
+  const engineActivations = engine.computeBufferBytes
+    ? { bytes: engine.computeBufferBytes.value!, source: engine.computeBufferBytes.source }
+    : engine.profileTokens
+      ? { bytes: activationBytesPerDevice(m, engine.profileTokens.value!, 1, actBytes, tp), source: `activationBytesPerDevice at ${engine.profileTokens.value} tokens (${engine.profileTokens.source})` }
+      : { bytes: activationsPerDevice, source: 'memory.perDevice.activations (this workload)' };
+  const runtime = engine.runtimeBytes ? { bytes: engine.runtimeBytes.value!, source: engine.runtimeBytes.source } : { bytes: overheadPerDevice, source: hw.runtimeOverheadBytes.source };
+  const cap = capacityFigures(fig, input, m, {
+    engine,
+    budget: { capacityBytes: capacity, weightBytesPerDevice: weightsPerDevice, activationBytesPerDevice: engineActivations.bytes, runtimeBytesPerDevice: runtime.bytes, tp },
+    activationSource: engineActivations.source,
+    runtimeSource: runtime.source,
+    kvBytesPerTokenPerDevice: m.layers * perLayer * kvShard,
+    kvBytesPerSequencePerDevice: (tokens) => kvLayerTokens(m, tokens) * perLayer * kvShard,
+    perLayerPerTokenDevice: perLayer * kvShardFraction(m, tp),
+    stageShare,
+  });
+  // Fits when the device holds the whole working set and the engine's KV budget holds this
+  // workload's KV cache.
+  const fits = perDevice <= capacity && kv * kvShard <= cap.kvCapacityBytes;
 
-  return { weightBytes: weights, kvBytesPerToken: kvPerToken, perDeviceBytes: perDevice, capacityBytes: capacity, fits };
+  return { weightBytes: weights, kvBytesPerToken: kvPerToken, perDeviceBytes: perDevice, capacityBytes: capacity, fits, kvCapacityBytes: cap.kvCapacityBytes, maxConcurrency: cap.maxConcurrency };
 }

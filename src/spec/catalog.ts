@@ -1,3 +1,4 @@
+import type { EngineSpec } from './engine.js';
 import type { HardwareSpec } from './hardware.js';
 import type { ModelSpec } from './model.js';
 
@@ -23,6 +24,8 @@ export interface ModelPreset {
 export interface Catalog {
   hardware: HardwareSpec[];
   models: ModelPreset[];
+  /** serving-engine profiles (presets/engines); absent in user preset folders */
+  engines?: EngineSpec[];
 }
 
 export interface Entry {

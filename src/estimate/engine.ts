@@ -1,0 +1,134 @@
+import type { EngineSpec } from '../spec/engine.js';
+import type { ModelSpec } from '../spec/model.js';
+import type { EstimateInput } from './input.js';
+import { term, type Figures } from './terms.js';
+
+/**
+ * What an engine leaves for the KV cache, per device, and what that holds: tokens, concurrent
+ * sequences at a context, the longest context at a concurrency. Engine profiles are data
+ * (presets/engines/*.yaml, src/spec/engine.ts); this file holds the one formula per budget kind.
+ */
+
+/** The engine used when an input names none: every free byte holds KV (presets/engines/ideal.yaml). */
+export const IDEAL_ENGINE: EngineSpec = {
+  id: 'ideal',
+  aliases: [],
+  name: 'ideal (every free byte holds KV)',
+  version: '-',
+  budget: { kind: 'all', fraction: { value: 1, source: 'no engine reserve: the memory balance of memory.perDevice' }, byTensorParallel: [] },
+  blockTokens: { value: 1, source: 'token-granular, no block rounding' },
+  paged: true,
+};
+
+/** The engine's memory fraction at this tensor-parallel size (SGLang lowers it as tp grows). */
+export function engineFraction(e: EngineSpec, tp: number): number {
+  let f = e.budget.fraction.value!;
+  for (const step of e.budget.byTensorParallel) if (tp >= step.minTp) f = step.value;
+  return f;
+}
+
+export interface KvBudgetInputs {
+  capacityBytes: number;
+  weightBytesPerDevice: number;
+  /** activation peak the engine reserves per device (profiled, compute buffer or the workload's) */
+  activationBytesPerDevice: number;
+  runtimeBytesPerDevice: number;
+  tp: number;
+}
+
+/**
+ * KV-cache bytes per device under an engine's budget (clamped at 0):
+ *  fraction-of-total (vLLM):      f x capacity - weights - activations - runtime - graphs in budget
+ *    (vllm/v1/worker/gpu_worker.py determine_available_memory: requested_memory =
+ *     total_memory x gpu_memory_utilization; available = requested - non_kv_cache_memory)
+ *  static-fraction-of-total (SGLang): f x capacity - weights
+ *    (sglang model_runner.py profile_max_num_token: rest_memory = available - total x (1 - f))
+ *  fraction-of-free (TensorRT-LLM): f x (capacity - weights - activations - runtime - graphs)
+ *    (KvCacheConfig.free_gpu_memory_fraction applies to free memory after the engine loads)
+ *  all (llama.cpp, ideal):        capacity - weights - activations - runtime - graphs
+ */
+export function kvBudgetBytes(e: EngineSpec, b: KvBudgetInputs): number {
+  const f = engineFraction(e, b.tp);
+  const graphs = e.cudaGraph?.inBudget ? e.cudaGraph.value! : 0;
+  const rest = b.weightBytesPerDevice + b.activationBytesPerDevice + b.runtimeBytesPerDevice + graphs;
+  switch (e.budget.kind) {
+    case 'fraction-of-total':
+      return Math.max(0, f * b.capacityBytes - rest);
+    case 'static-fraction-of-total':
+      return Math.max(0, f * b.capacityBytes - b.weightBytesPerDevice);
+    case 'fraction-of-free':
+      return Math.max(0, f * (b.capacityBytes - rest));
+    case 'all':
+      return Math.max(0, f * b.capacityBytes - rest);
+  }
+}
+
+const FORMULA: Record<EngineSpec['budget']['kind'], string> = {
+  'fraction-of-total': 'fraction x capacity - weightsPerDevice - activations - runtime - cudaGraphInBudget',
+  'static-fraction-of-total': 'fraction x capacity - weightsPerDevice (activations and CUDA graphs live outside the static pool)',
+  'fraction-of-free': 'fraction x (capacity - weightsPerDevice - activations - runtime - cudaGraphInBudget)',
+  all: 'capacity - weightsPerDevice - activations - runtime',
+};
+
+/** Rounds a token count down to whole KV blocks. */
+export const wholeBlocks = (tokens: number, block: number): number => Math.floor(tokens / block) * block;
+/** Rounds a sequence's tokens up to whole KV blocks (a paged engine allocates whole blocks). */
+export const blocksFor = (tokens: number, block: number): number => Math.ceil(tokens / block) * block;
+
+export interface CapacityArgs {
+  engine: EngineSpec;
+  budget: KvBudgetInputs;
+  activationSource: string;
+  runtimeSource: string;
+  /** KV bytes one token adds on the busiest device, over the layers of its stage */
+  kvBytesPerTokenPerDevice: number;
+  /** KV bytes one sequence of n tokens holds on the busiest device (sliding windows included) */
+  kvBytesPerSequencePerDevice: (tokens: number) => number;
+  /** KV bytes per token per layer on the busiest device, and layers per stage / all layers */
+  perLayerPerTokenDevice: number;
+  stageShare: number;
+}
+
+export interface CapacityResult {
+  kvCapacityBytes: number;
+  kvCapacityTokens: number;
+  maxConcurrency: number;
+}
+
+/**
+ * memory.kvCapacity, memory.kvCapacityTokens, capacity.maxConcurrency, capacity.maxBatch and
+ * capacity.maxContext under the engine's budget. Token capacity is what vLLM logs as "GPU KV
+ * cache size: N tokens" (= "# GPU blocks" x block_size); concurrency is its "Maximum
+ * concurrency for C tokens per request" (tokens / C, whole blocks per sequence).
+ */
+export function capacityFigures(fig: Figures, input: EstimateInput, m: ModelSpec, a: CapacityArgs): CapacityResult {
+  const { engine: e, budget: b } = a;
+  const w = input.workload;
+  const block = e.blockTokens.value!;
+  const kvBytes = kvBudgetBytes(e, b);
+  const graphs = e.cudaGraph?.inBudget ? e.cudaGraph.value! : 0;
+  term(fig, 'memory.kvCapacity', `KV cache the engine allocates per device (${e.name})`, 'B', kvBytes, FORMULA[e.budget.kind], {
+    engine: e.id, capacity: b.capacityBytes, fraction: engineFraction(e, b.tp), weightsPerDevice: b.weightBytesPerDevice,
+    activations: b.activationBytesPerDevice, runtime: b.runtimeBytesPerDevice, cudaGraphInBudget: graphs, tp: b.tp,
+  }, `${e.budget.fraction.source}${e.budget.byTensorParallelSource ? `; ${e.budget.byTensorParallelSource}` : ''}; activations: ${a.activationSource}; runtime: ${a.runtimeSource}`, true);
+
+  const tokens = a.kvBytesPerTokenPerDevice > 0 ? wholeBlocks(kvBytes / a.kvBytesPerTokenPerDevice, block) : 0;
+  term(fig, 'memory.kvCapacityTokens', 'KV cache capacity in tokens (per replica)', 'tokens', tokens, 'floor(kvCapacity / kvBytesPerTokenPerDevice / blockTokens) x blockTokens', { kvCapacity: kvBytes, kvBytesPerTokenPerDevice: a.kvBytesPerTokenPerDevice, blockTokens: block }, `${e.blockTokens.source}; vLLM kv_cache_utils.py: num_blocks = available_memory // page_size_bytes`, true);
+
+  const seqBytes = a.kvBytesPerSequencePerDevice(blocksFor(w.context, block));
+  const maxConcurrency = seqBytes > 0 ? Math.floor(kvBytes / seqBytes) : 0;
+  term(fig, 'capacity.maxConcurrency', 'Most concurrent sequences at this context', 'count', maxConcurrency, 'floor(kvCapacity / kvPerSequencePerDevice(context rounded up to whole blocks))', { kvCapacity: kvBytes, context: w.context, blockTokens: block, kvPerSequencePerDevice: seqBytes, paged: e.paged }, e.paged ? 'paged KV (Kwon et al. 2023, PagedAttention): each sequence holds whole blocks of its own tokens' : 'no paging: every slot reserves its full context up front (llama.cpp n_ctx / n_parallel)', true);
+  term(fig, 'capacity.maxBatch', 'Largest batch at this context', 'count', maxConcurrency, 'capacity.maxConcurrency', { maxConcurrency }, 'same as capacity.maxConcurrency', true);
+
+  // Longest context at this batch: KV tokens held per sequence grow by `layers` per token up to
+  // a sliding window, then by the full-attention layers only (kvLayerTokens in memory.ts).
+  const local = m.slidingWindow?.localLayers ?? 0;
+  const window = m.slidingWindow?.window ?? Infinity;
+  const full = m.layers - local;
+  const perLayerTokenBudget = a.perLayerPerTokenDevice > 0 ? kvBytes / (a.perLayerPerTokenDevice * a.stageShare * w.batch) : 0;
+  const beyondWindow = full > 0 ? window + (perLayerTokenBudget - m.layers * window) / full : Infinity;
+  const longest = perLayerTokenBudget <= m.layers * window ? perLayerTokenBudget / m.layers : beyondWindow;
+  const maxContext = Math.min(m.maxContext, wholeBlocks(Math.min(longest, Number.MAX_SAFE_INTEGER), block));
+  term(fig, 'capacity.maxContext', 'Longest context at this batch', 'tokens', maxContext, 'min(maxPositionEmbeddings, whole blocks of kvCapacity / (batch x kvPerTokenPerDevice))', { batch: w.batch, kvCapacity: kvBytes, maxPositionEmbeddings: m.maxContext, blockTokens: block }, 'memory balance under the engine budget', true);
+  return { kvCapacityBytes: kvBytes, kvCapacityTokens: tokens, maxConcurrency };
+}

@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { parseQuantity } from '../units.js';
+import type { Sourced } from './hardware.js';
+import { presetFiles } from './load-presets.js';
+import { parseFile, type FileIssue } from './validate.js';
+
+/**
+ * Engine profiles (presets/engines/<id>.yaml): how a serving engine carves device memory into
+ * weights, activations, runtime buffers and the KV cache, as data with sources. Loaded with zod
+ * only at build time (scripts/build-presets.ts) and by `presets validate`; runs read the JSON.
+ *
+ * Budget kinds, each the formula its engine uses for the KV cache per device:
+ *  - fraction-of-total (vLLM): f x capacity - weights - activations - runtime [- CUDA graphs in budget]
+ *  - static-fraction-of-total (SGLang): f x capacity - weights (activations, graphs live outside)
+ *  - fraction-of-free (TensorRT-LLM): f x (capacity - weights - activations - runtime)
+ *  - all (llama.cpp, ideal): capacity - weights - activations - runtime
+ */
+export const ENGINE_BUDGET_KINDS = ['fraction-of-total', 'static-fraction-of-total', 'fraction-of-free', 'all'] as const;
+export type EngineBudgetKind = (typeof ENGINE_BUDGET_KINDS)[number];
+
+export interface EngineSpec {
+  id: string;
+  aliases: string[];
+  name: string;
+  version: string;
+  budget: {
+    kind: EngineBudgetKind;
+    fraction: Sourced;
+    /** fraction by tensor-parallel size: the entry with the largest minTp <= tp wins */
+    byTensorParallel: { minTp: number; value: number }[];
+    byTensorParallelSource?: string;
+  };
+  /** tokens of the activation-profiling forward pass; absent = computeBuffer or the workload's own */
+  profileTokens?: Sourced;
+  /** fixed compute buffer in bytes (llama.cpp), instead of profiled activations */
+  computeBufferBytes?: Sourced;
+  /** runtime memory counted by the engine, bytes; absent = the hardware profile's runtimeOverhead */
+  runtimeBytes?: Sourced;
+  cudaGraph?: Sourced & { inBudget: boolean };
+  blockTokens: Sourced;
+  paged: boolean;
+  maxNumSeqs?: Sourced;
+  notes?: string[];
+}
+
+const source = z.string().min(1, 'every value needs a source');
+const bytes = z.string().transform((text, ctx): number => {
+  const parsed = parseQuantity(text, 'bytes');
+  if (!parsed.ok) {
+    ctx.addIssue({ code: 'custom', message: `"${text}": ${parsed.reason}` });
+    return z.NEVER;
+  }
+  return parsed.value;
+});
+const sourcedBytes = z.strictObject({ value: bytes, source, note: z.string().optional() });
+const sourcedCount = z.strictObject({ value: z.number().int().positive(), source, note: z.string().optional() });
+const sourcedFraction = z.strictObject({ value: z.number().gt(0).max(1), source, note: z.string().optional() });
+
+export const engineFileSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'ids are lower-case slugs like "vllm"'),
+  aliases: z.array(z.string()).default([]),
+  name: z.string().min(1),
+  version: z.string().min(1),
+  memory: z.strictObject({
+    budget: z.strictObject({
+      kind: z.enum(ENGINE_BUDGET_KINDS),
+      fraction: sourcedFraction,
+      byTensorParallel: z.array(z.strictObject({ minTp: z.number().int().positive(), value: z.number().gt(0).max(1) })).default([]),
+      byTensorParallelSource: z.string().optional(),
+    }),
+    profileTokens: sourcedCount.optional(),
+    computeBuffer: sourcedBytes.optional(),
+    runtime: z.union([z.literal('hardware'), sourcedBytes]).default('hardware'),
+    cudaGraph: z.strictObject({ value: bytes, inBudget: z.boolean(), source }).optional(),
+  }),
+  kvCache: z.strictObject({ blockTokens: sourcedCount, paged: z.boolean() }),
+  scheduler: z.strictObject({ maxNumSeqs: sourcedCount.optional() }).default({}),
+  notes: z.array(z.string()).optional(),
+});
+
+export type EngineFile = z.infer<typeof engineFileSchema>;
+
+/** Engine file (validated) -> EngineSpec in base units. */
+export function toEngineSpec(f: EngineFile): EngineSpec {
+  const m = f.memory;
+  return {
+    id: f.id,
+    aliases: f.aliases,
+    name: f.name,
+    version: f.version,
+    budget: { kind: m.budget.kind, fraction: m.budget.fraction, byTensorParallel: [...m.budget.byTensorParallel].sort((a, b) => a.minTp - b.minTp), byTensorParallelSource: m.budget.byTensorParallelSource },
+    profileTokens: m.profileTokens,
+    computeBufferBytes: m.computeBuffer,
+    runtimeBytes: m.runtime === 'hardware' ? undefined : m.runtime,
+    cudaGraph: m.cudaGraph,
+    blockTokens: f.kvCache.blockTokens,
+    paged: f.kvCache.paged,
+    maxNumSeqs: f.scheduler.maxNumSeqs,
+    notes: f.notes,
+  };
+}
+
+/** Reads and validates engine profiles; problems come back with file, line and field. */
+export function loadEngineFiles(paths: string[]): { engines: EngineSpec[]; issues: FileIssue[] } {
+  const engines: EngineSpec[] = [];
+  const issues: FileIssue[] = [];
+  for (const file of paths.flatMap(presetFiles)) {
+    const parsed = parseFile(file, readFileSync(file, 'utf8'), engineFileSchema);
+    if (parsed.ok) engines.push(toEngineSpec(parsed.value));
+    else issues.push(...parsed.issues);
+  }
+  return { engines, issues };
+}
