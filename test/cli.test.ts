@@ -45,10 +45,13 @@ describe('estimate: Llama-3.1-8B on H100 SXM (issue 2 acceptance)', () => {
     expect(out.figures['memory.kvCache'].value).toBe(4 * 8192 * 131_072);
   });
 
-  it('fp8 KV halves the KV cache; int4 weights use 4 bits plus a 16-bit scale per 128', async () => {
+  it('fp8 KV halves the KV cache; int4 weights use 4 bits plus a 16-bit scale per 128, embeddings and head stay bf16', async () => {
     const out = await cliJson(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--precision', 'int4', '--kv-precision', 'fp8']);
     expect(out.figures['memory.kvCachePerToken'].value).toBe(65_536);
-    expect(out.figures['memory.weights'].value).toBeCloseTo(8_030_261_248 * (4 + 16 / 128) / 8, 0);
+    // embedding + lm_head: 2 x 128,256 x 4,096 = 1,050,673,152 params at 2 B; norms (32 x 2 + 1) x 4,096 at 2 B; the rest at 4.125 bits
+    const embeddings = 2 * 128_256 * 4096;
+    const norms = 65 * 4096;
+    expect(out.figures['memory.weights'].value).toBeCloseTo((embeddings + norms) * 2 + (8_030_261_248 - embeddings - norms) * (4 + 16 / 128) / 8, 0);
     expect(out.input.precision.compute).toBe('bf16');
   });
 
@@ -93,7 +96,7 @@ describe('bad input exits 2 with one clear line and nothing on stdout', () => {
     ['non-numeric count', ['--model', 'llama-3.1-8b', '--input-tokens', 'lots'], /--input-tokens: invalid value "lots"/],
     ['unknown model preset', ['--model', 'llama-3.1-9b'], /unknown model preset \(--model\) "llama-3.1-9b"; did you mean llama-3.1-8b/],
     ['unknown gpu', ['--model', 'llama-3.1-8b', '--gpu', 'h101'], /unknown hardware preset \(--gpu\) "h101"; did you mean h100/],
-    ['unknown precision', ['--model', 'llama-3.1-8b', '--precision', 'fp9'], /--precision: unknown value "fp9".*accepted: fp32, bf16, fp16, fp8, int8, int4/],
+    ['unknown precision', ['--model', 'llama-3.1-8b', '--precision', 'fp9'], /--precision: unknown value "fp9".*accepted: fp32, bf16, fp16, fp8, fp8-block, int8, int4/],
     ['missing config field', ['--hf-config', new URL('./fixtures/missing-field.config.json', import.meta.url).pathname], /missing-field.config.json: missing required field "num_hidden_layers"/],
     ['malformed config', ['--hf-config', new URL('./fixtures/malformed.config.json', import.meta.url).pathname], /cannot read .* as JSON/],
     ['malformed spec file', ['--spec', new URL('./fixtures/bad-spec.yaml', import.meta.url).pathname], /bad-spec.yaml: unknown field "gpus"; did you mean gpu/],

@@ -3,9 +3,10 @@ import { estimate } from '../estimate/index.js';
 import { renderExplain } from '../format/explain.js';
 import { formatOption, renderOutput, type OutputFormat } from '../format/render.js';
 import { ESTIMATE_SECTIONS } from '../format/sections.js';
-import { FORMAT_IDS } from '../spec/precision.js';
+import { FORMAT_NAMES_HELP, KV_FORMAT_IDS } from '../spec/precision.js';
 import { ESTIMATE_KEYS, readSpecFile, resolveEstimate, type Origins, type RawOptions } from '../spec/resolve.js';
 import type { Context } from './context.js';
+import { fetchHubConfig } from '../spec/hub.js';
 import { presetsOption } from './presets.js';
 
 export { OUTPUT_FORMATS } from '../format/render.js';
@@ -16,6 +17,8 @@ export function addModelOptions(cmd: Command): Command {
     .option('--model <preset>', 'model preset id or alias (llm-size presets list models)')
     .option('--params <count>', 'parameter count only (7b, 70e9, 405000000000); KV and attention then assume a typical shape')
     .option('--hf-config <file>', 'a Hugging Face config.json')
+    .option('--hf <org/name[@revision]>', 'fetch config.json from the Hugging Face Hub (HF_TOKEN for gated models, HF_ENDPOINT, cached for offline use)')
+    .option('--offline', 'with --hf: use the cached config.json only (as HF_HUB_OFFLINE=1)')
     .option('--spec <file>', 'YAML or JSON file with any of these options (camelCase keys); flags override it')
     .option('--layers <n>', 'architecture: decoder layers')
     .option('--hidden <n>', 'architecture: hidden size')
@@ -25,8 +28,8 @@ export function addModelOptions(cmd: Command): Command {
     .option('--ffn <n>', 'architecture: MLP intermediate size')
     .option('--vocab <n>', 'architecture: vocabulary size')
     .option('--tied-embeddings', 'architecture: output head shares the embedding matrix')
-    .addOption(new Option('--precision <format>', `weight format (${FORMAT_IDS.join(', ')})`))
-    .addOption(new Option('--kv-precision <format>', 'KV-cache format (default: the activation type)'))
+    .addOption(new Option('--precision <format>', `weight format (${FORMAT_NAMES_HELP.join(', ')}; default: the checkpoint's quantization_config, else bf16)`))
+    .addOption(new Option('--kv-precision <format>', `KV-cache format (${KV_FORMAT_IDS.join(', ')}; default: the activation type)`))
     .option('--gpu <preset>', 'hardware preset id or alias (default h100-sxm)')
     .option('--count <n>', 'devices sharing the model by tensor parallelism', undefined)
     .option('--price <usd>', 'USD per device-hour (default: the preset\'s dated price)')
@@ -77,7 +80,8 @@ Examples:
     .action(async (opts: Record<string, unknown>) => {
       const { raw, origins } = await collectRaw(opts);
       const catalog = await ctx.catalog();
-      const { input, warnings } = resolveEstimate(raw, origins, catalog);
+      const hub = raw.hf !== undefined ? await fetchHubConfig(String(raw.hf), { env: ctx.env, offline: raw.offline === true || raw.offline === 'true', where: origins.hf }) : undefined;
+      const { input, warnings } = resolveEstimate(raw, origins, catalog, hub);
       const result = estimate(input);
       result.warnings.unshift(...warnings);
       const table = async (color: boolean) => (await import('../format/table.js')).renderEstimateTable(result, color);

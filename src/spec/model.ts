@@ -53,13 +53,27 @@ export interface ModelSpec {
     /** router and experts carry biases (gpt-oss) */
     bias: boolean;
   };
+  /** attention and MLP read the same normed input and their outputs are summed (Falcon, GPT-J) */
+  parallelAttention?: boolean;
+  /** q, k and v are one fused projection in the checkpoint (Falcon, Phi-3, GPT-2): llama.cpp names it attn_qkv */
+  fusedQkv?: boolean;
+  /** one learned attention-sink logit per query head per layer (gpt-oss: self_attn.sinks) */
+  attentionSinks?: boolean;
+  /** DeepSeek-V3 multi-token-prediction modules (num_nextn_predict_layers), counted on their own (params.mtp) */
+  mtpLayers?: number;
+  /** parameters of a vision tower and projector (Gemma 3 multimodal): in the checkpoint, not used per text token */
+  visionParams?: number;
+  /** MoE router extras: DeepSeek-V3 e_score_correction_bias (noaux_tc), Qwen2-MoE shared_expert_gate */
+  moeExtras?: { routerCorrectionBias: boolean; sharedExpertGate: boolean };
+  /** modules the checkpoint's quantization_config leaves unquantized (modules_to_not_convert / ignore) */
+  quantizationKeep?: string[];
   /** exact parameter count given by --params; the shape is then an assumption */
   paramsOverride?: number;
   /** the shape was assumed, not given: KV and attention figures are approximate */
   shapeAssumed?: boolean;
   /** the checkpoint's stored dtype (torch_dtype), informational */
   dtype?: string;
-  /** per-tensor quantization read from the config (quantization_config), if any */
+  /** the checkpoint's weight format read from quantization_config (a precision.ts format id), if any */
   quantization?: string;
 }
 

@@ -5,8 +5,10 @@ import type { Catalog } from './catalog.js';
 import { importHfConfig } from './hf.js';
 import { assumeShape, makeModel, type ModelSpec } from './model.js';
 import { bool, choice, fraction, paramCount, positiveInt, positiveNumber, type Named, type Raw } from './options.js';
-import { activationFormat, FORMAT_IDS, FORMATS, type Format } from './precision.js';
-import { findHardware, findModel } from './presets.js';
+import type { HubConfig } from './hub.js';
+import { activationFormat, FORMAT_NAMES_HELP, formatByName, FORMATS, KV_FORMAT_IDS, type Format } from './precision.js';
+import { layoutProblem } from '../estimate/parallel.js';
+import { findEngine, findHardware, findModel } from './presets.js';
 import { choosePrice } from './price.js';
 
 /**
@@ -14,11 +16,12 @@ import { choosePrice } from './price.js';
  * files, kebab-case on the command line); flags override the file.
  */
 export const ESTIMATE_KEYS = [
-  'model', 'params', 'hfConfig',
+  'model', 'params', 'hfConfig', 'hf', 'offline',
   'layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings',
   'precision', 'kvPrecision',
   'batch', 'inputTokens', 'outputTokens', 'context',
   'gpu', 'count', 'price', 'mfu', 'mbu',
+  'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'engine', 'concurrency', 'qps',
   'provider', 'powerWatts', 'usdPerKwh',
 ] as const;
 export type EstimateKey = (typeof ESTIMATE_KEYS)[number];
@@ -26,6 +29,7 @@ export type RawOptions = Partial<Record<EstimateKey, Raw>>;
 
 const ARCH_KEYS = ['layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings'] as const;
 export const DEFAULT_GPU = 'h100-sxm';
+export const DEFAULT_ENGINE = 'vllm';
 export const DEFAULTS = { batch: 1, inputTokens: 1024, outputTokens: 256 } as const;
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
@@ -68,16 +72,19 @@ export interface Resolved {
   warnings: string[];
 }
 
-/** Resolves raw options against a catalog into an EstimateInput. */
-export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Catalog): Resolved {
+/**
+ * Resolves raw options against a catalog into an EstimateInput. `hub` is the config.json that
+ * --hf names, fetched beforehand (src/spec/hub.ts fetchHubConfig), since fetching is async.
+ */
+export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Catalog, hub?: HubConfig): Resolved {
   const named = (key: EstimateKey): Named => ({ value: raw[key], where: origins[key] ?? `--${kebab(key)}` });
   const has = (key: EstimateKey) => raw[key] !== undefined;
   const warnings: string[] = [];
 
   // Model: exactly one of preset, parameter count, config file, architecture flags.
   const archGiven = ARCH_KEYS.filter(has);
-  const sources = [has('model') && '--model', has('params') && '--params', has('hfConfig') && '--hf-config', archGiven.length > 0 && 'architecture flags'].filter(Boolean);
-  if (sources.length === 0) throw new UserError('no model given: pass --model <preset>, --params <count>, --hf-config <config.json> or the architecture flags (--layers --hidden --heads --ffn --vocab)');
+  const sources = [has('model') && '--model', has('params') && '--params', has('hfConfig') && '--hf-config', has('hf') && '--hf', archGiven.length > 0 && 'architecture flags'].filter(Boolean);
+  if (sources.length === 0) throw new UserError('no model given: pass --model <preset>, --params <count>, --hf-config <config.json>, --hf <org/name> or the architecture flags (--layers --hidden --heads --ffn --vocab)');
   if (sources.length > 1) throw new UserError(`give the model one way only, got ${sources.join(' and ')}`);
   let model: ModelSpec;
   if (has('model')) {
@@ -96,6 +103,11 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
     const imported = importHfConfig(config as Record<string, unknown>, file);
     model = imported.model;
     warnings.push(...imported.warnings);
+  } else if (has('hf')) {
+    if (!hub) throw new UserError(`${named('hf').where}: this command cannot fetch from the Hugging Face Hub; download config.json and pass --hf-config <file>`);
+    const imported = importHfConfig(hub.config, `${hub.repo}@${hub.revision} config.json`, hub.repo, hub.repo);
+    model = imported.model;
+    warnings.push(...hub.warnings, ...imported.warnings);
   } else {
     for (const key of ['layers', 'hidden', 'heads', 'ffn', 'vocab'] as const) {
       if (!has(key)) throw new UserError(`architecture flags need --${kebab(key)} too (required: --layers --hidden --heads --ffn --vocab)`);
@@ -117,9 +129,19 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   }
 
   // Precision
-  const weights: Format = has('precision') ? FORMATS[choice(named('precision'), FORMAT_IDS)] : FORMATS.bf16;
+  // Weights: --precision, else the checkpoint's own quantization_config (gpt-oss MXFP4,
+  // DeepSeek-V3 FP8 blocks), else bf16.
+  let weights: Format = FORMATS.bf16;
+  if (has('precision')) {
+    const n = named('precision');
+    const found = formatByName(String(n.value));
+    if (!found) throw new UserError(`${n.where}: unknown value "${n.value}"${didYouMean(String(n.value).toLowerCase(), FORMAT_NAMES_HELP)} (accepted: ${FORMAT_NAMES_HELP.join(', ')})`);
+    weights = found;
+  } else if (model.quantization) {
+    weights = formatByName(model.quantization) ?? FORMATS.bf16;
+  }
   const activations = activationFormat(weights);
-  const kv: Format = has('kvPrecision') ? FORMATS[choice(named('kvPrecision'), FORMAT_IDS.filter((f) => FORMATS[f].kv))] : activations;
+  const kv: Format = has('kvPrecision') ? FORMATS[choice(named('kvPrecision'), KV_FORMAT_IDS)] : activations;
 
   // Workload
   const batch = has('batch') ? positiveInt(named('batch')) : DEFAULTS.batch;
@@ -131,7 +153,31 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   // Hardware
   if (!has('gpu')) warnings.push(`no --gpu given; using ${DEFAULT_GPU}`);
   const hardware = findHardware(catalog, has('gpu') ? String(raw.gpu) : DEFAULT_GPU);
-  const count = has('count') ? positiveInt(named('count')) : 1;
+  // Parallel layout (src/estimate/parallel.ts): --tp, --pp, --ep, --replicas; --count alone is
+  // tensor parallelism, and with --tp/--pp it must equal the devices the layout uses.
+  const countGiven = has('count') ? positiveInt(named('count')) : undefined;
+  const pp = has('pp') ? positiveInt(named('pp')) : 1;
+  const tp = has('tp') ? positiveInt(named('tp')) : countGiven !== undefined ? countGiven / pp : 1;
+  if (!Number.isInteger(tp)) throw new UserError(`--count ${countGiven} is not a multiple of --pp ${pp}; devices per replica = tp x pp`);
+  const ep = has('ep') ? positiveInt(named('ep')) : 1;
+  const replicas = has('replicas') ? positiveInt(named('replicas')) : 1;
+  if (countGiven !== undefined && countGiven !== tp * pp) throw new UserError(`--count ${countGiven}: the layout uses tp ${tp} x pp ${pp} = ${tp * pp} devices per replica; drop --count or make it ${tp * pp}`);
+  const layoutError = layoutProblem(model, { tp, pp, ep, replicas });
+  if (layoutError) throw new UserError(layoutError);
+  const count = tp * pp;
+  const gpusPerNode = has('gpusPerNode') ? positiveInt(named('gpusPerNode')) : undefined;
+  // Engine (presets/engines): vLLM by default, the engine most deployments and published
+  // capacity logs use; `--engine ideal` gives the bare memory balance.
+  const engines = catalog.engines ?? [];
+  const engine = has('engine') ? findEngine(catalog, String(raw.engine)) : engines.find((e) => e.id === DEFAULT_ENGINE);
+  // Load: --concurrency (requests in flight across replicas) or --qps (solved to a concurrency
+  // by Little's law in estimate()); either replaces the static --batch.
+  if (has('concurrency') && has('qps')) throw new UserError('give --concurrency or --qps, not both');
+  if ((has('concurrency') || has('qps')) && has('batch')) throw new UserError('--batch is a static batch; with --concurrency or --qps the batch per replica follows from the load');
+  const concurrency = has('concurrency') ? positiveInt(named('concurrency')) : undefined;
+  const qps = has('qps') ? positiveNumber(named('qps'), 'requests per second, e.g. 20') : undefined;
+  const load = concurrency !== undefined || qps !== undefined ? { concurrency, qps, replicasGiven: has('replicas') } : undefined;
+  const loadBatch = concurrency !== undefined ? Math.ceil(concurrency / replicas) : qps !== undefined ? 1 : batch;
   let price: EstimateInput['price'];
   if (has('price') && has('provider')) throw new UserError('give --price or --provider, not both (--price sets the USD per device-hour; --provider picks a dated price from the preset)');
   if (has('price')) price = { usdPerHour: positiveNumber(named('price'), 'a price in USD per device-hour, e.g. 2.49'), source: '--price' };
@@ -143,9 +189,13 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
       weights,
       kv,
       activations,
-      workload: { batch, inputTokens, outputTokens, context },
+      workload: { batch: loadBatch, inputTokens, outputTokens, context },
       hardware,
       count,
+      parallel: { tp, pp, ep, replicas },
+      gpusPerNode,
+      engine,
+      load,
       price,
       mfu: has('mfu') ? fraction(named('mfu')) : undefined,
       mbu: has('mbu') ? fraction(named('mbu')) : undefined,
