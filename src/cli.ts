@@ -2,6 +2,8 @@ import { Command, CommanderError } from 'commander';
 import { estimateCommand } from './commands/estimate.js';
 import { presetPathsFrom, presetsCommand } from './commands/presets.js';
 import { schemaCommand } from './commands/schema.js';
+import { checkCommand } from './commands/check.js';
+import { sweepCommand } from './commands/sweep.js';
 import type { Context } from './commands/context.js';
 import type { Catalog } from './spec/catalog.js';
 import { UserError } from './errors.js';
@@ -65,6 +67,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       presetFlag = action.opts().presets;
     })
     .addCommand(estimateCommand(ctx))
+    .addCommand(checkCommand(ctx))
+    .addCommand(sweepCommand(ctx))
     .addCommand(presetsCommand(ctx))
     .addCommand(schemaCommand(ctx));
   // every command, nested ones too (presets list), throws instead of exiting and writes through us

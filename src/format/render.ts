@@ -156,6 +156,8 @@ export function figuresMarkdown(figures: Figures, sections?: FigureSection[]): s
 
 export function rowsMarkdown(rows: Rows): string {
   const body = rows.rows.map((r) => rows.columns.map((c) => humanCell(r[c.key], c.unit)));
-  const align = rows.columns.map((c) => (rows.rows.some((r) => typeof r[c.key] === 'number') ? 'right' : 'left'));
+  // numbers (and rounded figures such as "14.96 GiB" or "$0.54") right-aligned, text left
+  const numeric = (v: Cell | undefined) => typeof v === 'number' || (typeof v === 'string' && /^[-~$]?\d/.test(v));
+  const align = rows.columns.map((c) => (rows.rows.length > 0 && rows.rows.every((r) => r[c.key] === null || numeric(r[c.key])) ? 'right' : 'left'));
   return markdownTable(rows.columns.map((c) => c.label), body, align);
 }
