@@ -111,3 +111,26 @@ describe('the renderer on its own', () => {
     expect(table).toMatch(/b\|c/);
   });
 });
+
+describe('llm-size schema output publishes the contract', () => {
+  it('prints the schema, and real estimate, sweep and check output validates against the printed copy', async () => {
+    const printed = JSON.parse((await cli(['schema', 'output'])).stdout);
+    expect(printed.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
+    const example = new URL('../examples/deployments.yaml', import.meta.url).pathname;
+    for (const argv of [args, ['sweep', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--over', 'batch=1,8'], ['check', example]]) {
+      const doc = JSON.parse((await cli([...argv, '--format', 'json'])).stdout);
+      expect(validateJson(printed, doc), argv[0]).toEqual([]);
+    }
+  });
+});
+
+describe('every format works for the other list and figure commands', () => {
+  it.each(['table', 'json', 'yaml', 'csv', 'markdown'])('presets list hardware --format %s', async (format) => {
+    const r = await cli(['presets', 'list', 'hardware', '--format', format]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/h100-sxm/);
+    if (format === 'json') expect(JSON.parse(r.stdout).hardware.length).toBeGreaterThan(10);
+    if (format === 'yaml') expect(parseYaml(r.stdout).hardware.length).toBeGreaterThan(10);
+    if (format === 'markdown') expect(r.stdout).toMatch(/^\|.*\|$/m);
+  });
+});

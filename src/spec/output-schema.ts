@@ -25,7 +25,7 @@ const bound: Schema = { enum: ['compute', 'memory'] };
 
 export const OUTPUT_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',
-  $id: 'https://github.com/llm-size/llm-size/schema/output-v1.json',
+  $id: 'urn:llm-size:output:1',
   title: 'llm-size JSON output, schemaVersion 1',
   description: 'What `llm-size <command> --format json` prints. Values are in base units (B, s, FLOP, FLOP/s, USD ...). Ids and fields are never renamed within a schemaVersion; new ones may be added.',
   anyOf: [{ $ref: '#/$defs/estimate' }, { $ref: '#/$defs/sweep' }, { $ref: '#/$defs/check' }],
