@@ -41,6 +41,17 @@ export function addModelOptions(cmd: Command): Command {
     .option('--mbu <fraction>', 'memory-bandwidth efficiency (default: per hardware profile)');
 }
 
+/** Serving flags (estimate, plan): parallel layout, node size and engine (src/estimate/parallel.ts, engine.ts). */
+export function addServingOptions(cmd: Command): Command {
+  return cmd
+    .option('--tp <n>', 'tensor-parallel size (default: --count, else 1)')
+    .option('--pp <n>', 'pipeline-parallel stages (default 1)')
+    .option('--ep <n>', 'expert-parallel size for MoE models, dividing --tp (default 1)')
+    .option('--replicas <n>', 'replicas serving side by side (default 1; with --qps: the fewest that carry the load)')
+    .option('--gpus-per-node <n>', 'devices per node, for which link a group uses (default: the hardware profile\'s)')
+    .option('--engine <id>', 'serving engine whose memory budget sizes the KV cache: vllm (default), sglang, trtllm, llamacpp, ideal');
+}
+
 /** Flags -> raw options, with the flag name each came from; spec file underneath. */
 export async function collectRaw(opts: Record<string, unknown>): Promise<{ raw: RawOptions; origins: Origins }> {
   const raw: RawOptions = {};
@@ -70,11 +81,13 @@ Examples:
   llm-size estimate --model llama-3.1-70b --gpu h100 --count 4 --batch 32 --context 8k --format json
   llm-size estimate --params 7b --precision int4 --gpu rtx-4090 --explain
   llm-size estimate --hf-config ./config.json --gpu a100-80gb`);
-  addModelOptions(cmd)
+  addServingOptions(addModelOptions(cmd))
     .option('--batch <n>', 'concurrent sequences', undefined)
     .option('--input-tokens <n>', 'prompt tokens per request (default 1024)')
     .option('--output-tokens <n>', 'generated tokens per request (default 256)')
     .option('--context <tokens>', 'tokens the KV cache holds per sequence (default input + output; 32k = 32768)')
+    .option('--concurrency <n>', 'requests in flight across replicas (continuous batching; replaces --batch)')
+    .option('--qps <rate>', 'requests per second to serve (Little\'s law gives the batch; replaces --batch)')
     .addOption(formatOption())
     .option('--explain', 'print every figure with its formula, inputs and source')
     .action(async (opts: Record<string, unknown>) => {

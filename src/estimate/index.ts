@@ -1,11 +1,16 @@
 import { describeShape } from '../spec/model.js';
 import { toGiB } from '../units.js';
+import { applyBands } from './bands.js';
+import { CALIBRATION } from './calibration.js';
+import type { Calibration } from './efficiency.js';
 import { throughputAndCostFigures } from './cost.js';
 import { energyFigures } from './energy.js';
 import { flopsFigures } from './flops.js';
 import type { EstimateInput } from './input.js';
-import { latencyFigures, PCIE4_FALLBACK } from './latency.js';
+import { latencyFigures } from './latency.js';
 import { memoryFigures } from './memory.js';
+import { groupLink, layoutOf, type Parallel } from './parallel.js';
+import { loadFigures, solveLoad } from './plan.js';
 import { paramsFigures } from './params.js';
 import { resolvePeak } from './peak.js';
 import type { Figures } from './terms.js';
@@ -19,6 +24,12 @@ export interface ResolvedInputSummary {
   precision: { weights: string; kv: string; activations: string; compute: string };
   workload: EstimateInput['workload'];
   hardware: { id: string; name: string; count: number; usdPerDeviceHour: number | null };
+  /** tensor / pipeline / expert parallelism and replicas; count = tp x pp */
+  parallel?: Parallel;
+  /** serving engine whose memory budget sizes the KV cache */
+  engine?: string;
+  /** offered load, when --qps or --concurrency is given */
+  load?: { qps: number | null; concurrency: number | null };
 }
 
 export interface Estimate {
@@ -39,7 +50,9 @@ export interface Estimate {
  *   workload: { batch: 1, inputTokens: 1024, outputTokens: 256, context: 1280 }, hardware: h100, count: 1 })
  *   .figures['memory.weights'].value // 16_060_522_496
  */
-export function estimate(input: EstimateInput): Estimate {
+export function estimate(input: EstimateInput, calibration: Calibration = CALIBRATION): Estimate {
+  // --qps: solve the batch per replica (and replicas) by Little's law first (plan.ts).
+  if (input.load?.qps !== undefined && input.load.concurrency === undefined) return solveLoad(input, (solved) => estimate(solved, calibration));
   const figures: Figures = {};
   const warnings: string[] = [];
   const { model: m, hardware: hw } = input;
@@ -51,19 +64,23 @@ export function estimate(input: EstimateInput): Estimate {
   const flops = flopsFigures(figures, input, params.active, params.embedding);
   const peak = resolvePeak(hw, input.weights, input.activations);
   if (peak.warning) warnings.push(peak.warning);
-  let link = input.count > hw.devicesPerNode ? hw.interNode : hw.intraNode;
-  if (input.count > 1 && !link) {
-    link = PCIE4_FALLBACK;
-    warnings.push(`${hw.name} lists no interconnect for ${input.count} devices; tensor-parallel communication assumes ${link.name}`);
-  }
-  const latency = latencyFigures(figures, input, peak, link ?? PCIE4_FALLBACK, memory.weightBytes, params.total, flops);
+  // The tensor-parallel group talks over the node's link, or the network once it spans nodes.
+  const layout = layoutOf(input);
+  const { link, assumed } = groupLink(hw, layout.tp, input.gpusPerNode);
+  if (input.count > 1 && assumed) warnings.push(`${hw.name} lists no interconnect for ${input.count} devices; communication assumes ${link.name}`);
+  const latency = latencyFigures(figures, input, peak, link, memory.weightBytes, params.total, flops, calibration);
   throughputAndCostFigures(figures, input, latency);
+  loadFigures(figures, input, latency.e2e);
+  // Uncertainty bands from the calibration's residuals (bands.ts, docs/accuracy.md).
+  applyBands(figures, calibration);
   if (!energyFigures(figures, input, latency, peak.flopsPerSecond) && input.usdPerKwh !== undefined) {
     warnings.push(`no TDP known for ${hw.name}; pass --power-watts <W per device> for energy and electricity figures`);
   }
   if (!input.price) warnings.push(`no price known for ${hw.name}; pass --price <USD per device-hour> for cost figures`);
-  if (!memory.fits) {
+  if (!memory.fits && memory.perDeviceBytes > memory.capacityBytes) {
     warnings.push(`does not fit: needs ${toGiB(memory.perDeviceBytes).toFixed(1)} GiB per device, ${hw.name} has ${toGiB(memory.capacityBytes).toFixed(1)} GiB`);
+  } else if (!memory.fits) {
+    warnings.push(`does not fit: ${input.engine?.name ?? 'the engine'} leaves ${toGiB(memory.kvCapacityBytes).toFixed(1)} GiB per device for the KV cache, enough for ${memory.maxConcurrency} sequences of ${input.workload.context} tokens; the batch is ${input.workload.batch}`);
   }
   if (input.workload.context > m.maxContext) {
     warnings.push(`context ${input.workload.context} exceeds the model's maximum of ${m.maxContext} tokens`);
@@ -75,6 +92,9 @@ export function estimate(input: EstimateInput): Estimate {
       precision: { weights: input.weights.id, kv: input.kv.id, activations: input.activations.id, compute: peak.cls },
       workload: input.workload,
       hardware: { id: hw.id, name: hw.name, count: input.count, usdPerDeviceHour: input.price?.usdPerHour ?? null },
+      parallel: layout,
+      engine: input.engine?.id ?? 'ideal',
+      ...(input.load ? { load: { qps: input.load.qps ?? null, concurrency: input.load.concurrency ?? null } } : {}),
     },
     figures,
     fits: memory.fits,

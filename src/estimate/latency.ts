@@ -5,26 +5,13 @@ import { bytesPerElement } from '../spec/precision.js';
 import { expertParams, moeLayers } from './params.js';
 import { weightLayout } from './weights.js';
 import type { EstimateInput } from './input.js';
-import { allToAllSeconds, groupLink, layoutOf, sendSeconds } from './parallel.js';
+import { allReduceSeconds, allToAllSeconds, groupLink, layoutOf, sendSeconds } from './parallel.js';
 import { kvLayerTokens, kvBytesPerTokenPerLayer, kvShardFraction } from './memory.js';
 import type { Peak } from './peak.js';
 import { sum, term, type Figures } from './terms.js';
 
-/** Used when a multi-device layout has no interconnect in its profile: PCIe 4.0 x16. */
-export const PCIE4_FALLBACK: Link = {
-  name: 'PCIe 4.0 x16 (assumed)',
-  bandwidth: { value: 32e9, source: 'PCI-SIG PCIe 4.0: 16 GT/s x 16 lanes, about 32 GB/s per direction' },
-  latency: { value: 5e-6, source: 'typical PCIe peer-to-peer latency, a few microseconds' },
-};
-
-/**
- * Ring all-reduce of `bytes` over n devices: 2(n-1)/n x bytes / bandwidth + 2(n-1) x latency
- * (Patarasuk & Yuan 2009; NCCL tests' "bus bandwidth" definition, nccl-tests PERFORMANCE.md).
- */
-export function allReduceSeconds(bytes: number, n: number, link: Link): number {
-  if (n <= 1) return 0;
-  return ((2 * (n - 1)) / n) * (bytes / link.bandwidth.value!) + 2 * (n - 1) * link.latency.value!;
-}
+// The interconnect fallback and collectives live with the parallel layouts (parallel.ts).
+export { allReduceSeconds, PCIE4_FALLBACK } from './parallel.js';
 
 /**
  * Distinct experts a batch of b tokens touches per MoE layer, each token picking k of E:

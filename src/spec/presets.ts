@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { unknownChoice } from '../errors.js';
 import { allNames, findEntry, type Catalog, type ModelPreset } from './catalog.js';
+import type { EngineSpec } from './engine.js';
 import type { HardwareSpec } from './hardware.js';
 
 /**
@@ -26,5 +27,12 @@ export function findHardware(catalog: Catalog, name: string): HardwareSpec {
 export function findModel(catalog: Catalog, name: string): ModelPreset {
   const found = findEntry(catalog.models, name);
   if (!found) throw unknownChoice('model preset (--model)', name, allNames(catalog.models));
+  return found;
+}
+
+export function findEngine(catalog: Catalog, name: string): EngineSpec {
+  const engines = catalog.engines ?? [];
+  const found = findEntry(engines, name);
+  if (!found) throw unknownChoice('engine (--engine)', name, allNames(engines));
   return found;
 }
