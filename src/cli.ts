@@ -4,6 +4,8 @@ import { presetPathsFrom, presetsCommand } from './commands/presets.js';
 import { schemaCommand } from './commands/schema.js';
 import { checkCommand } from './commands/check.js';
 import { sweepCommand } from './commands/sweep.js';
+import { completionCommand } from './commands/completion.js';
+import { trainCommand } from './commands/train.js';
 import type { Context } from './commands/context.js';
 import type { Catalog } from './spec/catalog.js';
 import { UserError } from './errors.js';
@@ -67,10 +69,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
       presetFlag = action.opts().presets;
     })
     .addCommand(estimateCommand(ctx))
+    .addCommand(trainCommand(ctx))
     .addCommand(checkCommand(ctx))
     .addCommand(sweepCommand(ctx))
     .addCommand(presetsCommand(ctx))
-    .addCommand(schemaCommand(ctx));
+    .addCommand(schemaCommand(ctx))
+    .addCommand(completionCommand(ctx));
   // every command, nested ones too (presets list), throws instead of exiting and writes through us
   const configure = (cmd: Command): void => {
     cmd.exitOverride().configureOutput({ writeOut: (s) => (stdout += s), writeErr: io.err });

@@ -235,7 +235,11 @@ async function validate(ctx: Context, paths: string[], opts: Record<string, unkn
 // ---- the command ----
 
 export function presetsCommand(ctx: Context): Command {
-  const cmd = new Command('presets').description('list, show and validate hardware and model presets');
+  const cmd = new Command('presets').description('list, show and validate hardware and model presets').addHelpText('after', `
+Examples:
+  llm-size presets list hardware
+  llm-size presets show mi300x
+  llm-size presets validate ./my-presets/`);
   cmd
     .command('list')
     .description('list presets (hardware, models, or both)')
@@ -258,6 +262,10 @@ Examples:
     .argument('<id>', 'preset id or alias (h100, mi300x, llama-3.1-8b)')
     .addOption(presetsOption())
     .addOption(formatOption())
+    .addHelpText('after', `
+Examples:
+  llm-size presets show h100-sxm
+  llm-size presets show llama-3.1-8b --format json`)
     .action((id: string, opts: Record<string, unknown>) => show(ctx, id, opts));
   cmd
     .command('validate')
