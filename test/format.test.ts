@@ -134,3 +134,16 @@ describe('every format works for the other list and figure commands', () => {
     if (format === 'markdown') expect(r.stdout).toMatch(/^\|.*\|$/m);
   });
 });
+
+describe('train in every format', () => {
+  const train = ['train', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm'];
+  it.each(['table', 'json', 'yaml', 'csv', 'markdown'])('--format %s', async (format) => {
+    const r = await cli([...train, '--format', format]);
+    expect(r.code, r.stderr).toBe(0);
+    if (format === 'json') expect(validateJson({ $ref: '#/$defs/figures' }, JSON.parse(r.stdout), OUTPUT_SCHEMA)).toEqual([]);
+    if (format === 'yaml') expect(parseYaml(r.stdout)).toEqual(JSON.parse((await cli([...train, '--format', 'json'])).stdout));
+    // 8,030,261,248 params, exact in csv
+    if (format === 'csv') expect(r.stdout).toMatch(/^params\.total,Parameters,8030261248,params,/m);
+    if (format === 'markdown') expect(r.stdout).toMatch(/^\| Figure \| Value \|$/m);
+  });
+});

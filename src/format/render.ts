@@ -24,7 +24,7 @@ export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 /** The `--format` option every command shares; `extra` adds command-specific formats (sweep: svg). */
 export function formatOption(extra: readonly string[] = []): Option {
   const choices = [...OUTPUT_FORMATS, ...extra];
-  return new Option('--format <format>', `output format: ${choices.join(', ')}`).choices(choices).default('table');
+  return new Option('--format <format>', 'output format').choices(choices).default('table');
 }
 
 export interface FigureSection {

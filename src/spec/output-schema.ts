@@ -28,7 +28,7 @@ export const OUTPUT_SCHEMA = {
   $id: 'urn:llm-size:output:1',
   title: 'llm-size JSON output, schemaVersion 1',
   description: 'What `llm-size <command> --format json` prints. Values are in base units (B, s, FLOP, FLOP/s, USD ...). Ids and fields are never renamed within a schemaVersion; new ones may be added.',
-  anyOf: [{ $ref: '#/$defs/estimate' }, { $ref: '#/$defs/sweep' }, { $ref: '#/$defs/check' }],
+  anyOf: [{ $ref: '#/$defs/estimate' }, { $ref: '#/$defs/sweep' }, { $ref: '#/$defs/check' }, { $ref: '#/$defs/figures' }],
   $defs: {
     figure: {
       type: 'object',
@@ -47,6 +47,16 @@ export const OUTPUT_SCHEMA = {
         high: num,
       },
       required: ['id', 'label', 'value', 'unit', 'formula', 'inputs', 'source'],
+    },
+    figures: {
+      description: 'Every figure result (estimate, train, plan): named figures in base units, whether it fits, and warnings',
+      ...obj({
+        schemaVersion: { const: 1 },
+        input: { type: 'object' },
+        figures: { type: 'object', additionalProperties: { $ref: '#/$defs/figure' } },
+        fits: bool,
+        warnings: { type: 'array', items: str },
+      }),
     },
     estimate: {
       description: '`llm-size estimate --format json`',
