@@ -76,6 +76,12 @@ export async function loadPresets(paths: string[] = []): Promise<Catalog> {
   return { hardware: replace(builtIn.hardware, loaded.hardware), models: replace(builtIn.models, loaded.models) };
 }
 
+/**
+ * Training and fine-tuning from fully resolved inputs (src/estimate/training.ts). An
+ * options-based `train({ model, gpu, tokens ... })` like `estimate` needs the flag resolver that
+ * now lives in src/commands/train.ts to move under src/spec first.
+ */
+export { train, type TrainInput, type TrainEstimate } from './estimate/training.js';
+
 // Other commands' library functions are exported here as they land:
 // export { plan } from './...';
-// export { train } from './...';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // The package entry point, resolved through package.json "exports" (self-reference) to the
 // built dist/src/index.js, exactly what `import ... from 'llm-size'` gets after npm install.
-import { estimate, estimateFromInput, loadPresets, OUTPUT_SCHEMA, UserError, type Estimate, type EstimateOptions } from 'llm-size';
+import { estimate, estimateFromInput, loadPresets, OUTPUT_SCHEMA, UserError, type Estimate, type EstimateOptions, type TrainInput } from 'llm-size';
 
 describe('library API from the package entry point', () => {
   it('estimate() takes the CLI options and returns the exact figures', () => {
@@ -49,5 +49,22 @@ describe('library API from the package entry point', () => {
 
   it('publishes the output JSON Schema', () => {
     expect(OUTPUT_SCHEMA.$defs.estimate).toBeDefined();
+  });
+});
+
+describe('training from the package entry point', () => {
+  it('train() runs on resolved inputs from loadPresets()', async () => {
+    const { train } = await import('llm-size');
+    const catalog = await loadPresets();
+    const input: TrainInput = {
+      model: catalog.models.find((m) => m.id === 'llama-3.1-8b')!.model,
+      hardware: catalog.hardware.find((h) => h.id === 'h100-sxm')!,
+      count: 8, precision: 'bf16', method: 'full', optimizer: 'adamw', zero: 3, recompute: 'selective', sequenceParallel: false,
+      tp: 1, pp: 1, cp: 1, seqLen: 8192, microBatch: 1, globalBatch: 8, tokens: 1e9, lora: { rank: 8, targets: ['q', 'v'] },
+    };
+    const e = train(input);
+    // 8,030,261,248 parameters (Meta model card), counted from the architecture
+    expect(e.figures['params.total'].value).toBe(8_030_261_248);
+    expect(e.input.training.dp).toBe(8);
   });
 });
