@@ -1,5 +1,5 @@
 import type { Figure } from '../estimate/terms.js';
-import { bytesInGiB, bytesInMiB, secondsInMillisecond } from '../units.js';
+import { bytesInGiB, bytesInKiB, bytesInMiB, secondsInDay, secondsInHour, secondsInMillisecond } from '../units.js';
 
 /**
  * Friendly rounding for tables. Memory is printed in GiB (2^30 bytes) and labelled so;
@@ -19,12 +19,16 @@ const scaled = (x: number, units: [number, string][]): string => {
 };
 
 export function formatBytes(bytes: number): string {
+  if (bytes !== 0 && Math.abs(bytes) < bytesInKiB) return `${sig(bytes)} B`;
   if (Math.abs(bytes) < bytesInMiB) return `${sig(bytes / 1024)} KiB`;
   if (Math.abs(bytes) < bytesInGiB / 10) return `${sig(bytes / bytesInMiB)} MiB`;
   return `${(bytes / bytesInGiB).toFixed(2)} GiB`;
 }
 
 export function formatSeconds(seconds: number): string {
+  // training runs: days and hours rather than thousands of minutes
+  if (seconds >= 2 * secondsInDay) return `${sig(seconds / secondsInDay)} days`;
+  if (seconds >= 2 * secondsInHour) return `${sig(seconds / secondsInHour)} h`;
   if (seconds >= 100) return `${sig(seconds / 60)} min`;
   if (seconds >= 1) return `${sig(seconds)} s`;
   if (seconds >= 1e-3) return `${sig(seconds / secondsInMillisecond)} ms`;
@@ -38,7 +42,7 @@ export function formatValue(value: number, unit: Figure['unit']): string {
     case 's':
       return formatSeconds(value);
     case 'FLOP':
-      return scaled(value, [[1e15, 'PFLOP'], [1e12, 'TFLOP'], [1e9, 'GFLOP'], [1e6, 'MFLOP'], [1, 'FLOP']]);
+      return scaled(value, [[1e21, 'ZFLOP'], [1e18, 'EFLOP'], [1e15, 'PFLOP'], [1e12, 'TFLOP'], [1e9, 'GFLOP'], [1e6, 'MFLOP'], [1, 'FLOP']]);
     case 'FLOP/s':
       return scaled(value, [[1e15, 'PFLOP/s'], [1e12, 'TFLOP/s'], [1e9, 'GFLOP/s'], [1, 'FLOP/s']]);
     case 'B/s':
