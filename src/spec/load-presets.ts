@@ -104,7 +104,16 @@ export function withUserPresets(builtIn: Catalog, paths: { path: string; where: 
       else if (builtins.some((b) => b.id === entry.id)) notice(`${kind} preset "${entry.id}" from ${file} overrides the built-in one`);
       byId.set(entry.id, entry);
     }
-    return [...byId.values(), ...builtins.filter((b) => !byId.has(b.id))];
+    // An override keeps the names people type for the built-in (`--gpu h100` still finds it),
+    // unless another user preset claims one.
+    const claimed = new Set(user.flatMap((e) => [e.id, ...e.aliases].map((n) => n.toLowerCase())));
+    const merged = [...byId.values()].map((entry) => {
+      const replaced = builtins.find((b) => b.id === entry.id);
+      if (!replaced) return entry;
+      const inherited = replaced.aliases.filter((a) => !claimed.has(a.toLowerCase()));
+      return { ...entry, aliases: [...entry.aliases, ...inherited] };
+    });
+    return [...merged, ...builtins.filter((b) => !byId.has(b.id))];
   };
   return { ...builtIn, hardware: merge('hardware', loaded.hardware, builtIn.hardware), models: merge('model', loaded.models, builtIn.models) };
 }
