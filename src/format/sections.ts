@@ -7,5 +7,6 @@ export const ESTIMATE_SECTIONS: FigureSection[] = [
   { title: 'Compute', ids: ['flops.prefill', 'flops.decodePerToken'] },
   { title: 'Latency', ids: ['latency.ttft', 'latency.tpot', 'latency.e2e', 'latency.decodeComm'] },
   { title: 'Throughput', ids: ['throughput.outputTokensPerSecond', 'throughput.outputTokensPerSecondPerDevice', 'throughput.requestsPerSecond'] },
-  { title: 'Cost', ids: ['cost.usdPerHour', 'cost.usdPerMillionInputTokens', 'cost.usdPerMillionOutputTokens'] },
+  { title: 'Cost', ids: ['cost.usdPerHour', 'cost.usdPerMillionInputTokens', 'cost.usdPerMillionOutputTokens', 'cost.electricityUsdPerMillionInputTokens', 'cost.electricityUsdPerMillionOutputTokens'] },
+  { title: 'Energy', ids: ['energy.prefillPowerPerDevice', 'energy.decodePowerPerDevice', 'energy.joulesPerMillionOutputTokens', 'energy.joulesPerRequest'] },
 ];
