@@ -147,3 +147,12 @@ describe('train in every format', () => {
     if (format === 'markdown') expect(r.stdout).toMatch(/^\| Figure \| Value \|$/m);
   });
 });
+
+describe('--explain keeps machine output parseable', () => {
+  it('json with --explain is still one JSON document', async () => {
+    const r = await cli([...args, '--format', 'json', '--explain']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).figures['memory.weights'].formula).toMatch(/bytes/);
+    expect(r.stderr).toMatch(/--explain adds text to table output only/);
+  });
+});

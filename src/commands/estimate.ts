@@ -100,7 +100,9 @@ Examples:
       const table = async (color: boolean) => (await import('../format/table.js')).renderEstimateTable(result, color);
       const title = `${result.input.model.name} on ${result.input.hardware.count} x ${result.input.hardware.name}`;
       ctx.out(await renderOutput(opts.format as OutputFormat, { document: result, figures: result.figures, sections: ESTIMATE_SECTIONS, title, table }, ctx.color));
-      if (opts.explain) ctx.out(renderExplain(result.figures));
+      // machine formats already carry formula, inputs and source; appending text would break them
+      if (opts.explain && opts.format === 'table') ctx.out(renderExplain(result.figures));
+      else if (opts.explain) ctx.warn(`--explain adds text to table output only; --format ${String(opts.format)} already carries each figure's formula, inputs and source`);
       for (const w of result.warnings) ctx.warn(w);
     });
   return cmd;
