@@ -1,0 +1,430 @@
+/**
+ * The validation suite (validation/cases/*.yaml; format in validation/README.md): loading,
+ * predicting each measurement with the library's estimator, the calibration fit (coordinate
+ * descent) and leave-one-out cross-validation. Used by scripts/accuracy.ts and
+ * scripts/calibrate.ts; pure apart from loadSuite / loadCatalog.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { estimate, type Estimate } from '../src/estimate/index.js';
+import type { BandKind, Calibration, EfficiencyParams, HardwareClass } from '../src/estimate/efficiency.js';
+import { hardwareClass } from '../src/estimate/efficiency.js';
+import type { EstimateInput } from '../src/estimate/input.js';
+import { findEntry, type Catalog } from '../src/spec/catalog.js';
+import { loadPresetPaths } from '../src/spec/load-presets.js';
+import { activationFormat, FORMATS, type Format } from '../src/spec/precision.js';
+import { parseQuantity } from '../src/units.js';
+
+export const KINDS = ['memory', 'decode', 'prefill', 'throughput', 'training'] as const;
+export type Kind = (typeof KINDS)[number];
+
+/** What a measurement measured, and the estimator figure that predicts it. */
+export const METRICS = {
+  ttft: { unit: 's', figure: 'latency.ttft', rate: false },
+  tpot: { unit: 's', figure: 'latency.tpot', rate: false },
+  e2e: { unit: 's', figure: 'latency.e2e', rate: false },
+  decodeTokensPerSecond: { unit: 'tokens/s', figure: 'throughput.decodeTokensPerSecond', rate: true },
+  inputTokensPerSecond: { unit: 'tokens/s', figure: 'throughput.inputTokensPerSecond', rate: true },
+  outputTokensPerSecond: { unit: 'tokens/s', figure: 'throughput.outputTokensPerSecond', rate: true },
+  outputTokensPerSecondPerDevice: { unit: 'tokens/s', figure: 'throughput.outputTokensPerSecondPerDevice', rate: true },
+  weightBytes: { unit: 'B', figure: 'memory.weights', rate: false },
+  weightBytesPerDevice: { unit: 'B', figure: 'memory.perDevice.weights', rate: false },
+  /** torch.cuda.max_memory_allocated: tensors only, no CUDA context or runtime overhead */
+  allocatedPeakBytes: { unit: 'B', figure: ['memory.perDevice.weights', 'memory.perDevice.kvCache', 'memory.perDevice.activations'], rate: false },
+  kvCapacityTokens: { unit: 'tokens', figure: 'kv capacity (runner)', rate: false },
+  trainingTokensPerSecondPerDevice: { unit: 'tokens/s', figure: 'training estimator', rate: true },
+  mfu: { unit: 'fraction', figure: 'training estimator', rate: true },
+  hfu: { unit: 'fraction', figure: 'training estimator', rate: true },
+  achievedFlopsPerDevice: { unit: 'FLOP/s', figure: 'training estimator', rate: true },
+} as const;
+export type Metric = keyof typeof METRICS;
+
+/** One measured value with everything needed to predict it. */
+export interface Measurement {
+  id: string;
+  caseId: string;
+  file: string;
+  kind: Kind;
+  metric: Metric;
+  measured: number;
+  published: string;
+  modelled: string;
+  model: string;
+  hardware: string;
+  count: number;
+  engine: string;
+  precision: string;
+  kvPrecision?: string;
+  batch: number | 'max';
+  maxBatch?: number;
+  kvMemoryFraction?: number;
+  inputTokens: number;
+  outputTokens: number;
+  trust: 'high' | 'medium' | 'low';
+  source: string;
+  unpredictable?: string;
+}
+
+/** "36 ms", "12.55 GiB", "19694 tokens/s", "147e12 FLOP/s" or a bare number -> base units. */
+export function parseMeasured(text: string | number, where: string): number {
+  if (typeof text === 'number') return text;
+  const rate = /^\s*([0-9.e+-]+)\s*tokens\/s\s*$/.exec(text);
+  if (rate) return Number(rate[1]);
+  for (const dim of ['time', 'bytes', 'compute'] as const) {
+    const q = parseQuantity(text, dim);
+    if (q.ok) return q.value;
+  }
+  throw new Error(`${where}: cannot read measured value "${text}"`);
+}
+
+const CASE_KEYS = ['model', 'hardware', 'count', 'engine', 'precision', 'kvPrecision', 'batch', 'maxBatch', 'kvMemoryFraction', 'inputTokens', 'outputTokens', 'unpredictable'] as const;
+
+/** Reads every case file under `dir` and flattens cases into measurements (overrides applied). */
+export function loadSuite(dir: string): Measurement[] {
+  const out: Measurement[] = [];
+  const files = readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
+    .map((e) => join(e.parentPath, e.name))
+    .sort();
+  for (const file of files) {
+    const doc = parse(readFileSync(file, 'utf8')) as { cases?: Record<string, unknown>[] };
+    for (const c of doc.cases ?? []) {
+      for (const [i, raw] of ((c.measurements as Record<string, unknown>[]) ?? []).entries()) {
+        const merged: Record<string, unknown> = { ...c };
+        for (const key of CASE_KEYS) if (raw[key] !== undefined) merged[key] = raw[key];
+        const id = (raw.id as string | undefined) ?? (i === 0 ? (c.id as string) : `${c.id as string}#${i}`);
+        const metric = raw.metric as Metric;
+        if (!(metric in METRICS)) throw new Error(`${file}: ${id}: unknown metric "${metric}" (accepted: ${Object.keys(METRICS).join(', ')})`);
+        const kind = raw.kind as Kind;
+        if (!KINDS.includes(kind)) throw new Error(`${file}: ${id}: unknown kind "${kind}"`);
+        out.push({
+          id,
+          caseId: c.id as string,
+          file,
+          kind,
+          metric,
+          measured: parseMeasured(raw.measured as string, `${file}: ${id}`),
+          published: String(raw.published ?? ''),
+          modelled: String(raw.modelled ?? ''),
+          model: String(merged.model),
+          hardware: String(merged.hardware),
+          count: Number(merged.count ?? 1),
+          engine: String(merged.engine ?? 'unknown'),
+          precision: String(merged.precision ?? 'bf16'),
+          kvPrecision: merged.kvPrecision === undefined ? undefined : String(merged.kvPrecision),
+          batch: merged.batch === 'max' ? 'max' : Number(merged.batch ?? 1),
+          maxBatch: merged.maxBatch === undefined ? undefined : Number(merged.maxBatch),
+          kvMemoryFraction: merged.kvMemoryFraction === undefined ? undefined : Number(merged.kvMemoryFraction),
+          inputTokens: Number(merged.inputTokens ?? 0),
+          outputTokens: Number(merged.outputTokens ?? 1),
+          trust: (c.trust as Measurement['trust']) ?? 'low',
+          source: String(c.source ?? ''),
+          unpredictable: merged.unpredictable === undefined ? undefined : String(merged.unpredictable),
+        });
+      }
+    }
+  }
+  return out;
+}
+
+/** Built-in presets read straight from presets/, tolerating files that do not load yet. */
+export function loadCatalog(root: string): { catalog: Catalog; issues: string[] } {
+  const loaded = loadPresetPaths([join(root, 'presets/hardware'), join(root, 'presets/models')]);
+  return { catalog: { hardware: loaded.hardware, models: loaded.models }, issues: loaded.issues.map((i) => `${i.file}: ${i.message}`) };
+}
+
+export type Resolution = { ok: true; input: EstimateInput } | { ok: false; reason: string };
+
+const formatOf = (id: string): Format | undefined => (FORMATS as Record<string, Format>)[id];
+
+/**
+ * Measurement -> estimator input, or why it cannot be predicted yet. A "max" batch is the
+ * largest batch whose KV cache at inputTokens + outputTokens per sequence fits in
+ * kvMemoryFraction of the memory left after weights, activations and runtime overhead, capped
+ * at maxBatch (the engine's own limit), found from the estimator's own memory figures.
+ */
+export function resolveMeasurement(m: Measurement, catalog: Catalog): Resolution {
+  if (m.unpredictable) return { ok: false, reason: m.unpredictable };
+  if (m.kind === 'training') return { ok: false, reason: 'the training estimator is not wired into the accuracy runner yet' };
+  const model = findEntry(catalog.models, m.model);
+  if (!model) return { ok: false, reason: `no model preset "${m.model}"` };
+  const hardware = findEntry(catalog.hardware, m.hardware);
+  if (!hardware) return { ok: false, reason: `no hardware preset "${m.hardware}"` };
+  const weights = formatOf(m.precision);
+  if (!weights) return { ok: false, reason: `no precision format "${m.precision}"` };
+  const kv = m.kvPrecision ? formatOf(m.kvPrecision) : activationFormat(weights);
+  if (!kv) return { ok: false, reason: `no KV-cache format "${m.kvPrecision}"` };
+  const base: EstimateInput = {
+    model: model.model,
+    weights,
+    kv,
+    activations: activationFormat(weights),
+    workload: { batch: 1, inputTokens: m.inputTokens, outputTokens: m.outputTokens, context: m.inputTokens + m.outputTokens },
+    hardware,
+    count: m.count,
+  };
+  if (m.batch !== 'max') return { ok: true, input: { ...base, workload: { ...base.workload, batch: m.batch } } };
+  let batch = 1;
+  for (let i = 0; i < 3; i++) {
+    const f = estimate({ ...base, workload: { ...base.workload, batch } }).figures;
+    const free = f['memory.capacityPerDevice'].value - f['memory.perDevice.weights'].value - f['memory.perDevice.overhead'].value - f['memory.perDevice.activations'].value;
+    const kvPerSequence = f['memory.perDevice.kvCache'].value / batch;
+    batch = Math.max(1, Math.min(m.maxBatch ?? Infinity, Math.floor(((m.kvMemoryFraction ?? 1) * free) / kvPerSequence)));
+  }
+  return { ok: true, input: { ...base, workload: { ...base.workload, batch } } };
+}
+
+export interface Prediction {
+  value: number;
+  low?: number;
+  high?: number;
+}
+
+/** The figure (or sum of figures) a metric compares with. */
+export function readMetric(e: Estimate, metric: Metric): Prediction {
+  const spec = METRICS[metric].figure;
+  const ids = Array.isArray(spec) ? spec : [spec];
+  let value = 0;
+  let low = 0;
+  let high = 0;
+  for (const id of ids) {
+    const f = e.figures[id];
+    if (!f) throw new Error(`internal: metric ${metric} needs figure ${id}`);
+    value += f.value;
+    low += f.low ?? f.value;
+    high += f.high ?? f.value;
+  }
+  return low === value && high === value ? { value } : { value, low, high };
+}
+
+export function predict(input: EstimateInput, metric: Metric, calibration: Calibration): Prediction {
+  return readMetric(estimate(input, calibration), metric);
+}
+
+/** Which band a measurement's residual informs, and its sign convention. */
+export const bandKind = (m: Pick<Measurement, 'kind'>): BandKind | undefined => (m.kind === 'prefill' || m.kind === 'decode' || m.kind === 'throughput' ? m.kind : undefined);
+
+/**
+ * Residual as log(measured / predicted) of the band's own quantity: a time for prefill and
+ * decode (a rate metric there is inverted), a rate for throughput.
+ */
+export function bandResidual(m: Pick<Measurement, 'kind' | 'metric' | 'measured'>, predicted: number): number {
+  const r = Math.log(m.measured / predicted);
+  const isRate = METRICS[m.metric].rate;
+  return m.kind === 'throughput' ? (isRate ? r : -r) : isRate ? -r : r;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fitting
+
+/** A fit case: a resolved measurement whose prediction depends on the efficiency model. */
+export interface FitCase {
+  m: Measurement;
+  input: EstimateInput;
+  cls: HardwareClass;
+}
+
+interface ParamSpec {
+  name: string;
+  get: (p: EfficiencyParams) => number;
+  set: (p: EfficiencyParams, v: number) => void;
+  min: number;
+  max: number;
+  log: boolean;
+}
+
+function paramSpecs(classes: HardwareClass[]): ParamSpec[] {
+  const specs: ParamSpec[] = [];
+  for (const cls of classes) {
+    specs.push(
+      { name: `${cls}.mfuMax`, get: (p) => p.byClass[cls]!.mfuMax, set: (p, v) => (p.byClass[cls]!.mfuMax = v), min: 0.1, max: 0.95, log: false },
+      { name: `${cls}.mbuMax`, get: (p) => p.byClass[cls]!.mbuMax, set: (p, v) => (p.byClass[cls]!.mbuMax = v), min: 0.2, max: 0.98, log: false },
+    );
+  }
+  specs.push(
+    { name: 'mfuHalfTokens', get: (p) => p.mfuHalfTokens, set: (p, v) => (p.mfuHalfTokens = v), min: 1, max: 8192, log: true },
+    { name: 'mbuHalfBytes', get: (p) => p.mbuHalfBytes, set: (p, v) => (p.mbuHalfBytes = v), min: 1e6, max: 2e10, log: true },
+    { name: 'stepOverheadSeconds', get: (p) => p.stepOverheadSeconds, set: (p, v) => (p.stepOverheadSeconds = v), min: 0, max: 0.02, log: false },
+    { name: 'layerOverheadSeconds', get: (p) => p.layerOverheadSeconds, set: (p, v) => (p.layerOverheadSeconds = v), min: 0, max: 5e-4, log: false },
+    { name: 'commEfficiency', get: (p) => p.commEfficiency, set: (p, v) => (p.commEfficiency = v), min: 0.05, max: 1, log: false },
+  );
+  return specs;
+}
+
+const clone = (p: EfficiencyParams): EfficiencyParams => structuredClone(p);
+
+export const STARTING_PARAMS: EfficiencyParams = {
+  byClass: { gpu: { mfuMax: 0.6, mbuMax: 0.8 } },
+  mfuHalfTokens: 64,
+  mbuHalfBytes: 1e8,
+  stepOverheadSeconds: 0.001,
+  layerOverheadSeconds: 2e-5,
+  commEfficiency: 0.7,
+};
+
+/** Mean absolute log error of the cases under these parameters (the fit's objective). */
+export function objective(cases: FitCase[], params: EfficiencyParams): number {
+  const cal: Calibration = { params, source: 'fit', bands: {} };
+  let total = 0;
+  for (const c of cases) total += Math.abs(Math.log(predict(c.input, c.m.metric, cal).value / c.m.measured));
+  return total / cases.length;
+}
+
+/**
+ * Deterministic coordinate descent: each parameter in turn is set to the best of a grid over
+ * its range (log-spaced where marked), then refined on finer grids around the best point;
+ * sweeps repeat until the objective stops improving. `start` warm-starts leave-one-out refits.
+ */
+export function fit(cases: FitCase[], start: EfficiencyParams = STARTING_PARAMS, sweeps = 6, gridPoints = 13, levels = 3): { params: EfficiencyParams; objective: number } {
+  const classes = [...new Set(cases.map((c) => c.cls))].sort() as HardwareClass[];
+  const params = clone(start);
+  for (const cls of classes) params.byClass[cls] ??= { ...params.byClass.gpu };
+  // drop classes with no case (their figures then fall back to gpu, and say so)
+  for (const cls of Object.keys(params.byClass) as HardwareClass[]) if (cls !== 'gpu' && !classes.includes(cls)) delete params.byClass[cls];
+  const specs = paramSpecs([...new Set(['gpu' as HardwareClass, ...classes])].filter((c) => params.byClass[c]));
+  let best = objective(cases, params);
+  for (let sweep = 0; sweep < sweeps; sweep++) {
+    const before = best;
+    for (const s of specs) {
+      let lo = s.min;
+      let hi = s.max;
+      for (let level = 0; level < levels; level++) {
+        for (let k = 0; k < gridPoints; k++) {
+          const t = k / (gridPoints - 1);
+          const v = s.log ? Math.exp(Math.log(lo) + t * (Math.log(hi) - Math.log(lo))) : lo + t * (hi - lo);
+          const old = s.get(params);
+          s.set(params, v);
+          const o = objective(cases, params);
+          if (o < best - 1e-12) best = o;
+          else s.set(params, old);
+        }
+        const v = s.get(params);
+        if (s.log) {
+          const w = Math.pow(hi / lo, 1 / (gridPoints - 1));
+          lo = Math.max(s.min, v / w);
+          hi = Math.min(s.max, v * w);
+        } else {
+          const w = (hi - lo) / (gridPoints - 1);
+          lo = Math.max(s.min, v - w);
+          hi = Math.min(s.max, v + w);
+        }
+      }
+    }
+    if (before - best < 1e-6) break;
+  }
+  return { params, objective: best };
+}
+
+/** Empirical quantile (linear interpolation), q in [0, 1]. */
+export function quantile(values: number[], q: number): number {
+  const v = [...values].sort((a, b) => a - b);
+  if (!v.length) return NaN;
+  const pos = (v.length - 1) * q;
+  const i = Math.floor(pos);
+  return v[i] + (v[Math.min(i + 1, v.length - 1)] - v[i]) * (pos - i);
+}
+
+export const median = (values: number[]): number => quantile(values, 0.5);
+
+/**
+ * Band quantiles: the whole range of the leave-one-out residuals. A distribution-free
+ * prediction interval: for exchangeable residuals a new case falls inside the range of n others
+ * with probability (n - 1) / (n + 1), at least 80% from n = 9 (Wilks 1941, tolerance limits).
+ */
+export const BAND_QUANTILES = [0, 1] as const;
+
+/** Multiplicative band [exp(min), exp(max)] of log residuals; undefined with fewer than 3. */
+export function bandFrom(residuals: number[]): { low: number; high: number } | undefined {
+  if (residuals.length < 3) return undefined;
+  return { low: Math.exp(quantile(residuals, BAND_QUANTILES[0])), high: Math.exp(quantile(residuals, BAND_QUANTILES[1])) };
+}
+
+export function hardwareClassOf(input: EstimateInput): HardwareClass {
+  return hardwareClass(input.hardware);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The whole evaluation: resolve, fit, leave-one-out, bands, coverage
+
+export interface Row {
+  m: Measurement;
+  /** why it was not predicted */
+  skipped?: string;
+  /** prediction with the given (shipped) calibration */
+  inSample?: Prediction;
+  /** prediction by a calibration refitted without this measurement */
+  leaveOneOut?: number;
+  /** the leave-one-out residual lies in the band built from the other measurements' residuals */
+  inCrossValidatedBand?: boolean;
+}
+
+export interface Evaluation {
+  rows: Row[];
+  fitted: { params: EfficiencyParams; objective: number; cases: number };
+  bands: Calibration['bands'];
+  presetIssues: string[];
+}
+
+/** Measurements whose prediction depends on the efficiency model (memory ones do not). */
+export const isFitted = (m: Measurement): boolean => m.kind !== 'memory';
+
+/**
+ * Fits the efficiency model on every predictable measurement, refits it without each one in
+ * turn (warm-started from the full fit, one sweep of 5-point grids at two levels) to predict it out of sample, and derives
+ * the bands from the leave-one-out residuals. `shipped` is the calibration to report in-sample
+ * figures with (normally the committed one).
+ */
+export function evaluate(suite: Measurement[], catalog: Catalog, presetIssues: string[], shipped?: Calibration): Evaluation {
+  const rows: Row[] = [];
+  const fitCases: FitCase[] = [];
+  const resolved = new Map<Measurement, EstimateInput>();
+  for (const m of suite) {
+    const r = resolveMeasurement(m, catalog);
+    if (!r.ok) {
+      rows.push({ m, skipped: r.reason });
+      continue;
+    }
+    resolved.set(m, r.input);
+    rows.push({ m });
+    if (isFitted(m)) fitCases.push({ m, input: r.input, cls: hardwareClassOf(r.input) });
+  }
+  const full = fit(fitCases);
+  const residualsByKind = new Map<BandKind, { m: Measurement; r: number }[]>();
+  for (const row of rows) {
+    const input = resolved.get(row.m);
+    if (!input) continue;
+    if (!isFitted(row.m)) {
+      const cal = shipped ?? { params: full.params, source: 'fit', bands: {} };
+      row.inSample = predict(input, row.m.metric, cal);
+      row.leaveOneOut = row.inSample.value;
+      continue;
+    }
+    const others = fitCases.filter((c) => c.m !== row.m);
+    const refit = fit(others, full.params, 1, 5, 2);
+    row.leaveOneOut = predict(input, row.m.metric, { params: refit.params, source: 'leave-one-out', bands: {} }).value;
+    const kind = bandKind(row.m);
+    if (kind) {
+      const list = residualsByKind.get(kind) ?? [];
+      list.push({ m: row.m, r: bandResidual(row.m, row.leaveOneOut) });
+      residualsByKind.set(kind, list);
+    }
+  }
+  const bands: Calibration['bands'] = {};
+  for (const [kind, list] of residualsByKind) {
+    const band = bandFrom(list.map((x) => x.r));
+    if (band) bands[kind] = band;
+    // cross-validated coverage: each residual against the band of the others
+    for (const x of list) {
+      const b = bandFrom(list.filter((y) => y !== x).map((y) => y.r));
+      const row = rows.find((r) => r.m === x.m)!;
+      row.inCrossValidatedBand = b ? x.r >= Math.log(b.low) && x.r <= Math.log(b.high) : undefined;
+    }
+  }
+  const cal: Calibration = shipped ?? { params: full.params, source: 'fit', bands };
+  for (const row of rows) {
+    const input = resolved.get(row.m);
+    if (input && isFitted(row.m)) row.inSample = predict(input, row.m.metric, cal);
+  }
+  return { rows, fitted: { ...full, cases: fitCases.length }, bands, presetIssues };
+}

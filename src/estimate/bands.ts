@@ -1,0 +1,85 @@
+import type { BandKind, Calibration } from './efficiency.js';
+import type { Figures } from './terms.js';
+
+/**
+ * Uncertainty bands (`low`, `high` beside `value`). Latency, throughput and cost figures get the
+ * calibration's bands: the spread of measured / predicted over the validation suite's
+ * leave-one-out residuals, per kind (docs/accuracy.md). A figure proportional to a time takes
+ * the time's band; one inversely proportional (a rate) takes it inverted. Memory figures get a
+ * band only where they are not exact (activations, runtime overhead), and sums of memory terms
+ * carry the sum of their parts' bands.
+ */
+
+/** Which band each figure takes, and whether the figure is a time (1) or a rate (-1) of it. */
+const TIME_LIKE: [id: string, kind: BandKind, direction: 1 | -1][] = [
+  ['latency.ttft', 'prefill', 1],
+  ['latency.tpot', 'decode', 1],
+  ['throughput.inputTokensPerSecond', 'prefill', -1],
+  ['throughput.decodeTokensPerSecond', 'decode', -1],
+  ['cost.usdPerMillionInputTokens', 'prefill', 1],
+  ['cost.usdPerMillionOutputTokens', 'decode', 1],
+];
+
+/** Throughput figures are banded by the throughput residuals directly (measured / predicted). */
+const RATES = ['throughput.outputTokensPerSecond', 'throughput.outputTokensPerSecondPerDevice', 'throughput.requestsPerSecond'];
+
+/**
+ * Memory terms that rest on a heuristic, as multiplicative ranges:
+ * - runtime overhead: vLLM reports 0.16-1.79 GiB of non-torch memory at TP=1 on H100 and
+ *   3.58 GiB at TP=2 (vllm PRs #12126, #10511, cited in the hardware presets), against the
+ *   presets' 1 GiB: 0.5x-2x covers the single-device reports;
+ * - activations: engines size the prefill working set differently (vLLM profiles a dummy batch
+ *   of max_num_batched_tokens; TensorRT-LLM reserves the build-time maximum;
+ *   vllm/v1/worker/gpu_worker.py, TensorRT-LLM docs reference/memory.md): 0.5x-2x.
+ */
+export const MEMORY_BANDS: Record<string, { low: number; high: number }> = {
+  'memory.activations': { low: 0.5, high: 2 },
+  'memory.perDevice.activations': { low: 0.5, high: 2 },
+  'memory.overhead': { low: 0.5, high: 2 },
+  'memory.perDevice.overhead': { low: 0.5, high: 2 },
+};
+
+const MEMORY_SUMS = ['memory.total', 'memory.perDevice'];
+
+function setBand(fig: Figures, id: string, low: number, high: number): void {
+  const f = fig[id];
+  if (!f || !Number.isFinite(low) || !Number.isFinite(high)) return;
+  f.low = Math.min(low, f.value);
+  f.high = Math.max(high, f.value);
+}
+
+/** Adds `low` / `high` to the figures that have a known uncertainty. Pure apart from `fig`. */
+export function applyBands(fig: Figures, calibration: Calibration): void {
+  const b = calibration.bands;
+  for (const [id, kind, direction] of TIME_LIKE) {
+    const band = b[kind];
+    const f = fig[id];
+    if (!band || !f) continue;
+    if (direction === 1) setBand(fig, id, f.value * band.low, f.value * band.high);
+    else setBand(fig, id, f.value / band.high, f.value / band.low);
+  }
+  // e2e = ttft + (outputTokens - 1) x tpot: the parts' bands added (errors taken as correlated).
+  const e2e = fig['latency.e2e'];
+  const ttft = fig['latency.ttft'];
+  const tpot = fig['latency.tpot'];
+  if (e2e && ttft?.low !== undefined && tpot?.low !== undefined) {
+    const steps = (e2e.value - ttft.value) / tpot.value;
+    setBand(fig, 'latency.e2e', ttft.low + steps * tpot.low, ttft.high! + steps * tpot.high!);
+  }
+  const t = b.throughput;
+  if (t) for (const id of RATES) if (fig[id]) setBand(fig, id, fig[id].value * t.low, fig[id].value * t.high);
+
+  for (const [id, band] of Object.entries(MEMORY_BANDS)) if (fig[id]) setBand(fig, id, fig[id].value * band.low, fig[id].value * band.high);
+  for (const id of MEMORY_SUMS) {
+    const f = fig[id];
+    if (!f?.parts) continue;
+    let low = 0;
+    let high = 0;
+    for (const part of f.parts) {
+      const p = fig[part];
+      low += p.low ?? p.value;
+      high += p.high ?? p.value;
+    }
+    if (low !== f.value || high !== f.value) setBand(fig, id, low, high);
+  }
+}
