@@ -161,7 +161,7 @@ async function show(ctx: Context, name: string, opts: Record<string, unknown>): 
 interface FileReport {
   file: string;
   valid: boolean;
-  kind: 'hardware' | 'model' | null;
+  kind: 'hardware' | 'model' | 'engine' | null;
   id: string | null;
   issues: FileIssue[];
   notes: string[];
@@ -189,15 +189,27 @@ async function validate(ctx: Context, paths: string[], opts: Record<string, unkn
   }
 
   const builtIn = builtInCatalog();
+  // the package's own presets/ folder: its files are the built-ins, so they override nothing
+  const { realpathSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
+  const builtInDir = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../../presets/' : '../../presets/', import.meta.url));
+  const isBuiltInFile = (file: string) => realpathSync(file).startsWith(existsSync(builtInDir) ? realpathSync(builtInDir) : builtInDir);
   const owner = new Map<string, string>(); // lower-case name -> "id (file)"
   const reports: FileReport[] = [];
   for (const file of [...new Set(files)]) {
+    const text = readFileSync(file, 'utf8');
+    // Serving-engine profiles (presets/engines) have their own schema (src/spec/engine.ts).
+    if (/(^|[\\/])engines[\\/]/.test(file) || /^kvCache\s*:/m.test(text)) {
+      const { loadEngineFiles } = await import('../spec/engine.js');
+      const loaded = loadEngineFiles([file]);
+      reports.push({ file, valid: loaded.issues.length === 0, kind: 'engine', id: loaded.engines[0]?.id ?? null, issues: loaded.issues, notes: [] });
+      continue;
+    }
     const loaded = loadPresetPaths([file]);
     const entry = loaded.hardware[0] ?? loaded.models[0];
     const kind = loaded.hardware.length ? 'hardware' : loaded.models.length ? 'model' : null;
     const report: FileReport = { file, valid: loaded.issues.length === 0, kind, id: entry?.id ?? null, issues: loaded.issues, notes: [] };
     if (entry) {
-      const text = readFileSync(file, 'utf8');
       for (const name of [entry.id, ...entry.aliases]) {
         const other = owner.get(name.toLowerCase());
         if (other) {
@@ -206,7 +218,7 @@ async function validate(ctx: Context, paths: string[], opts: Record<string, unkn
         } else owner.set(name.toLowerCase(), `${entry.id} (${file})`);
       }
       const builtIns: { id: string }[] = kind === 'hardware' ? builtIn.hardware : builtIn.models;
-      if (builtIns.some((b) => b.id === entry.id)) report.notes.push(`overrides the built-in ${kind} preset "${entry.id}"`);
+      if (!isBuiltInFile(file) && builtIns.some((b) => b.id === entry.id)) report.notes.push(`overrides the built-in ${kind} preset "${entry.id}"`);
       for (const w of loaded.models[0]?.warnings ?? []) report.notes.push(w);
     }
     reports.push(report);
