@@ -6,6 +6,7 @@ import { checkCommand } from './commands/check.js';
 import { sweepCommand } from './commands/sweep.js';
 import { completionCommand } from './commands/completion.js';
 import { trainCommand } from './commands/train.js';
+import { planCommand } from './commands/plan.js';
 import type { Context } from './commands/context.js';
 import type { Catalog } from './spec/catalog.js';
 import { UserError } from './errors.js';
@@ -70,6 +71,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     })
     .addCommand(estimateCommand(ctx))
     .addCommand(trainCommand(ctx))
+    .addCommand(planCommand(ctx))
     .addCommand(checkCommand(ctx))
     .addCommand(sweepCommand(ctx))
     .addCommand(presetsCommand(ctx))

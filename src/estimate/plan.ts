@@ -88,3 +88,369 @@ export function loadFigures(figures: Figures, input: EstimateInput, e2e: number)
   const usdPerHour = term(figures, 'load.usdPerHour', 'Deployment cost per hour (all replicas)', 'USD/h', input.price.usdPerHour * devices, 'usdPerDeviceHour x devices', { usdPerDeviceHour: input.price.usdPerHour, devices }, input.price.source);
   term(figures, 'load.usdPerMillionOutputTokens', 'USD per million output tokens at this load', 'USD', (usdPerHour / secondsInHour / outputTps) * tokensInMillion, 'usdPerHour / 3600 / outputTokensPerSecond x 1e6', { usdPerHour, outputTokensPerSecond: outputTps }, 'all device time charged to the output tokens served');
 }
+
+/** Latency targets in seconds; absent = no target. */
+export interface Targets {
+  ttft?: number;
+  tpot?: number;
+  e2e?: number;
+}
+
+/** What `plan` searches: one model and workload, the hardware, formats and layouts allowed. */
+export interface PlanRequest {
+  model: ModelSpec;
+  inputTokens: number;
+  outputTokens: number;
+  context: number;
+  /** offered load: exactly one of qps or concurrency */
+  qps?: number;
+  concurrency?: number;
+  targets: Targets;
+  /** candidate hardware, each with the price to charge */
+  hardware: { spec: HardwareSpec; price: { usdPerHour: number; source: string } }[];
+  weights: Format[];
+  /** KV formats; 'activation' = the weights' activation type */
+  kv: (Format | 'activation')[];
+  engine: EngineSpec;
+  /** most devices in the whole deployment (all replicas) */
+  maxDevices: number;
+  gpusPerNode?: number;
+  /** rows to return */
+  top: number;
+  /** roofline efficiency overrides (--mfu, --mbu) */
+  mfu?: number;
+  mbu?: number;
+}
+
+/** One deployment the search found, with the figures of its full estimate. */
+export interface PlanRow {
+  hardware: string;
+  hardwareName: string;
+  weights: string;
+  kv: string;
+  tp: number;
+  pp: number;
+  ep: number;
+  devicesPerReplica: number;
+  replicas: number;
+  devices: number;
+  concurrencyPerReplica: number;
+  ttftSeconds: number;
+  tpotSeconds: number;
+  e2eSeconds: number;
+  usdPerHour: number;
+  usdPerMillionOutputTokens: number;
+  /** why it meets the targets, and what keeps it from fewer replicas */
+  why: string;
+  bound: string;
+  estimate: Estimate;
+  input: EstimateInput;
+}
+
+export interface PlanResult {
+  rows: PlanRow[];
+  /** when nothing meets the targets: the nearest configuration and the targets it misses */
+  closest?: { row: PlanRow; failing: string[] };
+  configurationsSearched: number;
+  configurationsFitting: number;
+  warnings: string[];
+}
+
+interface Curve {
+  grid: number[];
+  ttft: number[];
+  tpot: number[];
+  e2e: number[];
+  cap: number;
+}
+
+/** Linear interpolation of a latency curve sampled at batch sizes `grid` (fast path only). */
+function at(curve: Curve, values: number[], c: number): number {
+  const g = curve.grid;
+  if (c <= g[0]) return values[0];
+  for (let i = 1; i < g.length; i++) {
+    if (c <= g[i]) return values[i - 1] + ((values[i] - values[i - 1]) * (c - g[i - 1])) / (g[i] - g[i - 1]);
+  }
+  return values[values.length - 1];
+}
+
+const TARGET_NAMES = { ttft: 'TTFT', tpot: 'TPOT', e2e: 'e2e' } as const;
+
+/** Targets missed at these latencies, as "TPOT 62 ms > 50 ms" style pairs of [name, ratio]. */
+function misses(t: Targets, l: { ttft: number; tpot: number; e2e: number }): { name: keyof Targets; ratio: number }[] {
+  return (Object.keys(TARGET_NAMES) as (keyof Targets)[]).filter((k) => t[k] !== undefined && l[k] > t[k]!).map((k) => ({ name: k, ratio: l[k] / t[k]! }));
+}
+
+/**
+ * Layouts for a replica of `devices` devices the way deployments are laid out: tensor
+ * parallelism within a node (NVLink / ICI), pipeline stages across nodes once a replica needs
+ * more than one (vLLM and SGLang docs: "tp = GPUs per node, pp = number of nodes"); expert
+ * parallelism over the TP group for MoE models, or none.
+ */
+function layoutsFor(m: ModelSpec, hw: HardwareSpec, devices: number, gpusPerNode?: number): Parallel[] {
+  const node = Math.max(1, gpusPerNode ?? hw.devicesPerNode);
+  // The widest tensor-parallel group within a node that the model's heads allow.
+  for (let tp = Math.min(devices, node); tp >= 1; tp--) {
+    if (devices % tp !== 0 || layoutProblem(m, { tp, pp: devices / tp, ep: 1, replicas: 1 })) continue;
+    return (m.moe && tp > 1 ? [1, tp] : [1]).map((ep) => ({ tp, pp: devices / tp, ep, replicas: 1 })).filter((l) => !layoutProblem(m, l));
+  }
+  return [];
+}
+
+/**
+ * The deployment search: hardware x devices per replica x TP/PP/EP x weight and KV format,
+ * each with the fewest replicas (and so the batch) that meets the targets at the offered load,
+ * ranked by USD per million output tokens.
+ *
+ * Fast path: each configuration's latency curve is sampled with the full estimator at batch
+ * 1, 2, 4 ... up to its KV capacity (the same formulas as `estimate`), and the replica search
+ * runs on that curve with plain numbers. The rows shown are then rebuilt with the full
+ * estimator exactly as `llm-size estimate` would (same input), so their figures are the ones
+ * `estimate` prints, and rows whose full figures miss a target move up a replica.
+ */
+export function searchPlans(req: PlanRequest, run: Run): PlanResult {
+  const warnings: string[] = [];
+  type Candidate = { input: EstimateInput; curve: Curve; replicas: number; c: number; usdPerMillion: number; devices: number; usdPerHour: number };
+  const candidates: Candidate[] = [];
+  let nearest: { input: EstimateInput; score: number } | undefined;
+  let searched = 0;
+  let fitting = 0;
+  const loadFor = (c: number) => ({ concurrency: c, replicasGiven: true });
+
+  // Phase 1: one full estimate per configuration at one request per replica screens out
+  // what does not fit or misses a target even unloaded, and bounds the cost from below:
+  // throughput per replica is at most cap / e2e(1), so replicas >= load x e2e(1) / cap.
+  type Screened = { input: EstimateInput; first: Estimate; cap: number; devices: number; lowerBound: number; price: number };
+  const screened: Screened[] = [];
+  for (const { spec: hw, price } of req.hardware) {
+    for (let devices = 1; devices <= Math.min(req.maxDevices, 64); devices *= 2) {
+      for (const layout of layoutsFor(req.model, hw, devices, req.gpusPerNode)) {
+        for (const weights of req.weights) {
+          const activations = activationFormat(weights);
+          for (const kvChoice of req.kv) {
+            const kv = kvChoice === 'activation' ? activations : kvChoice;
+            if (req.kv.indexOf(kvChoice) !== req.kv.findIndex((k) => (k === 'activation' ? activations : k) === kv)) continue;
+            searched++;
+            const input: EstimateInput = {
+              model: req.model, weights, kv, activations,
+              workload: { batch: 1, inputTokens: req.inputTokens, outputTokens: req.outputTokens, context: req.context },
+              hardware: hw, count: layout.tp * layout.pp, parallel: layout, gpusPerNode: req.gpusPerNode, engine: req.engine,
+              load: loadFor(1), price, mfu: req.mfu, mbu: req.mbu,
+            };
+            const first = run(input);
+            const cap = first.figures['capacity.maxConcurrency'].value;
+            if (!first.fits || cap < 1) continue;
+            fitting++;
+            const l1 = { ttft: first.figures['latency.ttft'].value, tpot: first.figures['latency.tpot'].value, e2e: first.figures['latency.e2e'].value };
+            const missed = misses(req.targets, l1);
+            if (missed.length) {
+              // The nearest miss: the smallest worst ratio of latency to target at one request.
+              const worst = Math.max(...missed.map((x) => x.ratio));
+              if (!nearest || worst < nearest.score) nearest = { input, score: worst };
+              continue;
+            }
+            const demand = req.qps !== undefined ? req.qps * l1.e2e : req.concurrency!;
+            const lowerBound = price.usdPerHour * devices * Math.max(1, Math.ceil(demand / cap - 1e-9));
+            screened.push({ input, first, cap, devices, lowerBound, price: price.usdPerHour });
+          }
+        }
+      }
+    }
+  }
+
+  // Phase 2, cheapest bound first: sample the latency curve at batch 1, 4, 16 ... up to the KV
+  // capacity with the full estimator, find the fewest replicas that meet the targets on it with
+  // plain numbers, and stop once the bound exceeds the cost of enough found configurations.
+  screened.sort((a, b) => a.lowerBound - b.lowerBound);
+  const kept: Candidate[] = [];
+  for (const sc of screened) {
+    if (kept.length >= req.top + 2 && sc.lowerBound > kept[req.top + 1].usdPerHour) break;
+    const { input, first, cap, devices } = sc;
+    const sample = (c: number) => run({ ...input, workload: { ...input.workload, batch: c }, load: loadFor(c) });
+    const grid = [1];
+    for (let b = 4; b < cap; b *= 4) grid.push(b);
+    if (cap > 1) grid.push(cap);
+    const curve: Curve = { grid, ttft: [], tpot: [], e2e: [], cap };
+    for (const b of grid) {
+      const e = b === 1 ? first : sample(b);
+      curve.ttft.push(e.figures['latency.ttft'].value);
+      curve.tpot.push(e.figures['latency.tpot'].value);
+      curve.e2e.push(e.figures['latency.e2e'].value);
+    }
+    const fit = (replicas: number) => concurrencyAt(req, curve, replicas);
+    const meets = (replicas: number) => {
+      const c = fit(replicas);
+      return c !== undefined && misses(req.targets, { ttft: at(curve, curve.ttft, c), tpot: at(curve, curve.tpot, c), e2e: at(curve, curve.e2e, c) }).length === 0;
+    };
+    const rpsAtCap = cap / at(curve, curve.e2e, cap);
+    const demand = req.qps ?? req.concurrency! / at(curve, curve.e2e, Math.min(cap, req.concurrency!));
+    let lo = Math.max(1, Math.ceil(demand / rpsAtCap));
+    let hi = Math.max(lo, req.qps !== undefined ? Math.ceil(req.qps * curve.e2e[0]) + 1 : req.concurrency!);
+    if (!meets(hi)) continue;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (meets(mid)) hi = mid;
+      else lo = mid + 1;
+    }
+    const c = fit(lo)!;
+    const totalDevices = lo * devices;
+    if (totalDevices > req.maxDevices) continue;
+    const rps = req.qps ?? (lo * c) / at(curve, curve.e2e, c);
+    const usdPerHour = sc.price * totalDevices;
+    const usdPerMillion = (usdPerHour / secondsInHour / (rps * req.outputTokens)) * tokensInMillion;
+    kept.push({ input, curve, replicas: lo, c, usdPerMillion, devices: totalDevices, usdPerHour });
+    kept.sort((a, b) => a.usdPerHour - b.usdPerHour);
+  }
+  candidates.push(...kept);
+
+  candidates.sort((a, b) => a.usdPerMillion - b.usdPerMillion);
+  const rows: PlanRow[] = [];
+  for (const cand of candidates) {
+    if (rows.length >= req.top) break;
+    // Rebuild with the full estimator, exactly as `estimate` runs this configuration.
+    for (let extra = 0; extra < 4; extra++) {
+      const replicas = cand.replicas + extra;
+      if (replicas * cand.input.count > req.maxDevices) break;
+      const input = configuredInput(req, cand.input, replicas);
+      const full = run(input);
+      const l = { ttft: full.figures['latency.ttft'].value, tpot: full.figures['latency.tpot'].value, e2e: full.figures['latency.e2e'].value };
+      if (!full.fits || full.warnings.some((w) => w.includes('replica')) || misses(req.targets, l).length) continue;
+      rows.push(toRow(req, input, full, cand.curve, replicas));
+      break;
+    }
+  }
+  rows.sort((a, b) => a.usdPerMillionOutputTokens - b.usdPerMillionOutputTokens);
+
+  let closest: PlanResult['closest'];
+  if (!rows.length && nearest) {
+    // The nearest miss at its lightest load: one request per replica.
+    const oneInput: EstimateInput = { ...nearest.input, workload: { ...nearest.input.workload, batch: 1 }, load: { concurrency: 1, replicasGiven: true } };
+    const one = run(oneInput);
+    const l = { ttft: one.figures['latency.ttft'].value, tpot: one.figures['latency.tpot'].value, e2e: one.figures['latency.e2e'].value };
+    const failing = misses(req.targets, l).map((x) => `${TARGET_NAMES[x.name]} ${fmtMs(l[x.name])} > ${fmtMs(req.targets[x.name]!)} even at one request per replica`);
+    closest = { row: toRow(req, oneInput, one, undefined, 1), failing: failing.length ? failing : [`the load needs more than --max-devices ${req.maxDevices} devices`] };
+  }
+  if (!req.hardware.length) warnings.push('no hardware with a price to rank by; pass --hardware with --price, or --provider');
+  return { rows, closest, configurationsSearched: searched, configurationsFitting: fitting, warnings };
+}
+
+/** Concurrency per replica at `replicas` replicas on a sampled curve, or undefined past the KV capacity. */
+function concurrencyAt(req: PlanRequest, curve: Curve, replicas: number): number | undefined {
+  if (req.concurrency !== undefined) {
+    const c = Math.ceil(req.concurrency / replicas);
+    return c <= curve.cap ? c : undefined;
+  }
+  let c = 1;
+  for (let i = 0; i < 200; i++) {
+    const need = Math.max(1, Math.ceil((req.qps! / replicas) * at(curve, curve.e2e, c) - 1e-9));
+    if (need === c) return c;
+    if (need > curve.cap) return undefined;
+    c = need;
+  }
+  return undefined;
+}
+
+/** The input `llm-size estimate` builds for this configuration (load given, replicas fixed). */
+function configuredInput(req: PlanRequest, base: EstimateInput, replicas: number): EstimateInput {
+  const parallel = { ...base.parallel!, replicas };
+  if (req.qps !== undefined) return { ...base, parallel, workload: { ...base.workload, batch: 1 }, load: { qps: req.qps, concurrency: undefined, replicasGiven: true } };
+  return { ...base, parallel, workload: { ...base.workload, batch: Math.ceil(req.concurrency! / replicas) }, load: { concurrency: req.concurrency, replicasGiven: true } };
+}
+
+const fmtMs = (s: number): string => (s >= 1 ? `${+s.toPrecision(3)} s` : `${+(s * 1e3).toPrecision(3)} ms`);
+
+function toRow(req: PlanRequest, input: EstimateInput, e: Estimate, curve: Curve | undefined, replicas: number): PlanRow {
+  const f = e.figures;
+  const p = e.input.parallel ?? { tp: input.count, pp: 1, ep: 1, replicas };
+  const l = { ttft: f['latency.ttft'].value, tpot: f['latency.tpot'].value, e2e: f['latency.e2e'].value };
+  const met = (Object.keys(TARGET_NAMES) as (keyof Targets)[]).filter((k) => req.targets[k] !== undefined).map((k) => `${TARGET_NAMES[k]} ${fmtMs(l[k])} <= ${fmtMs(req.targets[k]!)}`);
+  const c = e.input.workload.batch;
+  const cap = f['capacity.maxConcurrency'].value;
+  let bound: string;
+  if (replicas > 1 && curve) {
+    const fewer = concurrencyAt(req, curve, replicas - 1);
+    if (fewer === undefined) bound = `KV capacity: ${cap} sequences per replica; ${replicas - 1} replica(s) cannot hold the load`;
+    else {
+      const miss = misses(req.targets, { ttft: at(curve, curve.ttft, fewer), tpot: at(curve, curve.tpot, fewer), e2e: at(curve, curve.e2e, fewer) });
+      bound = miss.length ? `${miss.map((x) => TARGET_NAMES[x.name]).join(' and ')} target: ${replicas - 1} replica(s) would run ${fewer} requests each and miss it` : `load: ${replicas - 1} replica(s) do not keep up`;
+    }
+  } else bound = `one replica carries the load; decode is ${e.bounds.decode}-bound, prefill ${e.bounds.prefill}-bound`;
+  return {
+    hardware: input.hardware.id,
+    hardwareName: input.hardware.name,
+    weights: input.weights.id,
+    kv: input.kv.id,
+    tp: p.tp,
+    pp: p.pp,
+    ep: p.ep,
+    devicesPerReplica: input.count,
+    replicas,
+    devices: input.count * replicas,
+    concurrencyPerReplica: c,
+    ttftSeconds: l.ttft,
+    tpotSeconds: l.tpot,
+    e2eSeconds: l.e2e,
+    usdPerHour: f['load.usdPerHour']?.value ?? 0,
+    usdPerMillionOutputTokens: f['load.usdPerMillionOutputTokens']?.value ?? 0,
+    why: met.length ? `${met.join(', ')} at ${c} requests per replica (KV holds ${cap})` : `no latency target; ${c} requests per replica (KV holds ${cap})`,
+    bound,
+    estimate: e,
+    input,
+  };
+}
+
+/** Engine launch flags for a row, with each engine's memory fraction from its profile. */
+export function launchCommands(row: PlanRow, repo: string, engines: EngineSpec[]): { engine: string; command: string }[] {
+  const fraction = (id: string, fallback: number) => {
+    const e = engines.find((x) => x.id === id);
+    return e ? engineFraction(e, row.tp) : fallback;
+  };
+  const ctx = row.estimate.input.workload.context;
+  const fp8Kv = row.kv === 'fp8';
+  const quant = row.weights === 'fp8' ? 'fp8' : row.weights === 'int4' ? 'awq' : undefined;
+  const vllm = [
+    `vllm serve ${repo}`,
+    `--tensor-parallel-size ${row.tp}`,
+    row.pp > 1 ? `--pipeline-parallel-size ${row.pp}` : '',
+    row.ep > 1 ? '--enable-expert-parallel' : '',
+    `--max-num-seqs ${row.concurrencyPerReplica}`,
+    `--max-model-len ${ctx}`,
+    `--gpu-memory-utilization ${fraction('vllm', 0.9)}`,
+    `--kv-cache-dtype ${fp8Kv ? 'fp8' : 'auto'}`,
+    quant ? `--quantization ${quant}` : '',
+  ];
+  const sglang = [
+    `python -m sglang.launch_server --model-path ${repo}`,
+    `--tp-size ${row.tp}`,
+    row.pp > 1 ? `--pp-size ${row.pp}` : '',
+    row.ep > 1 ? `--ep-size ${row.ep}` : '',
+    `--max-running-requests ${row.concurrencyPerReplica}`,
+    `--context-length ${ctx}`,
+    `--mem-fraction-static ${fraction('sglang', 0.88)}`,
+    `--kv-cache-dtype ${fp8Kv ? 'fp8_e4m3' : 'auto'}`,
+    quant ? `--quantization ${quant}` : '',
+  ];
+  const trtllm = [
+    `trtllm-serve ${repo}`,
+    `--tp_size ${row.tp}`,
+    `--pp_size ${row.pp}`,
+    row.ep > 1 ? `--ep_size ${row.ep}` : '',
+    `--max_batch_size ${row.concurrencyPerReplica}`,
+    `--max_seq_len ${ctx}`,
+    `--kv_cache_free_gpu_memory_fraction ${fraction('trtllm', 0.9)}`,
+  ];
+  const join = (parts: string[]) => parts.filter(Boolean).join(' ');
+  return [
+    { engine: 'vllm', command: join(vllm) },
+    { engine: 'sglang', command: join(sglang) },
+    { engine: 'trtllm', command: join(trtllm) + (fp8Kv ? ' (fp8 KV: kv_cache_config.dtype fp8 in --extra_llm_api_options)' : '') },
+  ];
+}
+
+/** Catalog hardware with a price (the provider's when given), for ranking by cost. */
+export function pricedHardware(catalog: Catalog, ids: HardwareSpec[] | undefined, choose: (hw: HardwareSpec) => { usdPerHour: number; source: string } | undefined): PlanRequest['hardware'] {
+  return (ids ?? catalog.hardware).flatMap((spec) => {
+    const price = choose(spec);
+    return price ? [{ spec, price }] : [];
+  });
+}
