@@ -156,3 +156,15 @@ describe('--explain keeps machine output parseable', () => {
     expect(r.stderr).toMatch(/--explain adds text to table output only/);
   });
 });
+
+describe('plan in every format', () => {
+  const plan = ['plan', '--model', 'llama-3.1-8b', '--qps', '5', '--tpot', '50ms', '--hardware', 'h100-sxm,l4'];
+  it.each(['table', 'json', 'yaml', 'csv', 'markdown'])('--format %s', async (format) => {
+    const r = await cli([...plan, '--format', format]);
+    expect(r.code, r.stderr).toBe(0);
+    if (format === 'json') expect(JSON.parse(r.stdout).schemaVersion).toBe(1);
+    if (format === 'yaml') expect(parseYaml(r.stdout)).toEqual(JSON.parse((await cli([...plan, '--format', 'json'])).stdout));
+    if (format === 'csv') expect(r.stdout.split('\n')[0]).toMatch(/^rank,hardware,/);
+    if (format === 'markdown') expect(r.stdout).toMatch(/^\|:?-{3}/m);
+  });
+});
