@@ -69,8 +69,12 @@ export function deviceWeightShare(fig: Figures, m: ModelSpec, p: Parallel, total
     return stageLayers(m, p.pp) / m.layers / p.tp;
   }
   const kvProjection = m.mla ? 0 : m.layers * 2 * m.hidden * m.kvHeads * m.headDim;
-  const perLayer = ((attention - kvProjection) / p.tp + kvProjection * kvHeadShare(m, p.tp) + mlp / p.tp + norms * (m.layers / (m.layers + 1))) / m.layers;
-  const finalNorm = norms / (m.layers + 1);
+  // MoE routers are replicated on every rank (vLLM ReplicatedLinear gate).
+  const moeLayerCount = m.moe ? m.layers - m.moe.denseLayers : 0;
+  const router = m.moe ? moeLayerCount * (m.hidden * m.moe.experts + (m.moe.bias ? m.moe.experts : 0)) : 0;
+  // One final norm vector after the last layer; the rest sit in the layers.
+  const finalNorm = norms / (m.layers * m.normsPerLayer + 1);
+  const perLayer = ((attention - kvProjection) / p.tp + kvProjection * kvHeadShare(m, p.tp) + (mlp - router) / p.tp + router + (norms - finalNorm)) / m.layers;
   const ends = p.pp === 1 ? (embedding + lmHead) / p.tp + finalNorm : Math.max(embedding / p.tp, lmHead / p.tp + finalNorm);
   return (perLayer * stageLayers(m, p.pp) + ends) / totalParams;
 }
