@@ -67,10 +67,22 @@ export function formatValue(value: number, unit: Figure['unit']): string {
   }
 }
 
-/** "18.9 ms (16.5-21.0)" when a band is known. */
+/** Factor of each scaled suffix, so a band prints in the same scale as its value. */
+const SUFFIX_FACTOR: Record<string, number> = {
+  B: 1, KiB: bytesInKiB, MiB: bytesInMiB, GiB: bytesInGiB,
+  'µs': 1e-6, ms: secondsInMillisecond, s: 1, min: 60, h: secondsInHour, days: secondsInDay,
+};
+
+/** "18.9 ms (16.5-21.0)" when a band is known; the band uses the value's scale. */
 export function formatFigure(f: Figure): string {
   const main = formatValue(f.value, f.unit);
   if (f.low === undefined || f.high === undefined) return f.approximate ? `~${main}` : main;
-  const strip = (s: string) => s.replace(/ [^ ]+$/, '');
-  return `${main} (${strip(formatValue(f.low, f.unit))}-${strip(formatValue(f.high, f.unit))})`;
+  const suffix = main.slice(main.lastIndexOf(' ') + 1);
+  const factor = SUFFIX_FACTOR[suffix];
+  const bound = (x: number): string => {
+    if (factor !== undefined) return sig(x / factor);
+    const text = formatValue(x, f.unit);
+    return text.endsWith(` ${suffix}`) ? text.slice(0, -suffix.length - 1) : text;
+  };
+  return `${main} (${bound(f.low)}-${bound(f.high)})`;
 }
