@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { cli, cliJson } from './helpers.js';
+
+/** The `llm-size estimate ...` command a plan row prints, as argv. */
+const argvOf = (command: string): string[] => command.split(' ').slice(1);
+
+describe('plan for Llama-3.1-70B at 20 QPS, TTFT 1 s, TPOT 50 ms (issue 5 acceptance)', async () => {
+  const plan = await cliJson(['plan', '--model', 'llama-3.1-70b', '--qps', '20', '--ttft', '1s', '--tpot', '50ms', '--top', '5']);
+
+  it('returns fitting rows, cheapest per million output tokens first, each meeting the targets', () => {
+    expect(plan.schemaVersion).toBe(1);
+    expect(plan.rows.length).toBeGreaterThan(0);
+    for (const r of plan.rows) {
+      expect(r.ttft).toBeLessThanOrEqual(1);
+      expect(r.tpot).toBeLessThanOrEqual(0.05);
+      expect(r.why).toMatch(/TTFT .* <= 1 s, TPOT .* <= 50 ms/);
+      expect(r.bound.length).toBeGreaterThan(0);
+      expect(r.devices).toBe(r.devicesPerReplica * r.replicas);
+    }
+    const costs = plan.rows.map((r: any) => r.usdPerMillionOutputTokens);
+    expect(costs).toEqual([...costs].sort((a, b) => a - b));
+  });
+
+  it('cost per million output tokens is the deployment hour over the tokens it serves', () => {
+    const top = plan.top;
+    // usdPerHour / 3600 s / (20 requests/s x 256 output tokens) x 1e6
+    expect(top.usdPerMillionOutputTokens).toBeCloseTo((top.usdPerHour / 3600 / (20 * 256)) * 1e6, 9);
+  });
+
+  it.each([0, 1, 2])('estimate reproduces row %d exactly', async (i) => {
+    const row = plan.rows[i];
+    expect(row, 'a row to reproduce').toBeDefined();
+    const out = await cliJson(argvOf(row.estimateCommand));
+    expect(out.figures['latency.ttft'].value).toBe(row.ttft);
+    expect(out.figures['latency.tpot'].value).toBe(row.tpot);
+    expect(out.figures['load.usdPerMillionOutputTokens'].value).toBe(row.usdPerMillionOutputTokens);
+    expect(out.input.workload.batch).toBe(row.concurrencyPerReplica);
+  });
+
+  it('estimate reproduces every figure of the top pick', async () => {
+    const out = await cliJson(argvOf(plan.top.estimateCommand));
+    for (const [id, f] of Object.entries<any>(plan.top.figures)) expect(out.figures[id]?.value, id).toBe(f.value);
+  });
+
+  it('prints launch flags for vLLM, SGLang and TensorRT-LLM', () => {
+    const [vllm, sglang, trtllm] = plan.top.launch.map((l: any) => l.command);
+    const t = plan.top;
+    expect(vllm).toContain(`--tensor-parallel-size ${t.tp}`);
+    expect(vllm).toContain(`--max-num-seqs ${t.concurrencyPerReplica}`);
+    expect(vllm).toContain('--max-model-len 1280');
+    expect(vllm).toContain('--gpu-memory-utilization 0.9');
+    expect(vllm).toMatch(/--kv-cache-dtype (fp8|auto)/);
+    expect(sglang).toContain(`--tp-size ${t.tp}`);
+    expect(sglang).toMatch(/--mem-fraction-static 0\.\d+/);
+    expect(trtllm).toContain(`--max_batch_size ${t.concurrencyPerReplica}`);
+    expect(trtllm).toContain('--kv_cache_free_gpu_memory_fraction 0.9');
+  });
+});
+
+describe('plan edge cases', () => {
+  it('when nothing meets the targets it says what comes closest and which target fails', async () => {
+    const plan = await cliJson(['plan', '--model', 'llama-3.1-70b', '--qps', '5', '--tpot', '1ms', '--hardware', 'h100-sxm,h200']);
+    expect(plan.rows).toEqual([]);
+    expect(plan.closest.failing.join(' ')).toMatch(/TPOT .* > 1 ms even at one request per replica/);
+    const table = await cli(['plan', '--model', 'llama-3.1-70b', '--qps', '5', '--tpot', '1ms', '--hardware', 'h100-sxm,h200']);
+    expect(table.stdout).toMatch(/Nothing meets the targets\. Closest: /);
+  });
+
+  it('--concurrency plans for requests in flight', async () => {
+    const plan = await cliJson(['plan', '--model', 'llama-3.1-8b', '--concurrency', '64', '--tpot', '60ms', '--hardware', 'l4,a10g,h100-sxm', '--top', '3']);
+    expect(plan.rows.length).toBeGreaterThan(0);
+    for (const r of plan.rows) {
+      expect(r.concurrencyPerReplica).toBe(Math.ceil(64 / r.replicas));
+      expect(r.tpot).toBeLessThanOrEqual(0.06);
+    }
+  });
+
+  it.each([
+    ['no load', ['plan', '--model', 'llama-3.1-8b', '--tpot', '50ms'], /plan needs a load: pass --qps/],
+    ['a bad duration', ['plan', '--model', 'llama-3.1-8b', '--qps', '1', '--ttft', 'soon'], /--ttft: invalid value "soon"; expected a duration such as 500ms/],
+    ['an unknown format', ['plan', '--model', 'llama-3.1-8b', '--qps', '1', '--precision', 'bf16,fp7'], /unknown weight format \(--precision\) "fp7"/],
+  ])('%s exits 2 with one line', async (_name, args, message) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
