@@ -87,3 +87,45 @@ describe('plan edge cases', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
   });
 });
+
+describe('estimate under load', () => {
+  it.each([
+    [4, 1],
+    [10, 3],
+    [10, 4],
+  ])('--qps %d --replicas %d: the batch per replica is the least fixed point of Little\'s law', async (qps, replicas) => {
+    const r = await cli(['estimate', '--model', 'llama-3.1-70b', '--gpu', 'h100-sxm', '--tp', '4', '--qps', String(qps), '--replicas', String(replicas), '--format', 'json']);
+    expect(r.stderr).not.toMatch(/add replicas/);
+    const out = JSON.parse(r.stdout);
+    const c = out.input.workload.batch;
+    const e2e = out.figures['latency.e2e'].value;
+    // L = lambda x W (Little 1961), in whole requests: c = ceil(qps / replicas x e2e(c))
+    expect(c).toBe(Math.max(1, Math.ceil((qps / replicas) * e2e - 1e-9)));
+    expect(out.figures['load.requestsPerSecondPerReplica'].value).toBeCloseTo(c / e2e, 12);
+    expect(out.figures['load.devices'].value).toBe(4 * replicas);
+  });
+
+  it('--qps alone picks the fewest replicas whose KV capacity holds the load', async () => {
+    const out = await cliJson(['estimate', '--model', 'llama-3.1-70b', '--gpu', 'h100-sxm', '--tp', '4', '--qps', '200']);
+    const r = out.figures['load.replicas'].value;
+    expect(out.input.workload.batch).toBeLessThanOrEqual(out.figures['capacity.maxConcurrency'].value);
+    const fewer = await cli(['estimate', '--model', 'llama-3.1-70b', '--gpu', 'h100-sxm', '--tp', '4', '--qps', '200', '--replicas', String(r - 1), '--format', 'json']);
+    expect(fewer.stderr).toMatch(/add replicas/);
+  });
+
+  it('--concurrency spreads requests over replicas; continuous batching prefills one request at a time', async () => {
+    const out = await cliJson(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--concurrency', '64', '--replicas', '2']);
+    expect(out.input.workload.batch).toBe(32);
+    expect(out.figures['latency.ttft'].parts).toContain('latency.queueWait');
+    expect(out.figures['latency.tpot'].parts).toContain('latency.prefillInterference');
+    // each decode step carries batch / outputTokens = 32 / 256 of one prompt's prefill
+    const one = out.figures['latency.prefillRoofline'].value + out.figures['latency.prefillComm'].value;
+    expect(out.figures['latency.prefillInterference'].value).toBeCloseTo((32 / 256) * one, 15);
+  });
+
+  it('--batch and --qps together exit 2', async () => {
+    const r = await cli(['estimate', '--model', 'llama-3.1-8b', '--batch', '4', '--qps', '3']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--batch is a static batch/);
+  });
+});
