@@ -136,6 +136,7 @@ Examples:
         top: best ? { ...describeRow(best), figures: best.estimate.figures, launch } : null,
         closest: result.closest ? { ...describeRow(result.closest.row), failing: result.closest.failing } : null,
         configurationsSearched: result.configurationsSearched,
+        configurationsEvaluated: result.configurationsEvaluated,
         configurationsFitting: result.configurationsFitting,
         warnings,
       };
@@ -163,7 +164,7 @@ Examples:
           const c = result.closest.row;
           lines.push(`Nothing meets the targets. Closest: ${c.hardware}, ${c.devicesPerReplica} device(s) (tp ${c.tp}${c.pp > 1 ? ` pp ${c.pp}` : ''}), ${c.weights}/${c.kv}: ${result.closest.failing.join('; ')}.`);
         } else lines.push('Nothing fits: no accelerator in the search holds the model within --max-devices.');
-        lines.push(`${result.configurationsSearched} configurations searched, ${result.configurationsFitting} fit in memory.`);
+        lines.push(`${result.configurationsSearched} configurations in the search; ${result.configurationsEvaluated} estimated (the rest cost more per hour than the rows found), ${result.configurationsFitting} of them fit.`);
         return `${lines.join('\n')}\n`;
       };
       const title = `plan: ${resolved.model.name}`;

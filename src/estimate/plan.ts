@@ -151,7 +151,10 @@ export interface PlanResult {
   rows: PlanRow[];
   /** when nothing meets the targets: the nearest configuration and the targets it misses */
   closest?: { row: PlanRow; failing: string[] };
+  /** configurations in the search space */
   configurationsSearched: number;
+  /** configurations estimated (the rest were bounded out: they cost more than enough found ones) */
+  configurationsEvaluated: number;
   configurationsFitting: number;
   warnings: string[];
 }
@@ -214,14 +217,14 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
   const candidates: Candidate[] = [];
   let nearest: { input: EstimateInput; score: number } | undefined;
   let searched = 0;
+  let evaluated = 0;
   let fitting = 0;
   const loadFor = (c: number) => ({ concurrency: c, replicasGiven: true });
 
-  // Phase 1: one full estimate per configuration at one request per replica screens out
-  // what does not fit or misses a target even unloaded, and bounds the cost from below:
-  // throughput per replica is at most cap / e2e(1), so replicas >= load x e2e(1) / cap.
-  type Screened = { input: EstimateInput; first: Estimate; cap: number; devices: number; lowerBound: number; price: number };
-  const screened: Screened[] = [];
+  // Every configuration, cheapest hour first: at the offered load no deployment of a
+  // configuration costs less than one replica of it (price x devices per replica).
+  type Config = { input: EstimateInput; devices: number; price: number };
+  const configs: Config[] = [];
   for (const { spec: hw, price } of req.hardware) {
     for (let devices = 1; devices <= Math.min(req.maxDevices, 64); devices *= 2) {
       for (const layout of layoutsFor(req.model, hw, devices, req.gpusPerNode)) {
@@ -230,42 +233,52 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
           for (const kvChoice of req.kv) {
             const kv = kvChoice === 'activation' ? activations : kvChoice;
             if (req.kv.indexOf(kvChoice) !== req.kv.findIndex((k) => (k === 'activation' ? activations : k) === kv)) continue;
-            searched++;
-            const input: EstimateInput = {
-              model: req.model, weights, kv, activations,
-              workload: { batch: 1, inputTokens: req.inputTokens, outputTokens: req.outputTokens, context: req.context },
-              hardware: hw, count: layout.tp * layout.pp, parallel: layout, gpusPerNode: req.gpusPerNode, engine: req.engine,
-              load: loadFor(1), price, mfu: req.mfu, mbu: req.mbu,
-            };
-            const first = run(input);
-            const cap = first.figures['capacity.maxConcurrency'].value;
-            if (!first.fits || cap < 1) continue;
-            fitting++;
-            const l1 = { ttft: first.figures['latency.ttft'].value, tpot: first.figures['latency.tpot'].value, e2e: first.figures['latency.e2e'].value };
-            const missed = misses(req.targets, l1);
-            if (missed.length) {
-              // The nearest miss: the smallest worst ratio of latency to target at one request.
-              const worst = Math.max(...missed.map((x) => x.ratio));
-              if (!nearest || worst < nearest.score) nearest = { input, score: worst };
-              continue;
-            }
-            const demand = req.qps !== undefined ? req.qps * l1.e2e : req.concurrency!;
-            const lowerBound = price.usdPerHour * devices * Math.max(1, Math.ceil(demand / cap - 1e-9));
-            screened.push({ input, first, cap, devices, lowerBound, price: price.usdPerHour });
+            configs.push({
+              input: {
+                model: req.model, weights, kv, activations,
+                workload: { batch: 1, inputTokens: req.inputTokens, outputTokens: req.outputTokens, context: req.context },
+                hardware: hw, count: layout.tp * layout.pp, parallel: layout, gpusPerNode: req.gpusPerNode, engine: req.engine,
+                load: loadFor(1), price, mfu: req.mfu, mbu: req.mbu,
+              },
+              devices,
+              price: price.usdPerHour,
+            });
           }
         }
       }
     }
   }
+  searched = configs.length;
+  configs.sort((a, b) => a.price * a.devices - b.price * b.devices);
 
-  // Phase 2, cheapest bound first: sample the latency curve at batch 1, 4, 16 ... up to the KV
-  // capacity with the full estimator, find the fewest replicas that meet the targets on it with
-  // plain numbers, and stop once the bound exceeds the cost of enough found configurations.
-  screened.sort((a, b) => a.lowerBound - b.lowerBound);
+  // Branch and bound. With --qps the cost per million tokens is the deployment's USD/h over a
+  // fixed token rate, so once enough configurations are found, one whose bound exceeds the
+  // last of them cannot rank; with --concurrency the rate varies, so every one is evaluated.
   const kept: Candidate[] = [];
-  for (const sc of screened) {
-    if (kept.length >= req.top + 2 && sc.lowerBound > kept[req.top + 1].usdPerHour) break;
-    const { input, first, cap, devices } = sc;
+  const enough = req.top + 2;
+  const cutoff = () => (req.qps !== undefined && kept.length >= enough ? kept[enough - 1].usdPerHour : Infinity);
+  for (const { input, devices, price } of configs) {
+    if (price * devices > cutoff()) break;
+    // One full estimate at one request per replica: does it fit, can it meet the targets
+    // unloaded, and a tighter bound: throughput per replica is at most cap / e2e(1).
+    evaluated++;
+    const first = run(input);
+    const cap = first.figures['capacity.maxConcurrency'].value;
+    if (!first.fits || cap < 1) continue;
+    fitting++;
+    const l1 = { ttft: first.figures['latency.ttft'].value, tpot: first.figures['latency.tpot'].value, e2e: first.figures['latency.e2e'].value };
+    const missed = misses(req.targets, l1);
+    if (missed.length) {
+      // The nearest miss: the smallest worst ratio of latency to target at one request.
+      const worst = Math.max(...missed.map((x) => x.ratio));
+      if (!nearest || worst < nearest.score) nearest = { input, score: worst };
+      continue;
+    }
+    const demand = req.qps !== undefined ? req.qps * l1.e2e : req.concurrency!;
+    if (price * devices * Math.max(1, Math.ceil(demand / cap - 1e-9)) > cutoff()) continue;
+
+    // The latency curve at batch 1, 4, 16 ... up to the KV capacity, with the full estimator;
+    // then the fewest replicas that meet the targets, found on that curve with plain numbers.
     const sample = (c: number) => run({ ...input, workload: { ...input.workload, batch: c }, load: loadFor(c) });
     const grid = [1];
     for (let b = 4; b < cap; b *= 4) grid.push(b);
@@ -283,8 +296,8 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
       return c !== undefined && misses(req.targets, { ttft: at(curve, curve.ttft, c), tpot: at(curve, curve.tpot, c), e2e: at(curve, curve.e2e, c) }).length === 0;
     };
     const rpsAtCap = cap / at(curve, curve.e2e, cap);
-    const demand = req.qps ?? req.concurrency! / at(curve, curve.e2e, Math.min(cap, req.concurrency!));
-    let lo = Math.max(1, Math.ceil(demand / rpsAtCap));
+    const load = req.qps ?? req.concurrency! / at(curve, curve.e2e, Math.min(cap, req.concurrency!));
+    let lo = Math.max(1, Math.ceil(load / rpsAtCap));
     let hi = Math.max(lo, req.qps !== undefined ? Math.ceil(req.qps * curve.e2e[0]) + 1 : req.concurrency!);
     if (!meets(hi)) continue;
     while (lo < hi) {
@@ -296,10 +309,10 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
     const totalDevices = lo * devices;
     if (totalDevices > req.maxDevices) continue;
     const rps = req.qps ?? (lo * c) / at(curve, curve.e2e, c);
-    const usdPerHour = sc.price * totalDevices;
+    const usdPerHour = price * totalDevices;
     const usdPerMillion = (usdPerHour / secondsInHour / (rps * req.outputTokens)) * tokensInMillion;
     kept.push({ input, curve, replicas: lo, c, usdPerMillion, devices: totalDevices, usdPerHour });
-    kept.sort((a, b) => a.usdPerHour - b.usdPerHour);
+    kept.sort((a, b) => a.usdPerMillion - b.usdPerMillion);
   }
   candidates.push(...kept);
 
@@ -331,7 +344,7 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
     closest = { row: toRow(req, oneInput, one, undefined, 1), failing: failing.length ? failing : [`the load needs more than --max-devices ${req.maxDevices} devices`] };
   }
   if (!req.hardware.length) warnings.push('no hardware with a price to rank by; pass --hardware with --price, or --provider');
-  return { rows, closest, configurationsSearched: searched, configurationsFitting: fitting, warnings };
+  return { rows, closest, configurationsSearched: searched, configurationsEvaluated: evaluated, configurationsFitting: fitting, warnings };
 }
 
 /** Concurrency per replica at `replicas` replicas on a sampled curve, or undefined past the KV capacity. */
@@ -369,7 +382,11 @@ function toRow(req: PlanRequest, input: EstimateInput, e: Estimate, curve: Curve
   let bound: string;
   if (replicas > 1 && curve) {
     const fewer = concurrencyAt(req, curve, replicas - 1);
-    if (fewer === undefined) bound = `KV capacity: ${cap} sequences per replica; ${replicas - 1} replica(s) cannot hold the load`;
+    if (fewer === undefined) {
+      bound = req.qps !== undefined
+        ? `throughput: ${replicas - 1} replica(s) serve at most ${+(((replicas - 1) * curve.cap) / at(curve, curve.e2e, curve.cap)).toPrecision(3)} requests/s, even at the KV capacity of ${curve.cap} sequences each`
+        : `KV capacity: ${replicas - 1} replica(s) hold at most ${(replicas - 1) * curve.cap} requests`;
+    }
     else {
       const miss = misses(req.targets, { ttft: at(curve, curve.ttft, fewer), tpot: at(curve, curve.tpot, fewer), e2e: at(curve, curve.e2e, fewer) });
       bound = miss.length ? `${miss.map((x) => TARGET_NAMES[x.name]).join(' and ')} target: ${replicas - 1} replica(s) would run ${fewer} requests each and miss it` : `load: ${replicas - 1} replica(s) do not keep up`;
