@@ -11,7 +11,9 @@ import { estimate, type Estimate } from '../src/estimate/index.js';
 import type { BandKind, Calibration, EfficiencyParams, HardwareClass } from '../src/estimate/efficiency.js';
 import { hardwareClass } from '../src/estimate/efficiency.js';
 import type { EstimateInput } from '../src/estimate/input.js';
+import { dataParallel, LORA_DEFAULTS, train, TRAIN_PRECISIONS, type TrainEstimate, type TrainInput, type TrainPrecision } from '../src/estimate/training.js';
 import { findEntry, type Catalog } from '../src/spec/catalog.js';
+import { loadEngineFiles, type EngineSpec } from '../src/spec/engine.js';
 import { loadPresetPaths } from '../src/spec/load-presets.js';
 import { activationFormat, FORMATS, type Format } from '../src/spec/precision.js';
 import { parseQuantity } from '../src/units.js';
@@ -32,11 +34,17 @@ export const METRICS = {
   weightBytesPerDevice: { unit: 'B', figure: 'memory.perDevice.weights', rate: false },
   /** torch.cuda.max_memory_allocated: tensors only, no CUDA context or runtime overhead */
   allocatedPeakBytes: { unit: 'B', figure: ['memory.perDevice.weights', 'memory.perDevice.kvCache', 'memory.perDevice.activations'], rate: false },
-  kvCapacityTokens: { unit: 'tokens', figure: 'kv capacity (runner)', rate: false },
-  trainingTokensPerSecondPerDevice: { unit: 'tokens/s', figure: 'training estimator', rate: true },
-  mfu: { unit: 'fraction', figure: 'training estimator', rate: true },
-  hfu: { unit: 'fraction', figure: 'training estimator', rate: true },
-  achievedFlopsPerDevice: { unit: 'FLOP/s', figure: 'training estimator', rate: true },
+  /** vLLM "GPU KV cache size: N tokens" (= "# GPU blocks" x block_size), SGLang "#tokens": under the case's engine profile */
+  kvCapacityTokens: { unit: 'tokens', figure: 'memory.kvCapacityTokens', rate: false },
+  /** vLLM "KV Cache: N GiB" / "Available KV cache memory", SGLang "K size + V size", per device */
+  kvCapacityBytes: { unit: 'B', figure: 'memory.kvCapacity', rate: false },
+  // Training (train() in src/estimate/training.ts)
+  trainingTokensPerSecondPerDevice: { unit: 'tokens/s', figure: 'train.tokensPerSecondPerDevice', rate: true },
+  /** model FLOPs over the whole step (bubble included) / dense peak */
+  mfu: { unit: 'fraction', figure: 'train.mfu', rate: true },
+  /** executed FLOPs (recomputation included) over the whole step / dense peak */
+  hfu: { unit: 'fraction', figure: 'train.flopsPerSecondPerDevice', per: 'train.peakFlopsPerSecond', rate: true },
+  achievedFlopsPerDevice: { unit: 'FLOP/s', figure: 'train.flopsPerSecondPerDevice', rate: true },
 } as const;
 export type Metric = keyof typeof METRICS;
 
@@ -64,6 +72,30 @@ export interface Measurement {
   trust: 'high' | 'medium' | 'low';
   source: string;
   unpredictable?: string;
+  /** training layout as published (kind: training) */
+  training?: TrainingLayout;
+  /** the engine's memory fraction as launched (vLLM gpu_memory_utilization, SGLang mem_fraction_static); absent = the profile's default */
+  engineFraction?: number;
+  /** tokens of the engine's activation-profiling pass as launched (vLLM max_num_batched_tokens); absent = the profile's */
+  profileTokens?: number;
+}
+
+/** A training case's layout, as the case file states it (validation/README.md). */
+export interface TrainingLayout {
+  tp?: number;
+  pp?: number;
+  cp?: number;
+  dp?: number;
+  ep?: number;
+  microBatch?: number;
+  globalBatch?: number;
+  globalBatchTokens?: number;
+  seqLen?: number;
+  virtualPipeline?: number;
+  /** fsdp-full = ZeRO-3 */
+  sharding?: string;
+  /** true = full recomputation, false = none; absent = selective (FlashAttention recomputes the attention core) */
+  activationCheckpointing?: boolean;
 }
 
 /** "36 ms", "12.55 GiB", "19694 tokens/s", "147e12 FLOP/s" or a bare number -> base units. */
@@ -78,7 +110,7 @@ export function parseMeasured(text: string | number, where: string): number {
   throw new Error(`${where}: cannot read measured value "${text}"`);
 }
 
-const CASE_KEYS = ['model', 'hardware', 'count', 'engine', 'precision', 'kvPrecision', 'batch', 'maxBatch', 'kvMemoryFraction', 'inputTokens', 'outputTokens', 'unpredictable'] as const;
+const CASE_KEYS = ['model', 'hardware', 'count', 'engine', 'precision', 'kvPrecision', 'batch', 'maxBatch', 'kvMemoryFraction', 'inputTokens', 'outputTokens', 'unpredictable', 'training', 'engineFraction', 'profileTokens'] as const;
 
 /** Reads every case file under `dir` and flattens cases into measurements (overrides applied). */
 export function loadSuite(dir: string): Measurement[] {
@@ -121,6 +153,9 @@ export function loadSuite(dir: string): Measurement[] {
           trust: (c.trust as Measurement['trust']) ?? 'low',
           source: String(c.source ?? ''),
           unpredictable: merged.unpredictable === undefined ? undefined : String(merged.unpredictable),
+          training: merged.training as TrainingLayout | undefined,
+          engineFraction: merged.engineFraction === undefined ? undefined : Number(merged.engineFraction),
+          profileTokens: merged.profileTokens === undefined ? undefined : Number(merged.profileTokens),
         });
       }
     }
@@ -131,10 +166,60 @@ export function loadSuite(dir: string): Measurement[] {
 /** Built-in presets read straight from presets/, tolerating files that do not load yet. */
 export function loadCatalog(root: string): { catalog: Catalog; issues: string[] } {
   const loaded = loadPresetPaths([join(root, 'presets/hardware'), join(root, 'presets/models')]);
-  return { catalog: { hardware: loaded.hardware, models: loaded.models }, issues: loaded.issues.map((i) => `${i.file}: ${i.message}`) };
+  const engines = loadEngineFiles([join(root, 'presets/engines')]);
+  return { catalog: { hardware: loaded.hardware, models: loaded.models, engines: engines.engines }, issues: [...loaded.issues, ...engines.issues].map((i) => `${i.file}: ${i.message}`) };
 }
 
-export type Resolution = { ok: true; input: EstimateInput } | { ok: false; reason: string };
+/** A serving measurement resolves to an estimator input, a training one to a training input. */
+export type Resolution = { ok: true; input: EstimateInput; train?: undefined } | { ok: true; train: TrainInput; input?: undefined } | { ok: false; reason: string };
+type Resolved = Extract<Resolution, { ok: true }>;
+
+const KV_METRICS: Metric[] = ['kvCapacityTokens', 'kvCapacityBytes'];
+
+/**
+ * The case's engine profile as launched: the preset (presets/engines) with the memory fraction
+ * and profiling tokens the case states, if it states them (an explicit fraction replaces the
+ * profile's per-TP defaults, as the engine's flag does).
+ */
+function engineAsLaunched(m: Measurement, catalog: Catalog): EngineSpec | undefined {
+  const preset = findEntry(catalog.engines ?? [], m.engine);
+  if (!preset) return undefined;
+  const e: EngineSpec = structuredClone(preset);
+  if (m.engineFraction !== undefined) e.budget = { ...e.budget, fraction: { value: m.engineFraction, source: `as launched (${m.source})` }, byTensorParallel: [] };
+  if (m.profileTokens !== undefined && e.profileTokens) e.profileTokens = { value: m.profileTokens, source: `max_num_batched_tokens as launched (${m.source})` };
+  return e;
+}
+
+/**
+ * A training measurement -> train() input, with the published layout: tp/pp/cp (devices =
+ * tp x pp x cp x dp), micro and global batch (or tokens per batch / seqLen, rounded to whole
+ * micro-batches of every data-parallel rank), interleaved virtual stages, FSDP full sharding as
+ * ZeRO-3, activation checkpointing as full recomputation (absent: selective, the CLI default).
+ */
+function resolveTraining(m: Measurement, catalog: Catalog, model: NonNullable<ReturnType<typeof findEntry<Catalog['models'][number]>>>, hardware: Catalog['hardware'][number]): Resolution {
+  if (!(TRAIN_PRECISIONS as readonly string[]).includes(m.precision)) return { ok: false, reason: `training precision "${m.precision}" (accepted: ${TRAIN_PRECISIONS.join(', ')})` };
+  const t = m.training ?? {};
+  const tp = t.tp ?? 1;
+  const pp = t.pp ?? 1;
+  const cp = t.cp ?? 1;
+  if (m.count % (tp * pp * cp) !== 0) return { ok: false, reason: `count ${m.count} is not a multiple of tp x pp x cp = ${tp * pp * cp}` };
+  const dp = dataParallel({ count: m.count, tp, pp, cp });
+  if (t.dp !== undefined && t.dp !== dp) return { ok: false, reason: `published layout is inconsistent: tp ${tp} x pp ${pp} x cp ${cp} x dp ${t.dp} != ${m.count} devices` };
+  const seqLen = t.seqLen ?? 2048;
+  const microBatch = t.microBatch ?? 1;
+  const perStep = microBatch * dp;
+  const globalBatch = t.globalBatch ?? (t.globalBatchTokens ? Math.max(1, Math.round(t.globalBatchTokens / seqLen / perStep)) * perStep : perStep);
+  if (globalBatch % perStep !== 0) return { ok: false, reason: `global batch ${globalBatch} is not a multiple of micro-batch x dp = ${perStep}` };
+  void catalog;
+  return {
+    ok: true,
+    train: {
+      model: model.model, hardware, count: m.count, precision: m.precision as TrainPrecision, method: 'full', optimizer: 'adamw',
+      zero: t.sharding === 'fsdp-full' ? 3 : 0, recompute: t.activationCheckpointing === true ? 'full' : t.activationCheckpointing === false ? 'none' : 'selective',
+      sequenceParallel: tp > 1, tp, pp, cp, seqLen, microBatch, globalBatch, virtualStages: t.virtualPipeline, lora: LORA_DEFAULTS.lora,
+    },
+  };
+}
 
 const formatOf = (id: string): Format | undefined => (FORMATS as Record<string, Format>)[id];
 
@@ -146,11 +231,16 @@ const formatOf = (id: string): Format | undefined => (FORMATS as Record<string, 
  */
 export function resolveMeasurement(m: Measurement, catalog: Catalog): Resolution {
   if (m.unpredictable) return { ok: false, reason: m.unpredictable };
-  if (m.kind === 'training') return { ok: false, reason: 'the training estimator is not wired into the accuracy runner yet' };
   const model = findEntry(catalog.models, m.model);
   if (!model) return { ok: false, reason: `no model preset "${m.model}"` };
   const hardware = findEntry(catalog.hardware, m.hardware);
   if (!hardware) return { ok: false, reason: `no hardware preset "${m.hardware}"` };
+  if (m.kind === 'training') return resolveTraining(m, catalog, model, hardware);
+  let engine: EngineSpec | undefined;
+  if (KV_METRICS.includes(m.metric)) {
+    engine = engineAsLaunched(m, catalog);
+    if (!engine) return { ok: false, reason: `no engine profile "${m.engine}" (presets/engines)` };
+  }
   const weights = formatOf(m.precision);
   if (!weights) return { ok: false, reason: `no precision format "${m.precision}"` };
   const kv = m.kvPrecision ? formatOf(m.kvPrecision) : activationFormat(weights);
@@ -163,6 +253,7 @@ export function resolveMeasurement(m: Measurement, catalog: Catalog): Resolution
     workload: { batch: 1, inputTokens: m.inputTokens, outputTokens: m.outputTokens, context: m.inputTokens + m.outputTokens },
     hardware,
     count: m.count,
+    ...(engine ? { engine } : {}),
   };
   if (m.batch !== 'max') return { ok: true, input: { ...base, workload: { ...base.workload, batch: m.batch } } };
   let batch = 1;
@@ -181,9 +272,10 @@ export interface Prediction {
   high?: number;
 }
 
-/** The figure (or sum of figures) a metric compares with. */
-export function readMetric(e: Estimate, metric: Metric): Prediction {
-  const spec = METRICS[metric].figure;
+/** The figure (or sum of figures, or ratio to a figure) a metric compares with. */
+export function readMetric(e: Pick<Estimate | TrainEstimate, 'figures'>, metric: Metric): Prediction {
+  const def = METRICS[metric];
+  const spec = def.figure;
   const ids = Array.isArray(spec) ? spec : [spec];
   let value = 0;
   let low = 0;
@@ -195,6 +287,13 @@ export function readMetric(e: Estimate, metric: Metric): Prediction {
     low += f.low ?? f.value;
     high += f.high ?? f.value;
   }
+  if ('per' in def) {
+    const d = e.figures[def.per];
+    if (!d) throw new Error(`internal: metric ${metric} needs figure ${def.per}`);
+    value /= d.value;
+    low /= d.value;
+    high /= d.value;
+  }
   return low === value && high === value ? { value } : { value, low, high };
 }
 
@@ -202,8 +301,13 @@ export function predict(input: EstimateInput, metric: Metric, calibration: Calib
   return readMetric(estimate(input, calibration), metric);
 }
 
+/** Predicts a resolved measurement: serving through estimate(), training through train(). */
+export function predictResolved(r: Resolved, metric: Metric, calibration: Calibration): Prediction {
+  return r.train ? readMetric(train(r.train, calibration), metric) : predict(r.input, metric, calibration);
+}
+
 /** Which band a measurement's residual informs, and its sign convention. */
-export const bandKind = (m: Pick<Measurement, 'kind'>): BandKind | undefined => (m.kind === 'prefill' || m.kind === 'decode' || m.kind === 'throughput' ? m.kind : undefined);
+export const bandKind = (m: Pick<Measurement, 'kind'>): BandKind | undefined => (m.kind === 'prefill' || m.kind === 'decode' || m.kind === 'throughput' || m.kind === 'training' ? m.kind : undefined);
 
 /**
  * Residual as log(measured / predicted) of the band's own quantity: a time for prefill and
@@ -212,7 +316,7 @@ export const bandKind = (m: Pick<Measurement, 'kind'>): BandKind | undefined => 
 export function bandResidual(m: Pick<Measurement, 'kind' | 'metric' | 'measured'>, predicted: number): number {
   const r = Math.log(m.measured / predicted);
   const isRate = METRICS[m.metric].rate;
-  return m.kind === 'throughput' ? (isRate ? r : -r) : isRate ? -r : r;
+  return m.kind === 'throughput' || m.kind === 'training' ? (isRate ? r : -r) : isRate ? -r : r;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -366,8 +470,12 @@ export interface Evaluation {
   presetIssues: string[];
 }
 
-/** Measurements whose prediction depends on the efficiency model (memory ones do not). */
-export const isFitted = (m: Measurement): boolean => m.kind !== 'memory';
+/**
+ * Measurements whose prediction depends on the efficiency model. Memory figures involve no
+ * fitted parameter; training uses the training estimator's sourced per-family utilisation
+ * (src/estimate/training.ts TRAINING_UTILISATION), not the serving efficiency model.
+ */
+export const isFitted = (m: Measurement): boolean => m.kind !== 'memory' && m.kind !== 'training';
 
 /**
  * Fits the efficiency model on every predictable measurement, refits it without each one in
@@ -378,31 +486,32 @@ export const isFitted = (m: Measurement): boolean => m.kind !== 'memory';
 export function evaluate(suite: Measurement[], catalog: Catalog, presetIssues: string[], shipped?: Calibration): Evaluation {
   const rows: Row[] = [];
   const fitCases: FitCase[] = [];
-  const resolved = new Map<Measurement, EstimateInput>();
+  const resolved = new Map<Measurement, Resolved>();
   for (const m of suite) {
     const r = resolveMeasurement(m, catalog);
     if (!r.ok) {
       rows.push({ m, skipped: r.reason });
       continue;
     }
-    resolved.set(m, r.input);
+    resolved.set(m, r);
     rows.push({ m });
-    if (isFitted(m)) fitCases.push({ m, input: r.input, cls: hardwareClassOf(r.input) });
+    if (isFitted(m) && r.input) fitCases.push({ m, input: r.input, cls: hardwareClassOf(r.input) });
   }
   const full = fit(fitCases);
   const residualsByKind = new Map<BandKind, { m: Measurement; r: number }[]>();
   for (const row of rows) {
-    const input = resolved.get(row.m);
-    if (!input) continue;
+    const r = resolved.get(row.m);
+    if (!r) continue;
     if (!isFitted(row.m)) {
+      // nothing fitted: the leave-one-out prediction is the in-sample one
       const cal = shipped ?? { params: full.params, source: 'fit', bands: {} };
-      row.inSample = predict(input, row.m.metric, cal);
+      row.inSample = predictResolved(r, row.m.metric, cal);
       row.leaveOneOut = row.inSample.value;
-      continue;
+    } else {
+      const others = fitCases.filter((c) => c.m !== row.m);
+      const refit = fit(others, full.params, 1, 5, 2);
+      row.leaveOneOut = predictResolved(r, row.m.metric, { params: refit.params, source: 'leave-one-out', bands: {} }).value;
     }
-    const others = fitCases.filter((c) => c.m !== row.m);
-    const refit = fit(others, full.params, 1, 5, 2);
-    row.leaveOneOut = predict(input, row.m.metric, { params: refit.params, source: 'leave-one-out', bands: {} }).value;
     const kind = bandKind(row.m);
     if (kind) {
       const list = residualsByKind.get(kind) ?? [];
@@ -423,8 +532,8 @@ export function evaluate(suite: Measurement[], catalog: Catalog, presetIssues: s
   }
   const cal: Calibration = shipped ?? { params: full.params, source: 'fit', bands };
   for (const row of rows) {
-    const input = resolved.get(row.m);
-    if (input && isFitted(row.m)) row.inSample = predict(input, row.m.metric, cal);
+    const r = resolved.get(row.m);
+    if (r) row.inSample = predictResolved(r, row.m.metric, cal);
   }
   return { rows, fitted: { ...full, cases: fitCases.length }, bands, presetIssues };
 }

@@ -41,6 +41,35 @@ export const MEMORY_BANDS: Record<string, { low: number; high: number }> = {
 
 const MEMORY_SUMS = ['memory.total', 'memory.perDevice'];
 
+/**
+ * Training figures and how they scale with the training throughput (train() in training.ts):
+ * rates take the training band as is (it is measured / predicted of a rate), times and what
+ * they charge (device-hours, cost, energy) take it inverted.
+ */
+const TRAINING: [id: string, direction: 1 | -1][] = [
+  ['train.tokensPerSecondPerDevice', 1],
+  ['train.tokensPerSecond', 1],
+  ['train.flopsPerSecondPerDevice', 1],
+  ['train.mfu', 1],
+  ['train.stepSeconds', -1],
+  ['train.seconds', -1],
+  ['train.deviceHours', -1],
+  ['train.usd', -1],
+  ['train.energy', -1],
+];
+
+/** Adds the calibration's training band to the training figures. Pure apart from `fig`. */
+export function applyTrainingBands(fig: Figures, calibration: Calibration): void {
+  const band = calibration.bands.training;
+  if (!band) return;
+  for (const [id, direction] of TRAINING) {
+    const f = fig[id];
+    if (!f) continue;
+    if (direction === 1) setBand(fig, id, f.value * band.low, f.value * band.high);
+    else setBand(fig, id, f.value / band.high, f.value / band.low);
+  }
+}
+
 function setBand(fig: Figures, id: string, low: number, high: number): void {
   const f = fig[id];
   if (!f || !Number.isFinite(low) || !Number.isFinite(high)) return;

@@ -58,7 +58,8 @@ export interface Calibration {
   bands: Partial<Record<BandKind, { low: number; high: number }>>;
 }
 
-export type BandKind = 'prefill' | 'decode' | 'throughput';
+/** training: measured / predicted training throughput (train.tokensPerSecondPerDevice, MFU) */
+export type BandKind = 'prefill' | 'decode' | 'throughput' | 'training';
 
 /** Which parameter class a device belongs to. */
 export function hardwareClass(hw: Pick<HardwareSpec, 'vendor' | 'kind'>): HardwareClass {

@@ -1,6 +1,9 @@
 import type { HardwareSpec } from '../spec/hardware.js';
 import { describeShape, type ModelSpec } from '../spec/model.js';
 import { activationFormat, FORMATS } from '../spec/precision.js';
+import { applyTrainingBands } from './bands.js';
+import { CALIBRATION } from './calibration.js';
+import type { Calibration } from './efficiency.js';
 import { secondsInHour, toGiB } from '../units.js';
 import { attentionFlopsPerContextToken, matmulParams } from './flops.js';
 import { layerSplit } from './memory.js';
@@ -47,6 +50,8 @@ export interface TrainInput {
   microBatch: number;
   /** sequences per optimizer step, all data-parallel ranks and accumulation steps together */
   globalBatch: number;
+  /** model chunks per pipeline stage (interleaved 1F1B, Megatron --num-layers-per-virtual-pipeline-stage); absent = 1 */
+  virtualStages?: number;
   /** tokens to train on; absent = compute-optimal (full) or unknown (LoRA/QLoRA) */
   tokens?: number;
   lora: { rank: number; targets: LoraTarget[] };
@@ -319,7 +324,7 @@ export function fitSuggestions(input: TrainInput, totalParams: number, capacity:
  * 2048 on A100-80GB at 50% utilisation: (6 x 65.03e9 + 12 x 80 x 2048 x 8192) x 1.4e12 FLOPs
  * = 5.70e23 model FLOPs -> about 1.03e6 GPU-hours (paper: 1,022,362).
  */
-export function train(input: TrainInput): TrainEstimate {
+export function train(input: TrainInput, calibration: Calibration = CALIBRATION): TrainEstimate {
   const figures: Figures = {};
   const warnings: string[] = [];
   const { model: m, hardware: hw } = input;
@@ -368,7 +373,8 @@ export function train(input: TrainInput): TrainEstimate {
   // ---- Step time and throughput ----
   const tokensPerStep = input.globalBatch * input.seqLen;
   const microBatches = input.globalBatch / (input.microBatch * dp);
-  const bubble = term(figures, 'train.pipelineBubble', 'Pipeline bubble (fraction of compute time)', 'fraction', input.pp > 1 ? (input.pp - 1) / microBatches : 0, '(pp - 1) / microBatchesPerStep', { pp: input.pp, microBatchesPerStep: microBatches }, 'Narayanan et al. 2021 sec. 2.2.1: 1F1B bubble fraction (p - 1) / m');
+  const virtualStages = input.virtualStages ?? 1;
+  const bubble = term(figures, 'train.pipelineBubble', 'Pipeline bubble (fraction of compute time)', 'fraction', input.pp > 1 ? (input.pp - 1) / (virtualStages * microBatches) : 0, virtualStages > 1 ? '(pp - 1) / (virtualStages x microBatchesPerStep)' : '(pp - 1) / microBatchesPerStep', { pp: input.pp, microBatchesPerStep: microBatches, virtualStages }, virtualStages > 1 ? 'Narayanan et al. 2021 sec. 2.2.2: interleaved 1F1B bubble fraction (p - 1) / (v x m)' : 'Narayanan et al. 2021 sec. 2.2.1: 1F1B bubble fraction (p - 1) / m');
   const approx = input.mfu === undefined && family.approximate === true;
   // Achieved MFU: model FLOPs over the whole step time, pipeline bubble included.
   term(figures, 'train.mfu', 'Model FLOPs utilisation (MFU, bubble included)', 'fraction', (util * perTokenModel) / executedPerToken / (1 + bubble), 'utilisation x modelFlops / executedFlops / (1 + bubble)', { utilisation: util, modelPerToken: perTokenModel, executedPerToken, bubble }, 'MFU counts model FLOPs only, not recomputation (Chowdhery et al. 2022 App. B; Korthikanti et al. 2022 sec. 6)', input.mfu === undefined && family.approximate);
@@ -401,6 +407,9 @@ export function train(input: TrainInput): TrainEstimate {
     const watts = input.powerWatts ?? hw.tdpWatts.value;
     if (watts) term(figures, 'train.energy', 'Energy (devices only)', 'J', watts * input.count * seconds, 'powerPerDevice x count x seconds', { powerPerDevice: watts, count: input.count, seconds }, input.powerWatts !== undefined ? '--power-watts' : `${hw.tdpWatts.source}; compute-bound training runs near TDP (board power only, no host, network or cooling)`, true);
   }
+
+  // Uncertainty bands from the validation suite's training residuals (bands.ts, docs/accuracy.md).
+  if (input.mfu === undefined) applyTrainingBands(figures, calibration);
 
   let suggestions: Suggestion[] = [];
   if (!memory.fits) {
