@@ -22,7 +22,7 @@ export interface EstimateInput {
   activations: Format;
   workload: Workload;
   hardware: HardwareSpec;
-  /** devices sharing the model by tensor parallelism */
+  /** devices per replica (tp x pp); alone, tensor parallelism over `count` devices */
   count: number;
   /** tensor / pipeline / expert parallelism and replicas (parallel.ts); absent = `count`-way tensor parallelism */
   parallel?: Parallel;
