@@ -1,16 +1,35 @@
 import { Command, CommanderError } from 'commander';
-import { estimateCommand } from './commands/estimate.js';
-import { presetPathsFrom, presetsCommand } from './commands/presets.js';
-import { schemaCommand } from './commands/schema.js';
-import { checkCommand } from './commands/check.js';
-import { sweepCommand } from './commands/sweep.js';
-import { completionCommand } from './commands/completion.js';
-import { trainCommand } from './commands/train.js';
-import { planCommand } from './commands/plan.js';
 import type { Context } from './commands/context.js';
+import { presetPathsFrom } from './commands/preset-paths.js';
 import type { Catalog } from './spec/catalog.js';
 import { UserError } from './errors.js';
 import { builtInCatalog } from './spec/presets.js';
+
+type CommandFactory = (ctx: Context) => Command;
+
+/**
+ * Every subcommand, loaded on demand: a run imports only the module of the command it names
+ * (scripts call `estimate` in loops, so it must not pay for plan, train or sweep). Help, an
+ * unknown name and `completion` (which describes the whole tree) load them all.
+ */
+const COMMANDS = {
+  estimate: async () => (await import('./commands/estimate.js')).estimateCommand,
+  train: async () => (await import('./commands/train.js')).trainCommand,
+  plan: async () => (await import('./commands/plan.js')).planCommand,
+  check: async () => (await import('./commands/check.js')).checkCommand,
+  sweep: async () => (await import('./commands/sweep.js')).sweepCommand,
+  presets: async () => (await import('./commands/presets.js')).presetsCommand,
+  schema: async () => (await import('./commands/schema.js')).schemaCommand,
+  completion: async () => (await import('./commands/completion.js')).completionCommand,
+} satisfies Record<string, () => Promise<CommandFactory>>;
+type CommandName = keyof typeof COMMANDS;
+
+/** The commands a run needs: the one argv names, or all of them. */
+function commandsFor(argv: string[]): CommandName[] {
+  const all = Object.keys(COMMANDS) as CommandName[];
+  const named = argv.find((a) => !a.startsWith('-'));
+  return named && named !== 'completion' && (all as string[]).includes(named) ? [named as CommandName] : all;
+}
 
 /** Colour: FORCE_COLOR wins, then NO_COLOR, then whether stdout is a terminal. */
 export function wantsColor(env: Record<string, string | undefined>, isTty: boolean): boolean {
@@ -69,14 +88,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
       quiet = action.optsWithGlobals().quiet === true;
       presetFlag = action.opts().presets;
     })
-    .addCommand(estimateCommand(ctx))
-    .addCommand(trainCommand(ctx))
-    .addCommand(planCommand(ctx))
-    .addCommand(checkCommand(ctx))
-    .addCommand(sweepCommand(ctx))
-    .addCommand(presetsCommand(ctx))
-    .addCommand(schemaCommand(ctx))
-    .addCommand(completionCommand(ctx));
+    ;
+  for (const name of commandsFor(argv)) program.addCommand((await COMMANDS[name]())(ctx));
   // every command, nested ones too (presets list), throws instead of exiting and writes through us
   const configure = (cmd: Command): void => {
     cmd.exitOverride().configureOutput({ writeOut: (s) => (stdout += s), writeErr: io.err });

@@ -6,8 +6,7 @@ import { ESTIMATE_SECTIONS } from '../format/sections.js';
 import { FORMAT_NAMES_HELP, KV_FORMAT_IDS } from '../spec/precision.js';
 import { ESTIMATE_KEYS, readSpecFile, resolveEstimate, type Origins, type RawOptions } from '../spec/resolve.js';
 import type { Context } from './context.js';
-import { fetchHubConfig } from '../spec/hub.js';
-import { presetsOption } from './presets.js';
+import { presetsOption } from './preset-paths.js';
 
 export { OUTPUT_FORMATS } from '../format/render.js';
 
@@ -31,7 +30,7 @@ export function addModelOptions(cmd: Command): Command {
     .addOption(new Option('--precision <format>', `weight format (${FORMAT_NAMES_HELP.join(', ')}; default: the checkpoint's quantization_config, else bf16)`))
     .addOption(new Option('--kv-precision <format>', `KV-cache format (${KV_FORMAT_IDS.join(', ')}; default: the activation type)`))
     .option('--gpu <preset>', 'hardware preset id or alias (default h100-sxm)')
-    .option('--count <n>', 'devices sharing the model by tensor parallelism', undefined)
+    .option('--count <n>', 'devices per replica (= tp x pp); alone it means --tp n', undefined)
     .option('--price <usd>', 'USD per device-hour (default: the preset\'s dated price)')
     .option('--provider <name>', 'take the dated on-demand price from this provider (llm-size presets show <gpu> lists them)')
     .option('--power-watts <W>', 'average power per device in W, for energy figures (default: TDP x (0.43 + 0.57 x matrix-unit utilisation))')
@@ -93,7 +92,7 @@ Examples:
     .action(async (opts: Record<string, unknown>) => {
       const { raw, origins } = await collectRaw(opts);
       const catalog = await ctx.catalog();
-      const hub = raw.hf !== undefined ? await fetchHubConfig(String(raw.hf), { env: ctx.env, offline: raw.offline === true || raw.offline === 'true', where: origins.hf }) : undefined;
+      const hub = raw.hf !== undefined ? await (await import('../spec/hub.js')).fetchHubConfig(String(raw.hf), { env: ctx.env, offline: raw.offline === true || raw.offline === 'true', where: origins.hf }) : undefined;
       const { input, warnings } = resolveEstimate(raw, origins, catalog, hub);
       const result = estimate(input);
       result.warnings.unshift(...warnings);

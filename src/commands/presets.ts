@@ -1,5 +1,4 @@
-import { delimiter } from 'node:path';
-import { Argument, Command, Option } from 'commander';
+import { Argument, Command } from 'commander';
 import { unknownChoice, UserError } from '../errors.js';
 import { paramsFigures } from '../estimate/params.js';
 import { formatOption, renderOutput, type Column, type OutputFormat, type Rows } from '../format/render.js';
@@ -9,23 +8,13 @@ import { choice } from '../spec/options.js';
 import type { FileIssue } from '../spec/validate.js';
 import { parseQuantity } from '../units.js';
 import type { Context } from './context.js';
+import { packageRoot } from '../paths.js';
+import { presetPathsFrom, presetsOption } from './preset-paths.js';
 
 /**
  * `llm-size presets list|show|validate`, and the `--presets <dir>` option every command that
  * reads presets takes. YAML and zod load only in `validate` (and when user presets are given).
  */
-
-/** `--presets <dir>`, repeatable; cli.ts reads it before the command runs. */
-export function presetsOption(): Option {
-  return new Option('--presets <dir>', 'a directory (or file) of your own presets, added to LLM_SIZE_PRESETS and the built-ins (repeatable)').argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]);
-}
-
-/** User preset paths: LLM_SIZE_PRESETS (':'-separated) first, then each --presets. */
-export function presetPathsFrom(env: Record<string, string | undefined>, flag: unknown): { path: string; where: string }[] {
-  const fromEnv = (env.LLM_SIZE_PRESETS ?? '').split(delimiter).filter(Boolean).map((path) => ({ path, where: 'LLM_SIZE_PRESETS' }));
-  const flags = Array.isArray(flag) ? flag : typeof flag === 'string' ? [flag] : [];
-  return [...fromEnv, ...flags.map((path: string) => ({ path, where: '--presets' }))];
-}
 
 const KINDS = ['hardware', 'models'] as const;
 type Kind = (typeof KINDS)[number];
@@ -192,7 +181,7 @@ async function validate(ctx: Context, paths: string[], opts: Record<string, unkn
   // the package's own presets/ folder: its files are the built-ins, so they override nothing
   const { realpathSync } = await import('node:fs');
   const { fileURLToPath } = await import('node:url');
-  const builtInDir = fileURLToPath(new URL(import.meta.url.includes('/dist/') ? '../../../presets/' : '../../presets/', import.meta.url));
+  const builtInDir = fileURLToPath(new URL('presets/', packageRoot()));
   const isBuiltInFile = (file: string) => realpathSync(file).startsWith(existsSync(builtInDir) ? realpathSync(builtInDir) : builtInDir);
   const owner = new Map<string, string>(); // lower-case name -> "id (file)"
   const reports: FileReport[] = [];

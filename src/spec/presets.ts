@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { unknownChoice } from '../errors.js';
+import { packageRoot } from '../paths.js';
 import { allNames, findEntry, type Catalog, type ModelPreset } from './catalog.js';
 import type { EngineSpec } from './engine.js';
 import type { HardwareSpec } from './hardware.js';
@@ -12,9 +13,7 @@ import type { HardwareSpec } from './hardware.js';
 let builtIn: Catalog | undefined;
 
 export function builtInCatalog(): Catalog {
-  // dist/src/spec/presets.js -> dist/presets.json; src/spec/presets.ts (tests) -> dist/presets.json
-  const file = import.meta.url.includes('/dist/') ? '../../presets.json' : '../../dist/presets.json';
-  builtIn ??= JSON.parse(readFileSync(new URL(file, import.meta.url), 'utf8')) as Catalog;
+  builtIn ??= JSON.parse(readFileSync(new URL('dist/presets.json', packageRoot()), 'utf8')) as Catalog;
   return builtIn;
 }
 
