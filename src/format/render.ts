@@ -30,6 +30,8 @@ export function formatOption(extra: readonly string[] = []): Option {
 export interface FigureSection {
   title: string;
   ids: string[];
+  /** ids left out when their value is 0 (e.g. communication on one device) */
+  hideWhenZero?: string[];
 }
 
 export type Cell = string | number | boolean | null;
@@ -105,7 +107,7 @@ function figureLines(figures: Figures, sections?: FigureSection[]): [string, str
   if (!sections) return Object.values(figures).map((f) => [f.label, formatFigure(f)]);
   const lines: [string, string][] = [];
   for (const s of sections) {
-    const present = s.ids.filter((id) => figures[id]);
+    const present = s.ids.filter((id) => figures[id] && !(figures[id].value === 0 && s.hideWhenZero?.includes(id)));
     if (!present.length) continue;
     lines.push([s.title, '']);
     for (const id of present) lines.push([`  ${figures[id].label}`, formatFigure(figures[id])]);
