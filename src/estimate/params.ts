@@ -35,7 +35,12 @@ export interface TensorGroup {
   rowLength: number;
 }
 
-const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+/** [from, from + 1, ..., to - 1] (a plain loop: this runs on every estimate). */
+function range(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let i = from; i < to; i++) out.push(i);
+  return out;
+}
 
 /** Total parameters of a group: per-layer count x layers (or the count, for model-level tensors). */
 export const groupParams = (g: TensorGroup): number => g.params * Math.max(1, g.layerIndices.length);
