@@ -7,7 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Calibration, EfficiencyParams } from '../src/estimate/efficiency.js';
-import { BAND_QUANTILES, evaluate, loadCatalog, loadSuite, median } from './accuracy-lib.js';
+import { BAND_QUANTILES, evaluate, isFitted, loadCatalog, loadSuite, median } from './accuracy-lib.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const round = (x: number): number => Number(x.toPrecision(4));
@@ -22,7 +22,7 @@ const started = Date.now();
 const suite = loadSuite(`${root}validation/cases`);
 const { catalog, issues } = loadCatalog(root);
 const ev = evaluate(suite, catalog, issues);
-const fitted = ev.rows.filter((r) => r.leaveOneOut !== undefined && r.m.kind !== 'memory');
+const fitted = ev.rows.filter((r) => r.leaveOneOut !== undefined && isFitted(r.m));
 const looMedian = median(fitted.map((r) => Math.abs(r.leaveOneOut! / r.m.measured - 1)));
 const inMedian = median(fitted.map((r) => Math.abs(r.inSample!.value / r.m.measured - 1)));
 const date = new Date().toISOString().slice(0, 10);

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { bandFrom, bandResidual, fit, loadSuite, METRICS, objective, parseMeasured, predict, quantile, resolveMeasurement, STARTING_PARAMS, hardwareClassOf, type FitCase } from '../scripts/accuracy-lib.js';
+import { bandFrom, bandResidual, fit, loadCatalog, loadSuite, METRICS, objective, parseMeasured, predict, predictResolved, quantile, resolveMeasurement, STARTING_PARAMS, hardwareClassOf, type FitCase } from '../scripts/accuracy-lib.js';
+import { train } from '../src/estimate/training.js';
 import { builtInCatalog } from '../src/spec/presets.js';
 
 const casesDir = fileURLToPath(new URL('../validation/cases', import.meta.url));
@@ -92,5 +93,62 @@ describe('residuals, bands and the fit', () => {
     });
     expect(objective(cases, STARTING_PARAMS)).toBeGreaterThan(0.05);
     expect(fit(cases).objective).toBeLessThan(0.01);
+  });
+});
+
+describe('training and KV-capacity cases', () => {
+  const suite = loadSuite(casesDir);
+  const { catalog } = loadCatalog(fileURLToPath(new URL('..', import.meta.url)));
+  const cal = { params: STARTING_PARAMS, source: 'test', bands: {} };
+  const byId = (id: string) => suite.find((x) => x.id === id)!;
+
+  it('NeMo Llama-3-70B keeps its published layout: TP4 PP4 CP2 on 64 GPUs, 64 micro-batches, interleaved bubble (p - 1) / (v m) = 3 / 320', () => {
+    // NVIDIA/NeMo performance_summary.md: TP 4, PP 4, CP 2, VP 5, GBS 128, MBS 1 -> dp 2, m = 128 / 2;
+    // Narayanan et al. 2021 sec. 2.2.2 for the interleaved bubble
+    const r = resolveMeasurement(byId('nemo2407-h100-llama3-70b-fp8-64gpu'), catalog);
+    if (!r.ok || !r.train) throw new Error('not a training resolution');
+    expect(r.train).toMatchObject({ tp: 4, pp: 4, cp: 2, count: 64, globalBatch: 128, microBatch: 1, virtualStages: 5, precision: 'fp8' });
+    expect(train(r.train, cal).figures['train.pipelineBubble'].value).toBeCloseTo(3 / 320, 12);
+  });
+
+  it('hfu is executed FLOP/s over the dense peak; mfu is the training estimator\'s own figure', () => {
+    const m = byId('nemo2407-h100-llama3-70b-fp8-64gpu');
+    const r = resolveMeasurement(m, catalog);
+    if (!r.ok || !r.train) throw new Error('not a training resolution');
+    const f = train(r.train, cal).figures;
+    expect(predictResolved(r, 'hfu', cal).value).toBeCloseTo(f['train.flopsPerSecondPerDevice'].value / f['train.peakFlopsPerSecond'].value, 12);
+    expect(predictResolved(r, 'mfu', cal).value).toBe(f['train.mfu'].value);
+  });
+
+  it('a layout that does not multiply out to the devices is reported, not guessed', () => {
+    const m = { ...byId('nemo2407-h100-llama3-70b-fp8-64gpu'), count: 60 };
+    expect(resolveMeasurement(m, catalog)).toEqual({ ok: false, reason: 'count 60 is not a multiple of tp x pp x cp = 32' });
+  });
+
+  it('the engine runs as launched: vLLM at gpu_memory_utilization 0.98 profiling 2048 tokens (vllm issue #13061)', () => {
+    const r = resolveMeasurement(byId('vllm07-2x4090-qwen25-14b-tp2-kv'), catalog);
+    if (!r.ok || !r.input) throw new Error('not a serving resolution');
+    expect(r.input.engine?.budget.fraction.value).toBe(0.98);
+    expect(r.input.engine?.budget.byTensorParallel).toEqual([]);
+    expect(r.input.engine?.profileTokens?.value).toBe(2048);
+  });
+
+  it('vLLM 0.7 on an A10G: the runner predicts the logged 4.17 GiB KV cache within 5% (awslabs/data-on-eks log)', () => {
+    const m = byId('vllm070-a10g-llama31-8b-kv');
+    const r = resolveMeasurement(m, catalog);
+    if (!r.ok) throw new Error(r.reason);
+    expect(m.measured).toBeCloseTo(4.17 * 2 ** 30, 0);
+    expect(Math.abs(predictResolved(r, m.metric, cal).value / m.measured - 1)).toBeLessThan(0.05);
+  });
+
+  it('training figures carry the training band: rates times it, times divided by it', () => {
+    const r = resolveMeasurement(byId('maxtext-v6e256-llama31-8b'), catalog);
+    if (!r.ok || !r.train) throw new Error('not a training resolution');
+    const f = train(r.train, { ...cal, bands: { training: { low: 0.8, high: 1.5 } } }).figures;
+    const tps = f['train.tokensPerSecondPerDevice'];
+    expect([tps.low, tps.high]).toEqual([tps.value * 0.8, tps.value * 1.5]);
+    const step = f['train.stepSeconds'];
+    expect(step.low).toBeCloseTo(step.value / 1.5, 12);
+    expect(step.high).toBeCloseTo(step.value / 0.8, 12);
   });
 });

@@ -34,6 +34,10 @@ export const CALIBRATION: Calibration = {
     "throughput": {
       "low": 0.5673,
       "high": 1.236
+    },
+    "training": {
+      "low": 0.6614,
+      "high": 2.263
     }
   }
 };
