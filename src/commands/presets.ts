@@ -9,6 +9,7 @@ import type { FileIssue } from '../spec/validate.js';
 import { parseQuantity } from '../units.js';
 import type { Context } from './context.js';
 import { packageRoot } from '../paths.js';
+import { defaultPrice } from '../spec/price.js';
 import { presetPathsFrom, presetsOption } from './preset-paths.js';
 
 /**
@@ -44,7 +45,7 @@ const MODEL_COLUMNS: Column[] = [
   { key: 'maxContext', label: 'max context', unit: 'tokens' },
 ];
 
-const hardwareRow = (hw: HardwareSpec) => ({
+const hardwareRow = (hw: HardwareSpec, price = defaultPrice(hw)) => ({
   id: hw.id,
   name: hw.name,
   vendor: hw.vendor,
@@ -54,8 +55,8 @@ const hardwareRow = (hw: HardwareSpec) => ({
   fp8: hw.compute.fp8?.value ?? null,
   fp4: hw.compute.fp4?.value ?? null,
   tdpWatts: hw.tdpWatts.value,
-  usdPerHour: hw.prices[0]?.usdPerHour ?? null,
-  priceProvider: hw.prices[0] ? `${hw.prices[0].provider} ${hw.prices[0].date}` : null,
+  usdPerHour: price?.usdPerHour ?? null,
+  priceProvider: price ? `${price.provider} ${price.date}` : null,
 });
 
 /** A model preset as listed: the architecture summary plus its exact parameter counts. */
@@ -115,8 +116,8 @@ async function list(ctx: Context, kind: Kind | undefined, opts: Record<string, u
   const heading = (title: string, count: number) => (format === 'table' && kinds.length > 1 ? `${title} (${count})\n` : '');
   const blocks: string[] = [];
   if (hardware) {
-    const rows: Rows = { columns: HARDWARE_COLUMNS, rows: hardware.map(hardwareRow) };
-    blocks.push(heading('Hardware', hardware.length) + (await renderOutput(format, { document: null, rows, title: `Hardware (${hardware.length}; dense peaks, first listed price)` }, ctx.color)));
+    const rows: Rows = { columns: HARDWARE_COLUMNS, rows: hardware.map((hw) => hardwareRow(hw)) };
+    blocks.push(heading('Hardware', hardware.length) + (await renderOutput(format, { document: null, rows, title: `Hardware (${hardware.length}; dense peaks, lowest listed on-demand price)` }, ctx.color)));
   }
   if (models) {
     const rows: Rows = { columns: MODEL_COLUMNS, rows: models.map(({ aliases: _a, hfRepo: _h, source: _s, ...row }) => row) };

@@ -41,8 +41,10 @@ export interface KvBudgetInputs {
  *  fraction-of-total (vLLM):      f x capacity - weights - activations - runtime - graphs in budget
  *    (vllm/v1/worker/gpu_worker.py determine_available_memory: requested_memory =
  *     total_memory x gpu_memory_utilization; available = requested - non_kv_cache_memory)
- *  static-fraction-of-total (SGLang): f x capacity - weights
- *    (sglang model_runner.py profile_max_num_token: rest_memory = available - total x (1 - f))
+ *  static-fraction-of-total (SGLang): f x capacity - weights - runtime
+ *    (sglang model_runner.py profile_max_num_token: rest_memory = available - total x (1 - f),
+ *     where `available` is the free memory measured after the weights load, so the CUDA
+ *     context and NCCL buffers are already gone from it)
  *  fraction-of-free (TensorRT-LLM): f x (capacity - weights - activations - runtime - graphs)
  *    (KvCacheConfig.free_gpu_memory_fraction applies to free memory after the engine loads)
  *  all (llama.cpp, ideal):        capacity - weights - activations - runtime - graphs
@@ -55,7 +57,7 @@ export function kvBudgetBytes(e: EngineSpec, b: KvBudgetInputs): number {
     case 'fraction-of-total':
       return Math.max(0, f * b.capacityBytes - rest);
     case 'static-fraction-of-total':
-      return Math.max(0, f * b.capacityBytes - b.weightBytesPerDevice);
+      return Math.max(0, f * b.capacityBytes - b.weightBytesPerDevice - b.runtimeBytesPerDevice);
     case 'fraction-of-free':
       return Math.max(0, f * (b.capacityBytes - rest));
     case 'all':
@@ -65,7 +67,7 @@ export function kvBudgetBytes(e: EngineSpec, b: KvBudgetInputs): number {
 
 const FORMULA: Record<EngineSpec['budget']['kind'], string> = {
   'fraction-of-total': 'fraction x capacity - weightsPerDevice - activations - runtime - cudaGraphInBudget',
-  'static-fraction-of-total': 'fraction x capacity - weightsPerDevice (activations and CUDA graphs live outside the static pool)',
+  'static-fraction-of-total': 'fraction x capacity - weightsPerDevice - runtime (activations and CUDA graphs live outside the static pool)',
   'fraction-of-free': 'fraction x (capacity - weightsPerDevice - activations - runtime - cudaGraphInBudget)',
   all: 'capacity - weightsPerDevice - activations - runtime',
 };

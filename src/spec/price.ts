@@ -13,15 +13,29 @@ const describe = (p: Price): string => `${p.provider} ${p.kind ?? 'on-demand'} p
 /** The providers a preset lists prices for, in the preset's order, each once. */
 export const providersOf = (hw: HardwareSpec): string[] => [...new Set(hw.prices.map((p) => p.provider))];
 
+/** Offers that are not a provider's own list price: marketplaces, spot, reservations. */
+const isSecondary = (p: Price): boolean => /marketplace|community|spot|preemptible|reserv|commit|capacity block/i.test(p.kind ?? '');
+
+/**
+ * The price charged when no provider is named: the lowest on-demand list price the preset has
+ * (marketplace, spot and reserved offers only when nothing else is listed; on a tie the most
+ * recent), so all hardware is compared on one rule.
+ */
+export function defaultPrice(hw: HardwareSpec): Price | undefined {
+  const listed = hw.prices.filter((p) => !isSecondary(p));
+  const pool = listed.length ? listed : hw.prices;
+  return pool.length ? pool.reduce((best, p) => (p.usdPerHour < best.usdPerHour || (p.usdPerHour === best.usdPerHour && p.date > best.date) ? p : best)) : undefined;
+}
+
 /**
  * The dated price to charge: the given provider's (its most recent entry; on a tie the first
- * listed), or without a provider the preset's first listed price. Undefined when the preset
- * lists none. An unknown provider is a user error that lists the providers the preset has.
+ * listed), or without a provider the default price above. Undefined when the preset lists
+ * none. An unknown provider is a user error that lists the providers the preset has.
  */
 export function choosePrice(hw: HardwareSpec, provider?: Named): ChosenPrice | undefined {
   if (provider === undefined) {
-    const first = hw.prices[0];
-    return first ? { usdPerHour: first.usdPerHour, source: describe(first) } : undefined;
+    const price = defaultPrice(hw);
+    return price ? { usdPerHour: price.usdPerHour, source: `lowest listed on-demand price: ${describe(price)}` } : undefined;
   }
   const wanted = String(provider.value).toLowerCase();
   const providers = providersOf(hw);
