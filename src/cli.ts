@@ -77,11 +77,18 @@ export async function run(argv: string[], io: Io): Promise<number> {
       })()),
     exitCode: 0,
   };
+  // Commander's own usage errors, as one line like ours: "llm-size: error: unknown command
+  // 'estimat'; did you mean estimate?"
+  const output = {
+    writeOut: (s: string) => (stdout += s),
+    writeErr: io.err,
+    outputError: (s: string, write: (s: string) => void) => write(`llm-size: ${s.trim().replace(/\s*\n\(Did you mean (.*)\?\)/, '; did you mean $1?')}\n`),
+  };
   const program = new Command('llm-size')
     .description('What does it take to run or train this model? Memory, FLOPs, latency, throughput and cost on GPUs and TPUs.')
     .version('0.1.0')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => (stdout += s), writeErr: io.err })
+    .configureOutput(output)
     .showSuggestionAfterError(true)
     .option('-q, --quiet', 'print no warnings on stderr (errors still print)')
     .hook('preAction', (_program, action) => {
@@ -92,7 +99,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   for (const name of commandsFor(argv)) program.addCommand((await COMMANDS[name]())(ctx));
   // every command, nested ones too (presets list), throws instead of exiting and writes through us
   const configure = (cmd: Command): void => {
-    cmd.exitOverride().configureOutput({ writeOut: (s) => (stdout += s), writeErr: io.err });
+    cmd.exitOverride().configureOutput(output);
     cmd.commands.forEach(configure);
   };
   program.commands.forEach(configure);

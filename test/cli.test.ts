@@ -121,3 +121,16 @@ describe('a spec file holds a whole deployment', () => {
     expect(overridden.input.workload.batch).toBe(2);
   });
 });
+
+describe('usage errors from the command parser are one line too', () => {
+  it.each([
+    ['a misspelt command', ['estimat', '--model', 'llama-3.1-8b'], /^llm-size: error: unknown command 'estimat'; did you mean estimate\?\n$/],
+    ['a misspelt option', ['estimate', '--modle', 'llama-3.1-8b'], /^llm-size: error: unknown option '--modle'; did you mean --model\?\n$/],
+    ['a format outside the choices', ['estimate', '--model', 'llama-3.1-8b', '--format', 'xml'], /^llm-size: error: .*'xml' is invalid\. Allowed choices are table, json, yaml, csv, markdown\.\n$/],
+  ])('%s', async (_name, args, message) => {
+    const r = await cli(args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(message);
+  });
+});
