@@ -10,10 +10,15 @@
  */
 import { estimate as estimateResolved, type Estimate } from './estimate/index.js';
 import type { EstimateInput } from './estimate/input.js';
-import { UserError } from './errors.js';
+import { didYouMean, UserError } from './errors.js';
 import type { Catalog } from './spec/catalog.js';
 import { builtInCatalog } from './spec/presets.js';
-import { ESTIMATE_KEYS, resolveEstimate, type EstimateKey, type Origins } from './spec/resolve.js';
+import type { HubConfig } from './spec/hub.js';
+import type { Raw } from './spec/options.js';
+import { ESTIMATE_KEYS, fetchHubFor, resolveEstimate, type EstimateKey, type Origins } from './spec/resolve.js';
+import { PLAN_KEYS, runPlan, type PlanDocument, type PlanKey } from './spec/resolve-plan.js';
+import { resolveTrain, TRAIN_KEYS, type TrainKey } from './spec/resolve-train.js';
+import { train as trainResolved, type TrainEstimate, type TrainInput } from './estimate/training.js';
 
 export type { Estimate, ResolvedInputSummary } from './estimate/index.js';
 export type { EstimateInput, Workload } from './estimate/input.js';
@@ -21,6 +26,9 @@ export type { Figure, Figures } from './estimate/terms.js';
 export type { Catalog, ModelPreset } from './spec/catalog.js';
 export type { HardwareSpec, Sourced } from './spec/hardware.js';
 export type { ModelSpec } from './spec/model.js';
+export type { HubConfig } from './spec/hub.js';
+export type { PlanDocument, PlanDocumentRow } from './spec/resolve-plan.js';
+export type { TrainEstimate, TrainInput } from './estimate/training.js';
 export type { Format, FormatId } from './spec/precision.js';
 export type { Unit } from './units.js';
 export { UserError } from './errors.js';
@@ -35,9 +43,43 @@ export { OUTPUT_SCHEMA } from './spec/output-schema.js';
  */
 export type EstimateOptions = { [K in EstimateKey]?: string | number | boolean };
 
+/** The options of `llm-size train` (model, hardware and the training keys), camelCase. */
+export type TrainOptions = { [K in TrainKey]?: string | number | boolean };
+
+/** The options of `llm-size plan` (model, workload, load, targets, search limits), camelCase. */
+export type PlanOptions = { [K in PlanKey]?: string | number | boolean };
+
 export interface CatalogOption {
   /** presets to resolve `model` and `gpu` against (default: the built-ins; see loadPresets) */
   catalog?: Catalog;
+  /** the config.json that the `hf` option names, from `await fetchHub(options, { env })` */
+  hub?: HubConfig;
+}
+
+/** Options -> raw options with where each came from ("options.batch"), rejecting unknown keys. */
+function fromOptions<K extends string>(command: string, options: Record<string, unknown>, keys: readonly K[]): { raw: Partial<Record<K, Raw>>; origins: Partial<Record<K, string>> } {
+  const raw: Partial<Record<K, Raw>> = {};
+  const origins: Partial<Record<K, string>> = {};
+  for (const [key, value] of Object.entries(options)) {
+    if (!(keys as readonly string[]).includes(key)) throw new UserError(`${command}: unknown option "${key}"${didYouMean(key, keys)} (accepted: ${keys.join(', ')})`);
+    if (value === undefined) continue;
+    raw[key as K] = value as Raw;
+    origins[key as K] = `options.${key}`;
+  }
+  return { raw, origins };
+}
+
+/**
+ * The async step before `estimate`, `plan` or `train` when `options.hf` names a Hugging Face
+ * Hub repo: fetches its config.json (HF_TOKEN and HF_ENDPOINT from `env`, cached under
+ * ~/.cache/llm-size/hf; `offline: true` reads the cache only). Returns undefined without `hf`.
+ *
+ * @example
+ * const options = { hf: 'Qwen/Qwen3-8B', gpu: 'h100-sxm' };
+ * estimate(options, { hub: await fetchHub(options, { env: process.env }) });
+ */
+export async function fetchHub(options: { hf?: unknown; offline?: unknown }, { env = {} }: { env?: Record<string, string | undefined> } = {}): Promise<HubConfig | undefined> {
+  return fetchHubFor({ hf: options.hf as Raw, offline: options.offline as Raw }, { hf: 'options.hf' }, env);
 }
 
 /** Pure estimate from fully resolved inputs (ModelSpec, HardwareSpec, formats in base units). */
@@ -48,13 +90,9 @@ export const estimateFromInput = (input: EstimateInput): Estimate => estimateRes
  * CLI takes. Throws `UserError` (with `exitCode` 2) naming the option and the bad value.
  * Resolution warnings (e.g. "no --gpu given") come first in `warnings`.
  */
-export function estimate(options: EstimateOptions, { catalog = builtInCatalog() }: CatalogOption = {}): Estimate {
-  const origins: Origins = {};
-  for (const key of Object.keys(options)) {
-    if (!(ESTIMATE_KEYS as readonly string[]).includes(key)) throw new UserError(`estimate: unknown option "${key}" (accepted: ${ESTIMATE_KEYS.join(', ')})`);
-    origins[key as EstimateKey] = `options.${key}`;
-  }
-  const { input, warnings } = resolveEstimate(options, origins, catalog);
+export function estimate(options: EstimateOptions, { catalog = builtInCatalog(), hub }: CatalogOption = {}): Estimate {
+  const { raw, origins } = fromOptions<EstimateKey>('estimate', options, ESTIMATE_KEYS);
+  const { input, warnings } = resolveEstimate(raw, origins as Origins, catalog, hub);
   const result = estimateResolved(input);
   result.warnings.unshift(...warnings);
   return result;
@@ -76,12 +114,37 @@ export async function loadPresets(paths: string[] = []): Promise<Catalog> {
   return { hardware: replace(builtIn.hardware, loaded.hardware), models: replace(builtIn.models, loaded.models) };
 }
 
-/**
- * Training and fine-tuning from fully resolved inputs (src/estimate/training.ts). An
- * options-based `train({ model, gpu, tokens ... })` like `estimate` needs the flag resolver that
- * now lives in src/commands/train.ts to move under src/spec first.
- */
-export { train, type TrainInput, type TrainEstimate } from './estimate/training.js';
+/** Pure training estimate from fully resolved inputs (ModelSpec, HardwareSpec, layout). */
+export const trainFromInput = (input: TrainInput): TrainEstimate => trainResolved(input);
 
-// Other commands' library functions are exported here as they land:
-// export { plan } from './...';
+/**
+ * Training and fine-tuning (src/estimate/training.ts) from the same options `llm-size train`
+ * takes: FLOPs, time, device-hours, cost, energy and memory per device, with suggestions when
+ * it does not fit. Returns the document `--format json` prints; throws `UserError` naming the
+ * option.
+ *
+ * @example
+ * train({ model: 'llama-3.1-8b', gpu: 'h100-sxm', count: 8, zero: 3, tokens: '1b' }).figures['train.deviceHours'].value
+ */
+export function train(options: TrainOptions, { catalog = builtInCatalog(), hub }: CatalogOption = {}): TrainEstimate {
+  const { raw, origins } = fromOptions<TrainKey>('train', options, TRAIN_KEYS);
+  const { input, warnings } = resolveTrain(raw, origins, catalog, hub);
+  const result = trainResolved(input);
+  result.warnings.unshift(...warnings);
+  return result;
+}
+
+/**
+ * The deployment search of `llm-size plan` from the same options: hardware x devices per
+ * replica x layout x formats x replicas meeting the latency targets at a load (`qps` or
+ * `concurrency`), cheapest per million output tokens first. Returns the document
+ * `--format json` prints (rows, top pick with its figures and engine launch flags, the
+ * closest miss when nothing meets the targets).
+ *
+ * @example
+ * plan({ model: 'llama-3.1-8b', qps: 5, tpot: '50ms', hardware: 'h100-sxm,l4' }).rows[0].usdPerMillionOutputTokens
+ */
+export function plan(options: PlanOptions, { catalog = builtInCatalog(), hub }: CatalogOption = {}): PlanDocument {
+  const { raw, origins } = fromOptions<PlanKey>('plan', options, PLAN_KEYS);
+  return runPlan(raw, origins, catalog, hub).document;
+}

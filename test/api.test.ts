@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // The package entry point, resolved through package.json "exports" (self-reference) to the
 // built dist/src/index.js, exactly what `import ... from 'llm-size'` gets after npm install.
-import { estimate, estimateFromInput, loadPresets, OUTPUT_SCHEMA, UserError, type Estimate, type EstimateOptions, type TrainInput } from 'llm-size';
+import { estimate, estimateFromInput, loadPresets, OUTPUT_SCHEMA, plan, train, trainFromInput, UserError, type Estimate, type EstimateOptions, type PlanDocument, type PlanOptions, type TrainEstimate, type TrainInput, type TrainOptions } from 'llm-size';
+import { validateJson } from '../src/spec/output-schema.js';
+import { cliJson } from './helpers.js';
 
 describe('library API from the package entry point', () => {
   it('estimate() takes the CLI options and returns the exact figures', () => {
@@ -53,8 +55,9 @@ describe('library API from the package entry point', () => {
 });
 
 describe('training from the package entry point', () => {
-  it('train() runs on resolved inputs from loadPresets()', async () => {
-    const { train } = await import('llm-size');
+  const options: TrainOptions = { model: 'llama-3.1-8b', gpu: 'h100-sxm', count: 8, zero: 3, seqLen: '8k', tokens: '1b' };
+
+  it('train(options) takes the CLI options and equals trainFromInput on the resolved specs', async () => {
     const catalog = await loadPresets();
     const input: TrainInput = {
       model: catalog.models.find((m) => m.id === 'llama-3.1-8b')!.model,
@@ -62,9 +65,36 @@ describe('training from the package entry point', () => {
       count: 8, precision: 'bf16', method: 'full', optimizer: 'adamw', zero: 3, recompute: 'selective', sequenceParallel: false,
       tp: 1, pp: 1, cp: 1, seqLen: 8192, microBatch: 1, globalBatch: 8, tokens: 1e9, lora: { rank: 8, targets: ['q', 'v'] },
     };
-    const e = train(input);
+    const e: TrainEstimate = train(options);
     // 8,030,261,248 parameters (Meta model card), counted from the architecture
     expect(e.figures['params.total'].value).toBe(8_030_261_248);
-    expect(e.input.training.dp).toBe(8);
+    expect(e.input.training).toMatchObject({ dp: 8, zero: 3, seqLen: 8192, globalBatch: 8, tokens: 1e9 });
+    const pure = trainFromInput(input);
+    for (const id of ['train.flops', 'train.seconds', 'memory.perDevice']) expect(e.figures[id].value, id).toBe(pure.figures[id].value);
+  });
+
+  it('bad train options throw a UserError naming the option and the closest key', () => {
+    expect(() => train({ ...options, zero: 4 })).toThrow(/options\.zero: unknown value "4"/);
+    expect(() => train({ ...options, microbatch: 2 } as TrainOptions)).toThrow(/unknown option "microbatch"; did you mean microBatch/);
+  });
+});
+
+describe('plan from the package entry point', () => {
+  it('plan(options) returns the document `llm-size plan --format json` prints', async () => {
+    const options: PlanOptions = { model: 'llama-3.1-8b', qps: 5, tpot: '50ms', hardware: 'h100-sxm,l4' };
+    const doc: PlanDocument = plan(options);
+    const printed = await cliJson(['plan', '--model', 'llama-3.1-8b', '--qps', '5', '--tpot', '50ms', '--hardware', 'h100-sxm,l4']);
+    // the same search, the same rows; only the text of where a value came from may differ
+    expect(doc.rows.map((r) => [r.hardware, r.weights, r.kv, r.replicas, r.usdPerMillionOutputTokens])).toEqual(printed.rows.map((r: any) => [r.hardware, r.weights, r.kv, r.replicas, r.usdPerMillionOutputTokens]));
+    expect(doc.rows.length).toBeGreaterThan(0);
+    // every row meets the 50 ms TPOT target
+    for (const r of doc.rows) expect(r.tpot).toBeLessThanOrEqual(0.05);
+    expect(doc.input.load).toEqual({ qps: 5, concurrency: null });
+    expect(validateJson(OUTPUT_SCHEMA, doc)).toEqual([]);
+  });
+
+  it('plan without a load throws a UserError', () => {
+    expect(() => plan({ model: 'llama-3.1-8b' })).toThrow(/plan needs a load/);
+    expect(() => plan({ model: 'llama-3.1-8b', qps: 5, ttft: 'soon' })).toThrow(/options\.ttft: invalid value "soon"/);
   });
 });

@@ -5,7 +5,7 @@ import { estimate, type Estimate } from '../estimate/index.js';
 import { didYouMean, UserError } from '../errors.js';
 import { formatValue } from '../format/human.js';
 import { formatOption, renderOutput, type Cell, type OutputFormat, type Rows } from '../format/render.js';
-import { ESTIMATE_KEYS, resolveEstimate, type EstimateKey, type Origins, type RawOptions } from '../spec/resolve.js';
+import { ESTIMATE_KEYS, fetchHubFor, resolveEstimate, type EstimateKey, type Origins, type RawOptions } from '../spec/resolve.js';
 import { parseDuration, parseQuantity, parseTokens, parseCount, type Unit } from '../units.js';
 import type { Context } from './context.js';
 
@@ -225,7 +225,8 @@ Exit codes: 0 every assertion passed, 1 an assertion failed, 2 the file is inval
         }
         let e: Estimate;
         try {
-          const resolved = resolveEstimate(raw, origins, catalog);
+          const hub = await fetchHubFor(raw, origins, ctx.env);
+          const resolved = resolveEstimate(raw, origins, catalog, hub);
           e = estimate(resolved.input);
           warnings.push(...[...resolved.warnings, ...e.warnings].map((w) => `${name}: ${w}`));
         } catch (err) {

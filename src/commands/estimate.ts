@@ -4,7 +4,8 @@ import { renderExplain } from '../format/explain.js';
 import { formatOption, renderOutput, type OutputFormat } from '../format/render.js';
 import { ESTIMATE_SECTIONS } from '../format/sections.js';
 import { FORMAT_NAMES_HELP, KV_FORMAT_IDS } from '../spec/precision.js';
-import { ESTIMATE_KEYS, readSpecFile, resolveEstimate, type Origins, type RawOptions } from '../spec/resolve.js';
+import type { Raw } from '../spec/options.js';
+import { ESTIMATE_KEYS, fetchHubFor, readSpecFile, resolveEstimate, type EstimateKey } from '../spec/resolve.js';
 import type { Context } from './context.js';
 import { presetsOption } from './preset-paths.js';
 
@@ -51,20 +52,24 @@ export function addServingOptions(cmd: Command): Command {
     .option('--engine <id>', 'serving engine whose memory budget sizes the KV cache: vllm (default), sglang, trtllm, llamacpp, ideal');
 }
 
-/** Flags -> raw options, with the flag name each came from; spec file underneath. */
-export async function collectRaw(opts: Record<string, unknown>): Promise<{ raw: RawOptions; origins: Origins }> {
-  const raw: RawOptions = {};
-  const origins: Origins = {};
+/**
+ * Flags -> raw options, with the flag name each came from; spec file underneath. `keys` are
+ * the command's options (ESTIMATE_KEYS; train: TRAIN_KEYS; plan: PLAN_KEYS), which its spec
+ * file may hold too.
+ */
+export async function collectRaw<K extends string = EstimateKey>(opts: Record<string, unknown>, keys: readonly K[] = ESTIMATE_KEYS as unknown as readonly K[]): Promise<{ raw: Partial<Record<K, Raw>>; origins: Partial<Record<K, string>> }> {
+  const raw: Partial<Record<K, Raw>> = {};
+  const origins: Partial<Record<K, string>> = {};
   if (typeof opts.spec === 'string') {
-    const fromFile = await readSpecFile(opts.spec);
+    const fromFile = await readSpecFile(opts.spec, keys);
     for (const [k, v] of Object.entries(fromFile)) {
-      raw[k as keyof RawOptions] = v;
-      origins[k as keyof Origins] = `${opts.spec}: ${k}`;
+      raw[k as K] = v as Raw;
+      origins[k as K] = `${opts.spec}: ${k}`;
     }
   }
-  for (const key of ESTIMATE_KEYS) {
+  for (const key of keys) {
     if (opts[key] !== undefined) {
-      raw[key] = opts[key] as RawOptions[typeof key];
+      raw[key] = opts[key] as Raw;
       delete origins[key];
     }
   }
@@ -92,7 +97,7 @@ Examples:
     .action(async (opts: Record<string, unknown>) => {
       const { raw, origins } = await collectRaw(opts);
       const catalog = await ctx.catalog();
-      const hub = raw.hf !== undefined ? await (await import('../spec/hub.js')).fetchHubConfig(String(raw.hf), { env: ctx.env, offline: raw.offline === true || raw.offline === 'true', where: origins.hf }) : undefined;
+      const hub = await fetchHubFor(raw, origins, ctx.env);
       const { input, warnings } = resolveEstimate(raw, origins, catalog, hub);
       const result = estimate(input);
       result.warnings.unshift(...warnings);

@@ -5,7 +5,7 @@ import { didYouMean, UserError } from '../errors.js';
 import { formatFigure } from '../format/human.js';
 import { formatOption, renderOutput, type Cell, type Column, type OutputFormat, type Rows } from '../format/render.js';
 import type { ChartData, Curve } from '../format/chart.js';
-import { ESTIMATE_KEYS, resolveEstimate, type EstimateKey } from '../spec/resolve.js';
+import { ESTIMATE_KEYS, fetchHubFor, resolveEstimate, type EstimateKey } from '../spec/resolve.js';
 import { parseCount, parseTokens, type Unit } from '../units.js';
 import type { Context } from './context.js';
 import { addModelOptions, collectRaw } from './estimate.js';
@@ -166,6 +166,7 @@ Examples:
         if (opts[o.key] !== undefined) throw new UserError(`--over ${o.key} and --${o.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} both given; vary it or fix it, not both`);
       }
       const catalog = await ctx.catalog();
+      const hub = await fetchHubFor(raw, origins, ctx.env);
       const points: Point[] = [];
       const warnings = new Set<string>();
       const second = overs[1] ?? { key: '', labels: [''], values: [''] };
@@ -179,7 +180,7 @@ Examples:
             here[overs[1].key] = overs[1].values[j];
             hereOrigins[overs[1].key] = `--over ${overs[1].key}`;
           }
-          const resolved = resolveEstimate(here, hereOrigins, catalog);
+          const resolved = resolveEstimate(here, hereOrigins, catalog, hub);
           const e = estimate(resolved.input);
           for (const w of [...resolved.warnings, ...e.warnings]) warnings.add(w);
           points.push({ at, labels: [overs[0].labels[i], second.labels[j]], estimate: e });

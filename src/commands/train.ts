@@ -1,25 +1,10 @@
 import { Command } from 'commander';
-import { UserError } from '../errors.js';
-import {
-  dataParallel,
-  LORA_DEFAULTS,
-  LORA_TARGETS,
-  METHODS,
-  OPTIMIZERS,
-  RECOMPUTE,
-  train,
-  TRAIN_PRECISIONS,
-  type LoraTarget,
-  type TrainEstimate,
-  type TrainInput,
-  type ZeroStage,
-} from '../estimate/training.js';
+import { LORA_TARGETS, METHODS, OPTIMIZERS, RECOMPUTE, train, type TrainEstimate } from '../estimate/training.js';
 import { renderExplain } from '../format/explain.js';
 import { formatFigure, formatValue } from '../format/human.js';
 import { formatOption, renderOutput, type FigureSection, type OutputFormat } from '../format/render.js';
-import { choice, positiveInt, type Named } from '../spec/options.js';
-import { parseCount } from '../units.js';
-import { resolveEstimate } from '../spec/resolve.js';
+import { fetchHubFor } from '../spec/resolve.js';
+import { resolveTrain, TRAIN_KEYS } from '../spec/resolve-train.js';
 import { addModelOptions, collectRaw } from './estimate.js';
 import type { Context } from './context.js';
 
@@ -31,73 +16,6 @@ export const TRAIN_SECTIONS: FigureSection[] = [
   { title: 'Model states (whole model, before sharding)', ids: ['memory.weights', 'memory.gradients', 'memory.optimizerStates', 'memory.bytesPerTrainableParam'] },
   { title: 'Memory per device', ids: ['memory.perDevice.weights', 'memory.perDevice.gradients', 'memory.perDevice.optimizerStates', 'memory.perDevice.gatherBuffers', 'memory.perDevice.activations', 'memory.perDevice.overhead', 'memory.perDevice', 'memory.capacityPerDevice'] },
 ];
-
-/** Flags only `train` has, as they appear on opts (camelCase). */
-const TRAIN_FLAGS = ['tokens', 'seqLen', 'microBatch', 'globalBatch', 'method', 'loraRank', 'loraTargets', 'optimizer', 'zero', 'recompute', 'tp', 'pp', 'cp', 'sequenceParallel'] as const;
-
-const flag = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
-
-/** argv -> TrainInput: model and hardware through the shared resolver, training flags here. */
-async function resolveTrain(opts: Record<string, unknown>, ctx: Context): Promise<{ input: TrainInput; warnings: string[] }> {
-  const { raw, origins } = await collectRaw(opts);
-  const named = (key: (typeof TRAIN_FLAGS)[number]): Named => ({ value: opts[key] as Named['value'], where: flag(key) });
-  const has = (key: (typeof TRAIN_FLAGS)[number]) => opts[key] !== undefined;
-  const method = has('method') ? choice(named('method'), METHODS) : 'full';
-  const precision = raw.precision !== undefined ? choice({ value: raw.precision, where: origins.precision ?? '--precision' }, TRAIN_PRECISIONS) : 'bf16';
-  delete raw.precision;
-  // --count is every device of the job here (tp x pp x cp x dp), not one serving replica:
-  // the layout is resolved below, the shared resolver sees a single device.
-  const layout = (key: 'count' | 'tp' | 'pp'): number => (raw[key] !== undefined ? positiveInt({ value: raw[key], where: origins[key] ?? flag(key) }) : 1);
-  const count = layout('count');
-  const tp = layout('tp');
-  const pp = layout('pp');
-  for (const key of ['count', 'tp', 'pp', 'ep', 'replicas'] as const) delete raw[key];
-  const { input: base, warnings } = resolveEstimate(raw, origins, await ctx.catalog());
-  if (method === 'qlora' && precision !== 'bf16') warnings.push(`--method qlora computes in bf16 on a 4-bit base; --precision ${precision} is ignored`);
-
-  const cp = has('cp') ? positiveInt(named('cp')) : 1;
-  if (count % (tp * pp * cp) !== 0) throw new UserError(`--count ${count} is not a multiple of --tp x --pp x --cp = ${tp * pp * cp}; devices = tp x pp x cp x data-parallel ranks`);
-  if (pp > base.model.layers) throw new UserError(`--pp ${pp} exceeds the model's ${base.model.layers} layers`);
-  const dp = dataParallel({ count, tp, pp, cp });
-  const seqLen = has('seqLen') ? positiveInt(named('seqLen'), true) : 2048;
-  if (seqLen % cp !== 0) throw new UserError(`--seq-len ${seqLen} is not divisible by --cp ${cp}`);
-  const microBatch = has('microBatch') ? positiveInt(named('microBatch')) : 1;
-  const globalBatch = has('globalBatch') ? positiveInt(named('globalBatch')) : microBatch * dp;
-  if (globalBatch % (microBatch * dp) !== 0) throw new UserError(`--global-batch ${globalBatch} is not a multiple of --micro-batch x data-parallel ranks = ${microBatch} x ${dp}; accepted: ${microBatch * dp}, ${2 * microBatch * dp}, ...`);
-  if (pp > 1 && !has('globalBatch')) warnings.push(`--pp ${pp} without --global-batch: one micro-batch per step leaves a pipeline bubble of ${pp - 1}x the compute; pass --global-batch`);
-
-  const zero = (has('zero') ? Number(choice({ value: String(opts.zero), where: '--zero' }, ['0', '1', '2', '3'])) : 0) as ZeroStage;
-  // QLoRA trains with gradient checkpointing on (artidoro/qlora qlora.py --gradient_checkpointing
-  // default True; Dettmers et al. 2023 sec. 4): full recomputation of each layer.
-  const recompute = has('recompute') ? choice(named('recompute'), RECOMPUTE) : method === 'qlora' ? 'full' : 'selective';
-  const optimizer = has('optimizer') ? choice(named('optimizer'), OPTIMIZERS) : 'adamw';
-  const sequenceParallel = has('sequenceParallel') ? opts.sequenceParallel === true : tp > 1;
-
-  const defaults = method === 'full' ? LORA_DEFAULTS.lora : LORA_DEFAULTS[method];
-  const rank = has('loraRank') ? positiveInt(named('loraRank')) : defaults.rank;
-  let targets: LoraTarget[] = defaults.targets;
-  if (has('loraTargets')) {
-    const list = String(opts.loraTargets).split(',').map((t) => t.trim().replace(/_proj$/, '')).filter(Boolean);
-    targets = list.includes('all') ? [...LORA_TARGETS] : list.map((t) => choice({ value: t, where: '--lora-targets' }, LORA_TARGETS));
-    if (!targets.length) throw new UserError(`--lora-targets: invalid value "${opts.loraTargets}"; expected a comma-separated list of ${LORA_TARGETS.join(', ')} or all`);
-  }
-  if (method === 'full' && (has('loraRank') || has('loraTargets'))) warnings.push('--lora-rank and --lora-targets apply to --method lora or qlora; ignored for full training');
-  if (base.model.gatedMlp === false && targets.includes('gate')) warnings.push(`${base.model.name} has no gate projection; the gate target adds nothing`);
-
-  let tokens: number | undefined;
-  if (has('tokens')) {
-    tokens = parseCount(String(opts.tokens));
-    if (!Number.isFinite(tokens) || tokens < 1) throw new UserError(`--tokens: invalid value "${opts.tokens}"; expected a token count such as 1t, 300b or 2e12`);
-  }
-  return {
-    input: {
-      model: base.model, hardware: base.hardware, count, precision, method, optimizer, zero, recompute, sequenceParallel,
-      tp, pp, cp, seqLen, microBatch, globalBatch, tokens, lora: { rank, targets: [...new Set(targets)] },
-      mfu: base.mfu, price: base.price, powerWatts: base.powerWatts,
-    },
-    warnings,
-  };
-}
 
 /** The human table: sections of figures, the fit verdict, and what would make it fit. */
 async function renderTrainTable(e: TrainEstimate, color: boolean): Promise<string> {
@@ -154,7 +72,9 @@ Examples:
   if (!cmd.options.some((o) => o.long === '--tp')) cmd.option('--tp <n>', 'tensor-parallel degree (default 1)');
   if (!cmd.options.some((o) => o.long === '--pp')) cmd.option('--pp <n>', 'pipeline-parallel degree (default 1)');
   cmd.action(async (opts: Record<string, unknown>) => {
-      const { input, warnings } = await resolveTrain(opts, ctx);
+      const { raw, origins } = await collectRaw(opts, TRAIN_KEYS);
+      const hub = await fetchHubFor(raw, origins, ctx.env);
+      const { input, warnings } = resolveTrain(raw, origins, await ctx.catalog(), hub);
       const result = train(input);
       result.warnings.unshift(...warnings);
       const title = `${result.input.model.name} training on ${result.input.hardware.count} x ${result.input.hardware.name}`;

@@ -20,6 +20,20 @@ export const IDEAL_ENGINE: EngineSpec = {
   paged: true,
 };
 
+/**
+ * An engine's scheduler runs at most `maxNumSeqs` sequences per step by default (vLLM
+ * SchedulerConfig max_num_seqs 256, TensorRT-LLM max_batch_size 2048, llama-server --parallel;
+ * presets/engines/*.yaml); a larger batch waits in the queue, so the figures computed for it
+ * hold only when the engine is launched with the profile's flag raised to the batch.
+ * Returns the warning, or undefined when the batch is within the limit (or the engine has none).
+ */
+export function schedulerLimitWarning(e: EngineSpec | undefined, batch: number): string | undefined {
+  const max = e?.maxNumSeqs?.value;
+  if (!e || max === undefined || max === null || batch <= max) return undefined;
+  const raise = e.maxNumSeqsFlag ? `launch it with ${e.maxNumSeqsFlag} ${batch}` : 'raise its limit';
+  return `a batch of ${batch} sequences is more than the ${max} ${e.name} runs at once by default (${e.maxNumSeqs!.source}); the rest wait in the queue unless you ${raise}`;
+}
+
 /** The engine's memory fraction at this tensor-parallel size (SGLang lowers it as tp grows). */
 export function engineFraction(e: EngineSpec, tp: number): number {
   let f = e.budget.fraction.value!;

@@ -5,6 +5,7 @@ import { CALIBRATION } from './calibration.js';
 import type { Calibration } from './efficiency.js';
 import { throughputAndCostFigures } from './cost.js';
 import { energyFigures } from './energy.js';
+import { schedulerLimitWarning } from './engine.js';
 import { flopsFigures } from './flops.js';
 import type { EstimateInput } from './input.js';
 import { latencyFigures } from './latency.js';
@@ -82,6 +83,9 @@ export function estimate(input: EstimateInput, calibration: Calibration = CALIBR
   } else if (!memory.fits) {
     warnings.push(`does not fit: ${input.engine?.name ?? 'the engine'} leaves ${toGiB(memory.kvCapacityBytes).toFixed(1)} GiB per device for the KV cache, enough for ${memory.maxConcurrency} sequences of ${input.workload.context} tokens; the batch is ${input.workload.batch}`);
   }
+  // The engine's default limit on running sequences (presets/engines: scheduler.maxNumSeqs).
+  const queued = schedulerLimitWarning(input.engine, input.workload.batch);
+  if (queued) warnings.push(queued);
   if (input.workload.context > m.maxContext) {
     warnings.push(`context ${input.workload.context} exceeds the model's maximum of ${m.maxContext} tokens`);
   }

@@ -422,6 +422,10 @@ export function launchCommands(row: PlanRow, repo: string, engines: EngineSpec[]
     const e = engines.find((x) => x.id === id);
     return e ? engineFraction(e, row.tp) : fallback;
   };
+  // Each engine's limit on running sequences, set to the concurrency the row was planned for
+  // (the flag comes from the engine profile, scheduler.maxNumSeqsFlag): above the default the
+  // rest would queue, and a cap at the planned concurrency keeps the latency targets.
+  const maxSeqs = (id: string, fallback: string) => `${engines.find((x) => x.id === id)?.maxNumSeqsFlag ?? fallback} ${row.concurrencyPerReplica}`;
   const ctx = row.estimate.input.workload.context;
   const fp8Kv = row.kv === 'fp8';
   const quant = row.weights === 'fp8' ? 'fp8' : row.weights === 'int4' ? 'awq' : undefined;
@@ -430,7 +434,7 @@ export function launchCommands(row: PlanRow, repo: string, engines: EngineSpec[]
     `--tensor-parallel-size ${row.tp}`,
     row.pp > 1 ? `--pipeline-parallel-size ${row.pp}` : '',
     row.ep > 1 ? '--enable-expert-parallel' : '',
-    `--max-num-seqs ${row.concurrencyPerReplica}`,
+    maxSeqs('vllm', '--max-num-seqs'),
     `--max-model-len ${ctx}`,
     `--gpu-memory-utilization ${fraction('vllm', 0.9)}`,
     `--kv-cache-dtype ${fp8Kv ? 'fp8' : 'auto'}`,
@@ -441,7 +445,7 @@ export function launchCommands(row: PlanRow, repo: string, engines: EngineSpec[]
     `--tp-size ${row.tp}`,
     row.pp > 1 ? `--pp-size ${row.pp}` : '',
     row.ep > 1 ? `--ep-size ${row.ep}` : '',
-    `--max-running-requests ${row.concurrencyPerReplica}`,
+    maxSeqs('sglang', '--max-running-requests'),
     `--context-length ${ctx}`,
     `--mem-fraction-static ${fraction('sglang', 0.88)}`,
     `--kv-cache-dtype ${fp8Kv ? 'fp8_e4m3' : 'auto'}`,
@@ -452,7 +456,7 @@ export function launchCommands(row: PlanRow, repo: string, engines: EngineSpec[]
     `--tp_size ${row.tp}`,
     `--pp_size ${row.pp}`,
     row.ep > 1 ? `--ep_size ${row.ep}` : '',
-    `--max_batch_size ${row.concurrencyPerReplica}`,
+    maxSeqs('trtllm', '--max_batch_size'),
     `--max_seq_len ${ctx}`,
     `--kv_cache_free_gpu_memory_fraction ${fraction('trtllm', 0.9)}`,
   ];

@@ -40,7 +40,10 @@ export interface EngineSpec {
   cudaGraph?: Sourced & { inBudget: boolean };
   blockTokens: Sourced;
   paged: boolean;
+  /** sequences the scheduler runs at once by default (vLLM max_num_seqs); more wait in the queue */
   maxNumSeqs?: Sourced;
+  /** the launch flag that raises that limit (vLLM --max-num-seqs), for warnings and plan's launch flags */
+  maxNumSeqsFlag?: string;
   notes?: string[];
 }
 
@@ -75,7 +78,7 @@ export const engineFileSchema = z.strictObject({
     cudaGraph: z.strictObject({ value: bytes, inBudget: z.boolean(), source }).optional(),
   }),
   kvCache: z.strictObject({ blockTokens: sourcedCount, paged: z.boolean() }),
-  scheduler: z.strictObject({ maxNumSeqs: sourcedCount.optional() }).default({}),
+  scheduler: z.strictObject({ maxNumSeqs: sourcedCount.optional(), maxNumSeqsFlag: z.string().regex(/^-{1,2}[A-Za-z0-9_-]+$/, 'a launch flag such as --max-num-seqs').optional() }).default({}),
   notes: z.array(z.string()).optional(),
 });
 
@@ -97,6 +100,7 @@ export function toEngineSpec(f: EngineFile): EngineSpec {
     blockTokens: f.kvCache.blockTokens,
     paged: f.kvCache.paged,
     maxNumSeqs: f.scheduler.maxNumSeqs,
+    maxNumSeqsFlag: f.scheduler.maxNumSeqsFlag,
     notes: f.notes,
   };
 }

@@ -28,7 +28,7 @@ export const OUTPUT_SCHEMA = {
   $id: 'urn:llm-size:output:1',
   title: 'llm-size JSON output, schemaVersion 1',
   description: 'What `llm-size <command> --format json` prints. Values are in base units (B, s, FLOP, FLOP/s, USD ...). Ids and fields are never renamed within a schemaVersion; new ones may be added.',
-  anyOf: [{ $ref: '#/$defs/estimate' }, { $ref: '#/$defs/sweep' }, { $ref: '#/$defs/check' }, { $ref: '#/$defs/figures' }],
+  anyOf: [{ $ref: '#/$defs/estimate' }, { $ref: '#/$defs/train' }, { $ref: '#/$defs/plan' }, { $ref: '#/$defs/sweep' }, { $ref: '#/$defs/check' }, { $ref: '#/$defs/figures' }],
   $defs: {
     figure: {
       type: 'object',
@@ -71,6 +71,74 @@ export const OUTPUT_SCHEMA = {
         figures: { type: 'object', additionalProperties: { $ref: '#/$defs/figure' } },
         fits: bool,
         bounds: obj({ prefill: bound, decode: bound }),
+        warnings: { type: 'array', items: str },
+      }),
+    },
+    train: {
+      description: '`llm-size train --format json`: training figures, whether it fits per device, and the smallest changes that make it fit',
+      ...obj({
+        schemaVersion: { const: 1 },
+        input: obj({
+          model: obj({ id: str, name: str, family: str, shape: str, shapeAssumed: bool }),
+          hardware: obj({ id: str, name: str, count: { type: 'integer' }, usdPerDeviceHour: { type: ['number', 'null'] } }),
+          training: obj(
+            {
+              method: { enum: ['full', 'lora', 'qlora'] }, precision: str, compute: str, optimizer: str, zero: { enum: [0, 1, 2, 3] }, recompute: { enum: ['none', 'selective', 'full'] },
+              sequenceParallel: bool, tp: { type: 'integer' }, pp: { type: 'integer' }, cp: { type: 'integer' }, dp: { type: 'integer' },
+              seqLen: { type: 'integer' }, microBatch: { type: 'integer' }, globalBatch: { type: 'integer' }, gradientAccumulation: { type: 'integer' },
+              tokens: { type: ['number', 'null'] }, tokensDefaulted: bool,
+              lora: { anyOf: [{ type: 'null' }, obj({ rank: { type: 'integer' }, targets: { type: 'array', items: str } })] },
+            },
+          ),
+        }),
+        figures: { type: 'object', additionalProperties: { $ref: '#/$defs/figure' } },
+        fits: bool,
+        suggestions: { type: 'array', items: obj({ change: str, perDeviceBytes: num, fits: bool }) },
+        warnings: { type: 'array', items: str },
+      }),
+    },
+    planRow: {
+      description: 'One deployment of a plan: layout per replica, replicas, latencies (s) and costs at the offered load, why it meets the targets, what bounds it, and the estimate command that reproduces it',
+      ...obj({
+        hardware: str, weights: str, kv: str, tp: { type: 'integer' }, pp: { type: 'integer' }, ep: { type: 'integer' },
+        devicesPerReplica: { type: 'integer' }, replicas: { type: 'integer' }, devices: { type: 'integer' }, concurrencyPerReplica: { type: 'integer' },
+        ttft: num, tpot: num, e2e: num, usdPerHour: num, usdPerMillionOutputTokens: num,
+        why: str, bound: str, estimateCommand: str,
+      }),
+    },
+    plan: {
+      description: '`llm-size plan --format json`: deployments meeting the latency targets at the load, cheapest per million output tokens first',
+      ...obj({
+        schemaVersion: { const: 1 },
+        input: obj({
+          model: obj({ id: str, name: str }),
+          workload: obj({ inputTokens: { type: 'integer' }, outputTokens: { type: 'integer' }, context: { type: 'integer' } }),
+          load: obj({ qps: { type: ['number', 'null'] }, concurrency: { type: ['integer', 'null'] } }),
+          targets: obj({ ttft: { type: ['number', 'null'] }, tpot: { type: ['number', 'null'] }, e2e: { type: ['number', 'null'] } }),
+          engine: str,
+          maxDevices: { type: 'integer' },
+          hardware: { type: 'array', items: str },
+          weights: { type: 'array', items: str },
+        }),
+        rows: { type: 'array', items: { $ref: '#/$defs/planRow' } },
+        top: {
+          anyOf: [
+            { type: 'null' },
+            {
+              allOf: [
+                { $ref: '#/$defs/planRow' },
+                obj({
+                  figures: { type: 'object', additionalProperties: { $ref: '#/$defs/figure' } },
+                  launch: { type: 'array', items: obj({ engine: str, command: str }) },
+                }),
+              ],
+            },
+          ],
+        },
+        closest: { anyOf: [{ type: 'null' }, { allOf: [{ $ref: '#/$defs/planRow' }, obj({ failing: { type: 'array', items: str } })] }] },
+        configurationsSearched: { type: 'integer' },
+        configurationsEvaluated: { type: 'integer' },
+        configurationsFitting: { type: 'integer' },
         warnings: { type: 'array', items: str },
       }),
     },
@@ -125,7 +193,7 @@ export const OUTPUT_SCHEMA = {
 
 /**
  * A small JSON Schema validator for the keywords OUTPUT_SCHEMA uses (type, const, enum,
- * properties, required, additionalProperties, items, anyOf, local $ref). Returns one message per
+ * properties, required, additionalProperties, items, anyOf, allOf, local $ref). Returns one message per
  * problem, with its JSON path; empty when `value` is valid.
  */
 export function validateJson(schema: unknown, value: unknown, root: unknown = schema, path = '$'): string[] {
@@ -136,6 +204,7 @@ export function validateJson(schema: unknown, value: unknown, root: unknown = sc
     return validateJson(target, value, root, path);
   }
   const errors: string[] = [];
+  if (Array.isArray(s.allOf)) for (const sub of s.allOf) errors.push(...validateJson(sub, value, root, path));
   if (Array.isArray(s.anyOf)) {
     const results = s.anyOf.map((sub) => validateJson(sub, value, root, path));
     if (!results.some((r) => r.length === 0)) errors.push(`${path}: matches none of anyOf (${results.map((r) => r[0]).join(' | ')})`);

@@ -35,8 +35,11 @@ export const DEFAULTS = { batch: 1, inputTokens: 1024, outputTokens: 256 } as co
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const camel = (key: string): string => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
-/** Reads a spec file (YAML or JSON) into raw options, rejecting unknown keys with a suggestion. */
-export async function readSpecFile(file: string): Promise<RawOptions> {
+/**
+ * Reads a spec file (YAML or JSON) into raw options, rejecting keys outside `keys` (the
+ * command's options: ESTIMATE_KEYS, TRAIN_KEYS, PLAN_KEYS) with a suggestion.
+ */
+export async function readSpecFile<K extends string = EstimateKey>(file: string, keys: readonly K[] = ESTIMATE_KEYS as unknown as readonly K[]): Promise<Partial<Record<K, Raw>>> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -51,17 +54,28 @@ export async function readSpecFile(file: string): Promise<RawOptions> {
     throw new UserError(`${file}: not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UserError(`${file}: expected a mapping of fields such as model, gpu, batch`);
-  const out: RawOptions = {};
+  const out: Partial<Record<K, Raw>> = {};
   for (const [rawKey, value] of Object.entries(data)) {
     if (rawKey === '$schema') continue; // editors' pointer to `llm-size schema spec`
     const key = camel(rawKey);
-    if (!(ESTIMATE_KEYS as readonly string[]).includes(key)) {
-      throw new UserError(`${file}: unknown field "${rawKey}"${didYouMean(key, ESTIMATE_KEYS)} (accepted: ${ESTIMATE_KEYS.join(', ')})`);
+    if (!(keys as readonly string[]).includes(key)) {
+      throw new UserError(`${file}: unknown field "${rawKey}"${didYouMean(key, keys)} (accepted: ${keys.join(', ')})`);
     }
     if (value !== null && typeof value === 'object') throw new UserError(`${file}: field "${rawKey}" must be a single value, got ${JSON.stringify(value)}`);
-    out[key as EstimateKey] = value as Raw;
+    out[key as K] = value as Raw;
   }
   return out;
+}
+
+/**
+ * The one async step before resolving, shared by every command that takes a model (estimate,
+ * train, plan, check, sweep) and by the library: when `hf` names a Hub repo, fetch its
+ * config.json (src/spec/hub.ts, loaded only then); the resolver then reads it like a preset.
+ */
+export async function fetchHubFor(raw: { hf?: Raw; offline?: Raw }, origins: { hf?: string }, env: Record<string, string | undefined>): Promise<HubConfig | undefined> {
+  if (raw.hf === undefined) return undefined;
+  const { fetchHubConfig } = await import('./hub.js');
+  return fetchHubConfig(String(raw.hf), { env, offline: raw.offline === true || raw.offline === 'true', where: origins.hf ?? '--hf' });
 }
 
 /** Where a value came from, for error messages. */
@@ -104,7 +118,8 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
     model = imported.model;
     warnings.push(...imported.warnings);
   } else if (has('hf')) {
-    if (!hub) throw new UserError(`${named('hf').where}: this command cannot fetch from the Hugging Face Hub; download config.json and pass --hf-config <file>`);
+    if (!hub) throw new UserError(`${named('hf').where}: config.json not fetched yet; fetch it first (library: estimate(options, { hub: await fetchHub(options, { env: process.env }) })), or pass --hf-config <file>`);
+    if (String(raw.hf).trim().split('@')[0] !== hub.repo) throw new UserError(`${named('hf').where}: "${raw.hf}" does not match the fetched config.json of ${hub.repo}`);
     const imported = importHfConfig(hub.config, `${hub.repo}@${hub.revision} config.json`, hub.repo, hub.repo);
     model = imported.model;
     warnings.push(...hub.warnings, ...imported.warnings);

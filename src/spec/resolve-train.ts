@@ -1,0 +1,110 @@
+import { UserError } from '../errors.js';
+import {
+  dataParallel,
+  LORA_DEFAULTS,
+  LORA_TARGETS,
+  METHODS,
+  OPTIMIZERS,
+  RECOMPUTE,
+  TRAIN_PRECISIONS,
+  type LoraTarget,
+  type TrainInput,
+  type ZeroStage,
+} from '../estimate/training.js';
+import { parseCount } from '../units.js';
+import type { Catalog } from './catalog.js';
+import type { HubConfig } from './hub.js';
+import { bool, choice, positiveInt, type Named, type Raw } from './options.js';
+import { resolveEstimate, type EstimateKey, type Origins, type RawOptions } from './resolve.js';
+
+/**
+ * `llm-size train` options (flags, spec-file keys, library options) -> TrainInput. Pure: the
+ * model and hardware go through the shared resolver (src/spec/resolve.ts), the training keys
+ * are read here. The CLI command and the library's `train(options)` both call resolveTrain.
+ */
+
+/** Model, hardware and price keys `train` shares with `estimate`. */
+export const TRAIN_SHARED_KEYS = [
+  'model', 'params', 'hfConfig', 'hf', 'offline',
+  'layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings',
+  'precision', 'gpu', 'count', 'price', 'provider', 'powerWatts', 'usdPerKwh', 'mfu', 'tp', 'pp',
+] as const satisfies readonly EstimateKey[];
+/** Keys only `train` has. */
+export const TRAIN_ONLY_KEYS = ['tokens', 'seqLen', 'microBatch', 'globalBatch', 'method', 'loraRank', 'loraTargets', 'optimizer', 'zero', 'recompute', 'cp', 'sequenceParallel'] as const;
+/** Every option of `llm-size train`, camelCase as in a spec file. */
+export const TRAIN_KEYS = [...TRAIN_SHARED_KEYS, ...TRAIN_ONLY_KEYS] as const;
+export type TrainKey = (typeof TRAIN_KEYS)[number];
+export type TrainRawOptions = Partial<Record<TrainKey, Raw>>;
+export type TrainOrigins = Partial<Record<TrainKey, string>>;
+
+const flag = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/**
+ * Resolves raw train options against a catalog. `--count` is every device of the job
+ * (tp x pp x cp x data-parallel ranks), not one serving replica, so the layout is resolved
+ * here and the shared resolver sees a single device. `hub` is the config.json `hf` names,
+ * fetched beforehand (fetchHubFor in src/spec/resolve.ts).
+ */
+export function resolveTrain(rawIn: TrainRawOptions, origins: TrainOrigins, catalog: Catalog, hub?: HubConfig): { input: TrainInput; warnings: string[] } {
+  const raw: TrainRawOptions = { ...rawIn };
+  const named = (key: TrainKey): Named => ({ value: raw[key], where: origins[key] ?? flag(key) });
+  const has = (key: TrainKey) => raw[key] !== undefined;
+  const method = has('method') ? choice(named('method'), METHODS) : 'full';
+  const precision = has('precision') ? choice(named('precision'), TRAIN_PRECISIONS) : 'bf16';
+  const layout = (key: 'count' | 'tp' | 'pp'): number => (has(key) ? positiveInt(named(key)) : 1);
+  const count = layout('count');
+  const tp = layout('tp');
+  const pp = layout('pp');
+
+  // Model, hardware, price, mfu: the estimate resolver on one device, bf16 (precision is a
+  // training mode here, read above).
+  const shared: RawOptions = {};
+  for (const key of TRAIN_SHARED_KEYS) if (!['precision', 'count', 'tp', 'pp'].includes(key) && has(key)) shared[key] = raw[key];
+  const { input: base, warnings } = resolveEstimate(shared, origins as Origins, catalog, hub);
+  if (method === 'qlora' && precision !== 'bf16') warnings.push(`--method qlora computes in bf16 on a 4-bit base; --precision ${precision} is ignored`);
+
+  const cp = has('cp') ? positiveInt(named('cp')) : 1;
+  if (count % (tp * pp * cp) !== 0) throw new UserError(`--count ${count} is not a multiple of --tp x --pp x --cp = ${tp * pp * cp}; devices = tp x pp x cp x data-parallel ranks`);
+  if (pp > base.model.layers) throw new UserError(`--pp ${pp} exceeds the model's ${base.model.layers} layers`);
+  const dp = dataParallel({ count, tp, pp, cp });
+  const seqLen = has('seqLen') ? positiveInt(named('seqLen'), true) : 2048;
+  if (seqLen % cp !== 0) throw new UserError(`--seq-len ${seqLen} is not divisible by --cp ${cp}`);
+  const microBatch = has('microBatch') ? positiveInt(named('microBatch')) : 1;
+  const globalBatch = has('globalBatch') ? positiveInt(named('globalBatch')) : microBatch * dp;
+  if (globalBatch % (microBatch * dp) !== 0) throw new UserError(`--global-batch ${globalBatch} is not a multiple of --micro-batch x data-parallel ranks = ${microBatch} x ${dp}; accepted: ${microBatch * dp}, ${2 * microBatch * dp}, ...`);
+  if (pp > 1 && !has('globalBatch')) warnings.push(`--pp ${pp} without --global-batch: one micro-batch per step leaves a pipeline bubble of ${pp - 1}x the compute; pass --global-batch`);
+
+  const zero = (has('zero') ? Number(choice({ value: String(raw.zero), where: named('zero').where }, ['0', '1', '2', '3'])) : 0) as ZeroStage;
+  // QLoRA trains with gradient checkpointing on (artidoro/qlora qlora.py --gradient_checkpointing
+  // default True; Dettmers et al. 2023 sec. 4): full recomputation of each layer.
+  const recompute = has('recompute') ? choice(named('recompute'), RECOMPUTE) : method === 'qlora' ? 'full' : 'selective';
+  const optimizer = has('optimizer') ? choice(named('optimizer'), OPTIMIZERS) : 'adamw';
+  // Megatron-LM turns sequence parallelism on with tensor parallelism (Korthikanti et al. 2022).
+  const sequenceParallel = has('sequenceParallel') ? bool(named('sequenceParallel')) : tp > 1;
+
+  const defaults = method === 'full' ? LORA_DEFAULTS.lora : LORA_DEFAULTS[method];
+  const rank = has('loraRank') ? positiveInt(named('loraRank')) : defaults.rank;
+  let targets: LoraTarget[] = defaults.targets;
+  if (has('loraTargets')) {
+    const where = named('loraTargets').where;
+    const list = String(raw.loraTargets).split(',').map((t) => t.trim().replace(/_proj$/, '')).filter(Boolean);
+    targets = list.includes('all') ? [...LORA_TARGETS] : list.map((t) => choice({ value: t, where }, LORA_TARGETS));
+    if (!targets.length) throw new UserError(`${where}: invalid value "${raw.loraTargets}"; expected a comma-separated list of ${LORA_TARGETS.join(', ')} or all`);
+  }
+  if (method === 'full' && (has('loraRank') || has('loraTargets'))) warnings.push('--lora-rank and --lora-targets apply to --method lora or qlora; ignored for full training');
+  if (base.model.gatedMlp === false && targets.includes('gate')) warnings.push(`${base.model.name} has no gate projection; the gate target adds nothing`);
+
+  let tokens: number | undefined;
+  if (has('tokens')) {
+    tokens = typeof raw.tokens === 'number' ? raw.tokens : parseCount(String(raw.tokens));
+    if (!Number.isFinite(tokens) || tokens < 1) throw new UserError(`${named('tokens').where}: invalid value "${raw.tokens}"; expected a token count such as 1t, 300b or 2e12`);
+  }
+  return {
+    input: {
+      model: base.model, hardware: base.hardware, count, precision, method, optimizer, zero, recompute, sequenceParallel,
+      tp, pp, cp, seqLen, microBatch, globalBatch, tokens, lora: { rank, targets: [...new Set(targets)] },
+      mfu: base.mfu, price: base.price, powerWatts: base.powerWatts,
+    },
+    warnings,
+  };
+}
