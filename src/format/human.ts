@@ -50,7 +50,8 @@ export function formatValue(value: number, unit: Figure['unit']): string {
     case 'params':
       return scaled(value, [[1e12, 'T'], [1e9, 'B'], [1e6, 'M'], [1e3, 'K'], [1, '']]).trim();
     case 'USD':
-      return `$${value < 0.01 && value > 0 ? value.toPrecision(2) : value.toFixed(2)}`;
+      if (value > 0 && value < 0.01) return `$${value.toPrecision(2)}`;
+      return `$${value.toLocaleString('en-US', value >= 1000 ? { maximumFractionDigits: 0 } : { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
     case 'USD/h':
       return `$${value.toFixed(2)}/h`;
     case 'fraction':
