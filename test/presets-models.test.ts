@@ -17,7 +17,7 @@ describe('model presets', () => {
   it('cover at least 30 models and every family the importer reads', () => {
     expect(models.length).toBeGreaterThanOrEqual(30);
     const families = new Set(models.map((p) => p.model.family));
-    for (const f of ['llama', 'mistral', 'mixtral', 'qwen2', 'qwen3', 'qwen3_moe', 'deepseek_v2', 'deepseek_v3', 'gemma2', 'gemma3_text', 'phi3', 'gpt_oss', 'falcon', 'gpt2', 'opt']) {
+    for (const f of ['llama', 'mistral', 'mixtral', 'qwen2', 'qwen3', 'qwen3_moe', 'deepseek_v2', 'deepseek_v3', 'gemma2', 'gemma3_text', 'phi3', 'gpt_oss', 'falcon', 'gpt2', 'opt', 'mpt']) {
       expect(families, f).toContain(f);
     }
   });
@@ -42,6 +42,21 @@ describe('model presets', () => {
     if (p.model.family === 'falcon' && p.model.tiedEmbeddings) bytes += p.model.vocab * p.model.hidden * 2;
     const published = p.published!.checkpointBytes!.value as number;
     expect(Math.abs(bytes / published - 1)).toBeLessThan(0.001);
+  });
+
+  // Counts by hand from the published shapes (GPT-2 layout for GPT-3: Brown et al. 2020 sec. 2.1
+  // and Table 2.1; MPT: llm-foundry modeling_mpt.py, no biases, ALiBi so no position table,
+  // tied head). MPT-7B's also equals its bf16 checkpoint / 2 (presets/models/mpt-7b.yaml).
+  it.each([
+    // wte + wpe + 96 x (ln 2h + qkv 3h^2 + 3h + proj h^2 + h + ln 2h + fc 4h^2 + 4h + proj 4h^2 + h) + ln_f 2h
+    ['gpt-3-175b', 50257 * 12288 + 2048 * 12288 + 96 * (12 * 12288 ** 2 + 13 * 12288) + 2 * 12288, 174_604_259_328],
+    // wte + 32 x (Wqkv 3h^2 + out h^2 + up and down 2 x 4h^2 + 2 norm weights) + final norm weight
+    ['mpt-7b', 50432 * 4096 + 32 * (12 * 4096 ** 2 + 2 * 4096) + 4096, 6_649_286_656],
+    ['mpt-30b', 50432 * 7168 + 48 * (12 * 7168 ** 2 + 2 * 7168) + 7168, 29_957_200_896],
+  ])('%s: params.total is the count by hand', (id, byHand, literal) => {
+    expect(byHand).toBe(literal);
+    const p = models.find((x) => x.id === id)!;
+    expect(paramsFigures({}, p.model).total).toBe(literal);
   });
 
   it('at least ten presets carry a published checkpoint size', () => {
