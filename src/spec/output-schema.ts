@@ -28,7 +28,7 @@ export const OUTPUT_SCHEMA = {
   $id: 'urn:llm-size:output:1',
   title: 'llm-size JSON output, schemaVersion 1',
   description: 'What `llm-size <command> --format json` prints. Values are in base units (B, s, FLOP, FLOP/s, USD ...). Ids and fields are never renamed within a schemaVersion; new ones may be added.',
-  anyOf: [{ $ref: '#/$defs/estimate' }, { $ref: '#/$defs/train' }, { $ref: '#/$defs/plan' }, { $ref: '#/$defs/sweep' }, { $ref: '#/$defs/check' }, { $ref: '#/$defs/figures' }],
+  anyOf: [{ $ref: '#/$defs/estimate' }, { $ref: '#/$defs/train' }, { $ref: '#/$defs/plan' }, { $ref: '#/$defs/sweep' }, { $ref: '#/$defs/check' }, { $ref: '#/$defs/presetsList' }, { $ref: '#/$defs/presetsShow' }, { $ref: '#/$defs/figures' }],
   $defs: {
     figure: {
       type: 'object',
@@ -141,6 +141,33 @@ export const OUTPUT_SCHEMA = {
         configurationsFitting: { type: 'integer' },
         warnings: { type: 'array', items: str },
       }),
+    },
+    sourced: {
+      description: 'A preset value in base units with its source; null value = unknown',
+      ...obj({ value: { type: ['number', 'null'] }, source: str, note: str }, ['value', 'source']),
+    },
+    presetsList: {
+      description: '`llm-size presets list [hardware|models] --format json`: hardware presets as in `presets show` (values in base units, each with its source) and model summaries',
+      type: 'object',
+      properties: {
+        schemaVersion: { const: 1 },
+        hardware: {
+          type: 'array',
+          items: obj(
+            { id: str, aliases: { type: 'array', items: str }, name: str, vendor: str, kind: str, memoryBytes: { $ref: '#/$defs/sourced' }, memoryBandwidth: { $ref: '#/$defs/sourced' }, compute: { type: 'object', additionalProperties: { $ref: '#/$defs/sourced' } } },
+          ),
+        },
+        models: {
+          type: 'array',
+          items: obj({ id: str, aliases: { type: 'array', items: str }, name: str, family: str, hfRepo: { type: ['string', 'null'] }, source: str, params: { type: 'integer' }, activeParams: { type: 'integer' }, maxContext: { type: 'integer' } }),
+        },
+      },
+      required: ['schemaVersion'],
+      anyOf: [{ required: ['hardware'] }, { required: ['models'] }],
+    },
+    presetsShow: {
+      description: '`llm-size presets show <id> --format json`: one preset, every value in base units with its source',
+      ...obj({ schemaVersion: { const: 1 }, kind: { enum: ['hardware', 'model'] }, preset: obj({ id: str, name: str }) }),
     },
     sweep: {
       description: '`llm-size sweep --format json`: one point per combination of the swept values',
