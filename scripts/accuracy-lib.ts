@@ -11,7 +11,7 @@ import { estimate, type Estimate } from '../src/estimate/index.js';
 import type { BandKind, Calibration, EfficiencyParams, HardwareClass } from '../src/estimate/efficiency.js';
 import { hardwareClass } from '../src/estimate/efficiency.js';
 import type { EstimateInput } from '../src/estimate/input.js';
-import { dataParallel, LORA_DEFAULTS, train, TRAIN_PRECISIONS, type TrainEstimate, type TrainInput, type TrainPrecision } from '../src/estimate/training.js';
+import { dataParallel, LORA_DEFAULTS, LORA_TARGETS, METHODS, train, TRAIN_PRECISIONS, type LoraTarget, type Method, type TrainEstimate, type TrainInput, type TrainPrecision } from '../src/estimate/training.js';
 import { findEntry, type Catalog } from '../src/spec/catalog.js';
 import { loadEngineFiles, type EngineSpec } from '../src/spec/engine.js';
 import { loadPresetPaths } from '../src/spec/load-presets.js';
@@ -45,6 +45,8 @@ export const METRICS = {
   /** executed FLOPs (recomputation included) over the whole step / dense peak */
   hfu: { unit: 'fraction', figure: 'train.flopsPerSecondPerDevice', per: 'train.peakFlopsPerSecond', rate: true },
   achievedFlopsPerDevice: { unit: 'FLOP/s', figure: 'train.flopsPerSecondPerDevice', rate: true },
+  /** training peak of torch.cuda.max_memory_allocated: model states, activations and ZeRO-3 buffers per device, no CUDA context */
+  trainingAllocatedPeakBytes: { unit: 'B', figure: 'memory.perDevice', minus: 'memory.perDevice.overhead', rate: false },
 } as const;
 export type Metric = keyof typeof METRICS;
 
@@ -96,6 +98,11 @@ export interface TrainingLayout {
   sharding?: string;
   /** true = full recomputation, false = none; absent = selective (FlashAttention recomputes the attention core) */
   activationCheckpointing?: boolean;
+  /** full (default) | lora | qlora (src/estimate/training-memory.ts METHODS) */
+  method?: string;
+  /** LoRA rank and adapted modules; absent = the method's default (training.ts LORA_DEFAULTS) */
+  loraRank?: number;
+  loraTargets?: string[];
 }
 
 /** "36 ms", "12.55 GiB", "19694 tokens/s", "147e12 FLOP/s" or a bare number -> base units. */
@@ -211,12 +218,17 @@ function resolveTraining(m: Measurement, catalog: Catalog, model: NonNullable<Re
   const globalBatch = t.globalBatch ?? (t.globalBatchTokens ? Math.max(1, Math.round(t.globalBatchTokens / seqLen / perStep)) * perStep : perStep);
   if (globalBatch % perStep !== 0) return { ok: false, reason: `global batch ${globalBatch} is not a multiple of micro-batch x dp = ${perStep}` };
   void catalog;
+  const method = (t.method ?? 'full') as Method;
+  if (!(METHODS as readonly string[]).includes(method)) return { ok: false, reason: `training method "${t.method}" (accepted: ${METHODS.join(', ')})` };
+  const loraDefault = method === 'full' ? LORA_DEFAULTS.lora : LORA_DEFAULTS[method];
+  const targets = (t.loraTargets ?? loraDefault.targets) as LoraTarget[];
+  if (targets.some((x) => !(LORA_TARGETS as readonly string[]).includes(x))) return { ok: false, reason: `LoRA targets ${targets.join(', ')} (accepted: ${LORA_TARGETS.join(', ')})` };
   return {
     ok: true,
     train: {
-      model: model.model, hardware, count: m.count, precision: m.precision as TrainPrecision, method: 'full', optimizer: 'adamw',
+      model: model.model, hardware, count: m.count, precision: m.precision as TrainPrecision, method, optimizer: 'adamw',
       zero: t.sharding === 'fsdp-full' ? 3 : 0, recompute: t.activationCheckpointing === true ? 'full' : t.activationCheckpointing === false ? 'none' : 'selective',
-      sequenceParallel: tp > 1, tp, pp, cp, seqLen, microBatch, globalBatch, virtualStages: t.virtualPipeline, lora: LORA_DEFAULTS.lora,
+      sequenceParallel: tp > 1, tp, pp, cp, seqLen, microBatch, globalBatch, virtualStages: t.virtualPipeline, lora: { rank: t.loraRank ?? loraDefault.rank, targets },
     },
   };
 }
@@ -235,7 +247,8 @@ export function resolveMeasurement(m: Measurement, catalog: Catalog): Resolution
   if (!model) return { ok: false, reason: `no model preset "${m.model}"` };
   const hardware = findEntry(catalog.hardware, m.hardware);
   if (!hardware) return { ok: false, reason: `no hardware preset "${m.hardware}"` };
-  if (m.kind === 'training') return resolveTraining(m, catalog, model, hardware);
+  // training runs, and memory measured during training (LoRA / QLoRA fine-tuning), go through train()
+  if (m.kind === 'training' || m.training) return resolveTraining(m, catalog, model, hardware);
   let engine: EngineSpec | undefined;
   if (KV_METRICS.includes(m.metric)) {
     engine = engineAsLaunched(m, catalog);
@@ -286,6 +299,13 @@ export function readMetric(e: Pick<Estimate | TrainEstimate, 'figures'>, metric:
     value += f.value;
     low += f.low ?? f.value;
     high += f.high ?? f.value;
+  }
+  if ('minus' in def) {
+    const d = e.figures[def.minus];
+    if (!d) throw new Error(`internal: metric ${metric} needs figure ${def.minus}`);
+    value -= d.value;
+    low -= d.low ?? d.value;
+    high -= d.high ?? d.value;
   }
   if ('per' in def) {
     const d = e.figures[def.per];
