@@ -93,3 +93,15 @@ describe('every format for estimate, plan, train and presets list', () => {
     }
   });
 });
+
+describe('presets show --format json validates against the published schema', () => {
+  it.each(['h100-sxm', 'llama-3.1-8b'])('presets show %s', async (id) => {
+    const printed = JSON.parse((await cli(['schema', 'output'])).stdout);
+    const r = await cli(['presets', 'show', id, '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.preset.id).toBe(id);
+    expect(validateJson({ $ref: '#/$defs/presetsShow' }, doc, printed)).toEqual([]);
+    expect(validateJson(printed, doc)).toEqual([]);
+  });
+});

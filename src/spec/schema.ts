@@ -3,6 +3,8 @@ import { parseQuantity, unitsByDimension, type Dimension } from '../units.js';
 import type { HardwareSpec, Sourced } from './hardware.js';
 import { COMPUTE_CLASSES } from './precision.js';
 import { ESTIMATE_KEYS } from './resolve.js';
+import { PLAN_KEYS } from './resolve-plan.js';
+import { TRAIN_KEYS } from './resolve-train.js';
 
 /**
  * zod schemas for preset files. Values are written with their unit ("3.35 TB/s", "80 GiB");
@@ -147,12 +149,13 @@ export type ModelFile = z.infer<typeof modelFileSchema>;
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /**
- * A spec file (`--spec`): the estimate options as keys, camelCase or kebab-case, each a single
+ * A spec file (`--spec`): the options of estimate, train or plan as keys, camelCase or kebab-case, each a single
  * value. For editors only: readSpecFile (src/spec/resolve.ts) checks the values as flags.
  */
 export function specFileSchema() {
   const value = z.union([z.string(), z.number(), z.boolean()]);
-  const keys = [...new Set(ESTIMATE_KEYS.flatMap((k) => [k, kebab(k)]))];
+  // one schema for the spec files of estimate, train and plan: each command checks its own keys
+  const keys = [...new Set([...ESTIMATE_KEYS, ...TRAIN_KEYS, ...PLAN_KEYS].flatMap((k) => [k, kebab(k)]))];
   return z.strictObject({ $schema: schemaRef, ...Object.fromEntries(keys.map((k) => [k, value.optional().describe(`same as --${kebab(k)}`)])) });
 }
 
