@@ -141,6 +141,23 @@ describe('training and KV-capacity cases', () => {
     expect(Math.abs(predictResolved(r, m.metric, cal).value / m.measured - 1)).toBeLessThan(0.05);
   });
 
+  it.each([
+    // LitGPT resource table: LoRA r=8 on q and v of Llama-2-7B, 32 x 2 x 8 x (4096 + 4096) = 4,194,304 trainable, 21.3 GB peak
+    ['litgpt-a100-40-llama2-7b-lora-finetune', 'lora', 4_194_304, 0.15],
+    // QLoRA (Dettmers et al. 2023): r=64 on all 7 linear modules of LLaMA 65B's 80 layers; "fits on a single 48GB GPU"
+    ['qlora-65b-single-48gb', 'qlora', 64 * 80 * (4 * 16384 + 3 * 30208), 0.15],
+  ])('%s: a fine-tuning memory case goes through train() with its method and adapters', (id, method, trainable, tolerance) => {
+    const m = byId(id);
+    const r = resolveMeasurement(m, catalog);
+    if (!r.ok || !r.train) throw new Error('not a training resolution');
+    expect(r.train.method).toBe(method);
+    const f = train(r.train, cal).figures;
+    expect(f['params.trainable'].value).toBe(trainable);
+    const predicted = predictResolved(r, 'trainingAllocatedPeakBytes', cal).value;
+    expect(predicted).toBe(f['memory.perDevice'].value - f['memory.perDevice.overhead'].value);
+    expect(Math.abs(predicted / m.measured - 1)).toBeLessThan(tolerance);
+  });
+
   it('training figures carry the training band: rates times it, times divided by it', () => {
     const r = resolveMeasurement(byId('maxtext-v6e256-llama31-8b'), catalog);
     if (!r.ok || !r.train) throw new Error('not a training resolution');
