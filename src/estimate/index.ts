@@ -39,6 +39,8 @@ export interface Estimate {
   figures: Figures;
   fits: boolean;
   bounds: { prefill: 'compute' | 'memory'; decode: 'compute' | 'memory' };
+  /** with --qps: whether the replicas carry the offered load within their KV capacity */
+  loadCarried?: boolean;
   warnings: string[];
 }
 

@@ -51,6 +51,7 @@ export function solveLoad(input: EstimateInput, run: Run): Estimate {
   const layout = layoutOf(input);
   if (given) {
     const { estimate, ok } = fixedPoint(input, layout.replicas, run);
+    estimate.loadCarried = ok;
     if (!ok) estimate.warnings.push(`${input.load!.qps} requests/s is more than ${layout.replicas} replica(s) serve within their KV capacity; figures are at the largest batch that fits (${estimate.input.workload.batch}); add replicas`);
     return estimate;
   }
@@ -61,9 +62,10 @@ export function solveLoad(input: EstimateInput, run: Run): Estimate {
   let replicas = Math.max(1, Math.ceil(input.load!.qps! / Math.max(perReplica, Number.MIN_VALUE)));
   for (let i = 0; i < 64; i++, replicas++) {
     const { estimate, ok } = fixedPoint(input, replicas, run);
-    if (ok) return estimate;
+    if (ok) return { ...estimate, loadCarried: true };
   }
   const { estimate } = fixedPoint(input, replicas, run);
+  estimate.loadCarried = false;
   estimate.warnings.push(`no replica count up to ${replicas} carries ${input.load!.qps} requests/s within the KV capacity`);
   return estimate;
 }
@@ -327,7 +329,7 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
       const input = configuredInput(req, cand.input, replicas);
       const full = run(input);
       const l = { ttft: full.figures['latency.ttft'].value, tpot: full.figures['latency.tpot'].value, e2e: full.figures['latency.e2e'].value };
-      if (!full.fits || full.warnings.some((w) => w.includes('replica')) || misses(req.targets, l).length) continue;
+      if (!full.fits || full.loadCarried === false || misses(req.targets, l).length) continue;
       rows.push(toRow(req, input, full, cand.curve, replicas));
       break;
     }
