@@ -126,6 +126,11 @@ export async function run(argv: string[], io: Io): Promise<number> {
 
 const isMain = process.argv[1] && /llm-size(\.js)?$|cli\.js$/.test(process.argv[1]);
 if (isMain) {
+  // A reader that stops early (`llm-size ... | head`) closes the pipe: stop quietly, as cat does.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE') throw e;
+    process.exit(0);
+  });
   const code = await run(process.argv.slice(2), {
     out: (s) => process.stdout.write(s),
     err: (s) => process.stderr.write(s),
