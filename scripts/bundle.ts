@@ -6,9 +6,12 @@
  * (dist/src/index.js) is not bundled.
  */
 import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
+// chunk names carry content hashes: clear the old ones so the folder holds one build
+rmSync(`${root}dist/bundle`, { recursive: true, force: true });
 await build({
   entryPoints: [`${root}dist/src/cli.js`],
   outdir: `${root}dist/bundle`,

@@ -3,6 +3,7 @@ import type { Figure, Figures } from '../estimate/terms.js';
 import type { Unit } from '../units.js';
 import { formatFigure, formatValue } from './human.js';
 import { renderJson } from './json.js';
+import { visibleIds } from './sections.js';
 
 /**
  * One output mechanism for every command. A command builds an `Output` (the machine document,
@@ -107,7 +108,7 @@ function figureLines(figures: Figures, sections?: FigureSection[]): [string, str
   if (!sections) return Object.values(figures).map((f) => [f.label, formatFigure(f)]);
   const lines: [string, string][] = [];
   for (const s of sections) {
-    const present = s.ids.filter((id) => figures[id] && !(figures[id].value === 0 && s.hideWhenZero?.includes(id)));
+    const present = visibleIds(s, figures);
     if (!present.length) continue;
     lines.push([s.title, '']);
     for (const id of present) lines.push([`  ${figures[id].label}`, formatFigure(figures[id])]);

@@ -1,3 +1,4 @@
+import type { Figures } from '../estimate/terms.js';
 import type { FigureSection } from './render.js';
 
 /** The figures estimate shows to people (table and markdown), by section. */
@@ -11,3 +12,7 @@ export const ESTIMATE_SECTIONS: FigureSection[] = [
   { title: 'Cost', ids: ['cost.usdPerHour', 'cost.usdPerMillionInputTokens', 'cost.usdPerMillionOutputTokens', 'cost.electricityUsdPerMillionInputTokens', 'cost.electricityUsdPerMillionOutputTokens'] },
   { title: 'Energy', ids: ['energy.prefillPowerPerDevice', 'energy.decodePowerPerDevice', 'energy.joulesPerMillionOutputTokens', 'energy.joulesPerRequest'] },
 ];
+
+/** The ids of a section that are shown: present, and not a zero the section hides. */
+export const visibleIds = (s: FigureSection, figures: Figures): string[] =>
+  s.ids.filter((id) => figures[id] && !(figures[id].value === 0 && s.hideWhenZero?.includes(id)));

@@ -3,7 +3,7 @@ import Table from 'cli-table3';
 import type { Estimate } from '../estimate/index.js';
 import type { Figures } from '../estimate/terms.js';
 import { formatFigure } from './human.js';
-import { ESTIMATE_SECTIONS } from './sections.js';
+import { ESTIMATE_SECTIONS, visibleIds } from './sections.js';
 
 export const makeChalk = (color: boolean): ChalkInstance => new Chalk({ level: color ? 1 : 0 });
 
@@ -32,8 +32,6 @@ export function renderGrid(head: string[], rows: string[][], color: boolean): st
 }
 
 
-const SKIP_WHEN_ZERO = new Set(['memory.shortfall', 'memory.headroom', 'latency.decodeComm']);
-
 /** The estimate as a human-readable table (memory in GiB, labelled). */
 export function renderEstimateTable(e: Estimate, color: boolean): string {
   const c = makeChalk(color);
@@ -45,7 +43,7 @@ export function renderEstimateTable(e: Estimate, color: boolean): string {
   ];
   const rows: [string, string][] = [];
   for (const section of ESTIMATE_SECTIONS) {
-    const present = section.ids.filter((id) => f[id] && !(SKIP_WHEN_ZERO.has(id) && f[id].value === 0));
+    const present = visibleIds(section, f);
     if (!present.length) continue;
     rows.push([c.bold(section.title), '']);
     for (const id of present) {
