@@ -5,11 +5,22 @@ import { bytesInGiB, bytesInKiB, bytesInMiB, secondsInDay, secondsInHour, second
  * Friendly rounding for tables. Memory is printed in GiB (2^30 bytes) and labelled so;
  * compute in decimal units (TFLOP). JSON never goes through here: it carries exact base units.
  */
+/**
+ * Thousands separators without Intl: the first toLocaleString call loads ICU data, about 15 ms
+ * of a run that should start as fast as Node itself.
+ * @example grouped(1234567.5, 1) // "1,234,567.5"
+ */
+export function grouped(x: number, fractionDigits = 0): string {
+  const [whole, fraction] = Math.abs(x).toFixed(fractionDigits).split('.');
+  const withCommas = whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+  return `${x < 0 ? '-' : ''}${withCommas}${fraction ? `.${fraction}` : ''}`;
+}
+
+/** Three significant digits; whole numbers with separators from 1,000 up. */
 const sig = (x: number, digits = 3): string => {
   if (x === 0) return '0';
-  const abs = Math.abs(x);
-  if (abs >= 10 ** digits) return Math.round(x).toLocaleString('en-US');
-  return Number(x.toPrecision(digits)).toLocaleString('en-US', { maximumFractionDigits: 6 });
+  if (Math.abs(x) >= 10 ** digits) return grouped(Math.round(x));
+  return String(Number(x.toPrecision(digits)));
 };
 
 const scaled = (x: number, units: [number, string][]): string => {
@@ -51,7 +62,7 @@ export function formatValue(value: number, unit: Figure['unit']): string {
       return scaled(value, [[1e12, 'T'], [1e9, 'B'], [1e6, 'M'], [1e3, 'K'], [1, '']]).trim();
     case 'USD':
       if (value > 0 && value < 0.01) return `$${value.toPrecision(2)}`;
-      return `$${value.toLocaleString('en-US', value >= 1000 ? { maximumFractionDigits: 0 } : { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+      return `$${grouped(value, value >= 1000 ? 0 : 2)}`;
     case 'USD/h':
       return `$${value.toFixed(2)}/h`;
     case 'fraction':
@@ -62,7 +73,7 @@ export function formatValue(value: number, unit: Figure['unit']): string {
       return scaled(value, [[3.6e6, 'kWh'], [1e3, 'kJ'], [1, 'J']]);
     case 'tokens':
     case 'count':
-      return Math.round(value).toLocaleString('en-US');
+      return grouped(Math.round(value));
     default:
       return `${sig(value)} ${unit}`;
   }

@@ -2,14 +2,14 @@ import type { ModelPreset } from '../spec/catalog.js';
 import type { HardwareSpec, Link, Sourced } from '../spec/hardware.js';
 import { COMPUTE_CLASSES } from '../spec/precision.js';
 import type { Unit } from '../units.js';
-import { formatValue } from './human.js';
+import { formatValue, grouped } from './human.js';
 
 /**
  * `presets show` for people: every value with its unit (rounded, and exact in base units)
  * and its source. Pure: strings in, string out.
  */
 
-const exact = (value: number, unit: Unit): string => (unit === 'B' ? ` (${value.toLocaleString('en-US')} B)` : '');
+const exact = (value: number, unit: Unit): string => (unit === 'B' ? ` (${grouped(value)} B)` : '');
 
 function sourcedLines(field: string, s: Sourced | undefined, unit: Unit, suffix = ''): string[] {
   if (!s) return [];
@@ -75,13 +75,13 @@ export function renderModelShow(m: ModelPreset, params: { total: number; active:
     ...(m.hfRepo ? [`hfRepo:  ${m.hfRepo}`] : []),
     `source:  ${m.source} (every architecture value below comes from this config.json)`,
     '',
-    `${'params.total'.padEnd(24)} ${formatValue(params.total, 'params')} (${params.total.toLocaleString('en-US')})`,
-    ...(params.active !== params.total ? [`${'params.active'.padEnd(24)} ${formatValue(params.active, 'params')} (${params.active.toLocaleString('en-US')})`] : []),
+    `${'params.total'.padEnd(24)} ${formatValue(params.total, 'params')} (${grouped(params.total)})`,
+    ...(params.active !== params.total ? [`${'params.active'.padEnd(24)} ${formatValue(params.active, 'params')} (${grouped(params.active)})`] : []),
     ...fields.filter(([, v]) => v !== undefined).map(([k, v]) => `${k.padEnd(24)} ${v}`),
   ];
   const pub = m.published;
-  if (pub?.params) lines.push(`${'published.params'.padEnd(24)} ${pub.params.value.toLocaleString('en-US')}`, `  source: ${pub.params.source}`);
-  if (pub?.activeParams) lines.push(`${'published.activeParams'.padEnd(24)} ${pub.activeParams.value.toLocaleString('en-US')}`, `  source: ${pub.activeParams.source}`);
+  if (pub?.params) lines.push(`${'published.params'.padEnd(24)} ${grouped(pub.params.value)}`, `  source: ${pub.params.source}`);
+  if (pub?.activeParams) lines.push(`${'published.activeParams'.padEnd(24)} ${grouped(pub.activeParams.value)}`, `  source: ${pub.activeParams.source}`);
   if (pub?.checkpointBytes) lines.push(...sourcedLines('published.checkpoint', pub.checkpointBytes, 'B'));
   for (const w of m.warnings) lines.push(`warning: ${w}`);
   return `${lines.join('\n')}\n`;
