@@ -181,10 +181,10 @@ residual against the band built from the others.
   9.1 GiB per GPU, but 81,536 tokens is 7.5 GiB per GPU; vLLM V0 takes the smallest free memory
   over the TP ranks, so the other GPU (unreported) likely held less - we over-predict by about a
   quarter. SGLang on 4 x H100 (Qwen3-235B-A22B-FP8, mem_fraction_static 0.93) is over-predicted
-  by about 15%: SGLang subtracts from the free memory it measures after loading (CUDA context,
-  NCCL buffers, about 2.5 GiB here), while the SGLang profile's budget (engine.ts,
-  static-fraction-of-total) subtracts only the weights; adding the runtime memory to that formula
-  is the general fix (engine profiles are issue 5's). The same model on vLLM V1 with an LMCache
+  by about 9%: its budget (engine.ts, static-fraction-of-total) subtracts the weights and the
+  runtime memory already gone when SGLang measures free memory after loading, but the profile's
+  runtime memory is 1 GiB per H100 while this run lost about 2.5 GiB to the CUDA context and
+  NCCL buffers at TP 4; runtime memory that grows with the TP group is not modelled. The same model on vLLM V1 with an LMCache
   connector reported half of SGLang's pool (8.11 GiB); the predicted 16 GiB follows vLLM's
   documented formula, and the maintainers' answer points at that release's profiling, so this log
   is kept (trust medium) as a known outlier. Nothing here is fitted.
