@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseThreshold, thresholdValue } from '../src/commands/check.js';
 import { OUTPUT_SCHEMA, validateJson } from '../src/spec/output-schema.js';
-import { cli, cliJson } from './helpers.js';
+import { cli, cliJson, expectBadInput } from './helpers.js';
 
 const example = new URL('../examples/deployments.yaml', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'llm-size-check-'));
@@ -75,11 +75,7 @@ describe('an invalid deployments file exits 2 with file, line and field', () => 
     ['no deployments key', 'deployment:\n  a: {}\n', /bad\.yaml:1: /],
   ])('%s', async (_name, text, message) => {
     const file = write('bad.yaml', text);
-    const r = await cli(['check', file]);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(message);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    await expectBadInput(['check', file], message);
   });
 
   it('a missing file exits 2', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cli, cliJson } from './helpers.js';
+import { cli, cliJson, expectBadInput } from './helpers.js';
 
 const fixture = new URL('./fixtures/llama-3.1-8b.config.json', import.meta.url).pathname;
 
@@ -102,12 +102,7 @@ describe('bad input exits 2 with one clear line and nothing on stdout', () => {
     ['malformed spec file', ['--spec', new URL('./fixtures/bad-spec.yaml', import.meta.url).pathname], /bad-spec.yaml: unknown field "gpus"; did you mean gpu/],
     ['bad value in spec file', ['--spec', new URL('./fixtures/bad-value-spec.yaml', import.meta.url).pathname], /bad-value-spec.yaml: batch: invalid value "many"/],
   ])('%s', async (_name, args, message) => {
-    const r = await cli(['estimate', ...args]);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(message);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).not.toMatch(/\n\s+at /);
+    await expectBadInput(['estimate', ...args], message);
   });
 });
 

@@ -1,3 +1,4 @@
+import { expect } from 'vitest';
 import { run } from '../src/cli.js';
 
 /** Runs the CLI in-process and captures what it would print. */
@@ -13,4 +14,17 @@ export async function cliJson(args: string[]): Promise<any> {
   const r = await cli([...args, '--format', 'json']);
   if (r.code !== 0) throw new Error(`exit ${r.code}: ${r.stderr}`);
   return JSON.parse(r.stdout);
+}
+
+/**
+ * Asserts the bad-input contract: exit 2, nothing on stdout, one line on stderr matching
+ * `message`, and no stack trace.
+ */
+export async function expectBadInput(args: string[], message: RegExp, env: Record<string, string | undefined> = {}): Promise<void> {
+  const r = await cli(args, env);
+  expect(r.code, r.stderr).toBe(2);
+  expect(r.stdout).toBe('');
+  expect(r.stderr).toMatch(message);
+  expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  expect(r.stderr).not.toMatch(/\n\s+at /);
 }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 // The package entry point (package.json "exports" -> dist/src/index.js), as users import it.
 import { estimate, fetchHub, loadPresets, plan, train, type Catalog, type EstimateOptions, type PlanOptions, type TrainOptions } from 'llm-size';
-import { cli, cliJson } from './helpers.js';
+import { cli, cliJson, expectBadInput } from './helpers.js';
 
 /**
  * Seams between commands, library and data: the CLI prints what the library returns; --hf works
@@ -130,11 +130,7 @@ describe('train and plan take their own keys in --spec files', () => {
   ])('train --spec rejects %s (exit 2, one line)', async (_name, line, message) => {
     const spec = join(dir, 'train.yaml');
     writeFileSync(spec, `model: llama-3.1-8b\ngpu: h100-sxm\n${line}\n`);
-    const r = await cli(['train', '--spec', spec]);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(message);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    await expectBadInput(['train', '--spec', spec], message);
   });
 
   it('a plan spec file holds the load, targets and hardware list', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { allReduceSeconds, allToAllSeconds, layoutProblem, sendSeconds } from '../src/estimate/parallel.js';
 import { makeModel } from '../src/spec/model.js';
-import { cli, cliJson } from './helpers.js';
+import { cli, cliJson, expectBadInput } from './helpers.js';
 
 // Published exact parameter counts (presets/models, from each model's safetensors index):
 // Llama-3.1-70B 70,553,706,496; Mixtral-8x7B 46,702,792,704. bf16 = 2 bytes per parameter.
@@ -82,11 +82,7 @@ describe('invalid layouts exit 2 with the reason', () => {
     ['PP beyond the layers', ['--model', 'llama-3.1-8b', '--pp', '40'], /--pp 40 is more pipeline stages than the model's 32 layers/],
     ['more devices than the layout uses', ['--model', 'llama-3.1-8b', '--count', '8', '--tp', '4'], /--count 8: the layout uses tp 4 x pp 1 = 4 devices per replica/],
   ])('%s', async (_name, args, message) => {
-    const r = await cli(['estimate', ...args, '--gpu', 'h100-sxm']);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(message);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    await expectBadInput(['estimate', ...args, '--gpu', 'h100-sxm'], message);
   });
 
   it('KV heads and TP must divide one another', () => {

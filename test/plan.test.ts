@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cli, cliJson } from './helpers.js';
+import { cli, cliJson, expectBadInput } from './helpers.js';
 
 /** The `llm-size estimate ...` command a plan row prints, as argv. */
 const argvOf = (command: string): string[] => command.split(' ').slice(1);
@@ -80,11 +80,7 @@ describe('plan edge cases', () => {
     ['a bad duration', ['plan', '--model', 'llama-3.1-8b', '--qps', '1', '--ttft', 'soon'], /--ttft: invalid value "soon"; expected a duration such as 500ms/],
     ['an unknown format', ['plan', '--model', 'llama-3.1-8b', '--qps', '1', '--precision', 'bf16,fp7'], /unknown weight format \(--precision\) "fp7"/],
   ])('%s exits 2 with one line', async (_name, args, message) => {
-    const r = await cli(args);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(message);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    await expectBadInput(args, message);
   });
 });
 

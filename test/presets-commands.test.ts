@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { cli, cliJson } from './helpers.js';
+import { cli, cliJson, expectBadInput } from './helpers.js';
 
 const fixtures = fileURLToPath(new URL('./fixtures/user-presets/', import.meta.url));
 const gib = 2 ** 30;
@@ -51,11 +51,7 @@ describe('presets list', () => {
     ['hardware filter on models', ['presets', 'list', 'models', '--vendor', 'amd'], /filter hardware/],
     ['unknown preset to show', ['presets', 'show', 'h101'], /unknown preset "h101"; did you mean h100/],
   ])('%s exits 2 with one line', async (_name, args, message) => {
-    const r = await cli(args);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(message);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    await expectBadInput(args, message);
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { activationBytes } from '../src/estimate/training-memory.js';
 import { makeModel } from '../src/spec/model.js';
-import { cli, cliJson } from './helpers.js';
+import { cli, cliJson, expectBadInput } from './helpers.js';
 
 // LLaMA (Touvron et al. 2023, "LLaMA: Open and Efficient Foundation Language Models", Table 2
 // for the shapes, vocab 32,000, SwiGLU; Table 15 for GPU-hours on A100-80GB; sec. 2 for the
@@ -210,10 +210,6 @@ describe('train: output contract and bad input', () => {
     ['bad tokens', ['--tokens', 'lots'], /--tokens: invalid value "lots"/],
     ['unknown lora target', ['--method', 'lora', '--lora-targets', 'q,vv'], /--lora-targets: unknown value "vv"; did you mean v/],
   ])('%s exits 2 with one line', async (_name, args, message) => {
-    const r = await cli(['train', '--model', 'llama-2-7b', '--gpu', 'h100', ...args]);
-    expect(r.code).toBe(2);
-    expect(r.stdout).toBe('');
-    expect(r.stderr).toMatch(message);
-    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    await expectBadInput(['train', '--model', 'llama-2-7b', '--gpu', 'h100', ...args], message);
   });
 });
