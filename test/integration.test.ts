@@ -98,7 +98,7 @@ describe('--hf in the library: fetchHub, then estimate, train or plan', () => {
     expect(hub?.repo).toBe('meta-llama/Llama-3.1-8B');
     expect(estimate(options, { hub }).figures['params.total'].value).toBe(LLAMA_8B_PARAMS);
     expect(train({ ...options, count: 8 }, { hub }).figures['params.total'].value).toBe(LLAMA_8B_PARAMS);
-    expect(plan({ hf: options.hf, qps: 2, hardware: 'h100-sxm' }, { hub }).input.model.id).toBeTruthy();
+    expect(plan({ hf: options.hf, qps: 2, hardware: 'h100-sxm' }, { hub }).top?.figures['params.total'].value).toBe(LLAMA_8B_PARAMS);
     expect(requests).toHaveLength(1);
     expect(await fetchHub({ model: 'llama-3.1-8b' } as { hf?: string })).toBeUndefined();
   });
