@@ -64,7 +64,9 @@ function ggufType(m: ModelSpec, file: string, g: TensorGroup, layer: number, ffn
   switch (g.gguf) {
     case 'attn_v':
       if (mid && useMoreBits(layer, m.layers)) t = 'q6_K';
-      if (file === 'q4_k_m' && m.family === 'llama' && m.layers === 80 && t === 'q4_K') t = 'q5_K';
+      // llama.cpp LLM_TYPE_70B (src/llama-model.cpp: an 80-layer llama with fewer KV heads than
+      // heads; the MHA 65B is LLM_TYPE_65B): attn_v Q3_K/Q4_K bumped to Q5_K
+      if (file === 'q4_k_m' && m.family === 'llama' && m.layers === 80 && m.kvHeads < m.heads && t === 'q4_K') t = 'q5_K';
       if (experts === 8) t = 'q8_0';
       break;
     case 'attn_k':
