@@ -32,13 +32,18 @@ export function addModelOptions(cmd: Command): Command {
     .addOption(new Option('--kv-precision <format>', `KV-cache format (${KV_FORMAT_IDS.join(', ')}; default: the activation type)`))
     .option('--gpu <preset>', 'hardware preset id or alias (default h100-sxm)')
     .option('--count <n>', 'devices per replica (= tp x pp); alone it means --tp n', undefined)
-    .option('--price <usd>', 'USD per device-hour (default: the preset\'s dated price)')
+    .option('--price <usd>', 'USD per device-hour (default: the preset\'s lowest dated on-demand list price)')
     .option('--provider <name>', 'take the dated on-demand price from this provider (llm-size presets show <gpu> lists them)')
     .option('--power-watts <W>', 'average power per device in W, for energy figures (default: TDP x (0.43 + 0.57 x matrix-unit utilisation))')
     .option('--usd-per-kwh <usd>', 'electricity price, for the electricity cost of owned hardware')
-    .addOption(presetsOption())
-    .option('--mfu <fraction>', 'compute efficiency, fraction of dense peak (default: per hardware profile)')
-    .option('--mbu <fraction>', 'memory-bandwidth efficiency (default: per hardware profile)');
+    .addOption(presetsOption());
+}
+
+/** Roofline efficiency overrides for the serving commands (estimate, plan, sweep). */
+export function addEfficiencyOptions(cmd: Command): Command {
+  return cmd
+    .option('--mfu <fraction>', 'compute efficiency, fraction of dense peak (default: the calibrated efficiency model)')
+    .option('--mbu <fraction>', 'memory-bandwidth efficiency (default: the calibrated efficiency model)');
 }
 
 /** Serving flags (estimate, plan): parallel layout, node size and engine (src/estimate/parallel.ts, engine.ts). */
@@ -85,8 +90,8 @@ Examples:
   llm-size estimate --model llama-3.1-70b --gpu h100 --count 4 --batch 32 --context 8k --format json
   llm-size estimate --params 7b --precision int4 --gpu rtx-4090 --explain
   llm-size estimate --hf-config ./config.json --gpu a100-80gb`);
-  addServingOptions(addModelOptions(cmd))
-    .option('--batch <n>', 'concurrent sequences', undefined)
+  addServingOptions(addEfficiencyOptions(addModelOptions(cmd)))
+    .option('--batch <n>', 'concurrent sequences (default 1)', undefined)
     .option('--input-tokens <n>', 'prompt tokens per request (default 1024)')
     .option('--output-tokens <n>', 'generated tokens per request (default 256)')
     .option('--context <tokens>', 'tokens the KV cache holds per sequence (default input + output; 32k = 32768)')

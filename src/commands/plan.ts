@@ -5,7 +5,7 @@ import { formatOption, renderOutput, type OutputFormat, type Rows } from '../for
 import { fetchHubFor } from '../spec/resolve.js';
 import { PLAN_KEYS, runPlan } from '../spec/resolve-plan.js';
 import type { Context } from './context.js';
-import { addModelOptions, collectRaw } from './estimate.js';
+import { addEfficiencyOptions, addModelOptions, collectRaw } from './estimate.js';
 
 export function planCommand(ctx: Context): Command {
   const cmd = new Command('plan')
@@ -19,7 +19,7 @@ Examples:
   llm-size plan --model llama-3.1-70b --qps 20 --ttft 1s --tpot 50ms
   llm-size plan --model llama-3.1-8b --concurrency 64 --tpot 30ms --hardware l4,a10g,rtx-4090 --provider runpod
   llm-size plan --model mixtral-8x7b --qps 5 --e2e 10s --precision fp8 --max-devices 16 --format json`);
-  addModelOptions(cmd)
+  addEfficiencyOptions(addModelOptions(cmd))
     .option('--hardware <ids>', 'comma list of hardware presets to consider (default: every preset with a price)')
     .option('--input-tokens <n>', 'prompt tokens per request (default 1024)')
     .option('--output-tokens <n>', 'generated tokens per request (default 256)')

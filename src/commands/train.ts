@@ -63,6 +63,7 @@ Examples:
     .option('--optimizer <name>', `${OPTIMIZERS.join(' | ')} (default adamw)`)
     .option('--zero <stage>', 'ZeRO / FSDP stage 0-3: 1 shards optimizer states, 2 also gradients, 3 also weights (default 0)')
     .option('--recompute <mode>', `activation recomputation: ${RECOMPUTE.join(' | ')} (default selective, as FlashAttention does; full for qlora)`)
+    .option('--mfu <fraction>', 'model FLOPs utilisation: model FLOPs / (devices x dense peak x time) (default: per hardware family from published runs)')
     .option('--cp <n>', 'context-parallel degree (default 1)')
     .option('--sequence-parallel', 'shard norm and dropout activations across TP ranks (default on when --tp > 1)')
     .option('--no-sequence-parallel', 'keep them replicated')
