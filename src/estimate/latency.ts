@@ -5,8 +5,8 @@ import { bytesPerElement } from '../spec/precision.js';
 import { expertParams, moeLayers } from './params.js';
 import { weightLayout } from './weights.js';
 import type { EstimateInput } from './input.js';
-import { allReduceSeconds, allToAllSeconds, groupLink, layoutOf, sendSeconds } from './parallel.js';
-import { kvLayerTokens, kvBytesPerTokenPerLayer, kvShardFraction } from './memory.js';
+import { allReduceSeconds, allToAllSeconds, groupLink, kvHeadShare, layoutOf, sendSeconds } from './parallel.js';
+import { kvLayerTokens, kvBytesPerTokenPerLayer } from './memory.js';
 import type { Peak } from './peak.js';
 import { sum, term, type Figures } from './terms.js';
 
@@ -47,7 +47,7 @@ export function latencyFigures(fig: Figures, input: EstimateInput, peak: Peak, l
   const mfuSource = input.mfu !== undefined ? '--mfu' : calibrated;
   const mbuSource = input.mbu !== undefined ? '--mbu' : calibrated;
   // KV bytes per token per layer summed over devices (replicated KV heads are read on each).
-  const kvPerLayer = kvBytesPerTokenPerLayer(m, input.kv) * kvShardFraction(m, n) * n;
+  const kvPerLayer = kvBytesPerTokenPerLayer(m, input.kv) * kvHeadShare(m, n) * n;
   const actBytes = bytesPerElement(input.activations);
 
   // Weights read once per step. The input embedding is a row gather, not a full read; for MoE

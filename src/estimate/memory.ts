@@ -29,18 +29,6 @@ export function kvLayerTokens(m: ModelSpec, context: number): number {
   return full * context + local * Math.min(context, window);
 }
 
-/** Weight bytes: every parameter at the weight format's bits per element (scales included). */
-export function weightBytes(params: number, weights: Format): number {
-  return params * bytesPerElement(weights);
-}
-
-/**
- * Key/value heads each device holds under tensor parallelism: heads split across ranks, and
- * replicated when there are fewer KV heads than ranks (vLLM QKVParallelLinear:
- * num_kv_head_replicas = tp_size / num_kv_heads).
- */
-export const kvShardFraction = (m: ModelSpec, tp: number): number => kvHeadShare(m, tp);
-
 /**
  * Prompt tokens per prefill forward pass: vLLM's V1 engine enables chunked prefill with
  * max_num_batched_tokens 8192 for online serving (vllm/engine/arg_utils.py defaults).
@@ -110,7 +98,7 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
 
   // Per device: weights, activations and overhead split evenly across TP ranks; KV split by
   // KV heads, replicated when KV heads < ranks.
-  const kvShard = kvShardFraction(m, tp) * stageShare;
+  const kvShard = kvHeadShare(m, tp) * stageShare;
   const weightShare = deviceWeightShare(fig, m, layout, params);
   const weightsPerDevice = term(fig, 'memory.perDevice.weights', 'Weights per device', 'B', weights * weightShare, 'weights x share of the busiest device (layers/pp of the layers; matrices / tp; k/v projections per KV-head share; norms replicated; embedding on the first stage, head on the last)', { weights, share: weightShare, tp, pp: layout.pp, ep: layout.ep }, 'Megatron-LM tensor parallelism (Shoeybi et al. 2019); vLLM QKVParallelLinear, VocabParallelEmbedding, get_pp_indices; FusedMoE expert split');
   term(fig, 'memory.perDevice.kvCache', 'KV cache per device', 'B', kv * kvShard, 'kvCache x max(1, ceil(kvHeads / tp)) / kvHeads x ceil(layers / pp) / layers', { kvCache: kv, kvHeads: m.kvHeads, tp, pp: layout.pp, layers: m.layers }, 'vLLM QKVParallelLinear: KV heads replicated when tp_size > num_kv_heads; each pipeline stage caches its own layers');
@@ -139,7 +127,7 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
     runtimeSource: runtime.source,
     kvBytesPerTokenPerDevice: m.layers * perLayer * kvShard,
     kvBytesPerSequencePerDevice: (tokens) => kvLayerTokens(m, tokens) * perLayer * kvShard,
-    perLayerPerTokenDevice: perLayer * kvShardFraction(m, tp),
+    perLayerPerTokenDevice: perLayer * kvHeadShare(m, tp),
     stageShare,
   });
   // Fits when the device holds the whole working set and the engine's KV budget holds this
