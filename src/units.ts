@@ -10,9 +10,6 @@
 export const bytesInKiB = 1024;
 export const bytesInMiB = 1024 ** 2;
 export const bytesInGiB = 1024 ** 3;
-export const bytesInTiB = 1024 ** 4;
-export const bytesInGB = 1e9;
-export const flopsInTflops = 1e12;
 export const secondsInMillisecond = 1e-3;
 export const secondsInHour = 3600;
 export const secondsInDay = 86_400;
@@ -136,4 +133,3 @@ export function parseDuration(text: string): number {
 }
 
 export const toGiB = (bytes: number): number => bytes / bytesInGiB;
-export const toMs = (seconds: number): number => seconds / secondsInMillisecond;

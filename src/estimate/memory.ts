@@ -93,7 +93,7 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   const activations = term(fig, 'memory.activations', 'Activations (prefill peak)', 'B', activationsPerDevice * n, 'count x (min(batch x inputTokens, chunk) x (2 hidden + qkvDim/tp + 3 ffn/tp) x bytes + batch x vocab x 4 (fp32 logits))', { tokens, chunk: PREFILL_CHUNK_TOKENS, hidden: m.hidden, ffn: ffnWidth, tp, count: n, bytes: actBytes, vocab: m.vocab }, 'Korthikanti et al. 2022 per-layer activation terms, without the training-only saves; FlashAttention (no score matrix); vLLM profile_run', true);
 
   const overheadPerDevice = hw.runtimeOverheadBytes.value ?? 0;
-  const overhead = term(fig, 'memory.overhead', 'Runtime overhead (context, workspaces)', 'B', n * overheadPerDevice, 'count x runtimeOverhead', { count: n, runtimeOverhead: overheadPerDevice }, hw.runtimeOverheadBytes.source, true);
+  term(fig, 'memory.overhead', 'Runtime overhead (context, workspaces)', 'B', n * overheadPerDevice, 'count x runtimeOverhead', { count: n, runtimeOverhead: overheadPerDevice }, hw.runtimeOverheadBytes.source, true);
   sum(fig, 'memory.total', 'Total memory', 'B', ['memory.weights', 'memory.kvCache', 'memory.activations', 'memory.overhead']);
 
   // Per device: weights, activations and overhead split evenly across TP ranks; KV split by

@@ -1,6 +1,6 @@
 import type { ModelSpec } from '../spec/model.js';
 import { bytesPerElement, formatOfDtype, GGUF_TYPES, type Format, type GgufType } from '../spec/precision.js';
-import { groupParams, mtpGroups, tensorGroups, type TensorBlock, type TensorGroup } from './params.js';
+import { mtpGroups, tensorGroups, type TensorBlock, type TensorGroup } from './params.js';
 import { term, type Figures } from './terms.js';
 
 /**
@@ -184,6 +184,3 @@ export function weightFigures(fig: Figures, m: ModelSpec, params: number, weight
   fig['memory.weights'] = { id: 'memory.weights', label: 'Weights', value, unit: 'B', formula: ids.join(' + '), inputs: Object.fromEntries(ids.map((id) => [id, fig[id].value])), source: `${weights.label}: ${weights.source}`, parts: ids };
   return value;
 }
-
-/** Parameters of groups matching a block, for tests and explanations. */
-export const blockParams = (groups: TensorGroup[], block: TensorBlock): number => groups.filter((g) => g.block === block).reduce((a, g) => a + groupParams(g), 0);
