@@ -14,6 +14,7 @@ import { groupLink, layoutOf, type Parallel } from './parallel.js';
 import { loadFigures, solveLoad } from './plan.js';
 import { paramsFigures } from './params.js';
 import { resolvePeak } from './peak.js';
+import { weightLayout } from './weights.js';
 import type { Figures } from './terms.js';
 
 export type { EstimateInput, Workload } from './input.js';
@@ -63,7 +64,9 @@ export function estimate(input: EstimateInput, calibration: Calibration = CALIBR
     warnings.push(`only the parameter count is known: KV cache, attention FLOPs and activations assume a Llama-like shape (${describeShape(m)}) and are approximate`);
   }
   const params = paramsFigures(figures, m);
-  const memory = memoryFigures(figures, input, params.total);
+  // The per-tensor weight layout, built once: weight bytes (memory) and what a step reads (latency).
+  const tensors = m.paramsOverride === undefined ? weightLayout(m, input.weights, input.activations) : undefined;
+  const memory = memoryFigures(figures, input, params.total, tensors);
   const flops = flopsFigures(figures, input, params.active, params.embedding);
   const peak = resolvePeak(hw, input.weights, input.activations);
   if (peak.warning) warnings.push(peak.warning);
@@ -71,7 +74,7 @@ export function estimate(input: EstimateInput, calibration: Calibration = CALIBR
   const layout = layoutOf(input);
   const { link, assumed } = groupLink(hw, layout.tp, input.gpusPerNode);
   if (input.count > 1 && assumed) warnings.push(`${hw.name} lists no interconnect for ${input.count} devices; communication assumes ${link.name}`);
-  const latency = latencyFigures(figures, input, peak, link, memory.weightBytes, params.total, flops, calibration);
+  const latency = latencyFigures(figures, input, peak, link, memory.weightBytes, params.total, flops, tensors, calibration);
   throughputAndCostFigures(figures, input, latency);
   loadFigures(figures, input, latency.e2e);
   // Uncertainty bands from the calibration's residuals (bands.ts, docs/accuracy.md).

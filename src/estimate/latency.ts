@@ -3,7 +3,7 @@ import { CALIBRATION } from './calibration.js';
 import { phaseEfficiency, type Calibration } from './efficiency.js';
 import { bytesPerElement } from '../spec/precision.js';
 import { expertParams, moeLayers } from './params.js';
-import { weightLayout } from './weights.js';
+import type { WeightLayout } from './weights.js';
 import type { EstimateInput } from './input.js';
 import { allReduceSeconds, allToAllSeconds, groupLink, kvHeadShare, layoutOf, sendSeconds } from './parallel.js';
 import { kvLayerTokens, kvBytesPerTokenPerLayer } from './memory.js';
@@ -32,7 +32,7 @@ export interface LatencyResult {
  * 2024): time = max(FLOPs / (peak x mfu), bytes / (bandwidth x mbu)) + communication +
  * fixed per-step overhead. Work is split evenly over `count` tensor-parallel devices.
  */
-export function latencyFigures(fig: Figures, input: EstimateInput, peak: Peak, link: Link, weightBytes: number, totalParams: number, flops: { prefill: number; decodePerToken: number }, calibration: Calibration = CALIBRATION): LatencyResult {
+export function latencyFigures(fig: Figures, input: EstimateInput, peak: Peak, link: Link, weightBytes: number, totalParams: number, flops: { prefill: number; decodePerToken: number }, tensors: WeightLayout | undefined, calibration: Calibration = CALIBRATION): LatencyResult {
   const { model: m, workload: w, hardware: hw } = input;
   // Tensor-parallel ranks share each step's work; pipeline stages run one after another for a
   // token (a step's latency crosses every stage), so latency divides by tp, not tp x pp.
@@ -54,7 +54,6 @@ export function latencyFigures(fig: Figures, input: EstimateInput, peak: Peak, l
   // decode only the experts the batch touches are read.
   // Embedding and routed-expert bytes come from the per-tensor layout (src/estimate/weights.ts),
   // each in the format it is stored in (gpt-oss: MXFP4 experts, bf16 embedding).
-  const tensors = m.paramsOverride === undefined ? weightLayout(m, input.weights, input.activations) : undefined;
   const embeddingRead = m.tiedEmbeddings ? 0 : tensors ? tensors.embeddingBytes : m.vocab * m.hidden * bytesPerElement(input.weights);
   const idleExperts = (tokens: number) => (m.moe ? (tensors ? tensors.routedExpertBytes : moeLayers(m) * m.moe.experts * expertParams(m) * (weightBytes / totalParams)) * (1 - expertsTouched(m.moe.experts, m.moe.topK, tokens) / m.moe.experts) : 0);
 

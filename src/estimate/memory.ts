@@ -4,7 +4,7 @@ import { capacityFigures, IDEAL_ENGINE } from './engine.js';
 import type { EstimateInput } from './input.js';
 import { deviceWeightShare, kvHeadShare, layoutOf, stageLayers } from './parallel.js';
 import { sum, term, type Figures } from './terms.js';
-import { weightFigures } from './weights.js';
+import { weightFigures, type WeightLayout } from './weights.js';
 
 /**
  * KV-cache bytes per token per layer. Standard attention stores K and V for every KV head:
@@ -62,7 +62,7 @@ export interface MemoryResult {
  * Memory terms (bytes): weights, KV cache, prefill activations, runtime overhead; per device
  * under tensor parallelism; fit, headroom, and the largest batch and context that fit.
  */
-export function memoryFigures(fig: Figures, input: EstimateInput, params: number): MemoryResult {
+export function memoryFigures(fig: Figures, input: EstimateInput, params: number, tensors: WeightLayout | undefined): MemoryResult {
   const { model: m, workload: w, count: n, hardware: hw } = input;
   const layout = layoutOf(input);
   const tp = layout.tp;
@@ -71,7 +71,7 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   const stageShare = stageLayers(m, layout.pp) / m.layers;
   const capacity = hw.memoryBytes.value!;
   // Weights: a sum over tensor groups, each in the format it takes (src/estimate/weights.ts).
-  const weights = weightFigures(fig, m, params, input.weights, input.activations);
+  const weights = weightFigures(fig, m, params, input.weights, tensors);
 
   const perLayer = kvBytesPerTokenPerLayer(m, input.kv);
   const { local, window } = layerSplit(m);

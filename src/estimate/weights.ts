@@ -154,14 +154,15 @@ export function weightLayout(m: ModelSpec, weights: Format, unquantized: Format)
 }
 
 /**
- * Adds memory.weights (and its parts by format, memory.weights.<format>) and returns the bytes.
- * With --params (an assumed shape) every parameter is taken at the main format.
+ * Adds memory.weights (and its parts by format, memory.weights.<format>) from the model's
+ * weight layout and returns the bytes. Without a layout (--params: an assumed shape) every
+ * parameter is taken at the main format.
  */
-export function weightFigures(fig: Figures, m: ModelSpec, params: number, weights: Format, unquantized: Format): number {
-  if (m.paramsOverride !== undefined) {
+export function weightFigures(fig: Figures, m: ModelSpec, params: number, weights: Format, layout: WeightLayout | undefined): number {
+  if (!layout) {
     return term(fig, 'memory.weights', 'Weights', 'B', params * bytesPerElement(weights), 'params.total x bytesPerElement(weights)', { params, bytesPerElement: bytesPerElement(weights), format: weights.id }, weights.source);
   }
-  const { parts, total } = weightLayout(m, weights, unquantized);
+  const { parts, total } = layout;
   const byFormat = new Map<string, { format: Format; params: number; bytes: number; groups: string[] }>();
   for (const p of parts) {
     const e = byFormat.get(p.format.id) ?? { format: p.format, params: 0, bytes: 0, groups: [] };
