@@ -1,4 +1,4 @@
-import { describeShape } from '../spec/model.js';
+import { describeShape, summarizeModel, type ModelSummary } from '../spec/model.js';
 import { toGiB } from '../units.js';
 import { applyBands } from './bands.js';
 import { CALIBRATION } from './calibration.js';
@@ -22,7 +22,7 @@ export type { Figure, Figures } from './terms.js';
 
 /** Resolved inputs as they appear in the output's `input` block. */
 export interface ResolvedInputSummary {
-  model: { id: string; name: string; family: string; shape: string; shapeAssumed: boolean };
+  model: ModelSummary;
   precision: { weights: string; kv: string; activations: string; compute: string };
   workload: EstimateInput['workload'];
   hardware: { id: string; name: string; count: number; usdPerDeviceHour: number | null };
@@ -97,7 +97,7 @@ export function estimate(input: EstimateInput, calibration: Calibration = CALIBR
   return {
     schemaVersion: 1,
     input: {
-      model: { id: m.id, name: m.name, family: m.family, shape: describeShape(m), shapeAssumed: m.shapeAssumed === true },
+      model: summarizeModel(m),
       precision: { weights: input.weights.id, kv: input.kv.id, activations: input.activations.id, compute: peak.cls },
       workload: input.workload,
       hardware: { id: hw.id, name: hw.name, count: input.count, usdPerDeviceHour: input.price?.usdPerHour ?? null },

@@ -1,5 +1,5 @@
 import type { HardwareSpec } from '../spec/hardware.js';
-import { describeShape, type ModelSpec } from '../spec/model.js';
+import { describeShape, summarizeModel, type ModelSpec, type ModelSummary } from '../spec/model.js';
 import { activationFormat, FORMATS } from '../spec/precision.js';
 import { applyTrainingBands } from './bands.js';
 import { CALIBRATION } from './calibration.js';
@@ -71,7 +71,7 @@ export interface Suggestion {
 export interface TrainEstimate {
   schemaVersion: 1;
   input: {
-    model: { id: string; name: string; family: string; shape: string; shapeAssumed: boolean };
+    model: ModelSummary;
     hardware: { id: string; name: string; count: number; usdPerDeviceHour: number | null };
     training: {
       method: Method; precision: TrainPrecision; compute: string; optimizer: Optimizer; zero: ZeroStage; recompute: Recompute;
@@ -421,7 +421,7 @@ export function train(input: TrainInput, calibration: Calibration = CALIBRATION)
   return {
     schemaVersion: 1,
     input: {
-      model: { id: m.id, name: m.name, family: m.family, shape: describeShape(m), shapeAssumed: m.shapeAssumed === true },
+      model: summarizeModel(m),
       hardware: { id: hw.id, name: hw.name, count: input.count, usdPerDeviceHour: input.price?.usdPerHour ?? null },
       training: {
         method: input.method, precision: input.precision, compute: peak.cls, optimizer: input.optimizer, zero: input.zero, recompute: input.recompute,

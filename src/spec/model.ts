@@ -136,3 +136,14 @@ export const describeShape = (m: ModelSpec): string =>
   `${m.layers} layers, hidden ${m.hidden}, ${m.heads} heads, ${m.mla ? `MLA (kv_lora_rank ${m.mla.kvLoraRank} + rope ${m.mla.qkRopeHeadDim})` : `${m.kvHeads} KV heads of ${m.headDim}`}, FFN ${m.ffn}, vocab ${m.vocab}` +
   (m.moe ? `, MoE ${m.moe.experts} experts of ${m.moe.expertFfn} top-${m.moe.topK}${m.moe.sharedExperts ? ` + ${m.moe.sharedExperts} shared` : ''}${m.moe.denseLayers ? `, ${m.moe.denseLayers} dense layers` : ''}` : '') +
   (m.slidingWindow ? `, ${m.slidingWindow.localLayers} of ${m.layers} layers slide over ${m.slidingWindow.window} tokens` : '');
+
+/** How an output's `input.model` block describes the model (estimate, train, plan). */
+export interface ModelSummary {
+  id: string;
+  name: string;
+  family: string;
+  shape: string;
+  shapeAssumed: boolean;
+}
+
+export const summarizeModel = (m: ModelSpec): ModelSummary => ({ id: m.id, name: m.name, family: m.family, shape: describeShape(m), shapeAssumed: m.shapeAssumed === true });
