@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { Command } from 'commander';
 import { estimate, type Estimate } from '../estimate/index.js';
 import { didYouMean, UserError } from '../errors.js';
+import { readUserFile } from '../spec/files.js';
 import { formatValue } from '../format/human.js';
 import { formatOption, renderOutput, type Cell, type OutputFormat, type Rows } from '../format/render.js';
 import { ESTIMATE_KEYS, fetchHubFor, resolveEstimate, type EstimateKey, type Origins, type RawOptions } from '../spec/resolve.js';
@@ -196,12 +196,7 @@ Examples:
 
 Exit codes: 0 every assertion passed, 1 an assertion failed, 2 the file is invalid.`)
     .action(async (file: string, opts: { format: OutputFormat }) => {
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch {
-        throw new UserError(`check: cannot read file "${file}"`);
-      }
+      const text = readUserFile(file, 'check');
       const { parseFile, formatIssue } = await import('../spec/validate.js');
       const parsed = parseFile(file, text, await deploymentsSchema());
       if (!parsed.ok) {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { didYouMean, UserError } from '../errors.js';
+import { readUserFile } from './files.js';
 import type { EstimateInput } from '../estimate/input.js';
 import type { Catalog } from './catalog.js';
 import { importHfConfig } from './hf.js';
@@ -40,12 +41,7 @@ const camel = (key: string): string => key.replace(/-([a-z])/g, (_, c: string) =
  * command's options: ESTIMATE_KEYS, TRAIN_KEYS, PLAN_KEYS) with a suggestion.
  */
 export async function readSpecFile<K extends string = EstimateKey>(file: string, keys: readonly K[] = ESTIMATE_KEYS as unknown as readonly K[]): Promise<Partial<Record<K, Raw>>> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new UserError(`--spec: cannot read file "${file}"`);
-  }
+  const text = readUserFile(file, '--spec');
   const { parse } = await import('yaml');
   let data: unknown;
   try {
