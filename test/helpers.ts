@@ -1,4 +1,6 @@
-import { expect } from 'vitest';
+import { createServer, type RequestListener, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, expect } from 'vitest';
 import { run } from '../src/cli.js';
 
 /** Runs the CLI in-process and captures what it would print. */
@@ -27,4 +29,22 @@ export async function expectBadInput(args: string[], message: RegExp, env: Recor
   expect(r.stderr).toMatch(message);
   expect(r.stderr.trim().split('\n')).toHaveLength(1);
   expect(r.stderr).not.toMatch(/\n\s+at /);
+}
+
+/**
+ * A local HTTP server on 127.0.0.1 for the suite's lifetime (tests never touch the network).
+ * Returns a function giving its base URL once started.
+ */
+export function localHttpServer(handler: RequestListener): () => string {
+  let server: Server;
+  let endpoint = '';
+  beforeAll(async () => {
+    server = createServer(handler);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return () => endpoint;
 }

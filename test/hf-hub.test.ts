@@ -1,11 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { hubCachePath, parseHubRef } from '../src/spec/hub.js';
-import { cli } from './helpers.js';
+import { cli, localHttpServer } from './helpers.js';
 
 /**
  * --hf against a local Hugging Face-like server on 127.0.0.1 (HF_ENDPOINT), never the internet.
@@ -16,8 +16,6 @@ import { cli } from './helpers.js';
 const llama = JSON.parse(readFileSync(new URL('./fixtures/llama-3.1-8b.config.json', import.meta.url), 'utf8'));
 const GOOD_TOKEN = 'hf_good';
 
-let server: Server;
-let endpoint: string;
 const requests: { url: string; auth?: string }[] = [];
 
 function respond(req: IncomingMessage): { status: number; body: string } {
@@ -34,18 +32,10 @@ function respond(req: IncomingMessage): { status: number; body: string } {
   return { status: 404, body: 'Entry not found' };
 }
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    requests.push({ url: req.url ?? '', auth: req.headers.authorization });
-    const { status, body } = respond(req);
-    res.writeHead(status, { 'content-type': 'application/json' }).end(body);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-
-afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+const hub = localHttpServer((req, res) => {
+  requests.push({ url: req.url ?? '', auth: req.headers.authorization });
+  const { status, body } = respond(req);
+  res.writeHead(status, { 'content-type': 'application/json' }).end(body);
 });
 
 let cache: string;
@@ -55,7 +45,7 @@ beforeEach(() => {
   return () => rmSync(cache, { recursive: true, force: true });
 });
 
-const run = (args: string[], env: Record<string, string> = {}) => cli(['estimate', ...args, '--gpu', 'h100-sxm', '--format', 'json'], { HF_ENDPOINT: endpoint, XDG_CACHE_HOME: cache, ...env });
+const run = (args: string[], env: Record<string, string> = {}) => cli(['estimate', ...args, '--gpu', 'h100-sxm', '--format', 'json'], { HF_ENDPOINT: hub(), XDG_CACHE_HOME: cache, ...env });
 
 /** A port nothing listens on: open a server, note its port, close it. */
 async function closedPort(): Promise<number> {

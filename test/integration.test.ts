@@ -1,12 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 // The package entry point (package.json "exports" -> dist/src/index.js), as users import it.
 import { estimate, fetchHub, loadPresets, plan, train, type Catalog, type EstimateOptions, type PlanOptions, type TrainOptions } from 'llm-size';
-import { cli, cliJson, expectBadInput } from './helpers.js';
+import { cli, cliJson, expectBadInput, localHttpServer } from './helpers.js';
 
 /**
  * Seams between commands, library and data: the CLI prints what the library returns; --hf works
@@ -18,22 +16,13 @@ import { cli, cliJson, expectBadInput } from './helpers.js';
 const LLAMA_8B_PARAMS = 8_030_261_248;
 const llamaConfig = readFileSync(new URL('./fixtures/llama-3.1-8b.config.json', import.meta.url), 'utf8');
 
-let server: Server;
-let endpoint: string;
 const requests: string[] = [];
 
 // A Hugging Face-like server on 127.0.0.1 (HF_ENDPOINT), never the internet.
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    requests.push(req.url ?? '');
-    if (req.url === '/meta-llama/Llama-3.1-8B/resolve/main/config.json') res.writeHead(200, { 'content-type': 'application/json' }).end(llamaConfig);
-    else res.writeHead(404).end('Entry not found');
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+const hub = localHttpServer((req, res) => {
+  requests.push(req.url ?? '');
+  if (req.url === '/meta-llama/Llama-3.1-8B/resolve/main/config.json') res.writeHead(200, { 'content-type': 'application/json' }).end(llamaConfig);
+  else res.writeHead(404).end('Entry not found');
 });
 
 let dir: string;
@@ -42,7 +31,7 @@ beforeEach(() => {
   requests.length = 0;
   return () => rmSync(dir, { recursive: true, force: true });
 });
-const hubEnv = () => ({ HF_ENDPOINT: endpoint, XDG_CACHE_HOME: join(dir, 'cache') });
+const hubEnv = () => ({ HF_ENDPOINT: hub(), XDG_CACHE_HOME: join(dir, 'cache') });
 
 describe('the CLI is a thin layer: --format json prints what the library returns', () => {
   it.each<[string, string[], () => unknown]>([
