@@ -12,10 +12,10 @@ import type { BandKind, Calibration, EfficiencyParams, HardwareClass } from '../
 import { hardwareClass } from '../src/estimate/efficiency.js';
 import type { EstimateInput } from '../src/estimate/input.js';
 import { dataParallel, LORA_DEFAULTS, LORA_TARGETS, METHODS, train, TRAIN_PRECISIONS, type LoraTarget, type Method, type TrainEstimate, type TrainInput, type TrainPrecision } from '../src/estimate/training.js';
-import { findEntry, type Catalog } from '../src/spec/catalog.js';
-import { loadEngineFiles, type EngineSpec } from '../src/spec/engine.js';
-import { loadPresetPaths } from '../src/spec/load-presets.js';
-import { activationFormat, FORMATS, type Format } from '../src/spec/precision.js';
+import { findEntry, type Catalog } from '../src/inputs/catalog.js';
+import { loadEngineFiles, type EngineSpec } from '../src/inputs/engine.js';
+import { loadPresetPaths } from '../src/inputs/load-presets.js';
+import { activationFormat, FORMATS, type Format } from '../src/inputs/precision.js';
 import { parseQuantity } from '../src/units.js';
 
 export const KINDS = ['memory', 'decode', 'prefill', 'throughput', 'training'] as const;

@@ -6,14 +6,14 @@
  */
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadEngineFiles } from '../src/spec/engine.js';
-import { loadPresetPaths } from '../src/spec/load-presets.js';
-import { formatIssue } from '../src/spec/validate.js';
+import { loadEngineFiles } from '../src/inputs/engine.js';
+import { loadPresetPaths } from '../src/inputs/load-presets.js';
+import { formatIssue } from '../src/inputs/validate.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const loaded = loadPresetPaths([`${root}presets/hardware`, `${root}presets/models`]);
 for (const issue of loaded.issues) console.error(`preset skipped: ${formatIssue(issue)}`);
-// Engine profiles (presets/engines) have their own schema (src/spec/engine.ts).
+// Engine profiles (presets/engines) have their own schema (src/inputs/engine.ts).
 const engines = loadEngineFiles([`${root}presets/engines`]);
 for (const issue of engines.issues) console.error(`preset skipped: ${formatIssue(issue)}`);
 loaded.issues.push(...engines.issues);

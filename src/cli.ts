@@ -1,9 +1,9 @@
 import { Command, CommanderError } from 'commander';
 import type { Context } from './commands/context.js';
 import { presetPathsFrom } from './commands/preset-paths.js';
-import type { Catalog } from './spec/catalog.js';
+import type { Catalog } from './inputs/catalog.js';
 import { UserError } from './errors.js';
-import { builtInCatalog } from './spec/presets.js';
+import { builtInCatalog } from './inputs/presets.js';
 
 type CommandFactory = (ctx: Context) => Command;
 
@@ -70,7 +70,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       (catalog ??= (async () => {
         const paths = presetPathsFrom(io.env, presetFlag);
         if (!paths.length) return builtInCatalog();
-        const { withUserPresets } = await import('./spec/load-presets.js');
+        const { withUserPresets } = await import('./inputs/load-presets.js');
         return withUserPresets(builtInCatalog(), paths, (text) => {
           if (!quiet) io.err(`notice: ${text}\n`);
         });

@@ -11,30 +11,30 @@
 import { estimate as estimateResolved, type Estimate } from './estimate/index.js';
 import type { EstimateInput } from './estimate/input.js';
 import { didYouMean, UserError } from './errors.js';
-import type { Catalog } from './spec/catalog.js';
-import { builtInCatalog } from './spec/presets.js';
-import type { HubConfig } from './spec/hub.js';
-import type { Raw } from './spec/options.js';
-import { ESTIMATE_KEYS, fetchHubFor, resolveEstimate, type EstimateKey, type Origins } from './spec/resolve.js';
-import { PLAN_KEYS, runPlan, type PlanDocument, type PlanKey } from './spec/resolve-plan.js';
-import { resolveTrain, TRAIN_KEYS, type TrainKey } from './spec/resolve-train.js';
+import type { Catalog } from './inputs/catalog.js';
+import { builtInCatalog } from './inputs/presets.js';
+import type { HubConfig } from './inputs/hub.js';
+import type { Raw } from './inputs/options.js';
+import { ESTIMATE_KEYS, fetchHubFor, resolveEstimate, type EstimateKey, type Origins } from './inputs/resolve.js';
+import { PLAN_KEYS, runPlan, type PlanDocument, type PlanKey } from './inputs/resolve-plan.js';
+import { resolveTrain, TRAIN_KEYS, type TrainKey } from './inputs/resolve-train.js';
 import { train as trainResolved, type TrainEstimate, type TrainInput } from './estimate/training.js';
 
 export type { Estimate, ResolvedInputSummary } from './estimate/index.js';
 export type { EstimateInput, Workload } from './estimate/input.js';
 export type { Figure, Figures } from './estimate/terms.js';
-export type { Catalog, ModelPreset } from './spec/catalog.js';
-export type { HardwareSpec, Sourced } from './spec/hardware.js';
-export type { ModelSpec } from './spec/model.js';
-export type { HubConfig } from './spec/hub.js';
-export type { PlanDocument, PlanDocumentRow } from './spec/resolve-plan.js';
+export type { Catalog, ModelPreset } from './inputs/catalog.js';
+export type { HardwareSpec, Sourced } from './inputs/hardware.js';
+export type { ModelSpec } from './inputs/model.js';
+export type { HubConfig } from './inputs/hub.js';
+export type { PlanDocument, PlanDocumentRow } from './inputs/resolve-plan.js';
 export type { TrainEstimate, TrainInput } from './estimate/training.js';
-export type { Format, FormatId } from './spec/precision.js';
+export type { Format, FormatId } from './inputs/precision.js';
 export type { Unit } from './units.js';
 export { UserError } from './errors.js';
-export { FORMATS, FORMAT_IDS } from './spec/precision.js';
+export { FORMATS, FORMAT_IDS } from './inputs/precision.js';
 export { OUTPUT_FORMATS, renderOutput, type Output, type OutputFormat } from './format/render.js';
-export { OUTPUT_SCHEMA } from './spec/output-schema.js';
+export { OUTPUT_SCHEMA } from './inputs/output-schema.js';
 
 /**
  * The options of `llm-size estimate`, camelCase, as in a spec file. Counts and token sizes
@@ -106,8 +106,8 @@ export function estimate(options: EstimateOptions, { catalog = builtInCatalog(),
 export async function loadPresets(paths: string[] = []): Promise<Catalog> {
   const builtIn = builtInCatalog();
   if (!paths.length) return builtIn;
-  const { loadPresetPaths } = await import('./spec/load-presets.js');
-  const { formatIssue } = await import('./spec/validate.js');
+  const { loadPresetPaths } = await import('./inputs/load-presets.js');
+  const { formatIssue } = await import('./inputs/validate.js');
   const loaded = loadPresetPaths(paths);
   if (loaded.issues.length) throw new UserError(loaded.issues.map(formatIssue).join('; '));
   const replace = <T extends { id: string }>(base: T[], extra: T[]): T[] => [...extra, ...base.filter((b) => !extra.some((e) => e.id === b.id))];

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { bandFrom, bandResidual, fit, loadCatalog, loadSuite, METRICS, objective, parseMeasured, predict, predictResolved, quantile, resolveMeasurement, STARTING_PARAMS, hardwareClassOf, type FitCase } from '../scripts/accuracy-lib.js';
 import { train } from '../src/estimate/training.js';
-import { builtInCatalog } from '../src/spec/presets.js';
+import { builtInCatalog } from '../src/inputs/presets.js';
 
 const casesDir = fileURLToPath(new URL('../validation/cases', import.meta.url));
 

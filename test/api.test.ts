@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 // The package entry point, resolved through package.json "exports" (self-reference) to the
 // built dist/src/index.js, exactly what `import ... from 'llm-size'` gets after npm install.
 import { estimate, estimateFromInput, loadPresets, OUTPUT_SCHEMA, plan, train, trainFromInput, UserError, type Estimate, type EstimateOptions, type PlanDocument, type PlanOptions, type TrainEstimate, type TrainInput, type TrainOptions } from 'llm-size';
-import { validateJson } from '../src/spec/output-schema.js';
+import { validateJson } from '../src/inputs/output-schema.js';
 import { cliJson } from './helpers.js';
 
 describe('library API from the package entry point', () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseThreshold, thresholdValue } from '../src/commands/check.js';
-import { OUTPUT_SCHEMA, validateJson } from '../src/spec/output-schema.js';
+import { OUTPUT_SCHEMA, validateJson } from '../src/inputs/output-schema.js';
 import { cli, cliJson, expectBadInput } from './helpers.js';
 
 const example = new URL('../examples/deployments.yaml', import.meta.url).pathname;

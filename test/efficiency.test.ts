@@ -4,8 +4,8 @@ import { phaseEfficiency, type Calibration, type EfficiencyParams } from '../src
 import { estimate } from '../src/estimate/index.js';
 import type { EstimateInput } from '../src/estimate/input.js';
 import type { Figures } from '../src/estimate/terms.js';
-import { findHardware, findModel, builtInCatalog } from '../src/spec/presets.js';
-import { FORMATS } from '../src/spec/precision.js';
+import { findHardware, findModel, builtInCatalog } from '../src/inputs/presets.js';
+import { FORMATS } from '../src/inputs/precision.js';
 
 const params = (over: Partial<EfficiencyParams> = {}): EfficiencyParams => ({
   byClass: { gpu: { mfuMax: 0.6, mbuMax: 0.8 } },

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { energyFigures, MEMORY_BOUND_POWER_FRACTION, powerFractionOfTdp } from '../src/estimate/energy.js';
 import type { EstimateInput } from '../src/estimate/input.js';
 import type { Figures } from '../src/estimate/terms.js';
-import { findEntry } from '../src/spec/catalog.js';
-import { builtInCatalog } from '../src/spec/presets.js';
+import { findEntry } from '../src/inputs/catalog.js';
+import { builtInCatalog } from '../src/inputs/presets.js';
 import { cli, cliJson } from './helpers.js';
 
 const h100 = findEntry(builtInCatalog().hardware, 'h100-sxm')!;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { kvBudgetBytes } from '../src/estimate/engine.js';
-import { builtInCatalog } from '../src/spec/presets.js';
+import { builtInCatalog } from '../src/inputs/presets.js';
 import { cli, cliJson } from './helpers.js';
 
 const GiB = 2 ** 30;

@@ -1,7 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { figuresCsv, renderOutput, rowsCsv, rowsMarkdown } from '../src/format/render.js';
-import { OUTPUT_SCHEMA, validateJson } from '../src/spec/output-schema.js';
+import { OUTPUT_SCHEMA, validateJson } from '../src/inputs/output-schema.js';
 import { cli } from './helpers.js';
 
 const args = ['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--batch', '8'];

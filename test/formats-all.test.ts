@@ -1,7 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { OUTPUT_FORMATS } from '../src/format/render.js';
-import { validateJson } from '../src/spec/output-schema.js';
+import { validateJson } from '../src/inputs/output-schema.js';
 import { cli } from './helpers.js';
 
 /**

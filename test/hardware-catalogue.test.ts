@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { estimate } from '../src/estimate/index.js';
 import { resolvePeak } from '../src/estimate/peak.js';
-import { findEntry } from '../src/spec/catalog.js';
-import type { HardwareSpec } from '../src/spec/hardware.js';
-import { makeModel } from '../src/spec/model.js';
-import { activationFormat, FORMAT_IDS, FORMATS } from '../src/spec/precision.js';
-import { builtInCatalog } from '../src/spec/presets.js';
+import { findEntry } from '../src/inputs/catalog.js';
+import type { HardwareSpec } from '../src/inputs/hardware.js';
+import { makeModel } from '../src/inputs/model.js';
+import { activationFormat, FORMAT_IDS, FORMATS } from '../src/inputs/precision.js';
+import { builtInCatalog } from '../src/inputs/presets.js';
 import { cli, cliJson } from './helpers.js';
 
 const catalog = builtInCatalog();

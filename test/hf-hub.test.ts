@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { hubCachePath, parseHubRef } from '../src/spec/hub.js';
+import { hubCachePath, parseHubRef } from '../src/inputs/hub.js';
 import { cli, localHttpServer } from './helpers.js';
 
 /**

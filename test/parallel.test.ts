@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { allReduceSeconds, allToAllSeconds, layoutProblem, sendSeconds } from '../src/estimate/parallel.js';
-import { makeModel } from '../src/spec/model.js';
+import { makeModel } from '../src/inputs/model.js';
 import { cli, cliJson, expectBadInput } from './helpers.js';
 
 // Published exact parameter counts (presets/models, from each model's safetensors index):

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { paramsFigures } from '../src/estimate/params.js';
 import type { Figures } from '../src/estimate/terms.js';
-import { importHfConfig } from '../src/spec/hf.js';
-import { assumeShape, makeModel } from '../src/spec/model.js';
+import { importHfConfig } from '../src/inputs/hf.js';
+import { assumeShape, makeModel } from '../src/inputs/model.js';
 
 const total = (config: Record<string, unknown>) => {
   const fig: Figures = {};

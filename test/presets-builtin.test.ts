@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadPresetPaths } from '../src/spec/load-presets.js';
-import { formatIssue } from '../src/spec/validate.js';
+import { loadPresetPaths } from '../src/inputs/load-presets.js';
+import { formatIssue } from '../src/inputs/validate.js';
 
 const root = fileURLToPath(new URL('../presets/', import.meta.url));
 

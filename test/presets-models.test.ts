@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { paramsFigures } from '../src/estimate/params.js';
 import type { Figures } from '../src/estimate/terms.js';
 import { checkpointBytes, checkpointFormats } from '../src/estimate/weights.js';
-import { formatByName } from '../src/spec/precision.js';
-import { builtInCatalog } from '../src/spec/presets.js';
+import { formatByName } from '../src/inputs/precision.js';
+import { builtInCatalog } from '../src/inputs/presets.js';
 
 /**
  * Golden tests over every built-in model preset: the parameter count computed from the preset's

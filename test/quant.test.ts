@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { tensorGroups } from '../src/estimate/params.js';
 import { useMoreBits, weightParts } from '../src/estimate/weights.js';
-import { importHfConfig } from '../src/spec/hf.js';
-import { bitsPerElement, formatByName, FORMATS, GGUF_TYPES } from '../src/spec/precision.js';
+import { importHfConfig } from '../src/inputs/hf.js';
+import { bitsPerElement, formatByName, FORMATS, GGUF_TYPES } from '../src/inputs/precision.js';
 import { cli, cliJson } from './helpers.js';
 
 describe('bits per weight follow each format layout, scales and zero points included', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { run } from '../src/cli.js';
 import { expandValues, parseOver } from '../src/commands/sweep.js';
-import { OUTPUT_SCHEMA, validateJson } from '../src/spec/output-schema.js';
+import { OUTPUT_SCHEMA, validateJson } from '../src/inputs/output-schema.js';
 import { parseCount, parseTokens } from '../src/units.js';
 import { cli, cliJson } from './helpers.js';
 

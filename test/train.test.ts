@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { activationBytes } from '../src/estimate/training-memory.js';
-import { makeModel } from '../src/spec/model.js';
+import { makeModel } from '../src/inputs/model.js';
 import { cli, cliJson, expectBadInput } from './helpers.js';
 
 // LLaMA (Touvron et al. 2023, "LLaMA: Open and Efficient Foundation Language Models", Table 2

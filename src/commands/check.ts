@@ -2,10 +2,10 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { Command } from 'commander';
 import { estimate, type Estimate } from '../estimate/index.js';
 import { didYouMean, UserError } from '../errors.js';
-import { readUserFile } from '../spec/files.js';
+import { readUserFile } from '../inputs/files.js';
 import { formatValue } from '../format/human.js';
 import { formatOption, renderOutput, type Cell, type OutputFormat, type Rows } from '../format/render.js';
-import { ESTIMATE_KEYS, fetchHubFor, resolveEstimate, type EstimateKey, type Origins, type RawOptions } from '../spec/resolve.js';
+import { ESTIMATE_KEYS, fetchHubFor, resolveEstimate, type EstimateKey, type Origins, type RawOptions } from '../inputs/resolve.js';
 import { parseDuration, parseQuantity, parseTokens, parseCount, type Unit } from '../units.js';
 import type { Context } from './context.js';
 
@@ -197,7 +197,7 @@ Examples:
 Exit codes: 0 every assertion passed, 1 an assertion failed, 2 the file is invalid.`)
     .action(async (file: string, opts: { format: OutputFormat }) => {
       const text = readUserFile(file, 'check');
-      const { parseFile, formatIssue } = await import('../spec/validate.js');
+      const { parseFile, formatIssue } = await import('../inputs/validate.js');
       const parsed = parseFile(file, text, await deploymentsSchema());
       if (!parsed.ok) {
         const first = parsed.issues[0];

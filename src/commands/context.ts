@@ -1,4 +1,4 @@
-import type { Catalog } from '../spec/catalog.js';
+import type { Catalog } from '../inputs/catalog.js';
 
 /** What a command may use of the outside world; cli.ts builds it, tests fake it. */
 export interface Context {

@@ -3,9 +3,9 @@ import { estimate } from '../estimate/index.js';
 import { renderExplain } from '../format/explain.js';
 import { formatOption, renderOutput, type OutputFormat } from '../format/render.js';
 import { ESTIMATE_SECTIONS } from '../format/sections.js';
-import { FORMAT_NAMES_HELP, KV_FORMAT_IDS } from '../spec/precision.js';
-import type { Raw } from '../spec/options.js';
-import { ESTIMATE_KEYS, fetchHubFor, readSpecFile, resolveEstimate, type EstimateKey } from '../spec/resolve.js';
+import { FORMAT_NAMES_HELP, KV_FORMAT_IDS } from '../inputs/precision.js';
+import type { Raw } from '../inputs/options.js';
+import { ESTIMATE_KEYS, fetchHubFor, readSpecFile, resolveEstimate, type EstimateKey } from '../inputs/resolve.js';
 import type { Context } from './context.js';
 import { presetsOption } from './preset-paths.js';
 

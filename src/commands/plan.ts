@@ -2,8 +2,8 @@ import { Command } from 'commander';
 import { renderExplain } from '../format/explain.js';
 import { formatSeconds, formatValue } from '../format/human.js';
 import { formatOption, renderOutput, type OutputFormat, type Rows } from '../format/render.js';
-import { fetchHubFor } from '../spec/resolve.js';
-import { PLAN_KEYS, runPlan } from '../spec/resolve-plan.js';
+import { fetchHubFor } from '../inputs/resolve.js';
+import { PLAN_KEYS, runPlan } from '../inputs/resolve-plan.js';
 import type { Context } from './context.js';
 import { addEfficiencyOptions, addModelOptions, collectRaw } from './estimate.js';
 
@@ -76,4 +76,4 @@ Examples:
   return cmd;
 }
 
-export { estimateCommandFor } from '../spec/resolve-plan.js';
+export { estimateCommandFor } from '../inputs/resolve-plan.js';

@@ -2,14 +2,14 @@ import { Argument, Command } from 'commander';
 import { unknownChoice, UserError } from '../errors.js';
 import { paramsFigures } from '../estimate/params.js';
 import { formatOption, renderOutput, type Column, type OutputFormat, type Rows } from '../format/render.js';
-import { allNames, findEntry, type Catalog, type ModelPreset } from '../spec/catalog.js';
-import type { HardwareSpec } from '../spec/hardware.js';
-import { choice } from '../spec/options.js';
-import type { FileIssue } from '../spec/validate.js';
+import { allNames, findEntry, type Catalog, type ModelPreset } from '../inputs/catalog.js';
+import type { HardwareSpec } from '../inputs/hardware.js';
+import { choice } from '../inputs/options.js';
+import type { FileIssue } from '../inputs/validate.js';
 import { parseQuantity } from '../units.js';
 import type { Context } from './context.js';
 import { packageRoot } from '../paths.js';
-import { defaultPrice } from '../spec/price.js';
+import { defaultPrice } from '../inputs/price.js';
 import { presetPathsFrom, presetsOption } from './preset-paths.js';
 
 /**
@@ -168,8 +168,8 @@ async function validate(ctx: Context, paths: string[], opts: Record<string, unkn
   const given = paths.length ? paths.map((path) => ({ path, where: 'presets validate' })) : presetPathsFrom(ctx.env, opts.presets);
   if (!given.length) throw new UserError('presets validate: give the files or directories to check (e.g. llm-size presets validate presets/), or set --presets / LLM_SIZE_PRESETS');
   const { existsSync, readFileSync } = await import('node:fs');
-  const { loadPresetPaths, presetFiles } = await import('../spec/load-presets.js');
-  const { builtInCatalog } = await import('../spec/presets.js');
+  const { loadPresetPaths, presetFiles } = await import('../inputs/load-presets.js');
+  const { builtInCatalog } = await import('../inputs/presets.js');
   const files: string[] = [];
   for (const { path, where } of given) {
     if (!existsSync(path)) throw new UserError(`${where}: no such file or directory "${path}"`);
@@ -188,9 +188,9 @@ async function validate(ctx: Context, paths: string[], opts: Record<string, unkn
   const reports: FileReport[] = [];
   for (const file of [...new Set(files)]) {
     const text = readFileSync(file, 'utf8');
-    // Serving-engine profiles (presets/engines) have their own schema (src/spec/engine.ts).
+    // Serving-engine profiles (presets/engines) have their own schema (src/inputs/engine.ts).
     if (/(^|[\\/])engines[\\/]/.test(file) || /^kvCache\s*:/m.test(text)) {
-      const { loadEngineFiles } = await import('../spec/engine.js');
+      const { loadEngineFiles } = await import('../inputs/engine.js');
       const loaded = loadEngineFiles([file]);
       reports.push({ file, valid: loaded.issues.length === 0, kind: 'engine', id: loaded.engines[0]?.id ?? null, issues: loaded.issues, notes: [] });
       continue;
@@ -222,7 +222,7 @@ async function validate(ctx: Context, paths: string[], opts: Record<string, unkn
     ctx.out(await renderOutput(format, { document }, ctx.color));
     return;
   }
-  const { formatIssue } = await import('../spec/validate.js');
+  const { formatIssue } = await import('../inputs/validate.js');
   const lines: string[] = [];
   for (const r of reports) {
     lines.push(`${r.valid ? 'ok  ' : 'FAIL'}  ${r.file}${r.id ? `  (${r.kind} ${r.id})` : ''}`);

@@ -4,7 +4,7 @@ import type { Context } from './context.js';
 
 /**
  * `llm-size schema <model|hardware|spec>`: the JSON Schema of a preset or spec file, generated
- * from the zod schemas that check them (src/spec/schema.ts), for editors and CI:
+ * from the zod schemas that check them (src/inputs/schema.ts), for editors and CI:
  *   # yaml-language-server: $schema=./hardware.schema.json
  */
 export const SCHEMA_KINDS = ['model', 'hardware', 'spec', 'output'] as const;
@@ -21,11 +21,11 @@ Examples:
   then, first line of a preset:  # yaml-language-server: $schema=./hardware.schema.json`)
     .action(async (kind: SchemaKind) => {
       if (kind === 'output') {
-        // hand-written JSON Schema of the output contract (src/spec/output-schema.ts)
-        const { OUTPUT_SCHEMA } = await import('../spec/output-schema.js');
+        // hand-written JSON Schema of the output contract (src/inputs/output-schema.ts)
+        const { OUTPUT_SCHEMA } = await import('../inputs/output-schema.js');
         return ctx.out(renderJson(OUTPUT_SCHEMA));
       }
-      const { toJsonSchema } = await import('../spec/schema.js');
+      const { toJsonSchema } = await import('../inputs/schema.js');
       ctx.out(renderJson(toJsonSchema(kind)));
     });
 }

@@ -5,7 +5,7 @@ import { didYouMean, UserError } from '../errors.js';
 import { formatFigure } from '../format/human.js';
 import { formatOption, renderOutput, type Cell, type Column, type OutputFormat, type Rows } from '../format/render.js';
 import type { ChartData, Curve } from '../format/chart.js';
-import { ESTIMATE_KEYS, fetchHubFor, resolveEstimate, type EstimateKey } from '../spec/resolve.js';
+import { ESTIMATE_KEYS, fetchHubFor, resolveEstimate, type EstimateKey } from '../inputs/resolve.js';
 import { parseCount, parseTokens, type Unit } from '../units.js';
 import type { Context } from './context.js';
 import { addEfficiencyOptions, addModelOptions, collectRaw } from './estimate.js';

@@ -3,8 +3,8 @@ import { LORA_TARGETS, METHODS, OPTIMIZERS, RECOMPUTE, train, type TrainEstimate
 import { renderExplain } from '../format/explain.js';
 import { formatFigure, formatValue } from '../format/human.js';
 import { formatOption, renderOutput, type FigureSection, type OutputFormat } from '../format/render.js';
-import { fetchHubFor } from '../spec/resolve.js';
-import { resolveTrain, TRAIN_KEYS } from '../spec/resolve-train.js';
+import { fetchHubFor } from '../inputs/resolve.js';
+import { resolveTrain, TRAIN_KEYS } from '../inputs/resolve-train.js';
 import { addModelOptions, collectRaw } from './estimate.js';
 import type { Context } from './context.js';
 

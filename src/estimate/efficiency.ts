@@ -1,4 +1,4 @@
-import type { HardwareSpec } from '../spec/hardware.js';
+import type { HardwareSpec } from '../inputs/hardware.js';
 
 /**
  * How close a step gets to the roofline, as a function of the situation rather than one

@@ -42,24 +42,24 @@ export function energyFigures(fig: Figures, input: EstimateInput, lat: LatencyRe
 
   const phasePower = (phase: 'prefill' | 'decode', label: string, flops: number) => {
     if (input.powerWatts !== undefined) {
-      return term(fig, `energy.${phase}PowerPerDevice`, `${label}: power per device`, 'W', input.powerWatts, '--power-watts', {}, '--power-watts');
+      return term(fig, { id: `energy.${phase}PowerPerDevice`, label: `${label}: power per device`, unit: 'W', value: input.powerWatts, formula: '--power-watts', inputs: {}, source: '--power-watts' });
     }
     const seconds = value(`latency.${phase}Roofline`);
     const utilisation = seconds > 0 ? flops / (peakFlopsPerSecond * n * seconds) : 0;
     const fraction = powerFractionOfTdp(utilisation);
-    return term(fig, `energy.${phase}PowerPerDevice`, `${label}: power per device`, 'W', tdp! * fraction, 'TDP x (floor + (1 - floor) x u), u = FLOPs / (peak x count x roofline time)', { tdpWatts: tdp!, floor: MEMORY_BOUND_POWER_FRACTION.value, utilisation, flops, peakFlopsPerSecond, count: n, rooflineSeconds: seconds }, `${hw.tdpWatts.source}; ${MEMORY_BOUND_POWER_FRACTION.source}; full matrix-unit load reaches TDP`, true);
+    return term(fig, { id: `energy.${phase}PowerPerDevice`, label: `${label}: power per device`, unit: 'W', value: tdp! * fraction, formula: 'TDP x (floor + (1 - floor) x u), u = FLOPs / (peak x count x roofline time)', inputs: { tdpWatts: tdp!, floor: MEMORY_BOUND_POWER_FRACTION.value, utilisation, flops, peakFlopsPerSecond, count: n, rooflineSeconds: seconds }, source: `${hw.tdpWatts.source}; ${MEMORY_BOUND_POWER_FRACTION.source}; full matrix-unit load reaches TDP`, approximate: true });
   };
   const prefillWatts = phasePower('prefill', 'Prefill', value('flops.prefill'));
   const decodeWatts = phasePower('decode', 'Decode step', w.batch * value('flops.decodePerToken'));
 
-  const perOutput = term(fig, 'energy.joulesPerMillionOutputTokens', 'Energy per million output tokens', 'J', (decodeWatts * n * lat.tpot * tokensInMillion) / w.batch, 'decodePower x count x tpot / batch x 1e6', { decodePowerPerDevice: decodeWatts, count: n, tpot: lat.tpot, batch: w.batch }, 'energy = power x time; decode time per output token as in cost.usdPerMillionOutputTokens', input.powerWatts === undefined);
-  const perInput = term(fig, 'energy.joulesPerMillionInputTokens', 'Energy per million input tokens', 'J', (prefillWatts * n * lat.ttft * tokensInMillion) / (w.batch * w.inputTokens), 'prefillPower x count x ttft / (batch x inputTokens) x 1e6', { prefillPowerPerDevice: prefillWatts, count: n, ttft: lat.ttft, batch: w.batch, inputTokens: w.inputTokens }, 'energy = power x time; prefill time per input token as in cost.usdPerMillionInputTokens', input.powerWatts === undefined);
-  term(fig, 'energy.joulesPerRequest', 'Energy per request', 'J', (n * (prefillWatts * lat.ttft + decodeWatts * (lat.e2e - lat.ttft))) / w.batch, 'count x (prefillPower x ttft + decodePower x (e2e - ttft)) / batch', { count: n, prefillPowerPerDevice: prefillWatts, decodePowerPerDevice: decodeWatts, ttft: lat.ttft, e2e: lat.e2e, batch: w.batch }, 'energy = power x time; the batch shares each step', input.powerWatts === undefined);
+  const perOutput = term(fig, { id: 'energy.joulesPerMillionOutputTokens', label: 'Energy per million output tokens', unit: 'J', value: (decodeWatts * n * lat.tpot * tokensInMillion) / w.batch, formula: 'decodePower x count x tpot / batch x 1e6', inputs: { decodePowerPerDevice: decodeWatts, count: n, tpot: lat.tpot, batch: w.batch }, source: 'energy = power x time; decode time per output token as in cost.usdPerMillionOutputTokens', approximate: input.powerWatts === undefined });
+  const perInput = term(fig, { id: 'energy.joulesPerMillionInputTokens', label: 'Energy per million input tokens', unit: 'J', value: (prefillWatts * n * lat.ttft * tokensInMillion) / (w.batch * w.inputTokens), formula: 'prefillPower x count x ttft / (batch x inputTokens) x 1e6', inputs: { prefillPowerPerDevice: prefillWatts, count: n, ttft: lat.ttft, batch: w.batch, inputTokens: w.inputTokens }, source: 'energy = power x time; prefill time per input token as in cost.usdPerMillionInputTokens', approximate: input.powerWatts === undefined });
+  term(fig, { id: 'energy.joulesPerRequest', label: 'Energy per request', unit: 'J', value: (n * (prefillWatts * lat.ttft + decodeWatts * (lat.e2e - lat.ttft))) / w.batch, formula: 'count x (prefillPower x ttft + decodePower x (e2e - ttft)) / batch', inputs: { count: n, prefillPowerPerDevice: prefillWatts, decodePowerPerDevice: decodeWatts, ttft: lat.ttft, e2e: lat.e2e, batch: w.batch }, source: 'energy = power x time; the batch shares each step', approximate: input.powerWatts === undefined });
 
   if (input.usdPerKwh !== undefined) {
     const usdPerJoule = input.usdPerKwh / joulesInKwh;
-    term(fig, 'cost.electricityUsdPerMillionOutputTokens', 'Electricity per million output tokens', 'USD', perOutput * usdPerJoule, 'joulesPerMillionOutputTokens / 3.6e6 x usdPerKwh', { joulesPerMillionOutputTokens: perOutput, usdPerKwh: input.usdPerKwh }, '--usd-per-kwh; 1 kWh = 3.6e6 J', input.powerWatts === undefined);
-    term(fig, 'cost.electricityUsdPerMillionInputTokens', 'Electricity per million input tokens', 'USD', perInput * usdPerJoule, 'joulesPerMillionInputTokens / 3.6e6 x usdPerKwh', { joulesPerMillionInputTokens: perInput, usdPerKwh: input.usdPerKwh }, '--usd-per-kwh; 1 kWh = 3.6e6 J', input.powerWatts === undefined);
+    term(fig, { id: 'cost.electricityUsdPerMillionOutputTokens', label: 'Electricity per million output tokens', unit: 'USD', value: perOutput * usdPerJoule, formula: 'joulesPerMillionOutputTokens / 3.6e6 x usdPerKwh', inputs: { joulesPerMillionOutputTokens: perOutput, usdPerKwh: input.usdPerKwh }, source: '--usd-per-kwh; 1 kWh = 3.6e6 J', approximate: input.powerWatts === undefined });
+    term(fig, { id: 'cost.electricityUsdPerMillionInputTokens', label: 'Electricity per million input tokens', unit: 'USD', value: perInput * usdPerJoule, formula: 'joulesPerMillionInputTokens / 3.6e6 x usdPerKwh', inputs: { joulesPerMillionInputTokens: perInput, usdPerKwh: input.usdPerKwh }, source: '--usd-per-kwh; 1 kWh = 3.6e6 J', approximate: input.powerWatts === undefined });
   }
   return true;
 }

@@ -1,12 +1,12 @@
-import type { EngineSpec } from '../spec/engine.js';
-import type { ModelSpec } from '../spec/model.js';
+import type { EngineSpec } from '../inputs/engine.js';
+import type { ModelSpec } from '../inputs/model.js';
 import type { EstimateInput } from './input.js';
 import { term, type Figures } from './terms.js';
 
 /**
  * What an engine leaves for the KV cache, per device, and what that holds: tokens, concurrent
  * sequences at a context, the longest context at a concurrency. Engine profiles are data
- * (presets/engines/*.yaml, src/spec/engine.ts); this file holds the one formula per budget kind.
+ * (presets/engines/*.yaml, src/inputs/engine.ts); this file holds the one formula per budget kind.
  */
 
 /** The engine used when an input names none: every free byte holds KV (presets/engines/ideal.yaml). */
@@ -123,18 +123,18 @@ export function capacityFigures(fig: Figures, input: EstimateInput, m: ModelSpec
   const block = e.blockTokens.value!;
   const kvBytes = kvBudgetBytes(e, b);
   const graphs = e.cudaGraph?.inBudget ? e.cudaGraph.value! : 0;
-  term(fig, 'memory.kvCapacity', `KV cache the engine allocates per device (${e.name})`, 'B', kvBytes, FORMULA[e.budget.kind], {
+  term(fig, { id: 'memory.kvCapacity', label: `KV cache the engine allocates per device (${e.name})`, unit: 'B', value: kvBytes, formula: FORMULA[e.budget.kind], inputs: {
     engine: e.id, capacity: b.capacityBytes, fraction: engineFraction(e, b.tp), weightsPerDevice: b.weightBytesPerDevice,
     activations: b.activationBytesPerDevice, runtime: b.runtimeBytesPerDevice, cudaGraphInBudget: graphs, tp: b.tp,
-  }, `${e.budget.fraction.source}${e.budget.byTensorParallelSource ? `; ${e.budget.byTensorParallelSource}` : ''}; activations: ${a.activationSource}; runtime: ${a.runtimeSource}`, true);
+  }, source: `${e.budget.fraction.source}${e.budget.byTensorParallelSource ? `; ${e.budget.byTensorParallelSource}` : ''}; activations: ${a.activationSource}; runtime: ${a.runtimeSource}`, approximate: true });
 
   const tokens = a.kvBytesPerTokenPerDevice > 0 ? wholeBlocks(kvBytes / a.kvBytesPerTokenPerDevice, block) : 0;
-  term(fig, 'memory.kvCapacityTokens', 'KV cache capacity in tokens (per replica)', 'tokens', tokens, 'floor(kvCapacity / kvBytesPerTokenPerDevice / blockTokens) x blockTokens', { kvCapacity: kvBytes, kvBytesPerTokenPerDevice: a.kvBytesPerTokenPerDevice, blockTokens: block }, `${e.blockTokens.source}; vLLM kv_cache_utils.py: num_blocks = available_memory // page_size_bytes`, true);
+  term(fig, { id: 'memory.kvCapacityTokens', label: 'KV cache capacity in tokens (per replica)', unit: 'tokens', value: tokens, formula: 'floor(kvCapacity / kvBytesPerTokenPerDevice / blockTokens) x blockTokens', inputs: { kvCapacity: kvBytes, kvBytesPerTokenPerDevice: a.kvBytesPerTokenPerDevice, blockTokens: block }, source: `${e.blockTokens.source}; vLLM kv_cache_utils.py: num_blocks = available_memory // page_size_bytes`, approximate: true });
 
   const seqBytes = a.kvBytesPerSequencePerDevice(blocksFor(w.context, block));
   const maxConcurrency = seqBytes > 0 ? Math.floor(kvBytes / seqBytes) : 0;
-  term(fig, 'capacity.maxConcurrency', 'Most concurrent sequences at this context', 'count', maxConcurrency, 'floor(kvCapacity / kvPerSequencePerDevice(context rounded up to whole blocks))', { kvCapacity: kvBytes, context: w.context, blockTokens: block, kvPerSequencePerDevice: seqBytes, paged: e.paged }, e.paged ? 'paged KV (Kwon et al. 2023, PagedAttention): each sequence holds whole blocks of its own tokens' : 'no paging: every slot reserves its full context up front (llama.cpp n_ctx / n_parallel)', true);
-  term(fig, 'capacity.maxBatch', 'Largest batch at this context', 'count', maxConcurrency, 'capacity.maxConcurrency', { maxConcurrency }, 'same as capacity.maxConcurrency', true);
+  term(fig, { id: 'capacity.maxConcurrency', label: 'Most concurrent sequences at this context', unit: 'count', value: maxConcurrency, formula: 'floor(kvCapacity / kvPerSequencePerDevice(context rounded up to whole blocks))', inputs: { kvCapacity: kvBytes, context: w.context, blockTokens: block, kvPerSequencePerDevice: seqBytes, paged: e.paged }, source: e.paged ? 'paged KV (Kwon et al. 2023, PagedAttention): each sequence holds whole blocks of its own tokens' : 'no paging: every slot reserves its full context up front (llama.cpp n_ctx / n_parallel)', approximate: true });
+  term(fig, { id: 'capacity.maxBatch', label: 'Largest batch at this context', unit: 'count', value: maxConcurrency, formula: 'capacity.maxConcurrency', inputs: { maxConcurrency }, source: 'same as capacity.maxConcurrency', approximate: true });
 
   // Longest context at this batch: KV tokens held per sequence grow by `layers` per token up to
   // a sliding window, then by the full-attention layers only (kvLayerTokens in memory.ts).
@@ -145,6 +145,6 @@ export function capacityFigures(fig: Figures, input: EstimateInput, m: ModelSpec
   const beyondWindow = full > 0 ? window + (perLayerTokenBudget - m.layers * window) / full : Infinity;
   const longest = perLayerTokenBudget <= m.layers * window ? perLayerTokenBudget / m.layers : beyondWindow;
   const maxContext = Math.min(m.maxContext, wholeBlocks(Math.min(longest, Number.MAX_SAFE_INTEGER), block));
-  term(fig, 'capacity.maxContext', 'Longest context at this batch', 'tokens', maxContext, 'min(maxPositionEmbeddings, whole blocks of kvCapacity / (batch x kvPerTokenPerDevice))', { batch: w.batch, kvCapacity: kvBytes, maxPositionEmbeddings: m.maxContext, blockTokens: block }, 'memory balance under the engine budget', true);
+  term(fig, { id: 'capacity.maxContext', label: 'Longest context at this batch', unit: 'tokens', value: maxContext, formula: 'min(maxPositionEmbeddings, whole blocks of kvCapacity / (batch x kvPerTokenPerDevice))', inputs: { batch: w.batch, kvCapacity: kvBytes, maxPositionEmbeddings: m.maxContext, blockTokens: block }, source: 'memory balance under the engine budget', approximate: true });
   return { kvCapacityBytes: kvBytes, kvCapacityTokens: tokens, maxConcurrency };
 }

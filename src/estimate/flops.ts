@@ -1,4 +1,4 @@
-import type { ModelSpec } from '../spec/model.js';
+import type { ModelSpec } from '../inputs/model.js';
 import type { EstimateInput } from './input.js';
 import { layerSplit } from './memory.js';
 import { sum, term, type Figures } from './terms.js';
@@ -52,13 +52,13 @@ export function flopsFigures(fig: Figures, input: EstimateInput, active: number,
   const prefillLinear = 2 * w.batch * ((w.inputTokens) * (linear - lmHead) + lmHead);
   const prefillKeys = full * attendedKeys(0, w.inputTokens, Infinity) + local * attendedKeys(0, w.inputTokens, window);
   const prefillAttention = w.batch * attentionFlopsPerContextToken(m, 'prefill') * prefillKeys;
-  term(fig, 'flops.prefillLinear', 'Prefill FLOPs, linear layers', 'FLOP', prefillLinear, '2 x batch x (inputTokens x (matmulParams - lmHead) + lmHead)', { batch: w.batch, inputTokens: w.inputTokens, matmulParams: linear, lmHead }, source);
-  term(fig, 'flops.prefillAttention', 'Prefill FLOPs, attention', 'FLOP', prefillAttention, 'batch x attnFlopsPerKey x (fullLayers x s(s+1)/2 + localLayers x sum min(p, window))', { batch: w.batch, inputTokens: w.inputTokens, attnFlopsPerKey: attentionFlopsPerContextToken(m, 'prefill'), fullLayers: full, localLayers: local }, source, m.shapeAssumed);
-  const prefill = sum(fig, 'flops.prefill', 'Prefill FLOPs', 'FLOP', ['flops.prefillLinear', 'flops.prefillAttention'], source);
+  term(fig, { id: 'flops.prefillLinear', label: 'Prefill FLOPs, linear layers', unit: 'FLOP', value: prefillLinear, formula: '2 x batch x (inputTokens x (matmulParams - lmHead) + lmHead)', inputs: { batch: w.batch, inputTokens: w.inputTokens, matmulParams: linear, lmHead }, source });
+  term(fig, { id: 'flops.prefillAttention', label: 'Prefill FLOPs, attention', unit: 'FLOP', value: prefillAttention, formula: 'batch x attnFlopsPerKey x (fullLayers x s(s+1)/2 + localLayers x sum min(p, window))', inputs: { batch: w.batch, inputTokens: w.inputTokens, attnFlopsPerKey: attentionFlopsPerContextToken(m, 'prefill'), fullLayers: full, localLayers: local }, source, approximate: m.shapeAssumed });
+  const prefill = sum(fig, { id: 'flops.prefill', label: 'Prefill FLOPs', unit: 'FLOP', parts: ['flops.prefillLinear', 'flops.prefillAttention'], source });
 
   // Decode: one token per sequence at the mean context over the generation.
   const meanContext = w.inputTokens + w.outputTokens / 2;
   const keys = full * meanContext + local * Math.min(meanContext, window);
-  const decodePerToken = term(fig, 'flops.decodePerToken', 'Decode FLOPs per token', 'FLOP', 2 * linear + attentionFlopsPerContextToken(m, 'decode') * keys, '2 x matmulParams + attnFlopsPerKey x (fullLayers x meanContext + localLayers x min(meanContext, window))', { matmulParams: linear, meanContext, attnFlopsPerKey: attentionFlopsPerContextToken(m, 'decode'), fullLayers: full, localLayers: local }, source, m.shapeAssumed);
+  const decodePerToken = term(fig, { id: 'flops.decodePerToken', label: 'Decode FLOPs per token', unit: 'FLOP', value: 2 * linear + attentionFlopsPerContextToken(m, 'decode') * keys, formula: '2 x matmulParams + attnFlopsPerKey x (fullLayers x meanContext + localLayers x min(meanContext, window))', inputs: { matmulParams: linear, meanContext, attnFlopsPerKey: attentionFlopsPerContextToken(m, 'decode'), fullLayers: full, localLayers: local }, source, approximate: m.shapeAssumed });
   return { prefill, decodePerToken };
 }

@@ -1,4 +1,4 @@
-import { describeShape, summarizeModel, type ModelSummary } from '../spec/model.js';
+import { describeShape, summarizeModel, type ModelSummary } from '../inputs/model.js';
 import { toGiB } from '../units.js';
 import { applyBands } from './bands.js';
 import { CALIBRATION } from './calibration.js';
@@ -11,7 +11,7 @@ import type { EstimateInput } from './input.js';
 import { latencyFigures } from './latency.js';
 import { memoryFigures } from './memory.js';
 import { groupLink, layoutOf, type Parallel } from './parallel.js';
-import { loadFigures, solveLoad } from './plan.js';
+import { loadFigures, solveLoad } from './load.js';
 import { paramsFigures } from './params.js';
 import { resolvePeak } from './peak.js';
 import { weightLayout } from './weights.js';
@@ -74,7 +74,7 @@ export function estimate(input: EstimateInput, calibration: Calibration = CALIBR
   const layout = layoutOf(input);
   const { link, assumed } = groupLink(hw, layout.tp, input.gpusPerNode);
   if (input.count > 1 && assumed) warnings.push(`${hw.name} lists no interconnect for ${input.count} devices; communication assumes ${link.name}`);
-  const latency = latencyFigures(figures, input, peak, link, memory.weightBytes, params.total, flops, tensors, calibration);
+  const latency = latencyFigures(figures, { input, peak, link, weightBytes: memory.weightBytes, totalParams: params.total, flops, tensors, calibration });
   throughputAndCostFigures(figures, input, latency);
   loadFigures(figures, input, latency.e2e);
   // Uncertainty bands from the calibration's residuals (bands.ts, docs/accuracy.md).

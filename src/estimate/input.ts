@@ -1,7 +1,7 @@
-import type { HardwareSpec } from '../spec/hardware.js';
-import type { ModelSpec } from '../spec/model.js';
-import type { EngineSpec } from '../spec/engine.js';
-import type { Format } from '../spec/precision.js';
+import type { HardwareSpec } from '../inputs/hardware.js';
+import type { ModelSpec } from '../inputs/model.js';
+import type { EngineSpec } from '../inputs/engine.js';
+import type { Format } from '../inputs/precision.js';
 import type { Parallel } from './parallel.js';
 
 /** What one request looks like and how many run together. Token counts. */

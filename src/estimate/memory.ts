@@ -1,5 +1,5 @@
-import type { ModelSpec } from '../spec/model.js';
-import { bytesPerElement, type Format } from '../spec/precision.js';
+import type { ModelSpec } from '../inputs/model.js';
+import { bytesPerElement, type Format } from '../inputs/precision.js';
 import { capacityFigures, IDEAL_ENGINE } from './engine.js';
 import type { EstimateInput } from './input.js';
 import { deviceWeightShare, kvHeadShare, layoutOf, stageLayers } from './parallel.js';
@@ -76,9 +76,9 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   const perLayer = kvBytesPerTokenPerLayer(m, input.kv);
   const { local, window } = layerSplit(m);
   const kvSource = m.mla ? 'DeepSeek-V2 paper sec. 2.1.3; vLLM MLA backend caches kv_lora_rank + qk_rope_head_dim per layer' : 'vLLM KV cache spec: 2 (K and V) x num_kv_heads x head_size x dtype bytes per layer';
-  const kvPerToken = term(fig, 'memory.kvCachePerToken', 'KV cache per token (all layers at full context)', 'B', m.layers * perLayer, m.mla ? 'layers x (kvLoraRank + qkRopeHeadDim) x bytes' : 'layers x 2 x kvHeads x headDim x bytes', { layers: m.layers, kvHeads: m.kvHeads, headDim: m.headDim, bytes: bytesPerElement(input.kv), format: input.kv.id }, kvSource, m.shapeAssumed);
-  const seqKv = term(fig, 'memory.kvCachePerSequence', 'KV cache per sequence', 'B', kvLayerTokens(m, w.context) * perLayer, local ? 'perLayerPerToken x (fullLayers x context + localLayers x min(context, window))' : 'kvCachePerToken x context', { context: w.context, perLayerPerToken: perLayer, localLayers: local, window: Number.isFinite(window) ? window : 0 }, kvSource, m.shapeAssumed);
-  const kv = term(fig, 'memory.kvCache', 'KV cache', 'B', w.batch * seqKv, 'batch x kvCachePerSequence', { batch: w.batch, perSequence: seqKv }, kvSource, m.shapeAssumed);
+  const kvPerToken = term(fig, { id: 'memory.kvCachePerToken', label: 'KV cache per token (all layers at full context)', unit: 'B', value: m.layers * perLayer, formula: m.mla ? 'layers x (kvLoraRank + qkRopeHeadDim) x bytes' : 'layers x 2 x kvHeads x headDim x bytes', inputs: { layers: m.layers, kvHeads: m.kvHeads, headDim: m.headDim, bytes: bytesPerElement(input.kv), format: input.kv.id }, source: kvSource, approximate: m.shapeAssumed });
+  const seqKv = term(fig, { id: 'memory.kvCachePerSequence', label: 'KV cache per sequence', unit: 'B', value: kvLayerTokens(m, w.context) * perLayer, formula: local ? 'perLayerPerToken x (fullLayers x context + localLayers x min(context, window))' : 'kvCachePerToken x context', inputs: { context: w.context, perLayerPerToken: perLayer, localLayers: local, window: Number.isFinite(window) ? window : 0 }, source: kvSource, approximate: m.shapeAssumed });
+  const kv = term(fig, { id: 'memory.kvCache', label: 'KV cache', unit: 'B', value: w.batch * seqKv, formula: 'batch x kvCachePerSequence', inputs: { batch: w.batch, perSequence: seqKv }, source: kvSource, approximate: m.shapeAssumed });
 
   // Prefill transient: the largest per-layer working set (residual, normed input, q/k/v,
   // gate/up/act of the MLP) for the prompt tokens of one forward pass, plus fp32 logits of
@@ -90,25 +90,25 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   const actBytes = bytesPerElement(input.activations);
   const ffnWidth = m.moe ? Math.max(m.ffn, m.moe.expertFfn * m.moe.topK) : m.ffn;
   const activationsPerDevice = activationBytesPerDevice(m, tokens, w.batch, actBytes, tp);
-  const activations = term(fig, 'memory.activations', 'Activations (prefill peak)', 'B', activationsPerDevice * n, 'count x (min(batch x inputTokens, chunk) x (2 hidden + qkvDim/tp + 3 ffn/tp) x bytes + batch x vocab x 4 (fp32 logits))', { tokens, chunk: PREFILL_CHUNK_TOKENS, hidden: m.hidden, ffn: ffnWidth, tp, count: n, bytes: actBytes, vocab: m.vocab }, 'Korthikanti et al. 2022 per-layer activation terms, without the training-only saves; FlashAttention (no score matrix); vLLM profile_run', true);
+  const activations = term(fig, { id: 'memory.activations', label: 'Activations (prefill peak)', unit: 'B', value: activationsPerDevice * n, formula: 'count x (min(batch x inputTokens, chunk) x (2 hidden + qkvDim/tp + 3 ffn/tp) x bytes + batch x vocab x 4 (fp32 logits))', inputs: { tokens, chunk: PREFILL_CHUNK_TOKENS, hidden: m.hidden, ffn: ffnWidth, tp, count: n, bytes: actBytes, vocab: m.vocab }, source: 'Korthikanti et al. 2022 per-layer activation terms, without the training-only saves; FlashAttention (no score matrix); vLLM profile_run', approximate: true });
 
   const overheadPerDevice = hw.runtimeOverheadBytes.value ?? 0;
-  term(fig, 'memory.overhead', 'Runtime overhead (context, workspaces)', 'B', n * overheadPerDevice, 'count x runtimeOverhead', { count: n, runtimeOverhead: overheadPerDevice }, hw.runtimeOverheadBytes.source, true);
-  sum(fig, 'memory.total', 'Total memory', 'B', ['memory.weights', 'memory.kvCache', 'memory.activations', 'memory.overhead']);
+  term(fig, { id: 'memory.overhead', label: 'Runtime overhead (context, workspaces)', unit: 'B', value: n * overheadPerDevice, formula: 'count x runtimeOverhead', inputs: { count: n, runtimeOverhead: overheadPerDevice }, source: hw.runtimeOverheadBytes.source, approximate: true });
+  sum(fig, { id: 'memory.total', label: 'Total memory', unit: 'B', parts: ['memory.weights', 'memory.kvCache', 'memory.activations', 'memory.overhead'] });
 
   // Per device: weights, activations and overhead split evenly across TP ranks; KV split by
   // KV heads, replicated when KV heads < ranks.
   const kvShard = kvHeadShare(m, tp) * stageShare;
   const weightShare = deviceWeightShare(fig, m, layout, params);
-  const weightsPerDevice = term(fig, 'memory.perDevice.weights', 'Weights per device', 'B', weights * weightShare, 'weights x share of the busiest device (layers/pp of the layers; matrices / tp; k/v projections per KV-head share; norms replicated; embedding on the first stage, head on the last)', { weights, share: weightShare, tp, pp: layout.pp, ep: layout.ep }, 'Megatron-LM tensor parallelism (Shoeybi et al. 2019); vLLM QKVParallelLinear, VocabParallelEmbedding, get_pp_indices; FusedMoE expert split');
-  term(fig, 'memory.perDevice.kvCache', 'KV cache per device', 'B', kv * kvShard, 'kvCache x max(1, ceil(kvHeads / tp)) / kvHeads x ceil(layers / pp) / layers', { kvCache: kv, kvHeads: m.kvHeads, tp, pp: layout.pp, layers: m.layers }, 'vLLM QKVParallelLinear: KV heads replicated when tp_size > num_kv_heads; each pipeline stage caches its own layers');
-  term(fig, 'memory.perDevice.activations', 'Activations per device', 'B', activationsPerDevice, 'activations / count', { activations, count: n }, 'each rank holds its own working set', true);
-  term(fig, 'memory.perDevice.overhead', 'Runtime overhead per device', 'B', overheadPerDevice, 'runtimeOverhead', { runtimeOverhead: overheadPerDevice }, hw.runtimeOverheadBytes.source, true);
-  const perDevice = sum(fig, 'memory.perDevice', 'Memory per device', 'B', ['memory.perDevice.weights', 'memory.perDevice.kvCache', 'memory.perDevice.activations', 'memory.perDevice.overhead']);
+  const weightsPerDevice = term(fig, { id: 'memory.perDevice.weights', label: 'Weights per device', unit: 'B', value: weights * weightShare, formula: 'weights x share of the busiest device (layers/pp of the layers; matrices / tp; k/v projections per KV-head share; norms replicated; embedding on the first stage, head on the last)', inputs: { weights, share: weightShare, tp, pp: layout.pp, ep: layout.ep }, source: 'Megatron-LM tensor parallelism (Shoeybi et al. 2019); vLLM QKVParallelLinear, VocabParallelEmbedding, get_pp_indices; FusedMoE expert split' });
+  term(fig, { id: 'memory.perDevice.kvCache', label: 'KV cache per device', unit: 'B', value: kv * kvShard, formula: 'kvCache x max(1, ceil(kvHeads / tp)) / kvHeads x ceil(layers / pp) / layers', inputs: { kvCache: kv, kvHeads: m.kvHeads, tp, pp: layout.pp, layers: m.layers }, source: 'vLLM QKVParallelLinear: KV heads replicated when tp_size > num_kv_heads; each pipeline stage caches its own layers' });
+  term(fig, { id: 'memory.perDevice.activations', label: 'Activations per device', unit: 'B', value: activationsPerDevice, formula: 'activations / count', inputs: { activations, count: n }, source: 'each rank holds its own working set', approximate: true });
+  term(fig, { id: 'memory.perDevice.overhead', label: 'Runtime overhead per device', unit: 'B', value: overheadPerDevice, formula: 'runtimeOverhead', inputs: { runtimeOverhead: overheadPerDevice }, source: hw.runtimeOverheadBytes.source, approximate: true });
+  const perDevice = sum(fig, { id: 'memory.perDevice', label: 'Memory per device', unit: 'B', parts: ['memory.perDevice.weights', 'memory.perDevice.kvCache', 'memory.perDevice.activations', 'memory.perDevice.overhead'] });
 
-  term(fig, 'memory.capacityPerDevice', 'Device memory', 'B', capacity, 'hardware memory capacity', { device: hw.id }, hw.memoryBytes.source);
-  term(fig, 'memory.headroom', 'Free memory per device', 'B', Math.max(0, capacity - perDevice), 'max(0, capacity - perDevice)', { capacity, perDevice }, 'difference');
-  term(fig, 'memory.shortfall', 'Missing memory per device', 'B', Math.max(0, perDevice - capacity), 'max(0, perDevice - capacity)', { capacity, perDevice }, 'difference');
+  term(fig, { id: 'memory.capacityPerDevice', label: 'Device memory', unit: 'B', value: capacity, formula: 'hardware memory capacity', inputs: { device: hw.id }, source: hw.memoryBytes.source });
+  term(fig, { id: 'memory.headroom', label: 'Free memory per device', unit: 'B', value: Math.max(0, capacity - perDevice), formula: 'max(0, capacity - perDevice)', inputs: { capacity, perDevice }, source: 'difference' });
+  term(fig, { id: 'memory.shortfall', label: 'Missing memory per device', unit: 'B', value: Math.max(0, perDevice - capacity), formula: 'max(0, perDevice - capacity)', inputs: { capacity, perDevice }, source: 'difference' });
 
   // What the serving engine leaves for the KV cache (engine.ts), and what that holds. The
   // engine's activation reserve is its profiling pass (vLLM: max_num_batched_tokens tokens), a

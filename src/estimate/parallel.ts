@@ -1,5 +1,5 @@
-import type { HardwareSpec, Link } from '../spec/hardware.js';
-import type { ModelSpec } from '../spec/model.js';
+import type { HardwareSpec, Link } from '../inputs/hardware.js';
+import type { ModelSpec } from '../inputs/model.js';
 import type { EstimateInput } from './input.js';
 import type { Figures } from './terms.js';
 

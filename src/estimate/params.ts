@@ -1,4 +1,4 @@
-import type { ModelSpec } from '../spec/model.js';
+import type { ModelSpec } from '../inputs/model.js';
 import { sum, term, type Figures } from './terms.js';
 
 /**
@@ -188,33 +188,33 @@ const figureSum = (groups: TensorGroup[], figure: ParamFigure): number => groups
  */
 export function paramsFigures(fig: Figures, m: ModelSpec): { total: number; active: number; embedding: number } {
   const groups = tensorGroups(m);
-  const embedding = term(fig, 'params.embedding', 'Embedding parameters', 'params', figureSum(groups, 'embedding'), 'vocab x hidden + learnedPositions x hidden', { vocab: m.vocab, hidden: m.hidden, learnedPositions: m.learnedPositions }, SOURCE, m.shapeAssumed);
+  const embedding = term(fig, { id: 'params.embedding', label: 'Embedding parameters', unit: 'params', value: figureSum(groups, 'embedding'), formula: 'vocab x hidden + learnedPositions x hidden', inputs: { vocab: m.vocab, hidden: m.hidden, learnedPositions: m.learnedPositions }, source: SOURCE, approximate: m.shapeAssumed });
   if (m.paramsOverride !== undefined) {
-    const total = term(fig, 'params.total', 'Parameters', 'params', m.paramsOverride, 'given (--params)', { params: m.paramsOverride }, 'user input');
-    term(fig, 'params.active', 'Active parameters per token', 'params', total, 'params.total (dense)', { total }, 'user input');
+    const total = term(fig, { id: 'params.total', label: 'Parameters', unit: 'params', value: m.paramsOverride, formula: 'given (--params)', inputs: { params: m.paramsOverride }, source: 'user input' });
+    term(fig, { id: 'params.active', label: 'Active parameters per token', unit: 'params', value: total, formula: 'params.total (dense)', inputs: { total }, source: 'user input' });
     return { total, active: total, embedding };
   }
   const perLayerAttention = figureSum(groups, 'attention') / m.layers;
-  term(fig, 'params.attention', 'Attention parameters', 'params', figureSum(groups, 'attention'), m.mla ? 'layers x (q_a + q_b + kv_a + kv_b + o projections + their norms)' : 'layers x (q, k, v, o projections + biases + q/k norms + sinks)', { layers: m.layers, perLayer: perLayerAttention, ...(m.mla ?? {}) }, SOURCE);
-  term(fig, 'params.mlp', m.moe ? 'MLP and expert parameters' : 'MLP parameters', 'params', figureSum(groups, 'mlp'), m.moe ? 'denseLayers x mlp(ffn) + moeLayers x (router + experts x mlp(expertFfn) + shared)' : `layers x ${m.gatedMlp ? 3 : 2} x hidden x ffn (+ biases)`, { layers: m.layers, hidden: m.hidden, ffn: m.ffn, ...(m.moe ?? {}) }, SOURCE);
-  term(fig, 'params.norms', 'Norm parameters', 'params', figureSum(groups, 'norms'), `(layers x normsPerLayer + 1 final) x hidden${m.norm === 'layer' ? ' x 2 (weight and bias)' : ''}`, { layers: m.layers, normsPerLayer: m.normsPerLayer, hidden: m.hidden }, SOURCE);
-  term(fig, 'params.lmHead', 'Output head parameters', 'params', figureSum(groups, 'lmHead'), m.tiedEmbeddings ? '0 (tied to the embedding)' : 'vocab x hidden', { vocab: m.vocab, hidden: m.hidden, tied: m.tiedEmbeddings }, SOURCE);
+  term(fig, { id: 'params.attention', label: 'Attention parameters', unit: 'params', value: figureSum(groups, 'attention'), formula: m.mla ? 'layers x (q_a + q_b + kv_a + kv_b + o projections + their norms)' : 'layers x (q, k, v, o projections + biases + q/k norms + sinks)', inputs: { layers: m.layers, perLayer: perLayerAttention, ...(m.mla ?? {}) }, source: SOURCE });
+  term(fig, { id: 'params.mlp', label: m.moe ? 'MLP and expert parameters' : 'MLP parameters', unit: 'params', value: figureSum(groups, 'mlp'), formula: m.moe ? 'denseLayers x mlp(ffn) + moeLayers x (router + experts x mlp(expertFfn) + shared)' : `layers x ${m.gatedMlp ? 3 : 2} x hidden x ffn (+ biases)`, inputs: { layers: m.layers, hidden: m.hidden, ffn: m.ffn, ...(m.moe ?? {}) }, source: SOURCE });
+  term(fig, { id: 'params.norms', label: 'Norm parameters', unit: 'params', value: figureSum(groups, 'norms'), formula: `(layers x normsPerLayer + 1 final) x hidden${m.norm === 'layer' ? ' x 2 (weight and bias)' : ''}`, inputs: { layers: m.layers, normsPerLayer: m.normsPerLayer, hidden: m.hidden }, source: SOURCE });
+  term(fig, { id: 'params.lmHead', label: 'Output head parameters', unit: 'params', value: figureSum(groups, 'lmHead'), formula: m.tiedEmbeddings ? '0 (tied to the embedding)' : 'vocab x hidden', inputs: { vocab: m.vocab, hidden: m.hidden, tied: m.tiedEmbeddings }, source: SOURCE });
   const parts = ['params.embedding', 'params.attention', 'params.mlp', 'params.norms', 'params.lmHead'];
   if (m.visionParams) {
-    term(fig, 'params.vision', 'Vision tower and projector parameters', 'params', figureSum(groups, 'vision'), 'SigLIP encoder (patch and position embeddings, layers x (attention + MLP + 2 LayerNorms), post-LayerNorm) + projector (RMSNorm + linear)', { visionParams: m.visionParams }, 'transformers modeling_siglip.py SiglipVisionModel; modeling_gemma3.py Gemma3MultiModalProjector');
+    term(fig, { id: 'params.vision', label: 'Vision tower and projector parameters', unit: 'params', value: figureSum(groups, 'vision'), formula: 'SigLIP encoder (patch and position embeddings, layers x (attention + MLP + 2 LayerNorms), post-LayerNorm) + projector (RMSNorm + linear)', inputs: { visionParams: m.visionParams }, source: 'transformers modeling_siglip.py SiglipVisionModel; modeling_gemma3.py Gemma3MultiModalProjector' });
     parts.push('params.vision');
   }
-  const total = sum(fig, 'params.total', 'Parameters', 'params', parts, SOURCE);
+  const total = sum(fig, { id: 'params.total', label: 'Parameters', unit: 'params', parts, source: SOURCE });
   if (m.mtpLayers) {
     const mtp = mtpGroups(m).reduce((a, g) => a + groupParams(g), 0);
-    term(fig, 'params.mtp', 'Multi-token-prediction module parameters (not in params.total)', 'params', mtp, 'mtpLayers x (embedding + enorm + hnorm + eh_proj (2h x h) + one decoder layer + head norm + head)', { mtpLayers: m.mtpLayers, hidden: m.hidden, vocab: m.vocab }, 'DeepSeek-V3 technical report sec. 2.2 (MTP modules); DeepSeek-V3 README: 671B main model + 14B MTP module weights');
+    term(fig, { id: 'params.mtp', label: 'Multi-token-prediction module parameters (not in params.total)', unit: 'params', value: mtp, formula: 'mtpLayers x (embedding + enorm + hnorm + eh_proj (2h x h) + one decoder layer + head norm + head)', inputs: { mtpLayers: m.mtpLayers, hidden: m.hidden, vocab: m.vocab }, source: 'DeepSeek-V3 technical report sec. 2.2 (MTP modules); DeepSeek-V3 README: 671B main model + 14B MTP module weights' });
   }
   let active = total;
   if (m.moe || m.visionParams) {
     const idle = moeLayers(m) * (m.moe ? m.moe.experts - m.moe.topK : 0) * expertParams(m) + (m.visionParams ?? 0);
-    active = term(fig, 'params.active', 'Active parameters per token', 'params', total - idle, `total - moeLayers x (experts - topK) x expertParams${m.visionParams ? ' - visionParams' : ''}`, { total, moeLayers: moeLayers(m), experts: m.moe?.experts ?? 0, topK: m.moe?.topK ?? 0, expertParams: expertParams(m), visionParams: m.visionParams ?? 0 }, 'Shazeer et al. 2017; Mixtral paper (Jiang et al. 2024): each token uses top-k experts; a text token does not pass through the vision tower');
+    active = term(fig, { id: 'params.active', label: 'Active parameters per token', unit: 'params', value: total - idle, formula: `total - moeLayers x (experts - topK) x expertParams${m.visionParams ? ' - visionParams' : ''}`, inputs: { total, moeLayers: moeLayers(m), experts: m.moe?.experts ?? 0, topK: m.moe?.topK ?? 0, expertParams: expertParams(m), visionParams: m.visionParams ?? 0 }, source: 'Shazeer et al. 2017; Mixtral paper (Jiang et al. 2024): each token uses top-k experts; a text token does not pass through the vision tower' });
   } else {
-    term(fig, 'params.active', 'Active parameters per token', 'params', total, 'params.total (dense)', { total }, SOURCE);
+    term(fig, { id: 'params.active', label: 'Active parameters per token', unit: 'params', value: total, formula: 'params.total (dense)', inputs: { total }, source: SOURCE });
   }
   return { total, active, embedding };
 }

@@ -1,5 +1,5 @@
-import type { HardwareSpec } from '../spec/hardware.js';
-import { computeClass, type ComputeClass, type Format } from '../spec/precision.js';
+import type { HardwareSpec } from '../inputs/hardware.js';
+import { computeClass, type ComputeClass, type Format } from '../inputs/precision.js';
 
 /**
  * What a device does with a format it cannot compute natively, the way engines run it there.

@@ -24,28 +24,27 @@ export interface Figure {
 
 export type Figures = Record<string, Figure>;
 
+/** What a new term states: every field of a Figure but its parts and band. */
+export type TermSpec = Omit<Figure, 'parts' | 'low' | 'high'>;
+
 /**
  * Adds a term and returns its value. Non-finite values are a bug in the estimator, not
  * something to print: they throw here, at the source.
+ *
+ * @example term(fig, { id: 'memory.kvCache', label: 'KV cache', unit: 'B', value: batch * perSequence,
+ *   formula: 'batch x kvCachePerSequence', inputs: { batch, perSequence }, source: 'vLLM KV cache spec' })
  */
-export function term(
-  figures: Figures,
-  id: string,
-  label: string,
-  unit: Unit,
-  value: number,
-  formula: string,
-  inputs: Figure['inputs'],
-  source: string,
-  approximate?: boolean,
-): number {
-  if (!Number.isFinite(value)) throw new Error(`internal: figure ${id} is ${value} (${formula})`);
-  figures[id] = approximate ? { id, label, value, unit, formula, inputs, source, approximate } : { id, label, value, unit, formula, inputs, source };
+export function term(figures: Figures, spec: TermSpec): number {
+  const { id, value, approximate } = spec;
+  if (!Number.isFinite(value)) throw new Error(`internal: figure ${id} is ${value} (${spec.formula})`);
+  const { approximate: _omit, ...rest } = spec;
+  figures[id] = approximate ? { ...rest, approximate: true } : rest;
   return value;
 }
 
-/** Adds a total equal to the sum of existing figures, and returns it. */
-export function sum(figures: Figures, id: string, label: string, unit: Unit, parts: string[], source = 'sum of its parts'): number {
+/** Adds a total equal to the sum of existing figures (its `parts`), and returns it. */
+export function sum(figures: Figures, spec: { id: string; label: string; unit: Unit; parts: string[]; source?: string }): number {
+  const { id, label, unit, parts, source = 'sum of its parts' } = spec;
   let value = 0;
   const inputs: Figure['inputs'] = {};
   let approximate = false;

@@ -1,4 +1,4 @@
-import type { ModelSpec } from '../spec/model.js';
+import type { ModelSpec } from '../inputs/model.js';
 import { moeLayers } from './params.js';
 import { layerSplit } from './memory.js';
 

@@ -1,6 +1,6 @@
-import type { HardwareSpec } from '../spec/hardware.js';
-import { describeShape, summarizeModel, type ModelSpec, type ModelSummary } from '../spec/model.js';
-import { activationFormat, FORMATS } from '../spec/precision.js';
+import type { HardwareSpec } from '../inputs/hardware.js';
+import { describeShape, summarizeModel, type ModelSpec, type ModelSummary } from '../inputs/model.js';
+import { activationFormat, FORMATS } from '../inputs/precision.js';
 import { applyTrainingBands } from './bands.js';
 import { CALIBRATION } from './calibration.js';
 import type { Calibration } from './efficiency.js';
@@ -165,29 +165,29 @@ export function trainingMemoryFigures(fig: Figures, input: TrainInput, totalPara
   // Trainable parameters
   let trainable: number;
   if (full) {
-    trainable = term(fig, 'params.trainable', 'Trainable parameters', 'params', totalParams, 'params.total (full fine-tuning / pretraining)', { total: totalParams }, 'every parameter is trained');
+    trainable = term(fig, { id: 'params.trainable', label: 'Trainable parameters', unit: 'params', value: totalParams, formula: 'params.total (full fine-tuning / pretraining)', inputs: { total: totalParams }, source: 'every parameter is trained' });
   } else {
     const lora = loraParams(m, input.lora.rank, input.lora.targets);
-    trainable = term(fig, 'params.trainable', `Trainable parameters (LoRA r=${input.lora.rank} on ${input.lora.targets.join(', ')})`, 'params', lora.params, 'rank x sum over adapted matrices of (dIn + dOut)', { rank: input.lora.rank, targets: input.lora.targets.join(','), adaptedMatrices: lora.matrices }, 'LoRA (Hu et al. 2021) sec. 4.1: W + BA with B (dOut x r) and A (r x dIn); base weights frozen', m.shapeAssumed);
+    trainable = term(fig, { id: 'params.trainable', label: `Trainable parameters (LoRA r=${input.lora.rank} on ${input.lora.targets.join(', ')})`, unit: 'params', value: lora.params, formula: 'rank x sum over adapted matrices of (dIn + dOut)', inputs: { rank: input.lora.rank, targets: input.lora.targets.join(','), adaptedMatrices: lora.matrices }, source: 'LoRA (Hu et al. 2021) sec. 4.1: W + BA with B (dOut x r) and A (r x dIn); base weights frozen', approximate: m.shapeAssumed });
   }
 
   // Weights (whole model)
   if (method === 'qlora') {
     const quantized = Math.min(totalParams, linearTotal);
     const kept = totalParams - quantized;
-    term(fig, 'memory.weights.base', 'Frozen base weights (NF4, double quantization)', 'B', (quantized * NF4_DQ_BITS) / 8 + kept * 2, 'linearParams x 4.127 bits / 8 + (embeddings, head, norms) x 2 B', { linearParams: quantized, bitsPerWeight: NF4_DQ_BITS, keptParams: kept }, 'QLoRA (Dettmers et al. 2023) sec. 3: NF4 blocks of 64, 8-bit scales, double quantization; bitsandbytes quantizes Linear layers only (embeddings and lm_head stay 16-bit)', m.shapeAssumed);
-    term(fig, 'memory.weights.adapters', 'LoRA adapters (bf16)', 'B', trainable * 2, 'trainable x 2 B', { trainable }, 'QLoRA sec. 3: 16-bit (bf16) adapters');
+    term(fig, { id: 'memory.weights.base', label: 'Frozen base weights (NF4, double quantization)', unit: 'B', value: (quantized * NF4_DQ_BITS) / 8 + kept * 2, formula: 'linearParams x 4.127 bits / 8 + (embeddings, head, norms) x 2 B', inputs: { linearParams: quantized, bitsPerWeight: NF4_DQ_BITS, keptParams: kept }, source: 'QLoRA (Dettmers et al. 2023) sec. 3: NF4 blocks of 64, 8-bit scales, double quantization; bitsandbytes quantizes Linear layers only (embeddings and lm_head stay 16-bit)', approximate: m.shapeAssumed });
+    term(fig, { id: 'memory.weights.adapters', label: 'LoRA adapters (bf16)', unit: 'B', value: trainable * 2, formula: 'trainable x 2 B', inputs: { trainable }, source: 'QLoRA sec. 3: 16-bit (bf16) adapters' });
   } else if (method === 'lora') {
-    term(fig, 'memory.weights.base', `Frozen base weights (${precision === 'fp32' ? 'fp32' : '16-bit'})`, 'B', totalParams * pb.weights, 'params.total x bytes', { params: totalParams, bytes: pb.weights }, pb.source);
-    term(fig, 'memory.weights.adapters', 'LoRA adapters', 'B', trainable * pb.weights, 'trainable x bytes', { trainable, bytes: pb.weights }, pb.source);
+    term(fig, { id: 'memory.weights.base', label: `Frozen base weights (${precision === 'fp32' ? 'fp32' : '16-bit'})`, unit: 'B', value: totalParams * pb.weights, formula: 'params.total x bytes', inputs: { params: totalParams, bytes: pb.weights }, source: pb.source });
+    term(fig, { id: 'memory.weights.adapters', label: 'LoRA adapters', unit: 'B', value: trainable * pb.weights, formula: 'trainable x bytes', inputs: { trainable, bytes: pb.weights }, source: pb.source });
   } else {
-    term(fig, 'memory.weights.base', 'Model weights', 'B', totalParams * pb.weights, 'params.total x bytes', { params: totalParams, bytes: pb.weights }, pb.source);
+    term(fig, { id: 'memory.weights.base', label: 'Model weights', unit: 'B', value: totalParams * pb.weights, formula: 'params.total x bytes', inputs: { params: totalParams, bytes: pb.weights }, source: pb.source });
   }
-  const weights = sum(fig, 'memory.weights', 'Weights', 'B', full ? ['memory.weights.base'] : ['memory.weights.base', 'memory.weights.adapters']);
+  const weights = sum(fig, { id: 'memory.weights', label: 'Weights', unit: 'B', parts: full ? ['memory.weights.base'] : ['memory.weights.base', 'memory.weights.adapters'] });
 
   // Gradients and optimizer states: trainable parameters only.
   const gradientBytes = method === 'qlora' ? 2 : pb.gradients;
-  const gradients = term(fig, 'memory.gradients', 'Gradients', 'B', trainable * gradientBytes, 'trainable x bytes', { trainable, bytes: gradientBytes }, method === 'qlora' ? 'QLoRA: bf16 adapter gradients' : pb.source);
+  const gradients = term(fig, { id: 'memory.gradients', label: 'Gradients', unit: 'B', value: trainable * gradientBytes, formula: 'trainable x bytes', inputs: { trainable, bytes: gradientBytes }, source: method === 'qlora' ? 'QLoRA: bf16 adapter gradients' : pb.source });
   // QLoRA trains the bf16 adapters directly (qlora.py casts LoRA modules to bf16; paged 32-bit AdamW), no master copy.
   const masterBytes = method === 'qlora' ? 0 : pb.master;
   let stateBytes: number;
@@ -223,9 +223,9 @@ export function trainingMemoryFigures(fig: Figures, input: TrainInput, totalPara
       break;
     }
   }
-  const optimizerStates = term(fig, 'memory.optimizerStates', 'Optimizer states (incl. any fp32 master copy)', 'B', trainable * masterBytes + stateBytes, stateFormula, inputs, `${OPTIMIZER_SOURCE[input.optimizer]}; master copy: ${masterBytes ? pb.source : method === 'qlora' ? 'none (QLoRA trains bf16 adapters directly, artidoro/qlora qlora.py)' : 'none in fp32 training'}`);
-  sum(fig, 'memory.modelStates', 'Weights + gradients + optimizer states (before sharding)', 'B', ['memory.weights', 'memory.gradients', 'memory.optimizerStates']);
-  term(fig, 'memory.bytesPerTrainableParam', 'Model-state bytes per trainable parameter', 'B', (weights - (full ? 0 : fig['memory.weights.base'].value) + gradients + optimizerStates) / trainable, '(trainable weights + gradients + optimizer states) / trainable', { trainable }, 'ZeRO (Rajbhandari et al. 2020) sec. 3.1: 2 + 2 + 12 = 16 bytes for mixed-precision Adam');
+  const optimizerStates = term(fig, { id: 'memory.optimizerStates', label: 'Optimizer states (incl. any fp32 master copy)', unit: 'B', value: trainable * masterBytes + stateBytes, formula: stateFormula, inputs, source: `${OPTIMIZER_SOURCE[input.optimizer]}; master copy: ${masterBytes ? pb.source : method === 'qlora' ? 'none (QLoRA trains bf16 adapters directly, artidoro/qlora qlora.py)' : 'none in fp32 training'}` });
+  sum(fig, { id: 'memory.modelStates', label: 'Weights + gradients + optimizer states (before sharding)', unit: 'B', parts: ['memory.weights', 'memory.gradients', 'memory.optimizerStates'] });
+  term(fig, { id: 'memory.bytesPerTrainableParam', label: 'Model-state bytes per trainable parameter', unit: 'B', value: (weights - (full ? 0 : fig['memory.weights.base'].value) + gradients + optimizerStates) / trainable, formula: '(trainable weights + gradients + optimizer states) / trainable', inputs: { trainable }, source: 'ZeRO (Rajbhandari et al. 2020) sec. 3.1: 2 + 2 + 12 = 16 bytes for mixed-precision Adam' });
 
   // Per device: TP and PP split the model evenly (embeddings and head too, vocab-parallel);
   // ZeRO stage 1 shards optimizer states, 2 also gradients, 3 (FSDP FULL_SHARD) also
@@ -236,31 +236,31 @@ export function trainingMemoryFigures(fig: Figures, input: TrainInput, totalPara
   const zeroSource = 'Tensor/pipeline split (Narayanan et al. 2021); ZeRO partitioning (Rajbhandari et al. 2020 sec. 5: P_os, P_os+g, P_os+g+p)';
   const approxSplit = input.pp > 1;
   const perDeviceWeights = weights / modelShard / (z >= 3 ? shardGroup : 1);
-  term(fig, 'memory.perDevice.weights', 'Weights per device', 'B', perDeviceWeights, `weights / (tp x pp)${z >= 3 ? ' / (dp x cp)' : ''}`, { weights, tp: input.tp, pp: input.pp, dp, cp: input.cp, zero: z }, zeroSource, approxSplit);
-  term(fig, 'memory.perDevice.gradients', 'Gradients per device', 'B', gradients / modelShard / (z >= 2 ? shardGroup : 1), `gradients / (tp x pp)${z >= 2 ? ' / (dp x cp)' : ''}`, { gradients, tp: input.tp, pp: input.pp, dp, cp: input.cp, zero: z }, zeroSource, approxSplit);
-  term(fig, 'memory.perDevice.optimizerStates', 'Optimizer states per device', 'B', optimizerStates / modelShard / (z >= 1 ? shardGroup : 1), `optimizerStates / (tp x pp)${z >= 1 ? ' / (dp x cp)' : ''}`, { optimizerStates, tp: input.tp, pp: input.pp, dp, cp: input.cp, zero: z }, zeroSource, approxSplit);
+  term(fig, { id: 'memory.perDevice.weights', label: 'Weights per device', unit: 'B', value: perDeviceWeights, formula: `weights / (tp x pp)${z >= 3 ? ' / (dp x cp)' : ''}`, inputs: { weights, tp: input.tp, pp: input.pp, dp, cp: input.cp, zero: z }, source: zeroSource, approximate: approxSplit });
+  term(fig, { id: 'memory.perDevice.gradients', label: 'Gradients per device', unit: 'B', value: gradients / modelShard / (z >= 2 ? shardGroup : 1), formula: `gradients / (tp x pp)${z >= 2 ? ' / (dp x cp)' : ''}`, inputs: { gradients, tp: input.tp, pp: input.pp, dp, cp: input.cp, zero: z }, source: zeroSource, approximate: approxSplit });
+  term(fig, { id: 'memory.perDevice.optimizerStates', label: 'Optimizer states per device', unit: 'B', value: optimizerStates / modelShard / (z >= 1 ? shardGroup : 1), formula: `optimizerStates / (tp x pp)${z >= 1 ? ' / (dp x cp)' : ''}`, inputs: { optimizerStates, tp: input.tp, pp: input.pp, dp, cp: input.cp, zero: z }, source: zeroSource, approximate: approxSplit });
   const parts = ['memory.perDevice.weights', 'memory.perDevice.gradients', 'memory.perDevice.optimizerStates'];
   if (z >= 3 && shardGroup > 1) {
     // ZeRO-3 / FSDP all-gathers a layer's weights before using it and prefetches the next.
     const layerWeights = weights / m.layers / modelShard;
-    term(fig, 'memory.perDevice.gatherBuffers', 'ZeRO-3 gathered layers (current + prefetched)', 'B', 2 * layerWeights, '2 x weights / layers / (tp x pp)', { weights, layers: m.layers }, 'DeepSpeed ZeRO-3 / PyTorch FSDP: unsharded parameters of the running and the prefetched layer', true);
+    term(fig, { id: 'memory.perDevice.gatherBuffers', label: 'ZeRO-3 gathered layers (current + prefetched)', unit: 'B', value: 2 * layerWeights, formula: '2 x weights / layers / (tp x pp)', inputs: { weights, layers: m.layers }, source: 'DeepSpeed ZeRO-3 / PyTorch FSDP: unsharded parameters of the running and the prefetched layer', approximate: true });
     parts.push('memory.perDevice.gatherBuffers');
   }
 
   const act = activationBytes(m, { seqLen: input.seqLen, microBatch: input.microBatch, tp: input.tp, cp: input.cp, sequenceParallel: input.sequenceParallel, recompute: input.recompute, bytes: pb.activations });
-  term(fig, 'memory.activations.layers', `Activations of the layers (recompute ${input.recompute})`, 'B', act.layersBytes, act.formula, { layers: m.layers, seqLen: input.seqLen, microBatch: input.microBatch, hidden: m.hidden, heads: m.heads, ffn: m.ffn, tp: input.tp, cp: input.cp, sequenceParallel: input.sequenceParallel, bytes: pb.activations }, 'Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer Models", sec. 4 and Table 2', m.shapeAssumed);
-  term(fig, 'memory.activations.output', 'Activations of the output layer (fp32 logits)', 'B', act.outputBytes, '4 x s/cp x b x (hidden + vocab) / tp', { seqLen: input.seqLen, microBatch: input.microBatch, hidden: m.hidden, vocab: m.vocab, tp: input.tp, cp: input.cp }, 'Korthikanti et al. 2022 sec. 4.3: output layer and cross-entropy, 4sbh/t (1 + v/h)');
-  sum(fig, 'memory.activations', 'Activations per device (one micro-batch)', 'B', ['memory.activations.layers', 'memory.activations.output'], 'Korthikanti et al. 2022 Table 2; 1F1B pipelining keeps L layers\' worth on the first stage');
-  term(fig, 'memory.perDevice.activations', 'Activations per device', 'B', act.totalBytes, 'memory.activations', {}, 'see memory.activations', m.shapeAssumed);
+  term(fig, { id: 'memory.activations.layers', label: `Activations of the layers (recompute ${input.recompute})`, unit: 'B', value: act.layersBytes, formula: act.formula, inputs: { layers: m.layers, seqLen: input.seqLen, microBatch: input.microBatch, hidden: m.hidden, heads: m.heads, ffn: m.ffn, tp: input.tp, cp: input.cp, sequenceParallel: input.sequenceParallel, bytes: pb.activations }, source: 'Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer Models", sec. 4 and Table 2', approximate: m.shapeAssumed });
+  term(fig, { id: 'memory.activations.output', label: 'Activations of the output layer (fp32 logits)', unit: 'B', value: act.outputBytes, formula: '4 x s/cp x b x (hidden + vocab) / tp', inputs: { seqLen: input.seqLen, microBatch: input.microBatch, hidden: m.hidden, vocab: m.vocab, tp: input.tp, cp: input.cp }, source: 'Korthikanti et al. 2022 sec. 4.3: output layer and cross-entropy, 4sbh/t (1 + v/h)' });
+  sum(fig, { id: 'memory.activations', label: 'Activations per device (one micro-batch)', unit: 'B', parts: ['memory.activations.layers', 'memory.activations.output'], source: 'Korthikanti et al. 2022 Table 2; 1F1B pipelining keeps L layers\' worth on the first stage' });
+  term(fig, { id: 'memory.perDevice.activations', label: 'Activations per device', unit: 'B', value: act.totalBytes, formula: 'memory.activations', inputs: {}, source: 'see memory.activations', approximate: m.shapeAssumed });
   parts.push('memory.perDevice.activations');
   const overhead = hw.runtimeOverheadBytes.value ?? 0;
-  term(fig, 'memory.perDevice.overhead', 'Runtime overhead (context, workspaces)', 'B', overhead, 'runtimeOverhead', { runtimeOverhead: overhead }, hw.runtimeOverheadBytes.source, true);
+  term(fig, { id: 'memory.perDevice.overhead', label: 'Runtime overhead (context, workspaces)', unit: 'B', value: overhead, formula: 'runtimeOverhead', inputs: { runtimeOverhead: overhead }, source: hw.runtimeOverheadBytes.source, approximate: true });
   parts.push('memory.perDevice.overhead');
-  const perDevice = sum(fig, 'memory.perDevice', 'Memory per device', 'B', parts);
+  const perDevice = sum(fig, { id: 'memory.perDevice', label: 'Memory per device', unit: 'B', parts });
   const capacity = hw.memoryBytes.value!;
-  term(fig, 'memory.capacityPerDevice', 'Device memory', 'B', capacity, 'hardware memory capacity', { device: hw.id }, hw.memoryBytes.source);
-  term(fig, 'memory.headroom', 'Free memory per device', 'B', Math.max(0, capacity - perDevice), 'max(0, capacity - perDevice)', { capacity, perDevice }, 'difference');
-  term(fig, 'memory.shortfall', 'Missing memory per device', 'B', Math.max(0, perDevice - capacity), 'max(0, perDevice - capacity)', { capacity, perDevice }, 'difference');
+  term(fig, { id: 'memory.capacityPerDevice', label: 'Device memory', unit: 'B', value: capacity, formula: 'hardware memory capacity', inputs: { device: hw.id }, source: hw.memoryBytes.source });
+  term(fig, { id: 'memory.headroom', label: 'Free memory per device', unit: 'B', value: Math.max(0, capacity - perDevice), formula: 'max(0, capacity - perDevice)', inputs: { capacity, perDevice }, source: 'difference' });
+  term(fig, { id: 'memory.shortfall', label: 'Missing memory per device', unit: 'B', value: Math.max(0, perDevice - capacity), formula: 'max(0, perDevice - capacity)', inputs: { capacity, perDevice }, source: 'difference' });
   return { perDeviceBytes: perDevice, capacityBytes: capacity, fits: perDevice <= capacity, trainable };
 }
 
@@ -349,9 +349,9 @@ export function train(input: TrainInput, calibration: Calibration = CALIBRATION)
   const attentionPerToken = 3 * attnPerKey * keys;
   const recomputePerToken = input.recompute === 'none' ? 0 : input.recompute === 'selective' ? attnPerKey * keys : 2 * (matmul - lmHead) + attnPerKey * keys;
   const flopsSource = 'Kaplan et al. 2020 sec. 2.1; Narayanan et al. 2021 sec. 5.1 eq. 96BsLh^2(1 + s/6h + V/16Lh); PaLM App. B (6N + 12LHQT)';
-  const perTokenModel = term(figures, 'train.flopsPerToken', 'Model FLOPs per token', 'FLOP', linearPerToken + attentionPerToken, input.method === 'full' ? '6 x matmulParams + 3 x attnFlopsPerKey x keys' : '4 x matmulParams (frozen: no weight gradients) + 6 x adapterParams + 3 x attnFlopsPerKey x keys', { matmulParams: matmul, adapterParams: adapters, attnFlopsPerKey: attnPerKey, keys, seqLen: input.seqLen }, flopsSource, m.shapeAssumed);
+  const perTokenModel = term(figures, { id: 'train.flopsPerToken', label: 'Model FLOPs per token', unit: 'FLOP', value: linearPerToken + attentionPerToken, formula: input.method === 'full' ? '6 x matmulParams + 3 x attnFlopsPerKey x keys' : '4 x matmulParams (frozen: no weight gradients) + 6 x adapterParams + 3 x attnFlopsPerKey x keys', inputs: { matmulParams: matmul, adapterParams: adapters, attnFlopsPerKey: attnPerKey, keys, seqLen: input.seqLen }, source: flopsSource, approximate: m.shapeAssumed });
   const recomputeSource = input.recompute === 'full' ? 'Narayanan et al. 2021 sec. 5.1: full recomputation is one extra forward pass of the layers (factor 4 instead of 3)' : 'Korthikanti et al. 2022 sec. 5: selective recomputation reruns the attention core (QK^T, softmax, AV) in the backward pass';
-  term(figures, 'train.recomputeFlopsPerToken', `Recomputation FLOPs per token (${input.recompute})`, 'FLOP', recomputePerToken, input.recompute === 'none' ? '0' : input.recompute === 'selective' ? 'attnFlopsPerKey x keys' : '2 x (matmulParams - lmHead) + attnFlopsPerKey x keys', { matmulParams: matmul, lmHead, attnFlopsPerKey: attnPerKey, keys }, recomputeSource, m.shapeAssumed);
+  term(figures, { id: 'train.recomputeFlopsPerToken', label: `Recomputation FLOPs per token (${input.recompute})`, unit: 'FLOP', value: recomputePerToken, formula: input.recompute === 'none' ? '0' : input.recompute === 'selective' ? 'attnFlopsPerKey x keys' : '2 x (matmulParams - lmHead) + attnFlopsPerKey x keys', inputs: { matmulParams: matmul, lmHead, attnFlopsPerKey: attnPerKey, keys }, source: recomputeSource, approximate: m.shapeAssumed });
   const executedPerToken = perTokenModel + recomputePerToken;
 
   // ---- Peak and utilisation ----
@@ -363,49 +363,49 @@ export function train(input: TrainInput, calibration: Calibration = CALIBRATION)
   if (input.mfu !== undefined) {
     util = (input.mfu * executedPerToken) / perTokenModel;
     if (util > 1) warnings.push(`--mfu ${input.mfu} with ${input.recompute} recomputation means executing ${(util * 100).toFixed(0)}% of the peak, which is impossible`);
-    term(figures, 'train.utilisation', 'Utilisation of executed FLOPs (HFU)', 'fraction', util, 'mfu x executedFlops / modelFlops', { mfu: input.mfu, executedPerToken, modelPerToken: perTokenModel }, '--mfu');
+    term(figures, { id: 'train.utilisation', label: 'Utilisation of executed FLOPs (HFU)', unit: 'fraction', value: util, formula: 'mfu x executedFlops / modelFlops', inputs: { mfu: input.mfu, executedPerToken, modelPerToken: perTokenModel }, source: '--mfu' });
   } else {
-    util = term(figures, 'train.utilisation', `Utilisation of executed FLOPs (${family.family} default)`, 'fraction', family.value, 'per hardware family, from published runs', { family: family.family }, family.source, family.approximate);
+    util = term(figures, { id: 'train.utilisation', label: `Utilisation of executed FLOPs (${family.family} default)`, unit: 'fraction', value: family.value, formula: 'per hardware family, from published runs', inputs: { family: family.family }, source: family.source, approximate: family.approximate });
     if (family.approximate) warnings.push(`${hw.name}: ${family.source}`);
   }
-  term(figures, 'train.peakFlopsPerSecond', `Dense ${peak.cls} peak per device`, 'FLOP/s', peak.flopsPerSecond, 'hardware profile', { device: hw.id, peakClass: peak.cls }, peak.source);
+  term(figures, { id: 'train.peakFlopsPerSecond', label: `Dense ${peak.cls} peak per device`, unit: 'FLOP/s', value: peak.flopsPerSecond, formula: 'hardware profile', inputs: { device: hw.id, peakClass: peak.cls }, source: peak.source });
 
   // ---- Step time and throughput ----
   const tokensPerStep = input.globalBatch * input.seqLen;
   const microBatches = input.globalBatch / (input.microBatch * dp);
   const virtualStages = input.virtualStages ?? 1;
-  const bubble = term(figures, 'train.pipelineBubble', 'Pipeline bubble (fraction of compute time)', 'fraction', input.pp > 1 ? (input.pp - 1) / (virtualStages * microBatches) : 0, virtualStages > 1 ? '(pp - 1) / (virtualStages x microBatchesPerStep)' : '(pp - 1) / microBatchesPerStep', { pp: input.pp, microBatchesPerStep: microBatches, virtualStages }, virtualStages > 1 ? 'Narayanan et al. 2021 sec. 2.2.2: interleaved 1F1B bubble fraction (p - 1) / (v x m)' : 'Narayanan et al. 2021 sec. 2.2.1: 1F1B bubble fraction (p - 1) / m');
+  const bubble = term(figures, { id: 'train.pipelineBubble', label: 'Pipeline bubble (fraction of compute time)', unit: 'fraction', value: input.pp > 1 ? (input.pp - 1) / (virtualStages * microBatches) : 0, formula: virtualStages > 1 ? '(pp - 1) / (virtualStages x microBatchesPerStep)' : '(pp - 1) / microBatchesPerStep', inputs: { pp: input.pp, microBatchesPerStep: microBatches, virtualStages }, source: virtualStages > 1 ? 'Narayanan et al. 2021 sec. 2.2.2: interleaved 1F1B bubble fraction (p - 1) / (v x m)' : 'Narayanan et al. 2021 sec. 2.2.1: 1F1B bubble fraction (p - 1) / m' });
   const approx = input.mfu === undefined && family.approximate === true;
   // Achieved MFU: model FLOPs over the whole step time, pipeline bubble included.
-  term(figures, 'train.mfu', 'Model FLOPs utilisation (MFU, bubble included)', 'fraction', (util * perTokenModel) / executedPerToken / (1 + bubble), 'utilisation x modelFlops / executedFlops / (1 + bubble)', { utilisation: util, modelPerToken: perTokenModel, executedPerToken, bubble }, 'MFU counts model FLOPs only, not recomputation (Chowdhery et al. 2022 App. B; Korthikanti et al. 2022 sec. 6)', input.mfu === undefined && family.approximate);
-  const stepSeconds = term(figures, 'train.stepSeconds', 'Time per optimizer step', 's', ((tokensPerStep * executedPerToken) / (input.count * peak.flopsPerSecond * util)) * (1 + bubble), 'globalBatch x seqLen x executedFlopsPerToken / (count x peak x utilisation) x (1 + bubble)', { globalBatch: input.globalBatch, seqLen: input.seqLen, executedFlopsPerToken: executedPerToken, count: input.count, peak: peak.flopsPerSecond, utilisation: util, bubble }, 'compute-bound training at the utilisation above; data-parallel communication assumed overlapped', approx);
-  const perDeviceTps = term(figures, 'train.tokensPerSecondPerDevice', 'Tokens per second per device', 'tokens/s', tokensPerStep / stepSeconds / input.count, 'globalBatch x seqLen / stepSeconds / count', { tokensPerStep, stepSeconds, count: input.count }, 'throughput of one step', approx);
-  term(figures, 'train.tokensPerSecond', 'Tokens per second (all devices)', 'tokens/s', perDeviceTps * input.count, 'tokensPerSecondPerDevice x count', { count: input.count }, 'throughput of one step', approx);
-  term(figures, 'train.flopsPerSecondPerDevice', 'Executed FLOP/s per device', 'FLOP/s', perDeviceTps * executedPerToken, 'tokensPerSecondPerDevice x executedFlopsPerToken', { executedPerToken }, 'hardware FLOPs rate, recomputation included', approx);
+  term(figures, { id: 'train.mfu', label: 'Model FLOPs utilisation (MFU, bubble included)', unit: 'fraction', value: (util * perTokenModel) / executedPerToken / (1 + bubble), formula: 'utilisation x modelFlops / executedFlops / (1 + bubble)', inputs: { utilisation: util, modelPerToken: perTokenModel, executedPerToken, bubble }, source: 'MFU counts model FLOPs only, not recomputation (Chowdhery et al. 2022 App. B; Korthikanti et al. 2022 sec. 6)', approximate: input.mfu === undefined && family.approximate });
+  const stepSeconds = term(figures, { id: 'train.stepSeconds', label: 'Time per optimizer step', unit: 's', value: ((tokensPerStep * executedPerToken) / (input.count * peak.flopsPerSecond * util)) * (1 + bubble), formula: 'globalBatch x seqLen x executedFlopsPerToken / (count x peak x utilisation) x (1 + bubble)', inputs: { globalBatch: input.globalBatch, seqLen: input.seqLen, executedFlopsPerToken: executedPerToken, count: input.count, peak: peak.flopsPerSecond, utilisation: util, bubble }, source: 'compute-bound training at the utilisation above; data-parallel communication assumed overlapped', approximate: approx });
+  const perDeviceTps = term(figures, { id: 'train.tokensPerSecondPerDevice', label: 'Tokens per second per device', unit: 'tokens/s', value: tokensPerStep / stepSeconds / input.count, formula: 'globalBatch x seqLen / stepSeconds / count', inputs: { tokensPerStep, stepSeconds, count: input.count }, source: 'throughput of one step', approximate: approx });
+  term(figures, { id: 'train.tokensPerSecond', label: 'Tokens per second (all devices)', unit: 'tokens/s', value: perDeviceTps * input.count, formula: 'tokensPerSecondPerDevice x count', inputs: { count: input.count }, source: 'throughput of one step', approximate: approx });
+  term(figures, { id: 'train.flopsPerSecondPerDevice', label: 'Executed FLOP/s per device', unit: 'FLOP/s', value: perDeviceTps * executedPerToken, formula: 'tokensPerSecondPerDevice x executedFlopsPerToken', inputs: { executedPerToken }, source: 'hardware FLOPs rate, recomputation included', approximate: approx });
 
   // ---- Totals over the run ----
   let tokens = input.tokens;
   const tokensDefaulted = tokens === undefined && input.method === 'full';
   if (tokensDefaulted) {
-    tokens = term(figures, 'train.tokens', 'Training tokens (compute-optimal default)', 'tokens', CHINCHILLA_TOKENS_PER_PARAM * params.total, '20 x params.total', { params: params.total }, 'Hoffmann et al. 2022 ("Chinchilla") Table 3: compute-optimal training uses about 20 tokens per parameter', true);
+    tokens = term(figures, { id: 'train.tokens', label: 'Training tokens (compute-optimal default)', unit: 'tokens', value: CHINCHILLA_TOKENS_PER_PARAM * params.total, formula: '20 x params.total', inputs: { params: params.total }, source: 'Hoffmann et al. 2022 ("Chinchilla") Table 3: compute-optimal training uses about 20 tokens per parameter', approximate: true });
     warnings.push(`no --tokens given: using the compute-optimal ${CHINCHILLA_TOKENS_PER_PARAM} tokens per parameter (Hoffmann et al. 2022), ${tokens.toExponential(3)} tokens`);
   } else if (tokens !== undefined) {
-    term(figures, 'train.tokens', 'Training tokens', 'tokens', tokens, '--tokens', {}, 'user input');
+    term(figures, { id: 'train.tokens', label: 'Training tokens', unit: 'tokens', value: tokens, formula: '--tokens', inputs: {}, source: 'user input' });
   } else {
     warnings.push('no --tokens given: total time, device-hours and cost need the fine-tuning tokens (dataset tokens x epochs)');
   }
   if (tokens !== undefined) {
-    const model = term(figures, 'train.flops.model', 'Model FLOPs', 'FLOP', tokens * perTokenModel, 'tokens x flopsPerToken', { tokens, flopsPerToken: perTokenModel }, flopsSource, m.shapeAssumed);
-    term(figures, 'train.flops.recompute', 'Recomputation FLOPs', 'FLOP', tokens * recomputePerToken, 'tokens x recomputeFlopsPerToken', { tokens, recomputeFlopsPerToken: recomputePerToken }, recomputeSource, m.shapeAssumed);
-    const total = sum(figures, 'train.flops', 'Training FLOPs (model + recomputation)', 'FLOP', ['train.flops.model', 'train.flops.recompute'], flopsSource);
+    const model = term(figures, { id: 'train.flops.model', label: 'Model FLOPs', unit: 'FLOP', value: tokens * perTokenModel, formula: 'tokens x flopsPerToken', inputs: { tokens, flopsPerToken: perTokenModel }, source: flopsSource, approximate: m.shapeAssumed });
+    term(figures, { id: 'train.flops.recompute', label: 'Recomputation FLOPs', unit: 'FLOP', value: tokens * recomputePerToken, formula: 'tokens x recomputeFlopsPerToken', inputs: { tokens, recomputeFlopsPerToken: recomputePerToken }, source: recomputeSource, approximate: m.shapeAssumed });
+    const total = sum(figures, { id: 'train.flops', label: 'Training FLOPs (model + recomputation)', unit: 'FLOP', parts: ['train.flops.model', 'train.flops.recompute'], source: flopsSource });
     void model;
-    const seconds = term(figures, 'train.seconds', 'Wall-clock time', 's', (total / (input.count * peak.flopsPerSecond * util)) * (1 + bubble), 'train.flops / (count x peak x utilisation) x (1 + bubble)', { flops: total, count: input.count, peak: peak.flopsPerSecond, utilisation: util, bubble }, 'compute-bound at the utilisation above', approx);
-    term(figures, 'train.steps', 'Optimizer steps', 'count', tokens / tokensPerStep, 'tokens / (globalBatch x seqLen)', { tokens, tokensPerStep }, 'definition');
-    const deviceHours = term(figures, 'train.deviceHours', 'Device-hours', 'count', (seconds * input.count) / secondsInHour, 'seconds x count / 3600', { seconds, count: input.count }, 'definition', approx);
-    if (input.price) term(figures, 'train.usd', 'Cost', 'USD', deviceHours * input.price.usdPerHour, 'deviceHours x usdPerDeviceHour', { deviceHours, usdPerDeviceHour: input.price.usdPerHour }, input.price.source, approx);
+    const seconds = term(figures, { id: 'train.seconds', label: 'Wall-clock time', unit: 's', value: (total / (input.count * peak.flopsPerSecond * util)) * (1 + bubble), formula: 'train.flops / (count x peak x utilisation) x (1 + bubble)', inputs: { flops: total, count: input.count, peak: peak.flopsPerSecond, utilisation: util, bubble }, source: 'compute-bound at the utilisation above', approximate: approx });
+    term(figures, { id: 'train.steps', label: 'Optimizer steps', unit: 'count', value: tokens / tokensPerStep, formula: 'tokens / (globalBatch x seqLen)', inputs: { tokens, tokensPerStep }, source: 'definition' });
+    const deviceHours = term(figures, { id: 'train.deviceHours', label: 'Device-hours', unit: 'count', value: (seconds * input.count) / secondsInHour, formula: 'seconds x count / 3600', inputs: { seconds, count: input.count }, source: 'definition', approximate: approx });
+    if (input.price) term(figures, { id: 'train.usd', label: 'Cost', unit: 'USD', value: deviceHours * input.price.usdPerHour, formula: 'deviceHours x usdPerDeviceHour', inputs: { deviceHours, usdPerDeviceHour: input.price.usdPerHour }, source: input.price.source, approximate: approx });
     else warnings.push(`no price known for ${hw.name}; pass --price <USD per device-hour> for the cost`);
     const watts = input.powerWatts ?? hw.tdpWatts.value;
-    if (watts) term(figures, 'train.energy', 'Energy (devices only)', 'J', watts * input.count * seconds, 'powerPerDevice x count x seconds', { powerPerDevice: watts, count: input.count, seconds }, input.powerWatts !== undefined ? '--power-watts' : `${hw.tdpWatts.source}; compute-bound training runs near TDP (board power only, no host, network or cooling)`, true);
+    if (watts) term(figures, { id: 'train.energy', label: 'Energy (devices only)', unit: 'J', value: watts * input.count * seconds, formula: 'powerPerDevice x count x seconds', inputs: { powerPerDevice: watts, count: input.count, seconds }, source: input.powerWatts !== undefined ? '--power-watts' : `${hw.tdpWatts.source}; compute-bound training runs near TDP (board power only, no host, network or cooling)`, approximate: true });
   }
 
   // Uncertainty bands from the validation suite's training residuals (bands.ts, docs/accuracy.md).

@@ -1,5 +1,5 @@
-import type { ModelSpec } from '../spec/model.js';
-import { bytesPerElement, formatOfDtype, GGUF_TYPES, type Format, type GgufType } from '../spec/precision.js';
+import type { ModelSpec } from '../inputs/model.js';
+import { bytesPerElement, formatOfDtype, GGUF_TYPES, type Format, type GgufType } from '../inputs/precision.js';
 import { mtpGroups, tensorGroups, type TensorBlock, type TensorGroup } from './params.js';
 import { term, type Figures } from './terms.js';
 
@@ -160,7 +160,7 @@ export function weightLayout(m: ModelSpec, weights: Format, unquantized: Format)
  */
 export function weightFigures(fig: Figures, m: ModelSpec, params: number, weights: Format, layout: WeightLayout | undefined): number {
   if (!layout) {
-    return term(fig, 'memory.weights', 'Weights', 'B', params * bytesPerElement(weights), 'params.total x bytesPerElement(weights)', { params, bytesPerElement: bytesPerElement(weights), format: weights.id }, weights.source);
+    return term(fig, { id: 'memory.weights', label: 'Weights', unit: 'B', value: params * bytesPerElement(weights), formula: 'params.total x bytesPerElement(weights)', inputs: { params, bytesPerElement: bytesPerElement(weights), format: weights.id }, source: weights.source });
   }
   const { parts, total } = layout;
   const byFormat = new Map<string, { format: Format; params: number; bytes: number; groups: string[] }>();
@@ -173,13 +173,13 @@ export function weightFigures(fig: Figures, m: ModelSpec, params: number, weight
   }
   if (byFormat.size === 1) {
     const [e] = byFormat.values();
-    return term(fig, 'memory.weights', 'Weights', 'B', total, 'params.total x bytesPerElement(weights)', { params: e.params, bytesPerElement: bytesPerElement(e.format), format: e.format.id }, e.format.source);
+    return term(fig, { id: 'memory.weights', label: 'Weights', unit: 'B', value: total, formula: 'params.total x bytesPerElement(weights)', inputs: { params: e.params, bytesPerElement: bytesPerElement(e.format), format: e.format.id }, source: e.format.source });
   }
   const ids: string[] = [];
   for (const [id, e] of byFormat) {
     const figId = `memory.weights.${id}`;
     ids.push(figId);
-    term(fig, figId, `Weights in ${e.format.label}`, 'B', e.bytes, 'params x bytesPerElement(format)', { params: e.params, bytesPerElement: bytesPerElement(e.format), format: id, tensors: e.groups.join(', ') }, e.format.source);
+    term(fig, { id: figId, label: `Weights in ${e.format.label}`, unit: 'B', value: e.bytes, formula: 'params x bytesPerElement(format)', inputs: { params: e.params, bytesPerElement: bytesPerElement(e.format), format: id, tensors: e.groups.join(', ') }, source: e.format.source });
   }
   const value = ids.reduce((a, id) => a + fig[id].value, 0);
   fig['memory.weights'] = { id: 'memory.weights', label: 'Weights', value, unit: 'B', formula: ids.join(' + '), inputs: Object.fromEntries(ids.map((id) => [id, fig[id].value])), source: `${weights.label}: ${weights.source}`, parts: ids };

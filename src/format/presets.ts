@@ -1,6 +1,6 @@
-import type { ModelPreset } from '../spec/catalog.js';
-import type { HardwareSpec, Link, Sourced } from '../spec/hardware.js';
-import { COMPUTE_CLASSES } from '../spec/precision.js';
+import type { ModelPreset } from '../inputs/catalog.js';
+import type { HardwareSpec, Link, Sourced } from '../inputs/hardware.js';
+import { COMPUTE_CLASSES } from '../inputs/precision.js';
 import type { Unit } from '../units.js';
 import { formatValue, grouped } from './human.js';
 

@@ -66,7 +66,7 @@ export async function readSpecFile<K extends string = EstimateKey>(file: string,
 /**
  * The one async step before resolving, shared by every command that takes a model (estimate,
  * train, plan, check, sweep) and by the library: when `hf` names a Hub repo, fetch its
- * config.json (src/spec/hub.ts, loaded only then); the resolver then reads it like a preset.
+ * config.json (src/inputs/hub.ts, loaded only then); the resolver then reads it like a preset.
  */
 export async function fetchHubFor(raw: { hf?: Raw; offline?: Raw }, origins: { hf?: string }, env: Record<string, string | undefined>): Promise<HubConfig | undefined> {
   if (raw.hf === undefined) return undefined;
@@ -84,7 +84,7 @@ export interface Resolved {
 
 /**
  * Resolves raw options against a catalog into an EstimateInput. `hub` is the config.json that
- * --hf names, fetched beforehand (src/spec/hub.ts fetchHubConfig), since fetching is async.
+ * --hf names, fetched beforehand (src/inputs/hub.ts fetchHubConfig), since fetching is async.
  */
 export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Catalog, hub?: HubConfig): Resolved {
   const named = (key: EstimateKey): Named => ({ value: raw[key], where: origins[key] ?? `--${kebab(key)}` });

@@ -19,7 +19,7 @@ import { resolveEstimate, type EstimateKey, type Origins, type RawOptions } from
 
 /**
  * `llm-size train` options (flags, spec-file keys, library options) -> TrainInput. Pure: the
- * model and hardware go through the shared resolver (src/spec/resolve.ts), the training keys
+ * model and hardware go through the shared resolver (src/inputs/resolve.ts), the training keys
  * are read here. The CLI command and the library's `train(options)` both call resolveTrain.
  */
 
@@ -43,7 +43,7 @@ const flag = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.to
  * Resolves raw train options against a catalog. `--count` is every device of the job
  * (tp x pp x cp x data-parallel ranks), not one serving replica, so the layout is resolved
  * here and the shared resolver sees a single device. `hub` is the config.json `hf` names,
- * fetched beforehand (fetchHubFor in src/spec/resolve.ts).
+ * fetched beforehand (fetchHubFor in src/inputs/resolve.ts).
  */
 export function resolveTrain(rawIn: TrainRawOptions, origins: TrainOrigins, catalog: Catalog, hub?: HubConfig): { input: TrainInput; warnings: string[] } {
   const raw: TrainRawOptions = { ...rawIn };

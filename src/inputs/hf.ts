@@ -404,7 +404,7 @@ const FAMILIES: Record<string, FamilyReader> = {
 export const KNOWN_FAMILIES = Object.keys(FAMILIES);
 
 /**
- * quantization_config -> a weight-format name (src/spec/precision.ts formatByName) and the
+ * quantization_config -> a weight-format name (src/inputs/precision.ts formatByName) and the
  * modules it leaves unquantized. Methods as transformers names them (quantizers/auto.py).
  */
 function readQuantization(r: ConfigReader, warnings: string[]): { format?: string; keep: string[] } {

@@ -150,7 +150,7 @@ const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowe
 
 /**
  * A spec file (`--spec`): the options of estimate, train or plan as keys, camelCase or kebab-case, each a single
- * value. For editors only: readSpecFile (src/spec/resolve.ts) checks the values as flags.
+ * value. For editors only: readSpecFile (src/inputs/resolve.ts) checks the values as flags.
  */
 export function specFileSchema() {
   const value = z.union([z.string(), z.number(), z.boolean()]);
