@@ -3,7 +3,7 @@ import { attentionFlopsPerContextToken } from '../src/estimate/flops.js';
 import { expertsTouched } from '../src/estimate/latency.js';
 import { paramsFigures } from '../src/estimate/params.js';
 import type { Figures } from '../src/estimate/terms.js';
-import { importHfConfig } from '../src/inputs/hf.js';
+import { importHfConfig } from '../src/inputs/hf/index.js';
 import { cli, cliJson } from './helpers.js';
 
 const figures = (config: Record<string, unknown>) => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { paramsFigures } from '../src/estimate/params.js';
 import type { Figures } from '../src/estimate/terms.js';
-import { importHfConfig } from '../src/inputs/hf.js';
+import { importHfConfig } from '../src/inputs/hf/index.js';
 import { assumeShape, makeModel } from '../src/inputs/model.js';
 
 const total = (config: Record<string, unknown>) => {

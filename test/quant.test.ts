@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { tensorGroups } from '../src/estimate/params.js';
 import { useMoreBits, weightParts } from '../src/estimate/weights.js';
-import { importHfConfig } from '../src/inputs/hf.js';
+import { importHfConfig } from '../src/inputs/hf/index.js';
 import { bitsPerElement, formatByName, FORMATS, GGUF_TYPES } from '../src/inputs/precision.js';
 import { cli, cliJson } from './helpers.js';
 

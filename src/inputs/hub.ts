@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { UserError } from '../errors.js';
-import type { HfConfig } from './hf.js';
+import type { HfConfig } from './hf/index.js';
 
 /**
  * --hf <org/name>[@revision]: fetches config.json from the Hugging Face Hub the way

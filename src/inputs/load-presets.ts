@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { UserError } from '../errors.js';
 import type { Catalog, Entry, ModelPreset } from './catalog.js';
 import type { HardwareSpec } from './hardware.js';
-import { importHfConfig } from './hf.js';
+import { importHfConfig } from './hf/index.js';
 import { hardwareFileSchema, modelFileSchema, toHardwareSpec, type ModelFile } from './schema.js';
 import { formatIssue, parseFile, type FileIssue } from './validate.js';
 

@@ -3,7 +3,7 @@ import { didYouMean, UserError } from '../errors.js';
 import { readUserFile } from './files.js';
 import type { EstimateInput } from '../estimate/input.js';
 import type { Catalog } from './catalog.js';
-import { importHfConfig } from './hf.js';
+import { importHfConfig } from './hf/index.js';
 import { assumeShape, makeModel, type ModelSpec } from './model.js';
 import { bool, choice, fraction, paramCount, positiveInt, positiveNumber, type Named, type Raw } from './options.js';
 import type { HubConfig } from './hub.js';

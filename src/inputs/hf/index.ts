@@ -1,0 +1,73 @@
+import { UserError } from '../../errors.js';
+import { readDecoder } from './decoder.js';
+import { deepseek } from './deepseek.js';
+import { falcon } from './falcon.js';
+import { gemma, gemma2, gemma3 } from './gemma.js';
+import { gpt2 } from './gpt2.js';
+import { gptOss } from './gpt-oss.js';
+import { llama, mistral, mixtral } from './llama.js';
+import { mpt } from './mpt.js';
+import { opt } from './opt.js';
+import { phi3 } from './phi3.js';
+import { qwen2, qwen2Moe, qwen3, qwen3Moe } from './qwen.js';
+import { readQuantization } from './quantization.js';
+import { ConfigReader, type FamilyReader, type HfConfig, type HfImport, type Names } from './reader.js';
+
+/**
+ * Hugging Face config.json -> ModelSpec. One reader per family (one file each in this folder),
+ * registered here by the model_type transformers writes; the shared mapping (ConfigReader, the
+ * generic decoder, quantization_config) lives in reader.ts, decoder.ts and quantization.ts.
+ * A new family is a new file and one line in FAMILIES.
+ */
+
+export { ConfigReader } from './reader.js';
+export type { FamilyReader, HfConfig, HfImport, Names } from './reader.js';
+
+/** model_type -> reader. */
+const FAMILIES: Record<string, FamilyReader> = {
+  llama,
+  mistral,
+  mixtral,
+  qwen2,
+  qwen2_moe: qwen2Moe,
+  qwen3,
+  qwen3_moe: qwen3Moe,
+  deepseek_v2: deepseek,
+  deepseek_v3: deepseek,
+  gemma,
+  gemma2,
+  gemma3,
+  gemma3_text: gemma3,
+  phi3,
+  gpt_oss: gptOss,
+  falcon,
+  RefinedWeb: falcon,
+  RefinedWebModel: falcon,
+  gpt2,
+  opt,
+  mpt,
+};
+
+export const KNOWN_FAMILIES = Object.keys(FAMILIES);
+
+/**
+ * Reads a config.json object. A family it does not know is read as a generic Llama-style
+ * decoder with a warning that lists the fields it used.
+ */
+export function importHfConfig(config: HfConfig, file: string, id = 'hf-config', name?: string): HfImport {
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new UserError(`${file}: expected a JSON object`);
+  const r = new ConfigReader(config, file);
+  const family = r.str('model_type', 'unknown');
+  const names: Names = { id, name: name ?? (typeof config._name_or_path === 'string' && config._name_or_path ? config._name_or_path : id), family };
+  const warnings: string[] = [];
+  const reader = FAMILIES[family];
+  const model = reader ? reader(r, names, warnings) : readDecoder(r, names);
+  if (!reader) {
+    warnings.push(`${file}: model_type "${family}" is not a known family (${KNOWN_FAMILIES.join(', ')}); read as a generic decoder from fields ${[...r.used].sort().join(', ')}`);
+  }
+  const quant = readQuantization(r, warnings);
+  if (quant.format) model.quantization = quant.format;
+  if (quant.keep.length) model.quantizationKeep = quant.keep;
+  if (model.slidingWindow && model.slidingWindow.localLayers === 0) delete model.slidingWindow;
+  return { model, warnings };
+}
