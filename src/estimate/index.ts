@@ -9,6 +9,7 @@ import { schedulerLimitWarning } from './engine.js';
 import { flopsFigures } from './flops.js';
 import type { EstimateInput } from './input.js';
 import { latencyFigures } from './latency.js';
+import type { StepModel } from './step.js';
 import { memoryFigures } from './memory.js';
 import { groupLink, layoutOf, type Parallel } from './parallel.js';
 import { loadFigures, solveLoad } from './load.js';
@@ -55,8 +56,16 @@ export interface Estimate {
  *   .figures['memory.weights'].value // 16_060_522_496
  */
 export function estimate(input: EstimateInput, calibration: Calibration = CALIBRATION): Estimate {
-  // --qps: solve the batch per replica (and replicas) by Little's law first (plan.ts).
+  // --qps: solve the batch per replica (and replicas) by Little's law first (load.ts).
   if (input.load?.qps !== undefined && input.load.concurrency === undefined) return solveLoad(input, (solved) => estimate(solved, calibration));
+  return estimateWithStep(input, calibration).estimate;
+}
+
+/**
+ * The estimate at the input's batch (an unsolved --qps counts as no load), together with the
+ * deployment's step model its latency came from (step.ts): what the simulator runs on.
+ */
+export function estimateWithStep(input: EstimateInput, calibration: Calibration = CALIBRATION): { estimate: Estimate; step: StepModel } {
   const figures: Figures = {};
   const warnings: string[] = [];
   const { model: m, hardware: hw } = input;
@@ -94,7 +103,7 @@ export function estimate(input: EstimateInput, calibration: Calibration = CALIBR
   if (input.workload.context > m.maxContext) {
     warnings.push(`context ${input.workload.context} exceeds the model's maximum of ${m.maxContext} tokens`);
   }
-  return {
+  const result: Estimate = {
     schemaVersion: 1,
     input: {
       model: summarizeModel(m),
@@ -110,4 +119,5 @@ export function estimate(input: EstimateInput, calibration: Calibration = CALIBR
     bounds: latency.bounds,
     warnings,
   };
+  return { estimate: result, step: latency.step };
 }
