@@ -66,6 +66,30 @@ describe('plan edge cases', () => {
     expect(table.stdout).toMatch(/Nothing meets the targets\. Closest: /);
   });
 
+  it('names --max-devices as the binding limit and shows the best deployment under a limit that admits it', async () => {
+    // Llama 3.1 405B at 50 requests/s on H100: bf16 TP8 PP2 misses TPOT even at one request, while
+    // int4 TP8 meets both targets with enough replicas (31 x 8 = 248 devices, over the default 64)
+    const args = ['plan', '--model', 'llama-3.1-405b', '--qps', '50', '--ttft', '1s', '--tpot', '50ms', '--hardware', 'h100-sxm'];
+    const plan = await cliJson(args);
+    expect(plan.rows).toEqual([]);
+    expect(plan.closest).toMatchObject({ weights: 'int4', tp: 8, maxDevices: 256 });
+    expect(plan.closest.devices).toBeGreaterThan(64);
+    expect(plan.closest.devices).toBeLessThanOrEqual(256);
+    expect(plan.closest.ttft).toBeLessThanOrEqual(1);
+    expect(plan.closest.tpot).toBeLessThanOrEqual(0.05);
+    expect(plan.closest.failing).toEqual([`needs ${plan.closest.devices} devices, more than --max-devices 64`]);
+    const table = await cli(args);
+    expect(table.stdout).toMatch(/Nothing meets the targets within --max-devices 64: every deployment that meets them needs more devices\.\nThe best found with --max-devices 256 is h100-sxm, \d+ replica\(s\) of 8 device\(s\) \(tp 8\), int4\//);
+    // and raising the limit finds it as a row
+    const wider = await cliJson([...args, '--max-devices', '256']);
+    expect(wider.rows[0]).toMatchObject({ weights: plan.closest.weights, kv: plan.closest.kv, tp: 8, replicas: plan.closest.replicas });
+  });
+
+  it('says nothing fits, with the device limit, when no accelerator holds the model', async () => {
+    const table = await cli(['plan', '--model', 'llama-3.1-405b', '--qps', '1', '--hardware', 'l4', '--max-devices', '4']);
+    expect(table.stdout).toMatch(/Nothing fits: no accelerator in the search holds the model on up to 4 devices per replica \(--max-devices 4\)\./);
+  });
+
   it('--concurrency plans for requests in flight', async () => {
     const plan = await cliJson(['plan', '--model', 'llama-3.1-8b', '--concurrency', '64', '--tpot', '60ms', '--hardware', 'l4,a10g,h100-sxm', '--top', '3']);
     expect(plan.rows.length).toBeGreaterThan(0);

@@ -62,10 +62,18 @@ Examples:
           lines.push('Launch (per replica):');
           for (const l of launch) lines.push(`  ${l.command}`);
         } else if (result.closest) {
-          const c = result.closest.row;
-          lines.push(`Nothing meets the targets. Closest: ${c.hardware}, ${c.devicesPerReplica} device(s) (tp ${c.tp}${c.pp > 1 ? ` pp ${c.pp}` : ''}), ${c.weights}/${c.kv}: ${result.closest.failing.join('; ')}.`);
-        } else lines.push('Nothing fits: no accelerator in the search holds the model within --max-devices.');
-        lines.push(`${result.configurationsSearched} configurations in the search; ${result.configurationsEvaluated} estimated (the rest cost more per hour than the rows found), ${result.configurationsFitting} of them fit.`);
+          const { row: c, failing, maxDevices } = result.closest;
+          const layout = `${c.devicesPerReplica} device(s) (tp ${c.tp}${c.pp > 1 ? ` pp ${c.pp}` : ''}), ${c.weights}/${c.kv}`;
+          if (maxDevices > request.maxDevices) {
+            lines.push(`Nothing meets the targets within --max-devices ${request.maxDevices}: every deployment that meets them needs more devices.`);
+            lines.push(`The best found with --max-devices ${maxDevices} is ${c.hardware}, ${c.replicas} replica(s) of ${layout}: ${c.devices} devices, ${formatValue(c.usdPerHour, 'USD/h')}, ${formatValue(c.usdPerMillionOutputTokens, 'USD')} per million output tokens; ${c.why}.`);
+            lines.push(`Reproduce: ${reproduce(c)}`);
+          } else lines.push(`Nothing meets the targets. Closest: ${c.hardware}, ${layout}: ${failing.join('; ')}.`);
+        } else if (result.configurationsFitting === 0) {
+          lines.push(`Nothing fits: no accelerator in the search holds the model on up to ${Math.min(request.maxDevices, 64)} devices per replica (--max-devices ${request.maxDevices}).`);
+        } else lines.push(`Nothing meets the targets: ${result.configurationsFitting} configuration(s) fit, but none carries the load within the targets.`);
+        const skipped = result.configurationsSearched - result.configurationsEvaluated;
+        lines.push(`${result.configurationsSearched} configurations in the search; ${result.configurationsEvaluated} estimated${skipped ? ` (the other ${skipped} cost more per hour than the rows found)` : ''}, ${result.configurationsFitting} of them fit.`);
         return `${lines.join('\n')}\n`;
       };
       const title = `plan: ${request.model.name}`;

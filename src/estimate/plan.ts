@@ -47,6 +47,8 @@ export interface PlanRequest {
   /** roofline efficiency overrides (--mfu, --mbu) */
   mfu?: number;
   mbu?: number;
+  /** internal: a search for the closest row under a raised limit (no further widening) */
+  withinLimitOnly?: boolean;
 }
 
 /** One deployment the search found, with the figures of its full estimate. */
@@ -76,8 +78,13 @@ export interface PlanRow {
 
 export interface PlanResult {
   rows: PlanRow[];
-  /** when nothing meets the targets: the nearest configuration and the targets it misses */
-  closest?: { row: PlanRow; failing: string[] };
+  /**
+   * When nothing meets the targets: the configuration that misses by least and what it misses.
+   * A configuration held back only by --max-devices comes first (raising the limit makes it
+   * work): then `maxDevices` is the limit under which it was found; otherwise the nearest miss
+   * at one request per replica, under the request's own limit.
+   */
+  closest?: { row: PlanRow; failing: string[]; maxDevices: number };
   /** configurations in the search space */
   configurationsSearched: number;
   /** configurations estimated (the rest were bounded out: they cost more than enough found ones) */
@@ -143,6 +150,8 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
   type Candidate = { input: EstimateInput; curve: Curve; replicas: number; c: number; usdPerMillion: number; devices: number; usdPerHour: number };
   const candidates: Candidate[] = [];
   let nearest: { input: EstimateInput; score: number } | undefined;
+  // the fewest devices a configuration meeting the targets needs, where that is above --max-devices
+  let fewestBeyondLimit: number | undefined;
   let searched = 0;
   let evaluated = 0;
   let fitting = 0;
@@ -234,7 +243,10 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
     }
     const c = fit(lo)!;
     const totalDevices = lo * devices;
-    if (totalDevices > req.maxDevices) continue;
+    if (totalDevices > req.maxDevices) {
+      fewestBeyondLimit = Math.min(fewestBeyondLimit ?? Infinity, totalDevices);
+      continue;
+    }
     const rps = req.qps ?? (lo * c) / at(curve, curve.e2e, c);
     const usdPerHour = price * totalDevices;
     const usdPerMillion = (usdPerHour / secondsInHour / (rps * req.outputTokens)) * tokensInMillion;
@@ -262,13 +274,22 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
   rows.sort((a, b) => a.usdPerMillionOutputTokens - b.usdPerMillionOutputTokens);
 
   let closest: PlanResult['closest'];
-  if (!rows.length && nearest) {
+  if (!rows.length && fewestBeyondLimit !== undefined && !req.withinLimitOnly) {
+    // Held back by --max-devices alone: the best deployment under a limit that admits it (the
+    // next power of two, doubled while the rebuilt rows still need more).
+    for (let maxDevices = 2 ** Math.ceil(Math.log2(fewestBeyondLimit)), i = 0; i < 3 && !closest; maxDevices *= 2, i++) {
+      const wider = searchPlans({ ...req, maxDevices, top: 1, withinLimitOnly: true }, run);
+      const row = wider.rows[0];
+      if (row) closest = { row, failing: [`needs ${row.devices} devices, more than --max-devices ${req.maxDevices}`], maxDevices };
+    }
+  }
+  if (!closest && !rows.length && nearest) {
     // The nearest miss at its lightest load: one request per replica.
     const oneInput: EstimateInput = { ...nearest.input, workload: { ...nearest.input.workload, batch: 1 }, load: { concurrency: 1, replicasGiven: true } };
     const one = run(oneInput);
     const l = { ttft: one.figures['latency.ttft'].value, tpot: one.figures['latency.tpot'].value, e2e: one.figures['latency.e2e'].value };
     const failing = misses(req.targets, l).map((x) => `${TARGET_NAMES[x.name]} ${fmtMs(l[x.name])} > ${fmtMs(req.targets[x.name]!)} even at one request per replica`);
-    closest = { row: toRow(req, oneInput, one, undefined, 1), failing: failing.length ? failing : [`the load needs more than --max-devices ${req.maxDevices} devices`] };
+    closest = { row: toRow(req, oneInput, one, undefined, 1), failing: failing.length ? failing : [`the load needs more than --max-devices ${req.maxDevices} devices`], maxDevices: req.maxDevices };
   }
   if (!req.hardware.length) warnings.push('no hardware with a price to rank by; pass --hardware with --price, or --provider');
   return { rows, closest, configurationsSearched: searched, configurationsEvaluated: evaluated, configurationsFitting: fitting, warnings };

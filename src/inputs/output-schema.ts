@@ -135,7 +135,7 @@ export const OUTPUT_SCHEMA = {
             },
           ],
         },
-        closest: { anyOf: [{ type: 'null' }, { allOf: [{ $ref: '#/$defs/planRow' }, obj({ failing: { type: 'array', items: str } })] }] },
+        closest: { anyOf: [{ type: 'null' }, { allOf: [{ $ref: '#/$defs/planRow' }, obj({ failing: { type: 'array', items: str }, maxDevices: { type: 'integer' } })] }] },
         configurationsSearched: { type: 'integer' },
         configurationsEvaluated: { type: 'integer' },
         configurationsFitting: { type: 'integer' },

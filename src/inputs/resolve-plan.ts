@@ -61,7 +61,8 @@ export interface PlanDocument {
   };
   rows: PlanDocumentRow[];
   top: (PlanDocumentRow & { figures: Figures; launch: { engine: string; command: string }[] }) | null;
-  closest: (PlanDocumentRow & { failing: string[] }) | null;
+  /** when nothing meets the targets: what misses by least, and the --max-devices it was found under */
+  closest: (PlanDocumentRow & { failing: string[]; maxDevices: number }) | null;
   configurationsSearched: number;
   configurationsEvaluated: number;
   configurationsFitting: number;
@@ -156,7 +157,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
     },
     rows: result.rows.map(describeRow),
     top: best ? { ...describeRow(best), figures: best.estimate.figures, launch } : null,
-    closest: result.closest ? { ...describeRow(result.closest.row), failing: result.closest.failing } : null,
+    closest: result.closest ? { ...describeRow(result.closest.row), failing: result.closest.failing, maxDevices: result.closest.maxDevices } : null,
     configurationsSearched: result.configurationsSearched,
     configurationsEvaluated: result.configurationsEvaluated,
     configurationsFitting: result.configurationsFitting,
