@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadEngineFiles } from '../src/inputs/engine.js';
+import { loadGridFiles } from '../src/inputs/grid.js';
 import { loadPresetPaths } from '../src/inputs/load-presets.js';
 import { formatIssue } from '../src/inputs/validate.js';
 
@@ -17,6 +18,9 @@ for (const issue of loaded.issues) console.error(`preset skipped: ${formatIssue(
 const engines = loadEngineFiles([`${root}presets/engines`]);
 for (const issue of engines.issues) console.error(`preset skipped: ${formatIssue(issue)}`);
 loaded.issues.push(...engines.issues);
+// Grid carbon-intensity presets (presets/grid) for --region (src/inputs/grid.ts).
+const grid = loadGridFiles([`${root}presets/grid`]);
+for (const issue of grid.issues) console.error(`preset skipped: ${formatIssue(issue)}`);
 const seen = new Map<string, string>();
 for (const e of [...loaded.hardware, ...loaded.models, ...engines.engines]) {
   for (const name of [e.id, ...e.aliases].map((n) => n.toLowerCase())) {
@@ -27,5 +31,16 @@ for (const e of [...loaded.hardware, ...loaded.models, ...engines.engines]) {
     seen.set(name, e.id);
   }
 }
-writeFileSync(`${root}dist/presets.json`, JSON.stringify({ hardware: loaded.hardware, models: loaded.models, engines: engines.engines }));
-console.error(`presets: ${loaded.hardware.length} hardware, ${loaded.models.length} models, ${engines.engines.length} engines -> dist/presets.json`);
+// region names live in their own namespace (--region), but must be unique among themselves
+const regionNames = new Set<string>();
+for (const r of grid.regions) {
+  for (const name of [r.id, ...r.aliases].map((n) => n.toLowerCase())) {
+    if (regionNames.has(name)) {
+      console.error(`grid region name "${name}" used twice`);
+      process.exit(1);
+    }
+    regionNames.add(name);
+  }
+}
+writeFileSync(`${root}dist/presets.json`, JSON.stringify({ hardware: loaded.hardware, models: loaded.models, engines: engines.engines, grid: grid.regions }));
+console.error(`presets: ${loaded.hardware.length} hardware, ${loaded.models.length} models, ${engines.engines.length} engines, ${grid.regions.length} grid regions -> dist/presets.json`);

@@ -111,7 +111,7 @@ export async function loadPresets(paths: string[] = []): Promise<Catalog> {
   const loaded = loadPresetPaths(paths);
   if (loaded.issues.length) throw new UserError(loaded.issues.map(formatIssue).join('; '));
   const replace = <T extends { id: string }>(base: T[], extra: T[]): T[] => [...extra, ...base.filter((b) => !extra.some((e) => e.id === b.id))];
-  return { hardware: replace(builtIn.hardware, loaded.hardware), models: replace(builtIn.models, loaded.models) };
+  return { ...builtIn, hardware: replace(builtIn.hardware, loaded.hardware), models: replace(builtIn.models, loaded.models) };
 }
 
 /** Pure training estimate from fully resolved inputs (ModelSpec, HardwareSpec, layout). */

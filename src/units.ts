@@ -15,6 +15,7 @@ export const secondsInHour = 3600;
 export const secondsInDay = 86_400;
 export const tokensInMillion = 1e6;
 export const joulesInKwh = 3.6e6;
+export const gramsInKg = 1000;
 
 /** Base unit of each figure. Counts and fractions are unit-less. */
 export type Unit =
@@ -31,6 +32,8 @@ export type Unit =
   | 'tokens/s'
   | 'requests/s'
   | 'params'
+  /** kilograms of CO2-equivalent */
+  | 'kgCO2e'
   | 'count'
   | 'fraction';
 

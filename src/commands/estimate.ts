@@ -39,6 +39,14 @@ export function addModelOptions(cmd: Command): Command {
     .addOption(presetsOption());
 }
 
+/** Carbon flags (estimate, train, rag): grid intensity from a dated preset or a figure, and PUE (src/estimate/carbon.ts). */
+export function addCarbonOptions(cmd: Command): Command {
+  return cmd
+    .option('--region <id>', 'grid carbon intensity from a dated preset (world, us, gcp-us-central1 ...; llm-size presets list regions), for CO2e figures')
+    .option('--grid-gco2-per-kwh <g>', 'grid carbon intensity in grams CO2e per kWh, for CO2e figures')
+    .option('--pue <ratio>', 'data-centre power usage effectiveness, facility / IT energy (default 1: devices only)');
+}
+
 /** Roofline efficiency overrides for the serving commands (estimate, plan, sweep). */
 export function addEfficiencyOptions(cmd: Command): Command {
   return cmd
@@ -90,7 +98,7 @@ Examples:
   llm-size estimate --model llama-3.1-70b --gpu h100 --count 4 --batch 32 --context 8k --format json
   llm-size estimate --params 7b --precision int4 --gpu rtx-4090 --explain
   llm-size estimate --hf-config ./config.json --gpu a100-80gb`);
-  addServingOptions(addEfficiencyOptions(addModelOptions(cmd)))
+  addCarbonOptions(addServingOptions(addEfficiencyOptions(addModelOptions(cmd))))
     .option('--batch <n>', 'concurrent sequences (default 1)', undefined)
     .option('--input-tokens <n>', 'prompt tokens per request (default 1024)')
     .option('--output-tokens <n>', 'generated tokens per request (default 256)')

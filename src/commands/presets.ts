@@ -17,8 +17,10 @@ import { presetPathsFrom, presetsOption } from './preset-paths.js';
  * reads presets takes. YAML and zod load only in `validate` (and when user presets are given).
  */
 
-const KINDS = ['hardware', 'models'] as const;
+const KINDS = ['hardware', 'models', 'regions'] as const;
 type Kind = (typeof KINDS)[number];
+/** What `presets list` shows without a kind (regions only on request). */
+const DEFAULT_KINDS: Kind[] = ['hardware', 'models'];
 
 // ---- list ----
 
@@ -43,6 +45,13 @@ const MODEL_COLUMNS: Column[] = [
   { key: 'params', label: 'params', unit: 'params' },
   { key: 'activeParams', label: 'active', unit: 'params' },
   { key: 'maxContext', label: 'max context', unit: 'tokens' },
+];
+
+const REGION_COLUMNS: Column[] = [
+  { key: 'id', label: 'id' },
+  { key: 'name', label: 'name' },
+  { key: 'gco2PerKwh', label: 'gCO2e/kWh' },
+  { key: 'year', label: 'year' },
 ];
 
 const hardwareRow = (hw: HardwareSpec, price = defaultPrice(hw)) => ({
@@ -102,14 +111,15 @@ async function list(ctx: Context, kind: Kind | undefined, opts: Record<string, u
   const catalog = await ctx.catalog();
   const filters = readFilters(opts, catalog);
   const hardwareOnly = filters.vendor !== undefined || filters.kind !== undefined || filters.minMemoryBytes !== undefined;
-  if (kind === 'models' && hardwareOnly) throw new UserError('--vendor, --kind and --min-memory filter hardware; use: llm-size presets list hardware');
-  const kinds: Kind[] = kind ? [kind] : hardwareOnly ? ['hardware'] : [...KINDS];
+  if ((kind === 'models' || kind === 'regions') && hardwareOnly) throw new UserError('--vendor, --kind and --min-memory filter hardware; use: llm-size presets list hardware');
+  const kinds: Kind[] = kind ? [kind] : hardwareOnly ? ['hardware'] : DEFAULT_KINDS;
   const hardware = kinds.includes('hardware') ? filterHardware(catalog.hardware, filters) : undefined;
   const models = kinds.includes('models') ? catalog.models.filter((m) => matches(m, filters.search)).sort((a, b) => a.id.localeCompare(b.id)).map(modelSummary) : undefined;
+  const regions = kinds.includes('regions') ? (catalog.grid ?? []).filter((r) => matches(r, filters.search)) : undefined;
   const format = opts.format as OutputFormat;
 
   if (format === 'json' || format === 'yaml') {
-    ctx.out(await renderOutput(format, { document: { schemaVersion: 1, ...(hardware && { hardware }), ...(models && { models }) } }, ctx.color));
+    ctx.out(await renderOutput(format, { document: { schemaVersion: 1, ...(hardware && { hardware }), ...(models && { models }), ...(regions && { regions }) } }, ctx.color));
     return;
   }
   if (format === 'csv' && kinds.length > 1) throw new UserError('--format csv lists one kind at a time: llm-size presets list hardware (or models) --format csv');
@@ -122,6 +132,10 @@ async function list(ctx: Context, kind: Kind | undefined, opts: Record<string, u
   if (models) {
     const rows: Rows = { columns: MODEL_COLUMNS, rows: models.map(({ aliases: _a, hfRepo: _h, source: _s, ...row }) => row) };
     blocks.push(heading('Models', models.length) + (await renderOutput(format, { document: null, rows, title: `Models (${models.length})` }, ctx.color)));
+  }
+  if (regions) {
+    const rows: Rows = { columns: REGION_COLUMNS, rows: regions.map((r) => ({ id: r.id, name: r.name, gco2PerKwh: r.gco2PerKwh, year: r.year })) };
+    blocks.push(await renderOutput(format, { document: null, rows, title: `Grid carbon intensity (${regions.length} regions; --region)` }, ctx.color));
   }
   ctx.out(blocks.join('\n'));
 }
@@ -151,7 +165,7 @@ async function show(ctx: Context, name: string, opts: Record<string, unknown>): 
 interface FileReport {
   file: string;
   valid: boolean;
-  kind: 'hardware' | 'model' | 'engine' | null;
+  kind: 'hardware' | 'model' | 'engine' | 'grid' | null;
   id: string | null;
   issues: FileIssue[];
   notes: string[];
@@ -188,6 +202,13 @@ async function validate(ctx: Context, paths: string[], opts: Record<string, unkn
   const reports: FileReport[] = [];
   for (const file of [...new Set(files)]) {
     const text = readFileSync(file, 'utf8');
+    // Grid carbon-intensity presets (presets/grid) have their own schema (src/inputs/grid.ts).
+    if (/(^|[\\/])grid[\\/]/.test(file) || /^regions\s*:/m.test(text)) {
+      const { loadGridFiles } = await import('../inputs/grid.js');
+      const loaded = loadGridFiles([file]);
+      reports.push({ file, valid: loaded.issues.length === 0, kind: 'grid', id: loaded.regions[0]?.id ?? null, issues: loaded.issues, notes: [] });
+      continue;
+    }
     // Serving-engine profiles (presets/engines) have their own schema (src/inputs/engine.ts).
     if (/(^|[\\/])engines[\\/]/.test(file) || /^kvCache\s*:/m.test(text)) {
       const { loadEngineFiles } = await import('../inputs/engine.js');
@@ -245,7 +266,7 @@ Examples:
   cmd
     .command('list')
     .description('list presets (hardware, models, or both)')
-    .addArgument(new Argument('[kind]', 'hardware or models').choices(KINDS))
+    .addArgument(new Argument('[kind]', 'hardware, models or regions (grid carbon intensity)').choices(KINDS))
     .option('--vendor <vendor>', 'hardware of one vendor (nvidia, amd, google, intel, apple)')
     .option('--kind <kind>', 'hardware of one kind (gpu, tpu, hpu, soc)')
     .option('--min-memory <size>', 'hardware with at least this much memory per device, e.g. 80GiB or 141GB')

@@ -1,4 +1,5 @@
 import { joulesInKwh, tokensInMillion } from '../units.js';
+import { carbonTerm } from './carbon.js';
 import type { EstimateInput } from './input.js';
 import type { LatencyResult } from './latency.js';
 import { term, type Figures } from './terms.js';
@@ -26,7 +27,9 @@ export const powerFractionOfTdp = (utilisation: number): number =>
  * `--power-watts`), then joules per token charged the way cost.ts charges device time: prefill
  * energy to input tokens, decode energy to output tokens. With `usdPerKwh`, electricity cost
  * for owned hardware. Board power only: host CPUs, networking and cooling (PUE) are not
- * included. Adds nothing when neither TDP nor --power-watts is known.
+ * included (--pue scales the carbon figures). With a grid intensity (--region or
+ * --grid-gco2-per-kwh), carbon per request and per million tokens (carbon.ts). Adds nothing when
+ * neither TDP nor --power-watts is known.
  *
  * @example a 700 W GPU, memory-bound decode (u = 0) at batch 1 with tpot 10 ms:
  * 700 x 300/700 = 300 W; 300 W x 0.01 s x 1e6 = 3e6 J (0.83 kWh) per million output tokens
@@ -60,6 +63,11 @@ export function energyFigures(fig: Figures, input: EstimateInput, lat: LatencyRe
     const usdPerJoule = input.usdPerKwh / joulesInKwh;
     term(fig, { id: 'cost.electricityUsdPerMillionOutputTokens', label: 'Electricity per million output tokens', unit: 'USD', value: perOutput * usdPerJoule, formula: 'joulesPerMillionOutputTokens / 3.6e6 x usdPerKwh', inputs: { joulesPerMillionOutputTokens: perOutput, usdPerKwh: input.usdPerKwh }, source: '--usd-per-kwh; 1 kWh = 3.6e6 J', approximate: input.powerWatts === undefined });
     term(fig, { id: 'cost.electricityUsdPerMillionInputTokens', label: 'Electricity per million input tokens', unit: 'USD', value: perInput * usdPerJoule, formula: 'joulesPerMillionInputTokens / 3.6e6 x usdPerKwh', inputs: { joulesPerMillionInputTokens: perInput, usdPerKwh: input.usdPerKwh }, source: '--usd-per-kwh; 1 kWh = 3.6e6 J', approximate: input.powerWatts === undefined });
+  }
+  if (input.carbon) {
+    carbonTerm(fig, input.carbon, { id: 'energy.co2eKg', label: 'CO2e per request', energyId: 'energy.joulesPerRequest' });
+    carbonTerm(fig, input.carbon, { id: 'energy.co2eKgPerMillionOutputTokens', label: 'CO2e per million output tokens', energyId: 'energy.joulesPerMillionOutputTokens' });
+    carbonTerm(fig, input.carbon, { id: 'energy.co2eKgPerMillionInputTokens', label: 'CO2e per million input tokens', energyId: 'energy.joulesPerMillionInputTokens' });
   }
   return true;
 }

@@ -88,8 +88,8 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
   loadFigures(figures, input, latency.e2e);
   // Uncertainty bands from the calibration's residuals (bands.ts, docs/accuracy.md).
   applyBands(figures, calibration);
-  if (!energyFigures(figures, input, latency, peak.flopsPerSecond) && input.usdPerKwh !== undefined) {
-    warnings.push(`no TDP known for ${hw.name}; pass --power-watts <W per device> for energy and electricity figures`);
+  if (!energyFigures(figures, input, latency, peak.flopsPerSecond) && (input.usdPerKwh !== undefined || input.carbon)) {
+    warnings.push(`no TDP known for ${hw.name}; pass --power-watts <W per device> for energy, electricity and carbon figures`);
   }
   if (!input.price) warnings.push(`no price known for ${hw.name}; pass --price <USD per device-hour> for cost figures`);
   if (!memory.fits && memory.perDeviceBytes > memory.capacityBytes) {

@@ -2,6 +2,7 @@ import type { HardwareSpec } from '../inputs/hardware.js';
 import type { ModelSpec } from '../inputs/model.js';
 import type { EngineSpec } from '../inputs/engine.js';
 import type { Format } from '../inputs/precision.js';
+import type { Carbon } from './carbon.js';
 import type { Parallel } from './parallel.js';
 
 /** What one request looks like and how many run together. Token counts. */
@@ -44,4 +45,6 @@ export interface EstimateInput {
   powerWatts?: number;
   /** electricity price for owned hardware, USD per kWh (--usd-per-kwh) */
   usdPerKwh?: number;
+  /** grid carbon intensity and PUE (--region / --grid-gco2-per-kwh, --pue); absent = no carbon figures */
+  carbon?: Carbon;
 }

@@ -5,6 +5,7 @@ import { applyTrainingBands } from './bands.js';
 import { CALIBRATION } from './calibration.js';
 import type { Calibration } from './efficiency.js';
 import { secondsInHour, toGiB } from '../units.js';
+import { carbonTerm, type Carbon } from './carbon.js';
 import { attentionFlopsPerContextToken, matmulParams } from './flops.js';
 import { layerSplit } from './memory.js';
 import { paramsFigures } from './params.js';
@@ -60,6 +61,8 @@ export interface TrainInput {
   price?: { usdPerHour: number; source: string };
   /** average power per device, W (--power-watts); default TDP */
   powerWatts?: number;
+  /** grid carbon intensity and PUE (--region / --grid-gco2-per-kwh, --pue); absent = no carbon figure */
+  carbon?: Carbon;
 }
 
 export interface Suggestion {
@@ -406,6 +409,8 @@ export function train(input: TrainInput, calibration: Calibration = CALIBRATION)
     else warnings.push(`no price known for ${hw.name}; pass --price <USD per device-hour> for the cost`);
     const watts = input.powerWatts ?? hw.tdpWatts.value;
     if (watts) term(figures, { id: 'train.energy', label: 'Energy (devices only)', unit: 'J', value: watts * input.count * seconds, formula: 'powerPerDevice x count x seconds', inputs: { powerPerDevice: watts, count: input.count, seconds }, source: input.powerWatts !== undefined ? '--power-watts' : `${hw.tdpWatts.source}; compute-bound training runs near TDP (board power only, no host, network or cooling)`, approximate: true });
+    if (watts && input.carbon) carbonTerm(figures, input.carbon, { id: 'train.co2eKg', label: 'CO2e (location-based)', energyId: 'train.energy' });
+    else if (input.carbon) warnings.push(`no TDP known for ${hw.name}; pass --power-watts <W per device> for energy and carbon`);
   }
 
   // Uncertainty bands from the validation suite's training residuals (bands.ts, docs/accuracy.md).

@@ -71,6 +71,8 @@ export function formatValue(value: number, unit: Figure['unit']): string {
       return `${sig(value)} W`;
     case 'J':
       return scaled(value, [[3.6e6, 'kWh'], [1e3, 'kJ'], [1, 'J']]);
+    case 'kgCO2e':
+      return scaled(value, [[1000, 't CO2e'], [1, 'kg CO2e'], [1e-3, 'g CO2e'], [1e-6, 'mg CO2e']]);
     case 'tokens':
     case 'count':
       return grouped(Math.round(value));

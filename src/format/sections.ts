@@ -10,7 +10,7 @@ export const ESTIMATE_SECTIONS: FigureSection[] = [
   { title: 'Load', ids: ['load.replicas', 'load.devices', 'load.concurrencyPerReplica', 'load.requestsPerSecondPerReplica', 'load.requestsPerSecond', 'load.usdPerHour', 'load.usdPerMillionOutputTokens'] },
   { title: 'Throughput', ids: ['throughput.outputTokensPerSecond', 'throughput.outputTokensPerSecondPerDevice', 'throughput.requestsPerSecond'] },
   { title: 'Cost', ids: ['cost.usdPerHour', 'cost.usdPerMillionInputTokens', 'cost.usdPerMillionOutputTokens', 'cost.electricityUsdPerMillionInputTokens', 'cost.electricityUsdPerMillionOutputTokens'] },
-  { title: 'Energy', ids: ['energy.prefillPowerPerDevice', 'energy.decodePowerPerDevice', 'energy.joulesPerMillionOutputTokens', 'energy.joulesPerRequest'] },
+  { title: 'Energy', ids: ['energy.prefillPowerPerDevice', 'energy.decodePowerPerDevice', 'energy.joulesPerMillionOutputTokens', 'energy.joulesPerRequest', 'energy.co2eKg', 'energy.co2eKgPerMillionOutputTokens'] },
 ];
 
 /** The ids of a section that are shown: present, and not a zero the section hides. */

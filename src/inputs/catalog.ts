@@ -1,4 +1,5 @@
 import type { EngineSpec } from './engine.js';
+import type { GridRegion } from './grid.js';
 import type { HardwareSpec } from './hardware.js';
 import type { ModelSpec } from './model.js';
 
@@ -26,6 +27,8 @@ export interface Catalog {
   models: ModelPreset[];
   /** serving-engine profiles (presets/engines); absent in user preset folders */
   engines?: EngineSpec[];
+  /** grid carbon-intensity regions (presets/grid), for --region; absent in user preset folders */
+  grid?: GridRegion[];
 }
 
 export interface Entry {

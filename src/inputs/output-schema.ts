@@ -10,7 +10,7 @@ import type { Unit } from '../units.js';
  */
 
 /** Every base unit a figure may carry; the check below fails the build when units.ts adds one. */
-export const OUTPUT_UNITS = ['B', 's', 'FLOP', 'FLOP/s', 'B/s', 'W', 'J', 'USD', 'USD/h', 'tokens', 'tokens/s', 'requests/s', 'params', 'count', 'fraction'] as const satisfies readonly Unit[];
+export const OUTPUT_UNITS = ['B', 's', 'FLOP', 'FLOP/s', 'B/s', 'W', 'J', 'USD', 'USD/h', 'tokens', 'tokens/s', 'requests/s', 'params', 'kgCO2e', 'count', 'fraction'] as const satisfies readonly Unit[];
 type MissingUnit = Exclude<Unit, (typeof OUTPUT_UNITS)[number]>;
 const everyUnitListed: [MissingUnit] extends [never] ? true : { addToOutputUnits: MissingUnit } = true;
 void everyUnitListed;
@@ -147,7 +147,7 @@ export const OUTPUT_SCHEMA = {
       ...obj({ value: { type: ['number', 'null'] }, source: str, note: str }, ['value', 'source']),
     },
     presetsList: {
-      description: '`llm-size presets list [hardware|models] --format json`: hardware presets as in `presets show` (values in base units, each with its source) and model summaries',
+      description: '`llm-size presets list [hardware|models|regions] --format json`: hardware presets as in `presets show` (values in base units, each with its source), model summaries, grid carbon-intensity regions (gCO2e per kWh)',
       type: 'object',
       properties: {
         schemaVersion: { const: 1 },
@@ -161,9 +161,13 @@ export const OUTPUT_SCHEMA = {
           type: 'array',
           items: obj({ id: str, aliases: { type: 'array', items: str }, name: str, family: str, hfRepo: { type: ['string', 'null'] }, source: str, params: { type: 'integer' }, activeParams: { type: 'integer' }, maxContext: { type: 'integer' } }),
         },
+        regions: {
+          type: 'array',
+          items: obj({ id: str, aliases: { type: 'array', items: str }, name: str, gco2PerKwh: num, year: { type: 'integer' }, source: str }),
+        },
       },
       required: ['schemaVersion'],
-      anyOf: [{ required: ['hardware'] }, { required: ['models'] }],
+      anyOf: [{ required: ['hardware'] }, { required: ['models'] }, { required: ['regions'] }],
     },
     presetsShow: {
       description: '`llm-size presets show <id> --format json`: one preset, every value in base units with its source',

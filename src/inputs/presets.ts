@@ -3,6 +3,7 @@ import { unknownChoice } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { allNames, findEntry, type Catalog, type ModelPreset } from './catalog.js';
 import type { EngineSpec } from './engine.js';
+import type { GridRegion } from './grid.js';
 import type { HardwareSpec } from './hardware.js';
 
 /**
@@ -33,5 +34,12 @@ export function findEngine(catalog: Catalog, name: string): EngineSpec {
   const engines = catalog.engines ?? [];
   const found = findEntry(engines, name);
   if (!found) throw unknownChoice('engine (--engine)', name, allNames(engines));
+  return found;
+}
+
+export function findRegion(catalog: Catalog, name: string): GridRegion {
+  const regions = catalog.grid ?? [];
+  const found = findEntry(regions, name);
+  if (!found) throw unknownChoice('grid region (--region; llm-size presets list regions)', name, allNames(regions));
   return found;
 }

@@ -27,7 +27,7 @@ import { resolveEstimate, type EstimateKey, type Origins, type RawOptions } from
 export const TRAIN_SHARED_KEYS = [
   'model', 'params', 'hfConfig', 'hf', 'offline',
   'layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings',
-  'precision', 'gpu', 'count', 'price', 'provider', 'powerWatts', 'usdPerKwh', 'mfu', 'tp', 'pp',
+  'precision', 'gpu', 'count', 'price', 'provider', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'mfu', 'tp', 'pp',
 ] as const satisfies readonly EstimateKey[];
 /** Keys only `train` has. */
 export const TRAIN_ONLY_KEYS = ['tokens', 'seqLen', 'microBatch', 'globalBatch', 'method', 'loraRank', 'loraTargets', 'optimizer', 'zero', 'recompute', 'cp', 'sequenceParallel'] as const;
@@ -103,7 +103,7 @@ export function resolveTrain(rawIn: TrainRawOptions, origins: TrainOrigins, cata
     input: {
       model: base.model, hardware: base.hardware, count, precision, method, optimizer, zero, recompute, sequenceParallel,
       tp, pp, cp, seqLen, microBatch, globalBatch, tokens, lora: { rank, targets: [...new Set(targets)] },
-      mfu: base.mfu, price: base.price, powerWatts: base.powerWatts,
+      mfu: base.mfu, price: base.price, powerWatts: base.powerWatts, carbon: base.carbon,
     },
     warnings,
   };

@@ -9,7 +9,8 @@ import { bool, choice, fraction, paramCount, positiveInt, positiveNumber, type N
 import type { HubConfig } from './hub.js';
 import { activationFormat, FORMAT_NAMES_HELP, formatByName, FORMATS, KV_FORMAT_IDS, type Format } from './precision.js';
 import { layoutProblem } from '../estimate/parallel.js';
-import { findEngine, findHardware, findModel } from './presets.js';
+import { findEngine, findHardware, findModel, findRegion } from './presets.js';
+import { DEFAULT_PUE, type Carbon } from '../estimate/carbon.js';
 import { choosePrice } from './price.js';
 
 /**
@@ -23,7 +24,7 @@ export const ESTIMATE_KEYS = [
   'batch', 'inputTokens', 'outputTokens', 'context',
   'gpu', 'count', 'price', 'mfu', 'mbu',
   'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'engine', 'concurrency', 'qps',
-  'provider', 'powerWatts', 'usdPerKwh',
+  'provider', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue',
 ] as const;
 export type EstimateKey = (typeof ESTIMATE_KEYS)[number];
 export type RawOptions = Partial<Record<EstimateKey, Raw>>;
@@ -194,6 +195,9 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   if (has('price')) price = { usdPerHour: positiveNumber(named('price'), 'a price in USD per device-hour, e.g. 2.49'), source: '--price' };
   else price = choosePrice(hardware, has('provider') ? named('provider') : undefined);
 
+  const carbon = resolveCarbon(raw, origins, catalog);
+  if (!carbon && has('pue')) warnings.push('--pue scales the carbon figures, which need a grid intensity: pass --region <id> or --grid-gco2-per-kwh <g>');
+
   return {
     input: {
       model,
@@ -212,7 +216,39 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
       mbu: has('mbu') ? fraction(named('mbu')) : undefined,
       powerWatts: has('powerWatts') ? positiveNumber(named('powerWatts'), 'average power per device in watts, e.g. 450') : undefined,
       usdPerKwh: has('usdPerKwh') ? positiveNumber(named('usdPerKwh'), 'an electricity price in USD per kWh, e.g. 0.12') : undefined,
+      carbon,
     },
     warnings,
   };
+}
+
+/**
+ * Grid carbon intensity and PUE (src/estimate/carbon.ts): `--region <id>` takes a dated preset
+ * (presets/grid), `--grid-gco2-per-kwh` a figure of the user's own; `--pue` scales either.
+ * Absent both: no carbon figures.
+ */
+export function resolveCarbon(raw: Partial<Record<'gridGco2PerKwh' | 'region' | 'pue', Raw>>, origins: Partial<Record<string, string>>, catalog: Catalog): Carbon | undefined {
+  const named = (key: 'gridGco2PerKwh' | 'region' | 'pue'): Named => ({ value: raw[key], where: origins[key] ?? `--${kebab(key)}` });
+  if (raw.gridGco2PerKwh !== undefined && raw.region !== undefined) throw new UserError('give --region or --grid-gco2-per-kwh, not both (--region picks a dated preset; --grid-gco2-per-kwh sets the figure)');
+  let pue: number = DEFAULT_PUE.value;
+  let pueSource: string = DEFAULT_PUE.source;
+  if (raw.pue !== undefined) {
+    const n = named('pue');
+    const v = typeof n.value === 'number' ? n.value : typeof n.value === 'string' && n.value.trim() !== '' ? Number(n.value) : NaN;
+    // PUE is facility energy over IT energy: 1 at best; the worst surveyed sites reach about 3.
+    if (!Number.isFinite(v) || v < 1 || v > 5) throw new UserError(`${n.where}: invalid value ${JSON.stringify(n.value)}; expected a power usage effectiveness from 1 to 5, e.g. 1.2`);
+    pue = v;
+    pueSource = '--pue';
+  }
+  if (raw.region !== undefined) {
+    const region = findRegion(catalog, String(raw.region));
+    return { gco2PerKwh: region.gco2PerKwh, source: `${region.name}: ${region.source}`, pue, pueSource };
+  }
+  if (raw.gridGco2PerKwh !== undefined) {
+    const n = named('gridGco2PerKwh');
+    const v = typeof n.value === 'number' ? n.value : typeof n.value === 'string' && n.value.trim() !== '' ? Number(n.value) : NaN;
+    if (!Number.isFinite(v) || v < 0 || v > 2000) throw new UserError(`${n.where}: invalid value ${JSON.stringify(n.value)}; expected grams of CO2e per kWh from 0 to 2000, e.g. 390`);
+    return { gco2PerKwh: v, source: '--grid-gco2-per-kwh', pue, pueSource };
+  }
+  return undefined;
 }
