@@ -1,13 +1,15 @@
 /**
  * The validation suite (validation/cases/*.yaml; format in validation/README.md): loading,
  * predicting each measurement with the library's estimator, the calibration fit (coordinate
- * descent) and leave-one-out cross-validation. Used by scripts/accuracy.ts and
+ * descent re-timing each case's steps with the step model, src/estimate/step.ts) and leave-one-out cross-validation refitted
+ * from scratch. Used by scripts/accuracy.ts and
  * scripts/calibrate.ts; pure apart from loadSuite / loadCatalog.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { estimate, type Estimate } from '../src/estimate/index.js';
+import { estimate, estimateWithStep, type Estimate } from '../src/estimate/index.js';
+import type { PhaseWork, StepModel } from '../src/estimate/step.js';
 import type { BandKind, Calibration, EfficiencyParams, HardwareClass } from '../src/estimate/efficiency.js';
 import { hardwareClass } from '../src/estimate/efficiency.js';
 import type { EstimateInput } from '../src/estimate/input.js';
@@ -347,6 +349,39 @@ export interface FitCase {
   m: Measurement;
   input: EstimateInput;
   cls: HardwareClass;
+  /** the deployment's step model and its steps' work, built once; absent = predict through estimate() */
+  step?: { model: StepModel; prefill: PhaseWork; decode: PhaseWork };
+}
+
+/** A fit case with its steps' work prepared for fast re-timing (serving cases without --qps). */
+export function fitCase(m: Measurement, input: EstimateInput): FitCase {
+  if (input.load) return { m, input, cls: hardwareClassOf(input) };
+  const { step, work } = estimateWithStep(input);
+  return { m, input, cls: hardwareClassOf(input), step: { model: step, ...work } };
+}
+
+/**
+ * The metric from the two steps re-timed under `params` (step.ts): the same arithmetic as latency.ts
+ * (ttft, tpot, e2e) and cost.ts (throughput), without building the figures. evaluate() checks
+ * it against estimate() for every case, so the two cannot drift apart silently.
+ */
+export function fastPredict(c: FitCase, params: EfficiencyParams): number {
+  if (!c.step) return predict(c.input, c.m.metric, { params, source: 'fit', bands: {} }).value;
+  const { workload: w, count } = c.input;
+  const { model: step, prefill, decode } = c.step;
+  const overhead = step.overheadFor(params);
+  const ttft = step.phaseSeconds(prefill, params) + overhead;
+  const tpot = step.phaseSeconds(decode, params) + overhead;
+  switch (c.m.metric) {
+    case 'ttft': return ttft;
+    case 'tpot': return tpot;
+    case 'e2e': return ttft + (w.outputTokens - 1) * tpot;
+    case 'decodeTokensPerSecond': return w.batch / tpot;
+    case 'inputTokensPerSecond': return (w.batch * w.inputTokens) / ttft;
+    case 'outputTokensPerSecond': return (w.batch * w.outputTokens) / (ttft + (w.outputTokens - 1) * tpot);
+    case 'outputTokensPerSecondPerDevice': return (w.batch * w.outputTokens) / (ttft + (w.outputTokens - 1) * tpot) / count;
+    default: return predict(c.input, c.m.metric, { params, source: 'fit', bands: {} }).value;
+  }
 }
 
 interface ParamSpec {
@@ -389,16 +424,15 @@ export const STARTING_PARAMS: EfficiencyParams = {
 
 /** Mean absolute log error of the cases under these parameters (the fit's objective). */
 export function objective(cases: FitCase[], params: EfficiencyParams): number {
-  const cal: Calibration = { params, source: 'fit', bands: {} };
   let total = 0;
-  for (const c of cases) total += Math.abs(Math.log(predict(c.input, c.m.metric, cal).value / c.m.measured));
+  for (const c of cases) total += Math.abs(Math.log(fastPredict(c, params) / c.m.measured));
   return total / cases.length;
 }
 
 /**
  * Deterministic coordinate descent: each parameter in turn is set to the best of a grid over
  * its range (log-spaced where marked), then refined on finer grids around the best point;
- * sweeps repeat until the objective stops improving. `start` warm-starts leave-one-out refits.
+ * sweeps repeat until the objective stops improving. Leave-one-out refits start from the same point.
  */
 export function fit(cases: FitCase[], start: EfficiencyParams = STARTING_PARAMS, sweeps = 6, gridPoints = 13, levels = 3): { params: EfficiencyParams; objective: number } {
   const classes = [...new Set(cases.map((c) => c.cls))].sort() as HardwareClass[];
@@ -499,7 +533,7 @@ export const isFitted = (m: Measurement): boolean => m.kind !== 'memory' && m.ki
 
 /**
  * Fits the efficiency model on every predictable measurement, refits it without each one in
- * turn (warm-started from the full fit, one sweep of 5-point grids at two levels) to predict it out of sample, and derives
+ * turn from scratch (the same fit(), starting point and grids) to predict it out of sample, and derives
  * the bands from the leave-one-out residuals. `shipped` is the calibration to report in-sample
  * figures with (normally the committed one).
  */
@@ -515,9 +549,15 @@ export function evaluate(suite: Measurement[], catalog: Catalog, presetIssues: s
     }
     resolved.set(m, r);
     rows.push({ m });
-    if (isFitted(m) && r.input) fitCases.push({ m, input: r.input, cls: hardwareClassOf(r.input) });
+    if (isFitted(m) && r.input) fitCases.push(fitCase(m, r.input));
   }
   const full = fit(fitCases);
+  // The fast path must be the model: re-timed steps equal estimate()'s figures for every case.
+  for (const c of fitCases) {
+    const fast = fastPredict(c, full.params);
+    const slow = predict(c.input, c.m.metric, { params: full.params, source: 'fit', bands: {} }).value;
+    if (Math.abs(fast / slow - 1) > 1e-9) throw new Error(`internal: fast prediction of ${c.m.id} (${fast}) differs from estimate() (${slow})`);
+  }
   const residualsByKind = new Map<BandKind, { m: Measurement; r: number }[]>();
   for (const row of rows) {
     const r = resolved.get(row.m);
@@ -529,7 +569,7 @@ export function evaluate(suite: Measurement[], catalog: Catalog, presetIssues: s
       row.leaveOneOut = row.inSample.value;
     } else {
       const others = fitCases.filter((c) => c.m !== row.m);
-      const refit = fit(others, full.params, 1, 5, 2);
+      const refit = fit(others);
       row.leaveOneOut = predictResolved(r, row.m.metric, { params: refit.params, source: 'leave-one-out', bands: {} }).value;
     }
     const kind = bandKind(row.m);

@@ -146,9 +146,12 @@ calibrated model takes precedence over the hardware presets' single defaults; \`
 log error over every predictable latency and throughput measurement (memory figures involve no
 fitted parameter): each parameter in turn is set to the best of a 13-point grid over its range
 (log-spaced for the half-saturation constants), refined twice on finer grids, for up to six
-sweeps. **Leave-one-out**: for each measurement the fit is redone without it (warm-started from
-the full fit, one sweep of 5-point grids at two levels, which keeps \`npm run accuracy\` under a
-minute) and the refitted model predicts it.
+sweeps. **Leave-one-out**: for each measurement the fit is redone from scratch without it (the
+same \`fit()\`, starting point and grids as the shipped calibration; nothing of the full fit is
+reused) and the refitted model predicts it. The fit re-times each case's prefill and decode
+steps with the step model (src/estimate/step.ts) over the work \`estimateWithStep()\` prepared
+once, instead of rebuilding every figure; the runner checks that this equals \`estimate()\` for every
+case.
 
 **Bands** (src/estimate/bands.ts). Per kind (prefill, decode, throughput, training), the range of the
 leave-one-out residuals measured / predicted: a distribution-free prediction interval that
@@ -207,7 +210,5 @@ residual against the band built from the others.
   4 per token) and leaves Mixtral (no expert parallelism stated) unchanged, so it does not lower
   the leave-one-out error. A per-class fitted training utilisation would move the A100 value
   off the 0.50 that the LLaMA golden tests pin, so the per-family table stays the one default.
-- The leave-one-out refit is a local search from the full fit, so it may understate how far a
-  from-scratch refit would move; the in-sample and LOO medians differ by about a point.
 `;
 }

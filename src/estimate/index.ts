@@ -9,7 +9,7 @@ import { schedulerLimitWarning } from './engine.js';
 import { flopsFigures } from './flops.js';
 import type { EstimateInput } from './input.js';
 import { latencyFigures } from './latency.js';
-import type { StepModel } from './step.js';
+import type { PhaseWork, StepModel } from './step.js';
 import { memoryFigures } from './memory.js';
 import { groupLink, layoutOf, type Parallel } from './parallel.js';
 import { loadFigures, solveLoad } from './load.js';
@@ -63,9 +63,10 @@ export function estimate(input: EstimateInput, calibration: Calibration = CALIBR
 
 /**
  * The estimate at the input's batch (an unsolved --qps counts as no load), together with the
- * deployment's step model its latency came from (step.ts): what the simulator runs on.
+ * deployment's step model its latency came from (step.ts): what the simulator runs on; and the
+ * work of its prefill and decode steps, which the calibration fit re-times under other parameters.
  */
-export function estimateWithStep(input: EstimateInput, calibration: Calibration = CALIBRATION): { estimate: Estimate; step: StepModel } {
+export function estimateWithStep(input: EstimateInput, calibration: Calibration = CALIBRATION): { estimate: Estimate; step: StepModel; work: { prefill: PhaseWork; decode: PhaseWork } } {
   const figures: Figures = {};
   const warnings: string[] = [];
   const { model: m, hardware: hw } = input;
@@ -119,5 +120,5 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
     bounds: latency.bounds,
     warnings,
   };
-  return { estimate: result, step: latency.step };
+  return { estimate: result, step: latency.step, work: latency.work };
 }

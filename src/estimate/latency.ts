@@ -21,6 +21,8 @@ export interface LatencyResult {
   bounds: { prefill: 'compute' | 'memory'; decode: 'compute' | 'memory' };
   /** the deployment's step model these figures came from (step.ts), for the simulator */
   step: StepModel;
+  /** the work of the prefill step and of one decode step (step.phase re-times it; the calibration fit does) */
+  work: { prefill: PhaseWork; decode: PhaseWork };
 }
 
 /**
@@ -79,11 +81,13 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
   // own, interleaved with the running decode batch (vLLM V1 scheduler, Orca: Yu et al. 2022).
   const prefillSequences = input.load ? 1 : w.batch;
   const promptTokens = prefillSequences * w.inputTokens;
-  const prefillBound = phase('prefill', 'Prefill', { tokens: promptTokens, flops: (flops.prefill * prefillSequences) / w.batch, bytes: step.prefillBytes(promptTokens, prefillSequences * kvLayerTokens(m, w.inputTokens)) });
+  const prefillWork: PhaseWork = { tokens: promptTokens, flops: (flops.prefill * prefillSequences) / w.batch, bytes: step.prefillBytes(promptTokens, prefillSequences * kvLayerTokens(m, w.inputTokens)) };
+  const prefillBound = phase('prefill', 'Prefill', prefillWork);
 
   // Decode step: every sequence emits one token at the mean context over the generation.
   const meanContext = w.inputTokens + w.outputTokens / 2;
-  const decodeBound = phase('decode', 'Decode step', { tokens: w.batch, flops: w.batch * flops.decodePerToken, bytes: step.decodeBytes(w.batch, w.batch * kvLayerTokens(m, meanContext)) });
+  const decodeWork: PhaseWork = { tokens: w.batch, flops: w.batch * flops.decodePerToken, bytes: step.decodeBytes(w.batch, w.batch * kvLayerTokens(m, meanContext)) };
+  const decodeBound = phase('decode', 'Decode step', decodeWork);
   const ttftParts = ['latency.prefillRoofline', 'latency.prefillComm', 'latency.prefillOverhead'];
   const tpotParts = ['latency.decodeRoofline', 'latency.decodeComm', 'latency.decodeOverhead'];
   if (input.load) {
@@ -101,5 +105,5 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
   const tpot = sum(fig, { id: 'latency.tpot', label: 'Time per output token', unit: 's', parts: tpotParts, source: input.load ? 'decode step + prefill of joining requests (continuous batching)' : 'roofline + communication + overhead' });
 
   const e2e = term(fig, { id: 'latency.e2e', label: 'End-to-end time per request', unit: 's', value: ttft + (w.outputTokens - 1) * tpot, formula: 'ttft + (outputTokens - 1) x tpot', inputs: { ttft, tpot, outputTokens: w.outputTokens }, source: 'the first token comes from prefill, each further one from a decode step' });
-  return { ttft, tpot, e2e, bounds: { prefill: prefillBound, decode: decodeBound }, step };
+  return { ttft, tpot, e2e, bounds: { prefill: prefillBound, decode: decodeBound }, step, work: { prefill: prefillWork, decode: decodeWork } };
 }

@@ -1,7 +1,7 @@
 import type { Link } from '../inputs/hardware.js';
 import { bytesPerElement } from '../inputs/precision.js';
 import { CALIBRATION } from './calibration.js';
-import { phaseEfficiency, type Calibration, type PhaseEfficiency } from './efficiency.js';
+import { phaseEfficiency, type Calibration, type EfficiencyParams, type PhaseEfficiency } from './efficiency.js';
 import { decodeStepFlops, prefillLinearFlops, type TokenFlops } from './flops.js';
 import type { EstimateInput } from './input.js';
 import { kvBytesPerTokenPerLayer } from './memory.js';
@@ -106,10 +106,15 @@ export interface StepModel {
   decodeBytes: (sequences: number, kvLayerTokens: number) => number;
   /** Bytes a prefill pass of `tokens` prompt tokens moves: weights, and the KV it writes. */
   prefillBytes: (tokens: number, kvLayerTokensWritten: number) => number;
-  /** One phase's roofline and communication, term by term. */
-  phase: (work: PhaseWork) => PhaseTime;
+  /**
+   * One phase's roofline and communication, term by term, under the calibration the model was
+   * built with, or under `params` (the calibration fit re-times the same work, accuracy-lib.ts).
+   */
+  phase: (work: PhaseWork, params?: EfficiencyParams) => PhaseTime;
   /** Roofline + communication of one phase, seconds (the sum `phase` itemizes). */
-  phaseSeconds: (work: PhaseWork) => number;
+  phaseSeconds: (work: PhaseWork, params?: EfficiencyParams) => number;
+  /** The fixed cost of a step under `params` (default: the model's calibration), seconds. */
+  overheadFor: (params: EfficiencyParams) => number;
   /** The work of a step's decode phase and of its prefill phase. */
   decodeWork: (sequences: number, kvLayerTokens: number) => PhaseWork;
   prefillWork: (c: Pick<StepContents, 'prefillTokens' | 'prefillKeys' | 'prefillKvLayerTokens' | 'prefillLogits'>) => PhaseWork;
@@ -133,14 +138,10 @@ export function stepModel(args: StepModelArgs): StepModel {
   const par = layoutOf(input);
   const n = par.tp;
   const epActive = m.moe !== undefined && par.ep > 1;
-  const commEfficiency = calibration.params.commEfficiency;
-  // The link reaches commEfficiency of its bandwidth (calibrated; nccl-tests bus bandwidth).
-  const derate = (l: Link): Link => ({ ...l, bandwidth: { ...l.bandwidth, value: l.bandwidth.value! * commEfficiency } });
+  // Links reach commEfficiency of their bandwidth (calibrated; nccl-tests bus bandwidth): a
+  // collective's bytes go at bandwidth x commEfficiency, its latency hops unchanged.
   const epLinkRaw = groupLink(hw, par.ep, input.gpusPerNode).link;
   const ppLinkRaw = groupLink(hw, par.tp * par.pp, input.gpusPerNode).link;
-  const tpLink = derate(link);
-  const epLink = derate(epLinkRaw);
-  const ppLink = derate(ppLinkRaw);
   const kvPerLayer = kvBytesPerTokenPerLayer(m, input.kv) * kvHeadShare(m, n) * n;
   const actBytes = bytesPerElement(input.activations);
   // Weights read once per step. The input embedding is a row gather, not a full read; for MoE
@@ -154,10 +155,12 @@ export function stepModel(args: StepModelArgs): StepModel {
   // Megatron-LM TP: two all-reduces of the activations per layer (after attention and MLP);
   // under expert parallelism the MoE layers' MLP all-reduce becomes the combine all-to-all.
   const allReduces = m.layers * 2 - (epActive ? moeLayers(m) : 0);
-  const overheadSeconds = calibration.params.stepOverheadSeconds + calibration.params.layerOverheadSeconds * m.layers;
+  const overheadFor = (p: EfficiencyParams) => p.stepOverheadSeconds + p.layerOverheadSeconds * m.layers;
+  const overheadSeconds = overheadFor(calibration.params);
 
-  const phase = (work: PhaseWork): PhaseTime => {
-    const eff = phaseEfficiency(calibration.params, hw, { tokensPerStep: work.tokens, bytesPerDevicePerStep: work.bytes / n, layers: m.layers });
+  const phase = (work: PhaseWork, params: EfficiencyParams = calibration.params): PhaseTime => {
+    const eff = phaseEfficiency(params, hw, { tokensPerStep: work.tokens, bytesPerDevicePerStep: work.bytes / n, layers: m.layers });
+    const commEfficiency = eff.commEfficiency;
     const mfu = input.mfu ?? eff.mfu;
     const mbu = input.mbu ?? eff.mbu;
     const computeSeconds = work.flops / (peak.flopsPerSecond * mfu * n);
@@ -169,18 +172,18 @@ export function stepModel(args: StepModelArgs): StepModel {
       eff, mfu, mbu, computeSeconds, memorySeconds,
       rooflineSeconds: Math.max(computeSeconds, memorySeconds),
       bound: computeSeconds >= memorySeconds ? 'compute' : 'memory',
-      commTpSeconds: allReduces * allReduceSeconds(messageBytes, n, tpLink),
-      commEpSeconds: epActive ? moeLayers(m) * 2 * allToAllSeconds(epBytes, par.ep, epLink) : 0,
+      commTpSeconds: allReduces * allReduceSeconds(messageBytes / commEfficiency, n, link),
+      commEpSeconds: epActive ? moeLayers(m) * 2 * allToAllSeconds(epBytes / commEfficiency, par.ep, epLinkRaw) : 0,
       // PP: each stage boundary sends the step's hidden states once.
-      commPpSeconds: (par.pp - 1) * (par.pp > 1 ? sendSeconds(messageBytes, ppLink) : 0),
+      commPpSeconds: (par.pp - 1) * (par.pp > 1 ? sendSeconds(messageBytes / commEfficiency, ppLinkRaw) : 0),
       allReduces, messageBytes, epBytes,
     };
   };
   const tf = args.flops.perToken;
   const decodeBytes = (sequences: number, kvLayerTokens: number) => weightsRead(sequences) + kvLayerTokens * kvPerLayer;
   const prefillBytes = (tokens: number, kvLayerTokensWritten: number) => weightsRead(tokens) + kvLayerTokensWritten * kvPerLayer;
-  const phaseSeconds = (work: PhaseWork) => {
-    const t = phase(work);
+  const phaseSeconds = (work: PhaseWork, params?: EfficiencyParams) => {
+    const t = phase(work, params);
     return t.rooflineSeconds + t.commTpSeconds + t.commEpSeconds + t.commPpSeconds;
   };
   const decodeWork = (sequences: number, kvLayerTokens: number): PhaseWork => ({ tokens: sequences, flops: decodeStepFlops(tf, sequences, kvLayerTokens), bytes: decodeBytes(sequences, kvLayerTokens) });
@@ -201,6 +204,7 @@ export function stepModel(args: StepModelArgs): StepModel {
     prefillBytes,
     phase,
     phaseSeconds,
+    overheadFor,
     decodeWork,
     prefillWork,
     stepSeconds: (c) =>
