@@ -37,8 +37,9 @@ export type TermSpec = Omit<Figure, 'parts' | 'low' | 'high'>;
 export function term(figures: Figures, spec: TermSpec): number {
   const { id, value, approximate } = spec;
   if (!Number.isFinite(value)) throw new Error(`internal: figure ${id} is ${value} (${spec.formula})`);
-  const { approximate: _omit, ...rest } = spec;
-  figures[id] = approximate ? { ...rest, approximate: true } : rest;
+  const f: Figure = { id, label: spec.label, unit: spec.unit, value, formula: spec.formula, inputs: spec.inputs, source: spec.source };
+  if (approximate) f.approximate = true;
+  figures[id] = f;
   return value;
 }
 
