@@ -5,6 +5,7 @@ import { formatOption, renderOutput, type OutputFormat } from '../format/render.
 import { ESTIMATE_SECTIONS } from '../format/sections.js';
 import { FORMAT_NAMES_HELP, KV_FORMAT_IDS } from '../inputs/precision.js';
 import type { Raw } from '../inputs/options.js';
+import { WORKLOAD_IDS } from '../inputs/traffic.js';
 import { ESTIMATE_KEYS, fetchHubFor, readSpecFile, resolveEstimate, type EstimateKey } from '../inputs/resolve.js';
 import type { Context } from './context.js';
 import { presetsOption } from './preset-paths.js';
@@ -100,8 +101,9 @@ Examples:
   llm-size estimate --hf-config ./config.json --gpu a100-80gb`);
   addCarbonOptions(addServingOptions(addEfficiencyOptions(addModelOptions(cmd))))
     .option('--batch <n>', 'concurrent sequences (default 1)', undefined)
-    .option('--input-tokens <n>', 'prompt tokens per request (default 1024)')
-    .option('--output-tokens <n>', 'generated tokens per request (default 256)')
+    .option('--input-tokens <n|dist>', 'prompt tokens per request (default 1024), or a distribution (figures for its mean): uniform:128..2048, lognormal:mean=1024,sd=600, zipf:s=1.1,max=8192, trace:<file>')
+    .option('--output-tokens <n|dist>', 'generated tokens per request (default 256), or a distribution as for --input-tokens')
+    .option('--workload <preset>', `request-length preset with its source: ${WORKLOAD_IDS.join(', ')} (the figures are for its mean request)`)
     .option('--context <tokens>', 'tokens the KV cache holds per sequence (default input + output; 32k = 32768)')
     .option('--concurrency <n>', 'requests in flight across replicas (continuous batching; replaces --batch)')
     .option('--qps <rate>', 'requests per second to serve (Little\'s law gives the batch; replaces --batch)')

@@ -4,6 +4,7 @@ import type { EngineSpec } from '../inputs/engine.js';
 import type { Format } from '../inputs/precision.js';
 import type { Carbon } from './carbon.js';
 import type { Parallel } from './parallel.js';
+import type { Traffic } from './workload.js';
 
 /** What one request looks like and how many run together. Token counts. */
 export interface Workload {
@@ -47,4 +48,9 @@ export interface EstimateInput {
   usdPerKwh?: number;
   /** grid carbon intensity and PUE (--region / --grid-gco2-per-kwh, --pue); absent = no carbon figures */
   carbon?: Carbon;
+  /**
+   * Request lengths as distributions (--input-tokens lognormal:..., --workload chat): `workload`
+   * then holds the mean request, which the figures are for; the simulator samples these.
+   */
+  traffic?: Traffic;
 }

@@ -12,6 +12,7 @@ import { layoutProblem } from '../estimate/parallel.js';
 import { findEngine, findHardware, findModel, findRegion } from './presets.js';
 import { DEFAULT_PUE, type Carbon } from '../estimate/carbon.js';
 import { choosePrice } from './price.js';
+import { resolveLengths, type Trace } from './traffic.js';
 
 /**
  * argv / spec file -> EstimateInput. Flags and spec-file keys are the same names (camelCase in
@@ -21,7 +22,7 @@ export const ESTIMATE_KEYS = [
   'model', 'params', 'hfConfig', 'hf', 'offline',
   'layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings',
   'precision', 'kvPrecision',
-  'batch', 'inputTokens', 'outputTokens', 'context',
+  'batch', 'inputTokens', 'outputTokens', 'context', 'workload',
   'gpu', 'count', 'price', 'mfu', 'mbu',
   'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'engine', 'concurrency', 'qps',
   'provider', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue',
@@ -81,6 +82,8 @@ export type Origins = Partial<Record<EstimateKey, string>>;
 export interface Resolved {
   input: EstimateInput;
   warnings: string[];
+  /** trace files read for the lengths, by path (their arrival times serve --arrival trace) */
+  traces: Map<string, Trace>;
 }
 
 /**
@@ -155,10 +158,11 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   const activations = activationFormat(weights);
   const kv: Format = has('kvPrecision') ? FORMATS[choice(named('kvPrecision'), KV_FORMAT_IDS)] : activations;
 
-  // Workload
+  // Workload: fixed lengths, or distributions whose mean request the figures are for (traffic.ts).
   const batch = has('batch') ? positiveInt(named('batch')) : DEFAULTS.batch;
-  const inputTokens = has('inputTokens') ? positiveInt(named('inputTokens'), true) : DEFAULTS.inputTokens;
-  const outputTokens = has('outputTokens') ? positiveInt(named('outputTokens'), true) : DEFAULTS.outputTokens;
+  const lengths = resolveLengths(raw, named, DEFAULTS);
+  const { inputTokens, outputTokens, traffic, traces } = lengths;
+  warnings.push(...lengths.warnings);
   const context = has('context') ? positiveInt(named('context'), true) : inputTokens + outputTokens;
   if (context < inputTokens) throw new UserError(`--context ${context} is shorter than --input-tokens ${inputTokens}; the KV cache must hold the prompt`);
 
@@ -217,8 +221,10 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
       powerWatts: has('powerWatts') ? positiveNumber(named('powerWatts'), 'average power per device in watts, e.g. 450') : undefined,
       usdPerKwh: has('usdPerKwh') ? positiveNumber(named('usdPerKwh'), 'an electricity price in USD per kWh, e.g. 0.12') : undefined,
       carbon,
+      ...(traffic ? { traffic } : {}),
     },
     warnings,
+    traces,
   };
 }
 
