@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import type { Context } from './commands/context.js';
 import { presetPathsFrom } from './commands/preset-paths.js';
 import type { Catalog } from './inputs/catalog.js';
-import { UserError } from './errors.js';
+import { oneLine, UserError } from './errors.js';
 import { builtInCatalog } from './inputs/presets.js';
 
 type CommandFactory = (ctx: Context) => Command;
@@ -79,10 +79,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
   };
   // Commander's own usage errors, as one line like ours: "llm-size: error: unknown command
   // 'estimat'; did you mean estimate?"
+  // Help that commander writes as an error (`llm-size`, `llm-size presets` with no subcommand)
+  // is kept here and printed on stdout with exit 0, as --help does.
+  let helpAsError = '';
   const output = {
     writeOut: (s: string) => (stdout += s),
-    writeErr: io.err,
-    outputError: (s: string, write: (s: string) => void) => write(`llm-size: ${s.trim().replace(/\s*\n\(Did you mean (.*)\?\)/, '; did you mean $1?')}\n`),
+    writeErr: (s: string) => (helpAsError += s),
+    outputError: (s: string, write: (s: string) => void) => {
+      if (write === output.writeErr) io.err(`llm-size: ${oneLine(s.trim().replace(/\s*\n\(Did you mean (.*)\?\)/, '; did you mean $1?'))}\n`);
+      else write(s);
+    },
   };
   const program = new Command('llm-size')
     .description('What does it take to run or train this model? Memory, FLOPs, latency, throughput and cost on GPUs and TPUs.')
@@ -107,8 +113,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (e.exitCode === 0) {
-        io.out(stdout);
+      if (e.exitCode === 0 || e.code === 'commander.help') {
+        io.out(stdout + helpAsError);
         return 0;
       }
       return 2;
@@ -117,11 +123,22 @@ export async function run(argv: string[], io: Io): Promise<number> {
       io.err(`llm-size: ${e.message}\n`);
       return e.exitCode;
     }
-    io.err(`llm-size: internal error, please report it: ${(e as Error)?.stack ?? e}\n`);
+    io.err(internalError(e, argv, io.env));
     return 70;
   }
   io.out(stdout);
   return ctx.exitCode;
+}
+
+/**
+ * Exit 70: a bug, not bad input. One line asking for a report with the command line; the
+ * stack only with LLM_SIZE_DEBUG=1 (a stack is noise to a user and leaks paths).
+ */
+export function internalError(e: unknown, argv: string[], env: Record<string, string | undefined>): string {
+  const message = oneLine(e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+  const command = ['llm-size', ...argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`))].join(' ');
+  const line = `llm-size: internal error (a bug in llm-size, not in your input): ${message}; please report it with the command line: ${oneLine(command)}\n`;
+  return env.LLM_SIZE_DEBUG && env.LLM_SIZE_DEBUG !== '0' && e instanceof Error && e.stack ? `${line}${e.stack}\n` : line;
 }
 
 const isMain = process.argv[1] && /llm-size(\.js)?$|cli\.js$/.test(process.argv[1]);

@@ -87,7 +87,7 @@ export function parseQuantity(text: string, dimension: Dimension): QuantityResul
   if (!match) {
     return { ok: false, reason: `expected a number with a unit (e.g. ${example[dimension]})` };
   }
-  const unit = unitTable[match[2]];
+  const unit = Object.hasOwn(unitTable, match[2]) ? unitTable[match[2]] : undefined;
   if (!unit) return { ok: false, reason: `unknown unit "${match[2]}"; accepted: ${unitsByDimension(dimension).join(', ')}` };
   if (unit[0] !== dimension) {
     return { ok: false, reason: `"${match[2]}" is a ${unit[0]} unit, expected ${dimension} (e.g. ${example[dimension]})` };

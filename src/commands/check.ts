@@ -116,14 +116,14 @@ export function checkAssertions(name: string, asserts: Record<string, unknown>, 
   const results: AssertionResult[] = [];
   for (const [key, raw] of Object.entries(asserts)) {
     const where = locate(['deployments', name, 'assert', key]);
-    const known = ASSERTIONS[key as AssertionName];
+    const known = Object.hasOwn(ASSERTIONS, key) ? ASSERTIONS[key as AssertionName] : undefined;
     if (key === 'fits') {
       if (typeof raw !== 'boolean') throw new UserError(`${where}: expected true or false, got ${JSON.stringify(raw)}`);
       results.push({ assertion: `fits: ${raw}`, figure: 'fits', op: '==', expected: raw, actual: e.fits, unit: null, passed: e.fits === raw });
       continue;
     }
     const figureId = known?.figure ?? key;
-    const figure = e.figures[figureId];
+    const figure = Object.hasOwn(e.figures, figureId) ? e.figures[figureId] : undefined;
     if (!figure) {
       if (!known && !key.includes('.')) throw new UserError(`${where}: unknown assertion "${key}"${didYouMean(key, ASSERTION_NAMES)} (accepted: ${ASSERTION_NAMES.join(', ')}, or a figure id such as latency.e2e)`);
       throw new UserError(`${where}: this estimate has no figure "${figureId}"${didYouMean(figureId, Object.keys(e.figures))}`);

@@ -1,3 +1,5 @@
+import type { Figures } from '../estimate/terms.js';
+import { explainAfter } from '../format/explain.js';
 import type { Catalog } from '../inputs/catalog.js';
 
 /** What a command may use of the outside world; cli.ts builds it, tests fake it. */
@@ -13,4 +15,11 @@ export interface Context {
   /** built-in presets plus user presets, loaded on first use */
   catalog: () => Promise<Catalog>;
   exitCode: number;
+}
+
+/** --explain after a command's output, by the one rule of src/format/explain.ts explainAfter. */
+export function explain(ctx: Context, format: string, figures: Figures | undefined): void {
+  const { text, note } = explainAfter(format, figures);
+  ctx.out(text);
+  if (note) ctx.warn(note);
 }

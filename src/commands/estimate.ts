@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { estimate } from '../estimate/index.js';
-import { renderExplain } from '../format/explain.js';
+import { explain } from './context.js';
 import { formatOption, renderOutput, type OutputFormat } from '../format/render.js';
 import { ESTIMATE_SECTIONS } from '../format/sections.js';
 import { FORMAT_NAMES_HELP, KV_FORMAT_IDS } from '../inputs/precision.js';
@@ -119,9 +119,7 @@ Examples:
       const table = async (color: boolean) => (await import('../format/table.js')).renderEstimateTable(result, color);
       const title = `${result.input.model.name} on ${result.input.hardware.count} x ${result.input.hardware.name}`;
       ctx.out(await renderOutput(opts.format as OutputFormat, { document: result, figures: result.figures, sections: ESTIMATE_SECTIONS, title, table }, ctx.color));
-      // machine formats already carry formula, inputs and source; appending text would break them
-      if (opts.explain && opts.format === 'table') ctx.out(renderExplain(result.figures));
-      else if (opts.explain) ctx.warn(`--explain adds text to table output only; --format ${String(opts.format)} already carries each figure's formula, inputs and source`);
+      if (opts.explain) explain(ctx, String(opts.format), result.figures);
       for (const w of result.warnings) ctx.warn(w);
     });
   return cmd;

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { renderExplain } from '../format/explain.js';
+import { explain } from './context.js';
 import { formatSeconds, formatValue } from '../format/human.js';
 import { formatOption, renderOutput, type OutputFormat, type Rows } from '../format/render.js';
 import { fetchHubFor } from '../inputs/resolve.js';
@@ -78,7 +78,7 @@ Examples:
       };
       const title = `plan: ${request.model.name}`;
       ctx.out(await renderOutput(opts.format as OutputFormat, { document, rows, title, table }, ctx.color));
-      if (opts.explain && best) ctx.out(renderExplain(best.estimate.figures));
+      if (opts.explain) explain(ctx, String(opts.format), best?.estimate.figures);
       for (const w of warnings) ctx.warn(w);
     });
   return cmd;

@@ -1,5 +1,5 @@
 import { Argument, Command } from 'commander';
-import { unknownChoice, UserError } from '../errors.js';
+import { quote, unknownChoice, UserError } from '../errors.js';
 import { paramsFigures } from '../estimate/params.js';
 import { formatOption, renderOutput, type Column, type OutputFormat, type Rows } from '../format/render.js';
 import { allNames, findEntry, type Catalog, type ModelPreset } from '../inputs/catalog.js';
@@ -181,44 +181,37 @@ function lineOf(text: string, word: string): number {
 async function validate(ctx: Context, paths: string[], opts: Record<string, unknown>): Promise<void> {
   const given = paths.length ? paths.map((path) => ({ path, where: 'presets validate' })) : presetPathsFrom(ctx.env, opts.presets);
   if (!given.length) throw new UserError('presets validate: give the files or directories to check (e.g. llm-size presets validate presets/), or set --presets / LLM_SIZE_PRESETS');
-  const { existsSync, readFileSync } = await import('node:fs');
   const { loadPresetPaths, presetFiles } = await import('../inputs/load-presets.js');
+  const { readFileText } = await import('../inputs/files.js');
   const { builtInCatalog } = await import('../inputs/presets.js');
   const files: string[] = [];
   for (const { path, where } of given) {
-    if (!existsSync(path)) throw new UserError(`${where}: no such file or directory "${path}"`);
-    const found = presetFiles(path);
-    if (!found.length) throw new UserError(`${where}: no preset files (.yaml, .yml, .json) under "${path}"`);
+    const found = presetFiles(path, where);
+    if (!found.length) throw new UserError(`${where}: no preset files (.yaml, .yml, .json) under ${quote(path)}`);
     files.push(...found);
   }
 
   const builtIn = builtInCatalog();
   // the package's own presets/ folder: its files are the built-ins, so they override nothing
-  const { realpathSync } = await import('node:fs');
+  const { existsSync, realpathSync } = await import('node:fs');
   const { fileURLToPath } = await import('node:url');
   const builtInDir = fileURLToPath(new URL('presets/', packageRoot()));
-  const isBuiltInFile = (file: string) => realpathSync(file).startsWith(existsSync(builtInDir) ? realpathSync(builtInDir) : builtInDir);
+  const realBuiltIn = existsSync(builtInDir) ? realpathSync(builtInDir) : builtInDir;
+  const isBuiltInFile = (file: string) => {
+    try {
+      return realpathSync(file).startsWith(realBuiltIn);
+    } catch {
+      return false;
+    }
+  };
   const owner = new Map<string, string>(); // lower-case name -> "id (file)"
   const reports: FileReport[] = [];
   for (const file of [...new Set(files)]) {
-    const text = readFileSync(file, 'utf8');
-    // Grid carbon-intensity presets (presets/grid) have their own schema (src/inputs/grid.ts).
-    if (/(^|[\\/])grid[\\/]/.test(file) || /^regions\s*:/m.test(text)) {
-      const { loadGridFiles } = await import('../inputs/grid.js');
-      const loaded = loadGridFiles([file]);
-      reports.push({ file, valid: loaded.issues.length === 0, kind: 'grid', id: loaded.regions[0]?.id ?? null, issues: loaded.issues, notes: [] });
-      continue;
-    }
-    // Serving-engine profiles (presets/engines) have their own schema (src/inputs/engine.ts).
-    if (/(^|[\\/])engines[\\/]/.test(file) || /^kvCache\s*:/m.test(text)) {
-      const { loadEngineFiles } = await import('../inputs/engine.js');
-      const loaded = loadEngineFiles([file]);
-      reports.push({ file, valid: loaded.issues.length === 0, kind: 'engine', id: loaded.engines[0]?.id ?? null, issues: loaded.issues, notes: [] });
-      continue;
-    }
-    const loaded = loadPresetPaths([file]);
-    const entry = loaded.hardware[0] ?? loaded.models[0];
-    const kind = loaded.hardware.length ? 'hardware' : loaded.models.length ? 'model' : null;
+    const read = readFileText(file);
+    const text = read.ok ? read.text : '';
+    const loaded = loadPresetPaths([file], 'presets validate');
+    const entry = loaded.hardware[0] ?? loaded.models[0] ?? loaded.engines[0] ?? loaded.grid[0];
+    const kind = loaded.hardware.length ? 'hardware' : loaded.models.length ? 'model' : loaded.engines.length ? 'engine' : loaded.grid.length ? 'grid' : null;
     const report: FileReport = { file, valid: loaded.issues.length === 0, kind, id: entry?.id ?? null, issues: loaded.issues, notes: [] };
     if (entry) {
       for (const name of [entry.id, ...entry.aliases]) {
@@ -228,7 +221,7 @@ async function validate(ctx: Context, paths: string[], opts: Record<string, unkn
           report.valid = false;
         } else owner.set(name.toLowerCase(), `${entry.id} (${file})`);
       }
-      const builtIns: { id: string }[] = kind === 'hardware' ? builtIn.hardware : builtIn.models;
+      const builtIns: { id: string }[] = kind === 'hardware' ? builtIn.hardware : kind === 'model' ? builtIn.models : kind === 'engine' ? (builtIn.engines ?? []) : (builtIn.grid ?? []);
       if (!isBuiltInFile(file) && builtIns.some((b) => b.id === entry.id)) report.notes.push(`overrides the built-in ${kind} preset "${entry.id}"`);
       for (const w of loaded.models[0]?.warnings ?? []) report.notes.push(w);
     }

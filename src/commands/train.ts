@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { LORA_TARGETS, METHODS, OPTIMIZERS, RECOMPUTE, train, type TrainEstimate } from '../estimate/training.js';
-import { renderExplain } from '../format/explain.js';
+import { explain } from './context.js';
 import { formatFigure, formatValue } from '../format/human.js';
 import { formatOption, renderOutput, type FigureSection, type OutputFormat } from '../format/render.js';
 import { fetchHubFor } from '../inputs/resolve.js';
@@ -80,7 +80,7 @@ Examples:
       result.warnings.unshift(...warnings);
       const title = `${result.input.model.name} training on ${result.input.hardware.count} x ${result.input.hardware.name}`;
       ctx.out(await renderOutput(opts.format as OutputFormat, { document: result, figures: result.figures, sections: TRAIN_SECTIONS, title, table: (color) => renderTrainTable(result, color) }, ctx.color));
-      if (opts.explain) ctx.out(renderExplain(result.figures));
+      if (opts.explain) explain(ctx, String(opts.format), result.figures);
       for (const w of result.warnings) ctx.warn(w);
     });
   return cmd;

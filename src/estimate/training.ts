@@ -298,8 +298,17 @@ export function fitSuggestions(input: TrainInput, totalParams: number, capacity:
   const stronger: Record<Recompute, Recompute[]> = { none: ['selective', 'full'], selective: ['full'], full: [] };
   ladder(stronger[input.recompute].map((r) => [`--recompute ${r}`, { ...input, recompute: r }]));
   if (input.microBatch > 1) {
-    const sizes = Array.from({ length: input.microBatch - 1 }, (_, i) => input.microBatch - 1 - i);
-    ladder(sizes.map((b) => [`--micro-batch ${b}`, { ...input, microBatch: b }]));
+    // The largest smaller micro-batch that fits (memory grows with it): a binary search, so the
+    // work is log2(micro-batch) estimates however large the micro-batch is.
+    const at = (b: number) => tryIt(`--micro-batch ${b}`, { ...input, microBatch: b });
+    let best = at(1);
+    for (let lo = 1, hi = input.microBatch - 1; best.fits && lo < hi; ) {
+      const mid = Math.ceil((lo + hi) / 2);
+      const here = at(mid);
+      if (here.fits) [lo, best] = [mid, here];
+      else hi = mid - 1;
+    }
+    out.push(best);
   }
   const moreDevices = (base: TrainInput, prefix: string) => {
     if (base.zero === 0) return;

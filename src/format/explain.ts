@@ -14,3 +14,15 @@ export function renderExplain(figures: Figures): string {
   }
   return `${lines.join('\n')}\n`;
 }
+
+/**
+ * The one rule for `--explain` with `--format`: the human table gets the explanation after it;
+ * json, yaml, csv and markdown are one document each, and json, yaml and csv already carry every
+ * figure's formula, inputs and source, so stdout stays exactly that one document and a note
+ * says so. Returns the text to print after the output ('' for none) and the note, if any.
+ */
+export function explainAfter(format: string, figures: Figures | undefined): { text: string; note?: string } {
+  if (!figures) return { text: '' };
+  if (format === 'table') return { text: renderExplain(figures) };
+  return { text: '', note: `--explain adds text to table output only; --format ${format} ${format === 'markdown' ? 'is one table' : "already carries each figure's formula, inputs and source"}` };
+}

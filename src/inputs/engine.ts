@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { parseQuantity } from '../units.js';
 import type { Sourced } from './hardware.js';
-import { presetFiles } from './load-presets.js';
+import { presetFiles, readUserFile } from './files.js';
 import { parseFile, type FileIssue } from './validate.js';
 
 /**
@@ -109,8 +108,8 @@ export function toEngineSpec(f: EngineFile): EngineSpec {
 export function loadEngineFiles(paths: string[]): { engines: EngineSpec[]; issues: FileIssue[] } {
   const engines: EngineSpec[] = [];
   const issues: FileIssue[] = [];
-  for (const file of paths.flatMap(presetFiles)) {
-    const parsed = parseFile(file, readFileSync(file, 'utf8'), engineFileSchema);
+  for (const file of paths.flatMap((p) => presetFiles(p, 'presets'))) {
+    const parsed = parseFile(file, readUserFile(file, 'presets'), engineFileSchema);
     if (parsed.ok) engines.push(toEngineSpec(parsed.value));
     else issues.push(...parsed.issues);
   }

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
-import { presetFiles } from './load-presets.js';
+import { presetFiles, readUserFile } from './files.js';
 import { parseFile, type FileIssue } from './validate.js';
 
 /**
@@ -43,15 +42,18 @@ export const gridFileSchema = z.strictObject({
 export function loadGridFiles(paths: string[]): { regions: GridRegion[]; issues: FileIssue[] } {
   const regions: GridRegion[] = [];
   const issues: FileIssue[] = [];
-  for (const file of paths.flatMap(presetFiles)) {
-    const parsed = parseFile(file, readFileSync(file, 'utf8'), gridFileSchema);
+  for (const file of paths.flatMap((p) => presetFiles(p, 'presets'))) {
+    const parsed = parseFile(file, readUserFile(file, 'presets'), gridFileSchema);
     if (!parsed.ok) {
       issues.push(...parsed.issues);
       continue;
     }
-    for (const r of parsed.value.regions) {
-      regions.push({ id: r.id, aliases: r.aliases, name: r.name, gco2PerKwh: r.intensity.value, year: r.intensity.year, source: r.intensity.source, ...(r.intensity.note ? { note: r.intensity.note } : {}) });
-    }
+    regions.push(...toGridRegions(parsed.value));
   }
   return { regions, issues };
+}
+
+/** A validated grid file's regions. */
+export function toGridRegions(f: z.infer<typeof gridFileSchema>): GridRegion[] {
+  return f.regions.map((r) => ({ id: r.id, aliases: r.aliases, name: r.name, gco2PerKwh: r.intensity.value, year: r.intensity.year, source: r.intensity.source, ...(r.intensity.note ? { note: r.intensity.note } : {}) }));
 }

@@ -1,34 +1,40 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { UserError } from '../errors.js';
+import { quote, UserError } from '../errors.js';
 import type { Catalog, Entry, ModelPreset } from './catalog.js';
+import { engineFileSchema, toEngineSpec, type EngineSpec } from './engine.js';
+import { presetFiles, readFileText } from './files.js';
+import { gridFileSchema, toGridRegions, type GridRegion } from './grid.js';
 import type { HardwareSpec } from './hardware.js';
 import { importHfConfig } from './hf/index.js';
 import { hardwareFileSchema, modelFileSchema, toHardwareSpec, type ModelFile } from './schema.js';
 import { formatIssue, parseFile, type FileIssue } from './validate.js';
 
 /**
- * Reads preset files (YAML or JSON) from a directory tree: files under a `hardware/` folder or
- * with `kind`/`vendor` keys are hardware, files with a `config:` block are models. Used by the
- * build (built-ins) and at run time for user presets (--presets, LLM_SIZE_PRESETS).
+ * Reads preset files (YAML or JSON) from a directory tree: hardware, models and serving-engine
+ * profiles, told apart by `presetKind`. Used by the build (built-ins), `presets validate` and at
+ * run time for user presets (--presets, LLM_SIZE_PRESETS), so the three always agree on what a
+ * file is and whether it is valid.
  */
 export interface LoadedPresets extends Catalog {
+  engines: EngineSpec[];
+  grid: GridRegion[];
   issues: FileIssue[];
   files: string[];
-  /** the file each preset came from, keyed "hardware:<id>" or "model:<id>" */
+  /** the file each preset came from, keyed "hardware:<id>", "model:<id>" or "engine:<id>" */
   fileOf: Record<string, string>;
 }
 
-export function presetFiles(path: string): string[] {
-  const stat = statSync(path);
-  if (stat.isFile()) return [path];
-  return readdirSync(path, { withFileTypes: true })
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .flatMap((e) => (e.isDirectory() ? presetFiles(join(path, e.name)) : /\.(ya?ml|json)$/.test(e.name) ? [join(path, e.name)] : []));
-}
+export { presetFiles } from './files.js';
 
-/** Which schema a file is for, from its content. */
-function kindOf(text: string): 'hardware' | 'model' {
+export type PresetKind = 'hardware' | 'model' | 'engine' | 'grid';
+
+/**
+ * Which schema a preset file is for: a file under an `engines/` folder or with a `kvCache:`
+ * block is a serving-engine profile, one under `grid/` or with a `regions:` list grid carbon
+ * intensities, one with a `config:` block a model, anything else hardware.
+ */
+export function presetKind(file: string, text: string): PresetKind {
+  if (/(^|[\\/])grid[\\/]/.test(file) || /^regions\s*:|"regions"\s*:/m.test(text)) return 'grid';
+  if (/(^|[\\/])engines[\\/]/.test(file) || /^kvCache\s*:|"kvCache"\s*:/m.test(text)) return 'engine';
   return /^config\s*:|"config"\s*:/m.test(text) ? 'model' : 'hardware';
 }
 
@@ -47,12 +53,37 @@ export function modelPresetFrom(f: ModelFile, file: string): ModelPreset {
   };
 }
 
-export function loadPresetPaths(paths: string[]): LoadedPresets {
-  const out: LoadedPresets = { hardware: [], models: [], issues: [], files: [], fileOf: {} };
-  for (const file of paths.flatMap(presetFiles)) {
+export function loadPresetPaths(paths: string[], where = '--presets'): LoadedPresets {
+  const out: LoadedPresets = { hardware: [], models: [], engines: [], grid: [], issues: [], files: [], fileOf: {} };
+  for (const file of paths.flatMap((p) => presetFiles(p, where))) {
     out.files.push(file);
-    const text = readFileSync(file, 'utf8');
-    if (kindOf(text) === 'model') {
+    const read = readFileText(file);
+    if (!read.ok) {
+      // a file removed since the listing, a dangling link, a link loop: an issue of that file
+      out.issues.push({ file, line: 1, field: '(file)', message: `cannot read: ${read.reason}` });
+      continue;
+    }
+    const text = read.text;
+    const kind = presetKind(file, text);
+    if (kind === 'grid') {
+      const parsed = parseFile(file, text, gridFileSchema);
+      if (!parsed.ok) {
+        out.issues.push(...parsed.issues);
+        continue;
+      }
+      for (const region of toGridRegions(parsed.value)) {
+        out.grid.push(region);
+        out.fileOf[`grid:${region.id}`] = file;
+      }
+    } else if (kind === 'engine') {
+      const parsed = parseFile(file, text, engineFileSchema);
+      if (!parsed.ok) {
+        out.issues.push(...parsed.issues);
+        continue;
+      }
+      out.engines.push(toEngineSpec(parsed.value));
+      out.fileOf[`engine:${parsed.value.id}`] = file;
+    } else if (kind === 'model') {
       const parsed = parseFile(file, text, modelFileSchema);
       if (!parsed.ok) {
         out.issues.push(...parsed.issues);
@@ -88,15 +119,20 @@ export function loadPresetPaths(paths: string[]): LoadedPresets {
  * error naming its file, line and field.
  */
 export function withUserPresets(builtIn: Catalog, paths: { path: string; where: string }[], notice: (text: string) => void): Catalog {
+  const loaded: LoadedPresets = { hardware: [], models: [], engines: [], grid: [], issues: [], files: [], fileOf: {} };
   for (const { path, where } of paths) {
-    if (!existsSync(path)) throw new UserError(`${where}: no such file or directory "${path}"`);
+    const one = loadPresetPaths([path], where);
+    for (const key of ['hardware', 'models', 'engines', 'grid', 'issues', 'files'] as const) (loaded[key] as unknown[]).push(...one[key]);
+    Object.assign(loaded.fileOf, one.fileOf);
   }
-  const loaded = loadPresetPaths(paths.map((p) => p.path));
   if (loaded.issues.length) {
     const more = loaded.issues.length > 1 ? ` (and ${loaded.issues.length - 1} more; run llm-size presets validate ${paths.map((p) => p.path).join(' ')})` : '';
     throw new UserError(`invalid user preset: ${formatIssue(loaded.issues[0])}${more}`);
   }
-  const merge = <T extends Entry>(kind: 'hardware' | 'model', user: T[], builtins: T[]): T[] => {
+  if (!loaded.files.length) {
+    throw new UserError(`${paths[0].where}: no preset files (.yaml, .yml, .json) under ${paths.map((p) => quote(p.path)).join(', ')}`);
+  }
+  const merge = <T extends Entry>(kind: PresetKind, user: T[], builtins: T[]): T[] => {
     const byId = new Map<string, T>();
     for (const entry of user) {
       const file = loaded.fileOf[`${kind}:${entry.id}`];
@@ -115,5 +151,11 @@ export function withUserPresets(builtIn: Catalog, paths: { path: string; where: 
     });
     return [...merged, ...builtins.filter((b) => !byId.has(b.id))];
   };
-  return { ...builtIn, hardware: merge('hardware', loaded.hardware, builtIn.hardware), models: merge('model', loaded.models, builtIn.models) };
+  return {
+    ...builtIn,
+    hardware: merge('hardware', loaded.hardware, builtIn.hardware),
+    models: merge('model', loaded.models, builtIn.models),
+    engines: merge('engine', loaded.engines, builtIn.engines ?? []),
+    grid: merge('grid', loaded.grid, builtIn.grid ?? []),
+  };
 }

@@ -133,7 +133,7 @@ export function assumeShape(params: number): ModelSpec {
 }
 
 export const describeShape = (m: ModelSpec): string =>
-  `${m.layers} layers, hidden ${m.hidden}, ${m.heads} heads, ${m.mla ? `MLA (kv_lora_rank ${m.mla.kvLoraRank} + rope ${m.mla.qkRopeHeadDim})` : `${m.kvHeads} KV heads of ${m.headDim}`}, FFN ${m.ffn}, vocab ${m.vocab}` +
+  `${m.layers} layer${m.layers === 1 ? '' : 's'}, hidden ${m.hidden}, ${m.heads} heads, ${m.mla ? `MLA (kv_lora_rank ${m.mla.kvLoraRank} + rope ${m.mla.qkRopeHeadDim})` : `${m.kvHeads} KV heads of ${m.headDim}`}, FFN ${m.ffn}, vocab ${m.vocab}` +
   (m.moe ? `, MoE ${m.moe.experts} experts of ${m.moe.expertFfn} top-${m.moe.topK}${m.moe.sharedExperts ? ` + ${m.moe.sharedExperts} shared` : ''}${m.moe.denseLayers ? `, ${m.moe.denseLayers} dense layers` : ''}` : '') +
   (m.slidingWindow ? `, ${m.slidingWindow.localLayers} of ${m.layers} layers slide over ${m.slidingWindow.window} tokens` : '');
 

@@ -101,9 +101,9 @@ export type GgufType = keyof typeof GGUF_TYPES;
  */
 export function formatByName(name: string): Format | undefined {
   const id = name.toLowerCase();
-  if (id in FORMATS) return FORMATS[id as FormatId];
+  if (Object.hasOwn(FORMATS, id)) return FORMATS[id as FormatId];
   const m = /^(.+)-g(\d+)$/.exec(id);
-  const base: Format | undefined = m && m[1] in FORMATS ? FORMATS[m[1] as FormatId] : undefined;
+  const base: Format | undefined = m && Object.hasOwn(FORMATS, m[1]) ? FORMATS[m[1] as FormatId] : undefined;
   if (!m || !base || !base.groupSuffix) return undefined;
   const groupSize = Number(m[2]);
   // g0 = one scale per output channel (GPTQ group_size -1): negligible next to the weights.

@@ -3,10 +3,9 @@ import { estimate } from '../estimate/index.js';
 import type { EstimateInput } from '../estimate/input.js';
 import type { Figures } from '../estimate/terms.js';
 import { launchCommands, pricedHardware, searchPlans, type PlanRequest, type PlanResult, type PlanRow, type Targets } from '../estimate/plan.js';
-import { parseDuration } from '../units.js';
 import type { Catalog } from './catalog.js';
 import type { HubConfig } from './hub.js';
-import { positiveInt, positiveNumber, type Named, type Raw } from './options.js';
+import { positiveInt, positiveNumber, quantity, type Named, type Raw } from './options.js';
 import { FORMATS, formatByName, FORMAT_NAMES_HELP, KV_FORMAT_IDS, type Format } from './precision.js';
 import { findHardware } from './presets.js';
 import { choosePrice } from './price.js';
@@ -34,12 +33,7 @@ const DEFAULT_WEIGHTS = ['bf16', 'fp8', 'int4'];
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const list = (v: unknown): string[] => String(v).split(',').map((x) => x.trim()).filter(Boolean);
 
-function duration(n: Named): number | undefined {
-  if (n.value === undefined) return undefined;
-  const s = typeof n.value === 'number' ? n.value : parseDuration(String(n.value));
-  if (!Number.isFinite(s) || s <= 0) throw new UserError(`${n.where}: invalid value ${JSON.stringify(n.value)}; expected a duration such as 500ms, 1s or 0.05`);
-  return s;
-}
+const duration = (n: Named): number | undefined => (n.value === undefined ? undefined : quantity(n, 'duration'));
 
 /** One row of the plan document: a deployment, its latencies (s) and costs (USD/h, USD). */
 export interface PlanDocumentRow {
@@ -106,12 +100,12 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
       })
     : ['activation', FORMATS.fp8];
   const targets: Targets = { ttft: duration(named('ttft')), tpot: duration(named('tpot')), e2e: duration(named('e2e')) };
-  const qps = has('qps') ? positiveNumber(named('qps'), 'requests per second, e.g. 20') : undefined;
-  const concurrency = has('concurrency') ? positiveInt(named('concurrency')) : undefined;
-  const maxDevices = has('maxDevices') ? positiveInt(named('maxDevices')) : 64;
-  const top = has('top') ? positiveInt(named('top')) : 10;
+  const qps = has('qps') ? positiveNumber(named('qps'), 'qps') : undefined;
+  const concurrency = has('concurrency') ? positiveInt(named('concurrency'), 'concurrency') : undefined;
+  const maxDevices = has('maxDevices') ? positiveInt(named('maxDevices'), 'devices') : 64;
+  const top = has('top') ? positiveInt(named('top'), 'rows') : 10;
 
-  const fixedPrice = has('price') ? { usdPerHour: positiveNumber(named('price'), 'a price in USD per device-hour, e.g. 2.49'), source: named('price').where } : undefined;
+  const fixedPrice = has('price') ? { usdPerHour: positiveNumber(named('price'), 'usdPerHour'), source: named('price').where } : undefined;
   const provider = has('provider') ? named('provider') : undefined;
   const unpriced: string[] = [];
   const priced = pricedHardware(catalog, hardware, (hw) => {

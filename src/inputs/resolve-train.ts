@@ -11,10 +11,9 @@ import {
   type TrainInput,
   type ZeroStage,
 } from '../estimate/training.js';
-import { parseCount } from '../units.js';
 import type { Catalog } from './catalog.js';
 import type { HubConfig } from './hub.js';
-import { bool, choice, positiveInt, type Named, type Raw } from './options.js';
+import { bool, choice, positiveInt, quantity, type Named, type Raw } from './options.js';
 import { resolveEstimate, type EstimateKey, type Origins, type RawOptions } from './resolve.js';
 
 /**
@@ -51,7 +50,7 @@ export function resolveTrain(rawIn: TrainRawOptions, origins: TrainOrigins, cata
   const has = (key: TrainKey) => raw[key] !== undefined;
   const method = has('method') ? choice(named('method'), METHODS) : 'full';
   const precision = has('precision') ? choice(named('precision'), TRAIN_PRECISIONS) : 'bf16';
-  const layout = (key: 'count' | 'tp' | 'pp'): number => (has(key) ? positiveInt(named(key)) : 1);
+  const layout = (key: 'count' | 'tp' | 'pp'): number => (has(key) ? positiveInt(named(key), 'devices') : 1);
   const count = layout('count');
   const tp = layout('tp');
   const pp = layout('pp');
@@ -63,14 +62,14 @@ export function resolveTrain(rawIn: TrainRawOptions, origins: TrainOrigins, cata
   const { input: base, warnings } = resolveEstimate(shared, origins as Origins, catalog, hub);
   if (method === 'qlora' && precision !== 'bf16') warnings.push(`--method qlora computes in bf16 on a 4-bit base; --precision ${precision} is ignored`);
 
-  const cp = has('cp') ? positiveInt(named('cp')) : 1;
+  const cp = has('cp') ? positiveInt(named('cp'), 'devices') : 1;
   if (count % (tp * pp * cp) !== 0) throw new UserError(`--count ${count} is not a multiple of --tp x --pp x --cp = ${tp * pp * cp}; devices = tp x pp x cp x data-parallel ranks`);
   if (pp > base.model.layers) throw new UserError(`--pp ${pp} exceeds the model's ${base.model.layers} layers`);
   const dp = dataParallel({ count, tp, pp, cp });
-  const seqLen = has('seqLen') ? positiveInt(named('seqLen'), true) : 2048;
+  const seqLen = has('seqLen') ? positiveInt(named('seqLen'), 'tokens') : 2048;
   if (seqLen % cp !== 0) throw new UserError(`--seq-len ${seqLen} is not divisible by --cp ${cp}`);
-  const microBatch = has('microBatch') ? positiveInt(named('microBatch')) : 1;
-  const globalBatch = has('globalBatch') ? positiveInt(named('globalBatch')) : microBatch * dp;
+  const microBatch = has('microBatch') ? positiveInt(named('microBatch'), 'batch') : 1;
+  const globalBatch = has('globalBatch') ? positiveInt(named('globalBatch'), 'globalBatch') : microBatch * dp;
   if (globalBatch % (microBatch * dp) !== 0) throw new UserError(`--global-batch ${globalBatch} is not a multiple of --micro-batch x data-parallel ranks = ${microBatch} x ${dp}; accepted: ${microBatch * dp}, ${2 * microBatch * dp}, ...`);
   if (pp > 1 && !has('globalBatch')) warnings.push(`--pp ${pp} without --global-batch: one micro-batch per step leaves a pipeline bubble of ${pp - 1}x the compute; pass --global-batch`);
 
@@ -83,7 +82,7 @@ export function resolveTrain(rawIn: TrainRawOptions, origins: TrainOrigins, cata
   const sequenceParallel = has('sequenceParallel') ? bool(named('sequenceParallel')) : tp > 1;
 
   const defaults = method === 'full' ? LORA_DEFAULTS.lora : LORA_DEFAULTS[method];
-  const rank = has('loraRank') ? positiveInt(named('loraRank')) : defaults.rank;
+  const rank = has('loraRank') ? positiveInt(named('loraRank'), 'loraRank') : defaults.rank;
   let targets: LoraTarget[] = defaults.targets;
   if (has('loraTargets')) {
     const where = named('loraTargets').where;
@@ -95,10 +94,7 @@ export function resolveTrain(rawIn: TrainRawOptions, origins: TrainOrigins, cata
   if (base.model.gatedMlp === false && targets.includes('gate')) warnings.push(`${base.model.name} has no gate projection; the gate target adds nothing`);
 
   let tokens: number | undefined;
-  if (has('tokens')) {
-    tokens = typeof raw.tokens === 'number' ? raw.tokens : parseCount(String(raw.tokens));
-    if (!Number.isFinite(tokens) || tokens < 1) throw new UserError(`${named('tokens').where}: invalid value "${raw.tokens}"; expected a token count such as 1t, 300b or 2e12`);
-  }
+  if (has('tokens')) tokens = quantity(named('tokens'), 'trainingTokens');
   return {
     input: {
       model: base.model, hardware: base.hardware, count, precision, method, optimizer, zero, recompute, sequenceParallel,

@@ -1,11 +1,12 @@
-import { readFileSync } from 'node:fs';
 import { didYouMean, UserError } from '../errors.js';
-import { readUserFile } from './files.js';
+import { readUserFile, readUserJson, YAML_OPTIONS, yamlProblems, yamlValue } from './files.js';
+import { modelProblem } from './domains.js';
 import type { EstimateInput } from '../estimate/input.js';
 import type { Catalog } from './catalog.js';
-import { importHfConfig } from './hf/index.js';
-import { assumeShape, makeModel, type ModelSpec } from './model.js';
-import { bool, choice, fraction, paramCount, positiveInt, positiveNumber, type Named, type Raw } from './options.js';
+import { importHfConfig, type HfConfig } from './hf/index.js';
+import { assumeShape, describeShape, makeModel, type ModelSpec } from './model.js';
+import { paramsFigures } from '../estimate/params.js';
+import { bool, choice, fraction, paramCount, positiveInt, positiveNumber, quantity, type Named, type Raw } from './options.js';
 import type { HubConfig } from './hub.js';
 import { activationFormat, FORMAT_NAMES_HELP, formatByName, FORMATS, KV_FORMAT_IDS, type Format } from './precision.js';
 import { layoutProblem } from '../estimate/parallel.js';
@@ -44,13 +45,13 @@ const camel = (key: string): string => key.replace(/-([a-z])/g, (_, c: string) =
  */
 export async function readSpecFile<K extends string = EstimateKey>(file: string, keys: readonly K[] = ESTIMATE_KEYS as unknown as readonly K[]): Promise<Partial<Record<K, Raw>>> {
   const text = readUserFile(file, '--spec');
-  const { parse } = await import('yaml');
-  let data: unknown;
-  try {
-    data = parse(text);
-  } catch (e) {
-    throw new UserError(`${file}: not valid YAML or JSON: ${(e as Error).message.split('\n')[0]}`);
-  }
+  const { parseDocument } = await import('yaml');
+  const doc = parseDocument(text, YAML_OPTIONS);
+  const problem = yamlProblems(doc)[0];
+  if (problem) throw new UserError(`${file}: not valid YAML or JSON: ${problem.message}`);
+  const built = yamlValue(doc);
+  if (!built.ok) throw new UserError(`${file}: not valid YAML or JSON: ${built.message}`);
+  const data = built.value;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new UserError(`${file}: expected a mapping of fields such as model, gpu, batch`);
   const out: Partial<Record<K, Raw>> = {};
   for (const [rawKey, value] of Object.entries(data)) {
@@ -74,6 +75,24 @@ export async function fetchHubFor(raw: { hf?: Raw; offline?: Raw }, origins: { h
   if (raw.hf === undefined) return undefined;
   const { fetchHubConfig } = await import('./hub.js');
   return fetchHubConfig(String(raw.hf), { env, offline: raw.offline === true || raw.offline === 'true', where: origins.hf ?? '--hf' });
+}
+
+/** ModelSpec fields the architecture flags set, for messages. */
+const ARCH_FIELDS: Partial<Record<string, EstimateKey>> = { layers: 'layers', hidden: 'hidden', heads: 'heads', kvHeads: 'kvHeads', headDim: 'headDim', ffn: 'ffn', vocab: 'vocab' };
+
+/**
+ * --params: the count, and the Llama-like shape assumed for it (src/inputs/model.ts). A count
+ * smaller than that shape's embedding, output head and one layer cannot have that shape: the
+ * figures would go negative, so it is bad input naming the smallest count and the way out.
+ */
+function assumedShapeFor(n: Named): ModelSpec {
+  const params = paramCount(n);
+  const model = assumeShape(params);
+  const shape = paramsFigures({}, { ...model, paramsOverride: undefined, layers: 1 });
+  if (params < shape.total) {
+    throw new UserError(`${n.where}: ${typeof n.value === 'string' ? n.value.trim() : n.value} is smaller than the smallest shape this tool assumes for a bare parameter count (${describeShape({ ...model, layers: 1 })}: ${shape.total} parameters); give the architecture instead (--hf-config, --hf, or --layers --hidden --heads --ffn --vocab)`);
+  }
+  return model;
 }
 
 /** Where a value came from, for error messages. */
@@ -105,16 +124,10 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
     const preset = findModel(catalog, String(raw.model));
     model = preset.model;
   } else if (has('params')) {
-    model = assumeShape(paramCount(named('params')));
+    model = assumedShapeFor(named('params'));
   } else if (has('hfConfig')) {
     const file = String(raw.hfConfig);
-    let config: unknown;
-    try {
-      config = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (e) {
-      throw new UserError(`--hf-config: cannot read "${file}" as JSON: ${(e as Error).message.split('\n')[0]}`);
-    }
-    const imported = importHfConfig(config as Record<string, unknown>, file);
+    const imported = importHfConfig(readUserJson(file, named('hfConfig').where) as HfConfig, file);
     model = imported.model;
     warnings.push(...imported.warnings);
   } else if (has('hf')) {
@@ -127,20 +140,22 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
     for (const key of ['layers', 'hidden', 'heads', 'ffn', 'vocab'] as const) {
       if (!has(key)) throw new UserError(`architecture flags need --${kebab(key)} too (required: --layers --hidden --heads --ffn --vocab)`);
     }
-    const heads = positiveInt(named('heads'));
-    const hidden = positiveInt(named('hidden'));
+    const heads = positiveInt(named('heads'), 'heads');
+    const hidden = positiveInt(named('hidden'), 'hidden');
     model = makeModel({
-      layers: positiveInt(named('layers')),
+      layers: positiveInt(named('layers'), 'layers'),
       hidden,
       heads,
-      kvHeads: has('kvHeads') ? positiveInt(named('kvHeads')) : heads,
-      headDim: has('headDim') ? positiveInt(named('headDim')) : hidden / heads,
-      ffn: positiveInt(named('ffn')),
-      vocab: positiveInt(named('vocab')),
+      kvHeads: has('kvHeads') ? positiveInt(named('kvHeads'), 'heads') : heads,
+      headDim: has('headDim') ? positiveInt(named('headDim'), 'headDim') : hidden / heads,
+      ffn: positiveInt(named('ffn'), 'ffn'),
+      vocab: positiveInt(named('vocab'), 'vocab'),
       tiedEmbeddings: has('tiedEmbeddings') ? bool(named('tiedEmbeddings')) : false,
     });
     if (!Number.isInteger(model.headDim)) throw new UserError(`--hidden ${hidden} is not divisible by --heads ${heads}; pass --head-dim`);
     if (heads % model.kvHeads !== 0) throw new UserError(`--kv-heads ${model.kvHeads} must divide --heads ${heads}`);
+    const problem = modelProblem(model, (field) => (ARCH_FIELDS[field] ? named(ARCH_FIELDS[field]!).where : `the architecture's ${field}`));
+    if (problem) throw new UserError(problem);
   }
 
   // Precision
@@ -159,11 +174,11 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   const kv: Format = has('kvPrecision') ? FORMATS[choice(named('kvPrecision'), KV_FORMAT_IDS)] : activations;
 
   // Workload: fixed lengths, or distributions whose mean request the figures are for (traffic.ts).
-  const batch = has('batch') ? positiveInt(named('batch')) : DEFAULTS.batch;
+  const batch = has('batch') ? positiveInt(named('batch'), 'batch') : DEFAULTS.batch;
   const lengths = resolveLengths(raw, named, DEFAULTS);
   const { inputTokens, outputTokens, traffic, traces } = lengths;
   warnings.push(...lengths.warnings);
-  const context = has('context') ? positiveInt(named('context'), true) : inputTokens + outputTokens;
+  const context = has('context') ? positiveInt(named('context'), 'tokens') : inputTokens + outputTokens;
   if (context < inputTokens) throw new UserError(`--context ${context} is shorter than --input-tokens ${inputTokens}; the KV cache must hold the prompt`);
 
   // Hardware
@@ -171,17 +186,17 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   const hardware = findHardware(catalog, has('gpu') ? String(raw.gpu) : DEFAULT_GPU);
   // Parallel layout (src/estimate/parallel.ts): --tp, --pp, --ep, --replicas; --count alone is
   // tensor parallelism, and with --tp/--pp it must equal the devices the layout uses.
-  const countGiven = has('count') ? positiveInt(named('count')) : undefined;
-  const pp = has('pp') ? positiveInt(named('pp')) : 1;
-  const tp = has('tp') ? positiveInt(named('tp')) : countGiven !== undefined ? countGiven / pp : 1;
+  const countGiven = has('count') ? positiveInt(named('count'), 'devices') : undefined;
+  const pp = has('pp') ? positiveInt(named('pp'), 'devices') : 1;
+  const tp = has('tp') ? positiveInt(named('tp'), 'devices') : countGiven !== undefined ? countGiven / pp : 1;
   if (!Number.isInteger(tp)) throw new UserError(`--count ${countGiven} is not a multiple of --pp ${pp}; devices per replica = tp x pp`);
-  const ep = has('ep') ? positiveInt(named('ep')) : 1;
-  const replicas = has('replicas') ? positiveInt(named('replicas')) : 1;
+  const ep = has('ep') ? positiveInt(named('ep'), 'devices') : 1;
+  const replicas = has('replicas') ? positiveInt(named('replicas'), 'devices') : 1;
   if (countGiven !== undefined && countGiven !== tp * pp) throw new UserError(`--count ${countGiven}: the layout uses tp ${tp} x pp ${pp} = ${tp * pp} devices per replica; drop --count or make it ${tp * pp}`);
   const layoutError = layoutProblem(model, { tp, pp, ep, replicas });
   if (layoutError) throw new UserError(layoutError);
   const count = tp * pp;
-  const gpusPerNode = has('gpusPerNode') ? positiveInt(named('gpusPerNode')) : undefined;
+  const gpusPerNode = has('gpusPerNode') ? positiveInt(named('gpusPerNode'), 'devices') : undefined;
   // Engine (presets/engines): vLLM by default, the engine most deployments and published
   // capacity logs use; `--engine ideal` gives the bare memory balance.
   const engines = catalog.engines ?? [];
@@ -190,13 +205,13 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   // by Little's law in estimate()); either replaces the static --batch.
   if (has('concurrency') && has('qps')) throw new UserError('give --concurrency or --qps, not both');
   if ((has('concurrency') || has('qps')) && has('batch')) throw new UserError('--batch is a static batch; with --concurrency or --qps the batch per replica follows from the load');
-  const concurrency = has('concurrency') ? positiveInt(named('concurrency')) : undefined;
-  const qps = has('qps') ? positiveNumber(named('qps'), 'requests per second, e.g. 20') : undefined;
+  const concurrency = has('concurrency') ? positiveInt(named('concurrency'), 'concurrency') : undefined;
+  const qps = has('qps') ? positiveNumber(named('qps'), 'qps') : undefined;
   const load = concurrency !== undefined || qps !== undefined ? { concurrency, qps, replicasGiven: has('replicas') } : undefined;
   const loadBatch = concurrency !== undefined ? Math.ceil(concurrency / replicas) : qps !== undefined ? 1 : batch;
   let price: EstimateInput['price'];
   if (has('price') && has('provider')) throw new UserError('give --price or --provider, not both (--price sets the USD per device-hour; --provider picks a dated price from the preset)');
-  if (has('price')) price = { usdPerHour: positiveNumber(named('price'), 'a price in USD per device-hour, e.g. 2.49'), source: '--price' };
+  if (has('price')) price = { usdPerHour: positiveNumber(named('price'), 'usdPerHour'), source: '--price' };
   else price = choosePrice(hardware, has('provider') ? named('provider') : undefined);
 
   const carbon = resolveCarbon(raw, origins, catalog);
@@ -218,8 +233,8 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
       price,
       mfu: has('mfu') ? fraction(named('mfu')) : undefined,
       mbu: has('mbu') ? fraction(named('mbu')) : undefined,
-      powerWatts: has('powerWatts') ? positiveNumber(named('powerWatts'), 'average power per device in watts, e.g. 450') : undefined,
-      usdPerKwh: has('usdPerKwh') ? positiveNumber(named('usdPerKwh'), 'an electricity price in USD per kWh, e.g. 0.12') : undefined,
+      powerWatts: has('powerWatts') ? positiveNumber(named('powerWatts'), 'watts') : undefined,
+      usdPerKwh: has('usdPerKwh') ? positiveNumber(named('usdPerKwh'), 'usdPerKwh') : undefined,
       carbon,
       ...(traffic ? { traffic } : {}),
     },
@@ -239,11 +254,7 @@ export function resolveCarbon(raw: Partial<Record<'gridGco2PerKwh' | 'region' | 
   let pue: number = DEFAULT_PUE.value;
   let pueSource: string = DEFAULT_PUE.source;
   if (raw.pue !== undefined) {
-    const n = named('pue');
-    const v = typeof n.value === 'number' ? n.value : typeof n.value === 'string' && n.value.trim() !== '' ? Number(n.value) : NaN;
-    // PUE is facility energy over IT energy: 1 at best; the worst surveyed sites reach about 3.
-    if (!Number.isFinite(v) || v < 1 || v > 5) throw new UserError(`${n.where}: invalid value ${JSON.stringify(n.value)}; expected a power usage effectiveness from 1 to 5, e.g. 1.2`);
-    pue = v;
+    pue = quantity(named('pue'), 'pue');
     pueSource = '--pue';
   }
   if (raw.region !== undefined) {
@@ -251,10 +262,7 @@ export function resolveCarbon(raw: Partial<Record<'gridGco2PerKwh' | 'region' | 
     return { gco2PerKwh: region.gco2PerKwh, source: `${region.name}: ${region.source}`, pue, pueSource };
   }
   if (raw.gridGco2PerKwh !== undefined) {
-    const n = named('gridGco2PerKwh');
-    const v = typeof n.value === 'number' ? n.value : typeof n.value === 'string' && n.value.trim() !== '' ? Number(n.value) : NaN;
-    if (!Number.isFinite(v) || v < 0 || v > 2000) throw new UserError(`${n.where}: invalid value ${JSON.stringify(n.value)}; expected grams of CO2e per kWh from 0 to 2000, e.g. 390`);
-    return { gco2PerKwh: v, source: '--grid-gco2-per-kwh', pue, pueSource };
+    return { gco2PerKwh: quantity(named('gridGco2PerKwh'), 'gco2PerKwh'), source: '--grid-gco2-per-kwh', pue, pueSource };
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { z } from 'zod';
+import { YAML_OPTIONS, yamlProblems, yamlValue } from './files.js';
 
 /** One problem in a file, located by line and field path. */
 export interface FileIssue {
@@ -31,14 +32,14 @@ function nodeAt(root: unknown, path: PropertyKey[]): Node | undefined {
  */
 export function parseFile<S extends z.ZodType>(file: string, text: string, schema: S): Parsed<z.output<S>> {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
-  if (doc.errors.length) {
-    return {
-      ok: false,
-      issues: doc.errors.map((e) => ({ file, line: lineCounter.linePos(e.pos[0]).line, field: '(syntax)', message: e.message.split('\n')[0] })),
-    };
+  const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter });
+  const problems = yamlProblems(doc);
+  if (problems.length) {
+    return { ok: false, issues: problems.map((p) => ({ file, line: lineCounter.linePos(p.offset).line, field: '(syntax)', message: p.message })) };
   }
-  const result = schema.safeParse(doc.toJS());
+  const built = yamlValue(doc);
+  if (!built.ok) return { ok: false, issues: [{ file, line: 1, field: '(file)', message: built.message }] };
+  const result = schema.safeParse(built.value);
   if (result.success) return { ok: true, value: result.data };
   return {
     ok: false,

@@ -1,4 +1,5 @@
 import { UserError } from '../../errors.js';
+import { modelProblem } from '../domains.js';
 import { readDecoder } from './decoder.js';
 import { deepseek } from './deepseek.js';
 import { falcon } from './falcon.js';
@@ -12,6 +13,13 @@ import { phi3 } from './phi3.js';
 import { qwen2, qwen2Moe, qwen3, qwen3Moe } from './qwen.js';
 import { readQuantization } from './quantization.js';
 import { ConfigReader, type FamilyReader, type HfConfig, type HfImport, type Names } from './reader.js';
+
+/** config.json names of ModelSpec fields, for messages (Llama-style; families vary). */
+const HF_FIELD_NAMES: Record<string, string> = {
+  layers: 'num_hidden_layers', hidden: 'hidden_size', heads: 'num_attention_heads', kvHeads: 'num_key_value_heads', headDim: 'head_dim',
+  ffn: 'intermediate_size', vocab: 'vocab_size', maxContext: 'max_position_embeddings', experts: 'num_experts', topK: 'num_experts_per_tok',
+  expertFfn: 'moe_intermediate_size', slidingWindow: 'sliding_window', kvLoraRank: 'kv_lora_rank', qLoraRank: 'q_lora_rank',
+};
 
 /**
  * Hugging Face config.json -> ModelSpec. One reader per family (one file each in this folder),
@@ -60,7 +68,7 @@ export function importHfConfig(config: HfConfig, file: string, id = 'hf-config',
   const family = r.str('model_type', 'unknown');
   const names: Names = { id, name: name ?? (typeof config._name_or_path === 'string' && config._name_or_path ? config._name_or_path : id), family };
   const warnings: string[] = [];
-  const reader = FAMILIES[family];
+  const reader = Object.hasOwn(FAMILIES, family) ? FAMILIES[family] : undefined;
   const model = reader ? reader(r, names, warnings) : readDecoder(r, names);
   if (!reader) {
     warnings.push(`${file}: model_type "${family}" is not a known family (${KNOWN_FAMILIES.join(', ')}); read as a generic decoder from fields ${[...r.used].sort().join(', ')}`);
@@ -69,5 +77,9 @@ export function importHfConfig(config: HfConfig, file: string, id = 'hf-config',
   if (quant.format) model.quantization = quant.format;
   if (quant.keep.length) model.quantizationKeep = quant.keep;
   if (model.slidingWindow && model.slidingWindow.localLayers === 0) delete model.slidingWindow;
+  // an architecture that cannot exist (zero layers, KV heads that do not divide the heads, more
+  // parameters than any model) is bad input here, before any estimator sees it
+  const problem = modelProblem(model, (field) => `field "${HF_FIELD_NAMES[field] ?? field}"`);
+  if (problem) throw new UserError(`${file}: ${problem}`);
   return { model, warnings };
 }
