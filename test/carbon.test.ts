@@ -64,7 +64,7 @@ describe('carbon: energy x PUE x grid intensity', () => {
     [['--region', 'us', '--grid-gco2-per-kwh', '300'], /give --region or --grid-gco2-per-kwh, not both/],
     [['--grid-gco2-per-kwh', '-3', '--pue', '1.1'], /--grid-gco2-per-kwh: invalid value "-3"/],
     [['--grid-gco2-per-kwh', 'lots'], /--grid-gco2-per-kwh: invalid value "lots"/],
-    [['--region', 'us', '--pue', '0.9'], /--pue: invalid value "0.9"; expected a power usage effectiveness from 1 to 5/],
+    [['--region', 'us', '--pue', '0.9'], /--pue: 0.9 is below 1, the energy of the IT load itself \(at least 1\)/],
     [['--region', 'us', '--pue', 'NaN'], /--pue: invalid value "NaN"/],
   ])('bad input %j is exit 2 naming the flag', async (flags, message) => {
     await expectBadInput(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100', ...flags], message);
