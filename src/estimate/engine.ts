@@ -100,12 +100,14 @@ export interface CapacityArgs {
   kvBytesPerTokenPerDevice: number;
   /** KV bytes one sequence of n tokens holds on the busiest device (sliding windows included) */
   kvBytesPerSequencePerDevice: (tokens: number) => number;
-  /** KV bytes per token per layer on the busiest device, and layers per stage / all layers */
-  perLayerPerTokenDevice: number;
-  stageShare: number;
+  /** the longest context whose KV takes at most this many bytes per sequence on the busiest device */
+  contextForKvBytesPerDevice: (bytes: number) => number;
+  /** recurrent state (linear attention, Mamba) one sequence holds on the busiest device, whatever its context; 0 without such layers */
+  stateBytesPerSequencePerDevice: number;
 }
 
 export interface CapacityResult {
+  /** the engine's pool for KV (and, when shared, recurrent state) per device */
   kvCapacityBytes: number;
   kvCapacityTokens: number;
   maxConcurrency: number;
@@ -128,23 +130,37 @@ export function capacityFigures(fig: Figures, input: EstimateInput, m: ModelSpec
     activations: b.activationBytesPerDevice, runtime: b.runtimeBytesPerDevice, cudaGraphInBudget: graphs, tp: b.tp,
   }, source: `${e.budget.fraction.source}${e.budget.byTensorParallelSource ? `; ${e.budget.byTensorParallelSource}` : ''}; activations: ${a.activationSource}; runtime: ${a.runtimeSource}`, approximate: true });
 
-  const tokens = a.kvBytesPerTokenPerDevice > 0 ? wholeBlocks(kvBytes / a.kvBytesPerTokenPerDevice, block) : 0;
-  term(fig, { id: 'memory.kvCapacityTokens', label: 'KV cache capacity in tokens (per replica)', unit: 'tokens', value: tokens, formula: 'floor(kvCapacity / kvBytesPerTokenPerDevice / blockTokens) x blockTokens', inputs: { kvCapacity: kvBytes, kvBytesPerTokenPerDevice: a.kvBytesPerTokenPerDevice, blockTokens: block }, source: `${e.blockTokens.source}; vLLM kv_cache_utils.py: num_blocks = available_memory // page_size_bytes`, approximate: true });
+  // Hybrid models keep a fixed-size recurrent state per sequence beside the KV cache: in the
+  // same pool (vLLM's hybrid allocator) or in a pool of its own carved from the budget (SGLang:
+  // mamba budget = rest x ratio / (1 + ratio), model_runner _handle_max_mamba_cache), so the
+  // sequences that fit are limited by whichever pool runs out first.
+  const state = a.stateBytesPerSequencePerDevice;
+  const pool = e.statePool ?? { kind: 'shared' as const, source: 'KV and recurrent state share one pool (vLLM V1 hybrid KV cache manager: Mamba layers take pages of the same pool)' };
+  const separate = state > 0 && pool.kind === 'separate';
+  const ratio = pool.ratio ?? 0.9;
+  const stateBytes = separate ? (kvBytes * ratio) / (1 + ratio) : 0;
+  const kvPool = kvBytes - stateBytes;
+  const stateSlots = separate ? Math.floor(stateBytes / state) : Infinity;
+  if (state > 0) {
+    term(fig, { id: 'memory.stateCapacity', label: separate ? `Recurrent-state pool per device (${e.name})` : 'Recurrent state shares the KV pool', unit: 'B', value: stateBytes, formula: separate ? 'kvCapacity x ratio / (1 + ratio)' : '0 (one pool for KV pages and state)', inputs: { kvCapacity: kvBytes, ratio: separate ? ratio : 0, statePerSequencePerDevice: state }, source: pool.source, approximate: true });
+    if (separate) term(fig, { id: 'capacity.stateSlots', label: 'Sequences the state pool holds', unit: 'count', value: stateSlots, formula: 'floor(stateCapacity / statePerSequencePerDevice)', inputs: { stateCapacity: stateBytes, statePerSequencePerDevice: state }, source: pool.source, approximate: true });
+  }
 
-  const seqBytes = a.kvBytesPerSequencePerDevice(blocksFor(w.context, block));
-  const maxConcurrency = seqBytes > 0 ? Math.floor(kvBytes / seqBytes) : 0;
-  term(fig, { id: 'capacity.maxConcurrency', label: 'Most concurrent sequences at this context', unit: 'count', value: maxConcurrency, formula: 'floor(kvCapacity / kvPerSequencePerDevice(context rounded up to whole blocks))', inputs: { kvCapacity: kvBytes, context: w.context, blockTokens: block, kvPerSequencePerDevice: seqBytes, paged: e.paged }, source: e.paged ? 'paged KV (Kwon et al. 2023, PagedAttention): each sequence holds whole blocks of its own tokens' : 'no paging: every slot reserves its full context up front (llama.cpp n_ctx / n_parallel)', approximate: true });
+  const tokens = a.kvBytesPerTokenPerDevice > 0 ? wholeBlocks(kvPool / a.kvBytesPerTokenPerDevice, block) : 0;
+  term(fig, { id: 'memory.kvCapacityTokens', label: 'KV cache capacity in tokens (per replica)', unit: 'tokens', value: tokens, formula: separate ? 'floor((kvCapacity - stateCapacity) / kvBytesPerTokenPerDevice / blockTokens) x blockTokens' : 'floor(kvCapacity / kvBytesPerTokenPerDevice / blockTokens) x blockTokens', inputs: { kvCapacity: kvPool, kvBytesPerTokenPerDevice: a.kvBytesPerTokenPerDevice, blockTokens: block }, source: `${e.blockTokens.source}; vLLM kv_cache_utils.py: num_blocks = available_memory // page_size_bytes`, approximate: true });
+
+  const seqKv = a.kvBytesPerSequencePerDevice(blocksFor(w.context, block));
+  const perSequence = seqKv + (separate ? 0 : state);
+  const byKv = perSequence > 0 ? Math.floor(kvPool / perSequence) : 0;
+  const maxConcurrency = Math.min(byKv, stateSlots);
+  term(fig, { id: 'capacity.maxConcurrency', label: 'Most concurrent sequences at this context', unit: 'count', value: maxConcurrency, formula: state > 0 ? (separate ? 'min(floor((kvCapacity - stateCapacity) / kvPerSequencePerDevice), stateSlots)' : 'floor(kvCapacity / (kvPerSequencePerDevice + statePerSequencePerDevice))') : 'floor(kvCapacity / kvPerSequencePerDevice(context rounded up to whole blocks))', inputs: { kvCapacity: kvPool, context: w.context, blockTokens: block, kvPerSequencePerDevice: seqKv, ...(state > 0 ? { statePerSequencePerDevice: state } : {}), paged: e.paged }, source: e.paged ? 'paged KV (Kwon et al. 2023, PagedAttention): each sequence holds whole blocks of its own tokens' : 'no paging: every slot reserves its full context up front (llama.cpp n_ctx / n_parallel)', approximate: true });
   term(fig, { id: 'capacity.maxBatch', label: 'Largest batch at this context', unit: 'count', value: maxConcurrency, formula: 'capacity.maxConcurrency', inputs: { maxConcurrency }, source: 'same as capacity.maxConcurrency', approximate: true });
 
-  // Longest context at this batch: KV tokens held per sequence grow by `layers` per token up to
-  // a sliding window, then by the full-attention layers only (kvLayerTokens in memory.ts).
-  const local = m.slidingWindow?.localLayers ?? 0;
-  const window = m.slidingWindow?.window ?? Infinity;
-  const full = m.layers - local;
-  const perLayerTokenBudget = a.perLayerPerTokenDevice > 0 ? kvBytes / (a.perLayerPerTokenDevice * a.stageShare * w.batch) : 0;
-  const beyondWindow = full > 0 ? window + (perLayerTokenBudget - m.layers * window) / full : Infinity;
-  const longest = perLayerTokenBudget <= m.layers * window ? perLayerTokenBudget / m.layers : beyondWindow;
+  // Longest context at this batch: the KV bytes per sequence the pool leaves each of `batch`
+  // sequences, inverted through the layers (windowed layers stop growing at their window).
+  const perSequenceBudget = w.batch > 0 && (separate ? w.batch <= stateSlots : true) ? kvPool / w.batch - (separate ? 0 : state) : 0;
+  const longest = perSequenceBudget > 0 ? a.contextForKvBytesPerDevice(perSequenceBudget) : 0;
   const maxContext = Math.min(m.maxContext, wholeBlocks(Math.min(longest, Number.MAX_SAFE_INTEGER), block));
-  term(fig, { id: 'capacity.maxContext', label: 'Longest context at this batch', unit: 'tokens', value: maxContext, formula: 'min(maxPositionEmbeddings, whole blocks of kvCapacity / (batch x kvPerTokenPerDevice))', inputs: { batch: w.batch, kvCapacity: kvBytes, maxPositionEmbeddings: m.maxContext, blockTokens: block }, source: 'memory balance under the engine budget', approximate: true });
+  term(fig, { id: 'capacity.maxContext', label: 'Longest context at this batch', unit: 'tokens', value: maxContext, formula: 'min(maxPositionEmbeddings, whole blocks of the context whose KV fits kvCapacity / batch)', inputs: { batch: w.batch, kvCapacity: kvPool, maxPositionEmbeddings: m.maxContext, blockTokens: block }, source: 'memory balance under the engine budget', approximate: true });
   return { kvCapacityBytes: kvBytes, kvCapacityTokens: tokens, maxConcurrency };
 }

@@ -1,5 +1,6 @@
 import type { ModelSpec } from '../inputs/model.js';
 import type { EstimateInput } from './input.js';
+import { attendedKeys as attended, attentionFlopsPerKey, holdsKv, holdsState, indexerFlopsPerKey, keysAttended, layerGroups, scanFlopsPerToken } from './layers.js';
 import { kvLayerTokens, layerSplit } from './memory.js';
 import { sum, term, type Figures } from './terms.js';
 
@@ -9,25 +10,41 @@ import { sum, term, type Figures } from './terms.js';
  */
 
 /**
- * Attention FLOPs per query token per unit of context, per layer: QK^T and softmax(.)V,
- * 2 FLOPs per multiply-add. MLA in the absorbed form engines use for decode attends over the
- * latent (kvLoraRank + rope for scores, kvLoraRank for values; DeepSeek-V2 sec. 2.1.3,
- * vLLM MLA backend); prefill uses the expanded heads (qk nope + rope, v).
+ * Attention FLOPs per query token per unit of context, per layer, for the model's attention
+ * (every KV layer of a model has the same heads): QK^T and softmax(.)V, 2 FLOPs per multiply-add;
+ * MLA in the absorbed form engines use for decode, the expanded heads for prefill (layers.ts
+ * attentionFlopsPerKey).
  */
 export function attentionFlopsPerContextToken(m: ModelSpec, phase: 'prefill' | 'decode'): number {
-  if (m.mla) {
-    const { kvLoraRank, qkNopeHeadDim, qkRopeHeadDim, vHeadDim } = m.mla;
-    return phase === 'decode'
-      ? 2 * m.heads * (kvLoraRank + qkRopeHeadDim + kvLoraRank)
-      : 2 * m.heads * (qkNopeHeadDim + qkRopeHeadDim + vHeadDim);
-  }
-  return 4 * m.heads * m.headDim;
+  const attention = layerGroups(m).find((g) => holdsKv(g.mixer));
+  return attention ? attentionFlopsPerKey(m, attention.mixer, phase) : 0;
 }
 
 /** Sum over query positions p = start+1..end of min(p, window): keys each query attends to. */
-export function attendedKeys(start: number, end: number, window: number): number {
-  const upTo = (n: number) => (n <= window ? (n * (n + 1)) / 2 : (window * (window + 1)) / 2 + (n - window) * window);
-  return upTo(end) - upTo(start);
+export const attendedKeys = attended;
+
+/** Recurrent-scan FLOPs per token summed over the linear-attention / SSM layers (layers.ts scanFlopsPerToken). */
+export function scanFlops(m: ModelSpec, phase: 'prefill' | 'decode'): number {
+  let total = 0;
+  for (const g of layerGroups(m)) if (holdsState(g.mixer)) total += g.count * scanFlopsPerToken(g.mixer, phase);
+  return total;
+}
+
+/**
+ * DeepSeek-V3.2 sparse attention (DSA): each query attends to the topK keys its lightning
+ * indexer picks, and the indexer scores every key (DeepSeek-V3.2-Exp report sec. 2.1).
+ */
+export interface SparseAttention {
+  layers: number;
+  topK: number;
+  /** indexer FLOPs per query per key scored, one layer */
+  indexerFlopsPerKey: number;
+}
+
+export function sparseAttention(m: ModelSpec): SparseAttention | undefined {
+  const g = layerGroups(m).find((x) => x.mixer.kind === 'sparse-mla');
+  if (!g || g.mixer.kind !== 'sparse-mla') return undefined;
+  return { layers: g.count, topK: g.mixer.topK, indexerFlopsPerKey: indexerFlopsPerKey(g.mixer) };
 }
 
 /** Parameters that take part in matrix products per token (the input embedding is a lookup). */
@@ -44,6 +61,11 @@ export interface TokenFlops {
   /** attention FLOPs per query token per key, per layer, in each phase */
   attentionPrefill: number;
   attentionDecode: number;
+  /** recurrent-scan FLOPs per token over the linear-attention / SSM layers, in each phase */
+  scanPrefill: number;
+  scanDecode: number;
+  /** DeepSeek-V3.2 sparse attention, when the model has it */
+  sparse?: SparseAttention;
 }
 
 export const tokenFlops = (m: ModelSpec, active: number, embedding: number): TokenFlops => ({
@@ -51,6 +73,9 @@ export const tokenFlops = (m: ModelSpec, active: number, embedding: number): Tok
   lmHead: m.vocab * m.hidden,
   attentionPrefill: attentionFlopsPerContextToken(m, 'prefill'),
   attentionDecode: attentionFlopsPerContextToken(m, 'decode'),
+  scanPrefill: scanFlops(m, 'prefill'),
+  scanDecode: scanFlops(m, 'decode'),
+  sparse: sparseAttention(m),
 });
 
 /**
@@ -61,10 +86,21 @@ export const tokenFlops = (m: ModelSpec, active: number, embedding: number): Tok
 export const prefillLinearFlops = (t: TokenFlops, sequences: number, tokensEach: number, logitsEach: number): number =>
   2 * sequences * (tokensEach * (t.linear - t.lmHead) + logitsEach * t.lmHead);
 
-/** Keys attended, summed over layers, by prompt positions start+1..end of one sequence (causal). */
+/**
+ * Keys attended, summed over layers, by prompt positions start+1..end of one sequence (causal;
+ * sliding layers up to their window, chunked layers within their chunk). With DSA the indexer's
+ * scoring of every key is added as the attention-equivalent keys of the same FLOPs.
+ */
 export function prefillKeys(m: ModelSpec, start: number, end: number): number {
-  const { full, local, window } = layerSplit(m);
-  return full * attendedKeys(start, end, Infinity) + local * attendedKeys(start, end, window);
+  let keys = 0;
+  const perKey = attentionFlopsPerContextToken(m, 'prefill');
+  for (const g of layerGroups(m)) {
+    if (!holdsKv(g.mixer)) continue;
+    keys += g.count * keysAttended(g.mixer, start, end);
+    const indexer = indexerFlopsPerKey(g.mixer);
+    if (indexer && perKey) keys += (g.count * indexer * attended(start, end, Infinity)) / perKey;
+  }
+  return keys;
 }
 
 /**
@@ -72,7 +108,14 @@ export function prefillKeys(m: ModelSpec, start: number, end: number): number {
  * context; `kvLayerTokens` is their KV summed over layers and sequences (memory.ts kvLayerTokens).
  */
 export const decodeStepFlops = (t: TokenFlops, sequences: number, kvLayerTokens: number): number =>
-  sequences * 2 * t.linear + t.attentionDecode * kvLayerTokens;
+  sequences * (2 * t.linear + t.scanDecode) + t.attentionDecode * attendedLayerTokens(t, sequences, kvLayerTokens) + (t.sparse ? t.sparse.indexerFlopsPerKey * kvLayerTokens : 0);
+
+/**
+ * KV layer-tokens a decode step attends to: all it holds, or with DSA at most topK per layer per
+ * sequence (min(sum, sequences x layers x topK): exact when every sequence is past topK or none is).
+ */
+export const attendedLayerTokens = (t: Pick<TokenFlops, 'sparse'>, sequences: number, kvLayerTokens: number): number =>
+  t.sparse ? Math.min(kvLayerTokens, sequences * t.sparse.layers * t.sparse.topK) : kvLayerTokens;
 
 export interface FlopsResult {
   prefill: number;
@@ -92,12 +135,18 @@ export function flopsFigures(fig: Figures, input: EstimateInput, active: number,
   // engines apply only to each sequence's last token (vLLM compute_logits on sampled positions).
   const prefillLinear = prefillLinearFlops(t, w.batch, w.inputTokens, 1);
   const prefillAttention = w.batch * t.attentionPrefill * prefillKeys(m, 0, w.inputTokens);
+  const recurrent = t.scanPrefill > 0;
   term(fig, { id: 'flops.prefillLinear', label: 'Prefill FLOPs, linear layers', unit: 'FLOP', value: prefillLinear, formula: '2 x batch x (inputTokens x (matmulParams - lmHead) + lmHead)', inputs: { batch: w.batch, inputTokens: w.inputTokens, matmulParams: linear, lmHead }, source });
   term(fig, { id: 'flops.prefillAttention', label: 'Prefill FLOPs, attention', unit: 'FLOP', value: prefillAttention, formula: 'batch x attnFlopsPerKey x (fullLayers x s(s+1)/2 + localLayers x sum min(p, window))', inputs: { batch: w.batch, inputTokens: w.inputTokens, attnFlopsPerKey: attentionFlopsPerContextToken(m, 'prefill'), fullLayers: full, localLayers: local }, source, approximate: m.shapeAssumed });
-  const prefill = sum(fig, { id: 'flops.prefill', label: 'Prefill FLOPs', unit: 'FLOP', parts: ['flops.prefillLinear', 'flops.prefillAttention'], source });
+  const parts = ['flops.prefillLinear', 'flops.prefillAttention'];
+  if (recurrent) {
+    term(fig, { id: 'flops.prefillScan', label: 'Prefill FLOPs, linear-attention / SSM scans', unit: 'FLOP', value: w.batch * w.inputTokens * t.scanPrefill, formula: 'batch x inputTokens x sum over recurrent layers of the chunked scan per token (layers.ts scanFlopsPerToken)', inputs: { batch: w.batch, inputTokens: w.inputTokens, perToken: t.scanPrefill }, source: 'Yang et al. 2024 (Gated Delta Networks) sec. 3.3 chunkwise form; Dao & Gu 2024 (Mamba-2) sec. 6 SSD algorithm', approximate: true });
+    parts.push('flops.prefillScan');
+  }
+  const prefill = sum(fig, { id: 'flops.prefill', label: 'Prefill FLOPs', unit: 'FLOP', parts, source });
 
   // Decode: one token per sequence at the mean context over the generation.
   const meanContext = w.inputTokens + w.outputTokens / 2;
-  const decodePerToken = term(fig, { id: 'flops.decodePerToken', label: 'Decode FLOPs per token', unit: 'FLOP', value: decodeStepFlops(t, 1, kvLayerTokens(m, meanContext)), formula: '2 x matmulParams + attnFlopsPerKey x (fullLayers x meanContext + localLayers x min(meanContext, window))', inputs: { matmulParams: linear, meanContext, attnFlopsPerKey: attentionFlopsPerContextToken(m, 'decode'), fullLayers: full, localLayers: local }, source, approximate: m.shapeAssumed });
+  const decodePerToken = term(fig, { id: 'flops.decodePerToken', label: 'Decode FLOPs per token', unit: 'FLOP', value: decodeStepFlops(t, 1, kvLayerTokens(m, meanContext)), formula: '2 x matmulParams + attnFlopsPerKey x (fullLayers x meanContext + localLayers x min(meanContext, window))' + (recurrent ? ' + one recurrent step per linear-attention / SSM layer' : '') + (t.sparse ? ' (DSA: attention over min(context, topK) keys + indexer over every key)' : ''), inputs: { matmulParams: linear, meanContext, attnFlopsPerKey: attentionFlopsPerContextToken(m, 'decode'), fullLayers: full, localLayers: local, ...(recurrent ? { scanFlops: t.scanDecode } : {}) }, source, approximate: m.shapeAssumed });
   return { prefill, decodePerToken, perToken: t };
 }

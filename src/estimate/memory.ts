@@ -1,32 +1,147 @@
 import type { ModelSpec } from '../inputs/model.js';
-import { bytesPerElement, type Format } from '../inputs/precision.js';
+import { bytesPerElement, FORMATS, type Format } from '../inputs/precision.js';
 import { capacityFigures, IDEAL_ENGINE } from './engine.js';
 import type { EstimateInput } from './input.js';
 import { deviceWeightShare, kvHeadShare, layoutOf, stageLayers } from './parallel.js';
 import { sum, term, type Figures } from './terms.js';
+import { heldTokens, holdsKv, holdsState, indexerBytesPerToken, kvElementsPerToken, layerGroups, projectionWidths, stateShape } from './layers.js';
 import { weightFigures, type WeightLayout } from './weights.js';
 
+/** One group of layers that keeps a KV cache: bytes per token per layer and the tokens it keeps at most. */
+export interface KvLayers {
+  count: number;
+  bytesPerToken: number;
+  /** window or chunk; Infinity for full attention */
+  cap: number;
+}
+
 /**
- * KV-cache bytes per token per layer. Standard attention stores K and V for every KV head:
- * 2 x kvHeads x headDim x bytes (vLLM vllm/attention/layer.py, FlashAttention KV layout).
- * MLA stores one compressed latent plus the shared rotary key: (kvLoraRank + qkRopeHeadDim)
- * x bytes (DeepSeek-V2 paper, sec. 2.1.3; vLLM MLA backend).
+ * KV bytes per token per layer, for each group of layers that holds KV. Standard attention
+ * stores K and V for every KV head: 2 x kvHeads x headDim x bytes (vLLM attention KV spec,
+ * FlashAttention layout). MLA stores one compressed latent plus the shared rotary key:
+ * (kvLoraRank + qkRopeHeadDim) x bytes (DeepSeek-V2 sec. 2.1.3; vLLM MLA backend); DeepSeek-V3.2
+ * adds its indexer's fp8 key cache (layers.ts indexerBytesPerToken). Linear-attention and SSM
+ * layers hold no KV: their state is per sequence (stateBytesPerSequence).
  */
-export function kvBytesPerTokenPerLayer(m: ModelSpec, kv: Format): number {
-  const elements = m.mla ? m.mla.kvLoraRank + m.mla.qkRopeHeadDim : 2 * m.kvHeads * m.headDim;
-  return elements * bytesPerElement(kv);
+export function kvLayers(m: ModelSpec, kv: Format): KvLayers[] {
+  const bytes = bytesPerElement(kv);
+  const out: KvLayers[] = [];
+  for (const g of layerGroups(m)) {
+    if (!holdsKv(g.mixer)) continue;
+    out.push({ count: g.count, bytesPerToken: kvElementsPerToken(m, g.mixer) * bytes + indexerBytesPerToken(g.mixer), cap: heldTokens(g.mixer, Infinity) });
+  }
+  return out;
 }
 
-/** Layers that attend to the full context, and local (sliding-window) layers. */
-export function layerSplit(m: ModelSpec): { full: number; local: number; window: number } {
-  const local = m.slidingWindow?.localLayers ?? 0;
-  return { full: m.layers - local, local, window: m.slidingWindow?.window ?? Infinity };
-}
+/** KV bytes one token adds over every layer that holds KV (sliding and chunked layers included). */
+export const kvBytesPerToken = (m: ModelSpec, kv: Format): number => kvLayers(m, kv).reduce((a, l) => a + l.count * l.bytesPerToken, 0);
 
-/** KV tokens held per sequence summed over layers, for a sequence of `context` tokens. */
+/**
+ * KV tokens a sequence of `context` tokens holds, summed over the layers that hold KV (full
+ * layers every token, windowed layers at most their window, recurrent layers none). Times
+ * kvBytesPerTokenPerLayer it is the sequence's KV bytes (every KV layer of a model stores the
+ * same bytes per token).
+ */
 export function kvLayerTokens(m: ModelSpec, context: number): number {
-  const { full, local, window } = layerSplit(m);
-  return full * context + local * Math.min(context, window);
+  let total = 0;
+  for (const g of layerGroups(m)) if (holdsKv(g.mixer)) total += g.count * heldTokens(g.mixer, context);
+  return total;
+}
+
+/** KV bytes per token of one layer that holds KV (the same in every KV layer of a model; 0 without any). */
+export function kvBytesPerTokenPerLayer(m: ModelSpec, kv: Format): number {
+  const layers = kvLayers(m, kv);
+  const count = layers.reduce((a, l) => a + l.count, 0);
+  return count ? layers.reduce((a, l) => a + l.count * l.bytesPerToken, 0) / count : 0;
+}
+
+/** KV bytes a sequence of `context` tokens holds: full layers every token, windowed layers at most their window. */
+export const kvBytesForContext = (layers: KvLayers[], context: number): number => layers.reduce((a, l) => a + l.count * l.bytesPerToken * Math.min(context, l.cap), 0);
+
+/** KV bytes of a sequence of `context` tokens. */
+export const kvBytesPerSequence = (m: ModelSpec, kv: Format, context: number): number => kvBytesForContext(kvLayers(m, kv), context);
+
+/**
+ * The longest context whose KV fits in `bytes` per sequence (the inverse of kvBytesForContext,
+ * piecewise linear: every layer grows until its window, then only the wider ones).
+ */
+export function contextForKvBytes(layers: KvLayers[], bytes: number): number {
+  const caps = [...new Set(layers.map((l) => l.cap))].sort((a, b) => a - b);
+  let context = 0;
+  let used = 0;
+  for (const cap of [...caps, Infinity]) {
+    const slope = layers.reduce((a, l) => a + (l.cap > context ? l.count * l.bytesPerToken : 0), 0);
+    if (slope <= 0) return Infinity;
+    const reach = used + slope * (cap - context);
+    if (bytes <= reach) return context + (bytes - used) / slope;
+    used = reach;
+    context = cap;
+  }
+  return context;
+}
+
+/** Layers that attend to the full context, local (sliding or chunked) layers and the widest window (training formulas). */
+export function layerSplit(m: ModelSpec): { full: number; local: number; window: number } {
+  let full = 0;
+  let local = 0;
+  let window = 0;
+  for (const g of layerGroups(m)) {
+    const cap = heldTokens(g.mixer, Infinity);
+    if (!holdsKv(g.mixer)) continue;
+    if (Number.isFinite(cap)) {
+      local += g.count;
+      window = Math.max(window, cap);
+    } else full += g.count;
+  }
+  return { full, local, window: local ? window : Infinity };
+}
+
+/** Formats the recurrent state is kept in: the conv state and the SSM / delta-rule state. */
+export interface StateFormats {
+  conv: Format;
+  recurrent: Format;
+}
+
+/**
+ * Recurrent state bytes per sequence on one of `tp` ranks (constant in context): conv state
+ * plus SSM or delta-rule state of every linear-attention and Mamba layer (layers.ts stateShape).
+ */
+export function stateBytesPerSequence(m: ModelSpec, f: StateFormats, tp = 1): number {
+  let total = 0;
+  for (const g of layerGroups(m)) {
+    if (!holdsState(g.mixer)) continue;
+    const s = stateShape(g.mixer, tp);
+    total += g.count * (s.conv * bytesPerElement(f.conv) + s.recurrent * bytesPerElement(f.recurrent));
+  }
+  return total;
+}
+
+/** Layers with a recurrent state, and the elements it has per sequence (all ranks). */
+export function stateLayers(m: ModelSpec): { layers: number; conv: number; recurrent: number } {
+  let layers = 0;
+  let conv = 0;
+  let recurrent = 0;
+  for (const g of layerGroups(m)) {
+    if (!holdsState(g.mixer)) continue;
+    const s = stateShape(g.mixer);
+    layers += g.count;
+    conv += g.count * s.conv;
+    recurrent += g.count * s.recurrent;
+  }
+  return { layers, conv, recurrent };
+}
+
+const STATE_SOURCE = 'vLLM mamba_utils.py MambaStateShapeCalculator / MambaStateDtypeCalculator; SGLang Mamba2CacheParams.mamba_cache_per_req: conv state (channels x (kernel - 1)) + SSM or delta-rule state (heads x dk x dv, or channels x d_state) per layer';
+
+/**
+ * Formats engines keep recurrent state in: the conv state in the activation type (vLLM
+ * mamba_cache_dtype auto; SGLang CONV_DTYPE bfloat16), the SSM / delta-rule state in the
+ * engine's choice (SGLang SGLANG_MAMBA_SSM_DTYPE float32), else the model's (vLLM
+ * NemotronHForCausalLMConfig: float32), else the activation type (vLLM mamba_ssm_cache_dtype auto).
+ */
+export function stateFormatsOf(input: Pick<EstimateInput, 'model' | 'engine' | 'activations'>): StateFormats {
+  const named = input.engine?.recurrentStateFormat ?? input.model.recurrentStateFormat;
+  return { conv: input.activations, recurrent: named === 'fp32' ? FORMATS.fp32 : input.activations };
 }
 
 /**
@@ -42,8 +157,8 @@ export const PREFILL_CHUNK_TOKENS = 8192;
  * sequence's last token. FlashAttention keeps scores out of memory (Dao et al. 2022).
  */
 export function activationBytesPerDevice(m: ModelSpec, tokens: number, sequences: number, bytesPerActivation: number, tp: number): number {
-  const ffnWidth = m.moe ? Math.max(m.ffn, m.moe.expertFfn * m.moe.topK) : m.ffn;
-  const perTokenElements = 2 * m.hidden + ((m.heads + 2 * m.kvHeads) * m.headDim) / tp + (3 * ffnWidth) / tp;
+  const widths = projectionWidths(m);
+  const perTokenElements = 2 * m.hidden + widths.mixer / tp + (3 * widths.mlp) / tp;
   return tokens * perTokenElements * bytesPerActivation + sequences * m.vocab * 4;
 }
 
@@ -73,12 +188,27 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   // Weights: a sum over tensor groups, each in the format it takes (src/estimate/weights.ts).
   const weights = weightFigures(fig, m, params, input.weights, tensors);
 
-  const perLayer = kvBytesPerTokenPerLayer(m, input.kv);
+  const kvLayersAll = kvLayers(m, input.kv);
   const { local, window } = layerSplit(m);
-  const kvSource = m.mla ? 'DeepSeek-V2 paper sec. 2.1.3; vLLM MLA backend caches kv_lora_rank + qk_rope_head_dim per layer' : 'vLLM KV cache spec: 2 (K and V) x num_kv_heads x head_size x dtype bytes per layer';
-  const kvPerToken = term(fig, { id: 'memory.kvCachePerToken', label: 'KV cache per token (all layers at full context)', unit: 'B', value: m.layers * perLayer, formula: m.mla ? 'layers x (kvLoraRank + qkRopeHeadDim) x bytes' : 'layers x 2 x kvHeads x headDim x bytes', inputs: { layers: m.layers, kvHeads: m.kvHeads, headDim: m.headDim, bytes: bytesPerElement(input.kv), format: input.kv.id }, source: kvSource, approximate: m.shapeAssumed });
-  const seqKv = term(fig, { id: 'memory.kvCachePerSequence', label: 'KV cache per sequence', unit: 'B', value: kvLayerTokens(m, w.context) * perLayer, formula: local ? 'perLayerPerToken x (fullLayers x context + localLayers x min(context, window))' : 'kvCachePerToken x context', inputs: { context: w.context, perLayerPerToken: perLayer, localLayers: local, window: Number.isFinite(window) ? window : 0 }, source: kvSource, approximate: m.shapeAssumed });
+  const kvBytes = bytesPerElement(input.kv);
+  const mla = layerGroups(m).some((g) => g.mixer.kind === 'mla' || g.mixer.kind === 'sparse-mla');
+  const kvHolding = kvLayersAll.reduce((a, l) => a + l.count, 0);
+  const recurrent = stateLayers(m);
+  const kvSource = mla ? 'DeepSeek-V2 paper sec. 2.1.3; vLLM MLA backend caches kv_lora_rank + qk_rope_head_dim per layer' + (kvLayersAll.some((l) => l.bytesPerToken > kvElementsPerToken(m, { kind: 'mla' }) * kvBytes) ? '; DeepSeek-V3.2 indexer keys: vLLM DeepseekV32IndexerCache (index_head_dim fp8 + fp32 scale per 128)' : '') : 'vLLM KV cache spec: 2 (K and V) x num_kv_heads x head_size x dtype bytes per layer';
+  const perToken = kvLayersAll.reduce((a, l) => a + l.count * l.bytesPerToken, 0);
+  const kvLayerNote = recurrent.layers ? ` (the ${kvHolding} of ${m.layers} layers that hold KV)` : '';
+  const kvPerToken = term(fig, { id: 'memory.kvCachePerToken', label: recurrent.layers ? 'KV cache per token (attention layers only)' : 'KV cache per token (all layers at full context)', unit: 'B', value: perToken, formula: (mla ? 'layers x (kvLoraRank + qkRopeHeadDim) x bytes' : 'layers x 2 x kvHeads x headDim x bytes') + kvLayerNote, inputs: { layers: kvHolding, kvHeads: m.kvHeads, headDim: m.headDim, bytes: kvBytes, format: input.kv.id }, source: kvSource, approximate: m.shapeAssumed });
+  const perLayer = kvHolding ? perToken / kvHolding : 0;
+  const seqKv = term(fig, { id: 'memory.kvCachePerSequence', label: 'KV cache per sequence', unit: 'B', value: kvBytesForContext(kvLayersAll, w.context), formula: local ? 'perLayerPerToken x (fullLayers x context + localLayers x min(context, window))' : 'kvCachePerToken x context', inputs: { context: w.context, perLayerPerToken: perLayer, localLayers: local, window: Number.isFinite(window) ? window : 0 }, source: kvSource, approximate: m.shapeAssumed });
   const kv = term(fig, { id: 'memory.kvCache', label: 'KV cache', unit: 'B', value: w.batch * seqKv, formula: 'batch x kvCachePerSequence', inputs: { batch: w.batch, perSequence: seqKv }, source: kvSource, approximate: m.shapeAssumed });
+
+  // Recurrent state (linear attention, Mamba): a fixed size per sequence whatever the context.
+  const stateFormats = stateFormatsOf(input);
+  const seqState = recurrent.layers ? stateBytesPerSequence(m, stateFormats) : 0;
+  if (recurrent.layers) {
+    term(fig, { id: 'memory.statePerSequence', label: `Recurrent state per sequence (${recurrent.layers} linear-attention/SSM layers)`, unit: 'B', value: seqState, formula: 'sum over recurrent layers of convState x convBytes + ssmState x stateBytes (constant in context)', inputs: { layers: recurrent.layers, convElements: recurrent.conv, stateElements: recurrent.recurrent, convFormat: stateFormats.conv.id, stateFormat: stateFormats.recurrent.id }, source: STATE_SOURCE });
+    term(fig, { id: 'memory.state', label: 'Recurrent state', unit: 'B', value: w.batch * seqState, formula: 'batch x statePerSequence', inputs: { batch: w.batch, perSequence: seqState }, source: STATE_SOURCE });
+  }
 
   // Prefill transient: the largest per-layer working set (residual, normed input, q/k/v,
   // gate/up/act of the MLP) for the prompt tokens of one forward pass, plus fp32 logits of
@@ -88,13 +218,13 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   // (vllm/v1/worker/gpu_worker.py determine_available_memory).
   const tokens = Math.min(w.batch * w.inputTokens, PREFILL_CHUNK_TOKENS);
   const actBytes = bytesPerElement(input.activations);
-  const ffnWidth = m.moe ? Math.max(m.ffn, m.moe.expertFfn * m.moe.topK) : m.ffn;
+  const ffnWidth = projectionWidths(m).mlp;
   const activationsPerDevice = activationBytesPerDevice(m, tokens, w.batch, actBytes, tp);
   const activations = term(fig, { id: 'memory.activations', label: 'Activations (prefill peak)', unit: 'B', value: activationsPerDevice * n, formula: 'count x (min(batch x inputTokens, chunk) x (2 hidden + qkvDim/tp + 3 ffn/tp) x bytes + batch x vocab x 4 (fp32 logits))', inputs: { tokens, chunk: PREFILL_CHUNK_TOKENS, hidden: m.hidden, ffn: ffnWidth, tp, count: n, bytes: actBytes, vocab: m.vocab }, source: 'Korthikanti et al. 2022 per-layer activation terms, without the training-only saves; FlashAttention (no score matrix); vLLM profile_run', approximate: true });
 
   const overheadPerDevice = hw.runtimeOverheadBytes.value ?? 0;
   term(fig, { id: 'memory.overhead', label: 'Runtime overhead (context, workspaces)', unit: 'B', value: n * overheadPerDevice, formula: 'count x runtimeOverhead', inputs: { count: n, runtimeOverhead: overheadPerDevice }, source: hw.runtimeOverheadBytes.source, approximate: true });
-  sum(fig, { id: 'memory.total', label: 'Total memory', unit: 'B', parts: ['memory.weights', 'memory.kvCache', 'memory.activations', 'memory.overhead'] });
+  sum(fig, { id: 'memory.total', label: 'Total memory', unit: 'B', parts: ['memory.weights', 'memory.kvCache', ...(recurrent.layers ? ['memory.state'] : []), 'memory.activations', 'memory.overhead'] });
 
   // Per device: weights, activations and overhead split evenly across TP ranks; KV split by
   // KV heads, replicated when KV heads < ranks.
@@ -102,9 +232,13 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   const weightShare = deviceWeightShare(fig, m, layout, params);
   const weightsPerDevice = term(fig, { id: 'memory.perDevice.weights', label: 'Weights per device', unit: 'B', value: weights * weightShare, formula: 'weights x share of the busiest device (layers/pp of the layers; matrices / tp; k/v projections per KV-head share; norms replicated; embedding on the first stage, head on the last)', inputs: { weights, share: weightShare, tp, pp: layout.pp, ep: layout.ep }, source: 'Megatron-LM tensor parallelism (Shoeybi et al. 2019); vLLM QKVParallelLinear, VocabParallelEmbedding, get_pp_indices; FusedMoE expert split' });
   term(fig, { id: 'memory.perDevice.kvCache', label: 'KV cache per device', unit: 'B', value: kv * kvShard, formula: 'kvCache x max(1, ceil(kvHeads / tp)) / kvHeads x ceil(layers / pp) / layers', inputs: { kvCache: kv, kvHeads: m.kvHeads, tp, pp: layout.pp, layers: m.layers }, source: 'vLLM QKVParallelLinear: KV heads replicated when tp_size > num_kv_heads; each pipeline stage caches its own layers' });
+  // Recurrent state splits over tensor-parallel ranks with its heads (vLLM and SGLang divide
+  // heads and conv channels by tp), each pipeline stage keeping its own layers.
+  const statePerDevice = recurrent.layers ? stateBytesPerSequence(m, stateFormats, tp) * stageShare : 0;
+  if (recurrent.layers) term(fig, { id: 'memory.perDevice.state', label: 'Recurrent state per device', unit: 'B', value: w.batch * statePerDevice, formula: 'batch x statePerSequence on one tensor-parallel rank x ceil(layers / pp) / layers', inputs: { batch: w.batch, tp, pp: layout.pp }, source: STATE_SOURCE });
   term(fig, { id: 'memory.perDevice.activations', label: 'Activations per device', unit: 'B', value: activationsPerDevice, formula: 'activations / count', inputs: { activations, count: n }, source: 'each rank holds its own working set', approximate: true });
   term(fig, { id: 'memory.perDevice.overhead', label: 'Runtime overhead per device', unit: 'B', value: overheadPerDevice, formula: 'runtimeOverhead', inputs: { runtimeOverhead: overheadPerDevice }, source: hw.runtimeOverheadBytes.source, approximate: true });
-  const perDevice = sum(fig, { id: 'memory.perDevice', label: 'Memory per device', unit: 'B', parts: ['memory.perDevice.weights', 'memory.perDevice.kvCache', 'memory.perDevice.activations', 'memory.perDevice.overhead'] });
+  const perDevice = sum(fig, { id: 'memory.perDevice', label: 'Memory per device', unit: 'B', parts: ['memory.perDevice.weights', 'memory.perDevice.kvCache', ...(recurrent.layers ? ['memory.perDevice.state'] : []), 'memory.perDevice.activations', 'memory.perDevice.overhead'] });
 
   term(fig, { id: 'memory.capacityPerDevice', label: 'Device memory', unit: 'B', value: capacity, formula: 'hardware memory capacity', inputs: { device: hw.id }, source: hw.memoryBytes.source });
   term(fig, { id: 'memory.headroom', label: 'Free memory per device', unit: 'B', value: Math.max(0, capacity - perDevice), formula: 'max(0, capacity - perDevice)', inputs: { capacity, perDevice }, source: 'difference' });
@@ -125,14 +259,14 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
     budget: { capacityBytes: capacity, weightBytesPerDevice: weightsPerDevice, activationBytesPerDevice: engineActivations.bytes, runtimeBytesPerDevice: runtime.bytes, tp },
     activationSource: engineActivations.source,
     runtimeSource: runtime.source,
-    kvBytesPerTokenPerDevice: m.layers * perLayer * kvShard,
-    kvBytesPerSequencePerDevice: (tokens) => kvLayerTokens(m, tokens) * perLayer * kvShard,
-    perLayerPerTokenDevice: perLayer * kvHeadShare(m, tp),
-    stageShare,
+    kvBytesPerTokenPerDevice: perToken * kvShard,
+    kvBytesPerSequencePerDevice: (tokens) => kvBytesForContext(kvLayersAll, tokens) * kvShard,
+    contextForKvBytesPerDevice: (bytes) => contextForKvBytes(kvLayersAll, bytes / kvShard),
+    stateBytesPerSequencePerDevice: statePerDevice,
   });
-  // Fits when the device holds the whole working set and the engine's KV budget holds this
-  // workload's KV cache.
-  const fits = perDevice <= capacity && kv * kvShard <= cap.kvCapacityBytes;
+  // Fits when the device holds the whole working set and the engine's budget holds this
+  // workload's KV cache and state (in their pools: cap.maxConcurrency counts both).
+  const fits = perDevice <= capacity && (recurrent.layers ? w.batch <= cap.maxConcurrency : kv * kvShard <= cap.kvCapacityBytes);
 
   return { weightBytes: weights, kvBytesPerToken: kvPerToken, perDeviceBytes: perDevice, capacityBytes: capacity, fits, kvCapacityBytes: cap.kvCapacityBytes, maxConcurrency: cap.maxConcurrency };
 }

@@ -1,6 +1,7 @@
 import type { HardwareSpec, Link } from '../inputs/hardware.js';
 import type { ModelSpec } from '../inputs/model.js';
 import type { EstimateInput } from './input.js';
+import { holdsKv, isHeadAttention, layerGroups, moeLayerCount } from './layers.js';
 import type { Figures } from './terms.js';
 
 /**
@@ -28,14 +29,31 @@ export const layoutOf = (input: Pick<EstimateInput, 'count' | 'parallel'>): Para
  * split evenly over EP ranks (FusedMoE: num_experts % ep_size == 0); a stage needs a layer.
  */
 export function layoutProblem(m: ModelSpec, p: Parallel): string | undefined {
-  if (m.heads % p.tp !== 0) return `--tp ${p.tp} does not divide the model's ${m.heads} attention heads (tensor parallelism splits heads evenly; try ${divisors(m.heads).filter((d) => d <= 16).join(', ')})`;
-  if (!m.mla && m.kvHeads % p.tp !== 0 && p.tp % m.kvHeads !== 0) return `--tp ${p.tp} and the model's ${m.kvHeads} KV heads: one must divide the other (KV heads are split, or replicated when fewer than ranks)`;
+  const heads = recurrentHeads(m).find(([, n]) => n % p.tp !== 0);
+  if (heads) return `--tp ${p.tp} does not divide the ${heads[1]} ${heads[0]} heads of the model's ${heads[2]} layers (engines split them evenly over tensor-parallel ranks)`;
+  if (hasAttention(m) && m.heads % p.tp !== 0) return `--tp ${p.tp} does not divide the model's ${m.heads} attention heads (tensor parallelism splits heads evenly; try ${divisors(m.heads).filter((d) => d <= 16).join(', ')})`;
+  if (hasAttention(m) && !m.mla && m.kvHeads % p.tp !== 0 && p.tp % m.kvHeads !== 0) return `--tp ${p.tp} and the model's ${m.kvHeads} KV heads: one must divide the other (KV heads are split, or replicated when fewer than ranks)`;
   if (p.pp > m.layers) return `--pp ${p.pp} is more pipeline stages than the model's ${m.layers} layers`;
   if (p.ep > 1 && !m.moe) return `--ep ${p.ep}: expert parallelism needs a mixture-of-experts model; ${m.name} is dense`;
   if (m.moe && m.moe.experts % p.ep !== 0) return `--ep ${p.ep} does not divide the model's ${m.moe.experts} experts`;
   if (p.tp % p.ep !== 0) return `--ep ${p.ep} must divide --tp ${p.tp} (experts are split across the ranks of the tensor-parallel group, as vLLM --enable-expert-parallel does)`;
   return undefined;
 }
+
+/** Head counts of recurrent mixers that tensor parallelism splits: [what, count, kind]. */
+function recurrentHeads(m: ModelSpec): [string, number, string][] {
+  const out: [string, number, string][] = [];
+  for (const g of layerGroups(m)) {
+    const x = g.mixer;
+    if (x.kind === 'gated-deltanet') out.push(['key', x.keyHeads, 'Gated DeltaNet'], ['value', x.valueHeads, 'Gated DeltaNet']);
+    if (x.kind === 'lightning') out.push(['lightning-attention', x.heads, 'lightning attention']);
+    if (x.kind === 'mamba2') out.push(['Mamba-2', x.heads, 'Mamba-2']);
+    if (x.kind === 'mamba') out.push(['Mamba channel', x.inner, 'Mamba']);
+  }
+  return out;
+}
+
+const hasAttention = (m: ModelSpec): boolean => layerGroups(m).some((g) => holdsKv(g.mixer));
 
 const divisors = (n: number): number[] => Array.from({ length: n }, (_, i) => i + 1).filter((d) => n % d === 0);
 
@@ -68,12 +86,13 @@ export function deviceWeightShare(fig: Figures, m: ModelSpec, p: Parallel, total
   if (attention === undefined || mlp === undefined || norms === undefined || embedding === undefined || lmHead === undefined) {
     return stageLayers(m, p.pp) / m.layers / p.tp;
   }
-  const kvProjection = m.mla ? 0 : m.layers * 2 * m.hidden * m.kvHeads * m.headDim;
+  // k/v projections of the attention layers follow the KV-head share.
+  const attentionLayers = layerGroups(m).reduce((a, g) => a + (isHeadAttention(g.mixer) ? g.count : 0), 0);
+  const kvProjection = attentionLayers * 2 * m.hidden * m.kvHeads * m.headDim;
   // MoE routers are replicated on every rank (vLLM ReplicatedLinear gate).
-  const moeLayerCount = m.moe ? m.layers - m.moe.denseLayers : 0;
-  const router = m.moe ? moeLayerCount * (m.hidden * m.moe.experts + (m.moe.bias ? m.moe.experts : 0)) : 0;
+  const router = m.moe ? moeLayerCount(m) * (m.hidden * m.moe.experts + (m.moe.bias ? m.moe.experts : 0)) : 0;
   // One final norm vector after the last layer; the rest sit in the layers.
-  const finalNorm = norms / (m.layers * m.normsPerLayer + 1);
+  const finalNorm = (m.norm === 'layer' ? 2 : 1) * m.hidden;
   const perLayer = ((attention - kvProjection) / p.tp + kvProjection * kvHeadShare(m, p.tp) + (mlp - router) / p.tp + router + (norms - finalNorm)) / m.layers;
   const ends = p.pp === 1 ? (embedding + lmHead) / p.tp + finalNorm : Math.max(embedding / p.tp, lmHead / p.tp + finalNorm);
   return (perLayer * stageLayers(m, p.pp) + ends) / totalParams;

@@ -1,4 +1,5 @@
-import type { ModelSpec } from '../inputs/model.js';
+import type { Mixer, ModelSpec } from '../inputs/model.js';
+import { isHeadAttention, layerGroups, moeLayerCount, range, subLayers } from './layers.js';
 import { sum, term, type Figures } from './terms.js';
 
 /**
@@ -35,13 +36,6 @@ export interface TensorGroup {
   rowLength: number;
 }
 
-/** [from, from + 1, ..., to - 1] (a plain loop: this runs on every estimate). */
-function range(from: number, to: number): number[] {
-  const out: number[] = [];
-  for (let i = from; i < to; i++) out.push(i);
-  return out;
-}
-
 /** Total parameters of a group: per-layer count x layers (or the count, for model-level tensors). */
 export const groupParams = (g: TensorGroup): number => g.params * Math.max(1, g.layerIndices.length);
 
@@ -53,7 +47,7 @@ export function mlpParams(m: ModelSpec, f: number, bias = m.mlpBias): number {
 }
 
 /** Layers whose MLP is a mixture of experts. */
-export const moeLayers = (m: ModelSpec): number => (m.moe ? m.layers - m.moe.denseLayers : 0);
+export const moeLayers = (m: ModelSpec): number => moeLayerCount(m);
 
 /** Parameters of one routed expert. */
 export const expertParams = (m: ModelSpec): number => (m.moe ? mlpParams(m, m.moe.expertFfn, m.moe.bias) : 0);
@@ -97,16 +91,20 @@ function attentionGroups(m: ModelSpec, layers: number[]): TensorGroup[] {
   }
   const qDim = m.heads * m.headDim;
   const kvDim = m.kvHeads * m.headDim;
+  // Qwen3-Next gated attention (modeling_qwen3_next.py Qwen3NextAttention): q_proj also
+  // produces the sigmoid output gate, 2 x heads x headDim wide.
+  const qOut = m.attentionOutputGate ? 2 * qDim : qDim;
   if (m.fusedQkv) lin('qkv_proj', 'attn_qkv', h * (qDim + 2 * kvDim), h);
   else {
-    lin('q_proj', 'attn_q', h * qDim, h);
+    lin('q_proj', 'attn_q', h * qOut, h);
     lin('k_proj', 'attn_k', h * kvDim, h);
     lin('v_proj', 'attn_v', h * kvDim, h);
   }
   lin('o_proj', 'attn_output', qDim * h, qDim);
   vec('qkv_bias', m.qkvBias ? qDim + 2 * kvDim : 0);
   vec('o_proj.bias', m.outBias ? h : 0);
-  vec('q_norm_k_norm', m.qkNorm ? 2 * m.headDim : 0);
+  // per-head q/k RMSNorm (Qwen3, Gemma 3), or over all heads (MiniMax-M2 qk_norm_type per_layer)
+  vec('q_norm_k_norm', m.qkNorm ? (m.qkNormPerLayer ? qDim + kvDim : 2 * m.headDim) : 0);
   // gpt-oss (modeling_gpt_oss.py GptOssAttention): self.sinks = nn.Parameter(num_attention_heads)
   vec('sinks', m.attentionSinks ? m.heads : 0);
   return out;
@@ -131,29 +129,139 @@ function moeGroups(m: ModelSpec, layers: number[]): TensorGroup[] {
 const normParams = (m: ModelSpec): number => (m.norm === 'layer' ? 2 : 1) * m.hidden;
 
 /** One decoder layer's norms. */
-function normGroup(m: ModelSpec, layers: number[], id = 'layers.norms'): TensorGroup {
-  return { id, figure: 'norms', kind: 'vector', layerIndices: layers, params: m.normsPerLayer * normParams(m), rowLength: 0 };
+function normGroup(m: ModelSpec, layers: number[], id = 'layers.norms', count = m.normsPerLayer): TensorGroup {
+  return { id, figure: 'norms', kind: 'vector', layerIndices: layers, params: count * normParams(m), rowLength: 0 };
 }
 
 /**
- * Every tensor of the model (without the MTP modules) as groups. The sum of their parameters
- * is params.total.
+ * Tensors of one token mixer (other than attention and MLA, which attentionGroups builds) over
+ * `layers`, as transformers builds them:
+ *  - sparse MLA (DeepSeek-V3.2 inference/model.py Indexer): MLA plus the lightning indexer's
+ *    wq_b (q_lora_rank -> index heads x index head dim), wk (hidden -> index head dim), its
+ *    LayerNorm (weight and bias) and weights_proj (hidden -> index heads);
+ *  - gated DeltaNet (modeling_qwen3_next.py Qwen3NextGatedDeltaNet): in_proj_qkvz (hidden ->
+ *    2 key + 2 value dims), in_proj_ba (hidden -> 2 x value heads), a depthwise conv1d over
+ *    2 key + value dims without bias, dt_bias and A_log per value head, a gated RMSNorm over the
+ *    value head dim, out_proj;
+ *  - lightning attention (modeling_minimax.py MiniMaxLightningAttention): qkv_proj, out_proj,
+ *    output_gate (hidden -> heads x headDim), an RMSNorm over heads x headDim;
+ *  - Mamba (modeling_jamba.py JambaMambaMixer): in_proj (hidden -> 2 inner), conv1d (inner x
+ *    kernel, bias), x_proj (inner -> dtRank + 2 state), dt_proj (dtRank -> inner, bias), A_log
+ *    (inner x state), D (inner), out_proj, and Jamba's dt/B/C RMSNorms;
+ *  - Mamba-2 (modeling_mamba2.py Mamba2Mixer, NemotronH/GraniteMoeHybrid/Bamba/FalconH1 the
+ *    same): in_proj (hidden -> 2 inner + 2 groups x state + heads), conv1d over inner + 2 groups
+ *    x state (bias when use_conv_bias), dt_bias, A_log and D per head, a gated RMSNorm over
+ *    inner, out_proj.
+ */
+function mixerGroups(m: ModelSpec, x: Mixer, layers: number[]): TensorGroup[] {
+  const h = m.hidden;
+  const out: TensorGroup[] = [];
+  const lin = (prefix: string, id: string, params: number, rowLength: number) => params > 0 && out.push({ id: `layers.${prefix}.${id}`, figure: 'attention', kind: 'linear', block: 'attention', gguf: 'other', layerIndices: layers, params, rowLength });
+  const vec = (prefix: string, id: string, params: number) => params > 0 && out.push({ id: `layers.${prefix}.${id}`, figure: 'attention', kind: 'vector', block: 'attention', layerIndices: layers, params, rowLength: 0 });
+  switch (x.kind) {
+    case 'sparse-mla': {
+      const qRank = m.mla?.qLoraRank || h;
+      out.push(...attentionGroups(m, layers));
+      lin('self_attn.indexer', 'wq_b', qRank * x.indexHeads * x.indexHeadDim, qRank);
+      lin('self_attn.indexer', 'wk', h * x.indexHeadDim, h);
+      vec('self_attn.indexer', 'k_norm', 2 * x.indexHeadDim);
+      lin('self_attn.indexer', 'weights_proj', h * x.indexHeads, h);
+      break;
+    }
+    case 'gated-deltanet': {
+      const keyDim = x.keyHeads * x.keyHeadDim;
+      const valueDim = x.valueHeads * x.valueHeadDim;
+      lin('linear_attn', 'in_proj_qkvz', h * (2 * keyDim + 2 * valueDim), h);
+      lin('linear_attn', 'in_proj_ba', h * 2 * x.valueHeads, h);
+      vec('linear_attn', 'conv1d', (2 * keyDim + valueDim) * x.convKernel);
+      vec('linear_attn', 'dt_bias_A_log', 2 * x.valueHeads);
+      vec('linear_attn', 'norm', x.valueHeadDim);
+      lin('linear_attn', 'out_proj', valueDim * h, valueDim);
+      break;
+    }
+    case 'lightning': {
+      const dim = x.heads * x.headDim;
+      lin('self_attn', 'qkv_proj', h * 3 * dim, h);
+      lin('self_attn', 'output_gate', h * dim, h);
+      vec('self_attn', 'norm', dim);
+      lin('self_attn', 'out_proj', dim * h, dim);
+      break;
+    }
+    case 'mamba': {
+      const d = x.inner;
+      lin('mamba', 'in_proj', h * 2 * d + (x.projBias ? 2 * d : 0), h);
+      vec('mamba', 'conv1d', d * x.convKernel + (x.convBias ? d : 0));
+      lin('mamba', 'x_proj', d * (x.dtRank + 2 * x.stateSize), d);
+      lin('mamba', 'dt_proj', x.dtRank * d + d, x.dtRank);
+      vec('mamba', 'A_log_D', d * x.stateSize + d);
+      vec('mamba', 'dt_B_C_norms', x.dtNorms ? x.dtRank + 2 * x.stateSize : 0);
+      lin('mamba', 'out_proj', d * h + (x.projBias ? h : 0), d);
+      break;
+    }
+    case 'mamba2': {
+      const d = x.heads * x.headDim;
+      const conv = d + 2 * x.groups * x.stateSize;
+      const inProj = 2 * d + 2 * x.groups * x.stateSize + x.heads;
+      lin('mamba', 'in_proj', h * inProj + (x.projBias ? inProj : 0), h);
+      vec('mamba', 'conv1d', conv * x.convKernel + (x.convBias ? conv : 0));
+      vec('mamba', 'dt_bias_A_log_D', 3 * x.heads);
+      vec('mamba', 'norm', x.gatedNorm ? d : 0);
+      lin('mamba', 'out_proj', d * h + (x.projBias ? h : 0), d);
+      break;
+    }
+    default:
+      out.push(...attentionGroups(m, layers));
+  }
+  return out;
+}
+
+/** Mixers whose weights are the same (every attention kind shares the model's attention weights). */
+const weightKey = (x: Mixer): string => (isHeadAttention(x) || x.kind === 'mla' ? 'attention' : JSON.stringify(x));
+
+const tensorCache = new WeakMap<ModelSpec, TensorGroup[]>();
+
+/**
+ * Every tensor of the model (without the MTP modules) as groups, built from the layer kinds
+ * (src/estimate/layers.ts) once per model. The sum of their parameters is params.total.
  */
 export function tensorGroups(m: ModelSpec): TensorGroup[] {
-  const all = range(0, m.layers);
-  const dense = m.moe ? range(0, m.moe.denseLayers) : all;
-  const sparse = m.moe ? range(m.moe.denseLayers, m.layers) : [];
+  const hit = tensorCache.get(m);
+  if (hit) return hit;
+  const kinds = layerGroups(m);
   const groups: TensorGroup[] = [
     { id: 'embed_tokens', figure: 'embedding', kind: 'embedding', layerIndices: [], params: m.vocab * m.hidden, rowLength: m.hidden },
   ];
   // Learned absolute positions (GPT-2 wpe, OPT embed_positions with its offset of 2 rows).
   if (m.learnedPositions > 0) groups.push({ id: 'embed_positions', figure: 'embedding', kind: 'embedding', layerIndices: [], params: m.learnedPositions * m.hidden, rowLength: m.hidden });
-  groups.push(...attentionGroups(m, all));
-  if (dense.length) groups.push(...mlpGroups(m, 'layers.mlp', 'mlp', dense, m.ffn, 1, m.mlpBias));
-  if (sparse.length) groups.push(...moeGroups(m, sparse));
-  groups.push(normGroup(m, all), { id: 'norm', figure: 'norms', kind: 'vector', layerIndices: [], params: normParams(m), rowLength: 0 });
+  const collect = <K>(keyOf: (g: (typeof kinds)[number]) => string | undefined, value: (g: (typeof kinds)[number]) => K) => {
+    const out = new Map<string, { value: K; layers: number[] }>();
+    for (const g of kinds) {
+      const key = keyOf(g);
+      if (key === undefined) continue;
+      const e = out.get(key) ?? { value: value(g), layers: [] };
+      e.layers.push(...g.layers);
+      out.set(key, e);
+    }
+    for (const e of out.values()) e.layers.sort((a, b) => a - b);
+    return [...out.values()];
+  };
+  for (const { value, layers } of collect((g) => (g.mixer.kind === 'none' ? undefined : weightKey(g.mixer)), (g) => g.mixer)) groups.push(...mixerGroups(m, value, layers));
+  const dense = collect((g) => (g.mlp.kind === 'dense' ? String(g.mlp.ffn) : undefined), (g) => (g.mlp.kind === 'dense' ? g.mlp.ffn : 0));
+  for (const { value: ffn, layers } of dense) groups.push(...mlpGroups(m, dense.length === 1 || ffn === m.ffn ? 'layers.mlp' : `layers.mlp.f${ffn}`, 'mlp', layers, ffn, 1, m.mlpBias));
+  const sparse = collect((g) => (g.mlp.kind === 'moe' ? 'moe' : undefined), () => 0);
+  if (m.moe && sparse.length) groups.push(...moeGroups(m, sparse[0].layers));
+  // Norms in front of each sub-layer: normsPerLayer for a layer with a mixer and an MLP (2 for
+  // Llama, 4 for Gemma 2/3 with post norms), half that for a layer with only one of them
+  // (Nemotron-H blocks, Mamba layers).
+  const norms = collect((g) => String(subLayers(g)), (g) => subLayers(g));
+  for (const { value: sub, layers } of norms) {
+    if (sub === 0) continue;
+    groups.push(normGroup(m, layers, sub === 2 ? 'layers.norms' : 'layers.norms.single', sub === 2 ? m.normsPerLayer : Math.ceil(m.normsPerLayer / 2)));
+  }
+  groups.push({ id: 'norm', figure: 'norms', kind: 'vector', layerIndices: [], params: normParams(m), rowLength: 0 });
   if (!m.tiedEmbeddings) groups.push({ id: 'lm_head', figure: 'lmHead', kind: 'lmHead', layerIndices: [], params: m.vocab * m.hidden, rowLength: m.hidden });
   if (m.visionParams) groups.push({ id: 'vision_tower', figure: 'vision', kind: 'vision', layerIndices: [], params: m.visionParams, rowLength: 0 });
+  tensorCache.set(m, groups);
   return groups;
 }
 

@@ -2,9 +2,10 @@ import type { Link } from '../inputs/hardware.js';
 import { bytesPerElement } from '../inputs/precision.js';
 import { CALIBRATION } from './calibration.js';
 import { phaseEfficiency, type Calibration, type EfficiencyParams, type PhaseEfficiency } from './efficiency.js';
-import { decodeStepFlops, prefillLinearFlops, type TokenFlops } from './flops.js';
+import { attendedLayerTokens, decodeStepFlops, prefillLinearFlops, type TokenFlops } from './flops.js';
 import type { EstimateInput } from './input.js';
-import { kvBytesPerTokenPerLayer } from './memory.js';
+import { indexerBytesPerToken, kvElementsPerToken, layerGroups, subLayers } from './layers.js';
+import { kvBytesPerTokenPerLayer, stateBytesPerSequence, stateFormatsOf } from './memory.js';
 import { allReduceSeconds, allToAllSeconds, groupLink, kvHeadShare, layoutOf, sendSeconds, type Parallel } from './parallel.js';
 import { expertParams, moeLayers } from './params.js';
 import type { Peak } from './peak.js';
@@ -143,6 +144,16 @@ export function stepModel(args: StepModelArgs): StepModel {
   const epLinkRaw = groupLink(hw, par.ep, input.gpusPerNode).link;
   const ppLinkRaw = groupLink(hw, par.tp * par.pp, input.gpusPerNode).link;
   const kvPerLayer = kvBytesPerTokenPerLayer(m, input.kv) * kvHeadShare(m, n) * n;
+  // DeepSeek-V3.2 (DSA): a decode step reads every key of the indexer's cache but only the
+  // topK latents it picks (flops.ts attendedLayerTokens); MLA's latent is on every rank.
+  const tf0 = args.flops.perToken;
+  const sparseGroup = tf0.sparse ? layerGroups(m).find((g) => g.mixer.kind === 'sparse-mla') : undefined;
+  const latentPerLayer = sparseGroup ? kvElementsPerToken(m, sparseGroup.mixer) * bytesPerElement(input.kv) * n : 0;
+  const indexerPerLayer = sparseGroup ? indexerBytesPerToken(sparseGroup.mixer) * n : 0;
+  const decodeKvBytes = (sequences: number, kvLayerTokens: number) => (sparseGroup ? kvLayerTokens * indexerPerLayer + attendedLayerTokens(tf0, sequences, kvLayerTokens) * latentPerLayer : kvLayerTokens * kvPerLayer);
+  // Recurrent state (linear attention, Mamba): each decode step reads and writes every
+  // sequence's state once (vLLM and SGLang update it in place), summed over the ranks it is split on.
+  const statePerSequence = stateBytesPerSequence(m, stateFormatsOf(input));
   const actBytes = bytesPerElement(input.activations);
   // Weights read once per step. The input embedding is a row gather, not a full read; for MoE
   // only the experts the step's tokens touch are read. Embedding and routed-expert bytes come
@@ -154,7 +165,7 @@ export function stepModel(args: StepModelArgs): StepModel {
   const weightsRead = (tokens: number) => weightBytes - embeddingRead - idleExperts(tokens);
   // Megatron-LM TP: two all-reduces of the activations per layer (after attention and MLP);
   // under expert parallelism the MoE layers' MLP all-reduce becomes the combine all-to-all.
-  const allReduces = m.layers * 2 - (epActive ? moeLayers(m) : 0);
+  const allReduces = layerGroups(m).reduce((a, g) => a + g.count * subLayers(g), 0) - (epActive ? moeLayers(m) : 0);
   const overheadFor = (p: EfficiencyParams) => p.stepOverheadSeconds + p.layerOverheadSeconds * m.layers;
   const overheadSeconds = overheadFor(calibration.params);
 
@@ -180,7 +191,7 @@ export function stepModel(args: StepModelArgs): StepModel {
     };
   };
   const tf = args.flops.perToken;
-  const decodeBytes = (sequences: number, kvLayerTokens: number) => weightsRead(sequences) + kvLayerTokens * kvPerLayer;
+  const decodeBytes = (sequences: number, kvLayerTokens: number) => weightsRead(sequences) + decodeKvBytes(sequences, kvLayerTokens) + 2 * sequences * statePerSequence;
   const prefillBytes = (tokens: number, kvLayerTokensWritten: number) => weightsRead(tokens) + kvLayerTokensWritten * kvPerLayer;
   const phaseSeconds = (work: PhaseWork, params?: EfficiencyParams) => {
     const t = phase(work, params);
@@ -189,7 +200,7 @@ export function stepModel(args: StepModelArgs): StepModel {
   const decodeWork = (sequences: number, kvLayerTokens: number): PhaseWork => ({ tokens: sequences, flops: decodeStepFlops(tf, sequences, kvLayerTokens), bytes: decodeBytes(sequences, kvLayerTokens) });
   const prefillWork = (c: Pick<StepContents, 'prefillTokens' | 'prefillKeys' | 'prefillKvLayerTokens' | 'prefillLogits'>): PhaseWork => ({
     tokens: c.prefillTokens,
-    flops: prefillLinearFlops(tf, 1, c.prefillTokens, c.prefillLogits) + tf.attentionPrefill * c.prefillKeys,
+    flops: prefillLinearFlops(tf, 1, c.prefillTokens, c.prefillLogits) + tf.attentionPrefill * c.prefillKeys + tf.scanPrefill * c.prefillTokens,
     bytes: prefillBytes(c.prefillTokens, c.prefillKvLayerTokens),
   });
   return {

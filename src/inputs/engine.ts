@@ -39,6 +39,14 @@ export interface EngineSpec {
   cudaGraph?: Sourced & { inBudget: boolean };
   blockTokens: Sourced;
   paged: boolean;
+  /**
+   * Where recurrent state (linear attention, Mamba) lives for hybrid models: `shared` with the
+   * KV cache (vLLM's hybrid allocator: one pool of pages), or a `separate` pool taking
+   * `ratio / (1 + ratio)` of the budget (SGLang mamba_full_memory_ratio). Absent = shared.
+   */
+  statePool?: { kind: 'shared' | 'separate'; ratio?: number; source: string };
+  /** the format the engine keeps SSM / delta-rule state in regardless of the model (SGLang: float32) */
+  recurrentStateFormat?: 'fp32';
   /** sequences the scheduler runs at once by default (vLLM max_num_seqs); more wait in the queue */
   maxNumSeqs?: Sourced;
   /** the launch flag that raises that limit (vLLM --max-num-seqs), for warnings and plan's launch flags */
@@ -77,6 +85,12 @@ export const engineFileSchema = z.strictObject({
     cudaGraph: z.strictObject({ value: bytes, inBudget: z.boolean(), source }).optional(),
   }),
   kvCache: z.strictObject({ blockTokens: sourcedCount, paged: z.boolean() }),
+  stateCache: z.strictObject({
+    pool: z.enum(['shared', 'separate']),
+    ratio: z.number().positive().optional(),
+    recurrentFormat: z.enum(['fp32', 'activation']).default('activation'),
+    source,
+  }).optional(),
   scheduler: z.strictObject({ maxNumSeqs: sourcedCount.optional(), maxNumSeqsFlag: z.string().regex(/^-{1,2}[A-Za-z0-9_-]+$/, 'a launch flag such as --max-num-seqs').optional() }).default({}),
   notes: z.array(z.string()).optional(),
 });
@@ -98,6 +112,8 @@ export function toEngineSpec(f: EngineFile): EngineSpec {
     cudaGraph: m.cudaGraph,
     blockTokens: f.kvCache.blockTokens,
     paged: f.kvCache.paged,
+    statePool: f.stateCache ? { kind: f.stateCache.pool, ratio: f.stateCache.ratio, source: f.stateCache.source } : undefined,
+    recurrentStateFormat: f.stateCache?.recurrentFormat === 'fp32' ? 'fp32' : undefined,
     maxNumSeqs: f.scheduler.maxNumSeqs,
     maxNumSeqsFlag: f.scheduler.maxNumSeqsFlag,
     notes: f.notes,

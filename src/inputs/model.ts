@@ -1,4 +1,47 @@
 /**
+ * Token mixers a decoder layer can have: the kinds of attention and their recurrent
+ * replacements. Attention kinds use the model's heads / kvHeads / headDim; MLA kinds use
+ * `ModelSpec.mla`; recurrent kinds carry their own shape. Each kind's parameters, KV bytes per
+ * token, state bytes per sequence and FLOPs live in one place (src/estimate/layers.ts).
+ */
+export const MIXER_KINDS = ['full', 'sliding', 'chunked', 'mla', 'sparse-mla', 'gated-deltanet', 'lightning', 'mamba', 'mamba2', 'none'] as const;
+export type MixerKind = (typeof MIXER_KINDS)[number];
+
+export type Mixer =
+  /** attention over the whole context (NoPE layers included: positions do not change sizes) */
+  | { kind: 'full' }
+  /** attention over the last `window` tokens (Mistral, Gemma 2/3, gpt-oss) */
+  | { kind: 'sliding'; window: number }
+  /** attention within fixed chunks of `chunk` tokens (Llama 4 attention_chunk_size) */
+  | { kind: 'chunked'; chunk: number }
+  /** multi-head latent attention (DeepSeek-V2/V3, Kimi K2) */
+  | { kind: 'mla' }
+  /** MLA whose queries attend to the top `topK` keys a lightning indexer picks (DeepSeek-V3.2 DSA) */
+  | { kind: 'sparse-mla'; indexHeads: number; indexHeadDim: number; topK: number }
+  /** gated delta rule linear attention (Qwen3-Next Gated DeltaNet): a short conv and a dk x dv state per value head */
+  | { kind: 'gated-deltanet'; keyHeads: number; valueHeads: number; keyHeadDim: number; valueHeadDim: number; convKernel: number }
+  /** lightning (linear) attention with a d x d state per head and an output gate (MiniMax-Text-01) */
+  | { kind: 'lightning'; heads: number; headDim: number }
+  /** Mamba selective SSM (Jamba): inner = expand x hidden, a state of `stateSize` per channel */
+  | { kind: 'mamba'; inner: number; stateSize: number; convKernel: number; dtRank: number; projBias: boolean; convBias: boolean; dtNorms: boolean }
+  /** Mamba-2 SSD (Nemotron-H, Granite 4.0-H, Falcon-H1, Mamba-2): heads x headDim x stateSize state */
+  | { kind: 'mamba2'; heads: number; headDim: number; stateSize: number; groups: number; convKernel: number; projBias: boolean; convBias: boolean; gatedNorm: boolean }
+  /** no token mixer (Nemotron-H MLP-only blocks) */
+  | { kind: 'none' };
+
+export const MLP_KINDS = ['dense', 'moe', 'none'] as const;
+export type MlpKind = (typeof MLP_KINDS)[number];
+/** A layer's channel mixer: a dense MLP of width `ffn`, the model's mixture of experts, or none (Mamba-only blocks). */
+export type Mlp = { kind: 'dense'; ffn: number } | { kind: 'moe' } | { kind: 'none' };
+
+/** Layers that share one mixer and one MLP kind, by index (0-based). */
+export interface LayerKind {
+  mixer: Mixer;
+  mlp: Mlp;
+  layers: number[];
+}
+
+/**
  * The resolved model architecture every estimator works from. Loaders (presets, --hf-config,
  * architecture flags, --params) all produce this one shape; estimators never see a config.json.
  * Sizes are plain counts (elements, layers, heads).
@@ -35,8 +78,15 @@ export interface ModelSpec {
   /** longest context the model supports (max_position_embeddings) */
   maxContext: number;
   /**
+   * The layers as kinds, for models whose layers differ (hybrid, linear attention, SSM, MoE
+   * interleave, chunked attention). Absent for uniform models: the kinds then follow from
+   * `slidingWindow`, `mla` and `moe.denseLayers` (src/estimate/layers.ts layerGroups), which
+   * stay the compact input of the many uniform presets and the architecture flags.
+   */
+  layerKinds?: LayerKind[];
+  /**
    * Sliding-window attention: `window` tokens on `localLayers` of the layers (all layers for
-   * Mistral-7B-v0.1; alternating for Gemma 2 and gpt-oss).
+   * Mistral-7B-v0.1; alternating for Gemma 2 and gpt-oss). Ignored when `layerKinds` is set.
    */
   slidingWindow?: { window: number; localLayers: number };
   /** Multi-head latent attention (DeepSeek-V2/V3) */
@@ -48,11 +98,21 @@ export interface ModelSpec {
     expertFfn: number;
     sharedExperts: number;
     sharedFfn: number;
-    /** leading layers with a dense MLP (first_k_dense_replace) */
+    /** leading layers with a dense MLP (first_k_dense_replace); with `layerKinds`, the layers whose MLP is not MoE */
     denseLayers: number;
     /** router and experts carry biases (gpt-oss) */
     bias: boolean;
   };
+  /** attention output gated by a sigmoid of a second query-sized projection (Qwen3-Next: q_proj is 2 x heads x headDim wide) */
+  attentionOutputGate?: boolean;
+  /** per-layer q/k RMSNorm over all heads (MiniMax-M2 qk_norm_type per_layer) instead of per head */
+  qkNormPerLayer?: boolean;
+  /**
+   * The format an engine should keep the SSM state in when it follows the model (vLLM
+   * NemotronHForCausalLMConfig: float32, or the config's mamba_ssm_cache_dtype); absent = the
+   * activation type.
+   */
+  recurrentStateFormat?: 'fp32';
   /** attention and MLP read the same normed input and their outputs are summed (Falcon, GPT-J) */
   parallelAttention?: boolean;
   /** q, k and v are one fused projection in the checkpoint (Falcon, Phi-3, GPT-2): llama.cpp names it attn_qkv */
