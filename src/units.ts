@@ -31,6 +31,7 @@ export type Unit =
   | 'tokens'
   | 'tokens/s'
   | 'requests/s'
+  | 'sequences/s'
   | 'params'
   /** kilograms of CO2-equivalent */
   | 'kgCO2e'

@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { estimate } from '../estimate/index.js';
 import { explain } from './context.js';
 import { formatOption, renderOutput, type OutputFormat } from '../format/render.js';
-import { ESTIMATE_SECTIONS } from '../format/sections.js';
+import { estimateSections } from '../format/sections.js';
 import { FORMAT_NAMES_HELP, KV_FORMAT_IDS } from '../inputs/precision.js';
 import type { Raw } from '../inputs/options.js';
 import { WORKLOAD_IDS } from '../inputs/traffic.js';
@@ -118,7 +118,7 @@ Examples:
       result.warnings.unshift(...warnings);
       const table = async (color: boolean) => (await import('../format/table.js')).renderEstimateTable(result, color);
       const title = `${result.input.model.name} on ${result.input.hardware.count} x ${result.input.hardware.name}`;
-      ctx.out(await renderOutput(opts.format as OutputFormat, { document: result, figures: result.figures, sections: ESTIMATE_SECTIONS, title, table }, ctx.color));
+      ctx.out(await renderOutput(opts.format as OutputFormat, { document: result, figures: result.figures, sections: estimateSections(result), title, table }, ctx.color));
       if (opts.explain) explain(ctx, String(opts.format), result.figures);
       for (const w of result.warnings) ctx.warn(w);
     });

@@ -1,4 +1,5 @@
-import { describeShape, summarizeModel, type ModelSummary } from '../inputs/model.js';
+import { describeShape, isForwardOnly, summarizeModel, type ModelSummary } from '../inputs/model.js';
+import { estimateForward } from './forward.js';
 import { toGiB } from '../units.js';
 import { applyBands } from './bands.js';
 import { CALIBRATION } from './calibration.js';
@@ -40,7 +41,8 @@ export interface Estimate {
   input: ResolvedInputSummary;
   figures: Figures;
   fits: boolean;
-  bounds: { prefill: 'compute' | 'memory'; decode: 'compute' | 'memory' };
+  /** what binds each phase; forward-only models (encoders, embedders) have no decode phase */
+  bounds: { prefill: 'compute' | 'memory'; decode?: 'compute' | 'memory' };
   /** with --qps: whether the replicas carry the offered load within their KV capacity */
   loadCarried?: boolean;
   warnings: string[];
@@ -57,6 +59,8 @@ export interface Estimate {
  */
 export function estimate(input: EstimateInput, calibration: Calibration = CALIBRATION): Estimate {
   // --qps: solve the batch per replica (and replicas) by Little's law first (load.ts).
+  // Encoders, embedders and rerankers: one forward pass per input, no decode (forward.ts).
+  if (isForwardOnly(input.model)) return estimateForward(input, calibration);
   if (input.load?.qps !== undefined && input.load.concurrency === undefined) return solveLoad(input, (solved) => estimate(solved, calibration));
   return estimateWithStep(input, calibration).estimate;
 }

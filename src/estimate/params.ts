@@ -14,7 +14,7 @@ import { sum, term, type Figures } from './terms.js';
 const SOURCE = 'Hugging Face transformers modeling_<family>.py: one term per weight, bias and norm vector';
 
 /** Which params.* figure a tensor group belongs to. */
-export type ParamFigure = 'embedding' | 'attention' | 'mlp' | 'norms' | 'lmHead' | 'vision' | 'mtp';
+export type ParamFigure = 'embedding' | 'attention' | 'mlp' | 'norms' | 'lmHead' | 'head' | 'vision' | 'mtp';
 /** What a tensor is, for the rules on which tensors a quantization format touches. */
 export type TensorKind = 'embedding' | 'lmHead' | 'linear' | 'vector' | 'router' | 'vision';
 /** The block a linear tensor sits in (quantization_config modules_to_not_convert maps onto these). */
@@ -42,7 +42,7 @@ export const groupParams = (g: TensorGroup): number => g.params * Math.max(1, g.
 /** Parameters of one MLP with hidden h and intermediate f (gated: gate, up, down). */
 export function mlpParams(m: ModelSpec, f: number, bias = m.mlpBias): number {
   const matrices = m.gatedMlp ? 3 * m.hidden * f : 2 * m.hidden * f;
-  const biases = bias ? (m.gatedMlp ? 2 * f : f) + m.hidden : 0;
+  const biases = bias ? (m.mlpDownBiasOnly ? 0 : m.gatedMlp ? 2 * f : f) + m.hidden : 0;
   return matrices + biases;
 }
 
@@ -60,7 +60,7 @@ function mlpGroups(m: ModelSpec, prefix: string, block: TensorBlock, layers: num
   if (m.gatedMlp) out.push({ id: `${prefix}.gate_proj`, figure, kind: 'linear', block, gguf: 'ffn_gate', layerIndices: layers, params: copies * h * f, rowLength: h });
   out.push({ id: `${prefix}.up_proj`, figure, kind: 'linear', block, gguf: 'ffn_up', layerIndices: layers, params: copies * h * f, rowLength: h });
   out.push({ id: `${prefix}.down_proj`, figure, kind: 'linear', block, gguf: 'ffn_down', layerIndices: layers, params: copies * f * h, rowLength: f });
-  if (bias) out.push({ id: `${prefix}.biases`, figure, kind: 'vector', block, layerIndices: layers, params: copies * ((m.gatedMlp ? 2 * f : f) + h), rowLength: 0 });
+  if (bias) out.push({ id: `${prefix}.biases`, figure, kind: 'vector', block, layerIndices: layers, params: copies * ((m.mlpDownBiasOnly ? 0 : m.gatedMlp ? 2 * f : f) + h), rowLength: 0 });
   return out;
 }
 
@@ -131,6 +131,35 @@ const normParams = (m: ModelSpec): number => (m.norm === 'layer' ? 2 : 1) * m.hi
 /** One decoder layer's norms. */
 function normGroup(m: ModelSpec, layers: number[], id = 'layers.norms', count = m.normsPerLayer): TensorGroup {
   return { id, figure: 'norms', kind: 'vector', layerIndices: layers, params: count * normParams(m), rowLength: 0 };
+}
+
+/**
+ * The tensors only an encoder has (transformers modeling_bert.py, modeling_roberta.py,
+ * modeling_modernbert.py): token-type embeddings and the embedding norm; the pooler
+ * (BertPooler: dense h x h + bias) and a sequence-classification head. The final norm, and
+ * ModernBERT's missing first attention norm, are handled with the layer norms.
+ */
+function encoderGroups(m: ModelSpec): { embeddings: TensorGroup[]; heads: TensorGroup[] } {
+  const e = m.encoder!;
+  const h = m.hidden;
+  const embeddings: TensorGroup[] = [];
+  if (e.typeVocab > 0) embeddings.push({ id: 'embeddings.token_type_embeddings', figure: 'embedding', kind: 'embedding', layerIndices: [], params: e.typeVocab * h, rowLength: h });
+  if (e.embeddingNorm) embeddings.push({ id: 'embeddings.norm', figure: 'norms', kind: 'vector', layerIndices: [], params: normParams(m), rowLength: 0 });
+  const heads: TensorGroup[] = [];
+  const linear = (id: string, inputs: number, outputs: number, bias: boolean) => heads.push({ id, figure: 'head', kind: 'linear', layerIndices: [], params: inputs * outputs + (bias ? outputs : 0), rowLength: inputs });
+  if (e.pooler) linear('pooler.dense', h, h, true);
+  const { labels, dense } = e.classifier;
+  if (labels > 0) {
+    // RobertaClassificationHead: dense (h x h + b) then out_proj (h x labels + b); BERT puts one
+    // Linear(h, labels) on the pooler; ModernBERT: head dense (bias classifier_bias, off) + norm.
+    if (dense === 'dense') linear('classifier.dense', h, h, true);
+    if (dense === 'dense-norm') {
+      linear('head.dense', h, h, false);
+      heads.push({ id: 'head.norm', figure: 'head', kind: 'vector', layerIndices: [], params: normParams(m), rowLength: 0 });
+    }
+    linear('classifier.out_proj', h, labels, true);
+  }
+  return { embeddings, heads };
 }
 
 /**
@@ -233,6 +262,8 @@ export function tensorGroups(m: ModelSpec): TensorGroup[] {
   ];
   // Learned absolute positions (GPT-2 wpe, OPT embed_positions with its offset of 2 rows).
   if (m.learnedPositions > 0) groups.push({ id: 'embed_positions', figure: 'embedding', kind: 'embedding', layerIndices: [], params: m.learnedPositions * m.hidden, rowLength: m.hidden });
+  const encoder = m.encoder ? encoderGroups(m) : undefined;
+  if (encoder) groups.push(...encoder.embeddings);
   const collect = <K>(keyOf: (g: (typeof kinds)[number]) => string | undefined, value: (g: (typeof kinds)[number]) => K) => {
     const out = new Map<string, { value: K; layers: number[] }>();
     for (const g of kinds) {
@@ -256,10 +287,19 @@ export function tensorGroups(m: ModelSpec): TensorGroup[] {
   const norms = collect((g) => String(subLayers(g)), (g) => subLayers(g));
   for (const { value: sub, layers } of norms) {
     if (sub === 0) continue;
-    groups.push(normGroup(m, layers, sub === 2 ? 'layers.norms' : 'layers.norms.single', sub === 2 ? m.normsPerLayer : Math.ceil(m.normsPerLayer / 2)));
+    const count = sub === 2 ? m.normsPerLayer : Math.ceil(m.normsPerLayer / 2);
+    const id = sub === 2 ? 'layers.norms' : 'layers.norms.single';
+    // ModernBERT: layer 0 has no attn_norm (the embedding norm precedes it), only mlp_norm.
+    if (m.encoder?.firstLayerAttentionNormless && layers.includes(0)) {
+      groups.push(normGroup(m, [0], `${id}.layer0`, count - 1));
+      if (layers.length > 1) groups.push(normGroup(m, layers.filter((i) => i !== 0), id, count));
+    } else groups.push(normGroup(m, layers, id, count));
   }
-  groups.push({ id: 'norm', figure: 'norms', kind: 'vector', layerIndices: [], params: normParams(m), rowLength: 0 });
-  if (!m.tiedEmbeddings) groups.push({ id: 'lm_head', figure: 'lmHead', kind: 'lmHead', layerIndices: [], params: m.vocab * m.hidden, rowLength: m.hidden });
+  // Post-norm encoders (BERT) end without a final norm; ModernBERT has final_norm.
+  if (!m.encoder || m.encoder.finalNorm) groups.push({ id: 'norm', figure: 'norms', kind: 'vector', layerIndices: [], params: normParams(m), rowLength: 0 });
+  // Encoders have no output head over the vocabulary (their MLM heads are not served).
+  if (!m.tiedEmbeddings && !m.encoder) groups.push({ id: 'lm_head', figure: 'lmHead', kind: 'lmHead', layerIndices: [], params: m.vocab * m.hidden, rowLength: m.hidden });
+  if (encoder) groups.push(...encoder.heads);
   if (m.visionParams) groups.push({ id: 'vision_tower', figure: 'vision', kind: 'vision', layerIndices: [], params: m.visionParams, rowLength: 0 });
   tensorCache.set(m, groups);
   return groups;
@@ -296,7 +336,7 @@ const figureSum = (groups: TensorGroup[], figure: ParamFigure): number => groups
  */
 export function paramsFigures(fig: Figures, m: ModelSpec): { total: number; active: number; embedding: number } {
   const groups = tensorGroups(m);
-  const embedding = term(fig, { id: 'params.embedding', label: 'Embedding parameters', unit: 'params', value: figureSum(groups, 'embedding'), formula: 'vocab x hidden + learnedPositions x hidden', inputs: { vocab: m.vocab, hidden: m.hidden, learnedPositions: m.learnedPositions }, source: SOURCE, approximate: m.shapeAssumed });
+  const embedding = term(fig, { id: 'params.embedding', label: 'Embedding parameters', unit: 'params', value: figureSum(groups, 'embedding'), formula: m.encoder ? 'vocab x hidden + learnedPositions x hidden + tokenTypes x hidden' : 'vocab x hidden + learnedPositions x hidden', inputs: { vocab: m.vocab, hidden: m.hidden, learnedPositions: m.learnedPositions, ...(m.encoder ? { tokenTypes: m.encoder.typeVocab } : {}) }, source: SOURCE, approximate: m.shapeAssumed });
   if (m.paramsOverride !== undefined) {
     const total = term(fig, { id: 'params.total', label: 'Parameters', unit: 'params', value: m.paramsOverride, formula: 'given (--params)', inputs: { params: m.paramsOverride }, source: 'user input' });
     term(fig, { id: 'params.active', label: 'Active parameters per token', unit: 'params', value: total, formula: 'params.total (dense)', inputs: { total }, source: 'user input' });
@@ -305,9 +345,14 @@ export function paramsFigures(fig: Figures, m: ModelSpec): { total: number; acti
   const perLayerAttention = figureSum(groups, 'attention') / m.layers;
   term(fig, { id: 'params.attention', label: 'Attention parameters', unit: 'params', value: figureSum(groups, 'attention'), formula: m.mla ? 'layers x (q_a + q_b + kv_a + kv_b + o projections + their norms)' : 'layers x (q, k, v, o projections + biases + q/k norms + sinks)', inputs: { layers: m.layers, perLayer: perLayerAttention, ...(m.mla ?? {}) }, source: SOURCE });
   term(fig, { id: 'params.mlp', label: m.moe ? 'MLP and expert parameters' : 'MLP parameters', unit: 'params', value: figureSum(groups, 'mlp'), formula: m.moe ? 'denseLayers x mlp(ffn) + moeLayers x (router + experts x mlp(expertFfn) + shared)' : `layers x ${m.gatedMlp ? 3 : 2} x hidden x ffn (+ biases)`, inputs: { layers: m.layers, hidden: m.hidden, ffn: m.ffn, ...(m.moe ?? {}) }, source: SOURCE });
-  term(fig, { id: 'params.norms', label: 'Norm parameters', unit: 'params', value: figureSum(groups, 'norms'), formula: `(layers x normsPerLayer + 1 final) x hidden${m.norm === 'layer' ? ' x 2 (weight and bias)' : ''}`, inputs: { layers: m.layers, normsPerLayer: m.normsPerLayer, hidden: m.hidden }, source: SOURCE });
-  term(fig, { id: 'params.lmHead', label: 'Output head parameters', unit: 'params', value: figureSum(groups, 'lmHead'), formula: m.tiedEmbeddings ? '0 (tied to the embedding)' : 'vocab x hidden', inputs: { vocab: m.vocab, hidden: m.hidden, tied: m.tiedEmbeddings }, source: SOURCE });
+  term(fig, { id: 'params.norms', label: 'Norm parameters', unit: 'params', value: figureSum(groups, 'norms'), formula: `(layers x normsPerLayer${m.encoder ? (m.encoder.firstLayerAttentionNormless ? ' - 1 (layer 0 has no attention norm)' : '') + (m.encoder.embeddingNorm ? ' + 1 embedding norm' : '') + (m.encoder.finalNorm ? ' + 1 final' : '') : ' + 1 final'}) x hidden${m.norm === 'layer' ? ' x 2 (weight and bias)' : ''}`, inputs: { layers: m.layers, normsPerLayer: m.normsPerLayer, hidden: m.hidden }, source: SOURCE });
+  term(fig, { id: 'params.lmHead', label: 'Output head parameters', unit: 'params', value: figureSum(groups, 'lmHead'), formula: m.encoder ? '0 (an encoder has no output head over the vocabulary)' : m.tiedEmbeddings ? '0 (tied to the embedding)' : 'vocab x hidden', inputs: { vocab: m.vocab, hidden: m.hidden, tied: m.tiedEmbeddings }, source: SOURCE });
   const parts = ['params.embedding', 'params.attention', 'params.mlp', 'params.norms', 'params.lmHead'];
+  if (m.encoder) {
+    const e = m.encoder;
+    term(fig, { id: 'params.head', label: 'Pooler and classification head parameters', unit: 'params', value: figureSum(groups, 'head'), formula: 'pooler (hidden x hidden + hidden) + classifier (dense hidden x hidden + b, out_proj hidden x labels + labels)', inputs: { hidden: m.hidden, pooler: e.pooler, labels: e.classifier.labels, classifierDense: e.classifier.dense }, source: 'transformers modeling_bert.py BertPooler, BertForSequenceClassification; modeling_roberta.py RobertaClassificationHead (add_pooling_layer=False)' });
+    parts.push('params.head');
+  }
   if (m.visionParams) {
     term(fig, { id: 'params.vision', label: 'Vision tower and projector parameters', unit: 'params', value: figureSum(groups, 'vision'), formula: 'SigLIP encoder (patch and position embeddings, layers x (attention + MLP + 2 LayerNorms), post-LayerNorm) + projector (RMSNorm + linear)', inputs: { visionParams: m.visionParams }, source: 'transformers modeling_siglip.py SiglipVisionModel; modeling_gemma3.py Gemma3MultiModalProjector' });
     parts.push('params.vision');

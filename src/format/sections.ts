@@ -13,6 +13,20 @@ export const ESTIMATE_SECTIONS: FigureSection[] = [
   { title: 'Energy', ids: ['energy.prefillPowerPerDevice', 'energy.decodePowerPerDevice', 'energy.joulesPerMillionOutputTokens', 'energy.joulesPerRequest', 'energy.co2eKg', 'energy.co2eKgPerMillionOutputTokens'] },
 ];
 
+/** What estimate shows for a forward-only model (encoder, embedder, reranker): no KV cache, no decode. */
+export const FORWARD_SECTIONS: FigureSection[] = [
+  { title: 'Parameters', ids: ['params.total', 'params.head'], hideWhenZero: ['params.head'] },
+  { title: 'Memory', ids: ['memory.weights', 'memory.activations', 'memory.overhead', 'memory.perDevice', 'memory.capacityPerDevice', 'memory.headroom', 'memory.shortfall'], hideWhenZero: ['memory.headroom', 'memory.shortfall'] },
+  { title: 'Compute', ids: ['flops.prefill', 'flops.perToken'] },
+  { title: 'Latency', ids: ['latency.forward'] },
+  { title: 'Throughput', ids: ['throughput.sequencesPerSecond', 'throughput.inputTokensPerSecond'] },
+  { title: 'Cost', ids: ['cost.usdPerHour', 'cost.usdPerMillionInputTokens', 'cost.usdPerMillionSequences'] },
+  { title: 'Energy', ids: ['energy.prefillPowerPerDevice', 'energy.joulesPerMillionInputTokens', 'energy.joulesPerRequest', 'energy.co2eKg', 'energy.co2eKgPerMillionInputTokens'] },
+];
+
+/** The sections of an estimate: a generator's, or a forward-only model's. */
+export const estimateSections = (e: { input: { model: { task?: string } } }): FigureSection[] => (e.input.model.task ? FORWARD_SECTIONS : ESTIMATE_SECTIONS);
+
 /** The ids of a section that are shown: present, and not a zero the section hides. */
 export const visibleIds = (s: FigureSection, figures: Figures): string[] =>
   s.ids.filter((id) => figures[id] && !(figures[id].value === 0 && s.hideWhenZero?.includes(id)));

@@ -3,7 +3,7 @@ import Table from 'cli-table3';
 import type { Estimate } from '../estimate/index.js';
 import type { Figures } from '../estimate/terms.js';
 import { formatFigure } from './human.js';
-import { ESTIMATE_SECTIONS, visibleIds } from './sections.js';
+import { estimateSections, visibleIds } from './sections.js';
 
 export const makeChalk = (color: boolean): ChalkInstance => new Chalk({ level: color ? 1 : 0 });
 
@@ -39,17 +39,20 @@ export function renderEstimateTable(e: Estimate, color: boolean): string {
   const i = e.input;
   const header = [
     `${c.bold(i.model.name)} on ${i.hardware.count} x ${c.bold(i.hardware.name)}`,
-    `weights ${i.precision.weights}, KV ${i.precision.kv}, compute ${i.precision.compute}; batch ${i.workload.batch}, input ${i.workload.inputTokens}, output ${i.workload.outputTokens}, context ${i.workload.context} tokens`,
+    i.model.task
+      ? `${i.model.task === 'rerank' ? 'reranker' : 'embedding model'}: weights ${i.precision.weights}, compute ${i.precision.compute}; batch ${i.workload.batch} x ${i.workload.inputTokens} tokens, one forward pass (no KV cache, no decode)`
+      : `weights ${i.precision.weights}, KV ${i.precision.kv}, compute ${i.precision.compute}; batch ${i.workload.batch}, input ${i.workload.inputTokens}, output ${i.workload.outputTokens}, context ${i.workload.context} tokens`,
   ];
   const rows: [string, string][] = [];
-  for (const section of ESTIMATE_SECTIONS) {
+  for (const section of estimateSections(e)) {
     const present = visibleIds(section, f);
     if (!present.length) continue;
     rows.push([c.bold(section.title), '']);
     for (const id of present) {
       let label = f[id].label;
       if (id === 'latency.ttft') label += ` (${e.bounds.prefill}-bound)`;
-      if (id === 'latency.tpot') label += ` (${e.bounds.decode}-bound)`;
+      if (id === 'latency.tpot' && e.bounds.decode) label += ` (${e.bounds.decode}-bound)`;
+      if (id === 'latency.forward') label += ` (${e.bounds.prefill}-bound)`;
       rows.push([`  ${label}`, formatFigure(f[id])]);
     }
   }

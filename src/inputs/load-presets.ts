@@ -39,7 +39,10 @@ export function presetKind(file: string, text: string): PresetKind {
 }
 
 export function modelPresetFrom(f: ModelFile, file: string): ModelPreset {
-  const { model, warnings } = importHfConfig(f.config, file, f.id, f.name);
+  const imported = importHfConfig(f.config, file, f.id, f.name);
+  const { warnings } = imported;
+  // A decoder trunk served as an embedder or reranker (Qwen3-Embedding): the preset says so.
+  const model = f.task ? { ...imported.model, task: f.task } : imported.model;
   return {
     id: f.id,
     aliases: f.aliases,

@@ -127,6 +127,21 @@ export interface ModelSpec {
   moeExtras?: { routerCorrectionBias: boolean; sharedExpertGate: boolean };
   /** modules the checkpoint's quantization_config leaves unquantized (modules_to_not_convert / ignore) */
   quantizationKeep?: string[];
+  /**
+   * Encoder-only transformer (BERT and its descendants): every token attends to every other
+   * (bidirectional), one forward pass per input, no KV cache and no decoding. The layers are
+   * counted by the same groups as a decoder's; these are the tensors only encoders have.
+   */
+  encoder?: EncoderParts;
+  /**
+   * What the model is served for, when not generation: an embedding model maps a text to a
+   * vector, a reranker scores a (query, passage) pair; both run one forward pass per input
+   * (prefill only: no KV cache kept, no decode). Encoders always have one; a decoder trunk
+   * used as an embedder (Qwen3-Embedding) gets it from its preset.
+   */
+  task?: ModelTask;
+  /** the MLP's only bias is on the down projection (gte "new": up_gate_proj bias=False, down_proj bias=True) */
+  mlpDownBiasOnly?: boolean;
   /** exact parameter count given by --params; the shape is then an assumption */
   paramsOverride?: number;
   /** the shape was assumed, not given: KV and attention figures are approximate */
@@ -136,6 +151,35 @@ export interface ModelSpec {
   /** the checkpoint's weight format read from quantization_config (a precision.ts format id), if any */
   quantization?: string;
 }
+
+export const MODEL_TASKS = ['embedding', 'rerank'] as const;
+export type ModelTask = (typeof MODEL_TASKS)[number];
+
+/**
+ * The tensors of an encoder that a decoder does not have (transformers modeling_bert.py
+ * BertEmbeddings, BertPooler; modeling_roberta.py RobertaClassificationHead; modeling_modernbert.py).
+ */
+export interface EncoderParts {
+  /** rows of token_type_embeddings (BERT 2, XLM-RoBERTa 1, ModernBERT and gte-en 0) */
+  typeVocab: number;
+  /** a norm on the summed embeddings (BertEmbeddings.LayerNorm, ModernBERT embeddings.norm) */
+  embeddingNorm: boolean;
+  /** a norm after the last layer (ModernBERT final_norm); post-norm BERT has none */
+  finalNorm: boolean;
+  /** the first layer has no attention norm (ModernBERT: layer 0 attn_norm is nn.Identity) */
+  firstLayerAttentionNormless: boolean;
+  /** BertPooler: dense hidden x hidden + bias on the first token (the *Model checkpoints carry it) */
+  pooler: boolean;
+  /**
+   * classification head of a *ForSequenceClassification checkpoint (rerankers): `dense` adds
+   * RoBERTa's hidden x hidden dense before out_proj (RobertaClassificationHead) or ModernBERT's
+   * head dense + norm; `labels` outputs (num_labels: len(id2label), default 2). 0 labels = none.
+   */
+  classifier: { labels: number; dense: 'none' | 'dense' | 'dense-norm' };
+}
+
+/** Models served with one forward pass per input (embedding, reranking): no KV cache, no decode. */
+export const isForwardOnly = (m: ModelSpec): boolean => m.task !== undefined;
 
 /** Defaults for fields an architecture may omit. */
 export function makeModel(fields: Partial<ModelSpec> & Pick<ModelSpec, 'layers' | 'hidden' | 'heads' | 'ffn' | 'vocab'>): ModelSpec {
@@ -193,7 +237,7 @@ export function assumeShape(params: number): ModelSpec {
 }
 
 export const describeShape = (m: ModelSpec): string =>
-  `${m.layers} layer${m.layers === 1 ? '' : 's'}, hidden ${m.hidden}, ${m.heads} heads, ${m.mla ? `MLA (kv_lora_rank ${m.mla.kvLoraRank} + rope ${m.mla.qkRopeHeadDim})` : `${m.kvHeads} KV heads of ${m.headDim}`}, FFN ${m.ffn}, vocab ${m.vocab}` +
+  (m.encoder ? 'encoder, ' : '') + `${m.layers} layer${m.layers === 1 ? '' : 's'}, hidden ${m.hidden}, ${m.heads} heads, ${m.mla ? `MLA (kv_lora_rank ${m.mla.kvLoraRank} + rope ${m.mla.qkRopeHeadDim})` : `${m.kvHeads} KV heads of ${m.headDim}`}, FFN ${m.ffn}, vocab ${m.vocab}` +
   (m.moe ? `, MoE ${m.moe.experts} experts of ${m.moe.expertFfn} top-${m.moe.topK}${m.moe.sharedExperts ? ` + ${m.moe.sharedExperts} shared` : ''}${m.moe.denseLayers ? `, ${m.moe.denseLayers} dense layers` : ''}` : '') +
   (m.slidingWindow ? `, ${m.slidingWindow.localLayers} of ${m.layers} layers slide over ${m.slidingWindow.window} tokens` : '');
 
@@ -204,6 +248,8 @@ export interface ModelSummary {
   family: string;
   shape: string;
   shapeAssumed: boolean;
+  /** embedding or rerank for forward-only models; absent for generators */
+  task?: ModelTask;
 }
 
-export const summarizeModel = (m: ModelSpec): ModelSummary => ({ id: m.id, name: m.name, family: m.family, shape: describeShape(m), shapeAssumed: m.shapeAssumed === true });
+export const summarizeModel = (m: ModelSpec): ModelSummary => ({ id: m.id, name: m.name, family: m.family, shape: describeShape(m), shapeAssumed: m.shapeAssumed === true, ...(m.task ? { task: m.task } : {}) });

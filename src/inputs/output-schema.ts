@@ -10,7 +10,7 @@ import type { Unit } from '../units.js';
  */
 
 /** Every base unit a figure may carry; the check below fails the build when units.ts adds one. */
-export const OUTPUT_UNITS = ['B', 's', 'FLOP', 'FLOP/s', 'B/s', 'W', 'J', 'USD', 'USD/h', 'tokens', 'tokens/s', 'requests/s', 'params', 'kgCO2e', 'count', 'fraction'] as const satisfies readonly Unit[];
+export const OUTPUT_UNITS = ['B', 's', 'FLOP', 'FLOP/s', 'B/s', 'W', 'J', 'USD', 'USD/h', 'tokens', 'tokens/s', 'requests/s', 'sequences/s', 'params', 'kgCO2e', 'count', 'fraction'] as const satisfies readonly Unit[];
 type MissingUnit = Exclude<Unit, (typeof OUTPUT_UNITS)[number]>;
 const everyUnitListed: [MissingUnit] extends [never] ? true : { addToOutputUnits: MissingUnit } = true;
 void everyUnitListed;
@@ -70,7 +70,7 @@ export const OUTPUT_SCHEMA = {
         }),
         figures: { type: 'object', additionalProperties: { $ref: '#/$defs/figure' } },
         fits: bool,
-        bounds: obj({ prefill: bound, decode: bound }),
+        bounds: obj({ prefill: bound, decode: bound }, ['prefill']),
         warnings: { type: 'array', items: str },
       }),
     },
@@ -184,7 +184,7 @@ export const OUTPUT_SCHEMA = {
           items: obj({
             at: { type: 'object', additionalProperties: { type: ['number', 'string'] } },
             fits: bool,
-            bounds: obj({ prefill: bound, decode: bound }),
+            bounds: obj({ prefill: bound, decode: bound }, ['prefill']),
             figures: { type: 'object', additionalProperties: num, description: 'figure id -> value in the unit given in `units`' },
             hardware: str,
           }),

@@ -87,6 +87,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
   const modelRaw: RawOptions = { gpu: hardware?.[0]?.id ?? catalog.hardware[0]?.id };
   for (const key of PASSED_KEYS) if (has(key)) modelRaw[key] = raw[key];
   const { input: resolved, warnings } = resolveEstimate(modelRaw, origins as Origins, catalog, hub);
+  if (resolved.model.task) throw new UserError(`plan searches deployments of generators; ${resolved.model.name} is ${resolved.model.task === 'rerank' ? 'a reranker' : 'an embedding model'}: size it with llm-size estimate (sequences per second at a batch) or llm-size rag`);
 
   const weights: Format[] = (has('precision') ? list(raw.precision) : DEFAULT_WEIGHTS).map((name) => {
     const f = formatByName(name);

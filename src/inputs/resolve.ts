@@ -4,7 +4,7 @@ import { modelProblem } from './domains.js';
 import type { EstimateInput } from '../estimate/input.js';
 import type { Catalog } from './catalog.js';
 import { importHfConfig, type HfConfig } from './hf/index.js';
-import { assumeShape, describeShape, makeModel, type ModelSpec } from './model.js';
+import { assumeShape, describeShape, isForwardOnly, makeModel, type ModelSpec } from './model.js';
 import { paramsFigures } from '../estimate/params.js';
 import { bool, choice, fraction, paramCount, positiveInt, positiveNumber, quantity, type Named, type Raw } from './options.js';
 import type { HubConfig } from './hub.js';
@@ -35,6 +35,11 @@ const ARCH_KEYS = ['layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vo
 export const DEFAULT_GPU = 'h100-sxm';
 export const DEFAULT_ENGINE = 'vllm';
 export const DEFAULTS = { batch: 1, inputTokens: 1024, outputTokens: 256 } as const;
+/**
+ * Forward-only models (embedding, reranking) default to the batch an embedding server fills:
+ * Hugging Face text-embeddings-inference --max-batch-tokens 16384 = 32 sequences of 512 tokens.
+ */
+export const FORWARD_DEFAULTS = { batch: 32, inputTokens: 512 } as const;
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const camel = (key: string): string => key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -174,12 +179,28 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   const kv: Format = has('kvPrecision') ? FORMATS[choice(named('kvPrecision'), KV_FORMAT_IDS)] : activations;
 
   // Workload: fixed lengths, or distributions whose mean request the figures are for (traffic.ts).
-  const batch = has('batch') ? positiveInt(named('batch'), 'batch') : DEFAULTS.batch;
-  const lengths = resolveLengths(raw, named, DEFAULTS);
-  const { inputTokens, outputTokens, traffic, traces } = lengths;
+  const forwardOnly = isForwardOnly(model);
+  const defaults = forwardOnly ? { ...DEFAULTS, ...FORWARD_DEFAULTS, inputTokens: Math.min(FORWARD_DEFAULTS.inputTokens, model.maxContext) } : DEFAULTS;
+  const batch = has('batch') ? positiveInt(named('batch'), 'batch') : defaults.batch;
+  const lengths = resolveLengths(raw, named, defaults);
+  const { inputTokens, traffic, traces } = lengths;
+  let { outputTokens } = lengths;
   warnings.push(...lengths.warnings);
-  const context = has('context') ? positiveInt(named('context'), 'tokens') : inputTokens + outputTokens;
+  let context = has('context') ? positiveInt(named('context'), 'tokens') : inputTokens + outputTokens;
   if (context < inputTokens) throw new UserError(`--context ${context} is shorter than --input-tokens ${inputTokens}; the KV cache must hold the prompt`);
+  if (forwardOnly) {
+    // Encoders, embedders and rerankers run one forward pass per input: nothing to decode.
+    const ignored = (['outputTokens', 'context'] as const).filter(has).map((k) => named(k).where);
+    if (ignored.length) warnings.push(`${ignored.join(' and ')} ignored: ${model.name} produces ${model.task === 'rerank' ? 'a score' : 'a vector'} in one forward pass and decodes nothing`);
+    for (const key of ['tp', 'pp', 'ep', 'concurrency', 'qps'] as const) {
+      if (has(key)) throw new UserError(`${named(key).where}: ${model.name} is ${model.task === 'rerank' ? 'a reranker' : 'an embedding model'} served one copy per device; its throughput is throughput.sequencesPerSecond at --batch and --input-tokens (drop ${named(key).where})`);
+    }
+    if (has('count') && Number(raw.count) !== 1) throw new UserError(`${named('count').where}: ${model.name} is served one copy per device; give --count 1 (the throughput is per device)`);
+    // A learned position table cannot be run past its last row (engines truncate the input).
+    if (model.learnedPositions > 0 && inputTokens > model.maxContext) throw new UserError(`${named('inputTokens').where}: ${inputTokens} tokens exceeds ${model.name}'s ${model.maxContext} positions (max_position_embeddings); its engines truncate longer inputs`);
+    outputTokens = 0;
+    context = inputTokens;
+  }
 
   // Hardware
   if (!has('gpu')) warnings.push(`no --gpu given; using ${DEFAULT_GPU}`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseQuantity, unitsByDimension, type Dimension } from '../units.js';
 import type { HardwareSpec, Sourced } from './hardware.js';
+import { MODEL_TASKS } from './model.js';
 import { COMPUTE_CLASSES } from './precision.js';
 import { ESTIMATE_KEYS } from './resolve.js';
 import { PLAN_KEYS } from './resolve-plan.js';
@@ -140,6 +141,8 @@ export const modelFileSchema = z.strictObject({
       checkpointBytes: z.strictObject({ value: quantity('bytes'), source, note: z.string().optional() }).optional(),
     })
     .optional(),
+  /** what the model is served for when not generation (a decoder trunk used as an embedder); encoders take theirs from architectures */
+  task: z.enum(MODEL_TASKS).optional(),
   config: z.record(z.string(), z.unknown()),
   notes: z.array(z.string()).optional(),
 });

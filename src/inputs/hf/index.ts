@@ -1,13 +1,17 @@
 import { UserError } from '../../errors.js';
 import { modelProblem } from '../domains.js';
+import { bert } from './bert.js';
 import { readDecoder } from './decoder.js';
 import { deepseek } from './deepseek.js';
 import { falcon } from './falcon.js';
 import { gemma, gemma2, gemma3 } from './gemma.js';
 import { gpt2 } from './gpt2.js';
 import { gptOss } from './gpt-oss.js';
+import { gte } from './gte.js';
 import { llama, mistral, mixtral } from './llama.js';
+import { modernbert } from './modernbert.js';
 import { mpt } from './mpt.js';
+import { nomicBert } from './nomic-bert.js';
 import { opt } from './opt.js';
 import { phi3 } from './phi3.js';
 import { qwen2, qwen2Moe, qwen3, qwen3Moe } from './qwen.js';
@@ -54,6 +58,13 @@ const FAMILIES: Record<string, FamilyReader> = {
   gpt2,
   opt,
   mpt,
+  // encoders (src/inputs/hf/encoder.ts): bidirectional attention, no KV cache, no decoding
+  bert,
+  roberta: bert,
+  'xlm-roberta': bert,
+  modernbert,
+  nomic_bert: nomicBert,
+  new: gte,
 };
 
 export const KNOWN_FAMILIES = Object.keys(FAMILIES);
