@@ -1,31 +1,69 @@
 /**
- * Start-up benchmark: `llm-size estimate` on a preset against `node -e 0`, each run N times
- * alternately, reporting the median wall time of each and their ratio. A benchmark, not a test:
- * `npm run bench` (after a build).
+ * `npm run bench` (after a build): start-up and estimator speed, the figures issue 20 asks for.
+ *
+ * 1. Wall time of the built binary against `node -e 0` (the runtime's own floor) for a JSON
+ *    estimate, the default table and a catalogue-wide plan for a 70B model: the commands run in
+ *    turn, round after round (so a busy machine slows all of them alike), and each reports its
+ *    median and its ratio to node's median.
+ * 2. The in-process estimator: full estimates per second of Llama-3.1-70B over a grid of
+ *    configurations (devices x batch), each one `estimate()` with all its figures, on one core.
+ *
+ * BENCH_RUNS sets the rounds (default 30); BENCH_SECONDS the estimator's time (default 3).
+ * A benchmark, not a test: nothing here asserts a time.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { estimate, type EstimateInput } from '../src/estimate/index.js';
+import { builtInCatalog } from '../src/inputs/presets.js';
+import { resolveEstimate } from '../src/inputs/resolve.js';
 
 const runs = Number(process.env.BENCH_RUNS ?? 30);
+const seconds = Number(process.env.BENCH_SECONDS ?? 3);
 const bin = fileURLToPath(new URL('../../bin/llm-size.js', import.meta.url));
-const commands: Record<string, string[]> = {
-  'node -e 0': ['-e', '0'],
-  'llm-size estimate (table)': [bin, 'estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm'],
-  'llm-size estimate (json)': [bin, 'estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--format', 'json'],
+const commands: [name: string, args: string[]][] = [
+  ['node -e 0', ['-e', '0']],
+  ['estimate --format json', [bin, 'estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--format', 'json']],
+  ['estimate (table)', [bin, 'estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm']],
+  ['plan 70B --format json', [bin, 'plan', '--model', 'llama-3.1-70b', '--ttft', '1s', '--tpot', '50ms', '--qps', '20', '--format', 'json']],
+];
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
-const times: Record<string, number[]> = Object.fromEntries(Object.keys(commands).map((k) => [k, []]));
+const times = commands.map(() => [] as number[]);
 for (let i = 0; i < runs; i++) {
-  for (const [name, args] of Object.entries(commands)) {
+  commands.forEach(([name, args], j) => {
     const start = process.hrtime.bigint();
-    const r = spawnSync(process.execPath, args, { stdio: 'ignore' });
+    const r = spawnSync(process.execPath, args, { stdio: 'ignore', env: { ...process.env, NODE_OPTIONS: '' } });
     if (r.status !== 0) throw new Error(`${name} exited ${r.status}`);
-    times[name].push(Number(process.hrtime.bigint() - start) / 1e6);
+    times[j].push(Number(process.hrtime.bigint() - start) / 1e6);
+  });
+}
+const base = median(times[0]);
+console.log(`Node ${process.version}, ${runs} interleaved rounds, median wall time:`);
+commands.forEach(([name], j) => {
+  const m = median(times[j]);
+  console.log(`  ${name.padEnd(24)} ${m.toFixed(1).padStart(7)} ms  ${(m / base).toFixed(2)}x node -e 0`);
+});
+
+// In process: one resolved input per configuration (resolving is not the estimator's work),
+// then estimate() round-robin over them; per-model data the estimator prepares is reused.
+const catalog = builtInCatalog();
+const inputs: EstimateInput[] = [];
+for (const count of [1, 2, 4, 8]) {
+  for (let batch = 1; batch <= 256; batch *= 2) {
+    inputs.push(resolveEstimate({ model: 'llama-3.1-70b', gpu: 'h100-sxm', count: String(count), batch: String(batch) }, {}, catalog).input);
   }
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const base = median(times['node -e 0']);
-console.log(`${runs} runs each, median wall time (ms):`);
-for (const [name, xs] of Object.entries(times)) {
-  console.log(`  ${name.padEnd(28)} ${median(xs).toFixed(1).padStart(7)} ms   ${(median(xs) / base).toFixed(2)}x node`);
+let sink = 0;
+for (let i = 0; i < 2000; i++) sink += estimate(inputs[i % inputs.length]).figures['latency.e2e'].value; // warm-up
+let n = 0;
+const start = performance.now();
+while (performance.now() - start < seconds * 1000) {
+  for (let i = 0; i < 1000; i++, n++) sink += estimate(inputs[n % inputs.length]).figures['latency.e2e'].value;
 }
+const elapsed = (performance.now() - start) / 1000;
+if (!Number.isFinite(sink)) throw new Error('estimates are not finite');
+console.log(`In process: ${Math.round(n / elapsed).toLocaleString('en-US')} estimates/s of Llama-3.1-70B (${inputs.length} configurations: 1-8 x H100 SXM, batch 1-256; ${((1e6 * elapsed) / n).toFixed(1)} us each, every figure built)`);

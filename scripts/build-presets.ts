@@ -1,6 +1,6 @@
 /**
  * Build step: validates every built-in preset with the zod schemas and writes them, in base
- * units, to dist/presets.json, so that a CLI run reads one JSON file and loads neither YAML nor
+ * units, to dist/presets.jsonl, so that a CLI run reads one file and loads neither YAML nor
  * zod. A broken preset is reported with file, line and field and left out (so one bad file does
  * not stop every command); test/presets-builtin.test.ts fails on any such report.
  */
@@ -10,6 +10,7 @@ import { loadEngineFiles } from '../src/inputs/engine.js';
 import { loadGridFiles } from '../src/inputs/grid.js';
 import { loadPresetPaths } from '../src/inputs/load-presets.js';
 import { formatIssue } from '../src/inputs/validate.js';
+import { packPresets } from '../src/inputs/preset-store.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const loaded = loadPresetPaths([`${root}presets/hardware`, `${root}presets/models`]);
@@ -42,5 +43,6 @@ for (const r of grid.regions) {
     regionNames.add(name);
   }
 }
-writeFileSync(`${root}dist/presets.json`, JSON.stringify({ hardware: loaded.hardware, models: loaded.models, engines: engines.engines, grid: grid.regions }));
-console.error(`presets: ${loaded.hardware.length} hardware, ${loaded.models.length} models, ${engines.engines.length} engines, ${grid.regions.length} grid regions -> dist/presets.json`);
+// JSON Lines with an index by id and alias, so a run parses only the entries it uses (src/inputs/preset-store.ts).
+writeFileSync(`${root}dist/presets.jsonl`, packPresets({ hardware: loaded.hardware, models: loaded.models, engines: engines.engines, grid: grid.regions }));
+console.error(`presets: ${loaded.hardware.length} hardware, ${loaded.models.length} models, ${engines.engines.length} engines, ${grid.regions.length} grid regions -> dist/presets.jsonl`);

@@ -1,27 +1,86 @@
 /**
- * Build step: bundles the CLI into dist/bundle/ so that a run loads a few files instead of
- * dozens of ES modules (each costs about a millisecond or two to resolve and link on a small
- * machine). Each command stays its own chunk (cli.ts imports commands on demand), and zod and
- * yaml stay external, loaded only by the commands that need them. The library entry
- * (dist/src/index.js) is not bundled.
+ * Build step: the CLI as one minified CommonJS bundle (dist/bundle/cli.cjs) plus its start-up
+ * loader (dist/bundle/boot.cjs, src/boot.ts) and V8's code cache of the bundle, made by running
+ * the common commands once. A run then reads two files and compiles almost nothing: measured
+ * by `npm run bench` (scripts/bench-startup.ts).
+ *
+ * What a run does not need stays out of its way:
+ * - our own rarely used modules (completion, schema, svg, hub, user presets, sweep ...) are
+ *   modules the bundle initialises on their first import(), not at start;
+ * - zod and yaml (about 500 KB between them) stay packages of their own, loaded by the few
+ *   paths that need them (user presets, spec files, check, schema, presets validate);
+ * - cli-table3 measures printable ASCII without string-width's emoji regex (scripts/shims/);
+ * - commander's child_process (for executable subcommands, which llm-size has none of; about
+ *   5 ms to load) is loaded only if commander ever reaches for it.
+ * The library entry (dist/src/index.js) is not bundled.
  */
-import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-// chunk names carry content hashes: clear the old ones so the folder holds one build
-rmSync(`${root}dist/bundle`, { recursive: true, force: true });
+const out = `${root}dist/bundle`;
+
+/** The commands whose code the code cache holds compiled (the common path; others compile when run). */
+export const TRAINING_RUNS = [
+  ['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--format', 'json'],
+  ['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm'],
+  ['plan', '--model', 'llama-3.1-70b', '--ttft', '1s', '--tpot', '50ms', '--qps', '20', '--format', 'json'],
+  ['train', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--count', '8', '--tokens', '1b'],
+];
+
+/** cli-table3's string-width, with a fast path for printable ASCII (scripts/shims/string-width.cjs). */
+const asciiStringWidth: Plugin = {
+  name: 'ascii-string-width',
+  setup(b) {
+    b.onResolve({ filter: /^string-width$/ }, (args) => (args.importer.includes('/node_modules/cli-table3/') ? { path: `${root}scripts/shims/string-width.cjs` } : undefined));
+  },
+};
+
+/** node:child_process as a module that loads the real one on first use. */
+const lazyChildProcess: Plugin = {
+  name: 'lazy-child-process',
+  setup(b) {
+    b.onResolve({ filter: /^(node:)?child_process$/ }, (args) => (args.namespace === 'lazy' ? { path: 'node:child_process', external: true } : { path: 'child_process', namespace: 'lazy' }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
+      contents: "let real; module.exports = new Proxy({}, { get: (_, key) => (real ??= require('node:child_process'))[key] });",
+      loader: 'js',
+    }));
+  },
+};
+
+// chunk names of earlier builds carried content hashes: clear the folder so it holds one build
+rmSync(out, { recursive: true, force: true });
 await build({
   entryPoints: [`${root}dist/src/cli.js`],
-  outdir: `${root}dist/bundle`,
+  outfile: `${out}/cli.cjs`,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
+  minify: process.env.BUNDLE_MINIFY !== "0",
+  // the CommonJS way to load zod and yaml on demand: import() becomes a require
+  supported: { 'dynamic-import': false },
   external: ['zod', 'yaml'],
-  // commander and cli-table3 are CommonJS: give the ESM bundle a require for their node: imports
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  // src/paths.ts finds the package root from its own URL
+  define: { 'import.meta.url': '__bundleUrl' },
+  banner: { js: 'var __bundleUrl=require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [lazyChildProcess, asciiStringWidth],
   logLevel: 'warning',
 });
+await build({
+  entryPoints: [`${root}dist/src/boot.js`],
+  outfile: `${out}/boot.cjs`,
+  bundle: true,
+  format: 'cjs',
+  platform: 'node',
+  target: 'node20',
+  logLevel: 'warning',
+});
+
+// A fresh process with no flags, as a run: V8 takes a code cache only under the flags it was made with.
+const script = `require(${JSON.stringify(`${out}/boot.cjs`)}).writeCodeCache(${JSON.stringify(out)}, ${JSON.stringify(TRAINING_RUNS)}).then((r) => console.error('code cache: ' + r.bytes + ' bytes -> ' + r.file.slice(${root.length})))`;
+const cache = spawnSync(process.execPath, ['-e', script], { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } });
+// Without a cache a run still works (compiled as usual), so a failure here is reported, not fatal.
+if (cache.status !== 0) console.error(`code cache: not written (exit ${cache.status}); runs will compile the bundle`);

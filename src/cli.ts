@@ -141,8 +141,11 @@ export function internalError(e: unknown, argv: string[], env: Record<string, st
   return env.LLM_SIZE_DEBUG && env.LLM_SIZE_DEBUG !== '0' && e instanceof Error && e.stack ? `${line}${e.stack}\n` : line;
 }
 
-const isMain = process.argv[1] && /llm-size(\.js)?$|cli\.js$/.test(process.argv[1]);
-if (isMain) {
+/**
+ * The process entry: argv, stdout, stderr and the exit code. bin/llm-size.js calls it through
+ * the bundle (scripts/bundle.ts); importing this module runs nothing.
+ */
+export async function main(): Promise<void> {
   // A reader that stops early (`llm-size ... | head`) closes the pipe: stop quietly, as cat does.
   process.stdout.on('error', (e: NodeJS.ErrnoException) => {
     if (e.code !== 'EPIPE') throw e;
