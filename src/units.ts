@@ -13,6 +13,9 @@ export const bytesInGiB = 1024 ** 3;
 export const secondsInMillisecond = 1e-3;
 export const secondsInHour = 3600;
 export const secondsInDay = 86_400;
+/** A month of 730 hours (8,760 / 12), the convention cloud price sheets bill by. */
+export const hoursInMonth = 730;
+export const hoursInYear = 8_760;
 export const tokensInMillion = 1e6;
 export const joulesInKwh = 3.6e6;
 export const gramsInKg = 1000;
@@ -38,7 +41,7 @@ export type Unit =
   | 'count'
   | 'fraction';
 
-export type Dimension = 'bytes' | 'bandwidth' | 'compute' | 'time' | 'power' | 'price';
+export type Dimension = 'bytes' | 'bandwidth' | 'compute' | 'time' | 'power' | 'price' | 'money';
 
 const decimal: Record<string, number> = { '': 1, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15 };
 const binary: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
@@ -69,6 +72,7 @@ const unitTable: Record<string, [Dimension, number]> = (() => {
   table['min'] = ['time', 60];
   table['h'] = ['time', 3600];
   table['USD/h'] = ['price', 1];
+  table['USD'] = ['money', 1];
   return table;
 })();
 
@@ -103,6 +107,7 @@ const example: Record<Dimension, string> = {
   time: '2 ms',
   power: '700 W',
   price: '2.5 USD/h',
+  money: '1599 USD',
 };
 
 const countSuffix: Record<string, number> = { k: 1e3, m: 1e6, b: 1e9, t: 1e12 };

@@ -3,6 +3,7 @@ import { estimate } from '../estimate/index.js';
 import { explain } from './context.js';
 import { formatOption, renderOutput, type OutputFormat } from '../format/render.js';
 import { estimateSections } from '../format/sections.js';
+import { PRICE_KINDS } from '../inputs/hardware.js';
 import { FORMAT_NAMES_HELP, KV_FORMAT_IDS } from '../inputs/precision.js';
 import type { Raw } from '../inputs/options.js';
 import { WORKLOAD_IDS } from '../inputs/traffic.js';
@@ -33,8 +34,10 @@ export function addModelOptions(cmd: Command): Command {
     .addOption(new Option('--kv-precision <format>', `KV-cache format (${KV_FORMAT_IDS.join(', ')}; default: the activation type)`))
     .option('--gpu <preset>', 'hardware preset id or alias (default h100-sxm)')
     .option('--count <n>', 'devices per replica (= tp x pp); alone it means --tp n', undefined)
-    .option('--price <usd>', 'USD per device-hour (default: the preset\'s lowest dated on-demand list price)')
-    .option('--provider <name>', 'take the dated on-demand price from this provider (llm-size presets show <gpu> lists them)')
+    .option('--price <usd>', 'USD per device-hour, one number or id=usd pairs (mi300x=2.5,tpu-v5e=1.2) (default: the median of the preset\'s dated on-demand prices, one per provider)')
+    .option('--provider <name>', 'take the dated price from this provider (llm-size presets show <gpu> lists them)')
+    .addOption(new Option('--price-kind <kind>', 'which dated prices: on-demand (default), reserved-1y, reserved-3y, spot, marketplace, purchase').choices(PRICE_KINDS))
+    .option('--amortize-years <n>', 'owned hardware: charge the purchase price over n years of 8,760 h (implies --price-kind purchase; default 3)')
     .option('--power-watts <W>', 'average power per device in W, for energy figures (default: TDP x (0.43 + 0.57 x matrix-unit utilisation))')
     .option('--usd-per-kwh <usd>', 'electricity price, for the electricity cost of owned hardware')
     .addOption(presetsOption());

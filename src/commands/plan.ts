@@ -72,6 +72,11 @@ Examples:
         } else if (result.configurationsFitting === 0) {
           lines.push(`Nothing fits: no accelerator in the search holds the model on up to ${Math.min(request.maxDevices, 64)} devices per replica (--max-devices ${request.maxDevices}).`);
         } else lines.push(`Nothing meets the targets: ${result.configurationsFitting} configuration(s) fit, but none carries the load within the targets.`);
+        // the hardware the user named: each one's best row, or why it has none
+        if (request.hardwareNamed && result.byHardware.length > 1) {
+          lines.push('By hardware:');
+          for (const h of result.byHardware) lines.push(`  ${h.hardware} (${formatValue(h.usdPerDeviceHour, 'USD/h')} per device): ${h.text}`);
+        }
         const skipped = result.configurationsSearched - result.configurationsEvaluated;
         lines.push(`${result.configurationsSearched} configurations in the search; ${result.configurationsEvaluated} estimated${skipped ? ` (the other ${skipped} cost more per hour than the rows found)` : ''}, ${result.configurationsFitting} of them fit.`);
         return `${lines.join('\n')}\n`;

@@ -64,8 +64,9 @@ const hardwareRow = (hw: HardwareSpec, price = defaultPrice(hw)) => ({
   fp8: hw.compute.fp8?.value ?? null,
   fp4: hw.compute.fp4?.value ?? null,
   tdpWatts: hw.tdpWatts.value,
-  usdPerHour: price?.usdPerHour ?? null,
-  priceProvider: price ? `${price.provider} ${price.date}` : null,
+  usdPerHour: price?.value ?? null,
+  // the default price's basis: one provider's dated price, or the median of several
+  priceProvider: price ? (price.prices.length === 1 ? `${price.prices[0]!.provider} ${price.prices[0]!.date}` : `median of ${price.prices.length} ${price.kind}`) : null,
 });
 
 /** A model preset as listed: the architecture summary plus its exact parameter counts. */

@@ -1,7 +1,8 @@
-import { secondsInHour, tokensInMillion } from '../units.js';
+import { hoursInMonth, joulesInKwh, secondsInHour, tokensInMillion } from '../units.js';
 import type { EstimateInput } from './input.js';
 import type { LatencyResult } from './latency.js';
-import { term, type Figures } from './terms.js';
+import { layoutOf } from './parallel.js';
+import { sum, term, type Figures } from './terms.js';
 
 /**
  * Throughput and cost. A static batch of `batch` requests finishes every e2e seconds.
@@ -21,4 +22,29 @@ export function throughputAndCostFigures(fig: Figures, input: EstimateInput, lat
   const usdPerSecond = usdPerHour / secondsInHour;
   term(fig, { id: 'cost.usdPerMillionOutputTokens', label: 'USD per million output tokens', unit: 'USD', value: (usdPerSecond * lat.tpot * tokensInMillion) / w.batch, formula: 'usdPerHour / 3600 x tpot / batch x 1e6', inputs: { usdPerHour, tpot: lat.tpot, batch: w.batch }, source: 'decode device time per output token' });
   term(fig, { id: 'cost.usdPerMillionInputTokens', label: 'USD per million input tokens', unit: 'USD', value: (usdPerSecond * lat.ttft * tokensInMillion) / (w.batch * w.inputTokens), formula: 'usdPerHour / 3600 x ttft / (batch x inputTokens) x 1e6', inputs: { usdPerHour, ttft: lat.ttft, batch: w.batch, inputTokens: w.inputTokens }, source: 'prefill device time per input token' });
+}
+
+/**
+ * What the deployment costs by the month (730 h, 8,760 / 12, as cloud price sheets bill), per
+ * replica and for all replicas; for owned hardware (a purchase price amortized by
+ * --amortize-years) the purchase itself, and with --usd-per-kwh the electricity at the
+ * devices' average power over a request (energy.ts), so owned cost = amortized purchase +
+ * electricity. Runs after the energy figures.
+ */
+export function monthlyCostFigures(fig: Figures, input: EstimateInput, lat: LatencyResult): void {
+  if (!input.price) return;
+  const { count: n, price } = input;
+  const replicas = layoutOf(input).replicas;
+  const devices = n * replicas;
+  term(fig, { id: 'cost.usdPerMonthPerReplica', label: 'Cost per month per replica (730 h)', unit: 'USD', value: price.usdPerHour * n * hoursInMonth, formula: 'usdPerDeviceHour x count x 730', inputs: { usdPerDeviceHour: price.usdPerHour, count: n, hoursPerMonth: hoursInMonth }, source: `${price.source}; a month of 730 h (8,760 / 12)` });
+  term(fig, { id: 'cost.usdPerMonth', label: 'Deployment cost per month (730 h)', unit: 'USD', value: price.usdPerHour * devices * hoursInMonth, formula: 'usdPerDeviceHour x count x replicas x 730', inputs: { usdPerDeviceHour: price.usdPerHour, count: n, replicas, hoursPerMonth: hoursInMonth }, source: `${price.source}; a month of 730 h (8,760 / 12)` });
+  if (price.purchaseUsd === undefined) return;
+  term(fig, { id: 'cost.capexUsd', label: 'Purchase price of the devices', unit: 'USD', value: price.purchaseUsd * devices, formula: 'purchaseUsd x count x replicas', inputs: { purchaseUsd: price.purchaseUsd, count: n, replicas }, source: price.source });
+  const prefill = fig['energy.prefillPowerPerDevice'];
+  const decode = fig['energy.decodePowerPerDevice'];
+  if (input.usdPerKwh === undefined || !prefill || !decode) return;
+  // average power per device over a request: prefill power for ttft, decode power for the rest
+  const watts = (prefill.value * lat.ttft + decode.value * (lat.e2e - lat.ttft)) / lat.e2e;
+  term(fig, { id: 'cost.electricityUsdPerMonth', label: 'Electricity per month (owned devices)', unit: 'USD', value: (watts * devices * hoursInMonth * 3600 * input.usdPerKwh) / joulesInKwh, formula: 'average power per device x devices x 730 h x usdPerKwh, average power = (prefillPower x ttft + decodePower x (e2e - ttft)) / e2e', inputs: { averageWattsPerDevice: watts, devices, hoursPerMonth: hoursInMonth, usdPerKwh: input.usdPerKwh }, source: '--usd-per-kwh; board power from energy.* (no host, cooling or PUE); devices busy every hour', approximate: prefill.approximate === true || decode.approximate === true });
+  sum(fig, { id: 'cost.ownedUsdPerMonth', label: 'Owned hardware per month (amortized purchase + electricity)', unit: 'USD', parts: ['cost.usdPerMonth', 'cost.electricityUsdPerMonth'], source: 'amortized purchase price plus electricity' });
 }

@@ -4,7 +4,7 @@ import { toGiB } from '../units.js';
 import { applyBands } from './bands.js';
 import { CALIBRATION } from './calibration.js';
 import type { Calibration } from './efficiency.js';
-import { throughputAndCostFigures } from './cost.js';
+import { monthlyCostFigures, throughputAndCostFigures } from './cost.js';
 import { energyFigures } from './energy.js';
 import { schedulerLimitWarning } from './engine.js';
 import { flopsFigures } from './flops.js';
@@ -96,6 +96,7 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
   if (!energyFigures(figures, input, latency, peak.flopsPerSecond) && (input.usdPerKwh !== undefined || input.carbon)) {
     warnings.push(`no TDP known for ${hw.name}; pass --power-watts <W per device> for energy, electricity and carbon figures`);
   }
+  monthlyCostFigures(figures, input, latency);
   if (!input.price) warnings.push(`no price known for ${hw.name}; pass --price <USD per device-hour> for cost figures`);
   if (!memory.fits && memory.perDeviceBytes > memory.capacityBytes) {
     warnings.push(`does not fit: needs ${toGiB(memory.perDeviceBytes).toFixed(1)} GiB per device, ${hw.name} has ${toGiB(memory.capacityBytes).toFixed(1)} GiB`);

@@ -37,8 +37,11 @@ export interface EstimateInput {
    * interleaved with the running decode batch; `batch` is then the concurrency per replica.
    */
   load?: { qps?: number; concurrency?: number; replicasGiven?: boolean };
-  /** USD per device-hour, with where it came from; absent = unknown */
-  price?: { usdPerHour: number; source: string };
+  /**
+   * USD per device-hour, with where it came from; absent = unknown. For owned hardware
+   * (--price-kind purchase) the hourly price amortizes `purchaseUsd` per device over `amortizeYears`.
+   */
+  price?: { usdPerHour: number; source: string; purchaseUsd?: number; amortizeYears?: number };
   /** overrides of the hardware profile's roofline efficiencies (fractions) */
   mfu?: number;
   mbu?: number;

@@ -47,6 +47,8 @@ export interface PlanRequest {
   /** roofline efficiency overrides (--mfu, --mbu) */
   mfu?: number;
   mbu?: number;
+  /** the hardware list was given (--hardware), not the whole priced catalogue */
+  hardwareNamed?: boolean;
   /** internal: a search for the closest row under a raised limit (no further widening) */
   withinLimitOnly?: boolean;
 }
@@ -85,6 +87,8 @@ export interface PlanResult {
    * at one request per replica, under the request's own limit.
    */
   closest?: { row: PlanRow; failing: string[]; maxDevices: number };
+  /** each hardware searched: its best row or why it has none */
+  byHardware: HardwareOutcome[];
   /** configurations in the search space */
   configurationsSearched: number;
   /** configurations estimated (the rest were bounded out: they cost more than enough found ones) */
@@ -152,6 +156,8 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
   let nearest: { input: EstimateInput; score: number } | undefined;
   // the fewest devices a configuration meeting the targets needs, where that is above --max-devices
   let fewestBeyondLimit: number | undefined;
+  // what became of each hardware's configurations, for the per-hardware summary
+  const seen = new Map<string, Tally>(req.hardware.map((h) => [h.spec.id, { evaluated: 0, fitting: 0 }]));
   let searched = 0;
   let evaluated = 0;
   let fitting = 0;
@@ -198,16 +204,20 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
     // One full estimate at one request per replica: does it fit, can it meet the targets
     // unloaded, and a tighter bound: throughput per replica is at most cap / e2e(1).
     evaluated++;
+    const tally = seen.get(input.hardware.id)!;
+    tally.evaluated++;
     const first = run(input);
     const cap = first.figures['capacity.maxConcurrency'].value;
     if (!first.fits || cap < 1) continue;
     fitting++;
+    tally.fitting++;
     const l1 = { ttft: first.figures['latency.ttft'].value, tpot: first.figures['latency.tpot'].value, e2e: first.figures['latency.e2e'].value };
     const missed = misses(req.targets, l1);
     if (missed.length) {
       // The nearest miss: the smallest worst ratio of latency to target at one request.
       const worst = Math.max(...missed.map((x) => x.ratio));
       if (!nearest || worst < nearest.score) nearest = { input, score: worst };
+      if (tally.nearestMiss === undefined || worst < tally.nearestMiss.ratio) tally.nearestMiss = { ratio: worst, text: missed.map((x) => `${TARGET_NAMES[x.name]} ${fmtMs(l1[x.name])} > ${fmtMs(req.targets[x.name]!)}`).join(', ') };
       continue;
     }
     const demand = req.qps !== undefined ? req.qps * l1.e2e : req.concurrency!;
@@ -245,12 +255,14 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
     const totalDevices = lo * devices;
     if (totalDevices > req.maxDevices) {
       fewestBeyondLimit = Math.min(fewestBeyondLimit ?? Infinity, totalDevices);
+      tally.fewestBeyondLimit = Math.min(tally.fewestBeyondLimit ?? Infinity, totalDevices);
       continue;
     }
     const rps = req.qps ?? (lo * c) / at(curve, curve.e2e, c);
     const usdPerHour = price * totalDevices;
     const usdPerMillion = (usdPerHour / secondsInHour / (rps * req.outputTokens)) * tokensInMillion;
     kept.push({ input, curve, replicas: lo, c, usdPerMillion, devices: totalDevices, usdPerHour });
+    tally.cheapestUsdPerMillion = Math.min(tally.cheapestUsdPerMillion ?? Infinity, usdPerMillion);
     kept.sort((a, b) => a.usdPerMillion - b.usdPerMillion);
   }
   candidates.push(...kept);
@@ -292,7 +304,41 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
     closest = { row: toRow(req, oneInput, one, undefined, 1), failing: failing.length ? failing : [`the load needs more than --max-devices ${req.maxDevices} devices`], maxDevices: req.maxDevices };
   }
   if (!req.hardware.length) warnings.push('no hardware with a price to rank by; pass --hardware with --price, or --provider');
-  return { rows, closest, configurationsSearched: searched, configurationsEvaluated: evaluated, configurationsFitting: fitting, warnings };
+  const byHardware = req.hardware.map(({ spec, price }) => hardwareOutcome(req, spec.id, price.usdPerHour, seen.get(spec.id)!, rows));
+  return { rows, closest, byHardware, configurationsSearched: searched, configurationsEvaluated: evaluated, configurationsFitting: fitting, warnings };
+}
+
+interface Tally {
+  evaluated: number;
+  fitting: number;
+  nearestMiss?: { ratio: number; text: string };
+  fewestBeyondLimit?: number;
+  cheapestUsdPerMillion?: number;
+}
+
+/** One hardware's place in the plan: its best row, or why it has none. */
+export interface HardwareOutcome {
+  hardware: string;
+  usdPerDeviceHour: number;
+  /** ranked: has a row; meets: meets the targets but ranks below --top; needs-devices: only beyond --max-devices; misses: misses a target even at one request; no-fit: holds the model on no layout tried; not-evaluated: cost more per hour than the rows found */
+  status: 'ranked' | 'meets' | 'needs-devices' | 'misses' | 'no-fit' | 'not-evaluated';
+  /** best USD per million output tokens among its deployments meeting the targets */
+  usdPerMillionOutputTokens: number | null;
+  /** the fewest devices it needs, when that is beyond --max-devices */
+  devicesNeeded: number | null;
+  text: string;
+}
+
+function hardwareOutcome(req: PlanRequest, id: string, usdPerDeviceHour: number, t: Tally, rows: PlanRow[]): HardwareOutcome {
+  const base = { hardware: id, usdPerDeviceHour, usdPerMillionOutputTokens: null, devicesNeeded: null };
+  const rank = rows.findIndex((r) => r.hardware === id);
+  if (rank >= 0) return { ...base, status: 'ranked', usdPerMillionOutputTokens: rows[rank].usdPerMillionOutputTokens, text: `row ${rank + 1}, from $${rows[rank].usdPerMillionOutputTokens.toFixed(2)} per million output tokens` };
+  if (t.cheapestUsdPerMillion !== undefined) return { ...base, status: 'meets', usdPerMillionOutputTokens: t.cheapestUsdPerMillion, text: `meets the targets from about $${t.cheapestUsdPerMillion.toFixed(2)} per million output tokens, below the top ${req.top}` };
+  if (t.fewestBeyondLimit !== undefined) return { ...base, status: 'needs-devices', devicesNeeded: t.fewestBeyondLimit, text: `meets the targets only with ${t.fewestBeyondLimit} devices, more than --max-devices ${req.maxDevices}` };
+  if (t.nearestMiss) return { ...base, status: 'misses', text: `misses even at one request per replica (${t.nearestMiss.text})` };
+  if (t.evaluated > 0 && t.fitting === 0) return { ...base, status: 'no-fit', text: `holds the model on no layout of up to ${Math.min(req.maxDevices, 64)} devices per replica` };
+  if (t.evaluated === 0) return { ...base, status: 'not-evaluated', text: 'not estimated: even one replica costs more per hour than the rows found' };
+  return { ...base, status: 'misses', text: 'no replica count carries the load within the targets' };
 }
 
 /** Concurrency per replica at `replicas` replicas on a sampled curve, or undefined past the KV capacity. */

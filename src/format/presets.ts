@@ -1,5 +1,6 @@
 import type { ModelPreset } from '../inputs/catalog.js';
-import type { HardwareSpec, Link, Sourced } from '../inputs/hardware.js';
+import { PRICE_KINDS, type HardwareSpec, type Link, type Sourced } from '../inputs/hardware.js';
+import { defaultPrice } from '../inputs/price.js';
 import { COMPUTE_CLASSES } from '../inputs/precision.js';
 import type { Unit } from '../units.js';
 import { formatValue, grouped } from './human.js';
@@ -44,8 +45,14 @@ export function renderHardwareShow(hw: HardwareSpec): string {
   lines.push(...sourcedLines('efficiency.mbu', hw.efficiency.mbu, 'fraction'));
   lines.push(...sourcedLines('efficiency.stepOverhead', hw.efficiency.stepOverheadSeconds, 's'));
   if (hw.prices.length) {
-    lines.push('prices (USD per device-hour):');
-    for (const p of hw.prices) lines.push(`  ${p.provider.padEnd(10)} ${formatValue(p.usdPerHour, 'USD/h').padEnd(10)} ${p.date}  ${p.kind ?? 'on-demand'}`, `    source: ${p.source}`);
+    const basis = defaultPrice(hw);
+    lines.push(`prices (USD per device-hour; purchase: USD per device); default: ${basis ? `${formatValue(basis.value, 'USD/h')}, ${basis.prices.length === 1 ? `the only ${basis.kind} price` : `the median of ${basis.prices.length} ${basis.kind} prices`}` : 'none (no on-demand or marketplace price; --price-kind, --price)'}`);
+    for (const kind of PRICE_KINDS) {
+      for (const p of hw.prices.filter((x) => x.kind === kind)) {
+        const amount = p.kind === 'purchase' ? formatValue(p.purchaseUsd!, 'USD') : formatValue(p.usdPerHour!, 'USD/h');
+        lines.push(`  ${kind.padEnd(12)} ${p.provider.padEnd(14)} ${amount.padEnd(10)} ${p.date.padEnd(10)} ${p.region ?? ''}${basis?.prices.includes(p) ? '  (in the default)' : ''}`, `    source: ${p.source}`);
+      }
+    }
   } else lines.push('prices: none published');
   for (const note of hw.notes ?? []) lines.push(`note: ${note}`);
   return `${lines.join('\n')}\n`;

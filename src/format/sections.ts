@@ -9,7 +9,7 @@ export const ESTIMATE_SECTIONS: FigureSection[] = [
   { title: 'Latency', ids: ['latency.ttft', 'latency.tpot', 'latency.e2e', 'latency.prefillComm', 'latency.decodeComm'], hideWhenZero: ['latency.prefillComm', 'latency.decodeComm'] },
   { title: 'Load', ids: ['load.replicas', 'load.devices', 'load.concurrencyPerReplica', 'load.requestsPerSecondPerReplica', 'load.requestsPerSecond', 'load.usdPerHour', 'load.usdPerMillionOutputTokens'] },
   { title: 'Throughput', ids: ['throughput.outputTokensPerSecond', 'throughput.outputTokensPerSecondPerDevice', 'throughput.requestsPerSecond'] },
-  { title: 'Cost', ids: ['cost.usdPerHour', 'cost.usdPerMillionInputTokens', 'cost.usdPerMillionOutputTokens', 'cost.electricityUsdPerMillionInputTokens', 'cost.electricityUsdPerMillionOutputTokens'] },
+  { title: 'Cost', ids: ['cost.usdPerHour', 'cost.usdPerMonthPerReplica', 'cost.usdPerMonth', 'cost.capexUsd', 'cost.electricityUsdPerMonth', 'cost.ownedUsdPerMonth', 'cost.usdPerMillionInputTokens', 'cost.usdPerMillionOutputTokens', 'cost.electricityUsdPerMillionInputTokens', 'cost.electricityUsdPerMillionOutputTokens'] },
   { title: 'Energy', ids: ['energy.prefillPowerPerDevice', 'energy.decodePowerPerDevice', 'energy.joulesPerMillionOutputTokens', 'energy.joulesPerRequest', 'energy.co2eKg', 'energy.co2eKgPerMillionOutputTokens'] },
 ];
 

@@ -70,6 +70,8 @@ export const DOMAINS = {
   fraction: { syntax: 'fraction', integer: false, min: 0.001, max: 1, expected: 'a fraction in (0, 1], e.g. 0.6 or 60%', above: 'more than 100%', below: 'below the smallest efficiency this tool models' },
   // ---- money and power ----
   usdPerHour: { syntax: 'number', integer: false, min: 1e-6, max: 1e6, expected: 'a price in USD per device-hour, e.g. 2.49', above: 'more than any device-hour costs', below: 'below a millionth of a dollar' },
+  usdPerDevice: { syntax: 'number', integer: false, min: 1e-3, max: 1e8, expected: 'a purchase price in USD per device, e.g. 1599', above: 'more than any device costs', below: 'below a tenth of a cent' },
+  years: { syntax: 'number', integer: false, min: 0.01, max: 100, expected: 'a number of years to amortize a purchase over, e.g. 3', above: 'longer than any hardware lasts', below: 'shorter than four days' },
   usdPerKwh: { syntax: 'number', integer: false, min: 1e-6, max: 1e3, expected: 'an electricity price in USD per kWh, e.g. 0.12', above: 'more than any electricity costs', below: 'below a millionth of a dollar' },
   watts: { syntax: 'number', integer: false, min: 0.01, max: 1e6, expected: 'average power per device in watts, e.g. 450', above: 'more power than any device draws', below: 'less power than any device draws' },
   // ---- carbon (src/estimate/carbon.ts) ----

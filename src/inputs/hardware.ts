@@ -14,11 +14,26 @@ export interface Link {
   latency: Sourced;
 }
 
+/**
+ * How a price is sold: a provider's on-demand list price, a 1- or 3-year commitment, spot or
+ * preemptible capacity, a marketplace of third-party hosts (RunPod Community, Vast.ai), or the
+ * purchase of the device (hourly cost by amortization, src/inputs/price.ts).
+ */
+export const PRICE_KINDS = ['on-demand', 'reserved-1y', 'reserved-3y', 'spot', 'marketplace', 'purchase'] as const;
+export type PriceKind = (typeof PRICE_KINDS)[number];
+
+/** A dated price from a preset: USD per device-hour, or for `purchase` USD per device. */
 export interface Price {
   provider: string;
-  usdPerHour: number;
+  /** cloud region or market (us-east-1, eu, us) where it applies */
+  region?: string;
+  kind: PriceKind;
+  /** USD per device-hour (every kind but purchase) */
+  usdPerHour?: number;
+  /** USD per device (kind purchase) */
+  purchaseUsd?: number;
   date: string;
-  kind?: string;
+  instance?: string;
   source: string;
 }
 

@@ -136,6 +136,14 @@ export const OUTPUT_SCHEMA = {
           ],
         },
         closest: { anyOf: [{ type: 'null' }, { allOf: [{ $ref: '#/$defs/planRow' }, obj({ failing: { type: 'array', items: str }, maxDevices: { type: 'integer' } })] }] },
+        byHardware: {
+          type: 'array',
+          items: obj({
+            hardware: str, usdPerDeviceHour: num,
+            status: { enum: ['ranked', 'meets', 'needs-devices', 'misses', 'no-fit', 'not-evaluated'] },
+            usdPerMillionOutputTokens: { type: ['number', 'null'] }, devicesNeeded: { type: ['integer', 'null'] }, text: str,
+          }),
+        },
         configurationsSearched: { type: 'integer' },
         configurationsEvaluated: { type: 'integer' },
         configurationsFitting: { type: 'integer' },

@@ -2,14 +2,14 @@ import { UserError, unknownChoice } from '../errors.js';
 import { estimate } from '../estimate/index.js';
 import type { EstimateInput } from '../estimate/input.js';
 import type { Figures } from '../estimate/terms.js';
-import { launchCommands, pricedHardware, searchPlans, type PlanRequest, type PlanResult, type PlanRow, type Targets } from '../estimate/plan.js';
+import { launchCommands, pricedHardware, searchPlans, type HardwareOutcome, type PlanRequest, type PlanResult, type PlanRow, type Targets } from '../estimate/plan.js';
 import type { Catalog } from './catalog.js';
 import type { HubConfig } from './hub.js';
 import { positiveInt, positiveNumber, quantity, type Named, type Raw } from './options.js';
 import { FORMATS, formatByName, FORMAT_NAMES_HELP, KV_FORMAT_IDS, type Format } from './precision.js';
 import { findHardware } from './presets.js';
-import { choosePrice } from './price.js';
-import { resolveEstimate, type EstimateKey, type Origins, type RawOptions } from './resolve.js';
+import { kindsOf, priceFor } from './price.js';
+import { resolveEstimate, resolvePriceFlags, type EstimateKey, type Origins, type RawOptions } from './resolve.js';
 
 /**
  * `llm-size plan` options (flags, spec-file keys, library options) -> the deployment search
@@ -22,7 +22,7 @@ const MODEL_KEYS = ['model', 'params', 'hfConfig', 'hf', 'offline', 'layers', 'h
 const PASSED_KEYS = [...MODEL_KEYS, 'inputTokens', 'outputTokens', 'context', 'engine', 'gpusPerNode', 'mfu', 'mbu'] as const satisfies readonly EstimateKey[];
 /** Every option of `llm-size plan`, camelCase as in a spec file. */
 export const PLAN_KEYS = [
-  ...PASSED_KEYS, 'precision', 'kvPrecision', 'gpu', 'hardware', 'price', 'provider',
+  ...PASSED_KEYS, 'precision', 'kvPrecision', 'gpu', 'hardware', 'price', 'provider', 'priceKind', 'amortizeYears',
   'qps', 'concurrency', 'ttft', 'tpot', 'e2e', 'maxDevices', 'top',
 ] as const;
 export type PlanKey = (typeof PLAN_KEYS)[number];
@@ -57,6 +57,8 @@ export interface PlanDocument {
   top: (PlanDocumentRow & { figures: Figures; launch: { engine: string; command: string }[] }) | null;
   /** when nothing meets the targets: what misses by least, and the --max-devices it was found under */
   closest: (PlanDocumentRow & { failing: string[]; maxDevices: number }) | null;
+  /** each hardware searched, with its price: its best row or why it has none */
+  byHardware: HardwareOutcome[];
   configurationsSearched: number;
   configurationsEvaluated: number;
   configurationsFitting: number;
@@ -106,32 +108,38 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
   const maxDevices = has('maxDevices') ? positiveInt(named('maxDevices'), 'devices') : 64;
   const top = has('top') ? positiveInt(named('top'), 'rows') : 10;
 
-  const fixedPrice = has('price') ? { usdPerHour: positiveNumber(named('price'), 'usdPerHour'), source: named('price').where } : undefined;
-  const provider = has('provider') ? named('provider') : undefined;
+  // Prices: --price (one number, or id=usd pairs), else each preset's by --price-kind (and
+  // --provider); devices without one are left out, each group named with what would price it.
+  const { override, choice: pick, kindWhere } = resolvePriceFlags(raw, origins, catalog);
   const unpriced: string[] = [];
+  const purchaseOnly: string[] = [];
   const priced = pricedHardware(catalog, hardware, (hw) => {
-    if (fixedPrice) return fixedPrice;
     try {
-      const p = choosePrice(hw, provider);
-      if (!p) unpriced.push(hw.id);
+      const p = priceFor(hw, override, pick, hardware === undefined ? undefined : kindWhere);
+      if (!p) (pick.kind !== 'purchase' && kindsOf(hw).includes('purchase') ? purchaseOnly : unpriced).push(hw.id);
       return p;
     } catch (e) {
+      // over the whole catalogue, a device the provider or kind does not cover is left out
       if (e instanceof UserError && hardware === undefined) return undefined;
       throw e;
     }
   });
-  if (unpriced.length) warnings.push(`left out for want of a price (pass --price): ${unpriced.join(', ')}`);
+  if (unpriced.length) warnings.push(`left out, no ${pick.kind} price${pick.provider ? ` from ${pick.provider.value}` : ''} (pass --price id=usd): ${unpriced.join(', ')}`);
+  if (purchaseOnly.length) warnings.push(`left out, priced for purchase only (pass --amortize-years <years> to plan owned hardware): ${purchaseOnly.join(', ')}`);
   if (!resolved.engine) throw new UserError('no engine profiles in the catalogue; pass --engine');
 
   const request: PlanRequest = {
     model: resolved.model, inputTokens: resolved.workload.inputTokens, outputTokens: resolved.workload.outputTokens, context: resolved.workload.context,
     qps, concurrency, targets, hardware: priced, weights, kv, engine: resolved.engine, maxDevices, gpusPerNode: resolved.gpusPerNode, top, mfu: resolved.mfu, mbu: resolved.mbu,
+    hardwareNamed: hardware !== undefined,
   };
   const result = searchPlans(request, (i) => estimate(i));
   warnings.push(...result.warnings);
 
   const modelArgs = MODEL_KEYS.filter((k) => has(k)).map((k) => (raw[k] === true ? `--${kebab(k)}` : `--${kebab(k)} ${raw[k]}`));
-  const reproduce = (row: PlanRow) => estimateCommandFor(row.input, modelArgs, { provider: raw.provider, price: raw.price, qps, concurrency });
+  // the row's own price: the pair that names its device, or the one for all, or the provider's
+  const priceOf = (id: string) => override?.byId.get(id) ?? override?.all;
+  const reproduce = (row: PlanRow) => estimateCommandFor(row.input, modelArgs, { provider: priceOf(row.hardware) === undefined ? raw.provider : undefined, price: priceOf(row.hardware), priceKind: raw.priceKind, amortizeYears: raw.amortizeYears, qps, concurrency });
   // The repository the engines load: the Hub repo --hf names, a preset's hfRepo, else the name.
   const repo = hub?.repo ?? ((has('model') && catalog.models.find((m) => m.model === resolved.model)?.hfRepo) || resolved.model.name);
   const best = result.rows[0];
@@ -153,6 +161,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
     rows: result.rows.map(describeRow),
     top: best ? { ...describeRow(best), figures: best.estimate.figures, launch } : null,
     closest: result.closest ? { ...describeRow(result.closest.row), failing: result.closest.failing, maxDevices: result.closest.maxDevices } : null,
+    byHardware: result.byHardware,
     configurationsSearched: result.configurationsSearched,
     configurationsEvaluated: result.configurationsEvaluated,
     configurationsFitting: result.configurationsFitting,
@@ -162,7 +171,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
 }
 
 /** The `llm-size estimate` command that reproduces a plan row's figures. */
-export function estimateCommandFor(input: EstimateInput, modelArgs: string[], extra: { provider?: unknown; price?: unknown; qps?: number; concurrency?: number }): string {
+export function estimateCommandFor(input: EstimateInput, modelArgs: string[], extra: { provider?: unknown; price?: unknown; priceKind?: unknown; amortizeYears?: unknown; qps?: number; concurrency?: number }): string {
   const p = input.parallel!;
   const parts = ['llm-size estimate', ...modelArgs, `--gpu ${input.hardware.id}`, `--tp ${p.tp}`, `--pp ${p.pp}`];
   if (p.ep > 1) parts.push(`--ep ${p.ep}`);
@@ -174,5 +183,7 @@ export function estimateCommandFor(input: EstimateInput, modelArgs: string[], ex
   if (input.mbu !== undefined) parts.push(`--mbu ${input.mbu}`);
   if (extra.price !== undefined) parts.push(`--price ${extra.price}`);
   else if (extra.provider !== undefined) parts.push(`--provider ${extra.provider}`);
+  if (extra.priceKind !== undefined) parts.push(`--price-kind ${extra.priceKind}`);
+  if (extra.amortizeYears !== undefined) parts.push(`--amortize-years ${extra.amortizeYears}`);
   return parts.join(' ');
 }

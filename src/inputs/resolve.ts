@@ -12,7 +12,8 @@ import { activationFormat, FORMAT_NAMES_HELP, formatByName, FORMATS, KV_FORMAT_I
 import { layoutProblem } from '../estimate/parallel.js';
 import { findEngine, findHardware, findModel, findRegion } from './presets.js';
 import { DEFAULT_PUE, type Carbon } from '../estimate/carbon.js';
-import { choosePrice } from './price.js';
+import { kindsOf, parsePriceOption, priceFor, type PriceChoice, type PriceOverride } from './price.js';
+import { PRICE_KINDS, type HardwareSpec } from './hardware.js';
 import { resolveLengths, type Trace } from './traffic.js';
 
 /**
@@ -26,7 +27,7 @@ export const ESTIMATE_KEYS = [
   'batch', 'inputTokens', 'outputTokens', 'context', 'workload',
   'gpu', 'count', 'price', 'mfu', 'mbu',
   'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'engine', 'concurrency', 'qps',
-  'provider', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue',
+  'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue',
 ] as const;
 export type EstimateKey = (typeof ESTIMATE_KEYS)[number];
 export type RawOptions = Partial<Record<EstimateKey, Raw>>;
@@ -230,10 +231,8 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   const qps = has('qps') ? positiveNumber(named('qps'), 'qps') : undefined;
   const load = concurrency !== undefined || qps !== undefined ? { concurrency, qps, replicasGiven: has('replicas') } : undefined;
   const loadBatch = concurrency !== undefined ? Math.ceil(concurrency / replicas) : qps !== undefined ? 1 : batch;
-  let price: EstimateInput['price'];
-  if (has('price') && has('provider')) throw new UserError('give --price or --provider, not both (--price sets the USD per device-hour; --provider picks a dated price from the preset)');
-  if (has('price')) price = { usdPerHour: positiveNumber(named('price'), 'usdPerHour'), source: '--price' };
-  else price = choosePrice(hardware, has('provider') ? named('provider') : undefined);
+  const { price, warning: priceWarning } = resolvePrice(raw, origins, catalog, hardware);
+  if (priceWarning) warnings.push(priceWarning);
 
   const carbon = resolveCarbon(raw, origins, catalog);
   if (!carbon && has('pue')) warnings.push('--pue scales the carbon figures, which need a grid intensity: pass --region <id> or --grid-gco2-per-kwh <g>');
@@ -286,4 +285,30 @@ export function resolveCarbon(raw: Partial<Record<'gridGco2PerKwh' | 'region' | 
     return { gco2PerKwh: quantity(named('gridGco2PerKwh'), 'gco2PerKwh'), source: '--grid-gco2-per-kwh', pue, pueSource };
   }
   return undefined;
+}
+
+/** The price flags: --price (a number or id=usd pairs), --provider, --price-kind, --amortize-years. */
+export function resolvePriceFlags(raw: Partial<Record<'price' | 'provider' | 'priceKind' | 'amortizeYears', Raw>>, origins: Partial<Record<string, string>>, catalog: Catalog): { override?: PriceOverride; choice: PriceChoice; kindWhere?: string } {
+  const named = (key: 'price' | 'provider' | 'priceKind' | 'amortizeYears'): Named => ({ value: raw[key], where: origins[key] ?? `--${kebab(key)}` });
+  const amortizeYears = raw.amortizeYears !== undefined ? positiveNumber(named('amortizeYears'), 'years') : undefined;
+  // --amortize-years alone means the purchase price
+  const kind = raw.priceKind !== undefined ? choice(named('priceKind'), PRICE_KINDS) : amortizeYears !== undefined ? 'purchase' : 'on-demand';
+  if (amortizeYears !== undefined && kind !== 'purchase') throw new UserError(`--amortize-years: amortizes a purchase price; it does not apply to --price-kind ${kind}`);
+  const override = raw.price !== undefined ? parsePriceOption(named('price'), catalog, kind) : undefined;
+  if (override?.all !== undefined && raw.provider !== undefined) throw new UserError('give --price or --provider, not both (--price sets the USD per device-hour; --provider picks a dated price from the preset)');
+  return {
+    override,
+    choice: { kind, provider: raw.provider !== undefined ? named('provider') : undefined, amortizeYears },
+    kindWhere: raw.priceKind !== undefined ? named('priceKind').where : amortizeYears !== undefined ? named('amortizeYears').where : undefined,
+  };
+}
+
+/** The price of the one device an estimate runs on, with a warning when --price names others or only a purchase price exists. */
+function resolvePrice(raw: RawOptions, origins: Origins, catalog: Catalog, hardware: HardwareSpec): { price: EstimateInput['price']; warning?: string } {
+  const { override, choice: pick, kindWhere } = resolvePriceFlags(raw, origins, catalog);
+  const price = priceFor(hardware, override, pick, kindWhere);
+  const others = [...(override?.byId.keys() ?? [])].filter((id) => id !== hardware.id);
+  if (others.length) return { price, warning: `--price names ${others.join(', ')}, not the hardware of this estimate (${hardware.id})` };
+  if (!price && kindsOf(hardware).includes('purchase')) return { price, warning: `${hardware.name} is priced for purchase only: pass --amortize-years <years> to charge its purchase price, or --price <USD per device-hour>` };
+  return { price };
 }

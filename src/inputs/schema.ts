@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { parseQuantity, unitsByDimension, type Dimension } from '../units.js';
-import type { HardwareSpec, Sourced } from './hardware.js';
+import type { HardwareSpec, Price, Sourced } from './hardware.js';
 import { MODEL_TASKS } from './model.js';
+import { priceKindOf } from './price.js';
 import { COMPUTE_CLASSES } from './precision.js';
 import { ESTIMATE_KEYS } from './resolve.js';
 import { PLAN_KEYS } from './resolve-plan.js';
@@ -52,14 +53,28 @@ const link = z.strictObject({
   note: z.string().optional(),
 });
 
+/**
+ * A dated price: `kind` one of PRICE_KINDS (older presets' words such as "on-demand (secure
+ * cloud)" are read by keyword, src/inputs/price.ts), `price` in USD/h, or in USD for a purchase.
+ */
 const price = z.strictObject({
   provider: z.string().min(1),
-  price: quantity('price'),
+  region: z.string().optional(),
+  price: z.union([z.string(), z.number()]).meta({ [DIMENSION_KEY]: 'price' }),
   date: z.union([z.string(), z.date()]).transform((d) => (d instanceof Date ? d.toISOString().slice(0, 10) : d)),
   kind: z.string().optional(),
   instance: z.string().optional(),
   source,
   note: z.string().optional(),
+}).transform((p, ctx) => {
+  const kind = priceKindOf(p.kind);
+  const dimension = kind === 'purchase' ? 'money' : 'price';
+  const parsed = typeof p.price === 'number' ? { ok: false as const, reason: `a unit is required (got the bare number ${p.price}); write it like "${kind === 'purchase' ? '1599 USD' : '2.5 USD/h'}"` } : parseQuantity(p.price, dimension);
+  if (!parsed.ok || parsed.value <= 0) {
+    ctx.addIssue({ code: 'custom', path: ['price'], message: parsed.ok ? `"${p.price}" must be above zero` : `"${p.price}": ${parsed.reason}${kind === 'purchase' ? ' (kind purchase: USD per device)' : ''}` });
+    return z.NEVER;
+  }
+  return { ...p, kind, amount: parsed.value };
 });
 
 export const VENDORS = ['nvidia', 'amd', 'google', 'intel', 'apple'] as const;
@@ -122,7 +137,11 @@ export function toHardwareSpec(f: HardwareFile): HardwareSpec {
     tdpWatts: f.tdp,
     runtimeOverheadBytes: f.runtimeOverhead,
     efficiency: { mfu: f.efficiency.mfu, mbu: f.efficiency.mbu, stepOverheadSeconds: f.efficiency.stepOverhead },
-    prices: f.prices.map((p) => ({ provider: p.provider, usdPerHour: p.price ?? 0, date: p.date, kind: p.kind, source: p.source })).filter((p) => p.usdPerHour > 0),
+    prices: f.prices.map((p): Price => ({
+      provider: p.provider, ...(p.region ? { region: p.region } : {}), kind: p.kind,
+      ...(p.kind === 'purchase' ? { purchaseUsd: p.amount } : { usdPerHour: p.amount }),
+      date: p.date, ...(p.instance ? { instance: p.instance } : {}), source: p.source,
+    })),
     notes: f.notes,
   };
 }
@@ -179,11 +198,13 @@ export function toJsonSchema(kind: 'model' | 'hardware' | 'spec'): Record<string
       const dimension = js[DIMENSION_KEY] as Dimension | undefined;
       if (!dimension) return;
       for (const key of Object.keys(js)) delete js[key];
-      const units = unitsByDimension(dimension).sort((a, b) => b.length - a.length).map(escapeRegex).join('|');
+      // a price is USD/h, or USD for a purchase (kind: purchase)
+      const accepted = dimension === 'price' ? [...unitsByDimension('price'), ...unitsByDimension('money')] : unitsByDimension(dimension);
+      const units = [...accepted].sort((a, b) => b.length - a.length).map(escapeRegex).join('|');
       Object.assign(js, {
         type: 'string',
         pattern: `^\\s*([+-]?\\d+(\\.\\d+)?(e[+-]?\\d+)?\\s*(${units})|unknown)\\s*$`,
-        description: `a number with a ${dimension} unit (${unitsByDimension(dimension).join(', ')}), or "unknown"`,
+        description: `a number with a ${dimension} unit (${accepted.join(', ')}), or "unknown"`,
       });
     },
   }) as Record<string, unknown>;
