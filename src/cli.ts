@@ -16,6 +16,7 @@ const COMMANDS = {
   estimate: async () => (await import('./commands/estimate.js')).estimateCommand,
   train: async () => (await import('./commands/train.js')).trainCommand,
   plan: async () => (await import('./commands/plan.js')).planCommand,
+  rag: async () => (await import('./commands/rag.js')).ragCommand,
   check: async () => (await import('./commands/check.js')).checkCommand,
   sweep: async () => (await import('./commands/sweep.js')).sweepCommand,
   presets: async () => (await import('./commands/presets.js')).presetsCommand,

@@ -19,6 +19,8 @@ import { ESTIMATE_KEYS, fetchHubFor, resolveEstimate, type EstimateKey, type Ori
 import { PLAN_KEYS, runPlan, type PlanDocument, type PlanKey } from './inputs/resolve-plan.js';
 import { resolveTrain, TRAIN_KEYS, type TrainKey } from './inputs/resolve-train.js';
 import { train as trainResolved, type TrainEstimate, type TrainInput } from './estimate/training.js';
+import { rag as ragResolved, type RagEstimate } from './estimate/rag.js';
+import { RAG_KEYS, resolveRag, type RagKey } from './inputs/resolve-rag.js';
 
 export type { Estimate, ResolvedInputSummary } from './estimate/index.js';
 export type { EstimateInput, Workload } from './estimate/input.js';
@@ -29,6 +31,7 @@ export type { ModelSpec } from './inputs/model.js';
 export type { HubConfig } from './inputs/hub.js';
 export type { PlanDocument, PlanDocumentRow } from './inputs/resolve-plan.js';
 export type { TrainEstimate, TrainInput } from './estimate/training.js';
+export type { RagEstimate, RagInput } from './estimate/rag.js';
 export type { Format, FormatId } from './inputs/precision.js';
 export type { Unit } from './units.js';
 export { UserError } from './errors.js';
@@ -45,6 +48,9 @@ export type EstimateOptions = { [K in EstimateKey]?: string | number | boolean }
 
 /** The options of `llm-size train` (model, hardware and the training keys), camelCase. */
 export type TrainOptions = { [K in TrainKey]?: string | number | boolean };
+
+/** The options of `llm-size rag` (corpus, embedding, index, query and the generator), camelCase. */
+export type RagOptions = { [K in RagKey]?: string | number | boolean };
 
 /** The options of `llm-size plan` (model, workload, load, targets, search limits), camelCase. */
 export type PlanOptions = { [K in PlanKey]?: string | number | boolean };
@@ -147,4 +153,20 @@ export function train(options: TrainOptions, { catalog = builtInCatalog(), hub }
 export function plan(options: PlanOptions, { catalog = builtInCatalog(), hub }: CatalogOption = {}): PlanDocument {
   const { raw, origins } = fromOptions<PlanKey>('plan', options, PLAN_KEYS);
   return runPlan(raw, origins, catalog, hub).document;
+}
+
+/**
+ * Retrieval-augmented generation (src/estimate/rag.ts) from the options `llm-size rag` takes:
+ * corpus embedding time and cost, vector index memory and build time, per-query retrieval and
+ * reranking, and the generator's figures at the RAG prompt, end to end.
+ *
+ * @example
+ * rag({ corpusTokens: 50e9, chunkTokens: 512, embedding: 'bge-m3', index: 'hnsw', topK: 8, model: 'llama-3.1-8b', gpu: 'l4' }).figures['index.memory'].value
+ */
+export function rag(options: RagOptions, { catalog = builtInCatalog(), hub }: CatalogOption = {}): RagEstimate {
+  const { raw, origins } = fromOptions<RagKey>('rag', options, RAG_KEYS);
+  const { input, warnings } = resolveRag(raw, origins, catalog, hub);
+  const result = ragResolved(input);
+  result.warnings.unshift(...warnings.filter((w) => !result.warnings.includes(w)));
+  return result;
 }

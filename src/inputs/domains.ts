@@ -78,6 +78,20 @@ export const DOMAINS = {
   /** PUE is facility energy over IT energy: 1 at best; the worst surveyed sites reach about 3 */
   pue: { syntax: 'number', integer: false, min: 1, max: 5, expected: 'a power usage effectiveness from 1 to 5, e.g. 1.2', above: 'more than any data centre uses', below: 'below 1, the energy of the IT load itself' },
   gco2PerKwh: { syntax: 'number', integer: false, min: 0, max: 2000, expected: 'grams of CO2e per kWh from 0 to 2000, e.g. 390', above: 'more than any grid emits (about 1,200 gCO2e/kWh for lignite; check the unit)', below: 'negative' },
+  // ---- retrieval (src/estimate/rag.ts, src/estimate/vector-index.ts) ----
+  corpusTokens: { syntax: 'count', integer: true, min: 1, max: 1e15, expected: 'a token count such as 50e9 or 2t', above: 'a larger corpus than this tool sizes', below: 'fewer than one token' },
+  documents: count('documents', 1e13, 'more documents than this tool sizes'),
+  /** tokens shared by consecutive chunks: 0 allowed */
+  overlapTokens: { syntax: 'tokens', integer: true, min: 0, max: 100_000_000, expected: 'a whole number of tokens, 0 or more', above: 'longer than any chunk this tool sizes', below: 'negative' },
+  /** prompt tokens that may be absent (a system prompt): 0 allowed */
+  optionalTokens: { syntax: 'tokens', integer: true, min: 0, max: 100_000_000, expected: 'a whole number of tokens, 0 or more', above: 'longer than any context this tool sizes', below: 'negative' },
+  dimension: count('vector dimensions', 65_536, 'wider than any embedding this tool sizes'),
+  graphDegree: count('links per vector', 4_096, 'more links per vector than any graph index uses'),
+  searchList: count('candidates', 1_000_000, 'a longer candidate list than any index search uses'),
+  lists: count('inverted lists', 1e8, 'more inverted lists than any IVF index uses'),
+  subquantizers: count('sub-quantizers', 65_536, 'more sub-quantizers than any PQ index uses'),
+  pqBits: { syntax: 'count', integer: true, min: 1, max: 16, expected: 'bits per sub-quantizer code from 1 to 16, e.g. 8', above: 'more than the 16 bits a PQ code takes', below: 'not a positive whole number' },
+  topK: count('passages', 100_000, 'more passages per query than this tool sizes'),
   /** a generic positive amount, for numbers without a domain of their own */
   amount: { syntax: 'number', integer: false, min: 1e-9, max: 1e15, expected: 'a positive number', above: 'too large to size', below: 'too small to size' },
 } as const satisfies Record<string, Domain>;

@@ -28,7 +28,7 @@ export const OUTPUT_SCHEMA = {
   $id: 'urn:llm-size:output:1',
   title: 'llm-size JSON output, schemaVersion 1',
   description: 'What `llm-size <command> --format json` prints. Values are in base units (B, s, FLOP, FLOP/s, USD ...). Ids and fields are never renamed within a schemaVersion; new ones may be added.',
-  anyOf: [{ $ref: '#/$defs/estimate' }, { $ref: '#/$defs/train' }, { $ref: '#/$defs/plan' }, { $ref: '#/$defs/sweep' }, { $ref: '#/$defs/check' }, { $ref: '#/$defs/presetsList' }, { $ref: '#/$defs/presetsShow' }, { $ref: '#/$defs/figures' }],
+  anyOf: [{ $ref: '#/$defs/estimate' }, { $ref: '#/$defs/train' }, { $ref: '#/$defs/rag' }, { $ref: '#/$defs/plan' }, { $ref: '#/$defs/sweep' }, { $ref: '#/$defs/check' }, { $ref: '#/$defs/presetsList' }, { $ref: '#/$defs/presetsShow' }, { $ref: '#/$defs/figures' }],
   $defs: {
     figure: {
       type: 'object',
@@ -71,6 +71,22 @@ export const OUTPUT_SCHEMA = {
         figures: { type: 'object', additionalProperties: { $ref: '#/$defs/figure' } },
         fits: bool,
         bounds: obj({ prefill: bound, decode: bound }, ['prefill']),
+        warnings: { type: 'array', items: str },
+      }),
+    },
+    rag: {
+      description: '`llm-size rag --format json`: corpus embedding (embedding.*), vector index (index.*), per-query retrieval and end-to-end figures (rag.*) next to the generator\'s estimate figures',
+      ...obj({
+        schemaVersion: { const: 1 },
+        input: obj({
+          corpus: obj({ tokens: num, documents: num, chunkTokens: { type: 'integer' }, overlapTokens: { type: 'integer' }, chunks: num }),
+          embedding: obj({ model: obj({ id: str, name: str }, ['id', 'name']), hardware: str, devices: { type: 'integer' }, batch: { type: 'integer' }, dimension: { type: 'integer' }, vectorPrecision: str }),
+          index: obj({ kind: str, dimension: { type: 'integer' }, precision: str, device: str }, ['kind', 'dimension', 'precision', 'device']),
+          query: obj({ topK: { type: 'integer' }, queryTokens: { type: 'integer' }, systemTokens: { type: 'integer' }, promptTokens: num, rerank: { type: ['object', 'null'] } }),
+          generator: { type: 'object' },
+        }),
+        figures: { type: 'object', additionalProperties: { $ref: '#/$defs/figure' } },
+        fits: bool,
         warnings: { type: 'array', items: str },
       }),
     },

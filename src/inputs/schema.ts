@@ -7,6 +7,7 @@ import { COMPUTE_CLASSES } from './precision.js';
 import { ESTIMATE_KEYS } from './resolve.js';
 import { PLAN_KEYS } from './resolve-plan.js';
 import { TRAIN_KEYS } from './resolve-train.js';
+import { RAG_KEYS } from './resolve-rag.js';
 
 /**
  * zod schemas for preset files. Values are written with their unit ("3.35 TB/s", "80 GiB");
@@ -177,7 +178,7 @@ const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowe
 export function specFileSchema() {
   const value = z.union([z.string(), z.number(), z.boolean()]);
   // one schema for the spec files of estimate, train and plan: each command checks its own keys
-  const keys = [...new Set([...ESTIMATE_KEYS, ...TRAIN_KEYS, ...PLAN_KEYS].flatMap((k) => [k, kebab(k)]))];
+  const keys = [...new Set([...ESTIMATE_KEYS, ...TRAIN_KEYS, ...PLAN_KEYS, ...RAG_KEYS].flatMap((k) => [k, kebab(k)]))];
   return z.strictObject({ $schema: schemaRef, ...Object.fromEntries(keys.map((k) => [k, value.optional().describe(`same as --${kebab(k)}`)])) });
 }
 
