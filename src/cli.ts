@@ -46,6 +46,30 @@ export interface Io {
   isTty: boolean;
 }
 
+/** The program with its global options, before its commands are added. */
+function newProgram(): Command {
+  return new Command('llm-size')
+    .description('What does it take to run or train this model? Memory, FLOPs, latency, throughput and cost on GPUs and TPUs.')
+    .version('0.1.0')
+    .showSuggestionAfterError(true)
+    .option('-q, --quiet', 'print no warnings on stderr (errors still print)');
+}
+
+/**
+ * The whole command tree with every command loaded, for tools that walk the flags (the fuzz
+ * tests generate command lines from it, so a new flag is fuzzed without being listed). Never
+ * run: its context refuses to do anything.
+ */
+export async function commandTree(): Promise<Command> {
+  const refuse = (): never => {
+    throw new Error('commandTree() is for reading the flags, not for running');
+  };
+  const ctx: Context = { out: refuse, err: refuse, env: {}, color: false, isTty: false, warn: refuse, catalog: refuse, exitCode: 0 };
+  const program = newProgram();
+  for (const name of Object.keys(COMMANDS) as CommandName[]) program.addCommand((await COMMANDS[name]())(ctx));
+  return program;
+}
+
 /**
  * Runs the CLI on argv (without node and script) and returns the exit code: 0 done,
  * 1 a failed check, 2 bad input, 70 a bug. Output is buffered so an error leaves nothing
@@ -91,18 +115,13 @@ export async function run(argv: string[], io: Io): Promise<number> {
       else write(s);
     },
   };
-  const program = new Command('llm-size')
-    .description('What does it take to run or train this model? Memory, FLOPs, latency, throughput and cost on GPUs and TPUs.')
-    .version('0.1.0')
+  const program = newProgram()
     .exitOverride()
     .configureOutput(output)
-    .showSuggestionAfterError(true)
-    .option('-q, --quiet', 'print no warnings on stderr (errors still print)')
     .hook('preAction', (_program, action) => {
       quiet = action.optsWithGlobals().quiet === true;
       presetFlag = action.opts().presets;
-    })
-    ;
+    });
   for (const name of commandsFor(argv)) program.addCommand((await COMMANDS[name]())(ctx));
   // every command, nested ones too (presets list), throws instead of exiting and writes through us
   const configure = (cmd: Command): void => {

@@ -10,7 +10,9 @@
  */
 import { estimate as estimateResolved, type Estimate } from './estimate/index.js';
 import type { EstimateInput } from './estimate/input.js';
-import { didYouMean, UserError } from './errors.js';
+import { UserError } from './errors.js';
+import { renderOutput as renderAny, type Output, type OutputFormat } from './format/render.js';
+import { catalogOptionSchema, check, estimateInputSchema, hubOptionsSchema, hubSettingsSchema, optionsSchema, pathsSchema, renderSchema, trainInputSchema } from './inputs/library-schema.js';
 import type { Catalog } from './inputs/catalog.js';
 import { builtInCatalog } from './inputs/presets.js';
 import type { HubConfig } from './inputs/hub.js';
@@ -36,7 +38,16 @@ export type { Format, FormatId } from './inputs/precision.js';
 export type { Unit } from './units.js';
 export { UserError } from './errors.js';
 export { FORMATS, FORMAT_IDS } from './inputs/precision.js';
-export { OUTPUT_FORMATS, renderOutput, type Output, type OutputFormat } from './format/render.js';
+export { OUTPUT_FORMATS, type Output, type OutputFormat } from './format/render.js';
+
+/**
+ * Renders an estimate, train or plan document (or any Output) in one of OUTPUT_FORMATS, as the
+ * CLI prints it. Throws UserError for a format or an output it cannot render.
+ */
+export async function renderOutput(format: OutputFormat, output: Output, color = false): Promise<string> {
+  const checked = check(renderSchema, { format, output, color }, 'renderOutput');
+  return renderAny(checked.format as OutputFormat, checked.output as Output, checked.color);
+}
 export { OUTPUT_SCHEMA } from './inputs/output-schema.js';
 
 /**
@@ -62,17 +73,23 @@ export interface CatalogOption {
   hub?: HubConfig;
 }
 
-/** Options -> raw options with where each came from ("options.batch"), rejecting unknown keys. */
-function fromOptions<K extends string>(command: string, options: Record<string, unknown>, keys: readonly K[]): { raw: Partial<Record<K, Raw>>; origins: Partial<Record<K, string>> } {
+/** Options -> raw options with where each came from ("options.batch"), rejecting unknown keys and values no flag could hold. */
+function fromOptions<K extends string>(command: string, options: unknown, keys: readonly K[]): { raw: Partial<Record<K, Raw>>; origins: Partial<Record<K, string>> } {
+  const checked = check(optionsSchema(keys), options, `${command}: options`) as Record<string, Raw>;
   const raw: Partial<Record<K, Raw>> = {};
   const origins: Partial<Record<K, string>> = {};
-  for (const [key, value] of Object.entries(options)) {
-    if (!(keys as readonly string[]).includes(key)) throw new UserError(`${command}: unknown option "${key}"${didYouMean(key, keys)} (accepted: ${keys.join(', ')})`);
+  for (const [key, value] of Object.entries(checked)) {
     if (value === undefined) continue;
-    raw[key as K] = value as Raw;
+    raw[key as K] = value;
     origins[key as K] = `options.${key}`;
   }
   return { raw, origins };
+}
+
+/** The second argument of estimate, train and plan: a catalog and a fetched Hub config, both optional. */
+function catalogOption(command: string, second: unknown): { catalog: Catalog; hub?: HubConfig } {
+  const { catalog, hub } = check(catalogOptionSchema, second ?? {}, `${command}: second argument`);
+  return { catalog: (catalog as Catalog | undefined) ?? builtInCatalog(), hub: hub as HubConfig | undefined };
 }
 
 /**
@@ -84,20 +101,23 @@ function fromOptions<K extends string>(command: string, options: Record<string, 
  * const options = { hf: 'Qwen/Qwen3-8B', gpu: 'h100-sxm' };
  * estimate(options, { hub: await fetchHub(options, { env: process.env }) });
  */
-export async function fetchHub(options: { hf?: unknown; offline?: unknown }, { env = {} }: { env?: Record<string, string | undefined> } = {}): Promise<HubConfig | undefined> {
-  return fetchHubFor({ hf: options.hf as Raw, offline: options.offline as Raw }, { hf: 'options.hf' }, env);
+export async function fetchHub(options: { hf?: unknown; offline?: unknown }, settings: { env?: Record<string, string | undefined> } = {}): Promise<HubConfig | undefined> {
+  const { hf, offline } = check(hubOptionsSchema, options, 'fetchHub: options');
+  const { env = {} } = check(hubSettingsSchema, settings ?? {}, 'fetchHub: second argument');
+  return fetchHubFor({ hf, offline }, { hf: 'options.hf' }, env);
 }
 
 /** Pure estimate from fully resolved inputs (ModelSpec, HardwareSpec, formats in base units). */
-export const estimateFromInput = (input: EstimateInput): Estimate => estimateResolved(input);
+export const estimateFromInput = (input: EstimateInput): Estimate => estimateResolved(check(estimateInputSchema, input, 'estimateFromInput: input') as unknown as EstimateInput);
 
 /**
  * Memory, FLOPs, latency, throughput and cost of serving a model, from the same options the
  * CLI takes. Throws `UserError` (with `exitCode` 2) naming the option and the bad value.
  * Resolution warnings (e.g. "no --gpu given") come first in `warnings`.
  */
-export function estimate(options: EstimateOptions, { catalog = builtInCatalog(), hub }: CatalogOption = {}): Estimate {
+export function estimate(options: EstimateOptions, settings: CatalogOption = {}): Estimate {
   const { raw, origins } = fromOptions<EstimateKey>('estimate', options, ESTIMATE_KEYS);
+  const { catalog, hub } = catalogOption('estimate', settings);
   const { input, warnings } = resolveEstimate(raw, origins as Origins, catalog, hub);
   const result = estimateResolved(input);
   result.warnings.unshift(...warnings);
@@ -110,18 +130,19 @@ export function estimate(options: EstimateOptions, { catalog = builtInCatalog(),
  * file, line and field when a file is invalid.
  */
 export async function loadPresets(paths: string[] = []): Promise<Catalog> {
+  check(pathsSchema, paths, 'loadPresets: paths');
   const builtIn = builtInCatalog();
   if (!paths.length) return builtIn;
   const { loadPresetPaths } = await import('./inputs/load-presets.js');
   const { formatIssue } = await import('./inputs/validate.js');
-  const loaded = loadPresetPaths(paths);
+  const loaded = loadPresetPaths(paths, 'loadPresets');
   if (loaded.issues.length) throw new UserError(loaded.issues.map(formatIssue).join('; '));
   const replace = <T extends { id: string }>(base: T[], extra: T[]): T[] => [...extra, ...base.filter((b) => !extra.some((e) => e.id === b.id))];
-  return { ...builtIn, hardware: replace(builtIn.hardware, loaded.hardware), models: replace(builtIn.models, loaded.models) };
+  return { ...builtIn, hardware: replace(builtIn.hardware, loaded.hardware), models: replace(builtIn.models, loaded.models), engines: replace(builtIn.engines ?? [], loaded.engines), grid: replace(builtIn.grid ?? [], loaded.grid) };
 }
 
 /** Pure training estimate from fully resolved inputs (ModelSpec, HardwareSpec, layout). */
-export const trainFromInput = (input: TrainInput): TrainEstimate => trainResolved(input);
+export const trainFromInput = (input: TrainInput): TrainEstimate => trainResolved(check(trainInputSchema, input, 'trainFromInput: input') as unknown as TrainInput);
 
 /**
  * Training and fine-tuning (src/estimate/training.ts) from the same options `llm-size train`
@@ -132,8 +153,9 @@ export const trainFromInput = (input: TrainInput): TrainEstimate => trainResolve
  * @example
  * train({ model: 'llama-3.1-8b', gpu: 'h100-sxm', count: 8, zero: 3, tokens: '1b' }).figures['train.deviceHours'].value
  */
-export function train(options: TrainOptions, { catalog = builtInCatalog(), hub }: CatalogOption = {}): TrainEstimate {
+export function train(options: TrainOptions, settings: CatalogOption = {}): TrainEstimate {
   const { raw, origins } = fromOptions<TrainKey>('train', options, TRAIN_KEYS);
+  const { catalog, hub } = catalogOption('train', settings);
   const { input, warnings } = resolveTrain(raw, origins, catalog, hub);
   const result = trainResolved(input);
   result.warnings.unshift(...warnings);
@@ -150,8 +172,9 @@ export function train(options: TrainOptions, { catalog = builtInCatalog(), hub }
  * @example
  * plan({ model: 'llama-3.1-8b', qps: 5, tpot: '50ms', hardware: 'h100-sxm,l4' }).rows[0].usdPerMillionOutputTokens
  */
-export function plan(options: PlanOptions, { catalog = builtInCatalog(), hub }: CatalogOption = {}): PlanDocument {
+export function plan(options: PlanOptions, settings: CatalogOption = {}): PlanDocument {
   const { raw, origins } = fromOptions<PlanKey>('plan', options, PLAN_KEYS);
+  const { catalog, hub } = catalogOption('plan', settings);
   return runPlan(raw, origins, catalog, hub).document;
 }
 

@@ -1,7 +1,9 @@
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { UserError } from '../errors.js';
+import { oneLine, UserError } from '../errors.js';
+import { readFileText } from './files.js';
+import { importHfConfig } from './hf/index.js';
 import type { HfConfig } from './hf/index.js';
 
 /**
@@ -12,8 +14,10 @@ import type { HfConfig } from './hf/index.js';
  */
 
 export const DEFAULT_HF_ENDPOINT = 'https://huggingface.co';
-/** Give up on a Hub request after this many seconds. */
+/** Give up on a Hub request, body included, after this many seconds (HF_HUB_DOWNLOAD_TIMEOUT overrides). */
 export const HUB_TIMEOUT_SECONDS = 20;
+/** The largest config.json accepted from the Hub (published ones are a few kB; Gemma 3's is 2 kB). */
+export const HUB_MAX_BYTES = 5 * 1024 * 1024;
 
 export interface HubRef {
   repo: string;
@@ -56,17 +60,55 @@ export function hubCachePath(ref: HubRef, env: Record<string, string | undefined
 }
 
 function readCache(file: string, label: string): HfConfig | undefined {
-  let text: string;
+  const read = readFileText(file);
+  if (!read.ok) return undefined;
   try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    return JSON.parse(text) as HfConfig;
+    return JSON.parse(read.text) as HfConfig;
   } catch {
     throw new UserError(`cached config.json for ${label} is not valid JSON (${file}); delete it and fetch again`);
   }
+}
+
+/** The deadline for one Hub request, body included: HF_HUB_DOWNLOAD_TIMEOUT seconds (as huggingface_hub reads it), else HUB_TIMEOUT_SECONDS. */
+function hubTimeoutSeconds(env: Record<string, string | undefined>): number {
+  const v = Number(env.HF_HUB_DOWNLOAD_TIMEOUT);
+  return Number.isFinite(v) && v > 0 && v <= 600 ? v : HUB_TIMEOUT_SECONDS;
+}
+
+/** Why a fetch or a body read failed, in words (undici wraps the reason in `cause`). */
+function networkReason(e: unknown, seconds: number): string {
+  const err = e as { name?: string; message?: string; cause?: { code?: string; message?: string; name?: string } };
+  if (err?.name === 'TimeoutError' || err?.cause?.name === 'TimeoutError') return `no complete answer within ${seconds} s (HF_HUB_DOWNLOAD_TIMEOUT)`;
+  if (/redirect/i.test(err?.cause?.message ?? '')) return 'too many redirects (a redirect loop)';
+  if (err?.message === 'terminated' || err?.cause?.code === 'UND_ERR_SOCKET') return 'the connection closed before the answer was complete';
+  return oneLine(err?.cause?.code ?? err?.cause?.message ?? err?.message ?? String(e));
+}
+
+/** A response body as text, at most HUB_MAX_BYTES (decompressed), within the request's deadline. */
+async function readBody(response: Response, label: string, where: string, seconds: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  const tooLarge = () => new UserError(`${where}: config.json of ${label} is larger than ${HUB_MAX_BYTES / 1024 / 1024} MB, the most this tool reads; pass --hf-config <file> if it really is a config`);
+  if (Number.isFinite(declared) && declared > HUB_MAX_BYTES && !response.headers.get('content-encoding')) throw tooLarge();
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let length = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      length += value.byteLength;
+      if (length > HUB_MAX_BYTES) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    throw new UserError(`${where}: fetching config.json of ${label}: ${networkReason(e, seconds)}; try again, or pass --hf-config <file>`);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Fetches (or reads from the cache) a model's config.json. */
@@ -88,12 +130,14 @@ export async function fetchHubConfig(text: string, opts: HubOptions): Promise<Hu
   const url = `${endpoint}/${ref.repo}/resolve/${encodeURIComponent(ref.revision)}/config.json`;
   const headers: Record<string, string> = { 'user-agent': 'llm-size' };
   if (env.HF_TOKEN) headers.authorization = `Bearer ${env.HF_TOKEN}`;
+  const seconds = hubTimeoutSeconds(env);
+  // one deadline for the whole request, headers and body: a server that never finishes is refused
+  const signal = AbortSignal.timeout(seconds * 1000);
   let response: Response;
   try {
-    response = await fetch(url, { headers, redirect: 'follow', signal: AbortSignal.timeout(HUB_TIMEOUT_SECONDS * 1000) });
+    response = await fetch(url, { headers, redirect: 'follow', signal });
   } catch (e) {
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    const reason = cause?.code ?? cause?.message ?? (e as Error).message;
+    const reason = networkReason(e, seconds);
     const cached = readCache(cacheFile, label);
     if (cached) {
       const when = statSync(cacheFile).mtime.toISOString().slice(0, 10);
@@ -110,19 +154,30 @@ export async function fetchHubConfig(text: string, opts: HubOptions): Promise<Hu
   }
   if (response.status === 404) throw new UserError(`${where}: ${ref.repo} has no config.json at revision "${ref.revision}" (HTTP 404 from ${endpoint}); check the repository name and revision`);
   if (!response.ok) throw new UserError(`${where}: ${endpoint} answered HTTP ${response.status} for ${label}; try again later or pass --hf-config <file>`);
-  const body = await response.text();
+  const body = await readBody(response, label, where, seconds);
   let config: HfConfig;
   try {
     config = JSON.parse(body) as HfConfig;
   } catch {
     throw new UserError(`${where}: config.json of ${label} from ${url} is not valid JSON`);
   }
+  // Only a config this tool can read enters the cache: a bad answer (null, [], a string, a
+  // negative layer count) must never replace a good cached copy.
+  try {
+    importHfConfig(config, `${label} config.json`, ref.repo, ref.repo);
+  } catch (e) {
+    if (e instanceof UserError) throw new UserError(`${where}: ${e.message} (from ${url}; not cached)`);
+    throw e;
+  }
   const warnings: string[] = [];
   try {
+    // write aside, then rename: a run that stops half-way never leaves half a file behind
     mkdirSync(dirname(cacheFile), { recursive: true });
-    writeFileSync(cacheFile, body);
+    const partial = `${cacheFile}.${process.pid}.partial`;
+    writeFileSync(partial, body);
+    renameSync(partial, cacheFile);
   } catch (e) {
-    warnings.push(`could not cache config.json for ${label} at ${cacheFile}: ${(e as Error).message}`);
+    warnings.push(`could not cache config.json for ${label} at ${cacheFile}: ${oneLine((e as Error).message)}`);
   }
   return { ...ref, config, source: url, fromCache: false, warnings };
 }
