@@ -63,7 +63,7 @@ const hardware = z.looseObject({
   id: z.string(), name: z.string(), memoryBytes: knownPositive, memoryBandwidth: knownPositive,
   compute: z.record(z.string(), sourced).refine((c) => Object.values(c).some((s) => (s.value ?? 0) > 0), 'needs at least one known compute peak'),
   intraNode: link.optional(), interNode: link.optional(), devicesPerNode: inDomain('devices'), tdpWatts: sourced, runtimeOverheadBytes: sourced,
-  efficiency: z.looseObject({ mfu: knownPositive, mbu: knownPositive, stepOverheadSeconds: sourced }), prices: z.array(z.looseObject({ usdPerHour: z.number().finite().positive() })),
+  efficiency: z.looseObject({ mfu: knownPositive, mbu: knownPositive, stepOverheadSeconds: sourced }), prices: z.array(z.unknown()),
 });
 
 const price = z.looseObject({ usdPerHour: inDomain('usdPerHour'), source: z.string() }).optional();
