@@ -33,11 +33,11 @@ export const METRICS = {
   outputTokensPerSecond: { unit: 'tokens/s', figure: 'throughput.outputTokensPerSecond', rate: true },
   outputTokensPerSecondPerDevice: { unit: 'tokens/s', figure: 'throughput.outputTokensPerSecondPerDevice', rate: true },
   /**
-   * One forward pass replayed as a CUDA graph (scripts/measure/measure.py): the step without the
-   * fixed per-step overhead (no sampling or scheduling); kernel launches inside the graph remain.
+   * The work of one forward pass (scripts/measure/measure.py: CUDA-graph replay minus the same
+   * layers at tiny widths, i.e. minus the per-kernel floor): roofline + communication, no overhead.
    */
-  prefillForwardSeconds: { unit: 's', figure: 'latency.ttft', minusInput: ['latency.prefillOverhead', 'stepOverheadSeconds'], rate: false },
-  decodeForwardSeconds: { unit: 's', figure: 'latency.tpot', minusInput: ['latency.decodeOverhead', 'stepOverheadSeconds'], rate: false },
+  prefillWorkSeconds: { unit: 's', figure: ['latency.prefillRoofline', 'latency.prefillComm'], rate: false },
+  decodeWorkSeconds: { unit: 's', figure: ['latency.decodeRoofline', 'latency.decodeComm'], rate: false },
   weightBytes: { unit: 'B', figure: 'memory.weights', rate: false },
   weightBytesPerDevice: { unit: 'B', figure: 'memory.perDevice.weights', rate: false },
   /** torch.cuda.max_memory_allocated: tensors only, no CUDA context or runtime overhead */
@@ -315,14 +315,6 @@ export function readMetric(e: Pick<Estimate | TrainEstimate, 'figures'>, metric:
     low -= d.low ?? d.value;
     high -= d.high ?? d.value;
   }
-  if ('minusInput' in def) {
-    const [id, input] = def.minusInput;
-    const d = e.figures[id]?.inputs[input];
-    if (typeof d !== 'number') throw new Error(`internal: metric ${metric} needs input ${input} of figure ${id}`);
-    value -= d;
-    low -= d;
-    high -= d;
-  }
   if ('per' in def) {
     const d = e.figures[def.per];
     if (!d) throw new Error(`internal: metric ${metric} needs figure ${def.per}`);
@@ -389,8 +381,8 @@ export function fastPredict(c: FitCase, params: EfficiencyParams): number {
   switch (c.m.metric) {
     case 'ttft': return ttft;
     case 'tpot': return tpot;
-    case 'prefillForwardSeconds': return ttft - params.stepOverheadSeconds;
-    case 'decodeForwardSeconds': return tpot - params.stepOverheadSeconds;
+    case 'prefillWorkSeconds': return step.phaseSeconds(prefill, params);
+    case 'decodeWorkSeconds': return step.phaseSeconds(decode, params);
     case 'e2e': return ttft + (w.outputTokens - 1) * tpot;
     case 'decodeTokensPerSecond': return w.batch / tpot;
     case 'inputTokensPerSecond': return (w.batch * w.inputTokens) / ttft;

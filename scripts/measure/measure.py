@@ -43,9 +43,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[2]
 DEFAULT_PLAN: dict[str, dict[str, list[tuple[int, int]]]] = {
     "llama-3.1-8b": {
         "prefill": [(1, 128), (1, 512), (1, 2048), (1, 8192), (1, 32768), (8, 2048)],
-        "decode": [(1, 512), (1, 8192), (1, 32768), (8, 4096), (32, 4096), (64, 4096), (32, 16384), (128, 2048), (8, 32768)],
+        "decode": [(1, 512), (1, 8192), (1, 32768), (8, 4096), (16, 8192), (32, 4096), (64, 4096), (32, 16384), (128, 2048), (256, 1024), (8, 32768)],
     },
-    "qwen3-30b-a3b": {"prefill": [(1, 512), (1, 2048), (1, 8192)], "decode": [(1, 1024), (8, 1024), (32, 2048), (128, 1024)]},
+    "qwen3-30b-a3b": {"prefill": [(1, 512), (1, 2048), (1, 8192), (4, 8192)], "decode": [(1, 1024), (8, 1024), (32, 2048), (128, 1024), (256, 1024)]},
     "llama-3.2-1b": {"prefill": [(1, 512), (1, 4096), (8, 4096)], "decode": [(1, 512), (1, 8192), (32, 4096), (128, 2048)]},
     "qwen2.5-32b": {"prefill": [(1, 2048), (1, 8192)], "decode": [(1, 1024), (16, 4096), (64, 2048)]},
     "qwen2.5-7b": {"prefill": [(1, 2048), (1, 16384)], "decode": [(1, 1024), (64, 4096)]},
@@ -107,6 +107,16 @@ class Shape:
         s.moe_layer = [self.experts > 0] * 2
         return s
 
+    def floor(self) -> "Shape":
+        """The same layers, attention layout and expert routing (experts, top-k) at tiny widths:
+        the same kernels with almost no work, timing the forward pass's per-kernel floor."""
+        s = Shape.__new__(Shape)
+        s.__dict__.update(self.__dict__)
+        s.hidden, s.head_dim, s.ffn, s.vocab = 64, 16, 64, 256
+        s.heads, s.kv_heads = 4, max(1, 4 * self.kv_heads // self.heads)
+        s.expert_ffn = 16 if self.experts else 0
+        return s
+
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -117,6 +127,7 @@ def main() -> None:
     ap.add_argument("--out", help="output YAML (default validation/cases/measured/<hardware>-<date>.yaml)")
     ap.add_argument("--budget-s", type=float, default=400, help="stop starting new configurations after this many seconds")
     ap.add_argument("--dry-run", action="store_true", help="print the plan and exit (no torch needed)")
+    ap.add_argument("--device", default="cuda", help="cuda, or cpu for a smoke test of the whole loop at toy sizes (no graphs)")
     ap.add_argument("--check", action="store_true", help="run every layer type at toy sizes on the CPU and compare the MoE path with a per-expert loop")
     args = ap.parse_args()
 
@@ -138,6 +149,8 @@ def main() -> None:
     import torch.nn.functional as F
 
     def rmsnorm(x, w, eps):
+        if hasattr(F, "rms_norm"):  # one kernel where torch fuses it
+            return F.rms_norm(x, (x.shape[-1],), w, eps)
         v = x.float().pow(2).mean(-1, keepdim=True)
         return (x.float() * torch.rsqrt(v + eps)).to(x.dtype) * w
 
@@ -161,11 +174,29 @@ def main() -> None:
         with sdpa_backends():
             return F.scaled_dot_product_attention(q, k.repeat_interleave(g, 1), v.repeat_interleave(g, 1), is_causal=True)
 
+    flash_decode = [True]
+
+    def attend_cache(q, k, v):
+        """One query per sequence over the cache: FlashAttention (split over the keys, each K/V read
+        once for the heads sharing it); else two batched GEMMs over the cache."""
+        if flash_decode[0]:
+            try:
+                with sdpa_backends():
+                    return F.scaled_dot_product_attention(q, k, v, enable_gqa=True)
+            except RuntimeError:
+                flash_decode[0] = False
+                print("note: no FlashAttention decode with enable_gqa here; decode attention as two batched GEMMs", flush=True)
+        b, h, _, d = q.shape
+        kvh = k.shape[1]
+        qg = q.reshape(b, kvh, h // kvh, d)
+        scores = (qg @ k.transpose(-1, -2)).float() * (d ** -0.5)
+        return (torch.softmax(scores, dim=-1).to(v.dtype) @ v).reshape(b, h, 1, d)
+
     def sdpa_backends():
         """Flash (or cuDNN) attention only on CUDA: never the math backend, which materializes the scores."""
         from contextlib import nullcontext
 
-        if not torch.cuda.is_available():
+        if not torch.cuda.is_available() or args.device == "cpu":
             return nullcontext()
         from torch.nn.attention import SDPBackend, sdpa_kernel
 
@@ -265,14 +296,8 @@ def main() -> None:
                 vc[:, :, pos : pos + t].copy_(v)
                 if t > 1:  # prefill from position 0: causal FlashAttention over the prompt
                     o = attend_prompt(q, k, v)
-                else:
-                    # decode: the new token attends to every cached key, as two batched GEMMs over
-                    # the cache that read each K and V once for the heads that share them (GQA);
-                    # the work spreads over the whole context (as split-KV decoding kernels do)
-                    g = s.heads // s.kv_heads
-                    qg = q.reshape(b, s.kv_heads, g, s.head_dim)
-                    scores = (qg @ kc[:, :, : pos + 1].transpose(-1, -2)).float() * (s.head_dim ** -0.5)
-                    o = (torch.softmax(scores, dim=-1).to(v.dtype) @ vc[:, :, : pos + 1]).reshape(b, s.heads, 1, s.head_dim)
+                else:  # decode: the new token attends to every cached key
+                    o = attend_cache(q, kc[:, :, : pos + 1], vc[:, :, : pos + 1])
                 x = x + o.transpose(1, 2).reshape(b, t, s.heads * s.head_dim) @ layer["wo"].t()
                 h = rmsnorm(x, layer["ln2"], s.eps)
                 if "router" in layer:
@@ -320,17 +345,23 @@ def main() -> None:
             print(f"check {model_id}: ok ({'MoE' if shape.experts else 'dense'}, {shape.layers} toy layers)")
         return
 
-    if not torch.cuda.is_available():
-        sys.exit("measure.py: needs a CUDA device (use --dry-run to see the plan, --check to test the code on the CPU)")
-    gpu = torch.cuda.get_device_name(0)
+    cpu = args.device == "cpu"
+    if not cpu and not torch.cuda.is_available():
+        sys.exit("measure.py: needs a CUDA device (use --dry-run to see the plan, --check or --device cpu to test the code on the CPU)")
+    gpu = "CPU smoke test" if cpu else torch.cuda.get_device_name(0)
+    if cpu:
+        args.hardware = args.hardware or "cpu-smoke"
+        plan = {m: {"prefill": [(1, 16), (2, 16)], "decode": [(1, 16), (4, 32)]} for m in plan}
+    dtype = torch.float32 if cpu else torch.bfloat16
+    sync = (lambda: None) if cpu else torch.cuda.synchronize  # noqa: E731
     hardware = args.hardware or next((pid for key, pid in GPU_PRESETS if key in gpu), None)
     if not hardware:
         sys.exit(f"measure.py: no hardware preset known for '{gpu}'; pass --hardware <preset id>")
     today = dt.date.today().isoformat()
     conditions = (
-        f"GPU {gpu}; torch {torch.__version__}; CUDA {torch.version.cuda}; bf16 weights and KV cache; "
-        f"the forward pass of scripts/measure/measure.py (prompt attention: SDPA FlashAttention; decode attention: "
-        f"two batched GEMMs over the cache; cuBLAS GEMMs; torch._grouped_mm for experts) replayed as CUDA graphs; random weights from config; {today}"
+        f"GPU {gpu}; torch {torch.__version__}; CUDA {torch.version.cuda}; {'fp32' if cpu else 'bf16'} weights and KV cache; "
+        f"the forward pass of scripts/measure/measure.py (SDPA FlashAttention with native GQA for prompt and decode "
+        f"attention; cuBLAS GEMMs; torch._grouped_mm for experts) replayed as CUDA graphs; random weights from config; {today}"
     )
     out_path = pathlib.Path(args.out) if args.out else ROOT / "validation" / "cases" / "measured" / f"{hardware}-{today}.yaml"
     out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -346,8 +377,15 @@ def main() -> None:
             header += "".join(f"# not measured: {f}\n" for f in failures)
         out_path.write_text(header + yaml.safe_dump({"cases": cases}, sort_keys=False, width=120))
 
+    class Eager:
+        def __init__(self, fn):
+            self.replay = fn
+
     def graph_of(fn):
         """fn captured as a CUDA graph after warm-up on a side stream (torch.cuda.graphs docs)."""
+        if cpu:
+            fn()
+            return Eager(fn)
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
         with torch.cuda.stream(side):
@@ -360,6 +398,11 @@ def main() -> None:
         return g
 
     def replay_seconds(g, n: int) -> float:
+        if cpu:
+            t0 = time.perf_counter()
+            for _ in range(n):
+                g.replay()
+            return (time.perf_counter() - t0) / n
         start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
         torch.cuda.synchronize()
         start.record()
@@ -381,14 +424,50 @@ def main() -> None:
             "source": f"scripts/measure/measure.py ({conditions})", "trust": "high", "extraction": "measured",
         }
 
+    dev = "cpu" if cpu else "cuda"
+
+    def clear():
+        if not cpu:
+            torch.cuda.synchronize()
+            torch.cuda.empty_cache()
+
+    def time_step(m: "Model", kind: str, batch: int, context: int) -> tuple[float, int]:
+        """Seconds of one prefill (median of replays) or decode step (mean of replays) of model m,
+        and the peak allocated memory during it."""
+        clear()
+        if not cpu:
+            torch.cuda.reset_peak_memory_stats()
+        g = kv = ids = None
+        try:
+            if kind == "prefill":
+                kv = m.cache(batch, context)
+                ids = torch.randint(0, m.s.vocab, (batch, context), device=dev)
+                g = graph_of(lambda: m.forward(ids, kv, 0))
+                times = sorted(replay_seconds(g, 1) for _ in range(args.repeats))
+                seconds = times[len(times) // 2]
+            else:
+                kv = m.cache(batch, context + 1)
+                ids = torch.randint(0, m.s.vocab, (batch, 1), device=dev)
+                g = graph_of(lambda: m.forward(ids, kv, context))
+                replay_seconds(g, 2)
+                seconds = replay_seconds(g, args.decode_steps)
+            peak = 0 if cpu else torch.cuda.max_memory_allocated()
+            return seconds, peak
+        finally:
+            del g, kv, ids
+            clear()
+
     for model_id, p in plan.items():
         if time.monotonic() - started > args.budget_s:
             failures.append(f"{model_id}: time budget reached")
             continue
         try:
             shape = Shape(load_config(model_id))
-            torch.cuda.empty_cache()
-            model = Model(shape, "cuda", torch.bfloat16)
+            if cpu:
+                shape = shape.tiny()
+            clear()
+            model = Model(shape, dev, dtype)
+            floor = Model(shape.floor(), dev, dtype)
         except Exception as e:  # noqa: BLE001 - report and go on
             failures.append(f"{model_id}: {type(e).__name__}: {e}"[:300])
             print("FAILED", failures[-1], flush=True)
@@ -397,7 +476,7 @@ def main() -> None:
         print(f"{model_id}: {n_params / 1e9:.3f} B parameters built in {time.monotonic() - started:.0f} s", flush=True)
         if shape.experts:
             # the grouped-GEMM path against the per-expert loop, on real sizes
-            x = torch.randn(64, shape.hidden, device="cuda", dtype=torch.bfloat16)
+            x = torch.randn(64, shape.hidden, device=dev, dtype=dtype)
             try:
                 fast = model.moe(model.L[0], x)
                 model.reference_moe = True
@@ -409,59 +488,44 @@ def main() -> None:
             except Exception as e:  # noqa: BLE001 - no grouped GEMM: the MoE step would not be an engine's
                 failures.append(f"{model_id}: {type(e).__name__}: {e}"[:300])
                 print("FAILED", failures[-1], flush=True)
-                del model
-                torch.cuda.empty_cache()
+                del model, floor
+                clear()
                 continue
         for kind in ("prefill", "decode"):
             for batch, context in p[kind]:
                 if time.monotonic() - started > args.budget_s:
                     failures.append(f"{model_id} {kind} b{batch} c{context}: time budget reached")
                     continue
-                g = kv = ids = None
                 try:
-                    torch.cuda.synchronize()
-                    torch.cuda.empty_cache()
-                    torch.cuda.reset_peak_memory_stats()
+                    seconds, peak = time_step(model, kind, batch, context)
+                    floor_seconds, _ = time_step(floor, kind, batch, context)
+                    work = seconds - floor_seconds
+                    how = (f"{'median' if kind == 'prefill' else 'mean'} of {args.repeats if kind == 'prefill' else args.decode_steps} CUDA-graph replays "
+                           f"(CUDA events): forward {seconds * 1e3:.4f} ms minus {floor_seconds * 1e3:.4f} ms for the same layers, attention layout "
+                           f"and routing at tiny widths (the per-kernel floor of this unfused forward pass)")
                     if kind == "prefill":
-                        kv = model.cache(batch, context)
-                        ids = torch.randint(0, shape.vocab, (batch, context), device="cuda")
-                        g = graph_of(lambda: model.forward(ids, kv, 0))
-                        times = sorted(replay_seconds(g, 1) for _ in range(args.repeats))
-                        seconds = times[len(times) // 2]
-                        peak = torch.cuda.max_memory_allocated()
-                        tflops = 2 * n_params * batch * context / seconds / 1e12
-                        print(f"  prefill b{batch:3d} x {context:6d}: {seconds * 1e3:9.3f} ms ({tflops:6.1f} TFLOP/s on parameters), peak {peak / 2**30:7.2f} GiB", flush=True)
+                        tflops = 2 * n_params * batch * context / max(work, 1e-9) / 1e12
+                        print(f"  prefill b{batch:3d} x {context:6d}: {seconds * 1e3:9.3f} ms, floor {floor_seconds * 1e3:7.3f} ms ({tflops:6.1f} TFLOP/s on parameters), peak {peak / 2**30:7.2f} GiB", flush=True)
                         cases.append(case(model_id, kind, batch, context, [
-                            {"suffix": "time", "kind": "prefill", "metric": "prefillForwardSeconds", "measured": f"{seconds * 1e3:.4f} ms",
-                             "published": f"median of {args.repeats} CUDA-graph replays of one prefill forward pass (CUDA events)",
-                             "modelled": "latency.ttft without the fixed per-step overhead (no sampling or scheduling in a replayed forward)"},
+                            {"suffix": "work", "kind": "prefill", "metric": "prefillWorkSeconds", "measured": f"{work * 1e3:.4f} ms", "published": how,
+                             "modelled": "latency.prefillRoofline + latency.prefillComm (the step's work; no per-step or per-kernel overhead)"},
                             {"suffix": "peak", "kind": "memory", "metric": "allocatedPeakBytes", "measured": f"{peak / 2**30:.4f} GiB",
                              "published": "torch.cuda.max_memory_allocated over capture and replays (weights, KV cache of the prompt, activations)",
                              "modelled": "weights + KV cache + activations per device (no CUDA context)"},
                         ]))
                     else:
-                        kv = model.cache(batch, context + 1)
-                        ids = torch.randint(0, shape.vocab, (batch, 1), device="cuda")
-                        g = graph_of(lambda: model.forward(ids, kv, context))
-                        replay_seconds(g, 2)
-                        seconds = replay_seconds(g, args.decode_steps)
                         kv_bytes = 2 * batch * (context + 1) * shape.kv_heads * shape.head_dim * 2 * shape.layers
-                        print(f"  decode  b{batch:3d} @ {context:6d}: {seconds * 1e3:9.3f} ms (weights {2 * n_params / 1e9:.1f} GB + KV {kv_bytes / 1e9:.1f} GB -> {(2 * n_params + kv_bytes) / seconds / 1e12:.2f} TB/s if all read)", flush=True)
+                        print(f"  decode  b{batch:3d} @ {context:6d}: {seconds * 1e3:9.3f} ms, floor {floor_seconds * 1e3:7.3f} ms (weights {2 * n_params / 1e9:.1f} GB + KV {kv_bytes / 1e9:.1f} GB -> {(2 * n_params + kv_bytes) / max(work, 1e-9) / 1e12:.2f} TB/s if all read)", flush=True)
                         cases.append(case(model_id, kind, batch, context, [
-                            {"suffix": "time", "kind": "decode", "metric": "decodeForwardSeconds", "measured": f"{seconds * 1e3:.4f} ms",
-                             "published": f"mean of {args.decode_steps} CUDA-graph replays of one decode forward pass at position {context} (CUDA events)",
-                             "modelled": "latency.tpot at context inputTokens + 0.5 without the fixed per-step overhead (no sampling or scheduling in a replayed forward)"},
+                            {"suffix": "work", "kind": "decode", "metric": "decodeWorkSeconds", "measured": f"{work * 1e3:.4f} ms", "published": how,
+                             "modelled": "latency.decodeRoofline + latency.decodeComm at context inputTokens + 0.5 (the step's work; no per-step or per-kernel overhead)"},
                         ]))
                     write()
                 except Exception as e:  # noqa: BLE001 - report and go on
                     failures.append(f"{model_id} {kind} b{batch} c{context}: {type(e).__name__}: {e}"[:300])
                     print("FAILED", failures[-1], flush=True)
-                finally:
-                    del g, kv, ids
-                    torch.cuda.synchronize()
-                    torch.cuda.empty_cache()
-        del model
-        torch.cuda.empty_cache()
+        del model, floor
+        clear()
     write()
     print(f"wrote {len(cases)} cases to {out_path} in {time.monotonic() - started:.0f} s; {len(failures)} not measured", flush=True)
 
