@@ -3,6 +3,7 @@ import { bytesPerElement, FORMATS, type Format } from '../inputs/precision.js';
 import { capacityFigures, IDEAL_ENGINE } from './engine.js';
 import type { EstimateInput } from './input.js';
 import { deviceWeightShare, kvHeadShare, layoutOf, stageLayers } from './parallel.js';
+import { once, once2 } from './once.js';
 import { sum, term, type Figures } from './terms.js';
 import { heldTokens, holdsKv, holdsState, indexerBytesPerToken, kvElementsPerToken, layerGroups, projectionWidths, stateShape } from './layers.js';
 import { weightFigures, type WeightLayout } from './weights.js';
@@ -23,7 +24,7 @@ export interface KvLayers {
  * adds its indexer's fp8 key cache (layers.ts indexerBytesPerToken). Linear-attention and SSM
  * layers hold no KV: their state is per sequence (stateBytesPerSequence).
  */
-export function kvLayers(m: ModelSpec, kv: Format): KvLayers[] {
+export const kvLayers: (m: ModelSpec, kv: Format) => KvLayers[] = once2((m: ModelSpec, kv: Format): KvLayers[] => {
   const bytes = bytesPerElement(kv);
   const out: KvLayers[] = [];
   for (const g of layerGroups(m)) {
@@ -31,7 +32,7 @@ export function kvLayers(m: ModelSpec, kv: Format): KvLayers[] {
     out.push({ count: g.count, bytesPerToken: kvElementsPerToken(m, g.mixer) * bytes + indexerBytesPerToken(g.mixer), cap: heldTokens(g.mixer, Infinity) });
   }
   return out;
-}
+});
 
 /** KV bytes one token adds over every layer that holds KV (sliding and chunked layers included). */
 export const kvBytesPerToken = (m: ModelSpec, kv: Format): number => kvLayers(m, kv).reduce((a, l) => a + l.count * l.bytesPerToken, 0);
@@ -81,7 +82,7 @@ export function contextForKvBytes(layers: KvLayers[], bytes: number): number {
 }
 
 /** Layers that attend to the full context, local (sliding or chunked) layers and the widest window (training formulas). */
-export function layerSplit(m: ModelSpec): { full: number; local: number; window: number } {
+export const layerSplit: (m: ModelSpec) => { full: number; local: number; window: number } = once((m: ModelSpec) => {
   let full = 0;
   let local = 0;
   let window = 0;
@@ -94,7 +95,7 @@ export function layerSplit(m: ModelSpec): { full: number; local: number; window:
     } else full += g.count;
   }
   return { full, local, window: local ? window : Infinity };
-}
+});
 
 /** Formats the recurrent state is kept in: the conv state and the SSM / delta-rule state. */
 export interface StateFormats {
@@ -117,7 +118,7 @@ export function stateBytesPerSequence(m: ModelSpec, f: StateFormats, tp = 1): nu
 }
 
 /** Layers with a recurrent state, and the elements it has per sequence (all ranks). */
-export function stateLayers(m: ModelSpec): { layers: number; conv: number; recurrent: number } {
+export const stateLayers: (m: ModelSpec) => { layers: number; conv: number; recurrent: number } = once((m: ModelSpec) => {
   let layers = 0;
   let conv = 0;
   let recurrent = 0;
@@ -129,7 +130,7 @@ export function stateLayers(m: ModelSpec): { layers: number; conv: number; recur
     recurrent += g.count * s.recurrent;
   }
   return { layers, conv, recurrent };
-}
+});
 
 const STATE_SOURCE = 'vLLM mamba_utils.py MambaStateShapeCalculator / MambaStateDtypeCalculator; SGLang Mamba2CacheParams.mamba_cache_per_req: conv state (channels x (kernel - 1)) + SSM or delta-rule state (heads x dk x dv, or channels x d_state) per layer';
 

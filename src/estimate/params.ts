@@ -1,3 +1,4 @@
+import { once } from './once.js';
 import type { Mixer, ModelSpec } from '../inputs/model.js';
 import { isHeadAttention, layerGroups, moeLayerCount, range, subLayers } from './layers.js';
 import { sum, term, type Figures } from './terms.js';
@@ -328,7 +329,13 @@ export function mtpGroups(m: ModelSpec): TensorGroup[] {
   ];
 }
 
-const figureSum = (groups: TensorGroup[], figure: ParamFigure): number => groups.filter((g) => g.figure === figure).reduce((a, g) => a + groupParams(g), 0);
+/** Parameters per params.* figure, once per model's groups (once.ts). */
+const figureSums = once((groups: TensorGroup[]): Partial<Record<ParamFigure, number>> => {
+  const sums: Partial<Record<ParamFigure, number>> = {};
+  for (const g of groups) sums[g.figure] = (sums[g.figure] ?? 0) + groupParams(g);
+  return sums;
+});
+const figureSum = (groups: TensorGroup[], figure: ParamFigure): number => figureSums(groups)[figure] ?? 0;
 
 /**
  * Adds params.* figures and returns { total, active, embedding }. With --params the count is

@@ -1,3 +1,4 @@
+import { once3 } from './once.js';
 import type { HardwareSpec } from '../inputs/hardware.js';
 import { computeClass, type ComputeClass, type Format } from '../inputs/precision.js';
 
@@ -42,7 +43,7 @@ const is16Bit = (cls: ComputeClass) => cls === 'bf16' || cls === 'fp16';
  * that is not the format's own peak.
  * @example resolvePeak(a100, FORMATS.fp8, FORMATS.bf16) // { cls: 'bf16', flopsPerSecond: 312e12, warning: '... weight-only fp8 ...' }
  */
-export function resolvePeak(hw: HardwareSpec, weights: Format, activations: Format): Peak {
+export const resolvePeak: (hw: HardwareSpec, weights: Format, activations: Format) => Peak = once3((hw: HardwareSpec, weights: Format, activations: Format): Peak => {
   const wanted = computeClass(weights, activations);
   for (const cls of [wanted, ...FALLBACK[wanted]]) {
     const peak = hw.compute[cls];
@@ -56,4 +57,4 @@ export function resolvePeak(hw: HardwareSpec, weights: Format, activations: Form
     return { cls, flopsPerSecond: peak.value, source: peak.source, warning: `${hw.name} ${why}: ${how}, at the ${cls} peak` };
   }
   throw new Error(`internal: ${hw.id} has no usable compute peak for ${wanted}`);
-}
+});

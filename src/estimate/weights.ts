@@ -1,6 +1,7 @@
 import type { ModelSpec } from '../inputs/model.js';
 import { bytesPerElement, formatOfDtype, GGUF_TYPES, type Format, type GgufType } from '../inputs/precision.js';
 import { mtpGroups, tensorGroups, type TensorBlock, type TensorGroup } from './params.js';
+import { once, once3 } from './once.js';
 import { term, type Figures } from './terms.js';
 
 /**
@@ -144,14 +145,27 @@ export interface WeightLayout {
   parts: WeightPart[];
 }
 
-/** Weight bytes of the model loaded for serving (MTP modules are not loaded by default). */
-export function weightLayout(m: ModelSpec, weights: Format, unquantized: Format): WeightLayout {
+/** Weight bytes of the model loaded for serving (MTP modules are not loaded by default); once per model and formats (once.ts). */
+export const weightLayout: (m: ModelSpec, weights: Format, unquantized: Format) => WeightLayout = once3((m: ModelSpec, weights: Format, unquantized: Format): WeightLayout => {
   const parts = weightParts(m, tensorGroups(m), weights, unquantized);
   const total = parts.reduce((a, p) => a + p.bytes, 0);
   const embeddingBytes = parts.filter((p) => p.group.id === 'embed_tokens').reduce((a, p) => a + p.bytes, 0);
   const routedExpertBytes = parts.filter((p) => p.group.block === 'experts').reduce((a, p) => a + p.bytes, 0);
   return { total, embeddingBytes, routedExpertBytes, parts };
-}
+});
+
+/** The layout's tensors grouped by the format they are stored in, once per layout. */
+const byFormatOf = once((layout: WeightLayout) => {
+  const byFormat = new Map<string, { format: Format; params: number; bytes: number; groups: string[] }>();
+  for (const p of layout.parts) {
+    const e = byFormat.get(p.format.id) ?? { format: p.format, params: 0, bytes: 0, groups: [] };
+    e.params += p.count * p.group.params;
+    e.bytes += p.bytes;
+    e.groups.push(p.group.layerIndices.length > 1 && p.count < p.group.layerIndices.length ? `${p.group.id} (${p.count} of ${p.group.layerIndices.length} layers)` : p.group.id);
+    byFormat.set(p.format.id, e);
+  }
+  return byFormat;
+});
 
 /**
  * Adds memory.weights (and its parts by format, memory.weights.<format>) from the model's
@@ -162,15 +176,8 @@ export function weightFigures(fig: Figures, m: ModelSpec, params: number, weight
   if (!layout) {
     return term(fig, { id: 'memory.weights', label: 'Weights', unit: 'B', value: params * bytesPerElement(weights), formula: 'params.total x bytesPerElement(weights)', inputs: { params, bytesPerElement: bytesPerElement(weights), format: weights.id }, source: weights.source });
   }
-  const { parts, total } = layout;
-  const byFormat = new Map<string, { format: Format; params: number; bytes: number; groups: string[] }>();
-  for (const p of parts) {
-    const e = byFormat.get(p.format.id) ?? { format: p.format, params: 0, bytes: 0, groups: [] };
-    e.params += p.count * p.group.params;
-    e.bytes += p.bytes;
-    e.groups.push(p.group.layerIndices.length > 1 && p.count < p.group.layerIndices.length ? `${p.group.id} (${p.count} of ${p.group.layerIndices.length} layers)` : p.group.id);
-    byFormat.set(p.format.id, e);
-  }
+  const { total } = layout;
+  const byFormat = byFormatOf(layout);
   if (byFormat.size === 1) {
     const [e] = byFormat.values();
     return term(fig, { id: 'memory.weights', label: 'Weights', unit: 'B', value: total, formula: 'params.total x bytesPerElement(weights)', inputs: { params: e.params, bytesPerElement: bytesPerElement(e.format), format: e.format.id }, source: e.format.source });
