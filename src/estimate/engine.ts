@@ -142,7 +142,7 @@ export function capacityFigures(fig: Figures, input: EstimateInput, m: ModelSpec
   const kvPool = kvBytes - stateBytes;
   const stateSlots = separate ? Math.floor(stateBytes / state) : Infinity;
   if (state > 0) {
-    term(fig, { id: 'memory.stateCapacity', label: separate ? `Recurrent-state pool per device (${e.name})` : 'Recurrent state shares the KV pool', unit: 'B', value: stateBytes, formula: separate ? 'kvCapacity x ratio / (1 + ratio)' : '0 (one pool for KV pages and state)', inputs: { kvCapacity: kvBytes, ratio: separate ? ratio : 0, statePerSequencePerDevice: state }, source: pool.source, approximate: true });
+    term(fig, { id: 'memory.stateCapacity', label: separate ? `State pool per device (${e.name})` : 'State pool (shares the KV pool)', unit: 'B', value: stateBytes, formula: separate ? 'kvCapacity x ratio / (1 + ratio)' : '0 (one pool for KV pages and state)', inputs: { kvCapacity: kvBytes, ratio: separate ? ratio : 0, statePerSequencePerDevice: state }, source: pool.source, approximate: true });
     if (separate) term(fig, { id: 'capacity.stateSlots', label: 'Sequences the state pool holds', unit: 'count', value: stateSlots, formula: 'floor(stateCapacity / statePerSequencePerDevice)', inputs: { stateCapacity: stateBytes, statePerSequencePerDevice: state }, source: pool.source, approximate: true });
   }
 

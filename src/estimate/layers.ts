@@ -308,3 +308,13 @@ export function projectionWidths(m: ModelSpec): { mixer: number; mlp: number } {
   }
   return { mixer, mlp };
 }
+
+/**
+ * What `train` does not model in this model, or undefined: its activation and backward formulas
+ * (Korthikanti et al. 2022) cover attention kinds and MLA; recurrent scans and DSA's indexer
+ * training are not modelled, so training such a model is refused rather than misestimated.
+ */
+export function trainingGap(m: ModelSpec): string | undefined {
+  const kinds = [...new Set(layerGroups(m).filter((g) => holdsState(g.mixer) || g.mixer.kind === 'sparse-mla').map((g) => `${g.count} ${describeMixer(g.mixer)} layers`))];
+  return kinds.length ? `train models attention and MLA layers; ${m.name} has ${kinds.join(' and ')}, whose activations and backward pass it does not model` : undefined;
+}

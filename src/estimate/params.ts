@@ -1,6 +1,6 @@
 import { once } from './once.js';
 import type { Mixer, ModelSpec } from '../inputs/model.js';
-import { isHeadAttention, layerGroups, moeLayerCount, range, subLayers } from './layers.js';
+import { holdsKv, isHeadAttention, layerGroups, moeLayerCount, range, subLayers } from './layers.js';
 import { sum, term, type Figures } from './terms.js';
 
 /**
@@ -317,16 +317,21 @@ export function mtpGroups(m: ModelSpec): TensorGroup[] {
   const layers = range(m.layers, m.layers + n);
   const h = m.hidden;
   const tag = (g: TensorGroup): TensorGroup => ({ ...g, id: `mtp.${g.id}`, figure: 'mtp' });
-  return [
-    { id: 'mtp.embed_tokens', figure: 'mtp', kind: 'embedding', layerIndices: layers, params: m.vocab * h, rowLength: h },
+  // The MTP layer is an attention layer of the model's own kind (DeepSeek-V3.2: with its indexer).
+  const attention = layerGroups(m).find((g) => holdsKv(g.mixer))?.mixer ?? { kind: 'full' as const };
+  const copies = !m.mtpSharesEmbeddings;
+  const groups: TensorGroup[] = [
     { id: 'mtp.enorm_hnorm', figure: 'mtp', kind: 'vector', layerIndices: layers, params: 2 * normParams(m), rowLength: 0 },
     { id: 'mtp.eh_proj', figure: 'mtp', kind: 'linear', block: 'mlp', gguf: 'other', layerIndices: layers, params: 2 * h * h, rowLength: 2 * h },
-    ...attentionGroups(m, layers).map(tag),
+    ...mixerGroups(m, attention, layers).map(tag),
     ...(m.moe ? moeGroups(m, layers) : mlpGroups(m, 'layers.mlp', 'mlp', layers, m.ffn, 1, m.mlpBias)).map(tag),
     tag(normGroup(m, layers)),
     { id: 'mtp.shared_head.norm', figure: 'mtp', kind: 'vector', layerIndices: layers, params: normParams(m), rowLength: 0 },
-    { id: 'mtp.shared_head.head', figure: 'mtp', kind: 'lmHead', layerIndices: layers, params: m.vocab * h, rowLength: h },
   ];
+  // DeepSeek-V3 stores a copy of the embedding and the head with each MTP module.
+  if (copies) groups.unshift({ id: 'mtp.embed_tokens', figure: 'mtp', kind: 'embedding', layerIndices: layers, params: m.vocab * h, rowLength: h });
+  if (copies) groups.push({ id: 'mtp.shared_head.head', figure: 'mtp', kind: 'lmHead', layerIndices: layers, params: m.vocab * h, rowLength: h });
+  return groups;
 }
 
 /** Parameters per params.* figure, once per model's groups (once.ts). */
@@ -367,7 +372,7 @@ export function paramsFigures(fig: Figures, m: ModelSpec): { total: number; acti
   const total = sum(fig, { id: 'params.total', label: 'Parameters', unit: 'params', parts, source: SOURCE });
   if (m.mtpLayers) {
     const mtp = mtpGroups(m).reduce((a, g) => a + groupParams(g), 0);
-    term(fig, { id: 'params.mtp', label: 'Multi-token-prediction module parameters (not in params.total)', unit: 'params', value: mtp, formula: 'mtpLayers x (embedding + enorm + hnorm + eh_proj (2h x h) + one decoder layer + head norm + head)', inputs: { mtpLayers: m.mtpLayers, hidden: m.hidden, vocab: m.vocab }, source: 'DeepSeek-V3 technical report sec. 2.2 (MTP modules); DeepSeek-V3 README: 671B main model + 14B MTP module weights' });
+    term(fig, { id: 'params.mtp', label: 'Multi-token-prediction module parameters (not in params.total)', unit: 'params', value: mtp, formula: m.mtpSharesEmbeddings ? 'mtpLayers x (enorm + hnorm + eh_proj (2h x h) + one decoder layer + final norm); embedding and head shared with the model' : 'mtpLayers x (embedding + enorm + hnorm + eh_proj (2h x h) + one decoder layer + head norm + head)', inputs: { mtpLayers: m.mtpLayers, hidden: m.hidden, vocab: m.vocab }, source: m.mtpSharesEmbeddings ? 'vLLM qwen3_next_mtp.py (mtp.fc, pre_fc_norm_embedding/hidden, one decoder layer, norm); Qwen3-Next checkpoint mtp.* tensors' : 'DeepSeek-V3 technical report sec. 2.2 (MTP modules); DeepSeek-V3 README: 671B main model + 14B MTP module weights' });
   }
   let active = total;
   if (m.moe || m.visionParams) {

@@ -121,6 +121,8 @@ export interface ModelSpec {
   attentionSinks?: boolean;
   /** DeepSeek-V3 multi-token-prediction modules (num_nextn_predict_layers), counted on their own (params.mtp) */
   mtpLayers?: number;
+  /** the MTP modules use the model's embedding and head (Qwen3-Next, GLM-4.5) instead of keeping copies (DeepSeek-V3) */
+  mtpSharesEmbeddings?: boolean;
   /** parameters of a vision tower and projector (Gemma 3 multimodal): in the checkpoint, not used per text token */
   visionParams?: number;
   /** MoE router extras: DeepSeek-V3 e_score_correction_bias (noaux_tc), Qwen2-MoE shared_expert_gate */

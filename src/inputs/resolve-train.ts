@@ -1,3 +1,4 @@
+import { trainingGap } from '../estimate/layers.js';
 import { UserError } from '../errors.js';
 import {
   dataParallel,
@@ -64,6 +65,8 @@ export function resolveTrain(rawIn: TrainRawOptions, origins: TrainOrigins, cata
 
   const cp = has('cp') ? positiveInt(named('cp'), 'devices') : 1;
   if (count % (tp * pp * cp) !== 0) throw new UserError(`--count ${count} is not a multiple of --tp x --pp x --cp = ${tp * pp * cp}; devices = tp x pp x cp x data-parallel ranks`);
+  const gap = trainingGap(base.model);
+  if (gap) throw new UserError(gap);
   if (pp > base.model.layers) throw new UserError(`--pp ${pp} exceeds the model's ${base.model.layers} layers`);
   const dp = dataParallel({ count, tp, pp, cp });
   const seqLen = has('seqLen') ? positiveInt(named('seqLen'), 'tokens') : 2048;

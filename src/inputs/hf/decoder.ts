@@ -1,5 +1,5 @@
 import { UserError } from '../../errors.js';
-import { makeModel, type ModelSpec } from '../model.js';
+import { makeModel, type LayerKind, type Mixer, type Mlp, type ModelSpec } from '../model.js';
 import type { ConfigReader, Names } from './reader.js';
 
 /**
@@ -34,7 +34,11 @@ export const everyLayerWindow = (r: ConfigReader, m: ModelSpec): ModelSpec => (r
 
 /** Qwen2/Qwen3: use_sliding_window (default false) with full attention on the first max_window_layers layers. */
 export function qwenWindow(r: ConfigReader, m: ModelSpec): ModelSpec {
-  if (!r.bool('use_sliding_window', false) || !r.has('sliding_window')) return m;
+  if (!r.bool('use_sliding_window', false) || !r.has('sliding_window')) {
+    // Qwen2.5 and Qwen3 files write sliding_window and max_window_layers with use_sliding_window false: no window
+    r.ignore('sliding_window', 'max_window_layers');
+    return m;
+  }
   const full = Math.min(m.layers, r.optInt('max_window_layers', m.layers));
   return full < m.layers ? { ...m, slidingWindow: { window: r.int('sliding_window'), localLayers: m.layers - full } } : m;
 }
@@ -48,3 +52,36 @@ export function layerTypesWindow(r: ConfigReader, m: ModelSpec, fallbackLocal: (
   return { ...m, slidingWindow: { window: r.int('sliding_window'), localLayers: local } };
 }
 
+
+/**
+ * Layer kinds from a per-layer rule (run once at import): consecutive layers with the same
+ * mixer and MLP become one entry; the estimators group equal kinds (src/estimate/layers.ts).
+ */
+export function kindsOf(layers: number, kindOf: (i: number) => { mixer: Mixer; mlp: Mlp }): LayerKind[] {
+  const out: LayerKind[] = [];
+  let key = '';
+  for (let i = 0; i < layers; i++) {
+    const k = kindOf(i);
+    const next = JSON.stringify(k);
+    if (next === key) out[out.length - 1].layers.push(i);
+    else out.push({ mixer: k.mixer, mlp: k.mlp, layers: [i] });
+    key = next;
+  }
+  return out;
+}
+
+/** Layers whose MLP is not MoE, for ModelSpec.moe.denseLayers (a count) when kinds are listed. */
+export const nonMoeLayers = (kinds: LayerKind[]): number => kinds.reduce((a, k) => a + (k.mlp.kind === 'moe' ? 0 : k.layers.length), 0);
+
+/**
+ * A list field with one entry per layer (layer_types, layers_block_type), checked against the
+ * layer count; values outside `accepted` are a user error naming the entry.
+ */
+export function perLayerList(r: ConfigReader, key: string, layers: number, accepted: readonly string[]): string[] | undefined {
+  const list = r.strings(key);
+  if (!list) return undefined;
+  if (list.length !== layers) throw new UserError(`${r.file}: field "${r.prefix}${key}" has ${list.length} entries but the model has ${layers} layers`);
+  const bad = list.findIndex((t) => !accepted.includes(t));
+  if (bad >= 0) throw new UserError(`${r.file}: field "${r.prefix}${key}" entry ${bad} is "${list[bad]}"; this reader knows ${accepted.join(', ')}`);
+  return list;
+}

@@ -7,7 +7,9 @@ export function falcon(r: ConfigReader, names: Names): ModelSpec {
   const heads = r.int('num_attention_heads', 'n_head');
   const newArch = r.bool('new_decoder_architecture', r.str('model_type', '') === 'RefinedWeb');
   const multiQuery = r.bool('multi_query', true);
-  const kvHeads = newArch ? r.optInt(['num_kv_heads', 'n_head_kv'], heads) : multiQuery ? 1 : heads;
+  // modeling_falcon.py FalconAttention: num_kv_heads if new_decoder_architecture or not multi_query, else 1
+  const kvHeads = newArch || !multiQuery ? r.optInt(['num_kv_heads', 'n_head_kv'], heads) : 1;
+  if (!newArch && multiQuery) r.ignore('num_kv_heads', 'n_head_kv');
   const parallel = r.bool('parallel_attn', true);
   const bias = r.bool('bias', false);
   // FalconDecoderLayer: new architecture has ln_attn and ln_mlp (num_ln_in_parallel_attn, default 2);

@@ -54,4 +54,8 @@ export const gemma: FamilyReader = (r, n) => readDecoder(r, n, true);
  * configuration_gemma2.py: pre and post norms around attention and MLP (4 per layer); tied;
  * Gemma2DecoderLayer: even layers (0, 2, ...) slide over sliding_window, odd layers are global.
  */
-export const gemma2: FamilyReader = (r, n) => layerTypesWindow(r, { ...readDecoder(r, n, true), normsPerLayer: 4 }, (layers) => Math.ceil(layers / 2));
+export const gemma2: FamilyReader = (r, n) => {
+  // sliding_window_size: an older spelling of sliding_window some Gemma 2 files also write
+  r.ignore('sliding_window_size');
+  return layerTypesWindow(r, { ...readDecoder(r, n, true), normsPerLayer: 4 }, (layers) => Math.ceil(layers / 2));
+};

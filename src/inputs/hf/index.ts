@@ -15,7 +15,9 @@ import { nomicBert } from './nomic-bert.js';
 import { opt } from './opt.js';
 import { phi3 } from './phi3.js';
 import { qwen2, qwen2Moe, qwen3, qwen3Moe } from './qwen.js';
+import { qwen3Next } from './qwen3-next.js';
 import { readQuantization } from './quantization.js';
+import { unreadStructuralKeys } from './structure.js';
 import { ConfigReader, type FamilyReader, type HfConfig, type HfImport, type Names } from './reader.js';
 
 /** config.json names of ModelSpec fields, for messages (Llama-style; families vary). */
@@ -44,6 +46,7 @@ const FAMILIES: Record<string, FamilyReader> = {
   qwen2_moe: qwen2Moe,
   qwen3,
   qwen3_moe: qwen3Moe,
+  qwen3_next: qwen3Next,
   deepseek_v2: deepseek,
   deepseek_v3: deepseek,
   gemma,
@@ -81,10 +84,20 @@ export function importHfConfig(config: HfConfig, file: string, id = 'hf-config',
   const warnings: string[] = [];
   const reader = Object.hasOwn(FAMILIES, family) ? FAMILIES[family] : undefined;
   const model = reader ? reader(r, names, warnings) : readDecoder(r, names);
+  const quant = readQuantization(r, warnings);
+  r.ignore('rope_scaling', 'rope_parameters');
+  // No silent misreads: a key that changes the structure and that this reader did not read
+  // means the answer would describe another model.
+  const unread = unreadStructuralKeys(config, r.used);
+  if (unread.length) {
+    const keys = unread.map((k) => `"${k}"`).join(', ');
+    const fix = 'describe the model with --layers --hidden --heads --kv-heads --head-dim --ffn --vocab (or those keys in a --spec file)';
+    if (!reader) throw new UserError(`${file}: model_type "${family}" is not a known family and its config has keys the generic decoder reader does not model: ${keys}; supported families: ${KNOWN_FAMILIES.join(', ')}; ${fix}`);
+    throw new UserError(`${file}: the ${family} reader does not model ${unread.length === 1 ? 'key' : 'keys'} ${keys} of this config, so the answer would describe another model; ${fix}, or report the config`);
+  }
   if (!reader) {
     warnings.push(`${file}: model_type "${family}" is not a known family (${KNOWN_FAMILIES.join(', ')}); read as a generic decoder from fields ${[...r.used].sort().join(', ')}`);
   }
-  const quant = readQuantization(r, warnings);
   if (quant.format) model.quantization = quant.format;
   if (quant.keep.length) model.quantizationKeep = quant.keep;
   if (model.slidingWindow && model.slidingWindow.localLayers === 0) delete model.slidingWindow;

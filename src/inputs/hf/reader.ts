@@ -24,6 +24,14 @@ export class ConfigReader {
     readonly prefix = '',
   ) {}
 
+  /**
+   * Marks keys as read on purpose though they change nothing the estimators model (a window a
+   * flag switches off, rotary details), so the check for unread structural keys passes them.
+   */
+  ignore(...keys: string[]): void {
+    for (const key of keys) if (key in this.config) this.used.add(key);
+  }
+
   has(key: string): boolean {
     return this.config[key] !== undefined && this.config[key] !== null;
   }
