@@ -30,7 +30,8 @@ export function nomicBert(r: ConfigReader, names: Names, warnings: string[]): Mo
     heads,
     headDim: hidden / heads,
     ffn: r.optInt('n_inner', 4 * hidden),
-    vocab: r.int('vocab_size'),
+    // contrastors NomicBertEmbeddings: the word embedding is padded to a multiple of pad_vocab_size_multiple
+    vocab: Math.ceil(r.int('vocab_size') / r.optInt('pad_vocab_size_multiple', 1)) * r.optInt('pad_vocab_size_multiple', 1),
     gatedMlp: gated,
     norm: r.bool('use_rms_norm', false) ? 'rms' : 'layer',
     qkvBias,

@@ -21,7 +21,7 @@ const HARMLESS = new Set([
   'mamba_dt_rank_floor', 'rescale_prenorm_residual', 'residual_in_fp32', 'mamba_hidden_act', 'mlp_hidden_act', 'hidden_act', 'hidden_activation',
   'pretraining_tp', 'rope_local_base_freq', 'attn_logit_softcapping', 'final_logit_softcapping', 'query_pre_attn_scalar', 'partial_rotary_factor',
   'use_qk_norm_in_mamba', 'mamba_ssm_cache_dtype', 'mamba_rms_norm', 'layer_norm_epsilon', 'moe_layer_start_index_deprecated',
-  'init_config', 'original_max_position_embeddings', 'initializer_range', 'classifier_dropout', 'use_cache', 'transformers_version', 'architectures', 'auto_map', 'model_type', 'torch_dtype', 'dtype',
+  'init_config', 'dense_seq_output', 'original_max_position_embeddings', 'initializer_range', 'classifier_dropout', 'use_cache', 'transformers_version', 'architectures', 'auto_map', 'model_type', 'torch_dtype', 'dtype',
 ]);
 
 /** A value that switches nothing on: null, false, 0, an empty list or object. */
