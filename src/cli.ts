@@ -19,6 +19,7 @@ const COMMANDS = {
   rag: async () => (await import('./commands/rag.js')).ragCommand,
   check: async () => (await import('./commands/check.js')).checkCommand,
   sweep: async () => (await import('./commands/sweep.js')).sweepCommand,
+  simulate: async () => (await import('./commands/simulate.js')).simulateCommand,
   presets: async () => (await import('./commands/presets.js')).presetsCommand,
   schema: async () => (await import('./commands/schema.js')).schemaCommand,
   completion: async () => (await import('./commands/completion.js')).completionCommand,

@@ -20,6 +20,7 @@ import type { Raw } from './inputs/options.js';
 import { ESTIMATE_KEYS, fetchHubFor, resolveEstimate, type EstimateKey, type Origins } from './inputs/resolve.js';
 import { PLAN_KEYS, runPlan, type PlanDocument, type PlanKey } from './inputs/resolve-plan.js';
 import { resolveTrain, TRAIN_KEYS, type TrainKey } from './inputs/resolve-train.js';
+import { runSimulate, SIMULATE_KEYS, type SimulateKey, type SimulationDocument, type SimulationSweepDocument } from './inputs/resolve-simulate.js';
 import { train as trainResolved, type TrainEstimate, type TrainInput } from './estimate/training.js';
 import { rag as ragResolved, type RagEstimate } from './estimate/rag.js';
 import { RAG_KEYS, resolveRag, type RagKey } from './inputs/resolve-rag.js';
@@ -32,6 +33,7 @@ export type { HardwareSpec, Sourced } from './inputs/hardware.js';
 export type { ModelSpec } from './inputs/model.js';
 export type { HubConfig } from './inputs/hub.js';
 export type { PlanDocument, PlanDocumentRow } from './inputs/resolve-plan.js';
+export type { SimulationDocument, SimulationSweepDocument } from './inputs/resolve-simulate.js';
 export type { TrainEstimate, TrainInput } from './estimate/training.js';
 export type { RagEstimate, RagInput } from './estimate/rag.js';
 export type { Format, FormatId } from './inputs/precision.js';
@@ -56,6 +58,9 @@ export { OUTPUT_SCHEMA } from './inputs/output-schema.js';
  * format id (bf16, fp8, int4 ...); `model` and `gpu` take a preset id or alias.
  */
 export type EstimateOptions = { [K in EstimateKey]?: string | number | boolean };
+
+/** The options of `llm-size simulate` (estimate's, plus load, traffic, targets, requests, seed), camelCase. */
+export type SimulateOptions = { [K in SimulateKey]?: string | number | boolean };
 
 /** The options of `llm-size train` (model, hardware and the training keys), camelCase. */
 export type TrainOptions = { [K in TrainKey]?: string | number | boolean };
@@ -192,4 +197,19 @@ export function rag(options: RagOptions, { catalog = builtInCatalog(), hub }: Ca
   const result = ragResolved(input);
   result.warnings.unshift(...warnings.filter((w) => !result.warnings.includes(w)));
   return result;
+}
+
+/**
+ * A discrete-event simulation of one deployment serving requests, from the same options as
+ * `llm-size simulate`: percentile latencies (latency.ttft.p50 ... latency.e2e.p99), throughput,
+ * goodput, the engine state over time. With `qps` a range ("1..20") or a list, one point per
+ * offered load. Returns the document `--format json` prints.
+ *
+ * @example
+ * simulate({ model: 'llama-3.1-8b', gpu: 'h100-sxm', qps: 5, outputTokens: 'lognormal:mean=300,sd=200' }).figures['latency.ttft.p99'].value
+ */
+export function simulate(options: SimulateOptions, settings: CatalogOption = {}): SimulationDocument | SimulationSweepDocument {
+  const { raw, origins } = fromOptions<SimulateKey>('simulate', options, SIMULATE_KEYS);
+  const { catalog, hub } = catalogOption('simulate', settings);
+  return runSimulate(raw, origins, catalog, hub).document;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 // The package entry point, resolved through package.json "exports" (self-reference) to the
 // built dist/src/index.js, exactly what `import ... from 'llm-size'` gets after npm install.
-import { estimate, estimateFromInput, loadPresets, OUTPUT_SCHEMA, plan, train, trainFromInput, UserError, type Estimate, type EstimateOptions, type PlanDocument, type PlanOptions, type TrainEstimate, type TrainInput, type TrainOptions } from 'llm-size';
+import { estimate, estimateFromInput, loadPresets, OUTPUT_SCHEMA, plan, simulate, train, trainFromInput, UserError, type Estimate, type EstimateOptions, type PlanDocument, type PlanOptions, type SimulateOptions, type SimulationDocument, type TrainEstimate, type TrainInput, type TrainOptions } from 'llm-size';
 import { validateJson } from '../src/inputs/output-schema.js';
 import { cliJson } from './helpers.js';
 
@@ -96,5 +96,21 @@ describe('plan from the package entry point', () => {
   it('plan without a load throws a UserError', () => {
     expect(() => plan({ model: 'llama-3.1-8b' })).toThrow(/plan needs a load/);
     expect(() => plan({ model: 'llama-3.1-8b', qps: 5, ttft: 'soon' })).toThrow(/options\.ttft: invalid value "soon"/);
+  });
+});
+
+describe('simulate from the package entry point', () => {
+  it('simulate(options) returns the document `llm-size simulate --format json` prints', async () => {
+    const options: SimulateOptions = { model: 'llama-3.1-8b', gpu: 'h100-sxm', qps: 4, requests: 200, outputTokens: 'lognormal:mean=300,sd=200', ttftP99: '1s' };
+    const doc = simulate(options) as SimulationDocument;
+    const printed = await cliJson(['simulate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--qps', '4', '--requests', '200', '--output-tokens', 'lognormal:mean=300,sd=200', '--ttft-p99', '1s']);
+    expect(doc.figures['latency.ttft.p99'].value).toBe(printed.figures['latency.ttft.p99'].value);
+    expect(doc.targets).toEqual(printed.targets);
+    expect(validateJson(OUTPUT_SCHEMA, doc)).toEqual([]);
+  });
+
+  it('bad simulate options throw a UserError naming the option', () => {
+    expect(() => simulate({ model: 'llama-3.1-8b', qps: 4, requests: 0 })).toThrow(/options\.requests: invalid value 0/);
+    expect(() => simulate({ model: 'llama-3.1-8b', qps: 4, ttftP99: 'soon' })).toThrow(/options\.ttftP99: invalid value "soon"/);
   });
 });

@@ -36,6 +36,8 @@ function parseCsv(text: string): string[][] {
 const COMMANDS: [name: string, argv: string[], def: string | undefined][] = [
   ['estimate', ['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--batch', '8'], 'estimate'],
   ['plan', ['plan', '--model', 'llama-3.1-8b', '--qps', '5', '--tpot', '50ms', '--hardware', 'h100-sxm,l4'], 'plan'],
+  ['simulate', ['simulate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--qps', '5', '--requests', '200'], 'simulate'],
+  ['simulate sweep', ['simulate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--qps', '2,4', '--requests', '200'], 'simulateSweep'],
   ['train', ['train', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--count', '8', '--zero', '3', '--tokens', '1b'], 'train'],
   ['presets list hardware', ['presets', 'list', 'hardware'], undefined],
   ['presets list models', ['presets', 'list', 'models'], undefined],

@@ -107,7 +107,16 @@ function curvePanel(data: ChartData, curve: Curve, top: number): string {
 
 /** The whole document. */
 export function renderSweepSvg(data: ChartData, title: string): string {
-  const panels = [memoryPanel(data, 40), ...data.curves.map((curve, k) => curvePanel(data, curve, 40 + PANEL * (k + 1)))].filter(Boolean);
+  return svgDocument(title, (top) => [memoryPanel(data, top), ...data.curves.map((curve, k) => curvePanel(data, curve, top + PANEL * (k + 1)))]);
+}
+
+/** Line charts only, one per curve (simulate: latency percentiles against offered load). */
+export function renderCurvesSvg(data: ChartData, title: string): string {
+  return svgDocument(title, (top) => data.curves.map((curve, k) => curvePanel(data, curve, top + PANEL * k)));
+}
+
+function svgDocument(title: string, build: (top: number) => string[]): string {
+  const panels = build(40).filter(Boolean);
   const height = 40 + PANEL * panels.length;
   return `<?xml version="1.0" encoding="UTF-8"?>
 <svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">

@@ -18,6 +18,9 @@ import { parseFile, type FileIssue } from './validate.js';
 export const ENGINE_BUDGET_KINDS = ['fraction-of-total', 'static-fraction-of-total', 'fraction-of-free', 'all'] as const;
 export type EngineBudgetKind = (typeof ENGINE_BUDGET_KINDS)[number];
 
+export const SCHEDULER_POLICIES = ['decode-first', 'prefill-first'] as const;
+export type SchedulerPolicy = (typeof SCHEDULER_POLICIES)[number];
+
 export interface EngineSpec {
   id: string;
   aliases: string[];
@@ -51,6 +54,20 @@ export interface EngineSpec {
   maxNumSeqs?: Sourced;
   /** the launch flag that raises that limit (vLLM --max-num-seqs), for warnings and plan's launch flags */
   maxNumSeqsFlag?: string;
+  /**
+   * Tokens one engine step may carry, decodes and prompt chunks together (vLLM
+   * max_num_batched_tokens, SGLang chunked_prefill_size, llama.cpp n_batch); absent = the
+   * profile's profileTokens (the same budget, which vLLM and TensorRT-LLM profile with), else none.
+   */
+  maxNumBatchedTokens?: Sourced;
+  /**
+   * Who goes first when prompts wait: decode-first (running decodes and chunked prompts share
+   * every step: vLLM V1, TensorRT-LLM in-flight batching, llama.cpp) or prefill-first (a prompt
+   * batch runs alone and the decodes wait: SGLang). The simulator follows it (simulate.ts).
+   */
+  schedulerPolicy?: { value: SchedulerPolicy; source: string };
+  /** whether a prompt longer than the step's budget is split over steps */
+  chunkedPrefill?: { value: boolean; source: string };
   notes?: string[];
 }
 
@@ -91,7 +108,13 @@ export const engineFileSchema = z.strictObject({
     recurrentFormat: z.enum(['fp32', 'activation']).default('activation'),
     source,
   }).optional(),
-  scheduler: z.strictObject({ maxNumSeqs: sourcedCount.optional(), maxNumSeqsFlag: z.string().regex(/^-{1,2}[A-Za-z0-9_-]+$/, 'a launch flag such as --max-num-seqs').optional() }).default({}),
+  scheduler: z.strictObject({
+    maxNumSeqs: sourcedCount.optional(),
+    maxNumSeqsFlag: z.string().regex(/^-{1,2}[A-Za-z0-9_-]+$/, 'a launch flag such as --max-num-seqs').optional(),
+    maxNumBatchedTokens: sourcedCount.optional(),
+    policy: z.strictObject({ value: z.enum(SCHEDULER_POLICIES), source }).optional(),
+    chunkedPrefill: z.strictObject({ value: z.boolean(), source }).optional(),
+  }).default({}),
   notes: z.array(z.string()).optional(),
 });
 
@@ -116,6 +139,9 @@ export function toEngineSpec(f: EngineFile): EngineSpec {
     recurrentStateFormat: f.stateCache?.recurrentFormat === 'fp32' ? 'fp32' : undefined,
     maxNumSeqs: f.scheduler.maxNumSeqs,
     maxNumSeqsFlag: f.scheduler.maxNumSeqsFlag,
+    maxNumBatchedTokens: f.scheduler.maxNumBatchedTokens,
+    schedulerPolicy: f.scheduler.policy,
+    chunkedPrefill: f.scheduler.chunkedPrefill,
     notes: f.notes,
   };
 }

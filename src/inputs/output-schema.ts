@@ -28,7 +28,7 @@ export const OUTPUT_SCHEMA = {
   $id: 'urn:llm-size:output:1',
   title: 'llm-size JSON output, schemaVersion 1',
   description: 'What `llm-size <command> --format json` prints. Values are in base units (B, s, FLOP, FLOP/s, USD ...). Ids and fields are never renamed within a schemaVersion; new ones may be added.',
-  anyOf: [{ $ref: '#/$defs/estimate' }, { $ref: '#/$defs/train' }, { $ref: '#/$defs/rag' }, { $ref: '#/$defs/plan' }, { $ref: '#/$defs/sweep' }, { $ref: '#/$defs/check' }, { $ref: '#/$defs/presetsList' }, { $ref: '#/$defs/presetsShow' }, { $ref: '#/$defs/figures' }],
+  anyOf: [{ $ref: '#/$defs/estimate' }, { $ref: '#/$defs/train' }, { $ref: '#/$defs/rag' }, { $ref: '#/$defs/plan' }, { $ref: '#/$defs/sweep' }, { $ref: '#/$defs/simulate' }, { $ref: '#/$defs/simulateSweep' }, { $ref: '#/$defs/check' }, { $ref: '#/$defs/presetsList' }, { $ref: '#/$defs/presetsShow' }, { $ref: '#/$defs/figures' }],
   $defs: {
     figure: {
       type: 'object',
@@ -163,6 +163,45 @@ export const OUTPUT_SCHEMA = {
         configurationsSearched: { type: 'integer' },
         configurationsEvaluated: { type: 'integer' },
         configurationsFitting: { type: 'integer' },
+        warnings: { type: 'array', items: str },
+      }),
+    },
+    simulationInput: {
+      description: 'What a simulation served: the deployment, the traffic (distributions as typed), the requests and seed, the scheduler it ran',
+      ...obj({
+        model: obj({ id: str, name: str }),
+        hardware: obj({ id: str, name: str, count: { type: 'integer' } }),
+        parallel: obj({ tp: { type: 'integer' }, pp: { type: 'integer' }, ep: { type: 'integer' }, replicas: { type: 'integer' } }),
+        engine: str,
+        precision: obj({ weights: str, kv: str }),
+        traffic: obj({ inputTokens: str, outputTokens: str, arrival: { type: ['string', 'null'] }, workload: { type: ['string', 'null'] } }),
+        requests: { type: 'integer' },
+        seed: { type: 'integer' },
+        scheduler: obj({ maxNumSeqs: { type: ['integer', 'null'] }, maxNumBatchedTokens: { type: ['integer', 'null'] }, policy: { enum: ['decode-first', 'prefill-first'] }, chunkedPrefill: bool }),
+      }),
+    },
+    targetResult: {
+      description: 'A percentile target against the simulated percentile (seconds)',
+      ...obj({ metric: { enum: ['ttft', 'tpot', 'itl', 'e2e'] }, percentile: { type: 'integer' }, seconds: num, actual: num, met: bool }),
+    },
+    simulate: {
+      description: '`llm-size simulate --format json` at one load: latency percentiles (latency.ttft.p50 ... latency.e2e.p99, .mean), throughput, goodput, the engine state over time, target verdicts',
+      ...obj({
+        schemaVersion: { const: 1 },
+        input: { allOf: [{ $ref: '#/$defs/simulationInput' }, obj({ load: obj({ qps: { type: ['number', 'null'] }, concurrency: { type: ['integer', 'null'] } }) })] },
+        figures: { type: 'object', additionalProperties: { $ref: '#/$defs/figure' } },
+        targets: { type: 'array', items: { $ref: '#/$defs/targetResult' } },
+        met: { type: ['boolean', 'null'] },
+        series: obj({ time: { type: 'array', items: num }, waiting: { type: 'array', items: num }, running: { type: 'array', items: num }, kvUsedFraction: { type: 'array', items: num } }),
+        warnings: { type: 'array', items: str },
+      }),
+    },
+    simulateSweep: {
+      description: '`llm-size simulate --qps a..b --format json`: one simulation per offered load',
+      ...obj({
+        schemaVersion: { const: 1 },
+        input: { $ref: '#/$defs/simulationInput' },
+        points: { type: 'array', items: obj({ qps: num, figures: { type: 'object', additionalProperties: { $ref: '#/$defs/figure' } }, targets: { type: 'array', items: { $ref: '#/$defs/targetResult' } }, met: { type: ['boolean', 'null'] } }) },
         warnings: { type: 'array', items: str },
       }),
     },

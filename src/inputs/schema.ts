@@ -6,6 +6,7 @@ import { priceKindOf } from './price.js';
 import { COMPUTE_CLASSES } from './precision.js';
 import { ESTIMATE_KEYS } from './resolve.js';
 import { PLAN_KEYS } from './resolve-plan.js';
+import { SIMULATE_KEYS } from './resolve-simulate.js';
 import { TRAIN_KEYS } from './resolve-train.js';
 import { RAG_KEYS } from './resolve-rag.js';
 
@@ -172,13 +173,13 @@ export type ModelFile = z.infer<typeof modelFileSchema>;
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /**
- * A spec file (`--spec`): the options of estimate, train or plan as keys, camelCase or kebab-case, each a single
+ * A spec file (`--spec`): the options of estimate, train, plan or simulate as keys, camelCase or kebab-case, each a single
  * value. For editors only: readSpecFile (src/inputs/resolve.ts) checks the values as flags.
  */
 export function specFileSchema() {
   const value = z.union([z.string(), z.number(), z.boolean()]);
-  // one schema for the spec files of estimate, train and plan: each command checks its own keys
-  const keys = [...new Set([...ESTIMATE_KEYS, ...TRAIN_KEYS, ...PLAN_KEYS, ...RAG_KEYS].flatMap((k) => [k, kebab(k)]))];
+  // one schema for the spec files of estimate, train, plan, rag and simulate: each command checks its own keys
+  const keys = [...new Set([...ESTIMATE_KEYS, ...TRAIN_KEYS, ...PLAN_KEYS, ...RAG_KEYS, ...SIMULATE_KEYS].flatMap((k) => [k, kebab(k)]))];
   return z.strictObject({ $schema: schemaRef, ...Object.fromEntries(keys.map((k) => [k, value.optional().describe(`same as --${kebab(k)}`)])) });
 }
 

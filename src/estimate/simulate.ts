@@ -1,0 +1,669 @@
+import type { ModelSpec } from '../inputs/model.js';
+import { prefillKeys } from './flops.js';
+import { kvLayerTokens, layerSplit } from './memory.js';
+import type { StepModel } from './step.js';
+import { arrivalTimes, lengthSampler, seededRandom, type Traffic } from './workload.js';
+
+/**
+ * A discrete-event simulation of one deployment serving a stream of requests, step by step as a
+ * continuous-batching engine runs them (Orca, Yu et al. 2022; vLLM V1's scheduler; SGLang's):
+ *
+ * - Each engine step carries the running decodes (one token each) and prompt tokens, within the
+ *   engine's limits: at most maxNumSeqs running sequences, at most maxBatchedTokens tokens per
+ *   step. decode-first engines (vLLM V1, TensorRT-LLM, llama.cpp) give every running decode its
+ *   token and fill the rest of the budget with prompt chunks; prefill-first engines (SGLang) run
+ *   a prompt batch alone whenever one can start, and the decodes wait.
+ * - A prompt is admitted (first come, first served) when the KV cache can hold all of it
+ *   (vLLM's block manager can_allocate); KV grows a block at a time as sequences decode. When a
+ *   decode step needs a block and none is free, the most recently admitted sequence is preempted
+ *   and recomputed later from its prompt and the tokens it had (vLLM's default recompute mode).
+ * - The time of every step comes from the deployment's step model (step.ts), the one `estimate`
+ *   uses, at the step's own shape: decodes at their contexts, prompt chunks with the keys they
+ *   attend. Nothing is fitted here.
+ *
+ * The loop is over steps, not tokens: decoding sequences advance together, so a step costs
+ * O(1) plus the sequences that start or finish in it (their contexts are kept as sums).
+ */
+
+export interface Scheduler {
+  /** running sequences at most (vLLM max_num_seqs) */
+  maxNumSeqs: number;
+  /** tokens per step at most, decodes and prompt chunks together (vLLM max_num_batched_tokens) */
+  maxBatchedTokens: number;
+  /** whether a prompt may be split over steps */
+  chunkedPrefill: boolean;
+  policy: 'decode-first' | 'prefill-first';
+}
+
+/** The requests a simulation serves, in arrival order (or dispatch order, closed loop). */
+export interface Requests {
+  input: Int32Array;
+  output: Int32Array;
+  /** arrival times, s; absent = closed loop (each client sends its next request when one ends) */
+  arrival?: Float64Array;
+}
+
+export interface Deployment {
+  step: StepModel;
+  model: ModelSpec;
+  /** KV-cache tokens one replica holds (memory.kvCapacityTokens) */
+  kvCapacityTokens: number;
+  /** tokens per KV block (the engine's block size) */
+  blockTokens: number;
+  scheduler: Scheduler;
+  replicas: number;
+}
+
+/** What happened to each request, and to the engines, over the run. Times in seconds. */
+export interface SimulationRun {
+  ttft: Float64Array;
+  e2e: Float64Array;
+  /** (e2e - ttft) / (output - 1); NaN for one-token outputs */
+  tpot: Float64Array;
+  /** inter-token gaps, every token after a request's first */
+  itl: LogHistogram;
+  /** first arrival to last completion */
+  durationSeconds: number;
+  outputTokens: number;
+  steps: number;
+  preemptions: number;
+  /** sampled over time (the first replica's clock; sums over replicas) */
+  series: { time: number[]; waiting: number[]; running: number[]; kvUsedFraction: number[] };
+  /** largest running batch seen in any step */
+  peakRunning: number;
+}
+
+/**
+ * Counts of positive values in logarithmic bins 0.1% wide (1e-7 s to 1e6 s): percentiles of
+ * inter-token gaps, of which a long run has millions, within 0.05% without storing them.
+ */
+export class LogHistogram {
+  static readonly LOW = 1e-7;
+  static readonly RATIO = 1.001;
+  static readonly BINS = Math.ceil(Math.log(1e13) / Math.log(LogHistogram.RATIO)) + 1;
+  counts = new Float64Array(LogHistogram.BINS);
+  total = 0;
+  private static readonly SCALE = 1 / Math.log(LogHistogram.RATIO);
+  add(value: number, weight: number): void {
+    const bin = value <= LogHistogram.LOW ? 0 : Math.min(LogHistogram.BINS - 1, Math.floor(Math.log(value / LogHistogram.LOW) * LogHistogram.SCALE));
+    this.counts[bin] += weight;
+    this.total += weight;
+  }
+  merge(other: LogHistogram): void {
+    for (let i = 0; i < other.counts.length; i++) this.counts[i] += other.counts[i];
+    this.total += other.total;
+  }
+  /** The p-th percentile (0..100): the geometric middle of the bin where the cumulative count reaches p%. */
+  percentile(p: number): number {
+    if (this.total <= 0) return 0;
+    const goal = (p / 100) * this.total;
+    let acc = 0;
+    for (let i = 0; i < this.counts.length; i++) {
+      acc += this.counts[i];
+      if (acc >= goal - 1e-9 * this.total && this.counts[i] > 0) return LogHistogram.LOW * Math.pow(LogHistogram.RATIO, i + 0.5);
+    }
+    return 0;
+  }
+}
+
+/** Min-heap of (key, id) with lazy deletion by the caller. */
+class Heap {
+  private keys: number[] = [];
+  private ids: number[] = [];
+  get size(): number {
+    return this.keys.length;
+  }
+  peekKey(): number {
+    return this.keys[0];
+  }
+  push(key: number, id: number): void {
+    const { keys, ids } = this;
+    let i = keys.length;
+    keys.push(key);
+    ids.push(id);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (keys[parent] <= key) break;
+      keys[i] = keys[parent];
+      ids[i] = ids[parent];
+      i = parent;
+    }
+    keys[i] = key;
+    ids[i] = id;
+  }
+  pop(): number {
+    const { keys, ids } = this;
+    const top = ids[0];
+    const lastKey = keys.pop()!;
+    const lastId = ids.pop()!;
+    const n = keys.length;
+    if (n > 0) {
+      let i = 0;
+      for (;;) {
+        let child = 2 * i + 1;
+        if (child >= n) break;
+        if (child + 1 < n && keys[child + 1] < keys[child]) child++;
+        if (keys[child] >= lastKey) break;
+        keys[i] = keys[child];
+        ids[i] = ids[child];
+        i = child;
+      }
+      keys[i] = lastKey;
+      ids[i] = lastId;
+    }
+    return top;
+  }
+}
+
+/** Samples of the engine state over time, at most ~2 x `target` points (halved as the run grows). */
+class Series {
+  time: number[] = [];
+  waiting: number[] = [];
+  running: number[] = [];
+  kv: number[] = [];
+  private interval = 1e-3;
+  private next = 0;
+  constructor(private readonly target = 200) {}
+  add(t: number, waiting: number, running: number, kv: number): void {
+    if (t < this.next) return;
+    this.time.push(t);
+    this.waiting.push(waiting);
+    this.running.push(running);
+    this.kv.push(kv);
+    this.next = t + this.interval;
+    if (this.time.length >= 2 * this.target) {
+      const keep = (a: number[]) => a.filter((_, i) => i % 2 === 0);
+      this.time = keep(this.time);
+      this.waiting = keep(this.waiting);
+      this.running = keep(this.running);
+      this.kv = keep(this.kv);
+      this.interval *= 2;
+    }
+  }
+}
+
+const WAITING = 1;
+const PREFILLING = 2;
+const DECODING = 3;
+const DONE = 4;
+
+interface ReplicaResult {
+  itl: LogHistogram;
+  steps: number;
+  preemptions: number;
+  series: Series;
+  peakRunning: number;
+  end: number;
+}
+
+/**
+ * Serves `ids` (indices into `req`, in arrival order) on one replica; writes each request's
+ * first-token and finish times into `firstToken` and `finish`.
+ */
+function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: number, firstToken: Float64Array, finish: Float64Array, arrivalOut: Float64Array): ReplicaResult {
+  const { step, model, scheduler: sch } = d;
+  const n = ids.length;
+  const block = Math.max(1, d.blockTokens);
+  const totalBlocks = Math.floor(d.kvCapacityTokens / block);
+  const { full, local, window } = layerSplit(model);
+  const sliding = local > 0 && Number.isFinite(window);
+  const blocksFor = (tokens: number) => Math.ceil(tokens / block);
+
+  const input = new Int32Array(n);
+  const output = new Int32Array(n);
+  const arrival = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    input[j] = req.input[ids[j]];
+    output[j] = req.output[ids[j]];
+    arrival[j] = req.arrival ? req.arrival[ids[j]] : 0;
+  }
+  const state = new Uint8Array(n);
+  const generated = new Int32Array(n);
+  const target = new Int32Array(n); // prompt tokens of the current prefill (input + generated)
+  const computed = new Int32Array(n); // of those, computed so far
+  const held = new Int32Array(n); // KV blocks held
+  const base = new Float64Array(n); // decoding: context at decode step G is base + G
+  const finishAt = new Float64Array(n); // decoding: the decode step of the last token
+  const lastToken = new Float64Array(n);
+  const joinedAt = new Float64Array(n); // decoding: G when it joined
+
+  // Waiting queue: a ring buffer; preempted requests go back to its front (vLLM prepend_request).
+  const ring = new Int32Array(n + 1);
+  let head = 0;
+  let tail = 0;
+  const waitingCount = () => (tail - head + ring.length) % ring.length;
+  const pushBack = (j: number) => {
+    ring[tail] = j;
+    tail = (tail + 1) % ring.length;
+  };
+  const pushFront = (j: number) => {
+    head = (head - 1 + ring.length) % ring.length;
+    ring[head] = j;
+  };
+  const popFront = () => {
+    const j = ring[head];
+    head = (head + 1) % ring.length;
+    return j;
+  };
+
+  // Running sequences in admission order (for preemption: newest first), lazily cleaned.
+  let runningOrder = new Int32Array(Math.max(16, n));
+  let runningLength = 0;
+  let running = 0;
+  // Prompts being prefilled, in admission order.
+  let prefillQueue: number[] = [];
+  let prefillHead = 0;
+
+  // Decoding sequences as sums: count, sum of base contexts, KV blocks due per residue.
+  let decoders = 0;
+  let sumBase = 0;
+  const due = new Int32Array(block);
+  let belowCount = 0; // sliding windows: decoders whose context is still under the window
+  let belowSumBase = 0;
+  const belowWindow = new Uint8Array(sliding ? n : 0);
+  const finishes = new Heap();
+  const crossings = new Heap();
+  let G = 0; // decode steps done
+
+  let usedBlocks = 0;
+  let now = 0;
+  let nextArrival = 0; // open loop: index of the next request to arrive
+  let dispatched = 0; // closed loop: requests sent so far
+  const itl = new LogHistogram();
+  const series = new Series();
+  let steps = 0;
+  let preemptions = 0;
+  let peakRunning = 0;
+  let lastDecodeEnd = 0;
+  let joinTimes: number[] = []; // prefill completions since the last decode step, and how many
+  let joinCounts: number[] = [];
+  let doneCount = 0;
+
+  const residue = (b: number) => (((b % block) + block) % block);
+  const addDecoder = (j: number) => {
+    // first decode step is G + 1, attending input + generated keys
+    base[j] = input[j] + generated[j] - G - 1;
+    joinedAt[j] = G;
+    finishAt[j] = G + output[j] - generated[j];
+    decoders++;
+    sumBase += base[j];
+    due[residue(base[j])]++;
+    finishes.push(finishAt[j], j);
+    if (sliding) {
+      const cross = window - base[j];
+      if (G + 1 < cross) {
+        belowWindow[j] = 1;
+        belowCount++;
+        belowSumBase += base[j];
+        crossings.push(cross, j);
+      } else belowWindow[j] = 0;
+    }
+    state[j] = DECODING;
+  };
+  const removeDecoder = (j: number) => {
+    // its KV: the prompt, then a block whenever its context crossed into a new one
+    held[j] = blocksFor(base[j] + G);
+    decoders--;
+    sumBase -= base[j];
+    due[residue(base[j])]--;
+    if (sliding && belowWindow[j]) {
+      belowWindow[j] = 0;
+      belowCount--;
+      belowSumBase -= base[j];
+    }
+  };
+  const release = (j: number) => {
+    usedBlocks -= held[j];
+    held[j] = 0;
+    running--;
+  };
+  const finishRequest = (j: number) => {
+    state[j] = DONE;
+    finish[ids[j]] = now;
+    release(j);
+    doneCount++;
+    if (!req.arrival && dispatched < n) {
+      // closed loop: this client sends its next request now
+      arrival[dispatched] = now;
+      arrivalOut[ids[dispatched]] = now;
+      state[dispatched] = WAITING;
+      pushBack(dispatched++);
+    }
+  };
+  /** Preempts the most recently admitted running sequence; false when none is left. */
+  const preemptNewest = (): boolean => {
+    while (runningLength > 0) {
+      const j = runningOrder[--runningLength];
+      if (state[j] !== DECODING && state[j] !== PREFILLING) continue;
+      if (state[j] === DECODING) {
+        removeDecoder(j);
+        // tokens generated so far: the last one is not in the KV cache yet
+        generated[j] = output[j] - (finishAt[j] - G);
+        if (G > joinedAt[j]) lastToken[j] = lastDecodeEnd;
+      }
+      release(j);
+      computed[j] = 0;
+      state[j] = WAITING;
+      pushFront(j);
+      preemptions++;
+      return true;
+    }
+    return false;
+  };
+
+  if (!req.arrival) {
+    for (; dispatched < Math.min(clients, n); dispatched++) {
+      state[dispatched] = WAITING;
+      pushBack(dispatched);
+      arrivalOut[ids[dispatched]] = 0;
+    }
+  }
+
+  // Reused per step: the prompt chunks it carries.
+  const chunkIds: number[] = [];
+  const chunkSizes: number[] = [];
+  const contents = { decodeSequences: 0, decodeKvLayerTokens: 0, prefillTokens: 0, prefillKeys: 0, prefillKvLayerTokens: 0, prefillLogits: 0 };
+
+  while (doneCount < n) {
+    if (req.arrival) {
+      while (nextArrival < n && arrival[nextArrival] <= now) {
+        state[nextArrival] = WAITING;
+        pushBack(nextArrival++);
+      }
+    }
+    const waiting = waitingCount();
+    while (prefillHead < prefillQueue.length && state[prefillQueue[prefillHead]] !== PREFILLING) prefillHead++;
+    const prefilling = prefillHead < prefillQueue.length;
+    if (decoders === 0 && !prefilling && waiting === 0) {
+      if (req.arrival && nextArrival < n) {
+        now = Math.max(now, arrival[nextArrival]);
+        continue;
+      }
+      break; // nothing left (closed loop with every client done)
+    }
+
+    // A stretch of decode-only steps with nothing to admit (low load, or a full batch): run it
+    // in a tight loop up to the next event, a sequence finishing, an arrival or a window crossing.
+    if (waiting === 0 && !prefilling && decoders > 0 && joinTimes.length === 0) {
+      const lastStep = finishes.peekKey() - 1;
+      const start = steps;
+      contents.prefillTokens = 0;
+      contents.prefillKeys = 0;
+      contents.prefillKvLayerTokens = 0;
+      contents.prefillLogits = 0;
+      contents.decodeSequences = decoders;
+      while (G < lastStep) {
+        const need = due[residue(-G)];
+        if (usedBlocks + need > totalBlocks) break;
+        if (sliding && crossings.size > 0 && crossings.peekKey() <= G + 1) break;
+        contents.decodeKvLayerTokens = full * (sumBase + decoders * (G + 1)) + local * (sliding ? belowSumBase + belowCount * (G + 1) + window * (decoders - belowCount) : sumBase + decoders * (G + 1));
+        now += step.stepSeconds(contents);
+        G++;
+        steps++;
+        usedBlocks += need;
+        itl.add(now - lastDecodeEnd, decoders);
+        lastDecodeEnd = now;
+        series.add(now, 0, running, totalBlocks > 0 ? usedBlocks / totalBlocks : 0);
+        if (req.arrival && nextArrival < n && arrival[nextArrival] <= now) break;
+      }
+      if (steps > start) continue;
+    }
+
+    // Can a prompt start or continue? (prefill-first runs prompt batches alone)
+    const head0 = waiting > 0 ? ring[head] : -1;
+    const canAdmit = head0 >= 0 && running < sch.maxNumSeqs && usedBlocks + blocksFor(input[head0] + generated[head0]) <= totalBlocks;
+    const prefillOnly = sch.policy === 'prefill-first' && (prefilling || canAdmit);
+    let budget = sch.maxBatchedTokens;
+
+    // Decodes: one token each; a sequence crossing into a new block needs one. Preempt the newest
+    // sequences until the step's blocks fit.
+    let runDecode = false;
+    let blocksDue = 0;
+    if (!prefillOnly && decoders > 0) {
+      blocksDue = due[residue(-G)];
+      while (usedBlocks + blocksDue > totalBlocks && preemptNewest()) blocksDue = decoders > 0 ? due[residue(-G)] : 0;
+      if (decoders > 0) {
+        runDecode = true;
+        usedBlocks += blocksDue;
+        budget -= decoders;
+      }
+    }
+
+    // Prompt chunks: prompts being prefilled first, then new admissions, first come first served.
+    chunkIds.length = 0;
+    chunkSizes.length = 0;
+    let tokens = 0;
+    let keys = 0;
+    let kvWritten = 0;
+    let logits = 0;
+    const schedule = (j: number) => {
+      const remaining = target[j] - computed[j];
+      const size = Math.min(remaining, budget);
+      chunkIds.push(j);
+      chunkSizes.push(size);
+      tokens += size;
+      keys += prefillKeys(model, computed[j], computed[j] + size);
+      kvWritten += kvLayerTokens(model, computed[j] + size) - kvLayerTokens(model, computed[j]);
+      if (size === remaining) logits++;
+      budget -= size;
+    };
+    if (!runDecode || sch.policy === 'decode-first') {
+      for (let k = prefillHead; k < prefillQueue.length && budget > 0; k++) {
+        const j = prefillQueue[k];
+        if (state[j] === PREFILLING) schedule(j);
+      }
+      while (budget > 0 && waitingCount() > 0 && running < sch.maxNumSeqs) {
+        const j = ring[head];
+        const prompt = input[j] + generated[j];
+        if (!sch.chunkedPrefill && prompt > budget && (tokens > 0 || runDecode)) break;
+        const need = blocksFor(prompt);
+        if (usedBlocks + need > totalBlocks) break;
+        popFront();
+        state[j] = PREFILLING;
+        target[j] = prompt;
+        computed[j] = 0;
+        held[j] = need;
+        usedBlocks += need;
+        running++;
+        if (runningLength === runningOrder.length) {
+          const grown = new Int32Array(runningOrder.length * 2);
+          grown.set(runningOrder);
+          runningOrder = grown;
+        }
+        runningOrder[runningLength++] = j;
+        prefillQueue.push(j);
+        if (!sch.chunkedPrefill) budget = Math.max(budget, prompt); // a lone prompt longer than the budget runs whole
+        schedule(j);
+      }
+    }
+    if (!runDecode && tokens === 0) {
+      // Nothing can run: the next event is an arrival (or the KV cache is too small for the head).
+      if (req.arrival && nextArrival < n) {
+        now = Math.max(now, arrival[nextArrival]);
+        continue;
+      }
+      throw new Error('internal: simulation stalled with requests waiting and nothing running');
+    }
+
+    // The step's time, from the step model at this shape.
+    contents.decodeSequences = runDecode ? decoders : 0;
+    contents.decodeKvLayerTokens = runDecode
+      ? full * (sumBase + decoders * (G + 1)) + (sliding ? local * (belowSumBase + belowCount * (G + 1) + window * (decoders - belowCount)) : local * (sumBase + decoders * (G + 1)))
+      : 0;
+    contents.prefillTokens = tokens;
+    contents.prefillKeys = keys;
+    contents.prefillKvLayerTokens = kvWritten;
+    contents.prefillLogits = logits;
+    now += step.stepSeconds(contents);
+    steps++;
+    if (running > peakRunning) peakRunning = running;
+
+    if (runDecode) {
+      G++;
+      // every decoder emitted a token: gaps since their previous one
+      let joined = 0;
+      for (let k = 0; k < joinTimes.length; k++) {
+        itl.add(now - joinTimes[k], joinCounts[k]);
+        joined += joinCounts[k];
+      }
+      if (decoders - joined > 0) itl.add(now - lastDecodeEnd, decoders - joined);
+      joinTimes = [];
+      joinCounts = [];
+      lastDecodeEnd = now;
+      if (sliding) {
+        while (crossings.size > 0 && crossings.peekKey() <= G + 1) {
+          const j = crossings.pop();
+          if (state[j] === DECODING && belowWindow[j] && window - base[j] <= G + 1) {
+            belowWindow[j] = 0;
+            belowCount--;
+            belowSumBase -= base[j];
+          }
+        }
+      }
+      while (finishes.size > 0 && finishes.peekKey() <= G) {
+        const j = finishes.pop();
+        if (state[j] !== DECODING || finishAt[j] !== G) continue;
+        removeDecoder(j);
+        lastToken[j] = now;
+        finishRequest(j);
+      }
+    }
+    for (let k = 0; k < chunkIds.length; k++) {
+      const j = chunkIds[k];
+      computed[j] += chunkSizes[k];
+      if (computed[j] < target[j]) continue;
+      // prompt done: it samples a token
+      generated[j]++;
+      if (generated[j] === 1) firstToken[ids[j]] = now;
+      else itl.add(now - lastToken[j], 1); // a recomputed sequence's gap
+      lastToken[j] = now;
+      if (generated[j] >= output[j]) {
+        finishRequest(j);
+        continue;
+      }
+      addDecoder(j);
+      if (joinTimes.length && joinTimes[joinTimes.length - 1] === now) joinCounts[joinCounts.length - 1]++;
+      else {
+        joinTimes.push(now);
+        joinCounts.push(1);
+      }
+    }
+    if (prefillHead > 4096 && prefillHead * 2 > prefillQueue.length) {
+      prefillQueue = prefillQueue.slice(prefillHead);
+      prefillHead = 0;
+    }
+    series.add(now, waitingCount(), running, totalBlocks > 0 ? usedBlocks / totalBlocks : 0);
+  }
+  return { itl, steps, preemptions, series, peakRunning, end: now };
+}
+
+/**
+ * Draws `count` requests from the traffic, each capped at `maxContext` tokens in all (prompt
+ * below it, output cut to fit), with arrival times at `qps` (open loop) or none (closed loop).
+ * Returns how many were cut.
+ */
+export function drawRequests(traffic: Traffic, count: number, seed: number, maxContext: number, qps: number | undefined): { requests: Requests; truncated: number } {
+  const random = seededRandom(seed);
+  const inputDraw = lengthSampler(traffic.input, random);
+  const outputDraw = lengthSampler(traffic.output, random);
+  const input = new Int32Array(count);
+  const output = new Int32Array(count);
+  let truncated = 0;
+  for (let i = 0; i < count; i++) {
+    let a = inputDraw();
+    let b = outputDraw();
+    if (a + b > maxContext) {
+      truncated++;
+      a = Math.min(a, maxContext - 1);
+      b = Math.max(1, Math.min(b, maxContext - a));
+    }
+    input[i] = a;
+    output[i] = b;
+  }
+  const arrival = qps !== undefined || traffic.arrival?.kind === 'trace' ? arrivalTimes(traffic.arrival ?? { kind: 'poisson' }, qps, count, random) : undefined;
+  return { requests: { input, output, arrival }, truncated };
+}
+
+/**
+ * Serves the requests on `d.replicas` replicas, requests dealt round-robin (closed loop:
+ * `clients` clients dealt the same way), and returns what each request saw.
+ */
+export function simulate(d: Deployment, req: Requests, clients = 0): SimulationRun {
+  const n = req.input.length;
+  const firstToken = new Float64Array(n);
+  const finish = new Float64Array(n);
+  const arrival = req.arrival ? req.arrival : new Float64Array(n);
+  const itlAll = new LogHistogram();
+  let steps = 0;
+  let preemptions = 0;
+  let peakRunning = 0;
+  let series: Series | undefined;
+  const others: Series[] = [];
+  for (let r = 0; r < d.replicas; r++) {
+    const count = Math.floor((n - r + d.replicas - 1) / d.replicas);
+    if (count <= 0) continue;
+    const ids = new Int32Array(count);
+    for (let k = 0; k < count; k++) ids[k] = r + k * d.replicas;
+    const share = Math.floor(clients / d.replicas) + (r < clients % d.replicas ? 1 : 0);
+    const result = runReplica(d, req, ids, Math.max(1, share), firstToken, finish, arrival);
+    itlAll.merge(result.itl);
+    steps += result.steps;
+    preemptions += result.preemptions;
+    peakRunning = Math.max(peakRunning, result.peakRunning);
+    if (!series) series = result.series;
+    else others.push(result.series);
+  }
+  const ttft = new Float64Array(n);
+  const e2e = new Float64Array(n);
+  const tpot = new Float64Array(n);
+  let outputTokens = 0;
+  let first = Infinity;
+  let last = 0;
+  for (let i = 0; i < n; i++) {
+    ttft[i] = firstToken[i] - arrival[i];
+    e2e[i] = finish[i] - arrival[i];
+    tpot[i] = req.output[i] > 1 ? (e2e[i] - ttft[i]) / (req.output[i] - 1) : NaN;
+    outputTokens += req.output[i];
+    first = Math.min(first, arrival[i]);
+    last = Math.max(last, finish[i]);
+  }
+  // The engine state over time: the first replica's samples, with the others' added at the
+  // same instants (each replica's last sample at or before it).
+  const s = series ?? new Series();
+  const waiting = [...s.waiting];
+  const running = [...s.running];
+  const kv = [...s.kv];
+  for (const o of others) {
+    let k = 0;
+    s.time.forEach((t, i) => {
+      while (k + 1 < o.time.length && o.time[k + 1] <= t) k++;
+      if (o.time.length && o.time[k] <= t) {
+        waiting[i] += o.waiting[k];
+        running[i] += o.running[k];
+        kv[i] += o.kv[k];
+      }
+    });
+  }
+  return {
+    ttft,
+    e2e,
+    tpot,
+    itl: itlAll,
+    durationSeconds: Math.max(last - first, Number.MIN_VALUE),
+    outputTokens,
+    steps,
+    preemptions,
+    series: { time: s.time, waiting, running, kvUsedFraction: kv.map((x) => x / Math.max(1, d.replicas)) },
+    peakRunning,
+  };
+}
+
+/** The p-th percentile (0..100) of values, linearly interpolated (numpy's default, as vLLM's benchmark_serving reports). NaNs are left out. */
+export function percentile(values: Float64Array, p: number): number {
+  const sorted = values.filter((v) => !Number.isNaN(v)).sort();
+  if (!sorted.length) return 0;
+  const rank = (p / 100) * (sorted.length - 1);
+  const lo = Math.floor(rank);
+  const hi = Math.min(sorted.length - 1, lo + 1);
+  return sorted[lo] + (sorted[hi] - sorted[lo]) * (rank - lo);
+}

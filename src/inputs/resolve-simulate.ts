@@ -1,0 +1,248 @@
+import { UserError } from '../errors.js';
+import type { EstimateInput } from '../estimate/input.js';
+import { LATENCY_METRICS, PERCENTILES, simulateDeployment, SimulationImpossible, UNLIMITED, type LatencyMetric, type RequestTargets, type Simulation, type SimulationOptions } from '../estimate/simulation.js';
+import { layoutOf } from '../estimate/parallel.js';
+import type { Figures } from '../estimate/terms.js';
+import { describeArrival, describeDistribution } from '../estimate/workload.js';
+import { parseDuration } from '../units.js';
+import type { Catalog } from './catalog.js';
+import type { HubConfig } from './hub.js';
+import { positiveInt, type Named, type Raw } from './options.js';
+import { ESTIMATE_KEYS, resolveEstimate, type EstimateKey, type Origins, type RawOptions } from './resolve.js';
+import { arrivalProcess } from './traffic.js';
+
+/**
+ * `llm-size simulate` options (flags, spec-file keys, check-file keys, library options) -> the
+ * deployment (resolved as estimate resolves it) and the simulation's options. Pure but for the
+ * trace files the lengths may name.
+ */
+
+/** A latency target on a percentile of the simulated distribution: "--ttft-p99 1s". */
+export interface PercentileTarget {
+  metric: LatencyMetric;
+  percentile: (typeof PERCENTILES)[number];
+  seconds: number;
+  /** the flag or field it came from */
+  where: string;
+}
+
+/** ttftP50, ttftP90, ttftP99, tpotP50 ... e2eP99: the percentile target keys (--ttft-p99). */
+export const PERCENTILE_TARGET_KEYS = LATENCY_METRICS.flatMap((m) => PERCENTILES.map((p) => `${m}P${p}`)) as `${LatencyMetric}P${(typeof PERCENTILES)[number]}`[];
+/** Plain targets: --ttft, --tpot, --itl, --e2e mean the median (p50). */
+export const MEDIAN_TARGET_KEYS = [...LATENCY_METRICS];
+
+/** Every option of `llm-size simulate`, camelCase as in a spec or check file. */
+export const SIMULATE_KEYS = [
+  ...ESTIMATE_KEYS,
+  'arrival', 'requests', 'seed', 'maxNumSeqs', 'maxNumBatchedTokens',
+  ...MEDIAN_TARGET_KEYS, ...PERCENTILE_TARGET_KEYS,
+] as const;
+export type SimulateKey = (typeof SIMULATE_KEYS)[number];
+export type SimulateRawOptions = Partial<Record<SimulateKey, Raw>>;
+
+export const DEFAULT_REQUESTS = 1000;
+export const DEFAULT_SEED = 1;
+/** Most requests one simulation serves (10^6 take about a minute). */
+export const MAX_REQUESTS = 1_000_000;
+/** Points of a --qps a..b sweep. */
+export const SWEEP_POINTS = 10;
+/** Largest offered load: a million requests per second is beyond any deployment sized here. */
+export const MAX_QPS = 1e6;
+
+const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+
+/** A duration flag: "500ms", "1s", "0.05" (seconds). */
+export function durationSeconds(n: Named): number {
+  const s = typeof n.value === 'number' ? n.value : parseDuration(String(n.value));
+  if (!Number.isFinite(s) || s <= 0 || s > 1e6) throw new UserError(`${n.where}: invalid value ${JSON.stringify(n.value)}; expected a duration such as 500ms, 1s or 0.05 (seconds)`);
+  return s;
+}
+
+/** Percentile and median targets given among `raw`'s keys. */
+export function percentileTargets(raw: Partial<Record<string, Raw>>, named: (key: string) => Named): PercentileTarget[] {
+  const targets: PercentileTarget[] = [];
+  for (const metric of LATENCY_METRICS) {
+    if (raw[metric] !== undefined) targets.push({ metric, percentile: 50, seconds: durationSeconds(named(metric)), where: named(metric).where });
+    for (const p of PERCENTILES) {
+      const key = `${metric}P${p}`;
+      if (raw[key] !== undefined) {
+        if (p === 50 && raw[metric] !== undefined) throw new UserError(`give --${metric} or --${metric}-p50, not both (--${metric} is the median)`);
+        targets.push({ metric, percentile: p, seconds: durationSeconds(named(key)), where: named(key).where });
+      }
+    }
+  }
+  return targets;
+}
+
+/** Per-request thresholds for goodput: for each metric, the target at its highest percentile. */
+export function requestTargets(targets: PercentileTarget[]): RequestTargets {
+  const out: RequestTargets = {};
+  for (const t of [...targets].sort((a, b) => a.percentile - b.percentile)) if (t.metric !== 'itl') out[t.metric] = t.seconds;
+  return out;
+}
+
+/** "5" -> [5]; "1,2,4" -> [1, 2, 4]; "1..20" -> 10 evenly spaced rates from 1 to 20. */
+export function qpsValues(n: Named): number[] {
+  const text = String(n.value).trim();
+  const bad = (why: string) => new UserError(`${n.where}: invalid value ${JSON.stringify(n.value)} (${why}); expected requests per second: a rate (5), a list (1,2,4,8) or a range (1..20, ${SWEEP_POINTS} evenly spaced rates)`);
+  const rate = (s: string) => {
+    const v = Number(s.trim());
+    if (s.trim() === '' || !Number.isFinite(v) || v <= 0) throw bad(`"${s}" is not a positive rate`);
+    if (v > MAX_QPS) throw bad(`at most ${MAX_QPS} requests per second`);
+    return v;
+  };
+  const range = /^(.+?)\.\.(.+)$/.exec(text);
+  if (range) {
+    const [a, b] = [rate(range[1]), rate(range[2])];
+    if (b <= a) throw bad('the range must rise');
+    return Array.from({ length: SWEEP_POINTS }, (_, i) => +(a + ((b - a) * i) / (SWEEP_POINTS - 1)).toPrecision(6));
+  }
+  const list = typeof n.value === 'number' ? [n.value] : text.split(',').map(rate);
+  if (typeof n.value === 'number') rate(String(n.value));
+  if (list.length > 50) throw bad('at most 50 rates');
+  return list;
+}
+
+export interface ResolvedSimulation {
+  input: EstimateInput;
+  /** one simulation per offered load (a --qps list or range), or one closed-loop run */
+  runs: SimulationOptions[];
+  targets: PercentileTarget[];
+  warnings: string[];
+}
+
+/** Resolves simulate options: the deployment as estimate resolves it, then load, traffic and targets. */
+export function resolveSimulate(raw: SimulateRawOptions, origins: Partial<Record<SimulateKey, string>>, catalog: Catalog, hub?: HubConfig): ResolvedSimulation {
+  const named = (key: string): Named => ({ value: raw[key as SimulateKey], where: origins[key as SimulateKey] ?? `--${kebab(key)}` });
+  const has = (key: SimulateKey) => raw[key] !== undefined;
+  if (has('batch')) throw new UserError('--batch is a static batch for estimate; simulate serves a load: pass --qps <requests per second> or --concurrency <clients>');
+  if (has('qps') && has('concurrency')) throw new UserError('give --qps (requests arriving at a rate) or --concurrency (clients with one request in flight each), not both');
+  // The deployment, resolved as estimate resolves it, without the load (the simulation serves it).
+  const estimateRaw: RawOptions = {};
+  for (const key of ESTIMATE_KEYS) if (key !== 'qps' && key !== 'concurrency' && has(key)) estimateRaw[key as EstimateKey] = raw[key];
+  const resolved = resolveEstimate(estimateRaw, origins as Origins, catalog, hub);
+  const warnings = resolved.warnings.filter((w) => !w.includes('these figures are for the mean request'));
+  const input: EstimateInput = { ...resolved.input, traffic: resolved.input.traffic ?? { input: { kind: 'fixed', value: resolved.input.workload.inputTokens }, output: { kind: 'fixed', value: resolved.input.workload.outputTokens } } };
+
+  const arrival = has('arrival') ? arrivalProcess(named('arrival'), resolved.traces) : undefined;
+  if (arrival) input.traffic = { ...input.traffic!, arrival };
+  if (has('concurrency') && has('arrival')) throw new UserError('--arrival sets how requests arrive at a --qps rate; with --concurrency each client sends its next request when its last one ends');
+  if (!has('qps') && !has('concurrency') && arrival?.kind !== 'trace') throw new UserError('simulate needs a load: pass --qps <requests per second> (or a range, 1..20), --concurrency <clients>, or --arrival trace to replay a trace\'s arrival times');
+
+  const requests = has('requests') ? positiveInt(named('requests')) : DEFAULT_REQUESTS;
+  if (requests > MAX_REQUESTS) throw new UserError(`${named('requests').where}: invalid value ${JSON.stringify(raw.requests)}; expected at most ${MAX_REQUESTS} requests`);
+  let seed = DEFAULT_SEED;
+  if (has('seed')) {
+    const v = Number(raw.seed);
+    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new UserError(`${named('seed').where}: invalid value ${JSON.stringify(raw.seed)}; expected a whole number from 0 to 4294967295`);
+    seed = v;
+  }
+  const scheduler: SimulationOptions['scheduler'] = {};
+  if (has('maxNumSeqs')) scheduler.maxNumSeqs = positiveInt(named('maxNumSeqs'));
+  if (has('maxNumBatchedTokens')) scheduler.maxNumBatchedTokens = positiveInt(named('maxNumBatchedTokens'), true);
+  if (scheduler.maxNumSeqs !== undefined && scheduler.maxNumSeqs > 1e6) throw new UserError(`${named('maxNumSeqs').where}: at most 1000000 sequences`);
+  if (scheduler.maxNumBatchedTokens !== undefined && scheduler.maxNumBatchedTokens > 1e8) throw new UserError(`${named('maxNumBatchedTokens').where}: at most 100000000 tokens per step`);
+  const targets = percentileTargets(raw, named);
+  const base: SimulationOptions = { requests, seed, targets: requestTargets(targets), scheduler, maxContext: has('context') ? resolved.input.workload.context : undefined };
+  let runs: SimulationOptions[];
+  if (has('concurrency')) {
+    const clients = positiveInt(named('concurrency'));
+    if (clients > MAX_REQUESTS) throw new UserError(`${named('concurrency').where}: at most ${MAX_REQUESTS} clients`);
+    runs = [{ ...base, concurrency: clients }];
+  } else if (has('qps')) runs = qpsValues(named('qps')).map((qps) => ({ ...base, qps }));
+  else runs = [{ ...base }];
+  return { input, runs, targets, warnings };
+}
+
+/** "TTFT p99" */
+export const targetName = (t: Pick<PercentileTarget, 'metric' | 'percentile'>): string => `${t.metric.toUpperCase()} p${t.percentile}`;
+
+/** One target checked against a simulation. */
+export interface TargetResult {
+  metric: LatencyMetric;
+  percentile: number;
+  /** the target, s */
+  seconds: number;
+  /** the simulated percentile, s */
+  actual: number;
+  met: boolean;
+}
+
+/** Where every simulation document starts: what was simulated. */
+export interface SimulationInputSummary {
+  model: { id: string; name: string };
+  hardware: { id: string; name: string; count: number };
+  parallel: { tp: number; pp: number; ep: number; replicas: number };
+  engine: string;
+  precision: { weights: string; kv: string };
+  traffic: { inputTokens: string; outputTokens: string; arrival: string | null; workload: string | null };
+  requests: number;
+  seed: number;
+  scheduler: { maxNumSeqs: number | null; maxNumBatchedTokens: number | null; policy: string; chunkedPrefill: boolean };
+}
+
+/** `llm-size simulate --format json` at one load. */
+export interface SimulationDocument {
+  schemaVersion: 1;
+  input: SimulationInputSummary & { load: { qps: number | null; concurrency: number | null } };
+  figures: Figures;
+  /** each percentile target against the simulated percentile; `met` is null without targets */
+  targets: TargetResult[];
+  met: boolean | null;
+  /** the engine state over time (s; counts; KV blocks held / blocks) */
+  series: Simulation['series'];
+  warnings: string[];
+}
+
+/** `llm-size simulate --qps a..b --format json`: one point per offered load. */
+export interface SimulationSweepDocument {
+  schemaVersion: 1;
+  input: SimulationInputSummary;
+  points: { qps: number; figures: Figures; targets: TargetResult[]; met: boolean | null }[];
+  warnings: string[];
+}
+
+export function checkTargets(targets: PercentileTarget[], figures: Figures): TargetResult[] {
+  return targets.map((t) => {
+    const actual = figures[`latency.${t.metric}.p${t.percentile}`].value;
+    return { metric: t.metric, percentile: t.percentile, seconds: t.seconds, actual, met: actual <= t.seconds };
+  });
+}
+
+/** Resolves the options and runs every simulation they ask for. */
+export function runSimulate(raw: SimulateRawOptions, origins: Partial<Record<SimulateKey, string>>, catalog: Catalog, hub?: HubConfig): { document: SimulationDocument | SimulationSweepDocument; simulations: Simulation[]; resolved: ResolvedSimulation } {
+  const resolved = resolveSimulate(raw, origins, catalog, hub);
+  const { input, runs, targets } = resolved;
+  const simulations = runs.map((o) => {
+    try {
+      return simulateDeployment(input, o);
+    } catch (e) {
+      if (e instanceof SimulationImpossible) throw new UserError(e.message);
+      throw e;
+    }
+  });
+  const first = simulations[0];
+  const warnings = [...resolved.warnings, ...new Set(simulations.flatMap((s) => s.warnings))];
+  const layout = layoutOf(input);
+  const sch = first.scheduler.scheduler;
+  const summary: SimulationInputSummary = {
+    model: { id: input.model.id, name: input.model.name },
+    hardware: { id: input.hardware.id, name: input.hardware.name, count: input.count },
+    parallel: layout,
+    engine: input.engine?.id ?? 'ideal',
+    precision: { weights: input.weights.id, kv: input.kv.id },
+    traffic: { inputTokens: describeDistribution(first.traffic.input), outputTokens: describeDistribution(first.traffic.output), arrival: first.traffic.arrival ? describeArrival(first.traffic.arrival) : runs[0].concurrency !== undefined ? null : 'poisson', workload: first.traffic.workload ?? null },
+    requests: runs[0].requests,
+    seed: runs[0].seed,
+    scheduler: { maxNumSeqs: sch.maxNumSeqs === UNLIMITED ? null : sch.maxNumSeqs, maxNumBatchedTokens: sch.maxBatchedTokens === UNLIMITED ? null : sch.maxBatchedTokens, policy: sch.policy, chunkedPrefill: sch.chunkedPrefill },
+  };
+  const verdict = (figures: Figures) => {
+    const results = checkTargets(targets, figures);
+    return { targets: results, met: results.length ? results.every((r) => r.met) : null };
+  };
+  if (runs.length > 1) {
+    return { document: { schemaVersion: 1, input: summary, points: simulations.map((s, i) => ({ qps: runs[i].qps!, figures: s.figures, ...verdict(s.figures) })), warnings }, simulations, resolved };
+  }
+  const document: SimulationDocument = { schemaVersion: 1, input: { ...summary, load: { qps: runs[0].qps ?? null, concurrency: runs[0].concurrency ?? null } }, figures: first.figures, ...verdict(first.figures), series: first.series, warnings };
+  return { document, simulations, resolved };
+}

@@ -1,0 +1,275 @@
+import { describe, expect, it } from 'vitest';
+import { estimate, estimateWithStep } from '../src/estimate/index.js';
+import type { EstimateInput } from '../src/estimate/input.js';
+import { simulateDeployment, type SimulationOptions } from '../src/estimate/simulation.js';
+import { percentile, simulate, type Deployment, type Scheduler } from '../src/estimate/simulate.js';
+import type { StepContents, StepModel } from '../src/estimate/step.js';
+import { validateJson, OUTPUT_SCHEMA } from '../src/inputs/output-schema.js';
+import { builtInCatalog, findHardware, findModel } from '../src/inputs/presets.js';
+import { FORMATS } from '../src/inputs/precision.js';
+import { cli, cliJson, expectBadInput } from './helpers.js';
+
+const catalog = builtInCatalog();
+const model = (id: string) => findModel(catalog, id).model;
+const vllm = catalog.engines!.find((e) => e.id === 'vllm')!;
+const sglang = catalog.engines!.find((e) => e.id === 'sglang')!;
+const input = (over: Partial<EstimateInput> = {}): EstimateInput => ({
+  model: model('llama-3.1-8b'),
+  weights: FORMATS.bf16,
+  kv: FORMATS.bf16,
+  activations: FORMATS.bf16,
+  workload: { batch: 1, inputTokens: 1024, outputTokens: 256, context: 1280 },
+  hardware: findHardware(catalog, 'h100-sxm'),
+  count: 1,
+  engine: vllm,
+  ...over,
+});
+const fig = (s: { figures: Record<string, { value: number }> }, id: string) => s.figures[id].value;
+
+/**
+ * A step model by hand: every step costs 10 ms, plus 10 us per prompt token it carries. The
+ * simulator only asks a step model for step times, so the timelines below follow by hand.
+ */
+const handStep = { stepSeconds: (c: StepContents) => 0.01 + 1e-5 * c.prefillTokens } as unknown as StepModel;
+const handDeployment = (over: Partial<Scheduler> = {}, kvCapacityTokens = 100_000): Deployment => ({
+  step: handStep,
+  model: model('llama-3.1-8b'),
+  kvCapacityTokens,
+  blockTokens: 1,
+  scheduler: { maxNumSeqs: 8, maxBatchedTokens: 1000, chunkedPrefill: true, policy: 'decode-first', ...over },
+  replicas: 1,
+});
+const requests = (rows: [arrival: number, input: number, output: number][]) => ({
+  arrival: Float64Array.from(rows.map((r) => r[0])),
+  input: Int32Array.from(rows.map((r) => r[1])),
+  output: Int32Array.from(rows.map((r) => r[2])),
+});
+
+describe('the simulator by hand (10 ms per step + 10 us per prompt token)', () => {
+  // A arrives at 0 (100 in, 3 out), B at 15 ms (100 in, 2 out).
+  const AB = requests([[0, 100, 3], [0.015, 100, 2]]);
+
+  it('decode-first: B joins the step that decodes A', () => {
+    // step 1 prefill A: 11 ms -> A's first token at 11 ms; step 2 decode A: 21 ms (B arrives
+    // meanwhile); step 3 decode A + prefill B: 32 ms -> A done, B's first token; step 4 decode B: 42 ms.
+    const r = simulate(handDeployment(), AB);
+    expect(Array.from(r.ttft)).toEqual([expect.closeTo(0.011, 12), expect.closeTo(0.032 - 0.015, 12)]);
+    expect(Array.from(r.e2e)).toEqual([expect.closeTo(0.032, 12), expect.closeTo(0.042 - 0.015, 12)]);
+    // TPOT = (e2e - ttft) / (output - 1): A (32 - 11) / 2 ms, B (27 - 17) / 1 ms
+    expect(Array.from(r.tpot)).toEqual([expect.closeTo(0.0105, 12), expect.closeTo(0.01, 12)]);
+    expect(r.steps).toBe(4);
+    expect(r.preemptions).toBe(0);
+  });
+
+  it('prefill-first: B\'s prompt runs alone and A waits a step', () => {
+    // step 3 prefills B alone (32 ms); step 4 decodes both (42 ms): A's last gap is 21 ms.
+    const r = simulate(handDeployment({ policy: 'prefill-first' }), AB);
+    expect(Array.from(r.ttft)).toEqual([expect.closeTo(0.011, 12), expect.closeTo(0.017, 12)]);
+    expect(Array.from(r.e2e)).toEqual([expect.closeTo(0.042, 12), expect.closeTo(0.027, 12)]);
+    expect(r.itl.percentile(100)).toBeCloseTo(0.021, 4);
+  });
+
+  it('a full KV cache preempts the newest sequence, which is recomputed with the tokens it had', () => {
+    // KV 205 tokens. Both prompts (100 each) start in step 1 (12 ms); each decode step adds a
+    // token per sequence: 202, 204, then step 4 needs 206 > 205, so B (newest, 102 tokens held,
+    // 3 generated) is preempted. A decodes alone to its 10th token at step 10: 12 + 9 x 10 = 102 ms.
+    // B is recomputed in step 11 (103 prompt tokens: 11.03 ms) and emits its 4th token, then
+    // six more steps: 113.03 + 60 = 173.03 ms.
+    const r = simulate(handDeployment({}, 205), requests([[0, 100, 10], [0, 100, 10]]));
+    expect(r.preemptions).toBe(1);
+    expect(r.e2e[0]).toBeCloseTo(0.102, 12);
+    expect(r.e2e[1]).toBeCloseTo(0.17303, 12);
+    expect(r.ttft[1]).toBeCloseTo(0.012, 12);
+    // B's longest gap: from its 3rd token (32 ms) to its recomputed 4th (113.03 ms)
+    expect(r.itl.percentile(100)).toBeCloseTo(0.08103, 4);
+  });
+
+  it('max-num-seqs holds the rest in the queue', () => {
+    const r = simulate(handDeployment({ maxNumSeqs: 2 }), requests(Array.from({ length: 6 }, () => [0, 50, 20] as [number, number, number])));
+    expect(r.peakRunning).toBe(2);
+    // three waves of two: the third waits for two to finish
+    expect(r.ttft[4]).toBeGreaterThan(r.e2e[0]);
+  });
+
+  it('a closed loop sends the next request when one ends', () => {
+    const r = simulate(handDeployment(), { input: Int32Array.from([100, 100, 100]), output: Int32Array.from([2, 2, 2]) }, 1);
+    // one client: requests run one after another, each 11 ms prefill + 10 ms decode
+    expect(Array.from(r.e2e)).toEqual([expect.closeTo(0.021, 12), expect.closeTo(0.021, 12), expect.closeTo(0.021, 12)]);
+    expect(r.durationSeconds).toBeCloseTo(0.063, 12);
+  });
+});
+
+describe('simulate agrees with estimate', () => {
+  const cases: { name: string; i: EstimateInput }[] = [
+    { name: 'Llama 3.1 8B on an H100', i: input() },
+    { name: 'Llama 3.1 70B, tp 4', i: input({ model: model('llama-3.1-70b'), count: 4, parallel: { tp: 4, pp: 1, ep: 1, replicas: 1 }, workload: { batch: 1, inputTokens: 2048, outputTokens: 512, context: 2560 } }) },
+    { name: 'Mixtral 8x7B, tp 2 ep 2, fp8', i: input({ model: model('mixtral-8x7b'), weights: FORMATS.fp8, kv: FORMATS.fp8, count: 2, parallel: { tp: 2, pp: 1, ep: 2, replicas: 1 }, workload: { batch: 1, inputTokens: 512, outputTokens: 128, context: 640 } }) },
+    { name: 'Gemma 2 9B (sliding windows) on an L40S', i: input({ model: model('gemma-2-9b'), hardware: findHardware(catalog, 'l40s'), workload: { batch: 1, inputTokens: 6000, outputTokens: 300, context: 6300 } }) },
+  ];
+
+  it.each(cases)('$name: at low load with fixed lengths the medians are estimate\'s within 2%', ({ i }) => {
+    const e = estimate(i).figures;
+    // about 1% of the time busy: nearly every request finds the engine idle
+    const qps = 0.01 / e['latency.e2e'].value;
+    const s = simulateDeployment(i, { requests: 200, seed: 3, qps });
+    for (const [sim, est] of [['latency.ttft.p50', 'latency.ttft'], ['latency.tpot.p50', 'latency.tpot'], ['latency.e2e.p50', 'latency.e2e']]) {
+      expect(Math.abs(fig(s, sim) / e[est].value - 1), `${sim} ${fig(s, sim)} vs ${est} ${e[est].value}`).toBeLessThan(0.02);
+    }
+  });
+
+  // Below saturation (15 requests/s, 95 of 256 sequences, differs by 2.2%: Poisson batches vary
+  // and step time is not linear in the batch there).
+  it.each([2, 5, 10])('at a steady %d requests/s, mean TPOT and E2E are estimate --qps\'s within 2%%', (qps) => {
+    // estimate: Little's law gives the batch, each step carries batch / outputTokens prompts
+    const e = estimate({ ...input(), load: { qps, replicasGiven: true } }).figures;
+    const s = simulateDeployment(input(), { requests: 3000, seed: 5, qps });
+    expect(Math.abs(fig(s, 'latency.tpot.mean') / e['latency.tpot'].value - 1)).toBeLessThan(0.02);
+    expect(Math.abs(fig(s, 'latency.e2e.mean') / e['latency.e2e'].value - 1)).toBeLessThan(0.02);
+  });
+});
+
+describe('percentiles as load grows', () => {
+  const rates = [0.5, 2, 4, 6, 8, 10, 12];
+  const runs = (traffic: EstimateInput['traffic']) => rates.map((qps) => simulateDeployment({ ...input(), traffic }, { requests: 1500, seed: 11, qps }));
+  const shapes: [string, EstimateInput['traffic']][] = [
+    ['fixed lengths', undefined],
+    ['chat lengths', { input: { kind: 'lognormal', mean: 1155, sd: 1109, min: 1, max: 1e7 }, output: { kind: 'lognormal', mean: 211, sd: 163, min: 1, max: 1e7 } }],
+    ['bursty arrivals', { input: { kind: 'fixed', value: 1024 }, output: { kind: 'uniform', min: 64, max: 448 }, arrival: { kind: 'gamma', cv: 2 } }],
+  ];
+
+  it.each(shapes)('%s: p99 >= p90 >= p50 at every load, and each rises with the load', (_, traffic) => {
+    const sims = runs(traffic);
+    for (const s of sims) {
+      for (const m of ['ttft', 'tpot', 'itl', 'e2e']) {
+        expect(fig(s, `latency.${m}.p99`)).toBeGreaterThanOrEqual(fig(s, `latency.${m}.p90`));
+        expect(fig(s, `latency.${m}.p90`)).toBeGreaterThanOrEqual(fig(s, `latency.${m}.p50`));
+      }
+    }
+    for (let k = 1; k < sims.length; k++) {
+      for (const m of ['ttft', 'tpot', 'e2e']) {
+        for (const p of ['p50', 'p90', 'p99']) {
+          const id = `latency.${m}.${p}`;
+          expect(fig(sims[k], id), `${id} at ${rates[k]} vs ${rates[k - 1]} requests/s`).toBeGreaterThanOrEqual(fig(sims[k - 1], id));
+        }
+      }
+    }
+  });
+
+  it('the same seed gives the same run; another seed another', () => {
+    const a = simulateDeployment(input(), { requests: 300, seed: 1, qps: 5 });
+    const b = simulateDeployment(input(), { requests: 300, seed: 1, qps: 5 });
+    const c = simulateDeployment(input(), { requests: 300, seed: 2, qps: 5 });
+    expect(b.figures).toEqual(a.figures);
+    expect(fig(c, 'latency.ttft.p99')).not.toBe(fig(a, 'latency.ttft.p99'));
+  });
+});
+
+describe('engine behaviour', () => {
+  it('prefill-first (SGLang) starts prompts sooner and stalls decodes more than decode-first (vLLM)', () => {
+    const opts: SimulationOptions = { requests: 1500, seed: 4, qps: 8 };
+    const v = simulateDeployment(input({ engine: vllm }), opts);
+    const s = simulateDeployment(input({ engine: sglang }), opts);
+    expect(fig(s, 'latency.ttft.p50')).toBeLessThan(fig(v, 'latency.ttft.p50'));
+    expect(fig(s, 'latency.itl.p99')).toBeGreaterThan(fig(v, 'latency.itl.p99'));
+  });
+
+  it('vLLM runs at most its 256 sequences, and more wait', () => {
+    const s = simulateDeployment(input(), { requests: 2000, seed: 1, qps: 40 });
+    expect(fig(s, 'simulation.peakRunning')).toBe(256);
+    expect(fig(s, 'simulation.peakWaiting')).toBeGreaterThan(0);
+  });
+
+  it('a KV cache that runs out preempts, and every request still completes', () => {
+    // 70B bf16 on 2 x H100 leaves little KV; long outputs fill it
+    const i = input({ model: model('llama-3.1-70b'), count: 2, parallel: { tp: 2, pp: 1, ep: 1, replicas: 1 }, traffic: { input: { kind: 'fixed', value: 2000 }, output: { kind: 'fixed', value: 2000 } } });
+    const s = simulateDeployment(i, { requests: 300, seed: 1, qps: 2 });
+    expect(fig(s, 'simulation.preemptions')).toBeGreaterThan(0);
+    expect(fig(s, 'simulation.peakKvUsed')).toBeLessThanOrEqual(1);
+    expect(fig(s, 'throughput.requestsPerSecond')).toBeGreaterThan(0);
+    expect(s.warnings.join(' ')).toMatch(/KV cache ran out/);
+  });
+
+  it('replicas share the load: two replicas at 20 requests/s see what one sees at 10', () => {
+    const one = simulateDeployment(input(), { requests: 2000, seed: 1, qps: 10 });
+    const two = simulateDeployment(input({ parallel: { tp: 1, pp: 1, ep: 1, replicas: 2 } }), { requests: 4000, seed: 1, qps: 20 });
+    expect(fig(two, 'latency.tpot.p50') / fig(one, 'latency.tpot.p50')).toBeCloseTo(1, 1);
+    expect(fig(two, 'throughput.requestsPerSecond') / fig(one, 'throughput.requestsPerSecond')).toBeCloseTo(2, 1);
+  });
+
+  it('goodput counts the requests within every target', () => {
+    const s = simulateDeployment(input(), { requests: 1000, seed: 1, qps: 10, targets: { ttft: 0.1, tpot: 0.02 } });
+    let good = 0;
+    const run = simulateDeployment(input(), { requests: 1000, seed: 1, qps: 10 });
+    expect(fig(run, 'latency.ttft.p50')).toBeLessThan(0.1);
+    good = fig(s, 'goodput.fraction');
+    expect(good).toBeGreaterThan(0.5);
+    expect(good).toBeLessThanOrEqual(1);
+    expect(fig(s, 'goodput.requestsPerSecond')).toBeCloseTo(good * fig(s, 'throughput.requestsPerSecond'), 9);
+  });
+
+  it('percentile() interpolates as numpy does', () => {
+    // numpy.percentile([1, 2, 3, 4], 90) = 3.7
+    expect(percentile(Float64Array.from([4, 1, 3, 2]), 90)).toBeCloseTo(3.7, 12);
+    expect(percentile(Float64Array.from([4, 1, NaN, 3, 2]), 50)).toBeCloseTo(2.5, 12);
+  });
+
+  it('the step model it runs on is the estimate\'s', () => {
+    const { step } = estimateWithStep(input());
+    expect(step.overheadSeconds).toBe(estimate(input()).figures['latency.decodeOverhead'].value);
+  });
+});
+
+describe('llm-size simulate', () => {
+  const base = ['simulate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--requests', '300'];
+
+  it('prints percentiles, throughput and verdicts, and its JSON validates against the schema', async () => {
+    const r = await cli([...base, '--qps', '5', '--ttft-p99', '2s', '--tpot-p90', '1ms']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/TTFT .* ms/);
+    expect(r.stdout).toMatch(/meets TTFT p99 <= 2 s/);
+    expect(r.stdout).toMatch(/MISSES TPOT p90 <= 1 ms/);
+    const doc = await cliJson([...base, '--qps', '5', '--ttft-p99', '2s']);
+    expect(validateJson({ $ref: '#/$defs/simulate' }, doc, OUTPUT_SCHEMA)).toEqual([]);
+    expect(validateJson(OUTPUT_SCHEMA, doc)).toEqual([]);
+    expect(doc.met).toBe(true);
+    expect(doc.figures['latency.ttft.p99'].unit).toBe('s');
+    for (const m of ['ttft', 'tpot', 'itl', 'e2e']) for (const p of ['p50', 'p90', 'p99', 'mean']) expect(doc.figures[`latency.${m}.${p}`].value).toBeGreaterThan(0);
+    expect(doc.series.time.length).toBeGreaterThan(10);
+  });
+
+  it('a --qps range charts latency against load (table, JSON, SVG)', async () => {
+    const r = await cli([...base, '--qps', '1..10']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Time to first token vs requests\/s/);
+    const doc = await cliJson([...base, '--qps', '1..10']);
+    expect(doc.points.map((p: { qps: number }) => p.qps)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(validateJson({ $ref: '#/$defs/simulateSweep' }, doc, OUTPUT_SCHEMA)).toEqual([]);
+    const svg = await cli([...base, '--qps', '2,4,8', '--format', 'svg']);
+    expect(svg.stdout).toMatch(/^<\?xml/);
+    expect(svg.stdout).toMatch(/latency percentiles against offered load/);
+  });
+
+  it('--concurrency runs a closed loop', async () => {
+    const doc = await cliJson([...base, '--concurrency', '16']);
+    expect(doc.input.load).toEqual({ qps: null, concurrency: 16 });
+    expect(doc.figures['simulation.clients'].value).toBe(16);
+  });
+
+  it.each([
+    [['--qps', '0'], /--qps: invalid value "0"/],
+    [['--qps', '5', '--concurrency', '4'], /not both/],
+    [['--batch', '8', '--qps', '5'], /unknown option '--batch'/],
+    [[], /simulate needs a load/],
+    [['--qps', '5', '--requests', '0'], /--requests/],
+    [['--qps', '5', '--requests', '2000000'], /at most 1000000 requests/],
+    [['--qps', '5', '--seed', '-1'], /--seed/],
+    [['--qps', '5', '--arrival', 'gamma'], /gamma needs its coefficient of variation/],
+    [['--qps', '5', '--arrival', 'trace'], /trace arrivals need/],
+    [['--qps', '5', '--ttft-p99', 'soon'], /--ttft-p99: invalid value "soon"/],
+    [['--qps', '5', '--format', 'svg'], /--format svg charts latency against offered load/],
+    [['--qps', '10..1'], /the range must rise/],
+    [['--qps', '5', '--ttft', '1s', '--ttft-p50', '1s'], /not both/],
+  ])('%j is bad input', async (args, message) => {
+    await expectBadInput([...base, ...(args as string[])], message as RegExp);
+  });
+});
