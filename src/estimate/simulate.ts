@@ -52,7 +52,12 @@ export interface Deployment {
   blockTokens: number;
   scheduler: Scheduler;
   replicas: number;
+  /** stop (throw SimulationTooLong) past this many steps on one replica; default unlimited */
+  maxSteps?: number;
 }
+
+/** Thrown when a replica runs past Deployment.maxSteps. */
+export class SimulationTooLong extends Error {}
 
 /** What happened to each request, and to the engines, over the run. Times in seconds. */
 export interface SimulationRun {
@@ -202,6 +207,7 @@ interface ReplicaResult {
  */
 function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: number, firstToken: Float64Array, finish: Float64Array, arrivalOut: Float64Array): ReplicaResult {
   const { step, model, scheduler: sch } = d;
+  const maxSteps = d.maxSteps ?? Infinity;
   const n = ids.length;
   const block = Math.max(1, d.blockTokens);
   const totalBlocks = Math.floor(d.kvCapacityTokens / block);
@@ -399,7 +405,7 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
         contents.decodeKvLayerTokens = full * (sumBase + decoders * (G + 1)) + local * (sliding ? belowSumBase + belowCount * (G + 1) + window * (decoders - belowCount) : sumBase + decoders * (G + 1));
         now += step.stepSeconds(contents);
         G++;
-        steps++;
+        if (++steps > maxSteps) throw new SimulationTooLong(`stopped after ${steps} engine steps`);
         usedBlocks += need;
         itl.add(now - lastDecodeEnd, decoders);
         lastDecodeEnd = now;
@@ -496,6 +502,7 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
     contents.prefillLogits = logits;
     now += step.stepSeconds(contents);
     steps++;
+    if (steps > maxSteps) throw new SimulationTooLong(`stopped after ${steps} engine steps`);
     if (running > peakRunning) peakRunning = running;
 
     if (runDecode) {

@@ -108,12 +108,22 @@ export function simulateDeployment(input: EstimateInput, options: SimulationOpti
   const { requests, truncated } = drawRequests(traffic, options.requests, options.seed, maxContext, options.qps);
   if (truncated) warnings.push(`${truncated} of ${options.requests} requests were longer than ${maxContext} tokens (${maxContext === kvTokens ? 'the KV cache of a replica' : 'the context limit'}) and were cut to fit`);
   const scheduler = { ...choice.scheduler };
+  // Bounded work: about (output tokens / sequences running together) steps. Refuse a run that
+  // would take more than MAX_SIMULATED_STEPS before starting it.
+  let outputTokens = 0;
+  for (const x of requests.output) outputTokens += x;
+  const e2eOne = estimate.figures['latency.e2e']?.value ?? 0;
+  const a0 = requests.arrival;
+  const rate = options.qps ?? (a0 && a0.length > 1 && a0[a0.length - 1] > a0[0] ? (a0.length - 1) / (a0[a0.length - 1] - a0[0]) : 0);
+  const together = options.concurrency !== undefined ? options.concurrency / layout.replicas : (rate / layout.replicas) * e2eOne;
+  const expectedSteps = outputTokens / Math.max(1, Math.min(scheduler.maxNumSeqs, together));
+  if (expectedSteps > MAX_SIMULATED_STEPS) throw new SimulationImpossible(`this run would take about ${Math.round(expectedSteps / 1e6)} million engine steps (${options.requests} requests of ${Math.round(outputTokens / options.requests)} output tokens on average, about ${Math.max(1, Math.round(together))} running at once); at most ${MAX_SIMULATED_STEPS / 1e6} million are simulated: lower --requests`);
   if (!scheduler.chunkedPrefill) {
     let longest = 0;
     for (const x of requests.input) longest = Math.max(longest, x);
     if (longest > scheduler.maxBatchedTokens) warnings.push(`${engine.name} does not split prompts and its step budget is ${scheduler.maxBatchedTokens} tokens: prompts up to ${longest} tokens run alone in a step of their own here (the engine itself would reject them unless launched with a larger budget)`);
   }
-  const run = simulate({ step, model: input.model, kvCapacityTokens: kvTokens, blockTokens: engine.blockTokens.value ?? 1, scheduler, replicas: layout.replicas }, requests, options.concurrency ?? 0);
+  const run = simulate({ step, model: input.model, kvCapacityTokens: kvTokens, blockTokens: engine.blockTokens.value ?? 1, scheduler, replicas: layout.replicas, maxSteps: 4 * MAX_SIMULATED_STEPS }, requests, options.concurrency ?? 0);
 
   const a = requests.arrival;
   const arrivalRate = a && a.length > 1 && a[a.length - 1] > a[0] ? (a.length - 1) / (a[a.length - 1] - a[0]) : 0;
@@ -125,8 +135,11 @@ export function simulateDeployment(input: EstimateInput, options: SimulationOpti
   return { figures, series: run.series, estimate, scheduler: choice, traffic, warnings };
 }
 
-/** Thrown when the deployment cannot serve a single request (no KV cache at all). */
+/** Thrown when the deployment cannot serve a single request, or the run is too long to simulate. */
 export class SimulationImpossible extends Error {}
+
+/** Most engine steps one simulation runs (a few seconds): docs/simulate.md. */
+export const MAX_SIMULATED_STEPS = 30_000_000;
 
 interface FigureContext {
   input: EstimateInput;

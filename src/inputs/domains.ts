@@ -64,6 +64,12 @@ export const DOMAINS = {
   qps: { syntax: 'number', integer: false, min: 1e-6, max: 1e6, expected: 'requests per second, e.g. 20', above: 'more requests per second than this tool sizes', below: 'less than one request in 11 days, too little load to size' },
   duration: { syntax: 'duration', integer: false, min: 1e-6, max: 1e6, expected: 'a duration such as 500ms, 1s or 0.05', above: 'longer than any latency target this tool sizes', below: 'shorter than a microsecond' },
   loraRank: count('LoRA rank', 65_536, 'a larger LoRA rank than this tool sizes'),
+  // ---- simulation (src/estimate/simulate.ts) ----
+  /** requests one simulation serves: 100,000 take a few seconds (docs/simulate.md) */
+  requests: count('requests', 100_000, 'more requests than one simulation serves (split the run, or raise --qps resolution instead)'),
+  seed: { syntax: 'number', integer: true, min: 0, max: 4_294_967_295, expected: 'a whole number from 0 to 4294967295', above: 'larger than a 32-bit seed', below: 'negative' },
+  /** coefficient of variation of gaps between arrivals: 1 is Poisson, above 1 bursty */
+  arrivalCv: { syntax: 'number', integer: false, min: 0.05, max: 20, expected: 'a coefficient of variation such as 2 (1 is Poisson)', above: 'burstier than any traffic this tool simulates', below: 'more regular than any traffic this tool simulates (use --arrival constant)' },
   // ---- the hardware and its layout ----
   devices: count('devices', 1_048_576, 'more devices than this tool sizes'),
   rows: count('rows', 1_000, 'more rows than this tool shows'),

@@ -1,13 +1,14 @@
-import { UserError } from '../errors.js';
+import { quote, UserError } from '../errors.js';
 import type { EstimateInput } from '../estimate/input.js';
-import { LATENCY_METRICS, PERCENTILES, simulateDeployment, SimulationImpossible, UNLIMITED, type LatencyMetric, type RequestTargets, type Simulation, type SimulationOptions } from '../estimate/simulation.js';
+import { SimulationTooLong } from '../estimate/simulate.js';
+import { LATENCY_METRICS, MAX_SIMULATED_STEPS, PERCENTILES, simulateDeployment, SimulationImpossible, UNLIMITED, type LatencyMetric, type RequestTargets, type Simulation, type SimulationOptions } from '../estimate/simulation.js';
 import { layoutOf } from '../estimate/parallel.js';
 import type { Figures } from '../estimate/terms.js';
 import { describeArrival, describeDistribution } from '../estimate/workload.js';
-import { parseDuration } from '../units.js';
 import type { Catalog } from './catalog.js';
 import type { HubConfig } from './hub.js';
-import { positiveInt, type Named, type Raw } from './options.js';
+import { quantity, type Named, type Raw } from './options.js';
+import { DOMAINS } from './domains.js';
 import { ESTIMATE_KEYS, resolveEstimate, type EstimateKey, type Origins, type RawOptions } from './resolve.js';
 import { arrivalProcess } from './traffic.js';
 
@@ -42,21 +43,15 @@ export type SimulateRawOptions = Partial<Record<SimulateKey, Raw>>;
 
 export const DEFAULT_REQUESTS = 1000;
 export const DEFAULT_SEED = 1;
-/** Most requests one simulation serves (10^6 take about a minute). */
-export const MAX_REQUESTS = 1_000_000;
+/** Most requests one simulation serves (src/inputs/domains.ts). */
+export const MAX_REQUESTS = DOMAINS.requests.max;
 /** Points of a --qps a..b sweep. */
 export const SWEEP_POINTS = 10;
-/** Largest offered load: a million requests per second is beyond any deployment sized here. */
-export const MAX_QPS = 1e6;
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 
 /** A duration flag: "500ms", "1s", "0.05" (seconds). */
-export function durationSeconds(n: Named): number {
-  const s = typeof n.value === 'number' ? n.value : parseDuration(String(n.value));
-  if (!Number.isFinite(s) || s <= 0 || s > 1e6) throw new UserError(`${n.where}: invalid value ${JSON.stringify(n.value)}; expected a duration such as 500ms, 1s or 0.05 (seconds)`);
-  return s;
-}
+export const durationSeconds = (n: Named): number => quantity(n, 'duration');
 
 /** Percentile and median targets given among `raw`'s keys. */
 export function percentileTargets(raw: Partial<Record<string, Raw>>, named: (key: string) => Named): PercentileTarget[] {
@@ -84,22 +79,17 @@ export function requestTargets(targets: PercentileTarget[]): RequestTargets {
 /** "5" -> [5]; "1,2,4" -> [1, 2, 4]; "1..20" -> 10 evenly spaced rates from 1 to 20. */
 export function qpsValues(n: Named): number[] {
   const text = String(n.value).trim();
-  const bad = (why: string) => new UserError(`${n.where}: invalid value ${JSON.stringify(n.value)} (${why}); expected requests per second: a rate (5), a list (1,2,4,8) or a range (1..20, ${SWEEP_POINTS} evenly spaced rates)`);
-  const rate = (s: string) => {
-    const v = Number(s.trim());
-    if (s.trim() === '' || !Number.isFinite(v) || v <= 0) throw bad(`"${s}" is not a positive rate`);
-    if (v > MAX_QPS) throw bad(`at most ${MAX_QPS} requests per second`);
-    return v;
-  };
+  const bad = (why: string) => new UserError(`${n.where}: invalid value ${quote(n.value)} (${why}); expected requests per second: a rate (5), a list (1,2,4,8) or a range (1..20, ${SWEEP_POINTS} evenly spaced rates)`);
+  const rate = (s: string) => quantity({ value: s.trim(), where: n.where }, 'qps');
   const range = /^(.+?)\.\.(.+)$/.exec(text);
   if (range) {
     const [a, b] = [rate(range[1]), rate(range[2])];
     if (b <= a) throw bad('the range must rise');
     return Array.from({ length: SWEEP_POINTS }, (_, i) => +(a + ((b - a) * i) / (SWEEP_POINTS - 1)).toPrecision(6));
   }
-  const list = typeof n.value === 'number' ? [n.value] : text.split(',').map(rate);
-  if (typeof n.value === 'number') rate(String(n.value));
-  if (list.length > 50) throw bad('at most 50 rates');
+  const parts = text.split(',');
+  if (parts.length > 50) throw bad('at most 50 rates');
+  const list = typeof n.value === 'number' ? [quantity(n, 'qps')] : parts.map(rate);
   return list;
 }
 
@@ -129,25 +119,16 @@ export function resolveSimulate(raw: SimulateRawOptions, origins: Partial<Record
   if (has('concurrency') && has('arrival')) throw new UserError('--arrival sets how requests arrive at a --qps rate; with --concurrency each client sends its next request when its last one ends');
   if (!has('qps') && !has('concurrency') && arrival?.kind !== 'trace') throw new UserError('simulate needs a load: pass --qps <requests per second> (or a range, 1..20), --concurrency <clients>, or --arrival trace to replay a trace\'s arrival times');
 
-  const requests = has('requests') ? positiveInt(named('requests')) : DEFAULT_REQUESTS;
-  if (requests > MAX_REQUESTS) throw new UserError(`${named('requests').where}: invalid value ${JSON.stringify(raw.requests)}; expected at most ${MAX_REQUESTS} requests`);
-  let seed = DEFAULT_SEED;
-  if (has('seed')) {
-    const v = Number(raw.seed);
-    if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new UserError(`${named('seed').where}: invalid value ${JSON.stringify(raw.seed)}; expected a whole number from 0 to 4294967295`);
-    seed = v;
-  }
+  const requests = has('requests') ? quantity(named('requests'), 'requests') : DEFAULT_REQUESTS;
+  const seed = has('seed') ? quantity(named('seed'), 'seed') : DEFAULT_SEED;
   const scheduler: SimulationOptions['scheduler'] = {};
-  if (has('maxNumSeqs')) scheduler.maxNumSeqs = positiveInt(named('maxNumSeqs'));
-  if (has('maxNumBatchedTokens')) scheduler.maxNumBatchedTokens = positiveInt(named('maxNumBatchedTokens'), true);
-  if (scheduler.maxNumSeqs !== undefined && scheduler.maxNumSeqs > 1e6) throw new UserError(`${named('maxNumSeqs').where}: at most 1000000 sequences`);
-  if (scheduler.maxNumBatchedTokens !== undefined && scheduler.maxNumBatchedTokens > 1e8) throw new UserError(`${named('maxNumBatchedTokens').where}: at most 100000000 tokens per step`);
+  if (has('maxNumSeqs')) scheduler.maxNumSeqs = quantity(named('maxNumSeqs'), 'batch');
+  if (has('maxNumBatchedTokens')) scheduler.maxNumBatchedTokens = quantity(named('maxNumBatchedTokens'), 'tokens');
   const targets = percentileTargets(raw, named);
   const base: SimulationOptions = { requests, seed, targets: requestTargets(targets), scheduler, maxContext: has('context') ? resolved.input.workload.context : undefined };
   let runs: SimulationOptions[];
   if (has('concurrency')) {
-    const clients = positiveInt(named('concurrency'));
-    if (clients > MAX_REQUESTS) throw new UserError(`${named('concurrency').where}: at most ${MAX_REQUESTS} clients`);
+    const clients = Math.min(quantity(named('concurrency'), 'concurrency'), requests);
     runs = [{ ...base, concurrency: clients }];
   } else if (has('qps')) runs = qpsValues(named('qps')).map((qps) => ({ ...base, qps }));
   else runs = [{ ...base }];
@@ -218,6 +199,7 @@ export function runSimulate(raw: SimulateRawOptions, origins: Partial<Record<Sim
       return simulateDeployment(input, o);
     } catch (e) {
       if (e instanceof SimulationImpossible) throw new UserError(e.message);
+      if (e instanceof SimulationTooLong) throw new UserError(`the simulation ${e.message} (more than its bound of ${MAX_SIMULATED_STEPS / 1e6} million per run, x4); lower --requests`);
       throw e;
     }
   });

@@ -1,8 +1,8 @@
 import { extname } from 'node:path';
-import { UserError } from '../errors.js';
+import { quote, UserError } from '../errors.js';
 import { describeDistribution, MAX_TOKENS_PER_REQUEST, MAX_ZIPF_SPAN, meanTokens, type ArrivalProcess, type LengthDistribution, type Traffic } from '../estimate/workload.js';
 import { grouped } from '../format/human.js';
-import { choice } from './options.js';
+import { choice, quantity } from './options.js';
 import { parseTokens } from '../units.js';
 import { readUserFile } from './files.js';
 import type { Named, Raw } from './options.js';
@@ -143,7 +143,7 @@ export function readTrace(file: string, where: string): Trace {
   const length = (row: Record<string, unknown>, key: string, line: number): number => {
     const raw = row[key];
     const v = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-    if (!Number.isFinite(v) || v < 0 || v > MAX_TOKENS_PER_REQUEST) throw new UserError(`${where}: ${file} row ${line}: ${key} ${JSON.stringify(raw)} is not a token count (0 to ${MAX_TOKENS_PER_REQUEST})`);
+    if (!Number.isFinite(v) || v < 0 || v > MAX_TOKENS_PER_REQUEST) throw new UserError(`${where}: ${file} row ${line}: ${key} ${quote(raw)} is not a token count (0 to ${MAX_TOKENS_PER_REQUEST})`);
     return Math.round(v);
   };
   const input: number[] = [];
@@ -167,7 +167,7 @@ export function readTrace(file: string, where: string): Trace {
       t = Date.parse(raw.includes('T') || !raw.includes(' ') ? raw : raw.replace(' ', 'T')) / 1000;
       dates = true;
     } else if (mooncake) t /= 1000;
-    if (!Number.isFinite(t)) throw new UserError(`${where}: ${file} row ${i + 1}: ${timeKey} ${JSON.stringify(raw)} is neither seconds nor a date`);
+    if (!Number.isFinite(t)) throw new UserError(`${where}: ${file} row ${i + 1}: ${timeKey} ${quote(raw)} is neither seconds nor a date`);
     times.push(t);
   });
   if (!input.length) throw new UserError(`${where}: ${file}: every row has zero input or output tokens`);
@@ -197,7 +197,7 @@ const tokenCount = (text: string): number => parseTokens(text.trim());
  * (the same file usually holds both lengths).
  */
 export function lengthDistribution(n: Named, side: 'input' | 'output', traces: Map<string, Trace>): LengthDistribution {
-  const bad = (why?: string) => new UserError(`${n.where}: invalid value ${JSON.stringify(n.value)}${why ? ` (${why})` : ''}; expected ${LENGTH_HELP}`);
+  const bad = (why?: string) => new UserError(`${n.where}: invalid value ${quote(n.value)}${why ? ` (${why})` : ''}; expected ${LENGTH_HELP}`);
   if (typeof n.value === 'number' || (typeof n.value === 'string' && !n.value.includes(':'))) {
     const v = typeof n.value === 'number' ? n.value : tokenCount(n.value);
     if (!Number.isInteger(v) || v <= 0 || v > MAX_TOKENS_PER_REQUEST) throw bad(Number.isFinite(v) && v > MAX_TOKENS_PER_REQUEST ? `at most ${MAX_TOKENS_PER_REQUEST} tokens` : undefined);
@@ -272,15 +272,11 @@ export function lengthDistribution(n: Named, side: 'input' | 'output', traces: M
 /** --arrival: poisson | gamma:cv=2 | constant | trace (the times of the trace the lengths come from). */
 export function arrivalProcess(n: Named, traces: Map<string, Trace>): ArrivalProcess {
   const text = String(n.value).trim().toLowerCase();
-  const bad = (why?: string) => new UserError(`${n.where}: invalid value ${JSON.stringify(n.value)}${why ? ` (${why})` : ''}; expected ${ARRIVAL_HELP}`);
+  const bad = (why?: string) => new UserError(`${n.where}: invalid value ${quote(n.value)}${why ? ` (${why})` : ''}; expected ${ARRIVAL_HELP}`);
   if (text === 'poisson' || text === 'constant') return { kind: text };
   if (text === 'gamma') throw bad('gamma needs its coefficient of variation, e.g. gamma:cv=2');
   const gamma = /^gamma:\s*cv\s*=\s*(\S+)$/.exec(text);
-  if (gamma) {
-    const cv = Number(gamma[1]);
-    if (!Number.isFinite(cv) || cv < 0.05 || cv > 20) throw bad('cv must be from 0.05 to 20 (1 is Poisson, above 1 bursty)');
-    return { kind: 'gamma', cv };
-  }
+  if (gamma) return { kind: 'gamma', cv: quantity({ value: gamma[1], where: `${n.where} gamma:cv` }, 'arrivalCv') };
   if (text === 'trace') {
     const withTimes = [...traces.values()].find((t) => t.times);
     if (!withTimes) throw new UserError(`${n.where}: trace arrivals need --input-tokens or --output-tokens trace:<file> with an arrival-time column (timestamp, arrival_time, arrived_at)`);
