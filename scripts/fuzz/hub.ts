@@ -12,7 +12,7 @@ import { packageRoot } from '../../src/paths.js';
  *   ok        the Llama-3.1-8B config.json         null / array   `null`, `[]`
  *   negative  num_hidden_layers: -5                 bad            `{ not json`
  *   slow      headers, half a body, then silence    big            a 100 MB body
- *   loop      a redirect to itself                  gzip           a 50 KB gzip body inflating to 50 MB
+ *   loop      a redirect to itself                  gzip           a small gzip body inflating to 20 MB
  *   abort     half a body, then the socket closes   anything else  404
  */
 export interface HostileHub {
@@ -22,7 +22,8 @@ export interface HostileHub {
 
 export async function startHostileHub(): Promise<HostileHub> {
   const llama = readFileSync(new URL('test/fixtures/llama-3.1-8b.config.json', packageRoot()), 'utf8');
-  let bomb: Buffer | undefined;
+  // 20 MB of spaces in about 20 KB, made before serving (compressing on request would stall the loop)
+  const bomb = gzipSync(Buffer.alloc(20 * 1024 * 1024, 0x20), { level: 1 });
   const server: Server = createServer((req, res) => {
     const org = (req.url ?? '').split('/')[1];
     const json = (body: string) => res.writeHead(200, { 'content-type': 'application/json' }).end(body);
@@ -63,7 +64,6 @@ export async function startHostileHub(): Promise<HostileHub> {
       case 'loop':
         return res.writeHead(302, { location: req.url }).end();
       case 'gzip':
-        bomb ??= gzipSync(Buffer.alloc(50 * 1024 * 1024, 0x20), { level: 9 });
         return res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(bomb);
       default:
         return res.writeHead(404).end('Entry not found');

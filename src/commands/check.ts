@@ -2,7 +2,7 @@ import { dirname, resolve as resolvePath } from 'node:path';
 import { Command } from 'commander';
 import { estimate, type Estimate } from '../estimate/index.js';
 import { didYouMean, UserError } from '../errors.js';
-import { readUserFile } from '../inputs/files.js';
+import { readUserFile, YAML_OPTIONS } from '../inputs/files.js';
 import { formatValue } from '../format/human.js';
 import { formatOption, renderOutput, type Cell, type OutputFormat, type Rows } from '../format/render.js';
 import { ESTIMATE_KEYS, fetchHubFor, resolveEstimate, type EstimateKey, type Origins, type RawOptions } from '../inputs/resolve.js';
@@ -278,7 +278,7 @@ function summary(result: CheckResult, ok: (s: string) => string, bad: (s: string
 async function locator(file: string, text: string): Promise<Locate> {
   const { LineCounter, parseDocument } = await import('yaml');
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter });
+  const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter });
   return (path) => {
     for (let n = path.length; n > 0; n--) {
       const node = doc.getIn(path.slice(0, n), true) as { range?: [number, number, number] } | undefined;

@@ -149,6 +149,8 @@ async function show(ctx: Context, name: string, opts: Record<string, unknown>): 
   const model = hw ? undefined : findEntry(catalog.models, name);
   if (!hw && !model) throw unknownChoice('preset', name, [...allNames(catalog.hardware), ...allNames(catalog.models)]);
   const format = opts.format as OutputFormat;
+  // one preset is a nested document, not a table: csv would not be one parseable document
+  if (format === 'csv') throw new UserError('--format csv: presets show prints one preset, a nested document; use --format json or yaml (presets list --format csv lists presets as rows)');
   const { renderHardwareShow, renderModelShow } = await import('../format/presets.js');
   if (hw) {
     const document = { schemaVersion: 1, kind: 'hardware', preset: hw };
@@ -235,6 +237,13 @@ async function validate(ctx: Context, paths: string[], opts: Record<string, unkn
   if (format === 'json' || format === 'yaml') {
     const document = { schemaVersion: 1, valid: invalid.length === 0, files: reports.map((r) => ({ ...r, issues: r.issues.map(({ line, field, message }) => ({ line, field, message })) })) };
     ctx.out(await renderOutput(format, { document }, ctx.color));
+    return;
+  }
+  if (format === 'csv' || format === 'markdown') {
+    // one row per issue (a valid file: one row without one), so the output is one table
+    const columns: Column[] = ['file', 'valid', 'kind', 'id', 'line', 'field', 'message'].map((key) => ({ key, label: key }));
+    const rows = reports.flatMap((r) => (r.issues.length ? r.issues : [undefined]).map((i) => ({ file: r.file, valid: r.valid, kind: r.kind, id: r.id, line: i?.line ?? null, field: i?.field ?? null, message: i?.message ?? null })));
+    ctx.out(await renderOutput(format, { document: null, rows: { columns, rows } }, ctx.color));
     return;
   }
   const { formatIssue } = await import('../inputs/validate.js');

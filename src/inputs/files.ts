@@ -97,6 +97,23 @@ export function parseUserJson(text: string, file: string, where: string): unknow
 export const readUserJson = (file: string, where: string): unknown => parseUserJson(readUserFile(file, where), file, where);
 
 /**
+ * Whether flow collections ([ and {) nest deeper than MAX_DEPTH, scanned before parsing: the
+ * yaml parser recurses once per level, so a page of brackets would overflow its stack. (Block
+ * nesting needs indentation per level, which the file size limit bounds.) Brackets inside
+ * quoted strings count too: a spec or preset file has no reason to hold 64 of them in a row.
+ */
+export function bracketsTooDeep(text: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 91 || c === 123) {
+      if (++depth > MAX_DEPTH) return true;
+    } else if ((c === 93 || c === 125) && depth > 0) depth--;
+  }
+  return false;
+}
+
+/**
  * Options every YAML parse of a user file takes: aliases limited (an alias bomb expands
  * exponentially; the yaml package's own default is 100), unknown tags an error rather than a
  * warning Node prints on stderr, duplicate keys an error.

@@ -1,5 +1,5 @@
 import { didYouMean, UserError } from '../errors.js';
-import { readUserFile, readUserJson, YAML_OPTIONS, yamlProblems, yamlValue } from './files.js';
+import { bracketsTooDeep, MAX_DEPTH, readUserFile, readUserJson, YAML_OPTIONS, yamlProblems, yamlValue } from './files.js';
 import { modelProblem } from './domains.js';
 import type { EstimateInput } from '../estimate/input.js';
 import type { Catalog } from './catalog.js';
@@ -51,6 +51,7 @@ const camel = (key: string): string => key.replace(/-([a-z])/g, (_, c: string) =
  */
 export async function readSpecFile<K extends string = EstimateKey>(file: string, keys: readonly K[] = ESTIMATE_KEYS as unknown as readonly K[]): Promise<Partial<Record<K, Raw>>> {
   const text = readUserFile(file, '--spec');
+  if (bracketsTooDeep(text)) throw new UserError(`${file}: not valid YAML or JSON: nested more than ${MAX_DEPTH} levels deep`);
   const { parseDocument } = await import('yaml');
   const doc = parseDocument(text, YAML_OPTIONS);
   const problem = yamlProblems(doc)[0];

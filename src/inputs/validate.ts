@@ -1,6 +1,6 @@
 import { isMap, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import type { z } from 'zod';
-import { YAML_OPTIONS, yamlProblems, yamlValue } from './files.js';
+import { bracketsTooDeep, MAX_DEPTH, YAML_OPTIONS, yamlProblems, yamlValue } from './files.js';
 
 /** One problem in a file, located by line and field path. */
 export interface FileIssue {
@@ -31,6 +31,7 @@ function nodeAt(root: unknown, path: PropertyKey[]): Node | undefined {
  * the file, the line and the field, for `presets validate` and for spec files.
  */
 export function parseFile<S extends z.ZodType>(file: string, text: string, schema: S): Parsed<z.output<S>> {
+  if (bracketsTooDeep(text)) return { ok: false, issues: [{ file, line: 1, field: '(syntax)', message: `nested more than ${MAX_DEPTH} levels deep` }] };
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter });
   const problems = yamlProblems(doc);
