@@ -2,7 +2,8 @@
  * The examples in README.md and docs/*.md, so they cannot go stale:
  * - a **transcript** is a fenced block whose first line is `$ llm-size ...` (optionally after
  *   `VAR=value` assignments): the rest of the block is what that command prints (stderr, then
- *   stdout, as a terminal shows them: warnings are written as they come, stdout at the end).
+ *   stdout, as a terminal shows them: warnings are written as they come, stdout at the end),
+ *   on a 100-column terminal (COLUMNS=100 unless the line sets it).
  *   `npm run docs` rewrites them; test/docs.test.ts fails when one differs from a fresh run.
  * - a **command** is a line of a ```sh block that runs `llm-size` (or `npx llm-size`, after
  *   `&&` too): the test runs it and expects exit 0, or the code a trailing `# exit N` states.
@@ -73,7 +74,7 @@ export function parseInvocation(text: string): Invocation | undefined {
 export async function runInvocation(inv: Invocation): Promise<{ code: number; text: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await run(inv.argv, { out: (s) => (stdout += s), err: (s) => (stderr += s), env: { NO_COLOR: '1', HF_HUB_OFFLINE: '1', HF_ENDPOINT: 'http://127.0.0.1:9', XDG_CACHE_HOME: '/nonexistent', ...inv.env }, isTty: false });
+  const code = await run(inv.argv, { out: (s) => (stdout += s), err: (s) => (stderr += s), env: { NO_COLOR: '1', COLUMNS: '100', HF_HUB_OFFLINE: '1', HF_ENDPOINT: 'http://127.0.0.1:9', XDG_CACHE_HOME: '/nonexistent', ...inv.env }, isTty: false });
   return { code, text: stderr + stdout };
 }
 

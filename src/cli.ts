@@ -4,6 +4,7 @@ import { presetPathsFrom } from './commands/preset-paths.js';
 import type { Catalog } from './inputs/catalog.js';
 import { oneLine, UserError } from './errors.js';
 import { builtInCatalog } from './inputs/presets.js';
+import { outputWidth, wrapLine } from './format/width.js';
 
 type CommandFactory = (ctx: Context) => Command;
 
@@ -45,6 +46,8 @@ export interface Io {
   err: (text: string) => void;
   env: Record<string, string | undefined>;
   isTty: boolean;
+  /** the terminal's width in columns, when stdout is one */
+  columns?: number;
 }
 
 /** The program with its global options, before its commands are added. */
@@ -53,7 +56,8 @@ function newProgram(): Command {
     .description('What does it take to run or train this model? Memory, FLOPs, latency, throughput and cost on GPUs and TPUs.')
     .version('0.1.0')
     .showSuggestionAfterError(true)
-    .option('-q, --quiet', 'print no warnings on stderr (errors still print)');
+    .option('-q, --quiet', 'print no warnings on stderr (errors still print)')
+    .option('--wide', 'keep every table row on one line, however wide (default: fit the terminal, or COLUMNS)');
 }
 
 /**
@@ -65,7 +69,7 @@ export async function commandTree(): Promise<Command> {
   const refuse = (): never => {
     throw new Error('commandTree() is for reading the flags, not for running');
   };
-  const ctx: Context = { out: refuse, err: refuse, env: {}, color: false, isTty: false, warn: refuse, catalog: refuse, exitCode: 0 };
+  const ctx: Context = { out: refuse, err: refuse, env: {}, color: false, isTty: false, warn: refuse, width: refuse, catalog: refuse, exitCode: 0 };
   const program = newProgram();
   for (const name of Object.keys(COMMANDS) as CommandName[]) program.addCommand((await COMMANDS[name]())(ctx));
   return program;
@@ -79,6 +83,7 @@ export async function commandTree(): Promise<Command> {
 export async function run(argv: string[], io: Io): Promise<number> {
   let stdout = '';
   let quiet = false;
+  let wide = false;
   let presetFlag: unknown;
   let catalog: Promise<Catalog> | undefined;
   const ctx: Context = {
@@ -87,8 +92,9 @@ export async function run(argv: string[], io: Io): Promise<number> {
     env: io.env,
     color: wantsColor(io.env, io.isTty),
     isTty: io.isTty,
+    width: () => outputWidth(io.env, io.isTty, io.columns, wide),
     warn: (text) => {
-      if (!quiet) io.err(`warning: ${text}\n`);
+      if (!quiet) io.err(`warning: ${wrapLine(text, outputWidth(io.env, io.isTty, io.columns, wide) - 9, '  ')}\n`);
     },
     // Built-ins, plus user presets (LLM_SIZE_PRESETS, --presets) loaded with YAML and zod only
     // when some are given; loaded once per run.
@@ -121,6 +127,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     .configureOutput(output)
     .hook('preAction', (_program, action) => {
       quiet = action.optsWithGlobals().quiet === true;
+      wide = action.optsWithGlobals().wide === true;
       presetFlag = action.opts().presets;
     });
   for (const name of commandsFor(argv)) program.addCommand((await COMMANDS[name]())(ctx));
@@ -177,6 +184,7 @@ export async function main(): Promise<void> {
     err: (s) => process.stderr.write(s),
     env: process.env,
     isTty: process.stdout.isTTY === true,
+    columns: process.stdout.columns,
   });
   process.exitCode = code;
 }

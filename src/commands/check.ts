@@ -238,13 +238,13 @@ Exit codes: 0 every assertion passed, 1 an assertion failed, 2 the file is inval
       for (const w of warnings) ctx.warn(w);
       const result: CheckResult = { schemaVersion: 1, file, passed: deployments.every((d) => d.passed), deployments };
       const { rows, humanRows } = checkRows(result);
-      const table = async (color: boolean) => {
+      const table = async (color: boolean, width: number) => {
         const { renderGrid, makeChalk } = await import('../format/table.js');
         const c = makeChalk(color);
         const body = humanRows.rows.map((r) => humanRows.columns.map((col) => (col.key === 'result' ? (r.result === 'PASS' ? c.green('PASS') : c.red('FAIL')) : String(r[col.key] ?? ''))));
-        return `${renderGrid(humanRows.columns.map((col) => col.label), body, color)}\n${summary(result, c.green, c.red)}\n`;
+        return `${renderGrid(humanRows.columns.map((col) => col.label), body, color, width)}\n${summary(result, c.green, c.red)}\n`;
       };
-      ctx.out(await renderOutput(opts.format, { document: result, rows, humanRows, title: `llm-size check ${file}`, table }, ctx.color));
+      ctx.out(await renderOutput(opts.format, { document: result, rows, humanRows, title: `llm-size check ${file}`, table }, ctx.color, ctx.width()));
       if (!result.passed) ctx.exitCode = 1;
     });
 }

@@ -10,6 +10,8 @@ export interface Context {
   color: boolean;
   /** stdout is a terminal (sweep draws its chart with Unicode and colour only then) */
   isTty: boolean;
+  /** columns the human output fits (COLUMNS, the terminal's width, or Infinity when piped or --wide; src/format/width.ts) */
+  width: () => number;
   /** a warning for people: "warning: <text>" on stderr, unless --quiet */
   warn: (text: string) => void;
   /** built-in presets plus user presets, loaded on first use */

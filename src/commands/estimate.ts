@@ -119,9 +119,9 @@ Examples:
       const { input, warnings } = resolveEstimate(raw, origins, catalog, hub);
       const result = estimate(input);
       result.warnings.unshift(...warnings);
-      const table = async (color: boolean) => (await import('../format/table.js')).renderEstimateTable(result, color);
+      const table = async (color: boolean, width: number) => (await import('../format/table.js')).renderEstimateTable(result, color, width);
       const title = `${result.input.model.name} on ${result.input.hardware.count} x ${result.input.hardware.name}`;
-      ctx.out(await renderOutput(opts.format as OutputFormat, { document: result, figures: result.figures, sections: estimateSections(result), title, table }, ctx.color));
+      ctx.out(await renderOutput(opts.format as OutputFormat, { document: result, figures: result.figures, sections: estimateSections(result), title, table }, ctx.color, ctx.width()));
       if (opts.explain) explain(ctx, String(opts.format), result.figures);
       for (const w of result.warnings) ctx.warn(w);
     });

@@ -52,22 +52,31 @@ Examples:
           formats: `${r.weights}/${r.kv}`, concurrencyPerReplica: r.concurrencyPerReplica, ttft: r.ttftSeconds, tpot: r.tpotSeconds, usdPerHour: r.usdPerHour, usdPerMillionOutputTokens: r.usdPerMillionOutputTokens, bound: r.bound,
         })),
       };
-      const table = async (color: boolean) => {
+      const table = async (color: boolean, width: number) => {
         const { renderGrid } = await import('../format/table.js');
+        const { blockWidth, wrapCommand, wrapText } = await import('../format/width.js');
+        const reproduceLine = (command: string) => (`Reproduce: ${command}`.length <= width ? `Reproduce: ${command}` : `Reproduce:\n${wrapCommand(command, width)}`);
         const lines = [`${request.model.name}: ${qps !== undefined ? `${qps} requests/s` : `${concurrency} requests in flight`}, ${request.inputTokens} in / ${request.outputTokens} out; targets ${Object.entries(targets).filter(([, v]) => v !== undefined).map(([k, v]) => `${k.toUpperCase()} ${formatSeconds(v!)}`).join(', ') || 'none'}; engine ${request.engine.name}`];
         if (result.rows.length) {
-          lines.push(renderGrid(rows.columns.map((c) => c.label), rows.rows.map((r) => rows.columns.map((c) => (typeof r[c.key] === 'number' && c.unit ? formatValue(r[c.key] as number, c.unit) : String(r[c.key])))), color));
+          const full = renderGrid(rows.columns.map((c) => c.label), rows.rows.map((r) => rows.columns.map((c) => (typeof r[c.key] === 'number' && c.unit ? formatValue(r[c.key] as number, c.unit) : String(r[c.key])))), color);
+          // On a narrow terminal: one column for the deployment (hardware, replicas x layout,
+          // formats, requests each, and what bounds it), word-wrapped to the room left.
+          lines.push(blockWidth(full) <= width ? full : renderGrid(
+            ['#', 'deployment', 'TTFT', 'TPOT', 'USD/h', 'USD/M out'],
+            result.rows.map((r, i) => [String(i + 1), `${r.hardware} ${r.replicas} x ${rows.rows[i]!.layout}\n${r.weights}/${r.kv}, ${r.concurrencyPerReplica} reqs each\nbound by ${r.bound}`, formatValue(r.ttftSeconds, 's'), formatValue(r.tpotSeconds, 's'), formatValue(r.usdPerHour, 'USD/h'), formatValue(r.usdPerMillionOutputTokens, 'USD')]),
+            color, width,
+          ));
           lines.push(`Top pick: ${best.hardwareName}, ${best.replicas} replica(s) of ${best.devicesPerReplica}; ${best.why}.`);
-          lines.push(`Reproduce: ${reproduce(best)}`);
+          lines.push(reproduceLine(reproduce(best)));
           lines.push('Launch (per replica):');
-          for (const l of launch) lines.push(`  ${l.command}`);
+          for (const l of launch) lines.push(wrapCommand(l.command, width));
         } else if (result.closest) {
           const { row: c, failing, maxDevices } = result.closest;
           const layout = `${c.devicesPerReplica} device(s) (tp ${c.tp}${c.pp > 1 ? ` pp ${c.pp}` : ''}), ${c.weights}/${c.kv}`;
           if (maxDevices > request.maxDevices) {
             lines.push(`Nothing meets the targets within --max-devices ${request.maxDevices}: every deployment that meets them needs more devices.`);
             lines.push(`The best found with --max-devices ${maxDevices} is ${c.hardware}, ${c.replicas} replica(s) of ${layout}: ${c.devices} devices, ${formatValue(c.usdPerHour, 'USD/h')}, ${formatValue(c.usdPerMillionOutputTokens, 'USD')} per million output tokens; ${c.why}.`);
-            lines.push(`Reproduce: ${reproduce(c)}`);
+            lines.push(reproduceLine(reproduce(c)));
           } else lines.push(`Nothing meets the targets. Closest: ${c.hardware}, ${layout}: ${failing.join('; ')}.`);
         } else if (result.configurationsFitting === 0) {
           lines.push(`Nothing fits: no accelerator in the search holds the model on up to ${Math.min(request.maxDevices, 64)} devices per replica (--max-devices ${request.maxDevices}).`);
@@ -79,10 +88,10 @@ Examples:
         }
         const skipped = result.configurationsSearched - result.configurationsEvaluated;
         lines.push(`${result.configurationsSearched} configurations in the search; ${result.configurationsEvaluated} estimated${skipped ? ` (the other ${skipped} cost more per hour than the rows found)` : ''}, ${result.configurationsFitting} of them fit.`);
-        return `${lines.join('\n')}\n`;
+        return `${wrapText(lines.join('\n'), width, '    ')}\n`;
       };
       const title = `plan: ${request.model.name}`;
-      ctx.out(await renderOutput(opts.format as OutputFormat, { document, rows, title, table }, ctx.color));
+      ctx.out(await renderOutput(opts.format as OutputFormat, { document, rows, title, table }, ctx.color, ctx.width()));
       if (opts.explain) explain(ctx, String(opts.format), best?.estimate.figures);
       for (const w of warnings) ctx.warn(w);
     });

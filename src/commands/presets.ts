@@ -120,7 +120,7 @@ async function list(ctx: Context, kind: Kind | undefined, opts: Record<string, u
   const format = opts.format as OutputFormat;
 
   if (format === 'json' || format === 'yaml') {
-    ctx.out(await renderOutput(format, { document: { schemaVersion: 1, ...(hardware && { hardware }), ...(models && { models }), ...(regions && { regions }) } }, ctx.color));
+    ctx.out(await renderOutput(format, { document: { schemaVersion: 1, ...(hardware && { hardware }), ...(models && { models }), ...(regions && { regions }) } }, ctx.color, ctx.width()));
     return;
   }
   if (format === 'csv' && kinds.length > 1) throw new UserError('--format csv lists one kind at a time: llm-size presets list hardware (or models) --format csv');
@@ -128,15 +128,15 @@ async function list(ctx: Context, kind: Kind | undefined, opts: Record<string, u
   const blocks: string[] = [];
   if (hardware) {
     const rows: Rows = { columns: HARDWARE_COLUMNS, rows: hardware.map((hw) => hardwareRow(hw)) };
-    blocks.push(heading('Hardware', hardware.length) + (await renderOutput(format, { document: null, rows, title: `Hardware (${hardware.length}; dense peaks, lowest listed on-demand price)` }, ctx.color)));
+    blocks.push(heading('Hardware', hardware.length) + (await renderOutput(format, { document: null, rows, title: `Hardware (${hardware.length}; dense peaks, median on-demand price)` }, ctx.color, ctx.width())));
   }
   if (models) {
     const rows: Rows = { columns: MODEL_COLUMNS, rows: models.map(({ aliases: _a, hfRepo: _h, source: _s, ...row }) => row) };
-    blocks.push(heading('Models', models.length) + (await renderOutput(format, { document: null, rows, title: `Models (${models.length})` }, ctx.color)));
+    blocks.push(heading('Models', models.length) + (await renderOutput(format, { document: null, rows, title: `Models (${models.length})` }, ctx.color, ctx.width())));
   }
   if (regions) {
     const rows: Rows = { columns: REGION_COLUMNS, rows: regions.map((r) => ({ id: r.id, name: r.name, gco2PerKwh: r.gco2PerKwh, year: r.year })) };
-    blocks.push(await renderOutput(format, { document: null, rows, title: `Grid carbon intensity (${regions.length} regions; --region)` }, ctx.color));
+    blocks.push(await renderOutput(format, { document: null, rows, title: `Grid carbon intensity (${regions.length} regions; --region)` }, ctx.color, ctx.width()));
   }
   ctx.out(blocks.join('\n'));
 }
@@ -154,13 +154,13 @@ async function show(ctx: Context, name: string, opts: Record<string, unknown>): 
   const { renderHardwareShow, renderModelShow } = await import('../format/presets.js');
   if (hw) {
     const document = { schemaVersion: 1, kind: 'hardware', preset: hw };
-    ctx.out(format === 'json' || format === 'yaml' ? await renderOutput(format, { document }, ctx.color) : renderHardwareShow(hw));
+    ctx.out(format === 'json' || format === 'yaml' ? await renderOutput(format, { document }, ctx.color, ctx.width()) : renderHardwareShow(hw));
     return;
   }
   const m = model!;
   const params = paramsFigures({}, m.model);
   const document = { schemaVersion: 1, kind: 'model', preset: { ...modelSummary(m), published: m.published ?? null, model: m.model, config: m.config } };
-  ctx.out(format === 'json' || format === 'yaml' ? await renderOutput(format, { document }, ctx.color) : renderModelShow(m, params));
+  ctx.out(format === 'json' || format === 'yaml' ? await renderOutput(format, { document }, ctx.color, ctx.width()) : renderModelShow(m, params));
 }
 
 // ---- validate ----
@@ -236,7 +236,7 @@ async function validate(ctx: Context, paths: string[], opts: Record<string, unkn
   const format = opts.format as OutputFormat;
   if (format === 'json' || format === 'yaml') {
     const document = { schemaVersion: 1, valid: invalid.length === 0, files: reports.map((r) => ({ ...r, issues: r.issues.map(({ line, field, message }) => ({ line, field, message })) })) };
-    ctx.out(await renderOutput(format, { document }, ctx.color));
+    ctx.out(await renderOutput(format, { document }, ctx.color, ctx.width()));
     return;
   }
   if (format === 'csv' || format === 'markdown') {

@@ -196,13 +196,21 @@ Examples:
       if (format === 'svg') text = (await import('../format/svg.js')).renderSweepSvg(chart, title);
       else {
         const { rows, humanRows } = sweepRows(over, points);
-        const table = async (color: boolean) => {
+        const table = async (color: boolean, width: number) => {
           const { renderGrid } = await import('../format/table.js');
           const { renderSweepCharts } = await import('../format/chart.js');
-          const grid = renderGrid(humanRows.columns.map((c) => c.label), humanRows.rows.map((r) => humanRows.columns.map((c) => String(r[c.key] ?? '-'))), color);
-          return `${title}\n${grid}\n\n${renderSweepCharts(chart, { unicode: ctx.isTty, color })}`;
+          const { wrapText } = await import('../format/width.js');
+          const cells = (withBands: boolean) => humanRows.rows.map((r) => humanRows.columns.map((c) => String(r[c.key] ?? '-')).map((cell) => (withBands ? cell : cell.replace(/ \([^()]*\)$/, ''))));
+          const head = humanRows.columns.map((c) => c.label);
+          let grid = renderGrid(head, cells(true), color, width, over.length);
+          // too many columns for the bands even on second lines (the table split in two): the
+          // table without them (JSON and --wide keep them)
+          if (grid.includes('\n\u250c')) grid = `${renderGrid(head, cells(false), color, width, over.length)}\nbands (low-high) left out to fit ${width} columns; --wide or --format json shows them`;
+          // charts: 48 columns of bars or plot, fewer on a narrow terminal (labels and totals take about 32)
+          const chartWidth = Number.isFinite(width) ? Math.max(16, Math.min(48, width - 34 - 14 * (over.length - 1))) : undefined;
+          return wrapText(`${title}\n${grid}\n\n${renderSweepCharts(chart, { unicode: ctx.isTty, color, width: chartWidth })}`, width, '  ');
         };
-        text = await renderOutput(format, { document, rows, humanRows, title, table }, ctx.color);
+        text = await renderOutput(format, { document, rows, humanRows, title, table }, ctx.color, ctx.width());
       }
       if (typeof opts.output === 'string') {
         try {

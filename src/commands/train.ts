@@ -18,7 +18,7 @@ export const TRAIN_SECTIONS: FigureSection[] = [
 ];
 
 /** The human table: sections of figures, the fit verdict, and what would make it fit. */
-async function renderTrainTable(e: TrainEstimate, color: boolean): Promise<string> {
+async function renderTrainTable(e: TrainEstimate, color: boolean, width = Infinity): Promise<string> {
   const { renderRows, makeChalk } = await import('../format/table.js');
   const c = makeChalk(color);
   const f = e.figures;
@@ -38,7 +38,8 @@ async function renderTrainTable(e: TrainEstimate, color: boolean): Promise<strin
     ? c.green(`FITS: ${formatFigure(f['memory.perDevice'])} of ${formatFigure(f['memory.capacityPerDevice'])} per device`)
     : c.red(`DOES NOT FIT: needs ${formatFigure(f['memory.perDevice'])} per device, has ${formatFigure(f['memory.capacityPerDevice'])}`);
   const hints = e.suggestions.map((s) => `  ${s.change}: ${formatValue(s.perDeviceBytes, 'B')} per device${s.fits ? ' (fits)' : ' (still does not fit)'}`);
-  return `${header.join('\n')}\n${renderRows(rows, color)}\n${verdict}\n${hints.length ? `to make it fit:\n${hints.join('\n')}\n` : ''}${Object.values(f).some((x) => x.approximate) ? '~ marks approximate figures; --explain shows every formula\n' : ''}`;
+  const { wrapText } = await import('../format/width.js');
+  return wrapText(`${header.join('\n')}\n${renderRows(rows, color, undefined, width)}\n${verdict}\n${hints.length ? `to make it fit:\n${hints.join('\n')}\n` : ''}${Object.values(f).some((x) => x.approximate) ? '~ marks approximate figures; --explain shows every formula\n' : ''}`, width, '  ');
 }
 
 export function trainCommand(ctx: Context): Command {
@@ -79,7 +80,7 @@ Examples:
       const result = train(input);
       result.warnings.unshift(...warnings);
       const title = `${result.input.model.name} training on ${result.input.hardware.count} x ${result.input.hardware.name}`;
-      ctx.out(await renderOutput(opts.format as OutputFormat, { document: result, figures: result.figures, sections: TRAIN_SECTIONS, title, table: (color) => renderTrainTable(result, color) }, ctx.color));
+      ctx.out(await renderOutput(opts.format as OutputFormat, { document: result, figures: result.figures, sections: TRAIN_SECTIONS, title, table: (color, width) => renderTrainTable(result, color, width) }, ctx.color, ctx.width()));
       if (opts.explain) explain(ctx, String(opts.format), result.figures);
       for (const w of result.warnings) ctx.warn(w);
     });

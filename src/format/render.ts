@@ -62,12 +62,12 @@ export interface Output {
   humanRows?: Rows;
   /** a heading line for markdown */
   title?: string;
-  /** the human table; default: a generic table of the figures or the rows */
-  table?: (color: boolean) => string | Promise<string>;
+  /** the human table, fitted to `width` columns (Infinity: whole lines); default: a generic table of the figures or the rows */
+  table?: (color: boolean, width: number) => string | Promise<string>;
 }
 
 /** Renders `output` in `format`. json/yaml need `document`; the other formats need figures or rows. */
-export async function renderOutput(format: OutputFormat, output: Output, color: boolean): Promise<string> {
+export async function renderOutput(format: OutputFormat, output: Output, color: boolean, width = Infinity): Promise<string> {
   switch (format) {
     case 'json':
       return renderJson(output.document);
@@ -81,11 +81,11 @@ export async function renderOutput(format: OutputFormat, output: Output, color: 
     case 'markdown':
       return (output.title ? `**${escapeMarkdown(output.title)}**\n\n` : '') + (output.rows ? rowsMarkdown(output.humanRows ?? output.rows) : figuresMarkdown(requireFigures(output), output.sections));
     case 'table': {
-      if (output.table) return output.table(color);
+      if (output.table) return output.table(color, width);
       const { renderGrid, renderRows } = await import('./table.js');
       const rows = output.humanRows ?? output.rows;
-      if (rows) return `${renderGrid(rows.columns.map((c) => c.label), rows.rows.map((r) => rows.columns.map((c) => humanCell(r[c.key], c.unit))), color)}\n`;
-      return `${renderRows(figureLines(requireFigures(output), output.sections).map(([label, value]) => [label, value]), color)}\n`;
+      if (rows) return `${renderGrid(rows.columns.map((c) => c.label), rows.rows.map((r) => rows.columns.map((c) => humanCell(r[c.key], c.unit))), color, width)}\n`;
+      return `${renderRows(figureLines(requireFigures(output), output.sections).map(([label, value]) => [label, value]), color, undefined, width)}\n`;
     }
   }
 }

@@ -3,37 +3,79 @@ import Table from 'cli-table3';
 import type { Estimate } from '../estimate/index.js';
 import type { Figures } from '../estimate/terms.js';
 import { formatFigure } from './human.js';
+import { bandOnSecondLine, blockWidth, visibleLength, wrapText } from './width.js';
 import { estimateSections, visibleIds } from './sections.js';
 
 export const makeChalk = (color: boolean): ChalkInstance => new Chalk({ level: color ? 1 : 0 });
 
-/** A two-column table of label and value (cli-table3), styled only when colour is on. */
-export function renderRows(rows: [string, string][], color: boolean, head?: [string, string]): string {
-  const table = new Table({
-    head: head ?? [],
-    style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] },
-    colAligns: ['left', 'right'],
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-  });
-  table.push(...rows);
+/**
+ * Column widths (content, without padding) that fit `width`, for cells already split into
+ * lines: undefined when the table fits as it is. Each column keeps at least its longest word;
+ * above that the widest columns give way first (word-wrapped by cli-table3).
+ */
+function fitWidths(table: string[][], width: number): number[] | undefined {
+  const n = Math.max(0, ...table.map((r) => r.length));
+  const overhead = 3 * n + 1; // one space of padding each side, a border between and around
+  const natural = Array.from({ length: n }, (_, i) => Math.max(1, ...table.map((r) => blockWidth(r[i] ?? ''))));
+  if (!Number.isFinite(width) || natural.reduce((a, b) => a + b, 0) + overhead <= width) return undefined;
+  const floor = Array.from({ length: n }, (_, i) => Math.max(1, ...table.flatMap((r) => (r[i] ?? '').split(/[\s\n]+/).map(visibleLength))));
+  const widths = (cap: number) => natural.map((w, i) => Math.min(w, Math.max(cap, floor[i]!)));
+  for (let cap = Math.max(...natural); cap >= 1; cap--) {
+    if (widths(cap).reduce((a, b) => a + b, 0) + overhead <= width) return widths(cap);
+  }
+  return widths(1);
+}
+
+/**
+ * A cli-table3 table of `rows` under `head` that fits `width` (Infinity: as wide as it needs):
+ * bands "(low-high)" move under their value first, then the widest columns word-wrap.
+ */
+function fittedTable(head: string[], rows: string[][], color: boolean, colAligns: ('left' | 'right')[], width: number): string {
+  let body = rows;
+  const style = { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] };
+  const chars = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
+  let colWidths = fitWidths([head, ...body], width);
+  if (colWidths) {
+    body = rows.map((r) => r.map(bandOnSecondLine));
+    colWidths = fitWidths([head, ...body], width);
+  }
+  const table = new Table({ head, style, colAligns, chars, ...(colWidths ? { colWidths: colWidths.map((w) => w + 2), wordWrap: true } : {}) });
+  table.push(...body);
   return table.toString();
 }
 
-/** A table with a header row and one row per item; numbers right-aligned by the caller's text. */
-export function renderGrid(head: string[], rows: string[][], color: boolean): string {
-  const table = new Table({
-    head,
-    style: { head: color ? ['cyan'] : [], border: color ? ['grey'] : [] },
-    colAligns: head.map((_, i) => (rows.some((r) => /^[-~$]?[\d.,]+/.test(r[i] ?? '')) ? 'right' : 'left')),
-    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
-  });
-  table.push(...rows);
-  return table.toString();
+/** A two-column table of label and value (cli-table3), styled only when colour is on, fitted to `width`. */
+export function renderRows(rows: [string, string][], color: boolean, head?: [string, string], width = Infinity): string {
+  return fittedTable(head ?? [], rows, color, ['left', 'right'], width);
 }
 
+/**
+ * A table with a header row and one row per item; numbers right-aligned by the caller's text;
+ * fitted to `width`. When even word-wrapped columns cannot fit, the columns are split over
+ * several tables, one under the other, each repeating the first `keyColumns` (the row's key).
+ */
+export function renderGrid(head: string[], rows: string[][], color: boolean, width = Infinity, keyColumns = 1): string {
+  const colAligns = head.map((_, i) => (rows.some((r) => /^[-~$]?[\d.,]+/.test(r[i] ?? '')) ? 'right' : 'left') as 'left' | 'right');
+  const whole = fittedTable(head, rows, color, colAligns, width);
+  if (blockWidth(whole) <= width || head.length <= keyColumns + 1) return whole;
+  // greedy: add columns to a group while its table still fits
+  const keys = Array.from({ length: keyColumns }, (_, i) => i);
+  const pick = (cols: number[]) => fittedTable(cols.map((i) => head[i]!), rows.map((r) => cols.map((i) => r[i] ?? '')), color, cols.map((i) => colAligns[i]!), width);
+  const tables: string[] = [];
+  let group: number[] = [];
+  for (let i = keyColumns; i < head.length; i++) {
+    if (group.length && blockWidth(pick([...keys, ...group, i])) > width) {
+      tables.push(pick([...keys, ...group]));
+      group = [];
+    }
+    group.push(i);
+  }
+  tables.push(pick([...keys, ...group]));
+  return tables.join('\n');
+}
 
-/** The estimate as a human-readable table (memory in GiB, labelled). */
-export function renderEstimateTable(e: Estimate, color: boolean): string {
+/** The estimate as a human-readable table (memory in GiB, labelled), fitted to `width`. */
+export function renderEstimateTable(e: Estimate, color: boolean, width = Infinity): string {
   const c = makeChalk(color);
   const f: Figures = e.figures;
   const i = e.input;
@@ -59,5 +101,6 @@ export function renderEstimateTable(e: Estimate, color: boolean): string {
   const verdict = e.fits
     ? c.green(`FITS: ${formatFigure(f['memory.perDevice'])} of ${formatFigure(f['memory.capacityPerDevice'])} per device`)
     : c.red(`DOES NOT FIT: needs ${formatFigure(f['memory.perDevice'])} per device, has ${formatFigure(f['memory.capacityPerDevice'])}`);
-  return `${header.join('\n')}\n${renderRows(rows, color)}\n${verdict}\n${Object.values(f).some((x) => x.approximate) ? '~ marks approximate figures; --explain shows every formula\n' : ''}`;
+  const text = `${header.join('\n')}\n${renderRows(rows, color, undefined, width)}\n${verdict}\n${Object.values(f).some((x) => x.approximate) ? '~ marks approximate figures; --explain shows every formula\n' : ''}`;
+  return wrapText(text, width, '  ');
 }
