@@ -110,3 +110,42 @@ describe('thresholds', () => {
     expect((thresholdValue(text, unit) as { reason: string }).reason).toMatch(reason);
   });
 });
+
+describe('check: simulated percentiles and goodput (issue 17)', () => {
+  const deployment = (asserts: string, extra = 'qps: 8\n    requests: 400') => write(`sim-${Math.random().toString(36).slice(2)}.yaml`, `deployments:
+  chat-8b:
+    model: llama-3.1-8b
+    gpu: h100-sxm
+    workload: chat
+    ${extra}
+    ttftP99: 1s
+    assert:
+${asserts}
+`);
+
+  it('ttftP99, tpotP90, goodput and a percentile figure id are the simulation\'s figures', async () => {
+    const r = await cli(['check', deployment('      ttftP99: "<= 1s"\n      tpotP90: "<= 30ms"\n      goodput: ">= 90%"\n      latency.e2e.p50: "<= 10s"'), '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    const sim = await cliJson(['simulate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--workload', 'chat', '--qps', '8', '--requests', '400', '--ttft-p99', '1s']);
+    const actual = (name: string) => json.deployments[0].assertions.find((a: any) => a.assertion.startsWith(name)).actual;
+    expect(actual('ttftP99')).toBe(sim.figures['latency.ttft.p99'].value);
+    expect(actual('tpotP90')).toBe(sim.figures['latency.tpot.p90'].value);
+    expect(actual('goodput')).toBe(sim.figures['goodput.fraction'].value);
+    expect(actual('latency.e2e.p50')).toBe(sim.figures['latency.e2e.p50'].value);
+  });
+
+  it('a missed percentile fails with exit 1', async () => {
+    const r = await cli(['check', deployment('      tpotP99: "<= 1ms"')]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/FAILED: 1 of 1 assertions: chat-8b: tpotP99 <= 1ms/);
+  });
+
+  it('a percentile without a load is bad input naming the deployment', async () => {
+    await expectBadInput(['check', deployment('      ttftP99: "<= 1s"', 'requests: 400')], /simulate needs a load/);
+  });
+
+  it('a range of loads is bad input: a check simulates one', async () => {
+    await expectBadInput(['check', deployment('      ttftP99: "<= 1s"', 'qps: "1..4"')], /simulates one load/);
+  });
+});

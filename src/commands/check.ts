@@ -6,6 +6,8 @@ import { readUserFile, YAML_OPTIONS } from '../inputs/files.js';
 import { formatValue } from '../format/human.js';
 import { formatOption, renderOutput, type Cell, type OutputFormat, type Rows } from '../format/render.js';
 import { ESTIMATE_KEYS, fetchHubFor, resolveEstimate, type EstimateKey, type Origins, type RawOptions } from '../inputs/resolve.js';
+import { PERCENTILE_TARGET_KEYS, SIMULATE_KEYS, type SimulateKey, type SimulateRawOptions } from '../inputs/resolve-simulate.js';
+import type { Figures } from '../estimate/terms.js';
 import { parseDuration, parseQuantity, parseTokens, parseCount, type Unit } from '../units.js';
 import type { Context } from './context.js';
 
@@ -23,6 +25,14 @@ import type { Context } from './context.js';
  *       assert: { fits: true, ttft: "<= 800ms", tpot: "<= 40ms", headroom: ">= 10%" }
  */
 
+/** ttftP50 ... e2eP99: a simulated percentile, e.g. ttftP99: "<= 1s". */
+const PERCENTILE_ASSERTIONS = Object.fromEntries(
+  PERCENTILE_TARGET_KEYS.map((key) => {
+    const [, metric, p] = /^(ttft|tpot|itl|e2e)P(\d+)$/.exec(key)!;
+    return [key, { figure: `latency.${metric}.p${p}`, unit: 's' as const, help: `simulated ${metric.toUpperCase()} p${p}, e.g. "<= 1s"` }];
+  }),
+) as Record<(typeof PERCENTILE_TARGET_KEYS)[number], { figure: string; unit: 's'; help: string }>;
+
 /** Named assertions and the figure each compares; any figure id (`latency.e2e`) works too. */
 export const ASSERTIONS = {
   fits: { figure: 'fits', unit: null, help: 'true or false' },
@@ -38,7 +48,13 @@ export const ASSERTIONS = {
   headroom: { figure: 'memory.headroom', unit: 'fraction', help: 'free memory per device: share of capacity (">= 10%") or bytes (">= 8GiB")' },
   maxBatch: { figure: 'capacity.maxBatch', unit: 'count', help: 'e.g. ">= 64"' },
   maxContext: { figure: 'capacity.maxContext', unit: 'tokens', help: 'e.g. ">= 32k"' },
+  // simulated (the deployment also needs qps or concurrency; `llm-size simulate` runs the same)
+  ...PERCENTILE_ASSERTIONS,
+  goodput: { figure: 'goodput.fraction', unit: 'fraction', help: 'simulated share of requests meeting every target the deployment names (ttftP99: ...), e.g. ">= 95%"' },
 } as const satisfies Record<string, { figure: string; unit: Unit | null; help: string }>;
+
+/** A figure only a simulation gives: percentiles, goodput, the simulated engine state. */
+export const isSimulated = (figureId: string): boolean => /^latency\.(ttft|tpot|itl|e2e)\.(p\d+|mean)$/.test(figureId) || figureId.startsWith('goodput.') || figureId.startsWith('simulation.');
 export type AssertionName = keyof typeof ASSERTIONS;
 const ASSERTION_NAMES = Object.keys(ASSERTIONS) as AssertionName[];
 
@@ -156,8 +172,8 @@ async function deploymentsSchema() {
     .catchall(scalar)
     .superRefine((d, ctx) => {
       for (const key of Object.keys(d)) {
-        if (key !== 'assert' && !(ESTIMATE_KEYS as readonly string[]).includes(key)) {
-          ctx.addIssue({ code: 'custom', path: [key], message: `unknown field "${key}"${didYouMean(key, [...ESTIMATE_KEYS, 'assert'])} (accepted: ${ESTIMATE_KEYS.join(', ')}, assert)` });
+        if (key !== 'assert' && !(SIMULATE_KEYS as readonly string[]).includes(key)) {
+          ctx.addIssue({ code: 'custom', path: [key], message: `unknown field "${key}"${didYouMean(key, [...SIMULATE_KEYS, 'assert'])} (accepted: ${SIMULATE_KEYS.join(', ')}, assert)` });
         }
       }
       if (Object.keys(d.assert).length === 0) ctx.addIssue({ code: 'custom', path: ['assert'], message: `no assertions: add an assert block, e.g. assert: { fits: true, tpot: "<= 40ms" }` });
@@ -172,6 +188,8 @@ export function checkCommand(ctx: Context): Command {
     .addOption(formatOption())
     .addHelpText('after', `
 Assertions (under assert:): ${ASSERTION_NAMES.join(', ')}, or any figure id (latency.e2e).
+Percentiles (ttftP99, tpotP90 ...) and goodput are simulated (llm-size simulate): the deployment
+then needs qps (or concurrency), and may set requests, seed, arrival and its targets (ttftP99: 1s).
 Comparisons: <=, <, >=, >, == with a unit where one applies ("<= 800ms", ">= 10%", "<= 70GiB").
 Quote them in YAML: a value starting with ">" is YAML syntax.
 
@@ -211,18 +229,37 @@ Exit codes: 0 every assertion passed, 1 an assertion failed, 2 the file is inval
       const warnings: string[] = [];
       for (const [name, d] of Object.entries(parsed.value.deployments)) {
         const { assert, ...fields } = d;
+        const all: SimulateRawOptions = {};
         const raw: RawOptions = {};
         const origins: Origins = {};
+        const allOrigins: Partial<Record<SimulateKey, string>> = {};
         for (const [key, value] of Object.entries(fields)) {
           // a config.json path is relative to the deployments file, not to where CI runs
-          raw[key as EstimateKey] = key === 'hfConfig' ? resolvePath(dirname(file), String(value)) : (value as RawOptions[EstimateKey]);
+          const v = key === 'hfConfig' ? resolvePath(dirname(file), String(value)) : (value as RawOptions[EstimateKey]);
+          all[key as SimulateKey] = v;
+          allOrigins[key as SimulateKey] = locate(['deployments', name, key]);
+          if (!(ESTIMATE_KEYS as readonly string[]).includes(key)) continue;
+          raw[key as EstimateKey] = v;
           origins[key as EstimateKey] = locate(['deployments', name, key]);
         }
         let e: Estimate;
         try {
           const hub = await fetchHubFor(raw, origins, ctx.env);
+          // Percentile and goodput assertions need the simulation (simulate's keys, one load).
+          const simulated = Object.keys(assert).some((key) => isSimulated(Object.hasOwn(ASSERTIONS, key) ? ASSERTIONS[key as AssertionName].figure : key));
+          const figures: Figures = {};
+          if (simulated) {
+            const { runSimulate } = await import('../inputs/resolve-simulate.js');
+            if (typeof all.qps === 'string' && /\.\.|,/.test(all.qps)) throw new UserError(`${allOrigins.qps}: a check deployment simulates one load; give one rate`);
+            const sim = runSimulate(all, allOrigins, catalog, hub);
+            if (!('figures' in sim.document)) throw new UserError(`${locate(['deployments', name])}: a check deployment simulates one load`);
+            Object.assign(figures, sim.document.figures);
+            warnings.push(...sim.document.warnings.map((w) => `${name}: ${w}`));
+          }
           const resolved = resolveEstimate(raw, origins, catalog, hub);
           e = estimate(resolved.input);
+          // the estimate's own figures keep their ids; the simulation adds percentiles and goodput
+          for (const [id, f] of Object.entries(figures)) if (isSimulated(id) && !e.figures[id]) e.figures[id] = f;
           warnings.push(...[...resolved.warnings, ...e.warnings].map((w) => `${name}: ${w}`));
         } catch (err) {
           if (err instanceof UserError && !err.message.startsWith(file)) {
