@@ -117,6 +117,19 @@ export const decodeStepFlops = (t: TokenFlops, sequences: number, kvLayerTokens:
 export const attendedLayerTokens = (t: Pick<TokenFlops, 'sparse'>, sequences: number, kvLayerTokens: number): number =>
   t.sparse ? Math.min(kvLayerTokens, sequences * t.sparse.layers * t.sparse.topK) : kvLayerTokens;
 
+/**
+ * Prefill FLOPs of `batch` prompts of `inputTokens` tokens: every prompt token through every
+ * linear layer except the output head, which engines apply only to each sequence's last token
+ * (vLLM compute_logits on sampled positions); causal attention; recurrent scans. `total` is
+ * flops.prefill, summed as its figure sums its parts.
+ */
+export function prefillFlops(m: ModelSpec, t: TokenFlops, batch: number, inputTokens: number): { linear: number; attention: number; scan: number; total: number } {
+  const linear = prefillLinearFlops(t, batch, inputTokens, 1);
+  const attention = batch * t.attentionPrefill * prefillKeys(m, 0, inputTokens);
+  const scan = batch * inputTokens * t.scanPrefill;
+  return { linear, attention, scan, total: t.scanPrefill > 0 ? 0 + linear + attention + scan : 0 + linear + attention };
+}
+
 export interface FlopsResult {
   prefill: number;
   decodePerToken: number;
@@ -133,14 +146,13 @@ export function flopsFigures(fig: Figures, input: EstimateInput, active: number,
 
   // Prefill: every prompt token through every linear layer except the output head, which
   // engines apply only to each sequence's last token (vLLM compute_logits on sampled positions).
-  const prefillLinear = prefillLinearFlops(t, w.batch, w.inputTokens, 1);
-  const prefillAttention = w.batch * t.attentionPrefill * prefillKeys(m, 0, w.inputTokens);
+  const { linear: prefillLinear, attention: prefillAttention, scan: prefillScan } = prefillFlops(m, t, w.batch, w.inputTokens);
   const recurrent = t.scanPrefill > 0;
   term(fig, { id: 'flops.prefillLinear', label: 'Prefill FLOPs, linear layers', unit: 'FLOP', value: prefillLinear, formula: '2 x batch x (inputTokens x (matmulParams - lmHead) + lmHead)', inputs: { batch: w.batch, inputTokens: w.inputTokens, matmulParams: linear, lmHead }, source });
   term(fig, { id: 'flops.prefillAttention', label: 'Prefill FLOPs, attention', unit: 'FLOP', value: prefillAttention, formula: 'batch x attnFlopsPerKey x (fullLayers x s(s+1)/2 + localLayers x sum min(p, window))', inputs: { batch: w.batch, inputTokens: w.inputTokens, attnFlopsPerKey: attentionFlopsPerContextToken(m, 'prefill'), fullLayers: full, localLayers: local }, source, approximate: m.shapeAssumed });
   const parts = ['flops.prefillLinear', 'flops.prefillAttention'];
   if (recurrent) {
-    term(fig, { id: 'flops.prefillScan', label: 'Prefill FLOPs, linear-attention / SSM scans', unit: 'FLOP', value: w.batch * w.inputTokens * t.scanPrefill, formula: 'batch x inputTokens x sum over recurrent layers of the chunked scan per token (layers.ts scanFlopsPerToken)', inputs: { batch: w.batch, inputTokens: w.inputTokens, perToken: t.scanPrefill }, source: 'Yang et al. 2024 (Gated Delta Networks) sec. 3.3 chunkwise form; Dao & Gu 2024 (Mamba-2) sec. 6 SSD algorithm', approximate: true });
+    term(fig, { id: 'flops.prefillScan', label: 'Prefill FLOPs, linear-attention / SSM scans', unit: 'FLOP', value: prefillScan, formula: 'batch x inputTokens x sum over recurrent layers of the chunked scan per token (layers.ts scanFlopsPerToken)', inputs: { batch: w.batch, inputTokens: w.inputTokens, perToken: t.scanPrefill }, source: 'Yang et al. 2024 (Gated Delta Networks) sec. 3.3 chunkwise form; Dao & Gu 2024 (Mamba-2) sec. 6 SSD algorithm', approximate: true });
     parts.push('flops.prefillScan');
   }
   const prefill = sum(fig, { id: 'flops.prefill', label: 'Prefill FLOPs', unit: 'FLOP', parts, source });

@@ -2,7 +2,8 @@ import type { Link } from '../inputs/hardware.js';
 import { CALIBRATION } from './calibration.js';
 import type { Calibration } from './efficiency.js';
 import type { WeightLayout } from './weights.js';
-import type { EstimateInput } from './input.js';
+import type { EstimateInput, Workload } from './input.js';
+import type { ModelSpec } from '../inputs/model.js';
 import { kvLayerTokens } from './memory.js';
 import type { Peak } from './peak.js';
 import { stepModel, type PhaseWork, type StepModel } from './step.js';
@@ -79,14 +80,10 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
   // Prefill reads the weights once and writes the prompt's KV cache. A static batch prefills
   // together; under steady load (continuous batching) each request's prompt is prefilled on its
   // own, interleaved with the running decode batch (vLLM V1 scheduler, Orca: Yu et al. 2022).
-  const prefillSequences = input.load ? 1 : w.batch;
-  const promptTokens = prefillSequences * w.inputTokens;
-  const prefillWork: PhaseWork = { tokens: promptTokens, flops: (flops.prefill * prefillSequences) / w.batch, bytes: step.prefillBytes(promptTokens, prefillSequences * kvLayerTokens(m, w.inputTokens)) };
+  const { prefillWork, decodeWork } = latencyWork(step, m, w, flops, input.load !== undefined);
   const prefillBound = phase('prefill', 'Prefill', prefillWork);
 
   // Decode step: every sequence emits one token at the mean context over the generation.
-  const meanContext = w.inputTokens + w.outputTokens / 2;
-  const decodeWork: PhaseWork = { tokens: w.batch, flops: w.batch * flops.decodePerToken, bytes: step.decodeBytes(w.batch, w.batch * kvLayerTokens(m, meanContext)) };
   const decodeBound = phase('decode', 'Decode step', decodeWork);
   const ttftParts = ['latency.prefillRoofline', 'latency.prefillComm', 'latency.prefillOverhead'];
   const tpotParts = ['latency.decodeRoofline', 'latency.decodeComm', 'latency.decodeOverhead'];
@@ -106,4 +103,43 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
 
   const e2e = term(fig, { id: 'latency.e2e', label: 'End-to-end time per request', unit: 's', value: ttft + (w.outputTokens - 1) * tpot, formula: 'ttft + (outputTokens - 1) x tpot', inputs: { ttft, tpot, outputTokens: w.outputTokens }, source: 'the first token comes from prefill, each further one from a decode step' });
   return { ttft, tpot, e2e, bounds: { prefill: prefillBound, decode: decodeBound }, step, work: { prefill: prefillWork, decode: decodeWork } };
+}
+
+/**
+ * The work of estimate's prefill step and of one decode step at the workload's batch. Prefill
+ * reads the weights once and writes the prompt's KV cache: a static batch prefills together;
+ * under steady load (continuous batching) each request's prompt is prefilled on its own. Decode:
+ * every sequence emits one token at the mean context over the generation.
+ */
+export function latencyWork(step: StepModel, m: ModelSpec, w: Workload, flops: { prefill: number; decodePerToken: number }, loaded: boolean): { prefillWork: PhaseWork; decodeWork: PhaseWork } {
+  const prefillSequences = loaded ? 1 : w.batch;
+  const promptTokens = prefillSequences * w.inputTokens;
+  const prefillWork: PhaseWork = { tokens: promptTokens, flops: (flops.prefill * prefillSequences) / w.batch, bytes: step.prefillBytes(promptTokens, prefillSequences * kvLayerTokens(m, w.inputTokens)) };
+  const meanContext = w.inputTokens + w.outputTokens / 2;
+  const decodeWork: PhaseWork = { tokens: w.batch, flops: w.batch * flops.decodePerToken, bytes: step.decodeBytes(w.batch, w.batch * kvLayerTokens(m, meanContext)) };
+  return { prefillWork, decodeWork };
+}
+
+/**
+ * TTFT, TPOT and end-to-end time as latencyFigures records them, as plain numbers: the same
+ * step model, the same work, summed in the same order as its figures (sum() adds parts left to
+ * right from 0), so the values are equal to the last bit (test/plan-search.test.ts checks it).
+ * For a search that re-times one deployment at many batch sizes (plan.ts) without building
+ * figures; `flops.prefill` is that of the batch (flops.ts prefillFlops).
+ */
+export function latencySeconds(step: StepModel, m: ModelSpec, w: Workload, flops: { prefill: number; decodePerToken: number }, loaded: boolean): { ttft: number; tpot: number; e2e: number } {
+  const { prefillWork, decodeWork } = latencyWork(step, m, w, flops, loaded);
+  const p = step.phase(prefillWork);
+  const d = step.phase(decodeWork);
+  const prefillComm = 0 + p.commTpSeconds + p.commEpSeconds + p.commPpSeconds;
+  const decodeComm = 0 + d.commTpSeconds + d.commEpSeconds + d.commPpSeconds;
+  let ttft = 0 + p.rooflineSeconds + prefillComm + step.overheadSeconds;
+  let tpot = 0 + d.rooflineSeconds + decodeComm + step.overheadSeconds;
+  if (loaded) {
+    const prefillOne = p.rooflineSeconds + prefillComm;
+    const decodeStep = d.rooflineSeconds + decodeComm + step.overheadSeconds;
+    ttft += decodeStep / 2;
+    tpot += (w.batch / w.outputTokens) * prefillOne;
+  }
+  return { ttft, tpot, e2e: ttft + (w.outputTokens - 1) * tpot };
 }

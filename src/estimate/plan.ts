@@ -5,7 +5,11 @@ import type { ModelSpec } from '../inputs/model.js';
 import { activationFormat, type Format } from '../inputs/precision.js';
 import { secondsInHour, tokensInMillion } from '../units.js';
 import { engineFraction } from './engine.js';
-import type { Estimate } from './index.js';
+import { estimateWithStep, type Estimate } from './index.js';
+import { prefillFlops, tokenFlops } from './flops.js';
+import { latencySeconds } from './latency.js';
+import { weightLayout } from './weights.js';
+import { bytesPerElement } from '../inputs/precision.js';
 import type { EstimateInput } from './input.js';
 import type { Run } from './load.js';
 import { layoutProblem, type Parallel } from './parallel.js';
@@ -51,6 +55,12 @@ export interface PlanRequest {
   hardwareNamed?: boolean;
   /** internal: a search for the closest row under a raised limit (no further widening) */
   withinLimitOnly?: boolean;
+  /**
+   * internal: the reference search, with every shortcut off: a full estimate for every point of
+   * every curve and for every configuration, however far it is from fitting
+   * (test/plan-search.test.ts checks the fast search ranks the same)
+   */
+  exhaustive?: boolean;
 }
 
 /** One deployment the search found, with the figures of its full estimate. */
@@ -198,7 +208,7 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
   // last of them cannot rank; with --concurrency the rate varies, so every one is evaluated.
   const kept: Candidate[] = [];
   const enough = req.top + 2;
-  const cutoff = () => (req.qps !== undefined && kept.length >= enough ? kept[enough - 1].usdPerHour : Infinity);
+  const cutoff = () => (req.qps !== undefined && kept.length >= enough && !req.exhaustive ? kept[enough - 1].usdPerHour : Infinity);
   for (const { input, devices, price } of configs) {
     if (price * devices > cutoff()) break;
     // One full estimate at one request per replica: does it fit, can it meet the targets
@@ -206,7 +216,10 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
     evaluated++;
     const tally = seen.get(input.hardware.id)!;
     tally.evaluated++;
-    const first = run(input);
+    // A cheap bound first: a replica whose weights alone, spread evenly over its devices,
+    // exceed a device's memory cannot fit (the busiest device holds at least the average).
+    if (!req.exhaustive && weightBytes(input) / input.count > input.hardware.memoryBytes.value! * (1 + 1e-9)) continue;
+    const { estimate: first, step } = estimateWithStep(input);
     const cap = first.figures['capacity.maxConcurrency'].value;
     if (!first.fits || cap < 1) continue;
     fitting++;
@@ -223,18 +236,31 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
     const demand = req.qps !== undefined ? req.qps * l1.e2e : req.concurrency!;
     if (price * devices * Math.max(1, Math.ceil(demand / cap - 1e-9)) > cutoff()) continue;
 
-    // The latency curve at batch 1, 4, 16 ... up to the KV capacity, with the full estimator;
-    // then the fewest replicas that meet the targets, found on that curve with plain numbers.
-    const sample = (c: number) => run({ ...input, workload: { ...input.workload, batch: c }, load: loadFor(c) });
+    // The latency curve at batch 1, 4, 16 ... up to the KV capacity: the deployment's step
+    // model re-timed at each batch (latency.ts latencySeconds: the numbers a full estimate's
+    // figures hold, to the last bit); then the fewest replicas that meet the targets, found on
+    // that curve with plain numbers.
+    const perToken = tokenFlops(req.model, first.figures['params.active'].value, first.figures['params.embedding'].value);
+    const decodePerToken = first.figures['flops.decodePerToken'].value;
+    const at1 = { ttft: first.figures['latency.ttft'].value, tpot: first.figures['latency.tpot'].value, e2e: first.figures['latency.e2e'].value };
+    const sample = (c: number): { ttft: number; tpot: number; e2e: number } => {
+      if (c === 1) return at1;
+      if (req.exhaustive) {
+        const f = run({ ...input, workload: { ...input.workload, batch: c }, load: loadFor(c) }).figures;
+        return { ttft: f['latency.ttft'].value, tpot: f['latency.tpot'].value, e2e: f['latency.e2e'].value };
+      }
+      const w = { ...input.workload, batch: c };
+      return latencySeconds(step, req.model, w, { prefill: prefillFlops(req.model, perToken, c, w.inputTokens).total, decodePerToken }, true);
+    };
     const grid = [1];
     for (let b = 4; b < cap; b *= 4) grid.push(b);
     if (cap > 1) grid.push(cap);
     const curve: Curve = { grid, ttft: [], tpot: [], e2e: [], cap };
     for (const b of grid) {
-      const e = b === 1 ? first : sample(b);
-      curve.ttft.push(e.figures['latency.ttft'].value);
-      curve.tpot.push(e.figures['latency.tpot'].value);
-      curve.e2e.push(e.figures['latency.e2e'].value);
+      const l = sample(b);
+      curve.ttft.push(l.ttft);
+      curve.tpot.push(l.tpot);
+      curve.e2e.push(l.e2e);
     }
     const fit = (replicas: number) => concurrencyAt(req, curve, replicas);
     const meets = (replicas: number) => {
@@ -339,6 +365,12 @@ function hardwareOutcome(req: PlanRequest, id: string, usdPerDeviceHour: number,
   if (t.evaluated > 0 && t.fitting === 0) return { ...base, status: 'no-fit', text: `holds the model on no layout of up to ${Math.min(req.maxDevices, 64)} devices per replica` };
   if (t.evaluated === 0) return { ...base, status: 'not-evaluated', text: 'not estimated: even one replica costs more per hour than the rows found' };
   return { ...base, status: 'misses', text: 'no replica count carries the load within the targets' };
+}
+
+/** Weight bytes of one replica (memory.weights): the per-tensor layout, or a bare count at the weight format. */
+function weightBytes(input: EstimateInput): number {
+  const m = input.model;
+  return m.paramsOverride === undefined ? weightLayout(m, input.weights, input.activations).total : m.paramsOverride * bytesPerElement(input.weights);
 }
 
 /** Concurrency per replica at `replicas` replicas on a sampled curve, or undefined past the KV capacity. */
