@@ -6,6 +6,7 @@ import { startHostileHub, type HostileHub } from '../scripts/fuzz/hub.js';
 import { DOMAINS, outsideDomain } from '../src/inputs/domains.js';
 import { oneLine, quote, UserError } from '../src/errors.js';
 import { MAX_FILE_BYTES } from '../src/inputs/files.js';
+import { MEANINGFUL_AT_MOST, notMeaningful } from '../src/estimate/terms.js';
 import * as lib from '../src/index.js';
 import { cli, expectBadInput, localHttpServer } from './helpers.js';
 
@@ -285,5 +286,27 @@ describe('issue 11 reproductions: the library throws its own error with the CLI 
   ])('%s', async (_name, call, message) => {
     await expect(call()).rejects.toThrow(message);
     await expect(call()).rejects.toBeInstanceOf(lib.UserError);
+  });
+});
+
+describe('derived figures past any deployment are flagged, not errors', () => {
+  it('a cost per token at one request in eleven days is finite and "not meaningful", exit 0', async () => {
+    const r = await cli(['estimate', '--model', 'llama-3.1-8b', '--qps', '1e-6', '--price', '1e6', '--output-tokens', '1', '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.figures['load.usdPerMillionOutputTokens'].value).toBeGreaterThan(MEANINGFUL_AT_MOST.USD!);
+    expect(out.warnings.join('\n')).toMatch(/load\.usdPerMillionOutputTokens is over 1000000000000 USD: not meaningful/);
+  });
+
+  it('everyday figures are not flagged', () => {
+    expect(notMeaningful({ a: { id: 'a', label: 'a', value: 5, unit: 'USD', formula: '', inputs: {}, source: '' } })).toEqual([]);
+  });
+});
+
+describe('config.json fields that size loops are bounded before the family readers run', () => {
+  it.each(['llama', 'qwen2_moe', 'deepseek_v3'])('%s with num_hidden_layers 1e12 is exit 2 at once', async (family) => {
+    const config = JSON.parse(readFileSync(new URL('./fixtures/llama-3.1-8b.config.json', import.meta.url), 'utf8'));
+    const file = write(`layers-${family}.json`, JSON.stringify({ ...config, model_type: family, num_hidden_layers: 1e12, num_experts: 4, n_routed_experts: 4, num_experts_per_tok: 2, moe_intermediate_size: 128, qk_nope_head_dim: 64, qk_rope_head_dim: 32, kv_lora_rank: 64, v_head_dim: 64 }));
+    await expectBadInput(['estimate', '--hf-config', file], /field "num_hidden_layers" 1000000000000 is more layers than any model this tool sizes \(at most 10000\)/);
   });
 });

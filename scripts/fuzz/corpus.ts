@@ -55,6 +55,7 @@ export function makeCorpus(): Corpus {
   file('config-negative-layers.json', JSON.stringify({ ...config, num_hidden_layers: -5 }));
   file('config-zero-layers.json', JSON.stringify({ ...config, num_hidden_layers: 0 }));
   file('config-huge.json', JSON.stringify({ ...config, hidden_size: 1e300, intermediate_size: 1e300 }));
+  file('config-huge-layers.json', JSON.stringify({ ...config, model_type: 'qwen2_moe', num_hidden_layers: 1e12, num_experts: 4, num_experts_per_tok: 2, moe_intermediate_size: 128 }));
   file('config-kv-not-dividing.json', JSON.stringify({ ...config, num_key_value_heads: 7 }));
   file('config-proto.json', JSON.stringify({ ...config, model_type: 'constructor' }));
   file('config-moe-topk.json', JSON.stringify({ ...config, model_type: 'mixtral', num_local_experts: 2, num_experts_per_tok: 9 }));

@@ -17,7 +17,7 @@ import { loadFigures, solveLoad } from './load.js';
 import { paramsFigures } from './params.js';
 import { resolvePeak } from './peak.js';
 import { weightLayout } from './weights.js';
-import type { Figures } from './terms.js';
+import { notMeaningful, type Figures } from './terms.js';
 
 export type { EstimateInput, Workload } from './input.js';
 export type { Figure, Figures } from './terms.js';
@@ -109,6 +109,7 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
   if (input.workload.context > m.maxContext) {
     warnings.push(`context ${input.workload.context} exceeds the model's maximum of ${m.maxContext} tokens`);
   }
+  warnings.push(...notMeaningful(figures));
   const result: Estimate = {
     schemaVersion: 1,
     input: {

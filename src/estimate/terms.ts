@@ -60,3 +60,21 @@ export function sum(figures: Figures, spec: { id: string; label: string; unit: U
   if (approximate) figures[id].approximate = true;
   return value;
 }
+
+/**
+ * Past these a figure is finite but describes no deployment anyone runs (a trillion dollars, a
+ * thousand years): inputs at the far ends of their domains (src/inputs/domains.ts) can produce
+ * one, e.g. a cost per token at one request in eleven days. Such a figure is kept (totals still
+ * equal their parts) and flagged with a warning instead of being printed as an answer.
+ */
+export const MEANINGFUL_AT_MOST: Partial<Record<Unit, number>> = { USD: 1e12, 'USD/h': 1e12, s: 3.2e10, J: 1e21, FLOP: 1e35 };
+
+/** Warnings for the figures past MEANINGFUL_AT_MOST ("not meaningful"), one line per unit at most. */
+export function notMeaningful(figures: Figures): string[] {
+  const byUnit = new Map<Unit, Figure[]>();
+  for (const f of Object.values(figures)) {
+    const limit = MEANINGFUL_AT_MOST[f.unit];
+    if (limit !== undefined && f.value > limit) byUnit.set(f.unit, [...(byUnit.get(f.unit) ?? []), f]);
+  }
+  return [...byUnit].map(([unit, fs]) => `${fs.map((f) => f.id).join(', ')} ${fs.length === 1 ? 'is' : 'are'} over ${MEANINGFUL_AT_MOST[unit]} ${unit}: not meaningful (the inputs are at the far end of what this tool sizes; check the load, price and efficiency given)`);
+}

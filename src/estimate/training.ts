@@ -10,7 +10,7 @@ import { attentionFlopsPerContextToken, matmulParams } from './flops.js';
 import { layerSplit } from './memory.js';
 import { paramsFigures } from './params.js';
 import { resolvePeak } from './peak.js';
-import { sum, term, type Figures } from './terms.js';
+import { notMeaningful, sum, term, type Figures } from './terms.js';
 import {
   activationBytes,
   ADAM_8BIT_BLOCK,
@@ -431,6 +431,7 @@ export function train(input: TrainInput, calibration: Calibration = CALIBRATION)
     suggestions = fitSuggestions(input, params.total, memory.capacityBytes);
   }
   if (input.seqLen > m.maxContext) warnings.push(`--seq-len ${input.seqLen} exceeds the model's maximum of ${m.maxContext} tokens`);
+  warnings.push(...notMeaningful(figures));
 
   return {
     schemaVersion: 1,

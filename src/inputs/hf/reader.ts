@@ -1,4 +1,5 @@
-import { UserError } from '../../errors.js';
+import { quote, UserError } from '../../errors.js';
+import { DOMAINS, showBound, type Quantity } from '../domains.js';
 import type { ModelSpec } from '../model.js';
 
 /**
@@ -15,6 +16,9 @@ export interface HfImport {
 }
 
 /** Reads config fields, naming the file and field when one is missing or malformed. */
+/** Config fields that size a loop or a per-layer list, with their domain (src/inputs/domains.ts). */
+const FIELD_DOMAINS: Record<string, Quantity> = { num_hidden_layers: 'layers', n_layer: 'layers', n_layers: 'layers', num_layers: 'layers' };
+
 export class ConfigReader {
   readonly used = new Set<string>();
   constructor(
@@ -95,8 +99,12 @@ export class ConfigReader {
     this.used.add(key);
     const v = this.config[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || (!allowZero && v === 0)) {
-      throw new UserError(`${this.file}: field "${this.prefix}${key}" must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${JSON.stringify(v)}`);
+      throw new UserError(`${this.file}: field "${this.prefix}${key}" must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${quote(v)}`);
     }
+    // a layer count sizes loops and per-layer lists in the family readers: bound it before they run
+    const q = Object.hasOwn(FIELD_DOMAINS, key) ? FIELD_DOMAINS[key] : undefined;
+    if (q && v > DOMAINS[q].max) throw new UserError(`${this.file}: field "${this.prefix}${key}" ${v} is ${DOMAINS[q].above} (at most ${showBound(DOMAINS[q].max)})`);
+    if (v > Number.MAX_SAFE_INTEGER) throw new UserError(`${this.file}: field "${this.prefix}${key}" ${v} is larger than any architecture field this tool reads`);
     return v;
   }
 }
