@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { estimate } from '../estimate/index.js';
-import { explain } from './context.js';
+import { explain, explainOption } from './context.js';
 import { formatOption, renderOutput, type OutputFormat } from '../format/render.js';
 import { estimateSections } from '../format/sections.js';
 import { PRICE_KINDS } from '../inputs/hardware.js';
@@ -111,7 +111,7 @@ Examples:
     .option('--concurrency <n>', 'requests in flight across replicas (continuous batching; replaces --batch)')
     .option('--qps <rate>', 'requests per second to serve (Little\'s law gives the batch; replaces --batch)')
     .addOption(formatOption())
-    .option('--explain', 'print every figure with its formula, inputs and source')
+    .addOption(explainOption())
     .action(async (opts: Record<string, unknown>) => {
       const { raw, origins } = await collectRaw(opts);
       const catalog = await ctx.catalog();
@@ -122,7 +122,7 @@ Examples:
       const table = async (color: boolean, width: number) => (await import('../format/table.js')).renderEstimateTable(result, color, width);
       const title = `${result.input.model.name} on ${result.input.hardware.count} x ${result.input.hardware.name}`;
       ctx.out(await renderOutput(opts.format as OutputFormat, { document: result, figures: result.figures, sections: estimateSections(result), title, table }, ctx.color, ctx.width()));
-      if (opts.explain) explain(ctx, String(opts.format), result.figures);
+      if (opts.explain) explain(ctx, String(opts.format), result.figures, opts.explain);
       for (const w of result.warnings) ctx.warn(w);
     });
   return cmd;

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { explain } from './context.js';
+import { explain, explainOption } from './context.js';
 import { formatSeconds, formatValue } from '../format/human.js';
 import { formatOption, renderOutput, type OutputFormat, type Rows } from '../format/render.js';
 import { fetchHubFor } from '../inputs/resolve.js';
@@ -34,7 +34,7 @@ Examples:
     .option('--gpus-per-node <n>', 'devices per node (default: each hardware profile\'s)')
     .option('--top <n>', 'rows to show (default 10)')
     .addOption(formatOption())
-    .option('--explain', 'print every figure of the top pick with its formula, inputs and source')
+    .addOption(explainOption('every figure of the top pick'))
     .action(async (opts: Record<string, unknown>) => {
       const { raw, origins } = await collectRaw(opts, PLAN_KEYS);
       const hub = await fetchHubFor(raw, origins, ctx.env);
@@ -92,7 +92,7 @@ Examples:
       };
       const title = `plan: ${request.model.name}`;
       ctx.out(await renderOutput(opts.format as OutputFormat, { document, rows, title, table }, ctx.color, ctx.width()));
-      if (opts.explain) explain(ctx, String(opts.format), best?.estimate.figures);
+      if (opts.explain) explain(ctx, String(opts.format), best?.estimate.figures, opts.explain);
       for (const w of warnings) ctx.warn(w);
     });
   return cmd;

@@ -6,7 +6,7 @@ import { formatOption, renderOutput, type FigureSection, type OutputFormat } fro
 import { visibleIds } from '../format/sections.js';
 import { fetchHubFor } from '../inputs/resolve.js';
 import { RAG_DEFAULTS, RAG_KEYS, resolveRag } from '../inputs/resolve-rag.js';
-import { explain, type Context } from './context.js';
+import { explain, type Context, explainOption } from './context.js';
 import { addCarbonOptions, addEfficiencyOptions, addModelOptions, addServingOptions, collectRaw } from './estimate.js';
 
 /** The figures `rag` shows to people (table and markdown), by section. */
@@ -87,7 +87,7 @@ Examples:
     .option('--concurrency <n>', 'generator: requests in flight (continuous batching)')
     .option('--qps <rate>', 'generator: queries per second to serve')
     .addOption(formatOption())
-    .option('--explain', 'print every figure with its formula, inputs and source')
+    .addOption(explainOption())
     .action(async (opts: Record<string, unknown>) => {
       const { raw, origins } = await collectRaw(opts, RAG_KEYS);
       const hub = await fetchHubFor(raw, origins, ctx.env);
@@ -96,7 +96,7 @@ Examples:
       result.warnings.unshift(...warnings.filter((w) => !result.warnings.includes(w)));
       const title = `RAG: ${result.input.embedding.model.name} + ${result.input.generator.model.name} on ${result.input.generator.hardware.name}`;
       ctx.out(await renderOutput(opts.format as OutputFormat, { document: result, figures: result.figures, sections: RAG_SECTIONS, title, table: (color) => renderRagTable(result, color) }, ctx.color));
-      if (opts.explain) explain(ctx, String(opts.format), result.figures);
+      if (opts.explain) explain(ctx, String(opts.format), result.figures, opts.explain);
       for (const w of result.warnings) ctx.warn(w);
     });
   return cmd;

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { LORA_TARGETS, METHODS, OPTIMIZERS, RECOMPUTE, train, type TrainEstimate } from '../estimate/training.js';
-import { explain } from './context.js';
+import { explain, explainOption } from './context.js';
 import { formatFigure, formatValue } from '../format/human.js';
 import { formatOption, renderOutput, type FigureSection, type OutputFormat } from '../format/render.js';
 import { fetchHubFor } from '../inputs/resolve.js';
@@ -69,7 +69,7 @@ Examples:
     .option('--sequence-parallel', 'shard norm and dropout activations across TP ranks (default on when --tp > 1)')
     .option('--no-sequence-parallel', 'keep them replicated')
     .addOption(formatOption())
-    .option('--explain', 'print every figure with its formula, inputs and source');
+    .addOption(explainOption());
   // --tp and --pp may already come with the shared model options
   if (!cmd.options.some((o) => o.long === '--tp')) cmd.option('--tp <n>', 'tensor-parallel degree (default 1)');
   if (!cmd.options.some((o) => o.long === '--pp')) cmd.option('--pp <n>', 'pipeline-parallel degree (default 1)');
@@ -81,7 +81,7 @@ Examples:
       result.warnings.unshift(...warnings);
       const title = `${result.input.model.name} training on ${result.input.hardware.count} x ${result.input.hardware.name}`;
       ctx.out(await renderOutput(opts.format as OutputFormat, { document: result, figures: result.figures, sections: TRAIN_SECTIONS, title, table: (color, width) => renderTrainTable(result, color, width) }, ctx.color, ctx.width()));
-      if (opts.explain) explain(ctx, String(opts.format), result.figures);
+      if (opts.explain) explain(ctx, String(opts.format), result.figures, opts.explain);
       for (const w of result.warnings) ctx.warn(w);
     });
   return cmd;
