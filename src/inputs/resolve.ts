@@ -190,6 +190,12 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   warnings.push(...lengths.warnings);
   let context = has('context') ? positiveInt(named('context'), 'tokens') : inputTokens + outputTokens;
   if (context < inputTokens) throw new UserError(`--context ${context} is shorter than --input-tokens ${inputTokens}; the KV cache must hold the prompt`);
+  // --context sizes the KV cache, not the prompt: raised (or swept) with the prompt left at its
+  // default, TTFT and prefill stay those of the default prompt; say which flag sets it. One
+  // text whatever the context, so a sweep prints it once.
+  if (!forwardOnly && context > inputTokens + outputTokens && !has('inputTokens') && !has('workload')) {
+    warnings.push(`--context sets the tokens the KV cache holds per sequence, not the prompt: the prompt is still ${inputTokens} tokens (TTFT and prefill are for it); --input-tokens sets the prompt length`);
+  }
   if (forwardOnly) {
     // Encoders, embedders and rerankers run one forward pass per input: nothing to decode.
     const ignored = (['outputTokens', 'context'] as const).filter(has).map((k) => named(k).where);
