@@ -33,6 +33,7 @@ export function addModelOptions(cmd: Command): Command {
     .addOption(new Option('--precision <format>', `weight format (${FORMAT_NAMES_HELP.join(', ')}; default: the checkpoint's quantization_config, else bf16)`))
     .addOption(new Option('--kv-precision <format>', `KV-cache format (${KV_FORMAT_IDS.join(', ')}; default: the activation type)`))
     .option('--gpu <preset>', 'hardware preset id or alias (default h100-sxm)')
+    .option('--memory <size>', 'device memory size, e.g. 16GB for a 16 GB laptop or Mac (default: the preset\'s; llm-size presets show <gpu> lists its configurations)')
     .option('--count <n>', 'devices per replica (= tp x pp); alone it means --tp n', undefined)
     .option('--price <usd>', 'USD per device-hour, one number or id=usd pairs (mi300x=2.5,tpu-v5e=1.2) (default: the median of the preset\'s dated on-demand prices, one per provider)')
     .option('--provider <name>', 'take the dated price from this provider (llm-size presets show <gpu> lists them)')

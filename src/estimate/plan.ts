@@ -496,7 +496,9 @@ export function launchCommands(row: PlanRow, repo: string, engines: EngineSpec[]
 
 /** Catalog hardware with a price (the provider's when given), for ranking by cost. */
 export function pricedHardware(catalog: Catalog, ids: HardwareSpec[] | undefined, choose: (hw: HardwareSpec) => { usdPerHour: number; source: string } | undefined): PlanRequest['hardware'] {
-  return (ids ?? catalog.hardware).flatMap((spec) => {
+  // Without --hardware, the rented catalogue: laptops, phones and embedded boards are not rented.
+  const rented = (hw: HardwareSpec) => hw.formFactor !== 'laptop' && hw.formFactor !== 'phone' && hw.formFactor !== 'embedded';
+  return (ids ?? catalog.hardware.filter(rented)).flatMap((spec) => {
     const price = choose(spec);
     return price ? [{ spec, price }] : [];
   });

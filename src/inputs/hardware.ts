@@ -42,8 +42,10 @@ export interface HardwareSpec {
   id: string;
   aliases: string[];
   name: string;
-  vendor: 'nvidia' | 'amd' | 'google' | 'intel' | 'apple';
+  vendor: 'nvidia' | 'amd' | 'google' | 'intel' | 'apple' | 'qualcomm';
   kind: 'gpu' | 'tpu' | 'hpu' | 'soc';
+  /** datacenter (absent), workstation, laptop, phone or embedded: the last three are not rented */
+  formFactor?: 'datacenter' | 'workstation' | 'laptop' | 'phone' | 'embedded';
   memoryBytes: Sourced;
   memoryBandwidth: Sourced;
   /** dense peaks per compute class, FLOP/s (ops/s for integer formats); absent = not native */
@@ -53,6 +55,12 @@ export interface HardwareSpec {
   devicesPerNode: number;
   tdpWatts: Sourced;
   runtimeOverheadBytes: Sourced;
+  /** memory sizes the device is sold with, bytes (laptops, SoCs); --memory picks one */
+  memoryVariants?: number[];
+  /** share of memory the OS keeps (macOS GPU wired limit); the runtime overhead is this x capacity */
+  reservedFraction?: Sourced;
+  /** peaks with 2:4 structured sparsity, FLOP/s (ops/s for integer formats); absent = no sparse tensor cores */
+  sparseCompute?: Partial<Record<ComputeClass, Sourced>>;
   efficiency: { mfu: Sourced; mbu: Sourced; stepOverheadSeconds: Sourced };
   prices: Price[];
   notes?: string[];

@@ -20,7 +20,7 @@ export const RAG_SHARED_KEYS = [
   'model', 'params', 'hfConfig', 'hf', 'offline',
   'layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings',
   'precision', 'kvPrecision', 'batch', 'outputTokens',
-  'gpu', 'count', 'price', 'mfu', 'mbu', 'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'engine', 'concurrency', 'qps',
+  'gpu', 'memory', 'count', 'price', 'mfu', 'mbu', 'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'engine', 'concurrency', 'qps',
   'provider', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue',
 ] as const satisfies readonly EstimateKey[];
 /** Keys only `rag` has. */

@@ -10,6 +10,7 @@ import { bool, choice, fraction, paramCount, positiveInt, positiveNumber, quanti
 import type { HubConfig } from './hub.js';
 import { activationFormat, FORMAT_NAMES_HELP, formatByName, FORMATS, KV_FORMAT_IDS, type Format } from './precision.js';
 import { layoutProblem } from '../estimate/parallel.js';
+import { parseQuantity, toGiB } from '../units.js';
 import { findEngine, findHardware, findModel, findRegion } from './presets.js';
 import { DEFAULT_PUE, type Carbon } from '../estimate/carbon.js';
 import { kindsOf, parsePriceOption, priceFor, type PriceChoice, type PriceOverride } from './price.js';
@@ -27,7 +28,7 @@ export const ESTIMATE_KEYS = [
   'batch', 'inputTokens', 'outputTokens', 'context', 'workload',
   'gpu', 'count', 'price', 'mfu', 'mbu',
   'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'engine', 'concurrency', 'qps',
-  'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue',
+  'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'memory',
 ] as const;
 export type EstimateKey = (typeof ESTIMATE_KEYS)[number];
 export type RawOptions = Partial<Record<EstimateKey, Raw>>;
@@ -212,7 +213,8 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
 
   // Hardware
   if (!has('gpu')) warnings.push(`no --gpu given; using ${DEFAULT_GPU}`);
-  const hardware = findHardware(catalog, has('gpu') ? String(raw.gpu) : DEFAULT_GPU);
+  const preset = findHardware(catalog, has('gpu') ? String(raw.gpu) : DEFAULT_GPU);
+  const hardware = has('memory') ? withMemory(preset, named('memory'), warnings) : preset;
   // Parallel layout (src/estimate/parallel.ts): --tp, --pp, --ep, --replicas; --count alone is
   // tensor parallelism, and with --tp/--pp it must equal the devices the layout uses.
   const countGiven = has('count') ? positiveInt(named('count'), 'devices') : undefined;
@@ -318,4 +320,27 @@ function resolvePrice(raw: RawOptions, origins: Origins, catalog: Catalog, hardw
   if (others.length) return { price, warning: `--price names ${others.join(', ')}, not the hardware of this estimate (${hardware.id})` };
   if (!price && kindsOf(hardware).includes('purchase')) return { price, warning: `${hardware.name} is priced for purchase only: pass --amortize-years <years> to charge its purchase price, or --price <USD per device-hour>` };
   return { price };
+}
+
+/** Memory sizes this tool sizes: 64 MiB (a small edge board) to 64 TiB. */
+const MEMORY_BOUNDS = { min: 64 * 2 ** 20, max: 64 * 2 ** 40 };
+
+/**
+ * `--memory`: the device with another memory size (a laptop or SoC configuration). A size within
+ * 7.5% of a configuration the device is sold with is that configuration (vendors write binary
+ * sizes as "GB": a 16GB Mac has 16 GiB); the runtime overhead follows the size where the OS
+ * keeps a share of it (macOS GPU wired limit: memory.reservedFraction).
+ */
+export function withMemory(hw: HardwareSpec, n: Named, warnings: string[]): HardwareSpec {
+  const text = typeof n.value === 'number' ? `${n.value}` : String(n.value).trim();
+  const parsed = parseQuantity(text, 'bytes');
+  if (!parsed.ok) throw new UserError(`${n.where}: invalid value ${JSON.stringify(n.value)}; expected a memory size with its unit, e.g. 16GB or 24GiB (${parsed.reason})`);
+  if (!Number.isFinite(parsed.value) || parsed.value < MEMORY_BOUNDS.min || parsed.value > MEMORY_BOUNDS.max) throw new UserError(`${n.where}: ${text} is outside the memory sizes this tool sizes (64 MiB to 64 TiB)`);
+  const variants = hw.memoryVariants ?? [];
+  const variant = variants.find((v) => Math.abs(parsed.value - v) / v < 0.075);
+  const bytes = variant ?? parsed.value;
+  if (variants.length && !variant) warnings.push(`${n.where} ${text}: ${hw.name} is sold with ${variants.map((v) => `${toGiB(v)} GiB`).join(', ')}; sizing ${toGiB(bytes).toFixed(1)} GiB as given`);
+  const where = `${n.where} ${text}${variant !== undefined && variant !== parsed.value ? ` (the ${toGiB(variant)} GiB configuration)` : ''}`;
+  const overhead = hw.reservedFraction?.value ? { value: bytes * hw.reservedFraction.value, source: `${hw.reservedFraction.value.toFixed(3)} of ${toGiB(bytes).toFixed(1)} GiB: ${hw.reservedFraction.source}` } : hw.runtimeOverheadBytes;
+  return { ...hw, name: `${hw.name.replace(/,? \d+ ?GB\)$/, ')')} with ${+toGiB(bytes).toFixed(2)} GiB`, memoryBytes: { value: bytes, source: where }, runtimeOverheadBytes: overhead };
 }

@@ -79,8 +79,9 @@ const price = z.strictObject({
   return { ...p, kind, amount: parsed.value };
 });
 
-export const VENDORS = ['nvidia', 'amd', 'google', 'intel', 'apple'] as const;
+export const VENDORS = ['nvidia', 'amd', 'google', 'intel', 'apple', 'qualcomm'] as const;
 export const HARDWARE_KINDS = ['gpu', 'tpu', 'hpu', 'soc'] as const;
+export const FORM_FACTORS = ['datacenter', 'workstation', 'laptop', 'phone', 'embedded'] as const;
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'ids are lower-case slugs like "h100-sxm"');
 
@@ -94,8 +95,20 @@ export const hardwareFileSchema = z.strictObject({
   name: z.string().min(1),
   vendor: z.enum(VENDORS),
   kind: z.enum(HARDWARE_KINDS),
-  memory: z.strictObject({ capacity: sourced('bytes'), bandwidth: sourced('bandwidth'), type: z.string().optional() }),
+  /** where the device lives; laptops, phones and embedded boards are left out of plan's default search (not rented) */
+  formFactor: z.enum(FORM_FACTORS).optional(),
+  memory: z.strictObject({
+    capacity: sourced('bytes'),
+    bandwidth: sourced('bandwidth'),
+    type: z.string().optional(),
+    /** the memory sizes the device is sold with (laptops, SoCs); --memory picks one */
+    variants: z.strictObject({ values: z.array(quantity('bytes')).min(1), source }).optional(),
+    /** share of memory the OS keeps from the accelerator (macOS wired limit): the runtime overhead scales with --memory */
+    reservedFraction: fraction.optional(),
+  }),
   compute: z.strictObject(Object.fromEntries(COMPUTE_CLASSES.map((c) => [c, sourced('compute').optional()])) as Record<(typeof COMPUTE_CLASSES)[number], z.ZodOptional<ReturnType<typeof sourced>>>),
+  /** peaks with 2:4 structured sparsity (datasheets' "with sparsity" column), where the device has sparse tensor cores */
+  sparseCompute: z.strictObject(Object.fromEntries(COMPUTE_CLASSES.map((c) => [c, sourced('compute').optional()])) as Record<(typeof COMPUTE_CLASSES)[number], z.ZodOptional<ReturnType<typeof sourced>>>).optional(),
   interconnect: z
     .strictObject({ intraNode: link.optional(), interNode: link.optional(), devicesPerNode: z.number().int().positive() })
     .default({ devicesPerNode: 1 }),
@@ -130,6 +143,7 @@ export function toHardwareSpec(f: HardwareFile): HardwareSpec {
     name: f.name,
     vendor: f.vendor,
     kind: f.kind,
+    ...(f.formFactor ? { formFactor: f.formFactor } : {}),
     memoryBytes: needKnown(f.memory.capacity, 'memory.capacity'),
     memoryBandwidth: needKnown(f.memory.bandwidth, 'memory.bandwidth'),
     compute: Object.fromEntries(Object.entries(f.compute).filter(([, v]) => v !== undefined)),
@@ -137,7 +151,12 @@ export function toHardwareSpec(f: HardwareFile): HardwareSpec {
     interNode: f.interconnect.interNode,
     devicesPerNode: f.interconnect.devicesPerNode,
     tdpWatts: f.tdp,
-    runtimeOverheadBytes: f.runtimeOverhead,
+    runtimeOverheadBytes: f.memory.reservedFraction && f.memory.capacity.value
+      ? { value: f.memory.capacity.value * f.memory.reservedFraction.value!, source: `${f.memory.reservedFraction.value} of memory: ${f.memory.reservedFraction.source}` }
+      : f.runtimeOverhead,
+    ...(f.memory.variants ? { memoryVariants: f.memory.variants.values.filter((v): v is number => v !== null) } : {}),
+    ...(f.memory.reservedFraction ? { reservedFraction: f.memory.reservedFraction } : {}),
+    ...(f.sparseCompute ? { sparseCompute: Object.fromEntries(Object.entries(f.sparseCompute).filter(([, v]) => v !== undefined)) } : {}),
     efficiency: { mfu: f.efficiency.mfu, mbu: f.efficiency.mbu, stepOverheadSeconds: f.efficiency.stepOverhead },
     prices: f.prices.map((p): Price => ({
       provider: p.provider, ...(p.region ? { region: p.region } : {}), kind: p.kind,
