@@ -107,3 +107,106 @@ describe('no silent misreads', () => {
     expect(model.layers).toBe(32);
   });
 });
+
+describe('families of 2025-2026 import with their published parameter counts', () => {
+  // Each preset's published.params is checked for every preset in presets-models.test.ts; these
+  // rows add the counts the checkpoints carry beyond params.total, and the families without an
+  // exact published count (by hand, with the card's rounded figure).
+  it.each([
+    // HF Hub count 685,355,329,792 of deepseek-ai/DeepSeek-V3.2 (public GitHub MoE-audit markdown) = main + MTP layer
+    ['deepseek-v3.2', 671_877_944_064, 685_355_329_792],
+    // HF Hub count 110,468,824,832 of zai-org/GLM-4.5-Air (MoE-audit markdown; kvfit registry) = main + MTP layer with embedding and head copies
+    ['glm-4.5-air', 106_852_251_264, 110_468_824_832],
+  ])('%s: params.total %d, and with params.mtp the HF count of the checkpoint %d', (id, total, withMtp) => {
+    const fig = params(id);
+    expect(fig['params.total'].value).toBe(total);
+    expect(fig['params.total'].value + fig['params.mtp'].value).toBe(withMtp);
+  });
+
+  it('DeepSeek-V3.2 = DeepSeek-V3 + 61 lightning indexers (wq_b 1536 x 64 x 128, wk 7168 x 128, LayerNorm 2 x 128, weights_proj 7168 x 64)', () => {
+    const indexer = 1536 * 64 * 128 + 7168 * 128 + 2 * 128 + 7168 * 64;
+    expect(indexer).toBe(13_959_424);
+    expect(params('deepseek-v3.2')['params.total'].value - params('deepseek-v3')['params.total'].value).toBe(61 * indexer);
+  });
+
+  it('Kimi K2 (kimi_k2, DeepSeek-V3 layout) is within 3,416 parameters (3e-9) of its HF count 1,026,408,235,864', () => {
+    const total = params('kimi-k2')['params.total'].value;
+    expect(total).toBe(1_026_408_232_448);
+    expect(Math.abs(total / 1_026_408_235_864 - 1)).toBeLessThan(1e-8);
+  });
+
+  it.each([
+    // Jamba-v0.1 by hand (modeling_jamba.py): 28 Mamba layers of 105,308,448 (in_proj 4096 x 16384,
+    // conv 8192 x 4 + 8192, x_proj 8192 x 288, dt_proj 256 x 8192 + 8192, A_log 8192 x 16, D 8192,
+    // dt/B/C norms 288, out_proj 8192 x 4096), 4 attention layers of 41,943,040, 16 dense MLPs of
+    // 3 x 4096 x 14336, 16 MoE of 16 such + router 4096 x 16, norms, embedding and head 65536 x 4096.
+    ['jamba-v0.1', 28 * 105_308_448 + 4 * 41_943_040 + 16 * 176_160_768 + 16 * (16 * 176_160_768 + 65_536) + 32 * 2 * 4096 + 4096 + 2 * 65536 * 4096, 52e9],
+    // Falcon-H1-7B: 44 x (attention 11,010,048 + Mamba-2 29,976,136 + MLP 3 x 3072 x 12288 + 2 norms) + final norm + 2 x 130048 x 3072
+    ['falcon-h1-7b', 44 * (11_010_048 + 29_976_136 + 113_246_208 + 2 * 3072) + 3072 + 2 * 130048 * 3072, 7.59e9],
+    // Mamba-Codestral: 64 x (norm 4096 + in_proj 4096 x 18560 + conv 10240 x 5 + 3 x 128 + gated norm 8192 + out 8192 x 4096) + norm_f + 2 x 32768 x 4096
+    ['mamba-codestral-7b', 64 * (4096 + 4096 * 18560 + 10240 * 5 + 384 + 8192 + 8192 * 4096) + 4096 + 2 * 32768 * 4096, 7.3e9],
+  ])('%s has the count by hand (%d) and rounds to the card\'s %d', (id, byHand, card) => {
+    expect(params(id)['params.total'].value).toBe(byHand);
+    expect(Math.abs(byHand / card - 1)).toBeLessThan(0.01);
+  });
+
+  it('Nemotron-H-56B-Base-8K reads its real config.json (hybrid_override_pattern, time_step_limit [0.0, Infinity] as Python writes it)', async () => {
+    const j = await cliJson(['estimate', '--hf-config', 'test/fixtures/configs/nemotron-h-56b-base-8k.config.json', '--gpu', 'h200', '--count', '4', '--context', '8192']);
+    expect(j.input.model.shape).toMatch(/^118 layers \(54 Mamba-2 \+ 54 MLP-only \+ 10 full attention\)/);
+    // 10 attention layers x 2 x 8 KV heads x 128 x 2 bytes
+    expect(j.figures['memory.kvCachePerToken'].value).toBe(10 * 2 * 8 * 128 * 2);
+    // conv (256 x 64 + 2 x 8 x 256) x 3 in bf16 + SSM 256 x 64 x 256 in fp32 (vLLM NemotronHForCausalLMConfig), 54 layers
+    expect(j.figures['memory.statePerSequence'].value).toBe(54 * ((256 * 64 + 2 * 8 * 256) * 3 * 2 + 256 * 64 * 256 * 4));
+    // the card's 56B
+    expect(Math.abs(j.figures['params.total'].value / 56e9 - 1)).toBeLessThan(0.01);
+  });
+});
+
+describe('layer kinds: KV, state and attention per kind', () => {
+  it('Llama 4 Scout: 36 chunked-attention layers hold at most 8192 tokens, the 12 NoPE layers the whole context', async () => {
+    const j = await cliJson(['estimate', '--model', 'llama-4-scout', '--gpu', 'h200', '--count', '8', '--context', '131072']);
+    const perLayer = 2 * 8 * 128 * 2;
+    expect(j.figures['memory.kvCachePerSequence'].value).toBe(perLayer * (12 * 131072 + 36 * 8192));
+    expect(j.input.model.shape).toMatch(/36 chunked attention \(8192\) \+ 12 full attention/);
+  });
+
+  it('Llama 4 Maverick: MoE on the odd layers (moe_layers default from interleave_moe_layer_step 2), dense MLPs of 16384 on the others', () => {
+    const m = preset('llama-4-maverick').model;
+    expect(m.moe!.denseLayers).toBe(24);
+    expect(m.layerKinds!.filter((k) => k.mlp.kind === 'moe').flatMap((k) => k.layers).slice(0, 3)).toEqual([1, 3, 5]);
+  });
+
+  it('DeepSeek-V3.2 caches the MLA latent and the indexer keys (132 B fp8 + scale), and decode attends to at most 2048 keys', async () => {
+    const j = await cliJson(['estimate', '--model', 'deepseek-v3.2', '--gpu', 'h200', '--count', '8', '--input-tokens', '100000', '--output-tokens', '1000']);
+    expect(j.figures['memory.kvCachePerToken'].value).toBe(61 * ((512 + 64) * 2 + 128 + 4));
+    const v3 = await cliJson(['estimate', '--model', 'deepseek-v3', '--gpu', 'h200', '--count', '8', '--input-tokens', '100000', '--output-tokens', '1000']);
+    // at 100k context the sparse model's decode FLOPs per token are far below the dense MLA's
+    expect(j.figures['flops.decodePerToken'].value).toBeLessThan(0.5 * v3.figures['flops.decodePerToken'].value);
+  });
+
+  it('Mamba-Codestral holds no KV cache: its per-sequence memory is the same at 4k and at 256k', async () => {
+    const short = await cliJson(['estimate', '--model', 'mamba-codestral-7b', '--context', '4096']);
+    const long = await cliJson(['estimate', '--model', 'mamba-codestral-7b', '--context', '262144']);
+    expect(short.figures['memory.kvCachePerToken'].value).toBe(0);
+    expect(long.figures['memory.statePerSequence'].value).toBe(short.figures['memory.statePerSequence'].value);
+    // 64 layers x (conv (8192 + 2 x 8 x 128) x 3 + SSM 128 x 64 x 128) x 2 bytes
+    expect(long.figures['memory.statePerSequence'].value).toBe(64 * ((8192 + 2 * 8 * 128) * 3 + 128 * 64 * 128) * 2);
+  });
+
+  it('MiniMax-M1: 70 lightning layers keep a 64 x 128 x 128 state, the 10 softmax layers keep KV', async () => {
+    const j = await cliJson(['estimate', '--model', 'minimax-m1', '--gpu', 'h200', '--count', '8']);
+    expect(j.figures['memory.kvCachePerToken'].value).toBe(10 * 2 * 8 * 128 * 2);
+    expect(j.figures['memory.statePerSequence'].value).toBe(70 * 64 * 128 * 128 * 2);
+  });
+
+  it('Falcon-H1 runs attention and Mamba-2 in every layer: 44 layers hold KV and 44 keep state, with two norms per layer', async () => {
+    const j = await cliJson(['estimate', '--model', 'falcon-h1-7b']);
+    expect(j.figures['memory.kvCachePerToken'].value).toBe(44 * 2 * 2 * 128 * 2);
+    expect(j.figures['params.norms'].value).toBe((44 * 2 + 1) * 3072);
+  });
+
+  it('train refuses recurrent layers and DSA with exit 2 naming them', async () => {
+    await expectBadInput(['train', '--model', 'jamba-v0.1', '--gpu', 'h100-sxm', '--count', '8', '--tokens', '1e9'], /28 Mamba layers/);
+    await expectBadInput(['train', '--model', 'deepseek-v3.2', '--gpu', 'h100-sxm', '--count', '64', '--tokens', '1e9'], /sparse MLA/);
+  });
+});

@@ -14,6 +14,8 @@ export interface LayerGroup {
   mixer: Mixer;
   mlp: Mlp;
   count: number;
+  /** norms per layer when the kind says so (a parallel mixer's second entry: 0) */
+  norms?: number;
   /** 0-based layer indices (pipeline stages and llama.cpp per-layer types need positions) */
   layers: number[];
 }
@@ -53,10 +55,10 @@ export function layerGroups(m: ModelSpec): LayerGroup[] {
   const kinds = m.layerKinds ?? uniformKinds(m);
   const byKey = new Map<string, LayerGroup>();
   for (const k of kinds) {
-    const key = `${mixerKey(k.mixer)}|${mlpKey(k.mlp)}`;
+    const key = `${mixerKey(k.mixer)}|${mlpKey(k.mlp)}|${k.norms ?? ''}`;
     const g = byKey.get(key);
     if (g) g.layers.push(...k.layers);
-    else byKey.set(key, { mixer: k.mixer, mlp: k.mlp, count: 0, layers: [...k.layers] });
+    else byKey.set(key, { mixer: k.mixer, mlp: k.mlp, count: 0, layers: [...k.layers], ...(k.norms !== undefined ? { norms: k.norms } : {}) });
   }
   const groups = [...byKey.values()];
   for (const g of groups) {
@@ -315,6 +317,8 @@ export function projectionWidths(m: ModelSpec): { mixer: number; mlp: number } {
  * training are not modelled, so training such a model is refused rather than misestimated.
  */
 export function trainingGap(m: ModelSpec): string | undefined {
-  const kinds = [...new Set(layerGroups(m).filter((g) => holdsState(g.mixer) || g.mixer.kind === 'sparse-mla').map((g) => `${g.count} ${describeMixer(g.mixer)} layers`))];
+  const counts = new Map<string, number>();
+  for (const g of layerGroups(m)) if (holdsState(g.mixer) || g.mixer.kind === 'sparse-mla') counts.set(describeMixer(g.mixer), (counts.get(describeMixer(g.mixer)) ?? 0) + g.count);
+  const kinds = [...counts].map(([name, n]) => `${n} ${name} layers`);
   return kinds.length ? `train models attention and MLA layers; ${m.name} has ${kinds.join(' and ')}, whose activations and backward pass it does not model` : undefined;
 }

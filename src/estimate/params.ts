@@ -285,11 +285,12 @@ export function tensorGroups(m: ModelSpec): TensorGroup[] {
   // Norms in front of each sub-layer: normsPerLayer for a layer with a mixer and an MLP (2 for
   // Llama, 4 for Gemma 2/3 with post norms), half that for a layer with only one of them
   // (Nemotron-H blocks, Mamba layers).
-  const norms = collect((g) => String(subLayers(g)), (g) => subLayers(g));
-  for (const { value: sub, layers } of norms) {
-    if (sub === 0) continue;
-    const count = sub === 2 ? m.normsPerLayer : Math.ceil(m.normsPerLayer / 2);
-    const id = sub === 2 ? 'layers.norms' : 'layers.norms.single';
+  // A parallel mixer's second entry (Falcon-H1) says its own count (0: the layer's norms are counted once).
+  const normsOf = (g: (typeof kinds)[number]) => g.norms ?? (subLayers(g) === 2 ? m.normsPerLayer : subLayers(g) === 1 ? Math.ceil(m.normsPerLayer / 2) : 0);
+  const norms = collect((g) => String(normsOf(g)), normsOf);
+  for (const { value: count, layers } of norms) {
+    if (count === 0) continue;
+    const id = count === m.normsPerLayer ? 'layers.norms' : 'layers.norms.single';
     // ModernBERT: layer 0 has no attn_norm (the embedding norm precedes it), only mlp_norm.
     if (m.encoder?.firstLayerAttentionNormless && layers.includes(0)) {
       groups.push(normGroup(m, [0], `${id}.layer0`, count - 1));

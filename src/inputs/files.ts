@@ -81,11 +81,46 @@ function depthOver(value: unknown, limit: number, depth = 0): boolean {
   return false;
 }
 
+const PY_SPECIALS: Record<string, number> = { '\u0000Infinity': Infinity, '\u0000-Infinity': -Infinity, '\u0000NaN': NaN };
+
+/**
+ * JSON as Python's json module writes it: the bare tokens Infinity, -Infinity and NaN outside
+ * strings are valid there (config.json files of Mamba models carry time_step_limit [0.0,
+ * Infinity]) and become those numbers here; everything else is plain JSON.parse.
+ */
+export function parsePythonJson(text: string): unknown {
+  if (!/NaN|Infinity/.test(text)) return JSON.parse(text);
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      out += c;
+      if (c === '\\') out += text[++i] ?? '';
+      else if (c === '"') inString = false;
+      continue;
+    }
+    if (c === '"') {
+      inString = true;
+      out += c;
+      continue;
+    }
+    const token = ['-Infinity', 'Infinity', 'NaN'].find((t) => text.startsWith(t, i));
+    if (token) {
+      out += `"\\u0000${token}"`;
+      i += token.length - 1;
+      continue;
+    }
+    out += c;
+  }
+  return JSON.parse(out, (_key, value) => (typeof value === 'string' && value in PY_SPECIALS ? PY_SPECIALS[value] : value));
+}
+
 /** JSON text as a value; malformed or too deeply nested JSON is a user error naming the file. */
 export function parseUserJson(text: string, file: string, where: string): unknown {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parsePythonJson(text);
   } catch (e) {
     throw new UserError(`${where}: cannot read ${quote(file)} as JSON: ${(e as Error).message.split('\n')[0]}`);
   }

@@ -2,7 +2,7 @@ import { mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { oneLine, UserError } from '../errors.js';
-import { readFileText } from './files.js';
+import { parsePythonJson, readFileText } from './files.js';
 import { importHfConfig } from './hf/index.js';
 import type { HfConfig } from './hf/index.js';
 
@@ -63,7 +63,7 @@ function readCache(file: string, label: string): HfConfig | undefined {
   const read = readFileText(file);
   if (!read.ok) return undefined;
   try {
-    return JSON.parse(read.text) as HfConfig;
+    return parsePythonJson(read.text) as HfConfig;
   } catch {
     throw new UserError(`cached config.json for ${label} is not valid JSON (${file}); delete it and fetch again`);
   }
@@ -157,7 +157,7 @@ export async function fetchHubConfig(text: string, opts: HubOptions): Promise<Hu
   const body = await readBody(response, label, where, seconds);
   let config: HfConfig;
   try {
-    config = JSON.parse(body) as HfConfig;
+    config = parsePythonJson(body) as HfConfig;
   } catch {
     throw new UserError(`${where}: config.json of ${label} from ${url} is not valid JSON`);
   }

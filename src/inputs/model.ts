@@ -34,11 +34,49 @@ export type MlpKind = (typeof MLP_KINDS)[number];
 /** A layer's channel mixer: a dense MLP of width `ffn`, the model's mixture of experts, or none (Mamba-only blocks). */
 export type Mlp = { kind: 'dense'; ffn: number } | { kind: 'moe' } | { kind: 'none' };
 
-/** Layers that share one mixer and one MLP kind, by index (0-based). */
+/**
+ * Layers that share one mixer and one MLP kind, by index (0-based). A layer with two mixers in
+ * parallel (Falcon-H1: attention and Mamba-2 side by side on the same normed input) is listed
+ * twice, once per mixer, the second entry with `norms: 0` and no MLP.
+ */
 export interface LayerKind {
   mixer: Mixer;
   mlp: Mlp;
   layers: number[];
+  /** norms per layer of this entry when not the default (normsPerLayer for mixer + MLP, half for one of them) */
+  norms?: number;
+}
+
+/**
+ * How a vision model turns an image into prompt tokens and how big its encoder is, per
+ * processor family (src/estimate/images.ts has the rules):
+ *  - llama4: tiles of `tile` pixels on the best-fitting canvas of at most `maxTiles` tiles, a
+ *    global thumbnail tile when more than one, `tokensPerTile` tokens per tile after pixel shuffle;
+ *  - qwen2-vl: the image resized to multiples of patch x merge pixels within min/max pixels,
+ *    one token per merge x merge patches;
+ *  - fixed: a fixed number of tokens per image (Gemma 3: 896-pixel SigLIP, 256 tokens).
+ */
+export type VisionSpec = {
+  /** encoder layers, width and MLP width (for its FLOPs and activations) */
+  layers: number;
+  hidden: number;
+  ffn: number;
+  patch: number;
+} & (
+  | { kind: 'llama4'; tile: number; maxTiles: number; tokensPerTile: number }
+  | { kind: 'qwen2-vl'; merge: number; temporalPatch: number; minPixels: number; maxPixels: number; fullAttentionLayers: number; window: number }
+  | { kind: 'fixed'; image: number; tokens: number }
+);
+
+/**
+ * Context extension from config.json rope_scaling (rope_type / type): the window the model was
+ * trained at and the factor that stretches it (YaRN, linear, dynamic NTK, llama3).
+ */
+export interface RopeScaling {
+  type: string;
+  factor: number;
+  /** the native window before scaling (original_max_position_embeddings), tokens */
+  originalContext: number;
 }
 
 /**
@@ -123,6 +161,10 @@ export interface ModelSpec {
   mtpLayers?: number;
   /** the MTP modules use the model's embedding and head (Qwen3-Next, GLM-4.5) instead of keeping copies (DeepSeek-V3) */
   mtpSharesEmbeddings?: boolean;
+  /** image-to-token rules and encoder shape of a vision model (with visionParams) */
+  vision?: VisionSpec;
+  /** rope_scaling of the config: maxContext is then the scaled window */
+  ropeScaling?: RopeScaling;
   /** parameters of a vision tower and projector (Gemma 3 multimodal): in the checkpoint, not used per text token */
   visionParams?: number;
   /** MoE router extras: DeepSeek-V3 e_score_correction_bias (noaux_tc), Qwen2-MoE shared_expert_gate */
@@ -238,10 +280,28 @@ export function assumeShape(params: number): ModelSpec {
   });
 }
 
-export const describeShape = (m: ModelSpec): string =>
-  (m.encoder ? 'encoder, ' : '') + `${m.layers} layer${m.layers === 1 ? '' : 's'}, hidden ${m.hidden}, ${m.heads} heads, ${m.mla ? `MLA (kv_lora_rank ${m.mla.kvLoraRank} + rope ${m.mla.qkRopeHeadDim})` : `${m.kvHeads} KV heads of ${m.headDim}`}, FFN ${m.ffn}, vocab ${m.vocab}` +
-  (m.moe ? `, MoE ${m.moe.experts} experts of ${m.moe.expertFfn} top-${m.moe.topK}${m.moe.sharedExperts ? ` + ${m.moe.sharedExperts} shared` : ''}${m.moe.denseLayers ? `, ${m.moe.denseLayers} dense layers` : ''}` : '') +
-  (m.slidingWindow ? `, ${m.slidingWindow.localLayers} of ${m.layers} layers slide over ${m.slidingWindow.window} tokens` : '');
+/** "36 Gated DeltaNet + 12 full attention": the mixer kinds of a model that lists them, by count. */
+function describeKinds(kinds: LayerKind[]): string {
+  const names: Record<Mixer['kind'], (x: Mixer) => string> = {
+    full: () => 'full attention', sliding: (x) => `sliding attention (${(x as { window: number }).window})`, chunked: (x) => `chunked attention (${(x as { chunk: number }).chunk})`,
+    mla: () => 'MLA', 'sparse-mla': (x) => `sparse MLA (top-${(x as { topK: number }).topK})`, 'gated-deltanet': () => 'Gated DeltaNet', lightning: () => 'lightning attention',
+    mamba: () => 'Mamba', mamba2: () => 'Mamba-2', none: () => 'MLP-only',
+  };
+  const counts = new Map<string, number>();
+  for (const k of kinds) {
+    const name = names[k.mixer.kind](k.mixer);
+    counts.set(name, (counts.get(name) ?? 0) + k.layers.length);
+  }
+  return [...counts].map(([name, n]) => `${n} ${name}`).join(' + ');
+}
+
+export const describeShape = (m: ModelSpec): string => {
+  const attention = m.mla ? `MLA (kv_lora_rank ${m.mla.kvLoraRank} + rope ${m.mla.qkRopeHeadDim})` : `${m.kvHeads} KV heads of ${m.headDim}`;
+  const hasAttention = !m.layerKinds || m.layerKinds.some((k) => ['full', 'sliding', 'chunked', 'mla', 'sparse-mla'].includes(k.mixer.kind));
+  return (m.encoder ? 'encoder, ' : '') + `${m.layers} layer${m.layers === 1 ? '' : 's'}${m.layerKinds ? ` (${describeKinds(m.layerKinds)})` : ''}, hidden ${m.hidden}${hasAttention ? `, ${m.heads} heads, ${attention}` : ''}, FFN ${m.ffn}, vocab ${m.vocab}` +
+    (m.moe ? `, MoE ${m.moe.experts} experts of ${m.moe.expertFfn} top-${m.moe.topK}${m.moe.sharedExperts ? ` + ${m.moe.sharedExperts} shared` : ''}${m.moe.denseLayers ? `, ${m.moe.denseLayers} dense layers` : ''}` : '') +
+    (m.slidingWindow && !m.layerKinds ? `, ${m.slidingWindow.localLayers} of ${m.layers} layers slide over ${m.slidingWindow.window} tokens` : '');
+};
 
 /** How an output's `input.model` block describes the model (estimate, train, plan). */
 export interface ModelSummary {

@@ -1,5 +1,5 @@
-import type { ModelSpec } from '../model.js';
-import { readDecoder } from './decoder.js';
+import type { Mixer, ModelSpec } from '../model.js';
+import { kindsOf, readDecoder } from './decoder.js';
 import type { ConfigReader, Names } from './reader.js';
 
 /** DeepSeek-V2/V3 (configuration_deepseek_v3.py): MLA, shared + routed experts, dense leading layers, MTP. */
@@ -25,3 +25,16 @@ export function deepseek(r: ConfigReader, names: Names): ModelSpec {
   };
 }
 
+
+/**
+ * DeepSeek-V3.2 (-Exp) (deepseek-ai inference/model.py; vLLM deepseek_v2.py with
+ * DeepseekV32IndexerCache): the DeepSeek-V3 layout whose MLA attends to the index_topk keys a
+ * lightning indexer (index_n_heads x index_head_dim) selects, on every layer; the indexer keeps
+ * an fp8 key cache of its own (layers.ts indexerBytesPerToken).
+ */
+export function deepseekV32(r: ConfigReader, names: Names): ModelSpec {
+  const m = deepseek(r, names);
+  const mixer: Mixer = { kind: 'sparse-mla', indexHeads: r.int('index_n_heads'), indexHeadDim: r.int('index_head_dim'), topK: r.int('index_topk') };
+  const dense = m.moe ? m.moe.denseLayers : m.layers;
+  return { ...m, layerKinds: kindsOf(m.layers, (i) => ({ mixer, mlp: i < dense ? { kind: 'dense', ffn: m.ffn } : { kind: 'moe' } })) };
+}

@@ -2,7 +2,15 @@ import { UserError } from '../../errors.js';
 import { modelProblem } from '../domains.js';
 import { bert } from './bert.js';
 import { readDecoder } from './decoder.js';
-import { deepseek } from './deepseek.js';
+import { deepseek, deepseekV32 } from './deepseek.js';
+import { ernie45Moe } from './ernie.js';
+import { glm4Moe } from './glm4-moe.js';
+import { falconH1, graniteMoeHybrid, jamba, mamba2, nemotronH } from './hybrid.js';
+import { llama4 } from './llama4.js';
+import { olmo2 } from './olmo.js';
+import { qwen25Vl } from './qwen-vl.js';
+import { smollm3 } from './smollm3.js';
+import { minimaxM2, minimaxText01 } from './minimax.js';
 import { falcon } from './falcon.js';
 import { gemma, gemma2, gemma3 } from './gemma.js';
 import { gpt2 } from './gpt2.js';
@@ -47,8 +55,27 @@ const FAMILIES: Record<string, FamilyReader> = {
   qwen3,
   qwen3_moe: qwen3Moe,
   qwen3_next: qwen3Next,
+  qwen2_5_vl: qwen25Vl,
+  llama4,
+  llama4_text: llama4,
+  jamba,
+  nemotron_h: nemotronH,
+  granitemoehybrid: graniteMoeHybrid,
+  falcon_h1: falconH1,
+  mamba2,
+  ernie4_5_moe: ernie45Moe,
+  olmo2,
+  smollm3,
   deepseek_v2: deepseek,
   deepseek_v3: deepseek,
+  // Kimi K2 (moonshotai/Kimi-K2-Instruct config.json model_type kimi_k2): the DeepSeek-V3 layout
+  kimi_k2: deepseek,
+  deepseek_v32: deepseekV32,
+  glm4_moe: glm4Moe,
+  minimax_m2: minimaxM2,
+  minimax: minimaxText01,
+  minimax_text_01: minimaxText01,
+  minimax_m1: minimaxText01,
   gemma,
   gemma2,
   gemma3,

@@ -21,6 +21,8 @@ const FIELD_DOMAINS: Record<string, Quantity> = { num_hidden_layers: 'layers', n
 
 export class ConfigReader {
   readonly used = new Set<string>();
+  /** the reader of the enclosing config, for a nested block (text_config): its reads are the parent's */
+  private parent?: ConfigReader;
   constructor(
     readonly config: HfConfig,
     readonly file: string,
@@ -28,12 +30,30 @@ export class ConfigReader {
     readonly prefix = '',
   ) {}
 
+  /** Records a key as read, here and (as "block.key") in the enclosing config's reader. */
+  private markUsed(key: string): void {
+    this.used.add(key);
+    this.parent?.markUsed(`${this.prefix.slice(this.parent.prefix.length)}${key}`);
+  }
+
+  /**
+   * A reader over a nested block (text_config, vision_config) whose absent keys take `defaults`
+   * (transformers fills them from the family's config class); its reads count as the parent's,
+   * so unread structural keys inside the block are found too. An absent block reads as its defaults.
+   */
+  child(key: string, defaults: HfConfig = {}): ConfigReader {
+    const block = this.object(key) ?? {};
+    const c = new ConfigReader({ ...defaults, ...block }, this.file, `${this.prefix}${key}.`);
+    c.parent = this;
+    return c;
+  }
+
   /**
    * Marks keys as read on purpose though they change nothing the estimators model (a window a
    * flag switches off, rotary details), so the check for unread structural keys passes them.
    */
   ignore(...keys: string[]): void {
-    for (const key of keys) if (key in this.config) this.used.add(key);
+    for (const key of keys) if (key in this.config) this.markUsed(key);
   }
 
   has(key: string): boolean {
@@ -54,7 +74,7 @@ export class ConfigReader {
 
   bool(key: string, fallback: boolean): boolean {
     if (!this.has(key)) return fallback;
-    this.used.add(key);
+    this.markUsed(key);
     const v = this.config[key];
     if (typeof v !== 'boolean') throw new UserError(`${this.file}: field "${this.prefix}${key}" must be true or false, got ${JSON.stringify(v)}`);
     return v;
@@ -62,7 +82,7 @@ export class ConfigReader {
 
   str(key: string, fallback: string): string {
     if (!this.has(key)) return fallback;
-    this.used.add(key);
+    this.markUsed(key);
     const v = this.config[key];
     if (typeof v !== 'string') throw new UserError(`${this.file}: field "${this.prefix}${key}" must be a string, got ${JSON.stringify(v)}`);
     return v;
@@ -71,7 +91,7 @@ export class ConfigReader {
   /** An optional list of strings (layer_types). */
   strings(key: string): string[] | undefined {
     if (!this.has(key)) return undefined;
-    this.used.add(key);
+    this.markUsed(key);
     const v = this.config[key];
     if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new UserError(`${this.file}: field "${this.prefix}${key}" must be a list of strings, got ${JSON.stringify(v)}`);
     return v as string[];
@@ -80,7 +100,7 @@ export class ConfigReader {
   /** An optional list of integers (mlp_only_layers). */
   ints(key: string): number[] {
     if (!this.has(key)) return [];
-    this.used.add(key);
+    this.markUsed(key);
     const v = this.config[key];
     if (!Array.isArray(v) || v.some((x) => !Number.isInteger(x))) throw new UserError(`${this.file}: field "${this.prefix}${key}" must be a list of integers, got ${JSON.stringify(v)}`);
     return v as number[];
@@ -89,14 +109,14 @@ export class ConfigReader {
   /** An optional nested object (text_config, vision_config, quantization_config). */
   object(key: string): HfConfig | undefined {
     if (!this.has(key)) return undefined;
-    this.used.add(key);
+    this.markUsed(key);
     const v = this.config[key];
     if (typeof v !== 'object' || Array.isArray(v)) throw new UserError(`${this.file}: field "${this.prefix}${key}" must be an object, got ${JSON.stringify(v)}`);
     return v as HfConfig;
   }
 
   private intAt(key: string, allowZero = false): number {
-    this.used.add(key);
+    this.markUsed(key);
     const v = this.config[key];
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || (!allowZero && v === 0)) {
       throw new UserError(`${this.file}: field "${this.prefix}${key}" must be a ${allowZero ? 'non-negative' : 'positive'} integer, got ${quote(v)}`);

@@ -17,7 +17,7 @@ const STRUCTURAL = /expert|moe|router|mamba|ssm|conv|linear_|layer_type|block_ty
 const HARMLESS = new Set([
   'router_aux_loss_coef', 'output_router_logits', 'router_jitter_noise', 'router_z_loss_coef', 'moe_aux_loss_coeff', 'router_bias',
   'n_group', 'topk_group', 'topk_method', 'routed_scaling_factor', 'norm_topk_prob', 'scoring_func', 'ep_size', 'moe_router_activation_func',
-  'use_mamba_kernels', 'mamba_chunk_size', 'chunk_size', 'time_step_min', 'time_step_max', 'time_step_floor', 'time_step_limit', 'time_step_init_scheme', 'time_step_scale',
+  'use_mamba_kernels', 'mamba_chunk_size', 'time_step_rank', 'chunk_size', 'time_step_min', 'time_step_max', 'time_step_floor', 'time_step_limit', 'time_step_init_scheme', 'time_step_scale',
   'mamba_dt_rank_floor', 'rescale_prenorm_residual', 'residual_in_fp32', 'mamba_hidden_act', 'mlp_hidden_act', 'hidden_act', 'hidden_activation',
   'pretraining_tp', 'rope_local_base_freq', 'attn_logit_softcapping', 'final_logit_softcapping', 'query_pre_attn_scalar', 'partial_rotary_factor',
   'use_qk_norm_in_mamba', 'mamba_ssm_cache_dtype', 'mamba_rms_norm', 'layer_norm_epsilon', 'moe_layer_start_index_deprecated',
