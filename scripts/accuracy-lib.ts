@@ -88,6 +88,8 @@ export interface Measurement {
   engineFraction?: number;
   /** tokens of the engine's activation-profiling pass as launched (vLLM max_num_batched_tokens); absent = the profile's */
   profileTokens?: number;
+  /** serving layout as published (llama.cpp multi-GPU splits layers: pp = count); absent = count-way tensor parallelism */
+  layout?: { tp?: number; pp?: number; ep?: number };
 }
 
 /** A training case's layout, as the case file states it (validation/README.md). */
@@ -125,7 +127,7 @@ export function parseMeasured(text: string | number, where: string): number {
   throw new Error(`${where}: cannot read measured value "${text}"`);
 }
 
-const CASE_KEYS = ['model', 'hardware', 'count', 'engine', 'precision', 'kvPrecision', 'batch', 'maxBatch', 'kvMemoryFraction', 'inputTokens', 'outputTokens', 'unpredictable', 'training', 'engineFraction', 'profileTokens'] as const;
+const CASE_KEYS = ['model', 'hardware', 'count', 'engine', 'precision', 'kvPrecision', 'batch', 'maxBatch', 'kvMemoryFraction', 'inputTokens', 'outputTokens', 'unpredictable', 'training', 'engineFraction', 'profileTokens', 'layout'] as const;
 
 /** Reads every case file under `dir` and flattens cases into measurements (overrides applied). */
 export function loadSuite(dir: string): Measurement[] {
@@ -171,6 +173,7 @@ export function loadSuite(dir: string): Measurement[] {
           training: merged.training as TrainingLayout | undefined,
           engineFraction: merged.engineFraction === undefined ? undefined : Number(merged.engineFraction),
           profileTokens: merged.profileTokens === undefined ? undefined : Number(merged.profileTokens),
+          layout: merged.layout as Measurement['layout'],
         });
       }
     }
@@ -266,6 +269,12 @@ export function resolveMeasurement(m: Measurement, catalog: Catalog): Resolution
   if (!weights) return { ok: false, reason: `no precision format "${m.precision}"` };
   const kv = m.kvPrecision ? formatOf(m.kvPrecision) : activationFormat(weights);
   if (!kv) return { ok: false, reason: `no KV-cache format "${m.kvPrecision}"` };
+  let parallel: EstimateInput['parallel'];
+  if (m.layout) {
+    const { tp = 1, pp = 1, ep = 1 } = m.layout;
+    if (tp * pp !== m.count) return { ok: false, reason: `layout tp ${tp} x pp ${pp} != ${m.count} devices` };
+    parallel = { tp, pp, ep, replicas: 1 };
+  }
   const base: EstimateInput = {
     model: model.model,
     weights,
@@ -274,6 +283,7 @@ export function resolveMeasurement(m: Measurement, catalog: Catalog): Resolution
     workload: { batch: 1, inputTokens: m.inputTokens, outputTokens: m.outputTokens, context: m.inputTokens + m.outputTokens },
     hardware,
     count: m.count,
+    ...(parallel ? { parallel } : {}),
     ...(engine ? { engine } : {}),
   };
   if (m.batch !== 'max') return { ok: true, input: { ...base, workload: { ...base.workload, batch: m.batch } } };
