@@ -92,6 +92,7 @@ const spawned = performance.now();
 const lines = fc.sample(f.argv, { seed: seed + 1, numRuns: processes }).filter((argv) => !argv.some((a) => a.includes('\0')));
 let slowest = 0;
 let largest = 0;
+const slow: { ms: number; argv: string[] }[] = [];
 const concurrency = 2;
 for (let i = 0; i < lines.length; i += concurrency) {
   const batch = lines.slice(i, i + concurrency);
@@ -99,6 +100,8 @@ for (let i = 0; i < lines.length; i += concurrency) {
   results.forEach((r, j) => {
     const argv = batch[j];
     slowest = Math.max(slowest, r.ms);
+    slow.push({ ms: r.ms, argv });
+    slow.sort((x, y) => y.ms - x.ms).splice(3);
     largest = Math.max(largest, r.rssMb ?? 0);
     const v = contractViolations(argv, r);
     if (r.timedOut) v.push(`ran past ${timeoutMs} ms`);
@@ -108,6 +111,8 @@ for (let i = 0; i < lines.length; i += concurrency) {
   });
 }
 console.log(`processes: ${lines.length} runs of bin/llm-size.js in ${((performance.now() - spawned) / 1000).toFixed(1)} s; slowest ${slowest.toFixed(0)} ms, largest peak RSS ${largest.toFixed(0)} MB (limits ${timeoutMs} ms, ${maxRssMb} MB)`);
+
+for (const s of slow) console.log(`  ${s.ms.toFixed(0)} ms: llm-size ${s.argv.map((a) => JSON.stringify(a)).join(' ')}`);
 
 await hub.close();
 rmSync(f.corpus.dir, { recursive: true, force: true });

@@ -191,8 +191,9 @@ export function plan(options: PlanOptions, settings: CatalogOption = {}): PlanDo
  * @example
  * rag({ corpusTokens: 50e9, chunkTokens: 512, embedding: 'bge-m3', index: 'hnsw', topK: 8, model: 'llama-3.1-8b', gpu: 'l4' }).figures['index.memory'].value
  */
-export function rag(options: RagOptions, { catalog = builtInCatalog(), hub }: CatalogOption = {}): RagEstimate {
+export function rag(options: RagOptions, settings: CatalogOption = {}): RagEstimate {
   const { raw, origins } = fromOptions<RagKey>('rag', options, RAG_KEYS);
+  const { catalog, hub } = catalogOption('rag', settings);
   const { input, warnings } = resolveRag(raw, origins, catalog, hub);
   const result = ragResolved(input);
   result.warnings.unshift(...warnings.filter((w) => !result.warnings.includes(w)));

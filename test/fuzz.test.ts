@@ -3,7 +3,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contractViolations } from '../scripts/fuzz/contract.js';
 import { startHostileHub, type HostileHub } from '../scripts/fuzz/hub.js';
-import { cliProperty, fileProperty, libraryProperty, setup, type Fuzz } from '../scripts/fuzz/properties.js';
+import { cliProperty, fileProperty, LIBRARY_FUNCTIONS, libraryProperty, setup, type Fuzz } from '../scripts/fuzz/properties.js';
+import * as lib from '../src/index.js';
 
 /**
  * The contract, fuzzed (issue 11): exit 0, 1 or 2 and never 70; an exit-2 message is one line;
@@ -38,6 +39,11 @@ describe('fuzz: the contract holds on any input', () => {
   it(`library calls with any options (${RUNS.library}, seed ${SEED})`, async () => {
     await fc.assert(libraryProperty(f), { seed: SEED, numRuns: RUNS.library });
   }, 120_000);
+});
+
+it('the library fuzz calls every function the package exports', () => {
+  const exported = Object.entries(lib).filter(([, v]) => typeof v === 'function' && !/^[A-Z]/.test(v.name)).map(([k]) => k).sort();
+  expect([...LIBRARY_FUNCTIONS].sort()).toEqual(exported);
 });
 
 describe('the contract checker catches what it is for', () => {

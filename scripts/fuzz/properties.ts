@@ -94,6 +94,9 @@ const libraryValue = (p: Pools): fc.Arbitrary<unknown> =>
     { arbitrary: fc.oneof(fc.double(), fc.integer(), fc.boolean(), fc.constant(null), fc.constant(undefined), fc.bigInt(), fc.constant(Symbol('x')), fc.constant(() => 1), fc.constant([1]), fc.constant({ a: 1 }), fc.constant(-0), fc.constant(Number.NaN)), weight: 2 },
   );
 
+/** The functions the library exports, each fuzzed by libraryProperty. */
+export const LIBRARY_FUNCTIONS = ['estimate', 'train', 'plan', 'rag', 'simulate', 'loadPresets', 'fetchHub', 'estimateFromInput', 'trainFromInput', 'renderOutput'] as const;
+
 /** The library's exported functions: each returns a finite, non-negative document or throws a one-line UserError. */
 export function libraryProperty(f: Fuzz): fc.IAsyncPropertyWithHooks<[string, unknown]> {
   const keys = ['model', 'params', 'gpu', 'batch', 'context', 'inputTokens', 'outputTokens', 'precision', 'kvPrecision', 'count', 'tp', 'pp', 'qps', 'concurrency', 'price', 'mfu', 'tokens', 'microBatch', 'zero', 'hardware', 'tpot', 'layers', 'hidden', 'heads', 'ffn', 'vocab', 'engine', 'nope'];
@@ -101,7 +104,8 @@ export function libraryProperty(f: Fuzz): fc.IAsyncPropertyWithHooks<[string, un
     { arbitrary: fc.dictionary(fc.constantFrom(...keys), libraryValue(f.pools), { maxKeys: 5 }).map((o) => ({ model: 'llama-3.1-8b', ...o })), weight: 8 },
     { arbitrary: libraryValue(f.pools), weight: 2 },
   );
-  const call = fc.constantFrom('estimate', 'train', 'plan', 'loadPresets', 'fetchHub', 'estimateFromInput', 'trainFromInput', 'renderOutput');
+  // every function src/index.ts exports (a test checks this list against the module)
+  const call = fc.constantFrom(...LIBRARY_FUNCTIONS);
   return fc.asyncProperty(call, options, async (name, options) => {
     let result: unknown;
     try {
@@ -109,6 +113,8 @@ export function libraryProperty(f: Fuzz): fc.IAsyncPropertyWithHooks<[string, un
       if (name === 'estimate') result = lib.estimate(o);
       else if (name === 'train') result = lib.train(o);
       else if (name === 'plan') result = lib.plan(typeof options === 'object' && options ? { qps: 1, hardware: 'h100-sxm', ...(options as object) } as never : o);
+      else if (name === 'rag') result = lib.rag(o);
+      else if (name === 'simulate') result = lib.simulate(typeof options === 'object' && options ? { requests: 50, ...(options as object) } as never : o);
       else if (name === 'loadPresets') result = await lib.loadPresets(o);
       else if (name === 'fetchHub') result = await lib.fetchHub(o, { env: f.env });
       else if (name === 'estimateFromInput') result = lib.estimateFromInput(o);
