@@ -149,3 +149,48 @@ describe('estimate under load', () => {
     expect(r.stderr).toMatch(/--batch is a static batch/);
   });
 });
+
+describe('plan with percentile targets, verified by simulation (issue 17 acceptance)', async () => {
+  const argv = ['plan', '--model', 'llama-3.1-70b', '--qps', '20', '--ttft-p99', '1s', '--tpot-p90', '50ms', '--output-tokens', 'lognormal:mean=1200,sd=1500', '--top', '4'];
+  const plan = await cliJson(argv);
+  const sim = (r: any, replicas = r.replicas) => cliJson(['simulate', '--model', 'llama-3.1-70b', '--gpu', r.hardware, '--tp', String(r.tp), '--pp', String(r.pp), '--replicas', String(replicas), '--precision', r.weights, '--kv-precision', r.kv, '--engine', 'vllm', '--qps', '20', '--output-tokens', 'lognormal:mean=1200,sd=1500']);
+
+  it('ranks rows by the cost of the replicas their simulated percentiles need, each meeting TTFT p99 <= 1 s and TPOT p90 <= 50 ms', () => {
+    expect(plan.simulation.targets).toEqual([{ metric: 'ttft', percentile: 99, seconds: 1 }, { metric: 'tpot', percentile: 90, seconds: 0.05 }]);
+    expect(plan.rows.length).toBeGreaterThan(0);
+    for (const r of plan.rows) expect(r.why).toMatch(/TTFT p99 .* <= 1 s, TPOT p90 .* <= 50 ms \(simulated, 1000 requests\)/);
+    const costs = plan.rows.map((r: any) => r.usdPerHour);
+    expect(costs).toEqual([...costs].sort((a, b) => a - b));
+  });
+
+  it('the top row is what llm-size simulate gives for it, and one replica fewer misses a target', async () => {
+    const top = plan.rows[0];
+    const at = await sim(top);
+    expect(at.figures['latency.ttft.p99'].value).toBeLessThanOrEqual(1);
+    expect(at.figures['latency.tpot.p90'].value).toBeLessThanOrEqual(0.05);
+    expect(plan.top.figures['latency.tpot.p90'].value).toBe(at.figures['latency.tpot.p90'].value);
+    if (top.replicas > 1) {
+      const fewer = await sim(top, top.replicas - 1);
+      expect(fewer.figures['latency.ttft.p99'].value > 1 || fewer.figures['latency.tpot.p90'].value > 0.05).toBe(true);
+    }
+  });
+
+  it('says how many devices the percentile targets add compared with the same thresholds on the median', async () => {
+    const s = plan.simulation;
+    expect(s.devices).toBe(plan.rows[0].devices);
+    expect(s.devicesAddedByPercentiles).toBe(s.devices - s.medianDevices);
+    // a plan that meets the thresholds on their percentiles meets them on the median: never cheaper
+    expect(s.usdPerHour).toBeGreaterThanOrEqual(s.medianBest.usdPerHour);
+    const r = await cli(argv);
+    expect(r.stdout).toMatch(/Percentile targets (add \d+ device|add no devices|take \d+ device)/);
+  });
+
+  it('plain targets and fixed lengths plan as before: no simulation', async () => {
+    const plain = await cliJson(['plan', '--model', 'llama-3.1-8b', '--qps', '5', '--tpot', '50ms', '--hardware', 'h100-sxm,l4']);
+    expect(plain.simulation).toBeUndefined();
+  });
+
+  it('--requests without anything to simulate is bad input', async () => {
+    await expectBadInput(['plan', '--model', 'llama-3.1-8b', '--qps', '5', '--tpot', '50ms', '--requests', '500'], /plan simulates only with percentile targets/);
+  });
+});

@@ -4,6 +4,7 @@ import { formatSeconds, formatValue } from '../format/human.js';
 import { formatOption, renderOutput, type OutputFormat, type Rows } from '../format/render.js';
 import { fetchHubFor } from '../inputs/resolve.js';
 import { PLAN_KEYS, runPlan } from '../inputs/resolve-plan.js';
+import { WORKLOAD_IDS } from '../inputs/traffic.js';
 import type { Context } from './context.js';
 import { addEfficiencyOptions, addModelOptions, collectRaw } from './estimate.js';
 
@@ -18,11 +19,16 @@ for the top pick.
 Examples:
   llm-size plan --model llama-3.1-70b --qps 20 --ttft 1s --tpot 50ms
   llm-size plan --model llama-3.1-8b --concurrency 64 --tpot 30ms --hardware l4,a10g,rtx-4090 --provider runpod
-  llm-size plan --model mixtral-8x7b --qps 5 --e2e 10s --precision fp8 --max-devices 16 --format json`);
+  llm-size plan --model mixtral-8x7b --qps 5 --e2e 10s --precision fp8 --max-devices 16 --format json
+  llm-size plan --model llama-3.1-70b --qps 20 --ttft-p99 1s --tpot-p90 50ms --output-tokens lognormal:mean=1200,sd=1500
+
+Plain --ttft/--tpot/--e2e are medians. Percentile targets (--ttft-p99 ...) and length
+distributions make plan serve its rows in simulation (llm-size simulate) and rank them by it.`);
   addEfficiencyOptions(addModelOptions(cmd))
     .option('--hardware <ids>', 'comma list of hardware presets to consider (default: every preset with a price)')
-    .option('--input-tokens <n>', 'prompt tokens per request (default 1024)')
-    .option('--output-tokens <n>', 'generated tokens per request (default 256)')
+    .option('--input-tokens <n|dist>', 'prompt tokens per request (default 1024), or a distribution (uniform:, lognormal:, zipf:, trace:; rows are then verified by simulation)')
+    .option('--output-tokens <n|dist>', 'generated tokens per request (default 256), or a distribution as for --input-tokens')
+    .option('--workload <preset>', `request-length preset: ${WORKLOAD_IDS.join(', ')}`)
     .option('--context <tokens>', 'tokens the KV cache holds per sequence (default input + output)')
     .option('--qps <rate>', 'requests per second to serve')
     .option('--concurrency <n>', 'requests in flight to serve')
@@ -32,7 +38,13 @@ Examples:
     .option('--max-devices <n>', 'most devices in the whole deployment (default 64)')
     .option('--engine <id>', 'serving engine whose memory budget sizes the KV cache (default vllm)')
     .option('--gpus-per-node <n>', 'devices per node (default: each hardware profile\'s)')
-    .option('--top <n>', 'rows to show (default 10)')
+    .option('--top <n>', 'rows to show (default 10)');
+  for (const metric of ['ttft', 'tpot', 'itl', 'e2e']) for (const p of [50, 90, 99]) cmd.option(`--${metric}-p${p} <duration>`, `${metric.toUpperCase()} p${p} target, checked by simulation`);
+  cmd
+    .option('--arrival <process>', 'how requests arrive in the simulation: poisson (default), gamma:cv=2, constant')
+    .option('--requests <n>', 'requests each simulation serves (default 1,000)')
+    .option('--seed <n>', 'random seed of the simulations (default 1)')
+    .option('--simulate', 'verify the rows by simulation even without percentile targets or distributions')
     .addOption(formatOption())
     .addOption(explainOption('every figure of the top pick'))
     .action(async (opts: Record<string, unknown>) => {
@@ -41,22 +53,31 @@ Examples:
       const { document, request, result, launch, reproduce, warnings } = runPlan(raw, origins, await ctx.catalog(), hub);
       const { qps, concurrency, targets } = request;
       const best = result.rows[0];
+      const sim = document.simulation;
+      // Simulated rows: the medians, then each percentile the targets name (from the simulation).
+      const percentileColumns = (sim?.targets ?? []).filter((t) => t.percentile !== 50).map((t) => ({ key: `latency.${t.metric}.p${t.percentile}`, label: `${t.metric.toUpperCase()} p${t.percentile}`, unit: 's' as const }));
       const rows: Rows = {
         columns: [
           { key: 'rank', label: '#' }, { key: 'hardware', label: 'hardware' }, { key: 'layout', label: 'per replica' }, { key: 'replicas', label: 'replicas' },
-          { key: 'formats', label: 'weights/KV' }, { key: 'concurrencyPerReplica', label: 'reqs/replica' }, { key: 'ttft', label: 'TTFT', unit: 's' }, { key: 'tpot', label: 'TPOT', unit: 's' },
+          { key: 'formats', label: 'weights/KV' }, { key: 'concurrencyPerReplica', label: sim ? 'peak reqs' : 'reqs/replica' }, { key: 'ttft', label: sim ? 'TTFT p50' : 'TTFT', unit: 's' }, { key: 'tpot', label: sim ? 'TPOT p50' : 'TPOT', unit: 's' },
+          ...percentileColumns,
           { key: 'usdPerHour', label: 'USD/h', unit: 'USD/h' }, { key: 'usdPerMillionOutputTokens', label: 'USD/M out', unit: 'USD' }, { key: 'bound', label: 'bound by' },
         ],
         rows: result.rows.map((r, i) => ({
           rank: i + 1, hardware: r.hardware, layout: `${r.devicesPerReplica} (tp ${r.tp}${r.pp > 1 ? ` pp ${r.pp}` : ''}${r.ep > 1 ? ` ep ${r.ep}` : ''})`, replicas: r.replicas,
-          formats: `${r.weights}/${r.kv}`, concurrencyPerReplica: r.concurrencyPerReplica, ttft: r.ttftSeconds, tpot: r.tpotSeconds, usdPerHour: r.usdPerHour, usdPerMillionOutputTokens: r.usdPerMillionOutputTokens, bound: r.bound,
+          formats: `${r.weights}/${r.kv}`, concurrencyPerReplica: r.concurrencyPerReplica, ttft: r.ttftSeconds, tpot: r.tpotSeconds,
+          ...Object.fromEntries(percentileColumns.map((c) => [c.key, r.estimate.figures[c.key]?.value ?? null])),
+          usdPerHour: r.usdPerHour, usdPerMillionOutputTokens: r.usdPerMillionOutputTokens, bound: r.bound,
         })),
       };
       const table = async (color: boolean, width: number) => {
         const { renderGrid } = await import('../format/table.js');
         const { blockWidth, wrapCommand, wrapText } = await import('../format/width.js');
         const reproduceLine = (command: string) => (`Reproduce: ${command}`.length <= width ? `Reproduce: ${command}` : `Reproduce:\n${wrapCommand(command, width)}`);
-        const lines = [`${request.model.name}: ${qps !== undefined ? `${qps} requests/s` : `${concurrency} requests in flight`}, ${request.inputTokens} in / ${request.outputTokens} out; targets ${Object.entries(targets).filter(([, v]) => v !== undefined).map(([k, v]) => `${k.toUpperCase()} ${formatSeconds(v!)}`).join(', ') || 'none'}; engine ${request.engine.name}`];
+        const targetText = sim
+          ? sim.targets.map((t) => `${t.metric.toUpperCase()} p${t.percentile} ${formatSeconds(t.seconds)}`).join(', ')
+          : Object.entries(targets).filter(([, v]) => v !== undefined).map(([k, v]) => `${k.toUpperCase()} ${formatSeconds(v!)}`).join(', ');
+        const lines = [`${request.model.name}: ${qps !== undefined ? `${qps} requests/s` : `${concurrency} requests in flight`}, ${sim ? `${document.input.workload.inputTokens} in / ${document.input.workload.outputTokens} out on average` : `${request.inputTokens} in / ${request.outputTokens} out`}; targets ${targetText || 'none'}; engine ${request.engine.name}`];
         if (result.rows.length) {
           const full = renderGrid(rows.columns.map((c) => c.label), rows.rows.map((r) => rows.columns.map((c) => (typeof r[c.key] === 'number' && c.unit ? formatValue(r[c.key] as number, c.unit) : String(r[c.key])))), color);
           // On a narrow terminal: one column for the deployment (hardware, replicas x layout,
@@ -67,6 +88,15 @@ Examples:
             color, width,
           ));
           lines.push(`Top pick: ${best.hardwareName}, ${best.replicas} replica(s) of ${best.devicesPerReplica}; ${best.why}.`);
+          if (sim) {
+            lines.push(`Simulated: ${sim.rowsVerified} deployment(s) served in simulation (${sim.simulations} runs), ranked by the replicas their percentiles need.`);
+            if (sim.devicesAddedByPercentiles !== null && sim.medianBest && sim.targets.some((t) => t.percentile !== 50)) {
+              const m = sim.medianBest;
+              const added = sim.devicesAddedByPercentiles;
+              const dollars = sim.usdPerHour! - m.usdPerHour;
+              lines.push(`${added > 0 ? `Percentile targets add ${added} device(s)` : added < 0 ? `Percentile targets take ${-added} device(s) fewer` : 'Percentile targets add no devices'}${Math.abs(dollars) >= 0.005 ? ` and ${formatValue(Math.abs(dollars), 'USD/h')}${dollars < 0 ? ' less' : ''}` : ''}: the top pick meets them with ${sim.devices} devices at ${formatValue(sim.usdPerHour!, 'USD/h')}; the same thresholds on the median need ${m.devices} (${m.hardware}, ${m.replicas} replica(s) of ${m.devicesPerReplica}, ${m.weights}/${m.kv}, ${formatValue(m.usdPerHour, 'USD/h')})${sim.topPickMedianDevices !== null && sim.topPickMedianDevices !== sim.devices ? `; the top pick's own layout ${sim.topPickMedianDevices}` : ''}.`);
+            }
+          }
           lines.push(reproduceLine(reproduce(best)));
           lines.push('Launch (per replica):');
           for (const l of launch) lines.push(wrapCommand(l.command, width));

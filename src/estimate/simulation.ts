@@ -26,6 +26,23 @@ export const PERCENTILES = [50, 90, 99] as const;
 export const LATENCY_METRICS = ['ttft', 'tpot', 'itl', 'e2e'] as const;
 export type LatencyMetric = (typeof LATENCY_METRICS)[number];
 
+/** A latency target on a percentile of the simulated distribution: TTFT p99 <= 1 s. */
+export interface PercentileTarget {
+  metric: LatencyMetric;
+  percentile: (typeof PERCENTILES)[number];
+  seconds: number;
+}
+
+/** Whether simulated figures meet a target: figure latency.<metric>.p<percentile> <= seconds. */
+export const meetsTarget = (figures: Figures, t: PercentileTarget): boolean => figures[`latency.${t.metric}.p${t.percentile}`].value <= t.seconds;
+
+/** Per-request thresholds for goodput: for each metric, the target at its highest percentile. */
+export function requestTargets(targets: PercentileTarget[]): RequestTargets {
+  const out: RequestTargets = {};
+  for (const t of [...targets].sort((a, b) => a.percentile - b.percentile)) if (t.metric !== 'itl') out[t.metric] = t.seconds;
+  return out;
+}
+
 export interface SimulationOptions {
   requests: number;
   seed: number;

@@ -21,6 +21,8 @@ const str: Schema = { type: 'string' };
 const num: Schema = { type: 'number' };
 const bool: Schema = { type: 'boolean' };
 const obj = (properties: Record<string, Schema>, required = Object.keys(properties)): Schema => ({ type: 'object', properties, required });
+/** An object schema with further properties that may be absent. */
+const withOptional = (schema: Schema, properties: Record<string, Schema>): Schema => ({ ...schema, properties: { ...(schema.properties as Record<string, Schema>), ...properties } });
 const bound: Schema = { enum: ['compute', 'memory'] };
 
 export const OUTPUT_SCHEMA = {
@@ -124,7 +126,7 @@ export const OUTPUT_SCHEMA = {
     },
     plan: {
       description: '`llm-size plan --format json`: deployments meeting the latency targets at the load, cheapest per million output tokens first',
-      ...obj({
+      ...withOptional(obj({
         schemaVersion: { const: 1 },
         input: obj({
           model: obj({ id: str, name: str }),
@@ -164,6 +166,17 @@ export const OUTPUT_SCHEMA = {
         configurationsEvaluated: { type: 'integer' },
         configurationsFitting: { type: 'integer' },
         warnings: { type: 'array', items: str },
+      }), {
+        simulation: {
+          description: 'With percentile targets (--ttft-p99 ...) or length distributions: the rows were served in simulation and carry its replicas; what the percentile targets add over the same thresholds on the median',
+          ...obj({
+            targets: { type: 'array', items: obj({ metric: str, percentile: { type: 'integer' }, seconds: num }) },
+            rowsVerified: { type: 'integer' }, simulations: { type: 'integer' },
+            devices: { type: ['integer', 'null'] }, medianDevices: { type: ['integer', 'null'] }, devicesAddedByPercentiles: { type: ['integer', 'null'] },
+            usdPerHour: { type: ['number', 'null'] }, topPickMedianDevices: { type: ['integer', 'null'] },
+            medianBest: { anyOf: [{ type: 'null' }, { type: 'object' }] },
+          }),
+        },
       }),
     },
     simulationInput: {

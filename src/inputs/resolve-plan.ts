@@ -10,6 +10,11 @@ import { FORMATS, formatByName, FORMAT_NAMES_HELP, KV_FORMAT_IDS, type Format } 
 import { findHardware } from './presets.js';
 import { kindsOf, priceFor } from './price.js';
 import { resolveEstimate, resolvePriceFlags, type EstimateKey, type Origins, type RawOptions } from './resolve.js';
+import { DEFAULT_REQUESTS, DEFAULT_SEED, PERCENTILE_TARGET_KEYS, percentileTargets } from './resolve-simulate.js';
+import { arrivalProcess } from './traffic.js';
+import { verifyPlanBySimulation, type PlanSimulation, type SimulatedPlanRow } from '../estimate/plan-simulate.js';
+import { meanTokens } from '../estimate/workload.js';
+import { bool } from './options.js';
 
 /**
  * `llm-size plan` options (flags, spec-file keys, library options) -> the deployment search
@@ -19,11 +24,13 @@ import { resolveEstimate, resolvePriceFlags, type EstimateKey, type Origins, typ
 
 /** Keys of the model and workload that `plan` passes through to the estimator unchanged. */
 const MODEL_KEYS = ['model', 'params', 'hfConfig', 'hf', 'offline', 'layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings'] as const satisfies readonly EstimateKey[];
-const PASSED_KEYS = [...MODEL_KEYS, 'inputTokens', 'outputTokens', 'context', 'engine', 'gpusPerNode', 'mfu', 'mbu'] as const satisfies readonly EstimateKey[];
+const PASSED_KEYS = [...MODEL_KEYS, 'inputTokens', 'outputTokens', 'workload', 'context', 'engine', 'gpusPerNode', 'mfu', 'mbu'] as const satisfies readonly EstimateKey[];
 /** Every option of `llm-size plan`, camelCase as in a spec file. */
 export const PLAN_KEYS = [
   ...PASSED_KEYS, 'precision', 'kvPrecision', 'gpu', 'hardware', 'price', 'provider', 'priceKind', 'amortizeYears',
   'qps', 'concurrency', 'ttft', 'tpot', 'e2e', 'maxDevices', 'top',
+  // percentile targets and the simulation that checks them (resolve-simulate.ts, plan-simulate.ts)
+  ...PERCENTILE_TARGET_KEYS, 'arrival', 'requests', 'seed', 'simulate',
 ] as const;
 export type PlanKey = (typeof PLAN_KEYS)[number];
 export type PlanRawOptions = Partial<Record<PlanKey, Raw>>;
@@ -32,8 +39,6 @@ const DEFAULT_WEIGHTS = ['bf16', 'fp8', 'int4'];
 
 const kebab = (key: string): string => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 const list = (v: unknown): string[] => String(v).split(',').map((x) => x.trim()).filter(Boolean);
-
-const duration = (n: Named): number | undefined => (n.value === undefined ? undefined : quantity(n, 'duration'));
 
 /** One row of the plan document: a deployment, its latencies (s) and costs (USD/h, USD). */
 export interface PlanDocumentRow {
@@ -54,6 +59,21 @@ export interface PlanDocument {
     engine: string; maxDevices: number; hardware: string[]; weights: string[];
   };
   rows: PlanDocumentRow[];
+  /** with percentile targets or distributions: rows were served in simulation (rows then carry its replicas, costs and medians) */
+  simulation?: {
+    targets: { metric: string; percentile: number; seconds: number }[];
+    rowsVerified: number;
+    simulations: number;
+    /** devices of the cheapest deployment meeting the targets on their percentiles (the top pick), and of the cheapest meeting the same thresholds on the median */
+    devices: number | null;
+    medianDevices: number | null;
+    devicesAddedByPercentiles: number | null;
+    /** the top pick's cost per hour, and the devices it alone would need on the medians */
+    usdPerHour: number | null;
+    topPickMedianDevices: number | null;
+    /** the cheapest deployment meeting the same thresholds on the median */
+    medianBest: { hardware: string; weights: string; kv: string; tp: number; pp: number; ep: number; devicesPerReplica: number; replicas: number; devices: number; usdPerHour: number } | null;
+  };
   top: (PlanDocumentRow & { figures: Figures; launch: { engine: string; command: string }[] }) | null;
   /** when nothing meets the targets: what misses by least, and the --max-devices it was found under */
   closest: (PlanDocumentRow & { failing: string[]; maxDevices: number }) | null;
@@ -74,6 +94,52 @@ export interface PlanRun {
   /** the `llm-size estimate` command that reproduces a row */
   reproduce: (row: PlanRow) => string;
   warnings: string[];
+  /** with percentile targets or distributions: the rows as served in simulation */
+  simulation?: PlanSimulation;
+}
+
+const fmt = (s: number): string => (s >= 1 ? `${+s.toPrecision(3)} s` : `${+(s * 1e3).toPrecision(3)} ms`);
+
+/** A row at the replicas the simulation needs, its latencies the simulated medians. */
+function simulatedRow(r: SimulatedPlanRow, targets: { metric: string; percentile: number; seconds: number }[], offeredTokensPerSecond: number | undefined): PlanRow {
+  const f = r.figures;
+  const replicas = r.replicas!;
+  const met = targets.map((t) => `${t.metric.toUpperCase()} p${t.percentile} ${fmt(f[`latency.${t.metric}.p${t.percentile}`].value)} <= ${fmt(t.seconds)}`);
+  const usdPerHour = r.usdPerHour!;
+  const tps = offeredTokensPerSecond ?? f['throughput.outputTokensPerSecond'].value;
+  return {
+    ...r.row,
+    replicas,
+    devices: r.devices!,
+    ttftSeconds: f['latency.ttft.p50'].value,
+    tpotSeconds: f['latency.tpot.p50'].value,
+    e2eSeconds: f['latency.e2e.p50'].value,
+    usdPerHour,
+    usdPerMillionOutputTokens: (usdPerHour / 3600 / Math.max(tps, Number.MIN_VALUE)) * 1e6,
+    concurrencyPerReplica: f['simulation.peakRunning'].value,
+    why: `${met.join(', ')} (simulated, ${f['simulation.requests'].value} requests)`,
+    bound: replicas > r.row.replicas ? `percentiles: the analytic search's ${r.row.replicas} replica(s) meet the targets on average but not on their percentiles` : replicas < r.row.replicas ? `simulation: ${replicas} replica(s) meet the targets (the analytic search asked for ${r.row.replicas})` : r.row.bound,
+    input: { ...r.row.input, parallel: { ...r.row.input.parallel!, replicas } },
+    estimate: { ...r.row.estimate, figures: { ...r.row.estimate.figures, ...f } },
+  };
+}
+
+/** The document's simulation block: targets, how many rows were served, and what percentiles add over medians. */
+function simulationSummary(s: PlanSimulation, targets: { metric: string; percentile: number; seconds: number }[]): NonNullable<PlanDocument['simulation']> {
+  // the cheapest plan meeting the targets on their percentiles, and the cheapest meeting them on the median
+  const percentileDevices = s.best?.devices ?? null;
+  const medianDevices = s.medianBest?.medianDevices ?? null;
+  return {
+    targets: targets.map((t) => ({ metric: t.metric, percentile: t.percentile, seconds: t.seconds })),
+    rowsVerified: s.verified,
+    simulations: s.simulations,
+    devices: percentileDevices,
+    medianDevices,
+    devicesAddedByPercentiles: percentileDevices !== null && medianDevices !== null ? percentileDevices - medianDevices : null,
+    usdPerHour: s.best?.usdPerHour ?? null,
+    topPickMedianDevices: s.best?.medianDevices ?? null,
+    medianBest: s.medianBest ? { hardware: s.medianBest.row.hardware, weights: s.medianBest.row.weights, kv: s.medianBest.row.kv, tp: s.medianBest.row.tp, pp: s.medianBest.row.pp, ep: s.medianBest.row.ep, devicesPerReplica: s.medianBest.row.devicesPerReplica, replicas: s.medianBest.medianReplicas!, devices: s.medianBest.medianDevices!, usdPerHour: s.medianBest.row.input.price!.usdPerHour * s.medianBest.medianDevices! } : null,
+  };
 }
 
 /** Resolves plan options, runs the search with the full estimator, builds the document. */
@@ -88,7 +154,9 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
   const hardware = hardwareIds?.map((id) => findHardware(catalog, id));
   const modelRaw: RawOptions = { gpu: hardware?.[0]?.id ?? catalog.hardware[0]?.id };
   for (const key of PASSED_KEYS) if (has(key)) modelRaw[key] = raw[key];
-  const { input: resolved, warnings } = resolveEstimate(modelRaw, origins as Origins, catalog, hub);
+  const { input: resolved, warnings: resolvedWarnings, traces } = resolveEstimate(modelRaw, origins as Origins, catalog, hub);
+  // a distribution's mean request is what the analytic search sizes; the simulation serves the distribution
+  const warnings = resolvedWarnings.filter((w) => !w.includes('these figures are for the mean request'));
   if (resolved.model.task) throw new UserError(`plan searches deployments of generators; ${resolved.model.name} is ${resolved.model.task === 'rerank' ? 'a reranker' : 'an embedding model'}: size it with llm-size estimate (sequences per second at a batch) or llm-size rag`);
 
   const weights: Format[] = (has('precision') ? list(raw.precision) : DEFAULT_WEIGHTS).map((name) => {
@@ -102,7 +170,17 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
         return FORMATS[name.toLowerCase() as keyof typeof FORMATS];
       })
     : ['activation', FORMATS.fp8];
-  const targets: Targets = { ttft: duration(named('ttft')), tpot: duration(named('tpot')), e2e: duration(named('e2e')) };
+  // Targets: plain --ttft/--tpot/--e2e are medians; --ttft-p99 and the like are percentiles,
+  // checked by simulation. The analytic search takes each metric's tightest threshold.
+  const allTargets = percentileTargets(raw, (key) => named(key as PlanKey));
+  const tightest = (metric: 'ttft' | 'tpot' | 'e2e') => {
+    const values = allTargets.filter((t) => t.metric === metric).map((t) => t.seconds);
+    return values.length ? Math.min(...values) : undefined;
+  };
+  const targets: Targets = { ttft: tightest('ttft'), tpot: tightest('tpot'), e2e: tightest('e2e') };
+  const arrival = has('arrival') ? arrivalProcess(named('arrival'), traces) : undefined;
+  const simulateRows = allTargets.some((t) => t.percentile !== 50 || t.metric === 'itl') || resolved.traffic !== undefined || arrival !== undefined || (has('simulate') && bool(named('simulate')));
+  if (!simulateRows) for (const key of ['requests', 'seed'] as const) if (has(key)) throw new UserError(`${named(key).where}: plan simulates only with percentile targets (--ttft-p99 ...), length distributions or --simulate`);
   const qps = has('qps') ? positiveNumber(named('qps'), 'qps') : undefined;
   const concurrency = has('concurrency') ? positiveInt(named('concurrency'), 'concurrency') : undefined;
   const maxDevices = has('maxDevices') ? positiveInt(named('maxDevices'), 'devices') : 64;
@@ -133,8 +211,23 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
     qps, concurrency, targets, hardware: priced, weights, kv, engine: resolved.engine, maxDevices, gpusPerNode: resolved.gpusPerNode, top, mfu: resolved.mfu, mbu: resolved.mbu,
     hardwareNamed: hardware !== undefined,
   };
-  const result = searchPlans(request, (i) => estimate(i));
+  const result = searchPlans(simulateRows ? { ...request, top: Math.max(top, 8) } : request, (i) => estimate(i));
   warnings.push(...result.warnings);
+
+  // Percentile targets or traffic as distributions: serve the rows in simulation and rank by it.
+  let simulation: PlanSimulation | undefined;
+  if (simulateRows) {
+    const traffic = { ...(resolved.traffic ?? { input: { kind: 'fixed' as const, value: resolved.workload.inputTokens }, output: { kind: 'fixed' as const, value: resolved.workload.outputTokens } }), ...(arrival ? { arrival } : {}) };
+    simulation = verifyPlanBySimulation(result.rows, {
+      targets: allTargets, traffic, qps, concurrency, maxDevices, top,
+      requests: has('requests') ? quantity(named('requests'), 'requests') : DEFAULT_REQUESTS,
+      seed: has('seed') ? quantity(named('seed'), 'seed') : DEFAULT_SEED,
+    });
+    const meanOutput = meanTokens(traffic.output);
+    if (resolved.traffic && !has('context')) warnings.push(`the launch flags' context (--max-model-len) is the mean request's, ${resolved.workload.context} tokens; the length distribution's longer requests need it raised to the longest you serve (the simulation serves up to the model's ${resolved.model.maxContext})`);
+    result.rows = simulation.rows.filter((r) => r.replicas !== undefined).map((r) => simulatedRow(r, allTargets, qps !== undefined ? qps * meanOutput : undefined));
+    if (!result.rows.length && simulation.rows.length) warnings.push(`no deployment meets ${allTargets.map((t) => `${t.metric.toUpperCase()} p${t.percentile} <= ${fmt(t.seconds)}`).join(', ')} in simulation within --max-devices ${maxDevices}: ${simulation.rows[0].row.hardware} misses ${simulation.rows[0].failing.map((t) => `${t.metric.toUpperCase()} p${t.percentile} (${fmt(simulation!.rows[0].figures[`latency.${t.metric}.p${t.percentile}`].value)})`).join(', ')} at ${Math.floor(maxDevices / simulation.rows[0].row.devicesPerReplica)} replicas`);
+  }
 
   const modelArgs = MODEL_KEYS.filter((k) => has(k)).map((k) => (raw[k] === true ? `--${kebab(k)}` : `--${kebab(k)} ${raw[k]}`));
   // the row's own price: the pair that names its device, or the one for all, or the provider's
@@ -165,9 +258,10 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
     configurationsSearched: result.configurationsSearched,
     configurationsEvaluated: result.configurationsEvaluated,
     configurationsFitting: result.configurationsFitting,
+    ...(simulation ? { simulation: simulationSummary(simulation, allTargets) } : {}),
     warnings,
   };
-  return { document, request, result, launch, reproduce, warnings };
+  return { document, request, result, launch, reproduce, warnings, simulation };
 }
 
 /** The `llm-size estimate` command that reproduces a plan row's figures. */

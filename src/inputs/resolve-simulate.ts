@@ -1,7 +1,7 @@
 import { quote, UserError } from '../errors.js';
 import type { EstimateInput } from '../estimate/input.js';
 import { SimulationTooLong } from '../estimate/simulate.js';
-import { LATENCY_METRICS, MAX_SIMULATED_STEPS, PERCENTILES, simulateDeployment, SimulationImpossible, UNLIMITED, type LatencyMetric, type RequestTargets, type Simulation, type SimulationOptions } from '../estimate/simulation.js';
+import { LATENCY_METRICS, MAX_SIMULATED_STEPS, PERCENTILES, requestTargets, simulateDeployment, SimulationImpossible, UNLIMITED, type LatencyMetric, type PercentileTarget as Target, type Simulation, type SimulationOptions } from '../estimate/simulation.js';
 import { layoutOf } from '../estimate/parallel.js';
 import type { Figures } from '../estimate/terms.js';
 import { describeArrival, describeDistribution } from '../estimate/workload.js';
@@ -18,12 +18,8 @@ import { arrivalProcess } from './traffic.js';
  * trace files the lengths may name.
  */
 
-/** A latency target on a percentile of the simulated distribution: "--ttft-p99 1s". */
-export interface PercentileTarget {
-  metric: LatencyMetric;
-  percentile: (typeof PERCENTILES)[number];
-  seconds: number;
-  /** the flag or field it came from */
+/** A latency target on a percentile of the simulated distribution ("--ttft-p99 1s"), and the flag or field it came from. */
+export interface PercentileTarget extends Target {
   where: string;
 }
 
@@ -69,12 +65,6 @@ export function percentileTargets(raw: Partial<Record<string, Raw>>, named: (key
   return targets;
 }
 
-/** Per-request thresholds for goodput: for each metric, the target at its highest percentile. */
-export function requestTargets(targets: PercentileTarget[]): RequestTargets {
-  const out: RequestTargets = {};
-  for (const t of [...targets].sort((a, b) => a.percentile - b.percentile)) if (t.metric !== 'itl') out[t.metric] = t.seconds;
-  return out;
-}
 
 /** "5" -> [5]; "1,2,4" -> [1, 2, 4]; "1..20" -> 10 evenly spaced rates from 1 to 20. */
 export function qpsValues(n: Named): number[] {
