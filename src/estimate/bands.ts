@@ -39,6 +39,8 @@ export const MEMORY_BANDS: Record<string, { low: number; high: number }> = {
   'memory.perDevice.overhead': { low: 0.5, high: 2 },
 };
 
+const MEMORY_BAND_ENTRIES = Object.entries(MEMORY_BANDS);
+
 const MEMORY_SUMS = ['memory.total', 'memory.perDevice'];
 
 /**
@@ -98,7 +100,7 @@ export function applyBands(fig: Figures, calibration: Calibration): void {
   const t = b.throughput;
   if (t) for (const id of RATES) if (fig[id]) setBand(fig, id, fig[id].value * t.low, fig[id].value * t.high);
 
-  for (const [id, band] of Object.entries(MEMORY_BANDS)) if (fig[id]) setBand(fig, id, fig[id].value * band.low, fig[id].value * band.high);
+  for (const [id, band] of MEMORY_BAND_ENTRIES) if (fig[id]) setBand(fig, id, fig[id].value * band.low, fig[id].value * band.high);
   for (const id of MEMORY_SUMS) {
     const f = fig[id];
     if (!f?.parts) continue;

@@ -40,6 +40,7 @@ export function term(figures: Figures, spec: TermSpec): number {
   const f: Figure = { id, label: spec.label, unit: spec.unit, value, formula: spec.formula, inputs: spec.inputs, source: spec.source };
   if (approximate) f.approximate = true;
   figures[id] = f;
+  if (value > (MEANINGFUL_AT_MOST[f.unit] ?? Infinity)) notePastMeaningful(figures, f);
   return value;
 }
 
@@ -56,8 +57,10 @@ export function sum(figures: Figures, spec: { id: string; label: string; unit: U
     inputs[part] = f.value;
     approximate ||= f.approximate === true;
   }
-  figures[id] = { id, label, value, unit, formula: parts.join(' + '), inputs, source, parts };
-  if (approximate) figures[id].approximate = true;
+  const f: Figure = { id, label, value, unit, formula: parts.join(' + '), inputs, source, parts };
+  if (approximate) f.approximate = true;
+  figures[id] = f;
+  if (value > (MEANINGFUL_AT_MOST[unit] ?? Infinity)) notePastMeaningful(figures, f);
   return value;
 }
 
@@ -69,12 +72,29 @@ export function sum(figures: Figures, spec: { id: string; label: string; unit: U
  */
 export const MEANINGFUL_AT_MOST: Partial<Record<Unit, number>> = { USD: 1e12, 'USD/h': 1e12, s: 3.2e10, J: 1e21, FLOP: 1e35 };
 
+/**
+ * The figures past MEANINGFUL_AT_MOST, noted by term() and sum() as they add them (every figure
+ * goes through one of them), so the check costs nothing when there are none: a scan of every
+ * figure of every estimate cost a third of an estimate's time in a plan search.
+ */
+const pastMeaningful = new WeakMap<Figures, Figure[]>();
+
+function notePastMeaningful(figures: Figures, f: Figure): void {
+  const noted = pastMeaningful.get(figures);
+  if (noted) noted.push(f);
+  else pastMeaningful.set(figures, [f]);
+}
+
 /** Warnings for the figures past MEANINGFUL_AT_MOST ("not meaningful"), one line per unit at most. */
 export function notMeaningful(figures: Figures): string[] {
+  const list = pastMeaningful.get(figures);
+  if (!list) return [];
   const byUnit = new Map<Unit, Figure[]>();
+  // in the figures' order; a figure replaced since it was noted counts as it is now
+  const noted = new Set(list);
   for (const f of Object.values(figures)) {
     const limit = MEANINGFUL_AT_MOST[f.unit];
-    if (limit !== undefined && f.value > limit) byUnit.set(f.unit, [...(byUnit.get(f.unit) ?? []), f]);
+    if (noted.has(f) && limit !== undefined && f.value > limit) byUnit.set(f.unit, [...(byUnit.get(f.unit) ?? []), f]);
   }
   return [...byUnit].map(([unit, fs]) => `${fs.map((f) => f.id).join(', ')} ${fs.length === 1 ? 'is' : 'are'} over ${MEANINGFUL_AT_MOST[unit]} ${unit}: not meaningful (the inputs are at the far end of what this tool sizes; check the load, price and efficiency given)`);
 }

@@ -2,7 +2,7 @@ import type { ModelSpec } from '../inputs/model.js';
 import { bytesPerElement, formatOfDtype, GGUF_TYPES, type Format, type GgufType } from '../inputs/precision.js';
 import { mtpGroups, tensorGroups, type TensorBlock, type TensorGroup } from './params.js';
 import { once, once3 } from './once.js';
-import { term, type Figures } from './terms.js';
+import { sum, term, type Figures } from './terms.js';
 
 /**
  * Weight bytes as a sum over tensor groups, each in the format it is stored in: a quantization
@@ -188,7 +188,5 @@ export function weightFigures(fig: Figures, m: ModelSpec, params: number, weight
     ids.push(figId);
     term(fig, { id: figId, label: `Weights in ${e.format.label}`, unit: 'B', value: e.bytes, formula: 'params x bytesPerElement(format)', inputs: { params: e.params, bytesPerElement: bytesPerElement(e.format), format: id, tensors: e.groups.join(', ') }, source: e.format.source });
   }
-  const value = ids.reduce((a, id) => a + fig[id].value, 0);
-  fig['memory.weights'] = { id: 'memory.weights', label: 'Weights', value, unit: 'B', formula: ids.join(' + '), inputs: Object.fromEntries(ids.map((id) => [id, fig[id].value])), source: `${weights.label}: ${weights.source}`, parts: ids };
-  return value;
+  return sum(fig, { id: 'memory.weights', label: 'Weights', unit: 'B', parts: ids, source: `${weights.label}: ${weights.source}` });
 }
