@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadEngineFiles } from '../src/inputs/engine.js';
+import { loadApiPriceFiles } from '../src/inputs/api-prices.js';
 import { loadGridFiles } from '../src/inputs/grid.js';
 import { loadPresetPaths } from '../src/inputs/load-presets.js';
 import { formatIssue } from '../src/inputs/validate.js';
@@ -22,6 +23,15 @@ loaded.issues.push(...engines.issues);
 // Grid carbon-intensity presets (presets/grid) for --region (src/inputs/grid.ts).
 const grid = loadGridFiles([`${root}presets/grid`]);
 for (const issue of grid.issues) console.error(`preset skipped: ${formatIssue(issue)}`);
+// Per-token API prices of open models (presets/api) for plan --compare-api (src/inputs/api-prices.ts).
+const api = loadApiPriceFiles([`${root}presets/api`]);
+for (const issue of api.issues) console.error(`preset skipped: ${formatIssue(issue)}`);
+for (const set of api.sets) {
+  if (!loaded.models.some((m) => m.id === set.id)) {
+    console.error(`presets/api: no model preset "${set.id}"`);
+    process.exit(1);
+  }
+}
 const seen = new Map<string, string>();
 for (const e of [...loaded.hardware, ...loaded.models, ...engines.engines]) {
   for (const name of [e.id, ...e.aliases].map((n) => n.toLowerCase())) {
@@ -44,5 +54,5 @@ for (const r of grid.regions) {
   }
 }
 // JSON Lines with an index by id and alias, so a run parses only the entries it uses (src/inputs/preset-store.ts).
-writeFileSync(`${root}dist/presets.jsonl`, packPresets({ hardware: loaded.hardware, models: loaded.models, engines: engines.engines, grid: grid.regions }));
-console.error(`presets: ${loaded.hardware.length} hardware, ${loaded.models.length} models, ${engines.engines.length} engines, ${grid.regions.length} grid regions -> dist/presets.jsonl`);
+writeFileSync(`${root}dist/presets.jsonl`, packPresets({ hardware: loaded.hardware, models: loaded.models, engines: engines.engines, grid: grid.regions, apiPrices: api.sets }));
+console.error(`presets: ${loaded.hardware.length} hardware, ${loaded.models.length} models, ${engines.engines.length} engines, ${grid.regions.length} grid regions, API prices of ${api.sets.length} models -> dist/presets.jsonl`);

@@ -46,6 +46,8 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
     .option('--seed <n>', 'random seed of the simulations (default 1)')
     .option('--simulate', 'verify the rows by simulation even without percentile targets or distributions')
     .addOption(formatOption())
+    .option('--compare-api', 'compare the top pick with per-token API prices of the model (presets/api): break-even utilisation and the monthly volume above which self-hosting is cheaper')
+    .option('--cached-input <fraction>', 'with --compare-api: share of input tokens the API bills at its cached-input price (default 0)')
     .addOption(explainOption('every figure of the top pick'))
     .action(async (opts: Record<string, unknown>) => {
       const { raw, origins } = await collectRaw(opts, PLAN_KEYS);
@@ -111,6 +113,18 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
         } else if (result.configurationsFitting === 0) {
           lines.push(`Nothing fits: no accelerator in the search holds the model on up to ${Math.min(request.maxDevices, 64)} devices per replica (--max-devices ${request.maxDevices}).`);
         } else lines.push(`Nothing meets the targets: ${result.configurationsFitting} configuration(s) fit, but none carries the load within the targets.`);
+        const api = document.compareApi;
+        if (api) {
+          const { grouped } = await import('../format/human.js');
+          const formatCount = (x: number) => (x >= 1e9 ? `${+(x / 1e9).toPrecision(3)} billion` : x >= 1e6 ? `${+(x / 1e6).toPrecision(3)} million` : grouped(Math.round(x)));
+          const perM = (v: number) => `$${+v.toFixed(3)}`;
+          lines.push(`Against API prices of ${api.model} (USD per million tokens): the top pick costs ${formatValue(api.selfHostUsdPerMonth, 'USD')} a month and carries ${formatCount(api.requestsPerMonthAtLoad)} requests (${formatCount(api.tokensPerMonthAtLoad)} tokens) a month at the planned load${api.cachedInputShare ? `; ${+(api.cachedInputShare * 100).toFixed(1)}% of input tokens at the cached price` : ''}.`);
+          lines.push(renderGrid(
+            ['provider', 'in / out', 'dated', 'API at this load', 'break-even', 'self-hosting cheaper above'],
+            api.rows.map((r) => [r.provider, `${perM(r.usdPerMillionInput)} / ${perM(r.usdPerMillionOutput)}${r.usdPerMillionCachedInput !== null ? `\ncached ${perM(r.usdPerMillionCachedInput)}` : ''}`, r.date, `${formatValue(r.apiUsdPerMonthAtLoad, 'USD')}/month`, `${+(r.breakEvenUtilisation * 100).toPrecision(3)}% of load`, r.selfHostingCanBeCheaper ? `${formatCount(r.breakEvenTokensPerMonth)} tokens/month` : 'never at this size (the API costs less even fully used)']),
+            color, width,
+          ));
+        }
         // the hardware the user named: each one's best row, or why it has none
         if (request.hardwareNamed && result.byHardware.length > 1) {
           lines.push('By hardware:');

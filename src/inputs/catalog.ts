@@ -1,3 +1,4 @@
+import type { ApiPriceSet } from './api-prices.js';
 import type { EngineSpec } from './engine.js';
 import type { GridRegion } from './grid.js';
 import type { HardwareSpec } from './hardware.js';
@@ -29,6 +30,8 @@ export interface Catalog {
   engines?: EngineSpec[];
   /** grid carbon-intensity regions (presets/grid), for --region; absent in user preset folders */
   grid?: GridRegion[];
+  /** per-token API prices of open models (presets/api), for plan --compare-api; built-ins only */
+  apiPrices?: ApiPriceSet[];
 }
 
 export interface Entry {

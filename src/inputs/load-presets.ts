@@ -2,6 +2,7 @@ import { quote, UserError } from '../errors.js';
 import type { Catalog, Entry, ModelPreset } from './catalog.js';
 import { engineFileSchema, toEngineSpec, type EngineSpec } from './engine.js';
 import { presetFiles, readFileText } from './files.js';
+import { apiPriceFileSchema, type ApiPriceSet } from './api-prices.js';
 import { gridFileSchema, toGridRegions, type GridRegion } from './grid.js';
 import type { HardwareSpec } from './hardware.js';
 import { importHfConfig } from './hf/index.js';
@@ -17,6 +18,7 @@ import { formatIssue, parseFile, type FileIssue } from './validate.js';
 export interface LoadedPresets extends Catalog {
   engines: EngineSpec[];
   grid: GridRegion[];
+  apiPrices: ApiPriceSet[];
   issues: FileIssue[];
   files: string[];
   /** the file each preset came from, keyed "hardware:<id>", "model:<id>" or "engine:<id>" */
@@ -25,14 +27,16 @@ export interface LoadedPresets extends Catalog {
 
 export { presetFiles } from './files.js';
 
-export type PresetKind = 'hardware' | 'model' | 'engine' | 'grid';
+export type PresetKind = 'hardware' | 'model' | 'engine' | 'grid' | 'api';
 
 /**
  * Which schema a preset file is for: a file under an `engines/` folder or with a `kvCache:`
  * block is a serving-engine profile, one under `grid/` or with a `regions:` list grid carbon
- * intensities, one with a `config:` block a model, anything else hardware.
+ * intensities, one with `usdPerMillionInput` per-token API prices of a model,
+ * one with a `config:` block a model, anything else hardware.
  */
 export function presetKind(file: string, text: string): PresetKind {
+  if (/usdPerMillionInput/.test(text)) return 'api';
   if (/(^|[\\/])grid[\\/]/.test(file) || /^regions\s*:|"regions"\s*:/m.test(text)) return 'grid';
   if (/(^|[\\/])engines[\\/]/.test(file) || /^kvCache\s*:|"kvCache"\s*:/m.test(text)) return 'engine';
   return /^config\s*:|"config"\s*:/m.test(text) ? 'model' : 'hardware';
@@ -57,7 +61,7 @@ export function modelPresetFrom(f: ModelFile, file: string): ModelPreset {
 }
 
 export function loadPresetPaths(paths: string[], where = '--presets'): LoadedPresets {
-  const out: LoadedPresets = { hardware: [], models: [], engines: [], grid: [], issues: [], files: [], fileOf: {} };
+  const out: LoadedPresets = { hardware: [], models: [], engines: [], grid: [], apiPrices: [], issues: [], files: [], fileOf: {} };
   for (const file of paths.flatMap((p) => presetFiles(p, where))) {
     out.files.push(file);
     const read = readFileText(file);
@@ -68,7 +72,15 @@ export function loadPresetPaths(paths: string[], where = '--presets'): LoadedPre
     }
     const text = read.text;
     const kind = presetKind(file, text);
-    if (kind === 'grid') {
+    if (kind === 'api') {
+      const parsed = parseFile(file, text, apiPriceFileSchema);
+      if (!parsed.ok) {
+        out.issues.push(...parsed.issues);
+        continue;
+      }
+      out.apiPrices.push({ id: parsed.value.model, aliases: [], prices: parsed.value.prices });
+      out.fileOf[`api:${parsed.value.model}`] = file;
+    } else if (kind === 'grid') {
       const parsed = parseFile(file, text, gridFileSchema);
       if (!parsed.ok) {
         out.issues.push(...parsed.issues);
@@ -122,10 +134,10 @@ export function loadPresetPaths(paths: string[], where = '--presets'): LoadedPre
  * error naming its file, line and field.
  */
 export function withUserPresets(builtIn: Catalog, paths: { path: string; where: string }[], notice: (text: string) => void): Catalog {
-  const loaded: LoadedPresets = { hardware: [], models: [], engines: [], grid: [], issues: [], files: [], fileOf: {} };
+  const loaded: LoadedPresets = { hardware: [], models: [], engines: [], grid: [], apiPrices: [], issues: [], files: [], fileOf: {} };
   for (const { path, where } of paths) {
     const one = loadPresetPaths([path], where);
-    for (const key of ['hardware', 'models', 'engines', 'grid', 'issues', 'files'] as const) (loaded[key] as unknown[]).push(...one[key]);
+    for (const key of ['hardware', 'models', 'engines', 'grid', 'apiPrices', 'issues', 'files'] as const) (loaded[key] as unknown[]).push(...one[key]);
     Object.assign(loaded.fileOf, one.fileOf);
   }
   if (loaded.issues.length) {
@@ -160,5 +172,6 @@ export function withUserPresets(builtIn: Catalog, paths: { path: string; where: 
     models: merge('model', loaded.models, builtIn.models),
     engines: merge('engine', loaded.engines, builtIn.engines ?? []),
     grid: merge('grid', loaded.grid, builtIn.grid ?? []),
+    apiPrices: merge('api', loaded.apiPrices, builtIn.apiPrices ?? []),
   };
 }

@@ -162,6 +162,22 @@ export const OUTPUT_SCHEMA = {
             usdPerMillionOutputTokens: { type: ['number', 'null'] }, devicesNeeded: { type: ['integer', 'null'] }, text: str,
           }),
         },
+        compareApi: {
+          anyOf: [
+            { type: 'null' },
+            obj({
+              model: str, cachedInputShare: num, selfHostUsdPerMonth: num, requestsPerMonthAtLoad: num, tokensPerMonthAtLoad: num,
+              rows: {
+                type: 'array',
+                items: obj({
+                  provider: str, date: str, source: str, usdPerMillionInput: num, usdPerMillionCachedInput: { type: ['number', 'null'] }, usdPerMillionOutput: num,
+                  apiUsdPerRequest: num, apiUsdPerMonthAtLoad: num, breakEvenUtilisation: num, breakEvenRequestsPerMonth: num, breakEvenTokensPerMonth: num, selfHostingCanBeCheaper: bool,
+                }),
+              },
+              figures: { type: 'object', additionalProperties: { $ref: '#/$defs/figure' } },
+            }),
+          ],
+        },
         configurationsSearched: { type: 'integer' },
         configurationsEvaluated: { type: 'integer' },
         configurationsFitting: { type: 'integer' },

@@ -2,6 +2,8 @@ import { UserError, unknownChoice } from '../errors.js';
 import { estimate } from '../estimate/index.js';
 import type { EstimateInput } from '../estimate/input.js';
 import type { Figures } from '../estimate/terms.js';
+import { compareWithApis, type ApiComparison } from '../estimate/api-compare.js';
+import type { ModelSpec } from './model.js';
 import { launchCommands, pricedHardware, searchPlans, type HardwareOutcome, type PlanRequest, type PlanResult, type PlanRow, type Targets } from '../estimate/plan.js';
 import type { Catalog } from './catalog.js';
 import type { HubConfig } from './hub.js';
@@ -27,7 +29,7 @@ const MODEL_KEYS = ['model', 'params', 'hfConfig', 'hf', 'offline', 'layers', 'h
 const PASSED_KEYS = [...MODEL_KEYS, 'inputTokens', 'outputTokens', 'workload', 'context', 'engine', 'gpusPerNode', 'mfu', 'mbu'] as const satisfies readonly EstimateKey[];
 /** Every option of `llm-size plan`, camelCase as in a spec file. */
 export const PLAN_KEYS = [
-  ...PASSED_KEYS, 'precision', 'kvPrecision', 'gpu', 'hardware', 'price', 'provider', 'priceKind', 'amortizeYears',
+  ...PASSED_KEYS, 'precision', 'kvPrecision', 'gpu', 'hardware', 'price', 'provider', 'priceKind', 'amortizeYears', 'compareApi', 'cachedInput',
   'qps', 'concurrency', 'ttft', 'tpot', 'e2e', 'maxDevices', 'top',
   // percentile targets and the simulation that checks them (resolve-simulate.ts, plan-simulate.ts)
   ...PERCENTILE_TARGET_KEYS, 'arrival', 'requests', 'seed', 'simulate',
@@ -79,6 +81,8 @@ export interface PlanDocument {
   closest: (PlanDocumentRow & { failing: string[]; maxDevices: number }) | null;
   /** each hardware searched, with its price: its best row or why it has none */
   byHardware: HardwareOutcome[];
+  /** with --compare-api: the top pick against per-token API prices of the model (presets/api) */
+  compareApi: (Omit<ApiComparison, 'figures'> & { model: string; cachedInputShare: number; figures: Figures }) | null;
   configurationsSearched: number;
   configurationsEvaluated: number;
   configurationsFitting: number;
@@ -242,6 +246,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
     concurrencyPerReplica: r.concurrencyPerReplica, ttft: r.ttftSeconds, tpot: r.tpotSeconds, e2e: r.e2eSeconds, usdPerHour: r.usdPerHour, usdPerMillionOutputTokens: r.usdPerMillionOutputTokens,
     why: r.why, bound: r.bound, estimateCommand: reproduce(r),
   });
+  const compareApi = has('compareApi') && raw.compareApi !== false && raw.compareApi !== 'false' ? apiComparison(raw, origins, catalog, resolved.model, request, best, warnings) : null;
   const document: PlanDocument = {
     schemaVersion: 1,
     input: {
@@ -255,6 +260,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
     top: best ? { ...describeRow(best), figures: best.estimate.figures, launch } : null,
     closest: result.closest ? { ...describeRow(result.closest.row), failing: result.closest.failing, maxDevices: result.closest.maxDevices } : null,
     byHardware: result.byHardware,
+    compareApi,
     configurationsSearched: result.configurationsSearched,
     configurationsEvaluated: result.configurationsEvaluated,
     configurationsFitting: result.configurationsFitting,
@@ -262,6 +268,27 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
     warnings,
   };
   return { document, request, result, launch, reproduce, warnings, simulation };
+}
+
+/**
+ * --compare-api: the top pick against the model's per-token API prices (presets/api),
+ * src/estimate/api-compare.ts. A model without API prices is bad input naming those that have
+ * them; with no row to compare, a warning says so.
+ */
+function apiComparison(raw: PlanRawOptions, origins: PlanOrigins, catalog: Catalog, model: ModelSpec, request: PlanRequest, best: PlanRow | undefined, warnings: string[]): PlanDocument['compareApi'] {
+  const where = origins.compareApi ?? '--compare-api';
+  const preset = catalog.models.find((m) => m.model === model);
+  const sets = catalog.apiPrices ?? [];
+  const set = preset && sets.find((a) => a.id === preset.id);
+  if (!set) throw new UserError(`${where}: no API prices for ${model.name} (models with prices: ${sets.map((a) => a.id).join(', ') || 'none'}; presets/api)`);
+  const cachedInputShare = raw.cachedInput !== undefined ? quantity({ value: raw.cachedInput, where: origins.cachedInput ?? '--cached-input' }, 'fraction') : 0;
+  if (!best) {
+    warnings.push(`${where}: nothing meets the targets, so there is no deployment to compare with the API prices`);
+    return null;
+  }
+  const requestsPerSecond = request.qps ?? best.estimate.figures['load.requestsPerSecond']?.value ?? 0;
+  const { figures, ...comparison } = compareWithApis({ usdPerHour: best.usdPerHour, requestsPerSecond, inputTokens: request.inputTokens, outputTokens: request.outputTokens, cachedInputShare }, set.prices);
+  return { model: set.id, cachedInputShare, ...comparison, figures };
 }
 
 /** The `llm-size estimate` command that reproduces a plan row's figures. */
