@@ -44,6 +44,12 @@ export function addModelOptions(cmd: Command): Command {
     .addOption(presetsOption());
 }
 
+/** Pruning flags (estimate, rag; train takes --prune only): src/estimate/pruning.ts. */
+export function addPruningOptions(cmd: Command, sparsity = true): Command {
+  if (sparsity) cmd.option('--sparsity <pattern>', '2:4 semi-structured sparse weights (compressed with metadata; the sparse tensor-core peak where the engine runs them)');
+  return cmd.option('--prune <spec>', 'structured pruning: layers=<removed>,ffn=<share removed>,heads=<share removed>, e.g. layers=8,ffn=0.25');
+}
+
 /** Carbon flags (estimate, train, rag): grid intensity from a dated preset or a figure, and PUE (src/estimate/carbon.ts). */
 export function addCarbonOptions(cmd: Command): Command {
   return cmd
@@ -103,7 +109,7 @@ Examples:
   llm-size estimate --model llama-3.1-70b --gpu h100 --count 4 --batch 32 --context 8k --format json
   llm-size estimate --params 7b --precision int4 --gpu rtx-4090 --explain
   llm-size estimate --hf-config ./config.json --gpu a100-80gb`);
-  addCarbonOptions(addServingOptions(addEfficiencyOptions(addModelOptions(cmd))))
+  addPruningOptions(addCarbonOptions(addServingOptions(addEfficiencyOptions(addModelOptions(cmd)))))
     .option('--batch <n>', 'concurrent sequences (default 1)', undefined)
     .option('--input-tokens <n|dist>', 'prompt tokens per request (default 1024), or a distribution (figures for its mean): uniform:128..2048, lognormal:mean=1024,sd=600, zipf:s=1.1,max=8192, trace:<file>')
     .option('--output-tokens <n|dist>', 'generated tokens per request (default 256), or a distribution as for --input-tokens')

@@ -5,7 +5,7 @@ import { formatFigure, formatValue } from '../format/human.js';
 import { formatOption, renderOutput, type FigureSection, type OutputFormat } from '../format/render.js';
 import { fetchHubFor } from '../inputs/resolve.js';
 import { resolveTrain, TRAIN_KEYS } from '../inputs/resolve-train.js';
-import { addCarbonOptions, addModelOptions, collectRaw } from './estimate.js';
+import { addCarbonOptions, addModelOptions, addPruningOptions, collectRaw } from './estimate.js';
 import type { Context } from './context.js';
 
 /** The figures `train` shows to people (table and markdown), by section. */
@@ -53,7 +53,7 @@ Examples:
   llm-size train --model llama-3.1-70b --gpu h100 --count 8 --zero 3 --recompute full --tokens 1b
   llm-size train --model llama-2-7b --gpu rtx-4090 --method qlora --micro-batch 4 --format json
   llm-size train --params 7b --gpu a100-80gb --count 8 --zero 3 --explain`);
-  addCarbonOptions(addModelOptions(cmd))
+  addPruningOptions(addCarbonOptions(addModelOptions(cmd)), false)
     .option('--tokens <count>', 'tokens to train on (1t, 2e12); default for full training: 20 per parameter (Chinchilla)')
     .option('--seq-len <tokens>', 'tokens per sequence (default 2048; 8k = 8192)')
     .option('--micro-batch <n>', 'sequences per device per forward/backward pass (default 1)')

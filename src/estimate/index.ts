@@ -17,7 +17,10 @@ import { loadFigures, solveLoad } from './load.js';
 import { paramsFigures } from './params.js';
 import { resolvePeak } from './peak.js';
 import { weightLayout } from './weights.js';
-import { notMeaningful, type Figures } from './terms.js';
+import { notMeaningful, term, type Figures } from './terms.js';
+import { sparse24Support, sparsePeak } from './pruning.js';
+import type { Peak } from './peak.js';
+import type { WeightLayout } from './weights.js';
 
 export type { EstimateInput, Workload } from './input.js';
 export type { Figure, Figures } from './terms.js';
@@ -60,9 +63,29 @@ export interface Estimate {
 export function estimate(input: EstimateInput, calibration: Calibration = CALIBRATION): Estimate {
   // --qps: solve the batch per replica (and replicas) by Little's law first (load.ts).
   // Encoders, embedders and rerankers: one forward pass per input, no decode (forward.ts).
-  if (isForwardOnly(input.model)) return estimateForward(input, calibration);
+  if (isForwardOnly(input.model)) return withBaseline(input, estimateForward(input, calibration), calibration);
   if (input.load?.qps !== undefined && input.load.concurrency === undefined) return solveLoad(input, (solved) => estimate(solved, calibration));
-  return estimateWithStep(input, calibration).estimate;
+  return withBaseline(input, estimateWithStep(input, calibration).estimate, calibration);
+}
+
+/** Figures shown beside a pruned model's, from the unpruned baseline (baseline.<id>). */
+const BASELINE_IDS = ['params.total', 'memory.weights', 'memory.perDevice', 'latency.ttft', 'latency.tpot', 'latency.forward', 'throughput.outputTokensPerSecond', 'throughput.sequencesPerSecond', 'cost.usdPerMillionOutputTokens', 'cost.usdPerMillionInputTokens'];
+
+/**
+ * A pruned model's estimate with the unpruned baseline beside it: the baseline's key figures as
+ * baseline.<id>, and the saying that accuracy is out of scope.
+ */
+function withBaseline(input: EstimateInput, pruned: Estimate, calibration: Calibration): Estimate {
+  if (!input.pruning) return pruned;
+  const { baseline } = input.pruning;
+  const base = estimate({ ...input, model: baseline.model, weights: baseline.weights, pruning: undefined }, calibration);
+  for (const id of BASELINE_IDS) {
+    const f = base.figures[id];
+    if (!f || !pruned.figures[id]) continue;
+    term(pruned.figures, { id: `baseline.${id}`, label: `${f.label} (unpruned)`, unit: f.unit, value: f.value, formula: `${id} of ${baseline.model.name} in ${baseline.weights.id}`, inputs: { pruned: pruned.figures[id].value }, source: 'the same estimate without pruning', approximate: f.approximate });
+  }
+  pruned.warnings.push(`pruning changes the model and its speed, not only its size: what it costs in accuracy is out of scope (llm-size sizes ${pruned.input.model.name}; evaluate its quality before deploying it)`);
+  return pruned;
 }
 
 /**
@@ -82,8 +105,9 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
   const tensors = m.paramsOverride === undefined ? weightLayout(m, input.weights, input.activations) : undefined;
   const memory = memoryFigures(figures, input, params.total, tensors);
   const flops = flopsFigures(figures, input, params.active, params.embedding);
-  const peak = resolvePeak(hw, input.weights, input.activations);
+  let peak = resolvePeak(hw, input.weights, input.activations);
   if (peak.warning) warnings.push(peak.warning);
+  if (input.pruning?.sparsity) peak = sparsityFigures(figures, input, peak, tensors, warnings);
   // The tensor-parallel group talks over the node's link, or the network once it spans nodes.
   const layout = layoutOf(input);
   const { link, assumed } = groupLink(hw, layout.tp, input.gpusPerNode);
@@ -127,4 +151,32 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
     warnings,
   };
   return { estimate: result, step: latency.step, work: latency.work };
+}
+
+/**
+ * 2:4 sparsity: the compressed weights with their metadata (sparsity.weightBytes, of which
+ * sparsity.metadataBytes), the device's sparse peak from its datasheet (sparsity.peakFlopsPerSecond),
+ * and the peak the steps run at: linear layers at the sparse peak where the engine runs 2:4
+ * kernels for this format on this device, else the dense peak with a warning (pruning.ts).
+ */
+function sparsityFigures(fig: Figures, input: EstimateInput, peak: Peak, tensors: WeightLayout | undefined, warnings: string[]): Peak {
+  const parts = tensors?.parts.filter((p) => p.format.id.endsWith('+2:4')) ?? [];
+  const bytes = parts.reduce((a, p) => a + p.bytes, 0);
+  const weights = parts.reduce((a, p) => a + p.count * p.group.params, 0);
+  const source = parts[0]?.format.source ?? input.weights.source;
+  term(fig, { id: 'sparsity.weightBytes', label: 'Linear weights, 2:4 compressed with metadata', unit: 'B', value: bytes, formula: 'linear weights x (elementBits / 2 + 1 metadata bit + scale bits / group) / 8', inputs: { linearWeights: weights, bitsPerWeight: weights ? (bytes * 8) / weights : 0 }, source });
+  term(fig, { id: 'sparsity.metadataBytes', label: 'of which 2:4 metadata (2-bit positions)', unit: 'B', value: weights / 8, formula: 'linear weights x 1 bit / 8', inputs: { linearWeights: weights }, source });
+  const cls = peak.cls;
+  const sparse = input.hardware.sparseCompute?.[cls];
+  if (sparse?.value) term(fig, { id: 'sparsity.peakFlopsPerSecond', label: `${cls} peak with 2:4 sparsity (datasheet)`, unit: 'FLOP/s', value: sparse.value, formula: 'hardware profile sparseCompute', inputs: { device: input.hardware.id, peakClass: cls, densePeak: peak.flopsPerSecond }, source: sparse.source });
+  const support = sparse24Support(input.engine, input.hardware, input.pruning!.baseline.weights, cls);
+  if (!support.ok) {
+    warnings.push(`--sparsity 2:4: ${support.why}; no speed-up: the matrix products run at the dense peak (the compressed weights still save memory and bandwidth)`);
+    return peak;
+  }
+  const linear = fig['flops.prefillLinear']?.value ?? 0;
+  const attention = fig['flops.prefillAttention']?.value ?? 0;
+  const effective = sparsePeak(peak, sparse!, linear, attention);
+  term(fig, { id: 'sparsity.effectivePeakFlopsPerSecond', label: 'Peak the steps run at (linear sparse, attention dense)', unit: 'FLOP/s', value: effective.flopsPerSecond, formula: '(linear + attention) / (linear / sparsePeak + attention / densePeak), prefill FLOPs', inputs: { linearFlops: linear, attentionFlops: attention, sparsePeak: sparse!.value!, densePeak: peak.flopsPerSecond }, source: effective.source, approximate: true });
+  return effective;
 }

@@ -3,6 +3,7 @@ import type { ModelSpec } from '../inputs/model.js';
 import type { EngineSpec } from '../inputs/engine.js';
 import type { Format } from '../inputs/precision.js';
 import type { Carbon } from './carbon.js';
+import type { SparsityPattern, StructuredPruning } from './pruning.js';
 import type { Parallel } from './parallel.js';
 import type { Traffic } from './workload.js';
 
@@ -56,4 +57,9 @@ export interface EstimateInput {
    * then holds the mean request, which the figures are for; the simulator samples these.
    */
   traffic?: Traffic;
+  /**
+   * Pruning (src/estimate/pruning.ts): the model and weights above are the pruned ones; the
+   * baseline is what they were, estimated beside them (baseline.* figures).
+   */
+  pruning?: { sparsity?: SparsityPattern; structured?: StructuredPruning; baseline: { model: ModelSpec; weights: Format } };
 }

@@ -10,6 +10,7 @@ export const ESTIMATE_SECTIONS: FigureSection[] = [
   { title: 'Load', ids: ['load.replicas', 'load.devices', 'load.concurrencyPerReplica', 'load.requestsPerSecondPerReplica', 'load.requestsPerSecond', 'load.usdPerHour', 'load.usdPerMillionOutputTokens'] },
   { title: 'Throughput', ids: ['throughput.outputTokensPerSecond', 'throughput.outputTokensPerSecondPerDevice', 'throughput.requestsPerSecond'] },
   { title: 'Cost', ids: ['cost.usdPerHour', 'cost.usdPerMonthPerReplica', 'cost.usdPerMonth', 'cost.capexUsd', 'cost.electricityUsdPerMonth', 'cost.ownedUsdPerMonth', 'cost.usdPerMillionInputTokens', 'cost.usdPerMillionOutputTokens', 'cost.electricityUsdPerMillionInputTokens', 'cost.electricityUsdPerMillionOutputTokens'] },
+  { title: 'Pruning (beside the unpruned baseline)', ids: ['sparsity.weightBytes', 'sparsity.metadataBytes', 'sparsity.peakFlopsPerSecond', 'sparsity.effectivePeakFlopsPerSecond', 'baseline.params.total', 'baseline.memory.weights', 'baseline.memory.perDevice', 'baseline.latency.ttft', 'baseline.latency.tpot', 'baseline.latency.forward', 'baseline.throughput.sequencesPerSecond', 'baseline.cost.usdPerMillionOutputTokens'] },
   { title: 'Energy', ids: ['energy.prefillPowerPerDevice', 'energy.decodePowerPerDevice', 'energy.joulesPerMillionOutputTokens', 'energy.joulesPerRequest', 'energy.co2eKg', 'energy.co2eKgPerMillionOutputTokens'] },
 ];
 
@@ -21,6 +22,7 @@ export const FORWARD_SECTIONS: FigureSection[] = [
   { title: 'Latency', ids: ['latency.forward'] },
   { title: 'Throughput', ids: ['throughput.sequencesPerSecond', 'throughput.inputTokensPerSecond'] },
   { title: 'Cost', ids: ['cost.usdPerHour', 'cost.usdPerMillionInputTokens', 'cost.usdPerMillionSequences'] },
+  { title: 'Pruning (beside the unpruned baseline)', ids: ['sparsity.weightBytes', 'sparsity.metadataBytes', 'sparsity.peakFlopsPerSecond', 'sparsity.effectivePeakFlopsPerSecond', 'baseline.params.total', 'baseline.memory.weights', 'baseline.memory.perDevice', 'baseline.latency.ttft', 'baseline.latency.tpot', 'baseline.latency.forward', 'baseline.throughput.sequencesPerSecond', 'baseline.cost.usdPerMillionOutputTokens'] },
   { title: 'Energy', ids: ['energy.prefillPowerPerDevice', 'energy.joulesPerMillionInputTokens', 'energy.joulesPerRequest', 'energy.co2eKg', 'energy.co2eKgPerMillionInputTokens'] },
 ];
 

@@ -21,7 +21,7 @@ export const RAG_SHARED_KEYS = [
   'layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings',
   'precision', 'kvPrecision', 'batch', 'outputTokens',
   'gpu', 'memory', 'count', 'price', 'mfu', 'mbu', 'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'engine', 'concurrency', 'qps',
-  'provider', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue',
+  'provider', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'sparsity', 'prune',
 ] as const satisfies readonly EstimateKey[];
 /** Keys only `rag` has. */
 export const RAG_ONLY_KEYS = [

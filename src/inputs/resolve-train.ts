@@ -27,7 +27,7 @@ import { resolveEstimate, type EstimateKey, type Origins, type RawOptions } from
 export const TRAIN_SHARED_KEYS = [
   'model', 'params', 'hfConfig', 'hf', 'offline',
   'layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings',
-  'precision', 'gpu', 'memory', 'count', 'price', 'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'mfu', 'tp', 'pp',
+  'precision', 'gpu', 'memory', 'prune', 'count', 'price', 'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'mfu', 'tp', 'pp',
 ] as const satisfies readonly EstimateKey[];
 /** Keys only `train` has. */
 export const TRAIN_ONLY_KEYS = ['tokens', 'seqLen', 'microBatch', 'globalBatch', 'method', 'loraRank', 'loraTargets', 'optimizer', 'zero', 'recompute', 'cp', 'sequenceParallel'] as const;

@@ -10,6 +10,7 @@ import { bool, choice, fraction, paramCount, positiveInt, positiveNumber, quanti
 import type { HubConfig } from './hub.js';
 import { activationFormat, FORMAT_NAMES_HELP, formatByName, FORMATS, KV_FORMAT_IDS, type Format } from './precision.js';
 import { layoutProblem } from '../estimate/parallel.js';
+import { pruneModel, pruningProblem, sparse24, SPARSITY_PATTERNS, type StructuredPruning } from '../estimate/pruning.js';
 import { parseQuantity, toGiB } from '../units.js';
 import { findEngine, findHardware, findModel, findRegion } from './presets.js';
 import { DEFAULT_PUE, type Carbon } from '../estimate/carbon.js';
@@ -28,7 +29,7 @@ export const ESTIMATE_KEYS = [
   'batch', 'inputTokens', 'outputTokens', 'context', 'workload',
   'gpu', 'count', 'price', 'mfu', 'mbu',
   'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'engine', 'concurrency', 'qps',
-  'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'memory',
+  'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'memory', 'sparsity', 'prune',
 ] as const;
 export type EstimateKey = (typeof ESTIMATE_KEYS)[number];
 export type RawOptions = Partial<Record<EstimateKey, Raw>>;
@@ -179,6 +180,21 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
     weights = formatByName(model.quantization) ?? FORMATS.bf16;
   }
   const activations = activationFormat(weights);
+  // Pruning (src/estimate/pruning.ts): a structurally pruned model and/or 2:4 sparse weights,
+  // the unpruned model and weights kept as the baseline shown beside them.
+  const baseline = { model, weights };
+  const structured = has('prune') ? parsePrune(named('prune')) : undefined;
+  if (structured) {
+    const problem = pruningProblem(model, structured);
+    if (problem) throw new UserError(problem);
+    model = pruneModel(model, structured);
+  }
+  const sparsity = has('sparsity') ? choice(named('sparsity'), SPARSITY_PATTERNS) : undefined;
+  if (sparsity) {
+    if (weights.scope === 'gguf') throw new UserError(`${named('sparsity').where} 2:4 with ${weights.id}: llama.cpp GGUF files have no 2:4 sparse layout; pick a safetensors format (bf16, fp8, int8, gptq-int4)`);
+    weights = sparse24(weights);
+  }
+  const pruning = structured || sparsity ? { ...(sparsity ? { sparsity } : {}), ...(structured ? { structured } : {}), baseline } : undefined;
   const kv: Format = has('kvPrecision') ? FORMATS[choice(named('kvPrecision'), KV_FORMAT_IDS)] : activations;
 
   // Workload: fixed lengths, or distributions whose mean request the figures are for (traffic.ts).
@@ -266,6 +282,7 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
       usdPerKwh: has('usdPerKwh') ? positiveNumber(named('usdPerKwh'), 'usdPerKwh') : undefined,
       carbon,
       ...(traffic ? { traffic } : {}),
+      ...(pruning ? { pruning } : {}),
     },
     warnings,
     traces,
@@ -343,4 +360,34 @@ export function withMemory(hw: HardwareSpec, n: Named, warnings: string[]): Hard
   const where = `${n.where} ${text}${variant !== undefined && variant !== parsed.value ? ` (the ${toGiB(variant)} GiB configuration)` : ''}`;
   const overhead = hw.reservedFraction?.value ? { value: bytes * hw.reservedFraction.value, source: `${hw.reservedFraction.value.toFixed(3)} of ${toGiB(bytes).toFixed(1)} GiB: ${hw.reservedFraction.source}` } : hw.runtimeOverheadBytes;
   return { ...hw, name: `${hw.name.replace(/,? \d+ ?GB\)$/, ')')} with ${+toGiB(bytes).toFixed(2)} GiB`, memoryBytes: { value: bytes, source: where }, runtimeOverheadBytes: overhead };
+}
+
+/** What --prune takes: layers removed, and the shares of MLP channels and attention heads removed. */
+export const PRUNE_KEYS = ['layers', 'ffn', 'heads'] as const;
+
+/**
+ * `--prune layers=8,ffn=0.25,heads=0.25`: layers removed (a whole number), and the shares (0 to
+ * below 1, or a percentage) of MLP intermediate channels and attention heads removed.
+ */
+export function parsePrune(n: Named): StructuredPruning {
+  const text = String(n.value).trim();
+  const out: StructuredPruning = { layers: 0, ffn: 0, heads: 0 };
+  const accepted = 'comma-separated layers=<count>, ffn=<share>, heads=<share>, e.g. layers=8,ffn=0.25,heads=0.25';
+  if (!text) throw new UserError(`${n.where}: empty; expected ${accepted}`);
+  for (const item of text.split(',')) {
+    const [rawKey, value, extra] = item.split('=').map((x) => x.trim());
+    const key = (rawKey ?? '').toLowerCase();
+    if (!(PRUNE_KEYS as readonly string[]).includes(key) || value === undefined || extra !== undefined) throw new UserError(`${n.where}: invalid part ${JSON.stringify(item)}${didYouMean(key, PRUNE_KEYS)}; expected ${accepted}`);
+    if (key === 'layers') {
+      const v = Number(value);
+      if (!/^\d+$/.test(value) || !Number.isSafeInteger(v)) throw new UserError(`${n.where}: layers=${value}; expected a whole number of layers to remove`);
+      out.layers = v;
+    } else {
+      const v = value.endsWith('%') ? Number(value.slice(0, -1)) / 100 : Number(value);
+      if (!/^\d*\.?\d+%?$/.test(value) || !Number.isFinite(v) || v < 0 || v >= 1) throw new UserError(`${n.where}: ${key}=${value}; expected a share removed from 0 to below 1 (e.g. 0.25 or 25%)`);
+      out[key as 'ffn' | 'heads'] = v;
+    }
+  }
+  if (!out.layers && !out.ffn && !out.heads) throw new UserError(`${n.where}: ${JSON.stringify(text)} removes nothing; expected ${accepted}`);
+  return out;
 }
