@@ -15,6 +15,7 @@ import { packageRoot } from '../src/paths.js';
 import { contractViolations } from './fuzz/contract.js';
 import { startHostileHub } from './fuzz/hub.js';
 import { cliProperty, fileProperty, libraryProperty, setup } from './fuzz/properties.js';
+import { REPRODUCTIONS } from './fuzz/reproductions.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: number): number => {
@@ -88,8 +89,9 @@ console.log(`in-process: ${((performance.now() - inProcess) / 1000).toFixed(1)} 
 
 // The real binary: the same generator, other cases; time and peak memory per process.
 const spawned = performance.now();
-// a process argument cannot hold a NUL byte (the OS ends the string there): drop those cases
-const lines = fc.sample(f.argv, { seed: seed + 1, numRuns: processes }).filter((argv) => !argv.some((a) => a.includes('\0')));
+// issue 11's reproductions first (each must now be a one-line exit 2, within the limits), then
+// generated lines; a process argument cannot hold a NUL byte (the OS ends the string there)
+const lines = [...REPRODUCTIONS.map((r) => r.argv), ...fc.sample(f.argv, { seed: seed + 1, numRuns: processes }).filter((argv) => !argv.some((a) => a.includes('\0')))];
 let slowest = 0;
 let largest = 0;
 const slow: { ms: number; argv: string[] }[] = [];
@@ -104,13 +106,15 @@ for (let i = 0; i < lines.length; i += concurrency) {
     slow.sort((x, y) => y.ms - x.ms).splice(3);
     largest = Math.max(largest, r.rssMb ?? 0);
     const v = contractViolations(argv, r);
+    const reproduction = REPRODUCTIONS.find((x) => x.argv === argv);
+    if (reproduction && (r.code !== 2 || !reproduction.message.test(r.stderr))) v.push(`reproduction "${reproduction.name}": expected exit 2 matching ${reproduction.message}`);
     if (r.timedOut) v.push(`ran past ${timeoutMs} ms`);
     if (r.rssMb !== undefined && r.rssMb > maxRssMb) v.push(`peak memory ${r.rssMb.toFixed(0)} MB > ${maxRssMb} MB`);
     if (r.rssMb === undefined && !r.timedOut && r.code !== null) v.push('no peak-memory reading (the process ended without its exit handler)');
     if (v.length) failures.push(`process: llm-size ${JSON.stringify(argv)}\n  ${v.join('\n  ')}\n  stderr: ${r.stderr.slice(0, 400)}`);
   });
 }
-console.log(`processes: ${lines.length} runs of bin/llm-size.js in ${((performance.now() - spawned) / 1000).toFixed(1)} s; slowest ${slowest.toFixed(0)} ms, largest peak RSS ${largest.toFixed(0)} MB (limits ${timeoutMs} ms, ${maxRssMb} MB)`);
+console.log(`processes: ${lines.length} runs of bin/llm-size.js (${REPRODUCTIONS.length} reproductions of issue 11, then generated lines) in ${((performance.now() - spawned) / 1000).toFixed(1)} s; slowest ${slowest.toFixed(0)} ms, largest peak RSS ${largest.toFixed(0)} MB (limits ${timeoutMs} ms, ${maxRssMb} MB)`);
 
 for (const s of slow) console.log(`  ${s.ms.toFixed(0)} ms: llm-size ${s.argv.map((a) => JSON.stringify(a)).join(' ')}`);
 

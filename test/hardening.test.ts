@@ -3,11 +3,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHostileHub, type HostileHub } from '../scripts/fuzz/hub.js';
+import { REPRODUCTIONS } from '../scripts/fuzz/reproductions.js';
 import { DOMAINS, outsideDomain } from '../src/inputs/domains.js';
 import { oneLine, quote, UserError } from '../src/errors.js';
-import { MAX_FILE_BYTES } from '../src/inputs/files.js';
+import { fileReason, MAX_FILE_BYTES } from '../src/inputs/files.js';
 import { MEANINGFUL_AT_MOST, notMeaningful } from '../src/estimate/terms.js';
 import * as lib from '../src/index.js';
+import { internalError } from '../src/cli.js';
 import { cli, expectBadInput, localHttpServer } from './helpers.js';
 
 /**
@@ -16,32 +18,7 @@ import { cli, expectBadInput, localHttpServer } from './helpers.js';
  * and the bound of its domain (src/inputs/domains.ts).
  */
 describe('issue 11 reproductions: values outside their domain are one-line exit 2', () => {
-  it.each([
-    ['--params 1e21 (V8 abort)', ['estimate', '--params', '1e21'], /--params: 1e21 is larger than any model this tool sizes \(at most 1e15\)/],
-    ['--params 1e21 in plan', ['plan', '--params', '1e21', '--qps', '1'], /--params: 1e21 is larger than any model/],
-    ['--params 1e21 in train', ['train', '--params', '1e21'], /--params: 1e21 is larger than any model/],
-    ['--params 1e21 in sweep', ['sweep', '--params', '1e21', '--over', 'batch=1,2'], /--params: 1e21 is larger than any model/],
-    ['--micro-batch 1e6k (heap exhaustion)', ['train', '--model', 'mixtral-8x7b', '--micro-batch', '1e6k'], /--micro-batch: 1e6k is a larger batch than this tool sizes \(at most 1000000\)/],
-    ['--qps 1e16 (hang)', ['plan', '--model', 'llama-3.1-8b', '--hardware', 'h100-sxm,l4', '--qps', '1e16'], /--qps: 1e16 is more requests per second than this tool sizes/],
-    ['--micro-batch 4294967296 (hang)', ['train', '--model', 'deepseek-v3', '--micro-batch', '4294967296'], /--micro-batch: 4294967296 is a larger batch/],
-    ['--micro-batch 7b (RangeError in fitSuggestions)', ['train', '--model', 'gemma-3-4b', '--micro-batch', '7b'], /--micro-batch: 7b is a larger batch/],
-    ['--mfu 5e-324', ['estimate', '--model', 'llama-3.1-8b', '--mfu', '5e-324'], /--mfu: 5e-324 is below the smallest efficiency this tool models \(at least 0\.001\)/],
-    ['--mbu 5e-324', ['estimate', '--model', 'llama-3.1-8b', '--mbu', '5e-324'], /--mbu: 5e-324 is below the smallest efficiency/],
-    ['--context 1e308', ['estimate', '--model', 'llama-3.1-8b', '--context', '1e308'], /--context: 1e308 is longer than any context this tool sizes/],
-    ['--batch 1e308', ['estimate', '--model', 'llama-3.1-8b', '--batch', '1e308'], /--batch: 1e308 is a larger batch/],
-    ['--price 1e308', ['estimate', '--model', 'llama-3.1-8b', '--price', '1e308'], /--price: 1e308 is more than any device-hour costs/],
-    ['--power-watts 1e308', ['estimate', '--model', 'llama-3.1-8b', '--power-watts', '1e308'], /--power-watts: 1e308 is more power than any device draws/],
-    ['--tokens 1e308', ['train', '--model', 'llama-3.1-8b', '--tokens', '1e308'], /--tokens: 1e308 is more tokens than any training run/],
-    ['--seq-len 1e308', ['train', '--model', 'llama-3.1-8b', '--seq-len', '1e308'], /--seq-len: 1e308 is longer than any context/],
-    ['--qps 5e-324', ['estimate', '--model', 'llama-3.1-8b', '--qps', '5e-324'], /--qps: 5e-324 is less than one request in 11 days/],
-    ['--ffn 1e308', ['estimate', '--layers', '2', '--hidden', '64', '--heads', '4', '--ffn', '1e308', '--vocab', '100'], /--ffn: 1e308 is wider than any MLP/],
-    ['--head-dim 1e308', ['estimate', '--layers', '2', '--hidden', '64', '--heads', '4', '--head-dim', '1e308', '--ffn', '100', '--vocab', '100'], /--head-dim: 1e308 is larger than any head dimension/],
-    ['--vocab 1e308', ['estimate', '--layers', '2', '--hidden', '64', '--heads', '4', '--ffn', '100', '--vocab', '1e308'], /--vocab: 1e308 is larger than any vocabulary/],
-    ['--params 1.5M (negative figures)', ['estimate', '--params', '1.5M', '--format', 'json'], /--params: 1\.5M is smaller than the smallest shape this tool assumes .*give the architecture instead/],
-    ['--params 125m in train (negative figures)', ['train', '--params', '125m', '--format', 'json'], /--params: 125m is smaller than the smallest shape/],
-    ['an architecture over 1e15 parameters', ['estimate', '--layers', '10000', '--hidden', '1000000', '--heads', '1000', '--ffn', '1000000', '--vocab', '1000'], /the architecture has 7\.00e\+16 parameters, larger than any model this tool sizes/],
-    ['--kv-heads not dividing --heads', ['estimate', '--layers', '2', '--hidden', '64', '--heads', '4', '--kv-heads', '3', '--ffn', '100', '--vocab', '100'], /--kv-heads 3 must divide --heads 4/],
-  ])('%s', async (_name, args, message) => {
+  it.each(REPRODUCTIONS.map((r) => [r.name, r.argv, r.message] as const))('%s', async (_name, args, message) => {
     await expectBadInput(args, message);
   });
 
@@ -308,5 +285,40 @@ describe('config.json fields that size loops are bounded before the family reade
     const config = JSON.parse(readFileSync(new URL('./fixtures/llama-3.1-8b.config.json', import.meta.url), 'utf8'));
     const file = write(`layers-${family}.json`, JSON.stringify({ ...config, model_type: family, num_hidden_layers: 1e12, num_experts: 4, n_routed_experts: 4, num_experts_per_tok: 2, moe_intermediate_size: 128, qk_nope_head_dim: 64, qk_rope_head_dim: 32, kv_lora_rank: 64, v_head_dim: 64 }));
     await expectBadInput(['estimate', '--hf-config', file], /field "num_hidden_layers" 1000000000000 is more layers than any model this tool sizes \(at most 10000\)/);
+  });
+});
+
+describe('issue 11 reproductions: --context shorter than --input-tokens is one line in every command', () => {
+  it.each([
+    ['estimate', ['estimate', '--model', 'llama-3.1-8b']],
+    ['plan', ['plan', '--model', 'llama-3.1-8b', '--qps', '1', '--hardware', 'h100-sxm']],
+    ['sweep', ['sweep', '--model', 'llama-3.1-8b', '--over', 'batch=1,2']],
+    ['simulate', ['simulate', '--model', 'llama-3.1-8b', '--qps', '1']],
+  ])('%s', async (_name, args) => {
+    await expectBadInput([...args, '--context', '100', '--input-tokens', '1000'], /--context 100 is shorter than --input-tokens 1000/);
+  });
+});
+
+describe('exit 70 is for bugs, and asks for a report with the command line', () => {
+  it('prints one line with the command line, no stack', () => {
+    const text = internalError(new Error('figure x is NaN'), ['estimate', '--model', 'a b'], {});
+    expect(text).toBe("llm-size: internal error (a bug in llm-size, not in your input): Error: figure x is NaN; please report it with the command line: llm-size estimate --model 'a b'\n");
+  });
+
+  it('adds the stack with LLM_SIZE_DEBUG=1', () => {
+    expect(internalError(new Error('x'), [], { LLM_SIZE_DEBUG: '1' })).toMatch(/\n\s+at /);
+  });
+});
+
+describe('file errors in words', () => {
+  // EACCES cannot be provoked here (tests run as root, which reads any file): the mapping is checked directly
+  it.each([
+    ['EACCES', 'permission denied'],
+    ['ELOOP', 'too many levels of symbolic links (a link loop)'],
+    ['EISDIR', 'is a directory, not a file'],
+    ['ENOENT', 'no such file or directory'],
+    ['EWHATEVER', 'cannot be read (EWHATEVER)'],
+  ])('%s', (code, reason) => {
+    expect(fileReason(Object.assign(new Error('x'), { code }))).toBe(reason);
   });
 });
