@@ -322,3 +322,9 @@ describe('file errors in words', () => {
     expect(fileReason(Object.assign(new Error('x'), { code }))).toBe(reason);
   });
 });
+
+describe('found by npm run fuzz', () => {
+  it('simulate on an encoder model is one-line exit 2 (was exit 70: NaN throughput)', async () => {
+    await expectBadInput(['simulate', '--model', 'modernbert-embed-base', '--format', 'json', '--qps=.5'], /ModernBERT Embed base is an encoder .*simulate schedules generating models/);
+  });
+});

@@ -110,7 +110,7 @@ export function mutationArb(text: string): fc.Arbitrary<string> {
   const edit = fc.oneof(
     fc.tuple(fc.nat(lines.length - 1), fc.constantFrom(...TOKENS)).map(([i, t]) => (ls: string[]) => ls.map((l, j) => (j === i ? l.replace(/-?\d+(\.\d+)?(e[+-]?\d+)?/, t) : l))),
     fc.nat(lines.length - 1).map((i) => (ls: string[]) => ls.filter((_, j) => j !== i)),
-    fc.nat(lines.length - 1).map((i) => (ls: string[]) => [...ls.slice(0, i + 1), ls[i], ...ls.slice(i + 1)]),
+    fc.nat(lines.length - 1).map((i) => (ls: string[]) => (i < ls.length ? [...ls.slice(0, i + 1), ls[i], ...ls.slice(i + 1)] : ls)),
     fc.tuple(fc.nat(lines.length - 1), fc.constantFrom(...TOKENS)).map(([i, t]) => (ls: string[]) => ls.map((l, j) => (j === i ? `${l}${t}` : l))),
   );
   return fc.array(edit, { minLength: 1, maxLength: 4 }).map((edits) => edits.reduce((ls, e) => e(ls), lines).join('\n'));

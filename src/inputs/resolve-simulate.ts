@@ -101,6 +101,9 @@ export function resolveSimulate(raw: SimulateRawOptions, origins: Partial<Record
   const estimateRaw: RawOptions = {};
   for (const key of ESTIMATE_KEYS) if (key !== 'qps' && key !== 'concurrency' && has(key)) estimateRaw[key as EstimateKey] = raw[key];
   const resolved = resolveEstimate(estimateRaw, origins as Origins, catalog, hub);
+  // an encoder runs one forward pass per input and decodes nothing: there is no batch of
+  // generating sequences to schedule (its figures were NaN throughput, exit 70)
+  if (resolved.input.model.encoder) throw new UserError(`${resolved.input.model.name} is an encoder (one forward pass per input, no decoding): simulate schedules generating models; llm-size estimate or rag gives its figures`);
   const warnings = resolved.warnings.filter((w) => !w.includes('these figures are for the mean request'));
   const input: EstimateInput = { ...resolved.input, traffic: resolved.input.traffic ?? { input: { kind: 'fixed', value: resolved.input.workload.inputTokens }, output: { kind: 'fixed', value: resolved.input.workload.outputTokens } } };
 
