@@ -94,7 +94,8 @@ function withBaseline(input: EstimateInput, pruned: Estimate, calibration: Calib
  * work of its prefill and decode steps, which the calibration fit re-times under other parameters.
  */
 export function estimateWithStep(input: EstimateInput, calibration: Calibration = CALIBRATION): { estimate: Estimate; step: StepModel; work: { prefill: PhaseWork; decode: PhaseWork } } {
-  const figures: Figures = {};
+  // a dictionary from the start (no prototype): an estimate adds some 80 figures by id
+  const figures: Figures = Object.create(null) as Figures;
   const warnings: string[] = [];
   const { model: m, hardware: hw } = input;
   if (m.shapeAssumed) {

@@ -8,6 +8,7 @@ import { kvLayerTokens } from './memory.js';
 import type { Peak } from './peak.js';
 import { stepModel, type PhaseWork, type StepModel } from './step.js';
 import type { TokenFlops } from './flops.js';
+import { once, once2 } from './once.js';
 import { sum, term, type Figures } from './terms.js';
 
 // The interconnect fallback and collectives live with the parallel layouts (parallel.ts); the
@@ -43,6 +44,29 @@ export interface LatencyArgs {
   calibration?: Calibration;
 }
 
+/** Ids and labels of each phase's figures, built once: an estimate rebuilds no string it can reuse. */
+function phaseText(name: 'prefill' | 'decode', label: string) {
+  return {
+    mfu: `efficiency.${name}Mfu`, mfuLabel: `${label}: compute efficiency (fraction of dense peak)`,
+    mbu: `efficiency.${name}Mbu`, mbuLabel: `${label}: memory-bandwidth efficiency`,
+    compute: `latency.${name}Compute`, computeLabel: `${label}: compute time`,
+    memory: `latency.${name}Memory`, memoryLabel: `${label}: memory time`,
+    roofline: `latency.${name}Roofline`, rooflineLabel: { compute: `${label}: roofline (compute-bound)`, memory: `${label}: roofline (memory-bound)` },
+    commTp: `latency.${name}CommTp`, commTpLabel: `${label}: tensor-parallel all-reduces`,
+    commEp: `latency.${name}CommEp`, commEpLabel: `${label}: expert-parallel all-to-all`,
+    commPp: `latency.${name}CommPp`, commPpLabel: `${label}: pipeline stage sends`,
+    comm: `latency.${name}Comm`, commLabel: `${label}: communication`,
+    overhead: `latency.${name}Overhead`, overheadLabel: `${label}: fixed step overhead`,
+  };
+}
+const PHASE_TEXT = { prefill: phaseText('prefill', 'Prefill'), decode: phaseText('decode', 'Decode step') };
+
+// Sources that name a calibration or a link, once per object (once.ts).
+const calibratedSource = once((calibration: Calibration) => `calibrated efficiency model (src/estimate/efficiency.ts; ${calibration.source}); takes precedence over the hardware profile's default`);
+const tpSource = once2((link: Link, calibration: Calibration) => `Shoeybi et al. 2019 (Megatron-LM) sec. 3; ring all-reduce; ${link.bandwidth.source}; commEfficiency ${calibratedSource(calibration)}`);
+const epSource = once((link: Link) => `DeepSpeed-MoE (Rajbhandari et al. 2022); vLLM FusedMoE with --enable-expert-parallel; ${link.bandwidth.source}`);
+const ppSource = once((link: Link) => `GPipe / Megatron-LM pipeline parallelism (Narayanan et al. 2021); ${link.bandwidth.source}`);
+
 export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
   const { input, peak, link, flops, calibration = CALIBRATION } = args;
   const { model: m, workload: w, hardware: hw } = input;
@@ -50,30 +74,31 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
   const n = step.tp;
   // Efficiencies come from the calibrated situation model (efficiency.ts), which takes
   // precedence over the hardware profile's single defaults; --mfu / --mbu override both.
-  const calibrated = `calibrated efficiency model (src/estimate/efficiency.ts; ${calibration.source}); takes precedence over the hardware profile's default`;
+  const calibrated = calibratedSource(calibration);
   const mfuSource = input.mfu !== undefined ? '--mfu' : calibrated;
   const mbuSource = input.mbu !== undefined ? '--mbu' : calibrated;
 
-  const phase = (name: 'prefill' | 'decode', label: string, work: PhaseWork) => {
+  const phase = (name: 'prefill' | 'decode', work: PhaseWork) => {
+    const text = PHASE_TEXT[name];
     const t = step.phase(work);
     const { eff, mfu, mbu } = t;
     const { tokens: tokensPerStep, flops: phaseFlops, bytes } = work;
     const classNote = eff.fittedClass ? `${eff.cls} parameters` : `no fitted data for this device class: gpu parameters`;
     // `efficiency.mfu` is the prefill figure and `efficiency.mbu` the decode one (the bounds that
     // usually bind); each phase also has its own pair.
-    term(fig, { id: `efficiency.${name}Mfu`, label: `${label}: compute efficiency (fraction of dense peak)`, unit: 'fraction', value: mfu, formula: input.mfu !== undefined ? '--mfu' : 'mfuMax x tokensPerStep / (tokensPerStep + mfuHalfTokens)', inputs: { peakClass: peak.cls, tokensPerStep, mfuMax: eff.mfuMax, mfuHalfTokens: calibration.params.mfuHalfTokens, parameters: classNote }, source: mfuSource });
-    term(fig, { id: `efficiency.${name}Mbu`, label: `${label}: memory-bandwidth efficiency`, unit: 'fraction', value: mbu, formula: input.mbu !== undefined ? '--mbu' : 'mbuMax x bytesPerDevice / (bytesPerDevice + mbuHalfBytes)', inputs: { bytesPerDevice: bytes / n, mbuMax: eff.mbuMax, mbuHalfBytes: calibration.params.mbuHalfBytes, parameters: classNote }, source: mbuSource });
+    term(fig, { id: text.mfu, label: text.mfuLabel, unit: 'fraction', value: mfu, formula: input.mfu !== undefined ? '--mfu' : 'mfuMax x tokensPerStep / (tokensPerStep + mfuHalfTokens)', inputs: { peakClass: peak.cls, tokensPerStep, mfuMax: eff.mfuMax, mfuHalfTokens: calibration.params.mfuHalfTokens, parameters: classNote }, source: mfuSource });
+    term(fig, { id: text.mbu, label: text.mbuLabel, unit: 'fraction', value: mbu, formula: input.mbu !== undefined ? '--mbu' : 'mbuMax x bytesPerDevice / (bytesPerDevice + mbuHalfBytes)', inputs: { bytesPerDevice: bytes / n, mbuMax: eff.mbuMax, mbuHalfBytes: calibration.params.mbuHalfBytes, parameters: classNote }, source: mbuSource });
     if (name === 'prefill') term(fig, { id: 'efficiency.mfu', label: 'Compute efficiency (fraction of dense peak), prefill', unit: 'fraction', value: mfu, formula: input.mfu !== undefined ? '--mfu' : 'efficiency.prefillMfu', inputs: { peakClass: peak.cls }, source: mfuSource });
     else term(fig, { id: 'efficiency.mbu', label: 'Memory-bandwidth efficiency, decode', unit: 'fraction', value: mbu, formula: input.mbu !== undefined ? '--mbu' : 'efficiency.decodeMbu', inputs: {}, source: mbuSource });
-    const compute = term(fig, { id: `latency.${name}Compute`, label: `${label}: compute time`, unit: 's', value: t.computeSeconds, formula: 'FLOPs / (peak x mfu x count)', inputs: { flops: phaseFlops, peakFlopsPerSecond: peak.flopsPerSecond, peakClass: peak.cls, mfu, count: n }, source: peak.source });
-    const memory = term(fig, { id: `latency.${name}Memory`, label: `${label}: memory time`, unit: 's', value: t.memorySeconds, formula: 'bytes moved / (bandwidth x mbu x count)', inputs: { bytes, bandwidth: hw.memoryBandwidth.value!, mbu, count: n }, source: hw.memoryBandwidth.source });
+    const compute = term(fig, { id: text.compute, label: text.computeLabel, unit: 's', value: t.computeSeconds, formula: 'FLOPs / (peak x mfu x count)', inputs: { flops: phaseFlops, peakFlopsPerSecond: peak.flopsPerSecond, peakClass: peak.cls, mfu, count: n }, source: peak.source });
+    const memory = term(fig, { id: text.memory, label: text.memoryLabel, unit: 's', value: t.memorySeconds, formula: 'bytes moved / (bandwidth x mbu x count)', inputs: { bytes, bandwidth: hw.memoryBandwidth.value!, mbu, count: n }, source: hw.memoryBandwidth.source });
     const bound = t.bound;
-    term(fig, { id: `latency.${name}Roofline`, label: `${label}: roofline (${bound}-bound)`, unit: 's', value: t.rooflineSeconds, formula: 'max(compute time, memory time)', inputs: { compute, memory, bound }, source: 'roofline model (Williams et al. 2009)' });
-    term(fig, { id: `latency.${name}CommTp`, label: `${label}: tensor-parallel all-reduces`, unit: 's', value: t.commTpSeconds, formula: '(layers x 2 - moeLayers under EP) x allReduce(tokens x hidden x bytes) at commEfficiency x link bandwidth', inputs: { allReduces: t.allReduces, tokens: tokensPerStep, hidden: m.hidden, tp: n, link: link.name, linkBandwidth: link.bandwidth.value!, commEfficiency: eff.commEfficiency, linkLatency: link.latency.value! }, source: `Shoeybi et al. 2019 (Megatron-LM) sec. 3; ring all-reduce; ${link.bandwidth.source}; commEfficiency ${calibrated}` });
-    term(fig, { id: `latency.${name}CommEp`, label: `${label}: expert-parallel all-to-all`, unit: 's', value: t.commEpSeconds, formula: 'moeLayers x 2 (dispatch, combine) x allToAll(tokens x topK x hidden x bytes)', inputs: { moeLayers: step.moeLayers, ep: step.layout.ep, bytes: t.epBytes, link: step.epLink.name }, source: `DeepSpeed-MoE (Rajbhandari et al. 2022); vLLM FusedMoE with --enable-expert-parallel; ${step.epLink.bandwidth.source}` });
-    term(fig, { id: `latency.${name}CommPp`, label: `${label}: pipeline stage sends`, unit: 's', value: t.commPpSeconds, formula: '(pp - 1) x (tokens x hidden x bytes / bandwidth + latency)', inputs: { pp: step.layout.pp, bytes: t.messageBytes, link: step.ppLink.name }, source: `GPipe / Megatron-LM pipeline parallelism (Narayanan et al. 2021); ${step.ppLink.bandwidth.source}` });
-    sum(fig, { id: `latency.${name}Comm`, label: `${label}: communication`, unit: 's', parts: [`latency.${name}CommTp`, `latency.${name}CommEp`, `latency.${name}CommPp`], source: 'tensor-parallel all-reduces + expert all-to-all + pipeline sends' });
-    term(fig, { id: `latency.${name}Overhead`, label: `${label}: fixed step overhead`, unit: 's', value: step.overheadSeconds, formula: 'stepOverhead + layerOverhead x layers (launches, sampling, scheduling)', inputs: { stepOverheadSeconds: calibration.params.stepOverheadSeconds, layerOverheadSeconds: calibration.params.layerOverheadSeconds, layers: m.layers }, source: calibrated });
+    term(fig, { id: text.roofline, label: text.rooflineLabel[bound], unit: 's', value: t.rooflineSeconds, formula: 'max(compute time, memory time)', inputs: { compute, memory, bound }, source: 'roofline model (Williams et al. 2009)' });
+    term(fig, { id: text.commTp, label: text.commTpLabel, unit: 's', value: t.commTpSeconds, formula: '(layers x 2 - moeLayers under EP) x allReduce(tokens x hidden x bytes) at commEfficiency x link bandwidth', inputs: { allReduces: t.allReduces, tokens: tokensPerStep, hidden: m.hidden, tp: n, link: link.name, linkBandwidth: link.bandwidth.value!, commEfficiency: eff.commEfficiency, linkLatency: link.latency.value! }, source: tpSource(link, calibration) });
+    term(fig, { id: text.commEp, label: text.commEpLabel, unit: 's', value: t.commEpSeconds, formula: 'moeLayers x 2 (dispatch, combine) x allToAll(tokens x topK x hidden x bytes)', inputs: { moeLayers: step.moeLayers, ep: step.layout.ep, bytes: t.epBytes, link: step.epLink.name }, source: epSource(step.epLink) });
+    term(fig, { id: text.commPp, label: text.commPpLabel, unit: 's', value: t.commPpSeconds, formula: '(pp - 1) x (tokens x hidden x bytes / bandwidth + latency)', inputs: { pp: step.layout.pp, bytes: t.messageBytes, link: step.ppLink.name }, source: ppSource(step.ppLink) });
+    sum(fig, { id: text.comm, label: text.commLabel, unit: 's', parts: [text.commTp, text.commEp, text.commPp], source: 'tensor-parallel all-reduces + expert all-to-all + pipeline sends' });
+    term(fig, { id: text.overhead, label: text.overheadLabel, unit: 's', value: step.overheadSeconds, formula: 'stepOverhead + layerOverhead x layers (launches, sampling, scheduling)', inputs: { stepOverheadSeconds: calibration.params.stepOverheadSeconds, layerOverheadSeconds: calibration.params.layerOverheadSeconds, layers: m.layers }, source: calibrated });
     return bound;
   };
 
@@ -81,10 +106,10 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
   // together; under steady load (continuous batching) each request's prompt is prefilled on its
   // own, interleaved with the running decode batch (vLLM V1 scheduler, Orca: Yu et al. 2022).
   const { prefillWork, decodeWork } = latencyWork(step, m, w, flops, input.load !== undefined);
-  const prefillBound = phase('prefill', 'Prefill', prefillWork);
+  const prefillBound = phase('prefill', prefillWork);
 
   // Decode step: every sequence emits one token at the mean context over the generation.
-  const decodeBound = phase('decode', 'Decode step', decodeWork);
+  const decodeBound = phase('decode', decodeWork);
   const ttftParts = ['latency.prefillRoofline', 'latency.prefillComm', 'latency.prefillOverhead'];
   const tpotParts = ['latency.decodeRoofline', 'latency.decodeComm', 'latency.decodeOverhead'];
   if (input.load) {

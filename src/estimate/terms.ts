@@ -40,7 +40,7 @@ export function term(figures: Figures, spec: TermSpec): number {
   const f: Figure = { id, label: spec.label, unit: spec.unit, value, formula: spec.formula, inputs: spec.inputs, source: spec.source };
   if (approximate) f.approximate = true;
   figures[id] = f;
-  if (value > (MEANINGFUL_AT_MOST[f.unit] ?? Infinity)) notePastMeaningful(figures, f);
+  if (value > (MEANINGFUL_LIMITS.get(f.unit) ?? Infinity)) notePastMeaningful(figures, f);
   return value;
 }
 
@@ -60,7 +60,7 @@ export function sum(figures: Figures, spec: { id: string; label: string; unit: U
   const f: Figure = { id, label, value, unit, formula: parts.join(' + '), inputs, source, parts };
   if (approximate) f.approximate = true;
   figures[id] = f;
-  if (value > (MEANINGFUL_AT_MOST[unit] ?? Infinity)) notePastMeaningful(figures, f);
+  if (value > (MEANINGFUL_LIMITS.get(unit) ?? Infinity)) notePastMeaningful(figures, f);
   return value;
 }
 
@@ -71,6 +71,9 @@ export function sum(figures: Figures, spec: { id: string; label: string; unit: U
  * equal their parts) and flagged with a warning instead of being printed as an answer.
  */
 export const MEANINGFUL_AT_MOST: Partial<Record<Unit, number>> = { USD: 1e12, 'USD/h': 1e12, s: 3.2e10, J: 1e21, FLOP: 1e35 };
+
+/** MEANINGFUL_AT_MOST as a map: term() looks every figure's unit up in it. */
+const MEANINGFUL_LIMITS = new Map(Object.entries(MEANINGFUL_AT_MOST) as [Unit, number][]);
 
 /**
  * The figures past MEANINGFUL_AT_MOST, noted by term() and sum() as they add them (every figure
