@@ -210,3 +210,83 @@ describe('layer kinds: KV, state and attention per kind', () => {
     await expectBadInput(['train', '--model', 'deepseek-v3.2', '--gpu', 'h100-sxm', '--count', '64', '--tokens', '1e9'], /sparse MLA/);
   });
 });
+
+describe('images become prompt tokens by each model\'s processor rules (--images 4 --image-size 1024x1024)', () => {
+  it.each([
+    // Qwen2VLImageProcessor smart_resize: round(1024 / 28) = 37 -> 1036 x 1036, 74 x 74 patches of 14,
+    // one token per 2 x 2: 1369 <|image_pad|> + <|vision_start|> <|vision_end|> = 1371 per image
+    ['qwen2.5-vl-7b', 4 * 1371],
+    // Llama 4 get_best_fit: 4 x 4 tiles of 336 is the least upscaling (1.3125) within 16 tiles; 16 tiles
+    // + a global tile of 144 tokens (24 x 24 patches, pixel shuffle 0.5), 3 x 4 x-separators + 4
+    // y-separators, <|image_start|> <|image|> <|image_end|>: 1 + 17 x 144 + 16 + 1 + 1 = 2467 per image
+    ['llama-4-scout', 4 * 2467],
+  ])('%s: the prompt grows by %d tokens', async (model, tokens) => {
+    const plain = await cliJson(['estimate', '--model', model, '--gpu', 'h200', '--count', '4']);
+    const j = await cliJson(['estimate', '--model', model, '--gpu', 'h200', '--count', '4', '--images', '4', '--image-size', '1024x1024']);
+    expect(j.figures['workload.imageTokens'].value).toBe(tokens);
+    expect(j.input.workload.inputTokens).toBe(plain.input.workload.inputTokens + tokens);
+    expect(j.figures['flops.prefillVision'].value).toBeGreaterThan(0);
+    expect(j.figures['flops.prefill'].value).toBeGreaterThan(plain.figures['flops.prefill'].value + j.figures['flops.prefillVision'].value);
+    expect(j.figures['memory.encoderCache'].value).toBeGreaterThan(0);
+  });
+
+  it('Gemma 3 (multimodal config): 256 soft tokens + <start_of_image> <end_of_image> per image, whatever its size', async () => {
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'llm-size-')), 'config.json');
+    writeFileSync(file, JSON.stringify({ architectures: ['Gemma3ForConditionalGeneration'], model_type: 'gemma3', torch_dtype: 'bfloat16', mm_tokens_per_image: 256, text_config: { head_dim: 128, hidden_size: 5376, intermediate_size: 21504, model_type: 'gemma3_text', num_attention_heads: 32, num_hidden_layers: 62, num_key_value_heads: 16, query_pre_attn_scalar: 168, rope_scaling: { factor: 8.0, rope_type: 'linear' }, sliding_window: 1024 }, vision_config: { hidden_size: 1152, image_size: 896, intermediate_size: 4304, model_type: 'siglip_vision_model', num_attention_heads: 16, num_hidden_layers: 27, patch_size: 14, vision_use_head: false } }));
+    const j = await cliJson(['estimate', '--hf-config', file, '--gpu', 'h200', '--images', '4', '--image-size', '1024x1024']);
+    expect(j.figures['workload.imageTokens'].value).toBe(4 * 258);
+  });
+
+  it.each([
+    // smart_resize: round(1080 / 28) = 39 -> 1092, round(1920 / 28) = 69 -> 1932; 78 x 138 patches / 4 = 2691 + 2
+    ['qwen2.5-vl-7b', '1920x1080', 2693],
+    // no canvas of <= 16 tiles covers 1920 x 1080, so the least downscaling: 5 x 3 tiles (0.875);
+    // 15 + 1 global tile of 144, 4 x 3 + 3 separators, 3 special tokens
+    ['llama-4-scout', '1920x1080', 1 + 16 * 144 + 15 + 1 + 1],
+    // a small image: 300 x 200 -> Llama 4 one tile (no global tile): 1 + 144 + 1 + 1
+    ['llama-4-scout', '300x200', 147],
+  ])('%s at %s: %d tokens per image', async (model, size, tokens) => {
+    const j = await cliJson(['estimate', '--model', model, '--gpu', 'h200', '--count', '4', '--images', '1', '--image-size', size]);
+    expect(j.figures['workload.imageTokens'].value).toBe(tokens);
+  });
+
+  it('a model without a vision encoder, or images without a size, is bad input', async () => {
+    await expectBadInput(['estimate', '--model', 'llama-3.1-8b', '--images', '2', '--image-size', '512x512'], /--images: .* has no vision encoder/);
+    await expectBadInput(['estimate', '--model', 'qwen2.5-vl-7b', '--images', '2'], /--image-size/);
+    await expectBadInput(['estimate', '--model', 'qwen2.5-vl-7b', '--images', '2', '--image-size', 'big'], /--image-size: "big" is not an image size/);
+  });
+});
+
+describe('context extension (rope_scaling)', () => {
+  it('beyond the native window it warns with the scaling; beyond the trained window it is exit 2 unless --allow-beyond-trained', async () => {
+    const { cli } = await import('./helpers.js');
+    const within = await cli(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--context', '32k', '--format', 'json']);
+    expect(within.code).toBe(0);
+    expect(within.stderr).toMatch(/beyond Llama 3.1 8B's native window of 8192 tokens: it relies on rope_scaling llama3 \(factor 8, up to 131072 tokens\)/);
+    await expectBadInput(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--context', '200000'], /--context: a context of 200000 tokens is beyond the 131072 .* rope_scaling llama3 x8\); pass --allow-beyond-trained/);
+    const allowed = await cli(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--context', '200000', '--allow-beyond-trained', '--format', 'json']);
+    expect(allowed.code).toBe(0);
+    expect(allowed.stderr).toMatch(/exceeds the model's maximum of 131072/);
+  });
+
+  it.each([
+    // DeepSeek-V3: YaRN x40 over 4096 = 163840 (max_position_embeddings)
+    ['deepseek-v3', 'yarn', 40, 4096, 163840],
+    // Gemma 3: linear x8, no original window in the file: 131072 / 8
+    ['gemma-3-27b', 'linear', 8, 16384, 131072],
+    // Llama 3.2: llama3 x32 over 8192, the file's 131072 is the window it reaches
+    ['llama-3.2-1b', 'llama3', 32, 8192, 131072],
+  ])('%s reads rope_scaling %s x%d: native %d, trained window %d', (id, type, factor, native, scaled) => {
+    const m = preset(id).model;
+    expect(m.ropeScaling).toEqual({ type, factor, originalContext: native, scaledContext: scaled });
+    expect(m.maxContext).toBe(scaled);
+  });
+
+  it('Qwen3 with the YaRN block its card describes (factor 4 over 32768) reaches 131072 beyond max_position_embeddings 40960', () => {
+    const config = { ...preset('qwen3-8b').config, rope_scaling: { rope_type: 'yarn', factor: 4.0, original_max_position_embeddings: 32768 } };
+    expect(importHfConfig(config, 'config.json').model.maxContext).toBe(131072);
+  });
+});

@@ -30,6 +30,7 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
     .option('--output-tokens <n|dist>', 'generated tokens per request (default 256), or a distribution as for --input-tokens')
     .option('--workload <preset>', `request-length preset: ${WORKLOAD_IDS.join(', ')}`)
     .option('--context <tokens>', 'tokens the KV cache holds per sequence (default input + output)')
+    .option('--allow-beyond-trained', 'size a --context beyond the window the model was trained for instead of refusing it')
     .option('--qps <rate>', 'requests per second to serve')
     .option('--concurrency <n>', 'requests in flight to serve')
     .option('--ttft <duration>', 'time-to-first-token target, e.g. 500ms')

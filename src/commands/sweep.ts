@@ -151,6 +151,7 @@ Examples:
     .option('--input-tokens <n>', 'prompt tokens per request (default 1024)')
     .option('--output-tokens <n>', 'generated tokens per request (default 256)')
     .option('--context <tokens>', 'tokens the KV cache holds per sequence (default input + output)')
+    .option('--allow-beyond-trained', 'size a --context beyond the window the model was trained for instead of refusing it')
     .option('--over <key=values>', 'an input to vary, e.g. batch=1,2,4..256 (once or twice)', (v: string, prev: string[] = []) => [...prev, v])
     .addOption(formatOption(['svg']))
     .option('--output <file>', 'write the output to a file instead of stdout (for --format svg)')

@@ -1,5 +1,6 @@
 import type { ModelSpec } from '../inputs/model.js';
 import type { EstimateInput } from './input.js';
+import { visionEncoderFlops } from './images.js';
 import { attendedKeys as attended, attentionFlopsPerKey, holdsKv, holdsState, indexerFlopsPerKey, keysAttended, layerGroups, scanFlopsPerToken } from './layers.js';
 import { kvLayerTokens, layerSplit } from './memory.js';
 import { sum, term, type Figures } from './terms.js';
@@ -154,6 +155,13 @@ export function flopsFigures(fig: Figures, input: EstimateInput, active: number,
   if (recurrent) {
     term(fig, { id: 'flops.prefillScan', label: 'Prefill FLOPs, linear-attention / SSM scans', unit: 'FLOP', value: prefillScan, formula: 'batch x inputTokens x sum over recurrent layers of the chunked scan per token (layers.ts scanFlopsPerToken)', inputs: { batch: w.batch, inputTokens: w.inputTokens, perToken: t.scanPrefill }, source: 'Yang et al. 2024 (Gated Delta Networks) sec. 3.3 chunkwise form; Dao & Gu 2024 (Mamba-2) sec. 6 SSD algorithm', approximate: true });
     parts.push('flops.prefillScan');
+  }
+  if (input.images) {
+    // The vision encoder runs once per image before the prompt is prefilled (images.ts).
+    const img = input.images;
+    const perImage = visionEncoderFlops(m, img.perImage);
+    term(fig, { id: 'flops.prefillVision', label: 'Prefill FLOPs, vision encoder', unit: 'FLOP', value: w.batch * img.count * perImage, formula: 'batch x images x (2 x visionParams x encoderTokens + layers x 4 x visionHidden x encoderTokens x attended)', inputs: { batch: w.batch, images: img.count, encoderTokens: img.perImage.encoderTokens, visionParams: m.visionParams ?? 0, perImage }, source: 'Kaplan et al. 2020 sec. 2.1 applied to the vision transformer (Dosovitskiy et al. 2021): 2 FLOPs per parameter per patch token + attention', approximate: true });
+    parts.push('flops.prefillVision');
   }
   const prefill = sum(fig, { id: 'flops.prefill', label: 'Prefill FLOPs', unit: 'FLOP', parts, source });
 

@@ -1,3 +1,4 @@
+import type { ImageTokens } from './images.js';
 import type { HardwareSpec } from '../inputs/hardware.js';
 import type { ModelSpec } from '../inputs/model.js';
 import type { EngineSpec } from '../inputs/engine.js';
@@ -17,6 +18,14 @@ export interface Workload {
   context: number;
 }
 
+/** The images each request carries (--images, --image-size) and what one of them becomes. */
+export interface ImageWorkload {
+  count: number;
+  width: number;
+  height: number;
+  perImage: ImageTokens;
+}
+
 /** Everything an estimate needs, resolved and in base units. */
 export interface EstimateInput {
   model: ModelSpec;
@@ -24,6 +33,8 @@ export interface EstimateInput {
   kv: Format;
   activations: Format;
   workload: Workload;
+  /** images per request, already counted in workload.inputTokens */
+  images?: ImageWorkload;
   hardware: HardwareSpec;
   /** devices per replica (tp x pp); alone, tensor parallelism over `count` devices */
   count: number;

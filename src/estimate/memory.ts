@@ -225,7 +225,16 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
 
   const overheadPerDevice = hw.runtimeOverheadBytes.value ?? 0;
   term(fig, { id: 'memory.overhead', label: 'Runtime overhead (context, workspaces)', unit: 'B', value: n * overheadPerDevice, formula: 'count x runtimeOverhead', inputs: { count: n, runtimeOverhead: overheadPerDevice }, source: hw.runtimeOverheadBytes.source, approximate: true });
-  sum(fig, { id: 'memory.total', label: 'Total memory', unit: 'B', parts: ['memory.weights', 'memory.kvCache', ...(recurrent.layers ? ['memory.state'] : []), 'memory.activations', 'memory.overhead'] });
+  // Images: the engine's encoder cache keeps the vision encoder's output embeddings of the
+  // images being prefilled (vLLM EncoderCacheManager, v1/core/encoder_cache_manager.py), one
+  // text-width vector per image token, in the activation type, on every tensor-parallel rank.
+  const encoderCachePerDevice = input.images ? w.batch * input.images.count * input.images.perImage.embeddings * m.hidden * actBytes : 0;
+  if (input.images) {
+    const img = input.images;
+    term(fig, { id: 'workload.imageTokens', label: `Prompt tokens from ${img.count} image${img.count === 1 ? '' : 's'} of ${img.width}x${img.height}`, unit: 'tokens', value: img.count * img.perImage.tokens, formula: `images x tokens per image (${img.perImage.note})`, inputs: { images: img.count, tokensPerImage: img.perImage.tokens, embeddingTokens: img.perImage.embeddings }, source: 'the model processor\'s rule (src/estimate/images.ts): transformers Qwen2VLImageProcessor smart_resize, Llama4 get_best_fit and _prompt_split_image, Gemma3Processor' });
+    term(fig, { id: 'memory.encoderCache', label: 'Encoder cache (image embeddings)', unit: 'B', value: encoderCachePerDevice * n, formula: 'count x batch x images x imageTokens x hidden x bytes', inputs: { count: n, batch: w.batch, images: img.count, imageTokens: img.perImage.embeddings, hidden: m.hidden, bytes: actBytes }, source: 'vLLM EncoderCacheManager keeps encoder outputs until the prompt that uses them is prefilled', approximate: true });
+  }
+  sum(fig, { id: 'memory.total', label: 'Total memory', unit: 'B', parts: ['memory.weights', 'memory.kvCache', ...(recurrent.layers ? ['memory.state'] : []), ...(input.images ? ['memory.encoderCache'] : []), 'memory.activations', 'memory.overhead'] });
 
   // Per device: weights, activations and overhead split evenly across TP ranks; KV split by
   // KV heads, replicated when KV heads < ranks.
@@ -237,9 +246,10 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   // heads and conv channels by tp), each pipeline stage keeping its own layers.
   const statePerDevice = recurrent.layers ? stateBytesPerSequence(m, stateFormats, tp) * stageShare : 0;
   if (recurrent.layers) term(fig, { id: 'memory.perDevice.state', label: 'Recurrent state per device', unit: 'B', value: w.batch * statePerDevice, formula: 'batch x statePerSequence on one tensor-parallel rank x ceil(layers / pp) / layers', inputs: { batch: w.batch, tp, pp: layout.pp }, source: STATE_SOURCE });
+  if (input.images) term(fig, { id: 'memory.perDevice.encoderCache', label: 'Encoder cache per device', unit: 'B', value: encoderCachePerDevice, formula: 'batch x images x imageTokens x hidden x bytes (full on every rank)', inputs: { encoderCache: encoderCachePerDevice }, source: 'vLLM EncoderCacheManager', approximate: true });
   term(fig, { id: 'memory.perDevice.activations', label: 'Activations per device', unit: 'B', value: activationsPerDevice, formula: 'activations / count', inputs: { activations, count: n }, source: 'each rank holds its own working set', approximate: true });
   term(fig, { id: 'memory.perDevice.overhead', label: 'Runtime overhead per device', unit: 'B', value: overheadPerDevice, formula: 'runtimeOverhead', inputs: { runtimeOverhead: overheadPerDevice }, source: hw.runtimeOverheadBytes.source, approximate: true });
-  const perDevice = sum(fig, { id: 'memory.perDevice', label: 'Memory per device', unit: 'B', parts: ['memory.perDevice.weights', 'memory.perDevice.kvCache', ...(recurrent.layers ? ['memory.perDevice.state'] : []), 'memory.perDevice.activations', 'memory.perDevice.overhead'] });
+  const perDevice = sum(fig, { id: 'memory.perDevice', label: 'Memory per device', unit: 'B', parts: ['memory.perDevice.weights', 'memory.perDevice.kvCache', ...(recurrent.layers ? ['memory.perDevice.state'] : []), ...(input.images ? ['memory.perDevice.encoderCache'] : []), 'memory.perDevice.activations', 'memory.perDevice.overhead'] });
 
   term(fig, { id: 'memory.capacityPerDevice', label: 'Device memory', unit: 'B', value: capacity, formula: 'hardware memory capacity', inputs: { device: hw.id }, source: hw.memoryBytes.source });
   term(fig, { id: 'memory.headroom', label: 'Free memory per device', unit: 'B', value: Math.max(0, capacity - perDevice), formula: 'max(0, capacity - perDevice)', inputs: { capacity, perDevice }, source: 'difference' });

@@ -162,7 +162,10 @@ export function stepModel(args: StepModelArgs): StepModel {
   const embeddingRead = m.tiedEmbeddings ? 0 : tensors ? tensors.embeddingBytes : m.vocab * m.hidden * bytesPerElement(input.weights);
   const routedBytes = m.moe ? (tensors ? tensors.routedExpertBytes : moeLayers(m) * m.moe.experts * expertParams(m) * (weightBytes / totalParams)) : 0;
   const idleExperts = (tokens: number) => (m.moe ? routedBytes * (1 - expertsTouched(m.moe.experts, m.moe.topK, tokens) / m.moe.experts) : 0);
-  const weightsRead = (tokens: number) => weightBytes - embeddingRead - idleExperts(tokens);
+  // A text token never passes through the vision tower: its weights are read only by a prefill
+  // that encodes images (the request's --images).
+  const visionBytes = tensors?.visionBytes ?? 0;
+  const weightsRead = (tokens: number) => weightBytes - embeddingRead - idleExperts(tokens) - visionBytes;
   // Megatron-LM TP: two all-reduces of the activations per layer (after attention and MLP);
   // under expert parallelism the MoE layers' MLP all-reduce becomes the combine all-to-all.
   const allReduces = layerGroups(m).reduce((a, g) => a + g.count * subLayers(g), 0) - (epActive ? moeLayers(m) : 0);
@@ -192,7 +195,7 @@ export function stepModel(args: StepModelArgs): StepModel {
   };
   const tf = args.flops.perToken;
   const decodeBytes = (sequences: number, kvLayerTokens: number) => weightsRead(sequences) + decodeKvBytes(sequences, kvLayerTokens) + 2 * sequences * statePerSequence;
-  const prefillBytes = (tokens: number, kvLayerTokensWritten: number) => weightsRead(tokens) + kvLayerTokensWritten * kvPerLayer;
+  const prefillBytes = (tokens: number, kvLayerTokensWritten: number) => weightsRead(tokens) + (input.images ? visionBytes : 0) + kvLayerTokensWritten * kvPerLayer;
   const phaseSeconds = (work: PhaseWork, params?: EfficiencyParams) => {
     const t = phase(work, params);
     return t.rooflineSeconds + t.commTpSeconds + t.commEpSeconds + t.commPpSeconds;

@@ -142,6 +142,8 @@ export interface WeightLayout {
   embeddingBytes: number;
   /** bytes of all routed experts, all layers */
   routedExpertBytes: number;
+  /** bytes of the vision tower and projector (read only when a step encodes images) */
+  visionBytes: number;
   parts: WeightPart[];
 }
 
@@ -151,7 +153,8 @@ export const weightLayout: (m: ModelSpec, weights: Format, unquantized: Format) 
   const total = parts.reduce((a, p) => a + p.bytes, 0);
   const embeddingBytes = parts.filter((p) => p.group.id === 'embed_tokens').reduce((a, p) => a + p.bytes, 0);
   const routedExpertBytes = parts.filter((p) => p.group.block === 'experts').reduce((a, p) => a + p.bytes, 0);
-  return { total, embeddingBytes, routedExpertBytes, parts };
+  const visionBytes = parts.filter((p) => p.group.kind === 'vision').reduce((a, p) => a + p.bytes, 0);
+  return { total, embeddingBytes, routedExpertBytes, visionBytes, parts };
 });
 
 /** The layout's tensors grouped by the format they are stored in, once per layout. */

@@ -4,7 +4,8 @@ import type { FigureSection } from './render.js';
 /** The figures estimate shows to people (table and markdown), by section. */
 export const ESTIMATE_SECTIONS: FigureSection[] = [
   { title: 'Parameters', ids: ['params.total', 'params.active'] },
-  { title: 'Memory', ids: ['memory.weights', 'memory.kvCachePerToken', 'memory.kvCache', 'memory.statePerSequence', 'memory.state', 'memory.activations', 'memory.overhead', 'memory.total', 'memory.perDevice', 'memory.capacityPerDevice', 'memory.headroom', 'memory.shortfall', 'memory.kvCapacity', 'memory.stateCapacity', 'capacity.stateSlots', 'memory.kvCapacityTokens', 'capacity.maxConcurrency', 'capacity.maxContext'], hideWhenZero: ['memory.headroom', 'memory.shortfall', 'memory.stateCapacity'] },
+  { title: 'Images', ids: ['workload.imageTokens'] },
+  { title: 'Memory', ids: ['memory.weights', 'memory.kvCachePerToken', 'memory.kvCache', 'memory.statePerSequence', 'memory.state', 'memory.encoderCache', 'memory.activations', 'memory.overhead', 'memory.total', 'memory.perDevice', 'memory.capacityPerDevice', 'memory.headroom', 'memory.shortfall', 'memory.kvCapacity', 'memory.stateCapacity', 'capacity.stateSlots', 'memory.kvCapacityTokens', 'capacity.maxConcurrency', 'capacity.maxContext'], hideWhenZero: ['memory.headroom', 'memory.shortfall', 'memory.stateCapacity'] },
   { title: 'Compute', ids: ['flops.prefill', 'flops.decodePerToken'] },
   { title: 'Latency', ids: ['latency.ttft', 'latency.tpot', 'latency.e2e', 'latency.prefillComm', 'latency.decodeComm'], hideWhenZero: ['latency.prefillComm', 'latency.decodeComm'] },
   { title: 'Load', ids: ['load.replicas', 'load.devices', 'load.concurrencyPerReplica', 'load.requestsPerSecondPerReplica', 'load.requestsPerSecond', 'load.usdPerHour', 'load.usdPerMillionOutputTokens'] },

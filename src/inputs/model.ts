@@ -77,6 +77,8 @@ export interface RopeScaling {
   factor: number;
   /** the native window before scaling (original_max_position_embeddings), tokens */
   originalContext: number;
+  /** the window the scaling reaches (the model's maxContext), tokens */
+  scaledContext: number;
 }
 
 /**

@@ -1,7 +1,8 @@
 import { didYouMean, UserError } from '../errors.js';
 import { bracketsTooDeep, MAX_DEPTH, readUserFile, readUserJson, YAML_OPTIONS, yamlProblems, yamlValue } from './files.js';
 import { modelProblem } from './domains.js';
-import type { EstimateInput } from '../estimate/input.js';
+import type { EstimateInput, ImageWorkload } from '../estimate/input.js';
+import { imageTokens } from '../estimate/images.js';
 import type { Catalog } from './catalog.js';
 import { importHfConfig, type HfConfig } from './hf/index.js';
 import { assumeShape, describeShape, isForwardOnly, makeModel, type ModelSpec } from './model.js';
@@ -26,7 +27,7 @@ export const ESTIMATE_KEYS = [
   'model', 'params', 'hfConfig', 'hf', 'offline',
   'layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings',
   'precision', 'kvPrecision',
-  'batch', 'inputTokens', 'outputTokens', 'context', 'workload',
+  'batch', 'inputTokens', 'outputTokens', 'context', 'workload', 'images', 'imageSize', 'allowBeyondTrained',
   'gpu', 'count', 'price', 'mfu', 'mbu',
   'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'engine', 'concurrency', 'qps',
   'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'memory', 'sparsity', 'prune',
@@ -112,6 +113,42 @@ export interface Resolved {
   warnings: string[];
   /** trace files read for the lengths, by path (their arrival times serve --arrival trace) */
   traces: Map<string, Trace>;
+}
+
+/** --image-size: "1024x768" (width x height in pixels). */
+function imageSize(n: Named): { width: number; height: number } {
+  const m = /^\s*(\d+)\s*[xX×]\s*(\d+)\s*$/.exec(String(n.value));
+  const width = m ? Number(m[1]) : NaN;
+  const height = m ? Number(m[2]) : NaN;
+  if (!m || width < 1 || height < 1 || width > 65536 || height > 65536) throw new UserError(`${n.where}: "${String(n.value)}" is not an image size; give width x height in pixels, e.g. 1024x768 (1 to 65536 each)`);
+  return { width, height };
+}
+
+/** --images N --image-size WxH -> the images of one request and their tokens, or undefined. */
+function resolveImages(model: ModelSpec, raw: RawOptions, named: (key: EstimateKey) => Named, has: (key: EstimateKey) => boolean): ImageWorkload | undefined {
+  if (!has('images') && !has('imageSize')) return undefined;
+  if (!has('images')) throw new UserError(`${named('imageSize').where}: give --images <n> too (how many images each request carries)`);
+  const count = positiveInt(named('images'), 'images');
+  if (!model.vision) throw new UserError(`${named('images').where}: ${model.name} has no vision encoder this tool models (image inputs are read for Llama 4, Qwen2.5-VL and Gemma 3 vision configs)`);
+  const size = has('imageSize') ? imageSize(named('imageSize')) : model.vision.kind === 'fixed' ? { width: model.vision.image, height: model.vision.image } : undefined;
+  if (!size) throw new UserError(`${named('images').where}: give --image-size <width>x<height> too: ${model.name} turns an image into tokens by its size`);
+  return { count, ...size, perImage: imageTokens(model.vision, size.width, size.height) };
+}
+
+/**
+ * Warns when the context relies on rope_scaling past the native window, and refuses one past the
+ * window the model was trained for (max_position_embeddings, or the scaled window) unless
+ * --allow-beyond-trained. Shapes the user made up (--params, architecture flags) only warn.
+ */
+function contextProblems(m: ModelSpec, context: number, allow: boolean, where: string, warnings: string[]): void {
+  const rope = m.ropeScaling;
+  if (context > m.maxContext) {
+    const known = m.family !== 'custom' && m.family !== 'params-only';
+    const why = rope ? ` (native ${rope.originalContext} tokens, rope_scaling ${rope.type} x${rope.factor})` : ' (max_position_embeddings)';
+    if (known && !allow) throw new UserError(`${where}: a context of ${context} tokens is beyond the ${m.maxContext} ${m.name} was trained for${why}; pass --allow-beyond-trained to size it anyway`);
+    return;
+  }
+  if (rope && context > rope.originalContext) warnings.push(`context ${context} is beyond ${m.name}'s native window of ${rope.originalContext} tokens: it relies on rope_scaling ${rope.type} (factor ${rope.factor}, up to ${m.maxContext} tokens)`);
 }
 
 /**
@@ -202,7 +239,9 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   const defaults = forwardOnly ? { ...DEFAULTS, ...FORWARD_DEFAULTS, inputTokens: Math.min(FORWARD_DEFAULTS.inputTokens, model.maxContext) } : DEFAULTS;
   const batch = has('batch') ? positiveInt(named('batch'), 'batch') : defaults.batch;
   const lengths = resolveLengths(raw, named, defaults);
-  const { inputTokens, traffic, traces } = lengths;
+  const { traffic, traces } = lengths;
+  let inputTokensWithImages = lengths.inputTokens;
+  const inputTokens = lengths.inputTokens;
   let { outputTokens } = lengths;
   warnings.push(...lengths.warnings);
   let context = has('context') ? positiveInt(named('context'), 'tokens') : inputTokens + outputTokens;
@@ -213,6 +252,17 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   if (!forwardOnly && context > inputTokens + outputTokens && !has('inputTokens') && !has('workload')) {
     warnings.push(`--context sets the tokens the KV cache holds per sequence, not the prompt: the prompt is still ${inputTokens} tokens (TTFT and prefill are for it); --input-tokens sets the prompt length`);
   }
+  // Images (--images, --image-size): prompt tokens by the model's own processor rules (src/estimate/images.ts).
+  const images = resolveImages(model, raw, named, has);
+  if (images) {
+    const added = images.count * images.perImage.tokens;
+    inputTokensWithImages += added;
+    if (!has('context') || context < inputTokensWithImages) context += added;
+  }
+  // Context extension (config.json rope_scaling): beyond the native window works through the
+  // scaling (say so); beyond the scaled window the model was never trained (exit 2 unless asked).
+  // Encoders check their input length against their positions below.
+  if (!forwardOnly) contextProblems(model, context, has('allowBeyondTrained') && bool(named('allowBeyondTrained')), has('context') ? named('context').where : '--input-tokens + --output-tokens', warnings);
   if (forwardOnly) {
     // Encoders, embedders and rerankers run one forward pass per input: nothing to decode.
     const ignored = (['outputTokens', 'context'] as const).filter(has).map((k) => named(k).where);
@@ -268,7 +318,8 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
       weights,
       kv,
       activations,
-      workload: { batch: loadBatch, inputTokens, outputTokens, context },
+      workload: { batch: loadBatch, inputTokens: inputTokensWithImages, outputTokens, context },
+      ...(images ? { images } : {}),
       hardware,
       count,
       parallel: { tp, pp, ep, replicas },

@@ -1,5 +1,5 @@
 import { UserError } from '../../errors.js';
-import { makeModel, type LayerKind, type Mixer, type Mlp, type ModelSpec } from '../model.js';
+import { makeModel, type LayerKind, type Mixer, type Mlp, type ModelSpec, type RopeScaling } from '../model.js';
 import type { ConfigReader, Names } from './reader.js';
 
 /**
@@ -7,11 +7,38 @@ import type { ConfigReader, Names } from './reader.js';
  * rules several families use.
  */
 
+/**
+ * rope_scaling (transformers modeling_rope_utils.py): the native window and the factor that
+ * stretches it. original_max_position_embeddings is the native window (yarn, llama3, longrope,
+ * dynamic); linear scaling without it divides max_position_embeddings by the factor; dynamic
+ * NTK without it scales beyond max_position_embeddings. For llama3, linear and longrope the
+ * scaled window is max_position_embeddings (the file states the window the scaling gives: Llama
+ * 3.2's factor 32 over 8192 still serves 131072); for yarn and dynamic it is the larger of
+ * max_position_embeddings and native x factor (Qwen3's YaRN x4 over 32768 reaches 131072).
+ * mrope and default are not context scalings.
+ */
+export function readRopeScaling(r: ConfigReader, maxPositions: number): RopeScaling | undefined {
+  const rs = r.object('rope_scaling') ?? r.object('rope_parameters');
+  if (!rs) return undefined;
+  const type = String(rs.rope_type ?? rs.type ?? 'default');
+  if (type === 'default' || type === 'mrope') return undefined;
+  const factor = typeof rs.factor === 'number' && rs.factor > 0 ? rs.factor : 1;
+  const stated = typeof rs.original_max_position_embeddings === 'number' ? rs.original_max_position_embeddings : typeof r.config.original_max_position_embeddings === 'number' ? r.config.original_max_position_embeddings : undefined;
+  r.ignore('original_max_position_embeddings');
+  const originalContext = stated ?? (type === 'linear' ? Math.floor(maxPositions / factor) : maxPositions);
+  if (factor <= 1 && originalContext >= maxPositions) return undefined;
+  const scaledContext = ['llama3', 'linear', 'longrope'].includes(type) ? maxPositions : Math.max(maxPositions, originalContext * factor);
+  return { type, factor, originalContext, scaledContext };
+}
+
 /** Llama-style decoder fields shared by most families (configuration_llama.py). */
 export function readDecoder(r: ConfigReader, names: Names, tiedDefault = false): ModelSpec {
   const hidden = r.int('hidden_size');
   const heads = r.int('num_attention_heads');
+  const maxPositions = r.optInt('max_position_embeddings', 4096);
+  const ropeScaling = readRopeScaling(r, maxPositions);
   return makeModel({
+    ...(ropeScaling ? { ropeScaling } : {}),
     ...names,
     layers: r.int('num_hidden_layers'),
     hidden,
@@ -24,7 +51,7 @@ export function readDecoder(r: ConfigReader, names: Names, tiedDefault = false):
     qkvBias: r.bool('attention_bias', false),
     outBias: r.bool('attention_bias', false),
     mlpBias: r.bool('mlp_bias', false),
-    maxContext: r.optInt('max_position_embeddings', 4096),
+    maxContext: ropeScaling ? ropeScaling.scaledContext : maxPositions,
     dtype: r.str('torch_dtype', r.str('dtype', 'bfloat16')),
   });
 }

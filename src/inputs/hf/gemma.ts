@@ -41,7 +41,13 @@ export function gemma3(r: ConfigReader, names: Names, warnings: string[]): Model
   // Gemma3DecoderLayer: layer i is sliding unless (i + 1) % sliding_window_pattern == 0.
   const pattern = tr.optInt('sliding_window_pattern', 6);
   m = layerTypesWindow(tr, m, (layers) => (pattern > 0 ? layers - Math.floor(layers / pattern) : 0));
-  if (vision) m.visionParams = siglipParams(new ConfigReader(vision, r.file, 'vision_config.'), m.hidden);
+  if (vision) {
+    const v = new ConfigReader(vision, r.file, 'vision_config.');
+    m.visionParams = siglipParams(v, m.hidden);
+    // Gemma3Processor: every image resized to image_size, mm_tokens_per_image soft tokens (4x4 average pooling of the patches)
+    m.vision = { kind: 'fixed', image: v.optInt('image_size', 896), patch: v.optInt('patch_size', 14), tokens: r.optInt('mm_tokens_per_image', 256), layers: v.optInt('num_hidden_layers', 27), hidden: v.optInt('hidden_size', 1152), ffn: v.optInt('intermediate_size', 4304) };
+    r.ignore('boi_token_index', 'eoi_token_index', 'image_token_index');
+  }
   for (const k of tr.used) r.used.add(`${text ? 'text_config.' : ''}${k}`);
   return m;
 }
