@@ -231,7 +231,7 @@ function resolveTraining(m: Measurement, catalog: Catalog, model: NonNullable<Re
   void catalog;
   const method = (t.method ?? 'full') as Method;
   if (!(METHODS as readonly string[]).includes(method)) return { ok: false, reason: `training method "${t.method}" (accepted: ${METHODS.join(', ')})` };
-  const loraDefault = method === 'full' ? LORA_DEFAULTS.lora : LORA_DEFAULTS[method];
+  const loraDefault = method === 'full' || method === 'distill' ? LORA_DEFAULTS.lora : LORA_DEFAULTS[method];
   const targets = (t.loraTargets ?? loraDefault.targets) as LoraTarget[];
   if (targets.some((x) => !(LORA_TARGETS as readonly string[]).includes(x))) return { ok: false, reason: `LoRA targets ${targets.join(', ')} (accepted: ${LORA_TARGETS.join(', ')})` };
   return {

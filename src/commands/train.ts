@@ -14,7 +14,8 @@ export const TRAIN_SECTIONS: FigureSection[] = [
   { title: 'Compute', ids: ['train.tokens', 'train.flopsPerToken', 'train.flops', 'train.peakFlopsPerSecond', 'train.utilisation', 'train.mfu', 'train.pipelineBubble'] },
   { title: 'Time and cost', ids: ['train.stepSeconds', 'train.tokensPerSecondPerDevice', 'train.steps', 'train.seconds', 'train.deviceHours', 'train.usd', 'train.energy', 'train.co2eKg'] },
   { title: 'Model states (whole model, before sharding)', ids: ['memory.weights', 'memory.gradients', 'memory.optimizerStates', 'memory.bytesPerTrainableParam'] },
-  { title: 'Memory per device', ids: ['memory.perDevice.weights', 'memory.perDevice.gradients', 'memory.perDevice.optimizerStates', 'memory.perDevice.gatherBuffers', 'memory.perDevice.activations', 'memory.perDevice.overhead', 'memory.perDevice', 'memory.capacityPerDevice'] },
+  { title: 'Distillation: the teacher, and serving student vs teacher', ids: ['distill.teacherTokens', 'distill.teacherFlopsPerToken', 'distill.teacherFlops', 'distill.teacherSeconds', 'distill.teacherDeviceHours', 'distill.teacherUsd', 'distill.teacherCo2eKg', 'distill.totalDeviceHours', 'distill.totalUsd', 'distill.studentServeDevices', 'distill.teacherServeDevices', 'distill.studentTpot', 'distill.teacherTpot', 'distill.studentUsdPerMillionOutputTokens', 'distill.teacherUsdPerMillionOutputTokens', 'distill.savingsUsdPerMillionOutputTokens', 'distill.paybackMillionOutputTokens'] },
+  { title: 'Memory per device', ids: ['memory.perDevice.weights', 'memory.perDevice.gradients', 'memory.perDevice.optimizerStates', 'memory.perDevice.gatherBuffers', 'memory.perDevice.teacherWeights', 'memory.perDevice.teacherLogits', 'memory.perDevice.activations', 'memory.perDevice.overhead', 'memory.perDevice', 'memory.capacityPerDevice'] },
 ];
 
 /** The human table: sections of figures, the fit verdict, and what would make it fit. */
@@ -24,7 +25,7 @@ async function renderTrainTable(e: TrainEstimate, color: boolean, width = Infini
   const f = e.figures;
   const t = e.input.training;
   const header = [
-    `${c.bold(e.input.model.name)}: ${t.method === 'full' ? 'full training' : `${t.method.toUpperCase()} r=${t.lora!.rank} (${t.lora!.targets.join(', ')})`} on ${e.input.hardware.count} x ${c.bold(e.input.hardware.name)}`,
+    `${c.bold(e.input.model.name)}: ${t.method === 'full' ? 'full training' : t.method === 'distill' ? 'distillation (student trained in full)' : `${t.method.toUpperCase()} r=${t.lora!.rank} (${t.lora!.targets.join(', ')})`} on ${e.input.hardware.count} x ${c.bold(e.input.hardware.name)}`,
     `${t.precision} mixed (${t.compute} peak), ${t.optimizer}, ZeRO ${t.zero}, recompute ${t.recompute}; tp ${t.tp}, pp ${t.pp}, cp ${t.cp}, dp ${t.dp}${t.sequenceParallel ? ', sequence parallel' : ''}; seq ${t.seqLen}, micro-batch ${t.microBatch}, global batch ${t.globalBatch}`,
   ];
   const rows: [string, string][] = [];
@@ -65,6 +66,13 @@ Examples:
     .option('--zero <stage>', 'ZeRO / FSDP stage 0-3: 1 shards optimizer states, 2 also gradients, 3 also weights (default 0)')
     .option('--recompute <mode>', `activation recomputation: ${RECOMPUTE.join(' | ')} (default selective, as FlashAttention does; full for qlora)`)
     .option('--mfu <fraction>', 'model FLOPs utilisation: model FLOPs / (devices x dense peak x time) (default: per hardware family from published runs)')
+    .option('--teacher <preset>', '--method distill: the teacher model preset')
+    .option('--teacher-gpu <preset>', '--method distill: the teacher\'s own devices (default: co-located on the student\'s)')
+    .option('--teacher-count <n>', '--method distill: teacher devices (default --count)')
+    .option('--teacher-tokens <count>', '--method distill: tokens the teacher scores or generates (default --tokens)')
+    .option('--distill-data <kind>', '--method distill: logits (teacher forward over the training tokens, default) or synthetic (the teacher generates them)')
+    .option('--serve-gpu <preset>', '--method distill: device the student and teacher are compared on when served (default --gpu)')
+    .option('--serve-batch <n>', '--method distill: serving batch of that comparison (default 32)')
     .option('--cp <n>', 'context-parallel degree (default 1)')
     .option('--sequence-parallel', 'shard norm and dropout activations across TP ranks (default on when --tp > 1)')
     .option('--no-sequence-parallel', 'keep them replicated')

@@ -10,8 +10,10 @@ import { layerSplit } from './memory.js';
 
 export const TRAIN_PRECISIONS = ['bf16', 'fp16', 'fp8', 'fp32'] as const;
 export type TrainPrecision = (typeof TRAIN_PRECISIONS)[number];
-export const METHODS = ['full', 'lora', 'qlora'] as const;
+export const METHODS = ['full', 'lora', 'qlora', 'distill'] as const;
 export type Method = (typeof METHODS)[number];
+/** Every weight is trained: full training, and a distilled student (trained in full on a teacher's outputs). */
+export const trainsAll = (m: Method): boolean => m === 'full' || m === 'distill';
 export const OPTIMIZERS = ['adamw', 'adamw-8bit', 'adafactor', 'sgd'] as const;
 export type Optimizer = (typeof OPTIMIZERS)[number];
 export const RECOMPUTE = ['none', 'selective', 'full'] as const;

@@ -6,6 +6,7 @@ import { CALIBRATION } from './calibration.js';
 import type { Calibration } from './efficiency.js';
 import { secondsInHour, toGiB } from '../units.js';
 import { carbonTerm, type Carbon } from './carbon.js';
+import { distillFigures, teacherMemoryBytes, type DistillInput } from './distill.js';
 import { attentionFlopsPerContextToken, matmulParams } from './flops.js';
 import { layerSplit } from './memory.js';
 import { paramsFigures } from './params.js';
@@ -22,6 +23,7 @@ import {
   PRECISION_BYTES,
   type LoraTarget,
   type Method,
+  trainsAll,
   type Optimizer,
   type Recompute,
   type TrainPrecision,
@@ -63,6 +65,8 @@ export interface TrainInput {
   powerWatts?: number;
   /** grid carbon intensity and PUE (--region / --grid-gco2-per-kwh, --pue); absent = no carbon figure */
   carbon?: Carbon;
+  /** --method distill: the teacher, where it runs, and the serving comparison (distill.ts) */
+  distill?: DistillInput;
 }
 
 export interface Suggestion {
@@ -163,7 +167,7 @@ export function trainingMemoryFigures(fig: Figures, input: TrainInput, totalPara
   const shardGroup = dp * input.cp;
   const groups = linearGroups(m);
   const linearTotal = Object.values(groups).reduce((a, g) => a + g.params, 0);
-  const full = method === 'full';
+  const full = trainsAll(method);
 
   // Trainable parameters
   let trainable: number;
@@ -256,6 +260,14 @@ export function trainingMemoryFigures(fig: Figures, input: TrainInput, totalPara
   sum(fig, { id: 'memory.activations', label: 'Activations per device (one micro-batch)', unit: 'B', parts: ['memory.activations.layers', 'memory.activations.output'], source: 'Korthikanti et al. 2022 Table 2; 1F1B pipelining keeps L layers\' worth on the first stage' });
   term(fig, { id: 'memory.perDevice.activations', label: 'Activations per device', unit: 'B', value: act.totalBytes, formula: 'memory.activations', inputs: {}, source: 'see memory.activations', approximate: m.shapeAssumed });
   parts.push('memory.perDevice.activations');
+  if (input.distill?.colocated && input.distill.data === 'logits') {
+    // The teacher's bf16 weights sit beside the student's (split the same way, sharded with ZeRO-3),
+    // and its fp32 logits for one micro-batch feed the distillation loss.
+    const t = teacherMemoryBytes(input.distill.teacher, { tp: input.tp, pp: input.pp, shardDp: z >= 3 ? shardGroup : 1 }, input.microBatch, input.seqLen);
+    term(fig, { id: 'memory.perDevice.teacherWeights', label: `Teacher weights per device (${input.distill.teacher.name}, bf16)`, unit: 'B', value: t.weights, formula: `teacher params x 2 / (tp x pp)${z >= 3 ? ' / (dp x cp)' : ''}`, inputs: { tp: input.tp, pp: input.pp, zero: z }, source: 'the teacher runs forward on the same devices (co-located distillation)', approximate: true });
+    term(fig, { id: 'memory.perDevice.teacherLogits', label: 'Teacher logits per device (fp32, one micro-batch)', unit: 'B', value: t.logits, formula: 'microBatch x seqLen x vocab x 4 / tp', inputs: { microBatch: input.microBatch, seqLen: input.seqLen, vocab: input.distill.teacher.vocab, tp: input.tp }, source: 'Hinton et al. 2015: the soft targets are the teacher\'s full output distribution per token', approximate: true });
+    parts.push('memory.perDevice.teacherWeights', 'memory.perDevice.teacherLogits');
+  }
   const overhead = hw.runtimeOverheadBytes.value ?? 0;
   term(fig, { id: 'memory.perDevice.overhead', label: 'Runtime overhead (context, workspaces)', unit: 'B', value: overhead, formula: 'runtimeOverhead', inputs: { runtimeOverhead: overhead }, source: hw.runtimeOverheadBytes.source, approximate: true });
   parts.push('memory.perDevice.overhead');
@@ -356,12 +368,12 @@ export function train(input: TrainInput, calibration: Calibration = CALIBRATION)
   const { full, local, window } = layerSplit(m);
   const keys = full * input.seqLen + local * Math.min(input.seqLen, window);
   const memory = trainingMemoryFigures(figures, input, params.total);
-  const adapters = input.method === 'full' ? 0 : memory.trainable;
-  const linearPerToken = input.method === 'full' ? 6 * matmul : 4 * matmul + 6 * adapters;
+  const adapters = trainsAll(input.method) ? 0 : memory.trainable;
+  const linearPerToken = trainsAll(input.method) ? 6 * matmul : 4 * matmul + 6 * adapters;
   const attentionPerToken = 3 * attnPerKey * keys;
   const recomputePerToken = input.recompute === 'none' ? 0 : input.recompute === 'selective' ? attnPerKey * keys : 2 * (matmul - lmHead) + attnPerKey * keys;
   const flopsSource = 'Kaplan et al. 2020 sec. 2.1; Narayanan et al. 2021 sec. 5.1 eq. 96BsLh^2(1 + s/6h + V/16Lh); PaLM App. B (6N + 12LHQT)';
-  const perTokenModel = term(figures, { id: 'train.flopsPerToken', label: 'Model FLOPs per token', unit: 'FLOP', value: linearPerToken + attentionPerToken, formula: input.method === 'full' ? '6 x matmulParams + 3 x attnFlopsPerKey x keys' : '4 x matmulParams (frozen: no weight gradients) + 6 x adapterParams + 3 x attnFlopsPerKey x keys', inputs: { matmulParams: matmul, adapterParams: adapters, attnFlopsPerKey: attnPerKey, keys, seqLen: input.seqLen }, source: flopsSource, approximate: m.shapeAssumed });
+  const perTokenModel = term(figures, { id: 'train.flopsPerToken', label: 'Model FLOPs per token', unit: 'FLOP', value: linearPerToken + attentionPerToken, formula: trainsAll(input.method) ? '6 x matmulParams + 3 x attnFlopsPerKey x keys' : '4 x matmulParams (frozen: no weight gradients) + 6 x adapterParams + 3 x attnFlopsPerKey x keys', inputs: { matmulParams: matmul, adapterParams: adapters, attnFlopsPerKey: attnPerKey, keys, seqLen: input.seqLen }, source: flopsSource, approximate: m.shapeAssumed });
   const recomputeSource = input.recompute === 'full' ? 'Narayanan et al. 2021 sec. 5.1: full recomputation is one extra forward pass of the layers (factor 4 instead of 3)' : 'Korthikanti et al. 2022 sec. 5: selective recomputation reruns the attention core (QK^T, softmax, AV) in the backward pass';
   term(figures, { id: 'train.recomputeFlopsPerToken', label: `Recomputation FLOPs per token (${input.recompute})`, unit: 'FLOP', value: recomputePerToken, formula: input.recompute === 'none' ? '0' : input.recompute === 'selective' ? 'attnFlopsPerKey x keys' : '2 x (matmulParams - lmHead) + attnFlopsPerKey x keys', inputs: { matmulParams: matmul, lmHead, attnFlopsPerKey: attnPerKey, keys }, source: recomputeSource, approximate: m.shapeAssumed });
   const executedPerToken = perTokenModel + recomputePerToken;
@@ -397,7 +409,7 @@ export function train(input: TrainInput, calibration: Calibration = CALIBRATION)
 
   // ---- Totals over the run ----
   let tokens = input.tokens;
-  const tokensDefaulted = tokens === undefined && input.method === 'full';
+  const tokensDefaulted = tokens === undefined && trainsAll(input.method);
   if (tokensDefaulted) {
     tokens = term(figures, { id: 'train.tokens', label: 'Training tokens (compute-optimal default)', unit: 'tokens', value: CHINCHILLA_TOKENS_PER_PARAM * params.total, formula: '20 x params.total', inputs: { params: params.total }, source: 'Hoffmann et al. 2022 ("Chinchilla") Table 3: compute-optimal training uses about 20 tokens per parameter', approximate: true });
     warnings.push(`no --tokens given: using the compute-optimal ${CHINCHILLA_TOKENS_PER_PARAM} tokens per parameter (Hoffmann et al. 2022), ${tokens.toExponential(3)} tokens`);
@@ -422,6 +434,8 @@ export function train(input: TrainInput, calibration: Calibration = CALIBRATION)
     else if (input.carbon) warnings.push(`no TDP known for ${hw.name}; pass --power-watts <W per device> for energy and carbon`);
   }
 
+  if (input.distill) distillFigures(figures, input.distill, { tokens, seqLen: input.seqLen, deviceHours: figures['train.deviceHours']?.value, usd: figures['train.usd']?.value }, warnings);
+
   // Uncertainty bands from the validation suite's training residuals (bands.ts, docs/accuracy.md).
   if (input.mfu === undefined) applyTrainingBands(figures, calibration);
 
@@ -442,7 +456,7 @@ export function train(input: TrainInput, calibration: Calibration = CALIBRATION)
         method: input.method, precision: input.precision, compute: peak.cls, optimizer: input.optimizer, zero: input.zero, recompute: input.recompute,
         sequenceParallel: input.sequenceParallel, tp: input.tp, pp: input.pp, cp: input.cp, dp,
         seqLen: input.seqLen, microBatch: input.microBatch, globalBatch: input.globalBatch, gradientAccumulation: microBatches,
-        tokens: tokens ?? null, tokensDefaulted, lora: input.method === 'full' ? null : input.lora,
+        tokens: tokens ?? null, tokensDefaulted, lora: trainsAll(input.method) ? null : input.lora,
       },
     },
     figures,

@@ -10,12 +10,15 @@ import {
   TRAIN_PRECISIONS,
   type LoraTarget,
   type TrainInput,
+  trainingUtilisation,
   type ZeroStage,
 } from '../estimate/training.js';
 import type { Catalog } from './catalog.js';
 import type { HubConfig } from './hub.js';
 import { bool, choice, positiveInt, quantity, type Named, type Raw } from './options.js';
 import { resolveEstimate, type EstimateKey, type Origins, type RawOptions } from './resolve.js';
+import { DISTILL_DATA, type DistillInput } from '../estimate/distill.js';
+import type { EstimateInput } from '../estimate/input.js';
 
 /**
  * `llm-size train` options (flags, spec-file keys, library options) -> TrainInput. Pure: the
@@ -30,7 +33,7 @@ export const TRAIN_SHARED_KEYS = [
   'precision', 'gpu', 'memory', 'prune', 'count', 'price', 'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'mfu', 'tp', 'pp',
 ] as const satisfies readonly EstimateKey[];
 /** Keys only `train` has. */
-export const TRAIN_ONLY_KEYS = ['tokens', 'seqLen', 'microBatch', 'globalBatch', 'method', 'loraRank', 'loraTargets', 'optimizer', 'zero', 'recompute', 'cp', 'sequenceParallel'] as const;
+export const TRAIN_ONLY_KEYS = ['tokens', 'seqLen', 'microBatch', 'globalBatch', 'method', 'loraRank', 'loraTargets', 'optimizer', 'zero', 'recompute', 'cp', 'sequenceParallel', 'teacher', 'teacherGpu', 'teacherCount', 'teacherTokens', 'distillData', 'serveGpu', 'serveBatch'] as const;
 /** Every option of `llm-size train`, camelCase as in a spec file. */
 export const TRAIN_KEYS = [...TRAIN_SHARED_KEYS, ...TRAIN_ONLY_KEYS] as const;
 export type TrainKey = (typeof TRAIN_KEYS)[number];
@@ -84,7 +87,7 @@ export function resolveTrain(rawIn: TrainRawOptions, origins: TrainOrigins, cata
   // Megatron-LM turns sequence parallelism on with tensor parallelism (Korthikanti et al. 2022).
   const sequenceParallel = has('sequenceParallel') ? bool(named('sequenceParallel')) : tp > 1;
 
-  const defaults = method === 'full' ? LORA_DEFAULTS.lora : LORA_DEFAULTS[method];
+  const defaults = method === 'full' || method === 'distill' ? LORA_DEFAULTS.lora : LORA_DEFAULTS[method];
   const rank = has('loraRank') ? positiveInt(named('loraRank'), 'loraRank') : defaults.rank;
   let targets: LoraTarget[] = defaults.targets;
   if (has('loraTargets')) {
@@ -93,17 +96,60 @@ export function resolveTrain(rawIn: TrainRawOptions, origins: TrainOrigins, cata
     targets = list.includes('all') ? [...LORA_TARGETS] : list.map((t) => choice({ value: t, where }, LORA_TARGETS));
     if (!targets.length) throw new UserError(`${where}: invalid value "${raw.loraTargets}"; expected a comma-separated list of ${LORA_TARGETS.join(', ')} or all`);
   }
-  if (method === 'full' && (has('loraRank') || has('loraTargets'))) warnings.push('--lora-rank and --lora-targets apply to --method lora or qlora; ignored for full training');
+  if ((method === 'full' || method === 'distill') && (has('loraRank') || has('loraTargets'))) warnings.push('--lora-rank and --lora-targets apply to --method lora or qlora; ignored for full training');
+  const distillKeys = (['teacher', 'teacherGpu', 'teacherCount', 'teacherTokens', 'distillData', 'serveGpu', 'serveBatch'] as const).filter(has);
+  if (method !== 'distill' && distillKeys.length) throw new UserError(`${distillKeys.map((k) => named(k).where).join(', ')}: for --method distill (the method is ${method})`);
   if (base.model.gatedMlp === false && targets.includes('gate')) warnings.push(`${base.model.name} has no gate projection; the gate target adds nothing`);
 
   let tokens: number | undefined;
   if (has('tokens')) tokens = quantity(named('tokens'), 'trainingTokens');
+  const distill = method === 'distill' ? resolveDistill(raw, named, has, { base, count, shared, origins: origins as Origins, catalog }) : undefined;
   return {
     input: {
       model: base.model, hardware: base.hardware, count, precision, method, optimizer, zero, recompute, sequenceParallel,
       tp, pp, cp, seqLen, microBatch, globalBatch, tokens, lora: { rank, targets: [...new Set(targets)] },
       mfu: base.mfu, price: base.price, powerWatts: base.powerWatts, carbon: base.carbon,
+      ...(distill ? { distill } : {}),
     },
     warnings,
+  };
+}
+
+/**
+ * --method distill: the teacher (a preset), where it runs (co-located on the student's devices
+ * unless --teacher-gpu or --teacher-count give its own), what it produces (--distill-data logits
+ * or synthetic), and the serving comparison (--serve-gpu, --serve-batch). src/estimate/distill.ts.
+ */
+function resolveDistill(raw: TrainRawOptions, named: (key: TrainKey) => Named, has: (key: TrainKey) => boolean, ctx: { base: EstimateInput; count: number; shared: RawOptions; origins: Origins; catalog: Catalog }): DistillInput {
+  if (!has('teacher')) throw new UserError('--method distill needs --teacher <model preset> (the model whose outputs the student learns from)');
+  const { base, count, shared, catalog } = ctx;
+  const carry: RawOptions = {};
+  for (const key of ['gridGco2PerKwh', 'region', 'pue', 'powerWatts'] as const) if (shared[key] !== undefined) carry[key] = shared[key];
+  const origins: Origins = { ...ctx.origins, model: named('teacher').where, gpu: has('teacherGpu') ? named('teacherGpu').where : ctx.origins.gpu };
+  const colocated = !has('teacherGpu') && !has('teacherCount');
+  const teacherGpu = has('teacherGpu') ? String(raw.teacherGpu) : base.hardware.id;
+  const teacherBase = resolveEstimate({ ...carry, model: raw.teacher, gpu: teacherGpu, batch: 64, inputTokens: 512, outputTokens: 512, ...(has('teacherGpu') ? {} : shared.price !== undefined ? { price: shared.price } : {}) }, origins, catalog).input;
+  const teacher = teacherBase.model;
+  if (teacher.task) throw new UserError(`${named('teacher').where}: ${teacher.name} is ${teacher.task === 'rerank' ? 'a reranker' : 'an embedding model'}; a teacher for --method distill is a generator`);
+  const teacherCount = has('teacherCount') ? positiveInt(named('teacherCount'), 'devices') : count;
+  const data = has('distillData') ? choice(named('distillData'), DISTILL_DATA) : 'logits';
+  const teacherTokens = has('teacherTokens') ? quantity(named('teacherTokens'), 'trainingTokens') : undefined;
+  const serveGpu = has('serveGpu') ? String(raw.serveGpu) : base.hardware.id;
+  const serveBatch = has('serveBatch') ? positiveInt(named('serveBatch'), 'batch') : 32;
+  const serveOrigins: Origins = { ...ctx.origins, gpu: has('serveGpu') ? named('serveGpu').where : ctx.origins.gpu, batch: named('serveBatch').where };
+  const studentRaw: RawOptions = { ...shared, gpu: serveGpu, batch: serveBatch };
+  delete studentRaw.price;
+  if (serveGpu === base.hardware.id && shared.price !== undefined) studentRaw.price = shared.price;
+  const serveStudent = resolveEstimate(studentRaw, serveOrigins, catalog).input;
+  const serveTeacher = resolveEstimate({ ...carry, model: raw.teacher, gpu: serveGpu, batch: serveBatch, ...(studentRaw.price !== undefined ? { price: studentRaw.price } : {}) }, { ...serveOrigins, model: named('teacher').where }, catalog).input;
+  const family = trainingUtilisation(teacherBase.hardware);
+  return {
+    teacher, data, teacherTokens, colocated, teacherHardware: teacherBase.hardware, teacherCount,
+    teacherPrice: colocated ? base.price : teacherBase.price,
+    teacherUtilisation: { value: base.mfu !== undefined && colocated ? base.mfu : family.value, source: base.mfu !== undefined && colocated ? '--mfu' : `${family.family}: ${family.source}`, approximate: family.approximate },
+    generation: teacherBase,
+    serveStudent,
+    serveTeacher: { ...serveTeacher, workload: serveStudent.workload },
+    carbon: base.carbon,
   };
 }
