@@ -1,7 +1,7 @@
 import { once } from './once.js';
 import type { Mixer, ModelSpec } from '../inputs/model.js';
 import { holdsKv, isHeadAttention, layerGroups, moeLayerCount, range, subLayers } from './layers.js';
-import { sum, term, type Figures } from './terms.js';
+import { addFigures, sum, term, type Figures } from './terms.js';
 
 /**
  * Parameter counts from the architecture, exactly: the model is listed as groups of tensors
@@ -348,6 +348,19 @@ const figureSum = (groups: TensorGroup[], figure: ParamFigure): number => figure
  * taken as given (exact) and the breakdown is omitted, since it would rest on an assumed shape.
  */
 export function paramsFigures(fig: Figures, m: ModelSpec): { total: number; active: number; embedding: number } {
+  const prepared = preparedParams(m);
+  addFigures(fig, prepared.figures);
+  return prepared.counts;
+}
+
+/** The params.* figures of a model depend on nothing else: built once per model (once.ts), copied into each estimate. */
+const preparedParams = once((m: ModelSpec) => {
+  const fig: Figures = {};
+  const counts = buildParamsFigures(fig, m);
+  return { figures: Object.values(fig), counts };
+});
+
+function buildParamsFigures(fig: Figures, m: ModelSpec): { total: number; active: number; embedding: number } {
   const groups = tensorGroups(m);
   const embedding = term(fig, { id: 'params.embedding', label: 'Embedding parameters', unit: 'params', value: figureSum(groups, 'embedding'), formula: m.encoder ? 'vocab x hidden + learnedPositions x hidden + tokenTypes x hidden' : 'vocab x hidden + learnedPositions x hidden', inputs: { vocab: m.vocab, hidden: m.hidden, learnedPositions: m.learnedPositions, ...(m.encoder ? { tokenTypes: m.encoder.typeVocab } : {}) }, source: SOURCE, approximate: m.shapeAssumed });
   if (m.paramsOverride !== undefined) {

@@ -44,6 +44,15 @@ export function term(figures: Figures, spec: TermSpec): number {
   return value;
 }
 
+/** Adds copies of figures built earlier (a model's prepared figures, params.ts), as term() would add them. */
+export function addFigures(figures: Figures, from: readonly Figure[]): void {
+  for (const f of from) {
+    const copy = { ...f };
+    figures[copy.id] = copy;
+    if (copy.value > (MEANINGFUL_LIMITS.get(copy.unit) ?? Infinity)) notePastMeaningful(figures, copy);
+  }
+}
+
 /** Adds a total equal to the sum of existing figures (its `parts`), and returns it. */
 export function sum(figures: Figures, spec: { id: string; label: string; unit: Unit; parts: string[]; source?: string }): number {
   const { id, label, unit, parts, source = 'sum of its parts' } = spec;
