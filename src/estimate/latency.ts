@@ -113,17 +113,22 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
   const ttftParts = ['latency.prefillRoofline', 'latency.prefillComm', 'latency.prefillOverhead'];
   const tpotParts = ['latency.decodeRoofline', 'latency.decodeComm', 'latency.decodeOverhead'];
   if (input.load) {
-    // Steady state: batch/outputTokens requests finish per step and as many prompts join, so
-    // each decode step also carries that share of one prompt's prefill (chunked prefill mixes
-    // them, Agrawal et al. 2024 Sarathi-Serve); a new request first waits out half a step.
+    // Steady state (continuous batching: Orca, Yu et al. 2022; vLLM V1; Sarathi-Serve, Agrawal
+    // et al. 2024): batch/outputTokens requests finish per decode step and as many prompts join.
+    // A prompt rides in one forward pass with the running decodes, which reads the weights once
+    // (step.ts mixedWork); that pass is the step the simulator times for it too.
     const prefillOne = fig['latency.prefillRoofline'].value + fig['latency.prefillComm'].value;
-    const decodeStep = fig['latency.decodeRoofline'].value + fig['latency.decodeComm'].value + fig['latency.decodeOverhead'].value;
-    term(fig, { id: 'latency.prefillInterference', label: 'Prefill of joining requests, per decode step', unit: 's', value: (w.batch / w.outputTokens) * prefillOne, formula: '(batch / outputTokens) x (prefill roofline + communication of one request)', inputs: { batch: w.batch, outputTokens: w.outputTokens, prefillOne }, source: 'continuous batching with chunked prefill (Sarathi-Serve, Agrawal et al. 2024; vLLM V1 scheduler)' });
+    const decodeOne = fig['latency.decodeRoofline'].value + fig['latency.decodeComm'].value;
+    const decodeStep = decodeOne + fig['latency.decodeOverhead'].value;
+    const mixed = step.phaseSeconds(step.mixedWork(decodeWork, prefillWork));
+    const joinCost = Math.max(0, mixed - decodeOne);
+    term(fig, { id: 'latency.prefillInterference', label: 'Prompts joining, per decode step', unit: 's', value: (w.batch / w.outputTokens) * joinCost, formula: '(batch / outputTokens) x (pass with the decodes and one prompt - decode pass)', inputs: { batch: w.batch, outputTokens: w.outputTokens, mixedPass: mixed, decodePass: decodeOne }, source: 'continuous batching with chunked prefill (Sarathi-Serve, Agrawal et al. 2024; vLLM V1 scheduler): decodes and a prompt share one forward pass, the weights read once' });
+    term(fig, { id: 'latency.decodesInPromptStep', label: 'Running decodes in the prompt\'s step', unit: 's', value: Math.max(0, mixed - prefillOne), formula: 'pass with the decodes and the prompt - the prompt\'s own pass', inputs: { mixedPass: mixed, prefillPass: prefillOne, batch: w.batch }, source: 'vLLM V1 scheduler: a waiting prompt is scheduled into the next step with every running decode, and its first token comes at the end of that step' });
     term(fig, { id: 'latency.queueWait', label: 'Wait for the running decode step', unit: 's', value: decodeStep / 2, formula: 'decode step / 2 (mean residual of the step in flight)', inputs: { step: decodeStep }, source: 'iteration-level scheduling (Orca, Yu et al. 2022): a request joins at the next step' });
-    ttftParts.push('latency.queueWait');
+    ttftParts.push('latency.decodesInPromptStep', 'latency.queueWait');
     tpotParts.push('latency.prefillInterference');
   }
-  const ttft = sum(fig, { id: 'latency.ttft', label: 'Time to first token', unit: 's', parts: ttftParts, source: input.load ? 'one request\'s prefill + communication + overhead + queue wait (continuous batching)' : 'roofline + communication + overhead' });
+  const ttft = sum(fig, { id: 'latency.ttft', label: 'Time to first token', unit: 's', parts: ttftParts, source: input.load ? 'one request\'s prefill + communication + overhead, the running decodes in its step, and the wait for the step in flight (continuous batching)' : 'roofline + communication + overhead' });
   const tpot = sum(fig, { id: 'latency.tpot', label: 'Time per output token', unit: 's', parts: tpotParts, source: input.load ? 'decode step + prefill of joining requests (continuous batching)' : 'roofline + communication + overhead' });
 
   const e2e = term(fig, { id: 'latency.e2e', label: 'End-to-end time per request', unit: 's', value: ttft + (w.outputTokens - 1) * tpot, formula: 'ttft + (outputTokens - 1) x tpot', inputs: { ttft, tpot, outputTokens: w.outputTokens }, source: 'the first token comes from prefill, each further one from a decode step' });
@@ -162,9 +167,12 @@ export function latencySeconds(step: StepModel, m: ModelSpec, w: Workload, flops
   let tpot = 0 + d.rooflineSeconds + decodeComm + step.overheadSeconds;
   if (loaded) {
     const prefillOne = p.rooflineSeconds + prefillComm;
-    const decodeStep = d.rooflineSeconds + decodeComm + step.overheadSeconds;
+    const decodeOne = d.rooflineSeconds + decodeComm;
+    const decodeStep = decodeOne + step.overheadSeconds;
+    const mixed = step.phaseSeconds(step.mixedWork(decodeWork, prefillWork));
+    ttft += Math.max(0, mixed - prefillOne);
     ttft += decodeStep / 2;
-    tpot += (w.batch / w.outputTokens) * prefillOne;
+    tpot += (w.batch / w.outputTokens) * Math.max(0, mixed - decodeOne);
   }
   return { ttft, tpot, e2e: ttft + (w.outputTokens - 1) * tpot };
 }

@@ -120,10 +120,15 @@ export interface StepModel {
   decodeWork: (sequences: number, kvLayerTokens: number) => PhaseWork;
   prefillWork: (c: Pick<StepContents, 'prefillTokens' | 'prefillKeys' | 'prefillKvLayerTokens' | 'prefillLogits'>) => PhaseWork;
   /**
-   * Seconds of one engine step: the fixed overhead once, plus each phase's roofline and
-   * communication. A step that mixes decode and prefill (continuous batching with chunked
-   * prefill) costs the decode phase plus the prefill phase, the same split `estimate` uses for
-   * the prefill interference on a steady decode batch (latency.ts).
+   * One forward pass carrying a decode phase and a prefill phase together (continuous batching
+   * mixes them, Orca / Sarathi-Serve / vLLM V1): their tokens, FLOPs and KV bytes add up, but the
+   * weights are read once, for the experts all its tokens touch.
+   */
+  mixedWork: (decode: PhaseWork, prefill: PhaseWork) => PhaseWork;
+  /**
+   * Seconds of one engine step: the fixed overhead once, plus the roofline and communication of
+   * what it carries: decodes, prompt tokens, or both in one pass (mixedWork). `estimate` times
+   * its steady-load steps the same way (latency.ts: a prompt's step, the decode step it joins).
    */
   stepSeconds: (c: StepContents) => number;
 }
@@ -206,6 +211,11 @@ export function stepModel(args: StepModelArgs): StepModel {
     flops: prefillLinearFlops(tf, 1, c.prefillTokens, c.prefillLogits) + tf.attentionPrefill * c.prefillKeys + tf.scanPrefill * c.prefillTokens,
     bytes: prefillBytes(c.prefillTokens, c.prefillKvLayerTokens),
   });
+  const mixedWork = (d: PhaseWork, p: PhaseWork): PhaseWork => ({
+    tokens: d.tokens + p.tokens,
+    flops: d.flops + p.flops,
+    bytes: d.bytes + p.bytes - weightsRead(d.tokens) - weightsRead(p.tokens) + weightsRead(d.tokens + p.tokens),
+  });
   return {
     tp: n,
     layout: par,
@@ -221,9 +231,11 @@ export function stepModel(args: StepModelArgs): StepModel {
     overheadFor,
     decodeWork,
     prefillWork,
-    stepSeconds: (c) =>
-      overheadSeconds
-      + (c.decodeSequences > 0 ? phaseSeconds(decodeWork(c.decodeSequences, c.decodeKvLayerTokens)) : 0)
-      + (c.prefillTokens > 0 ? phaseSeconds(prefillWork(c)) : 0),
+    mixedWork,
+    stepSeconds: (c) => {
+      if (c.prefillTokens <= 0) return overheadSeconds + (c.decodeSequences > 0 ? phaseSeconds(decodeWork(c.decodeSequences, c.decodeKvLayerTokens)) : 0);
+      if (c.decodeSequences <= 0) return overheadSeconds + phaseSeconds(prefillWork(c));
+      return overheadSeconds + phaseSeconds(mixedWork(decodeWork(c.decodeSequences, c.decodeKvLayerTokens), prefillWork(c)));
+    },
   };
 }
