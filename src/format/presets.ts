@@ -1,3 +1,4 @@
+import { describeShape } from '../inputs/model.js';
 import type { ModelPreset } from '../inputs/catalog.js';
 import { PRICE_KINDS, type HardwareSpec, type Link, type Sourced } from '../inputs/hardware.js';
 import { defaultPrice } from '../inputs/price.js';
@@ -71,7 +72,10 @@ export function renderModelShow(m: ModelPreset, params: { total: number; active:
     ['vocab', spec.vocab],
     ['tiedEmbeddings', spec.tiedEmbeddings],
     ['maxContext (tokens)', spec.maxContext],
-    ['slidingWindow', spec.slidingWindow ? `${spec.slidingWindow.window} tokens on ${spec.slidingWindow.localLayers} layers` : undefined],
+    ['layer kinds', spec.layerKinds ? describeShape(spec).match(/^\d+ layers? \(([^)]*\)?[^)]*)\)/)?.[1] : undefined],
+    ['ropeScaling', spec.ropeScaling ? `${spec.ropeScaling.type} x${spec.ropeScaling.factor}, native ${spec.ropeScaling.originalContext} tokens` : undefined],
+    ['images', spec.vision ? `${spec.vision.kind === 'llama4' ? `tiles of ${spec.vision.tile}, ${spec.vision.tokensPerTile} tokens each` : spec.vision.kind === 'qwen2-vl' ? `one token per ${spec.vision.patch * spec.vision.merge} x ${spec.vision.patch * spec.vision.merge} pixels` : `${spec.vision.tokens} tokens each`} (--images)` : undefined],
+    ['slidingWindow', spec.slidingWindow && !spec.layerKinds ? `${spec.slidingWindow.window} tokens on ${spec.slidingWindow.localLayers} layers` : undefined],
     ['moe', spec.moe ? `${spec.moe.experts} experts, top ${spec.moe.topK}, expert FFN ${spec.moe.expertFfn}` : undefined],
     ['mla', spec.mla ? `kv rank ${spec.mla.kvLoraRank}, rope ${spec.mla.qkRopeHeadDim}` : undefined],
     ['dtype', spec.dtype],
