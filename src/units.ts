@@ -39,7 +39,11 @@ export type Unit =
   /** kilograms of CO2-equivalent */
   | 'kgCO2e'
   | 'count'
-  | 'fraction';
+  | 'fraction'
+  /** a ratio of two like quantities (a speedup), printed "1.8x" */
+  | 'ratio'
+  /** tokens one engine step yields per sequence (speculative decoding) */
+  | 'tokens/step';
 
 export type Dimension = 'bytes' | 'bandwidth' | 'compute' | 'time' | 'power' | 'price' | 'money';
 

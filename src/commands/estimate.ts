@@ -76,6 +76,15 @@ export function addServingOptions(cmd: Command): Command {
     .option('--engine <id>', 'serving engine whose memory budget sizes the KV cache: vllm (default), sglang, trtllm, llamacpp, ideal');
 }
 
+/** Serving levers (estimate, sweep): speculative decoding (docs/levers.md). */
+export function addLeverOptions(cmd: Command): Command {
+  return cmd
+    .option('--speculative <method>', 'speculative decoding: eagle, eagle3, mtp (the model\'s own MTP heads), ngram, or draft:<model preset or config.json>')
+    .option('--draft-tokens <k>', 'with --speculative: tokens drafted per step (default 3; mtp: one per MTP module)')
+    .option('--acceptance <a>', 'with --speculative: per-token acceptance rate, 0-1 (tokens per step = (1 - a^(k+1)) / (1 - a))')
+    .option('--accepted-length <L>', 'with --speculative: mean tokens per target step, as engines log it (vLLM "Mean acceptance length")');
+}
+
 /**
  * Flags -> raw options, with the flag name each came from; spec file underneath. `keys` are
  * the command's options (ESTIMATE_KEYS; train: TRAIN_KEYS; plan: PLAN_KEYS), which its spec
@@ -109,7 +118,7 @@ Examples:
   llm-size estimate --model llama-3.1-70b --gpu h100 --count 4 --batch 32 --context 8k --format json
   llm-size estimate --params 7b --precision int4 --gpu rtx-4090 --explain
   llm-size estimate --hf-config ./config.json --gpu a100-80gb`);
-  addPruningOptions(addCarbonOptions(addServingOptions(addEfficiencyOptions(addModelOptions(cmd)))))
+  addLeverOptions(addPruningOptions(addCarbonOptions(addServingOptions(addEfficiencyOptions(addModelOptions(cmd))))))
     .option('--batch <n>', 'concurrent sequences (default 1)', undefined)
     .option('--input-tokens <n|dist>', 'prompt tokens per request (default 1024), or a distribution (figures for its mean): uniform:128..2048, lognormal:mean=1024,sd=600, zipf:s=1.1,max=8192, trace:<file>')
     .option('--output-tokens <n|dist>', 'generated tokens per request (default 256), or a distribution as for --input-tokens')

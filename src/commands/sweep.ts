@@ -8,7 +8,7 @@ import type { ChartData, Curve } from '../format/chart.js';
 import { ESTIMATE_KEYS, fetchHubFor, resolveEstimate, type EstimateKey } from '../inputs/resolve.js';
 import { parseCount, parseTokens, type Unit } from '../units.js';
 import type { Context } from './context.js';
-import { addEfficiencyOptions, addModelOptions, collectRaw } from './estimate.js';
+import { addEfficiencyOptions, addLeverOptions, addModelOptions, collectRaw } from './estimate.js';
 
 /**
  * `llm-size sweep --over batch=1,2,4..256 [--over context=1k..128k]`: one estimate per
@@ -146,7 +146,7 @@ Examples:
   llm-size sweep --model llama-3.1-70b --count 4 --over context=1k..128k --over batch=1,8,64
   llm-size sweep --model llama-3.1-8b --batch 32 --over gpu=h100-sxm,h200,mi300x
   llm-size sweep --model llama-3.1-8b --over batch=1..256 --format svg --output sweep.svg`);
-  addEfficiencyOptions(addModelOptions(cmd))
+  addLeverOptions(addEfficiencyOptions(addModelOptions(cmd)))
     .option('--batch <n>', 'concurrent sequences (when not swept)')
     .option('--input-tokens <n>', 'prompt tokens per request (default 1024)')
     .option('--output-tokens <n>', 'generated tokens per request (default 256)')

@@ -17,6 +17,7 @@ import { loadFigures, solveLoad } from './load.js';
 import { paramsFigures } from './params.js';
 import { resolvePeak } from './peak.js';
 import { weightLayout } from './weights.js';
+import { drafterMemoryFigures } from './speculative.js';
 import { notMeaningful, term, type Figures } from './terms.js';
 import { sparse24Support, sparsePeak } from './pruning.js';
 import type { Peak } from './peak.js';
@@ -104,7 +105,9 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
   const params = paramsFigures(figures, m);
   // The per-tensor weight layout, built once: weight bytes (memory) and what a step reads (latency).
   const tensors = m.paramsOverride === undefined ? weightLayout(m, input.weights, input.activations) : undefined;
-  const memory = memoryFigures(figures, input, params.total, tensors);
+  // Serving levers' memory beside the model's (docs/levers.md): the speculative drafter ...
+  const levers = [drafterMemoryFigures(figures, input, layoutOf(input).tp)].filter((l) => l !== undefined);
+  const memory = memoryFigures(figures, input, params.total, tensors, levers);
   const flops = flopsFigures(figures, input, params.active, params.embedding);
   let peak = resolvePeak(hw, input.weights, input.activations);
   if (peak.warning) warnings.push(peak.warning);

@@ -6,6 +6,7 @@ import type { Format } from '../inputs/precision.js';
 import type { Carbon } from './carbon.js';
 import type { SparsityPattern, StructuredPruning } from './pruning.js';
 import type { Parallel } from './parallel.js';
+import type { Speculative } from './speculative.js';
 import type { Traffic } from './workload.js';
 
 /** What one request looks like and how many run together. Token counts. */
@@ -73,4 +74,6 @@ export interface EstimateInput {
    * baseline is what they were, estimated beside them (baseline.* figures).
    */
   pruning?: { sparsity?: SparsityPattern; structured?: StructuredPruning; baseline: { model: ModelSpec; weights: Format } };
+  /** speculative decoding (--speculative, src/estimate/speculative.ts); absent = plain decoding */
+  speculative?: Speculative;
 }

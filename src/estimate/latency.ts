@@ -7,6 +7,7 @@ import type { ModelSpec } from '../inputs/model.js';
 import { kvLayerTokens } from './memory.js';
 import type { Peak } from './peak.js';
 import { stepModel, type PhaseWork, type StepModel } from './step.js';
+import { speculativeFigures, speculativeSeconds, withSpeculation } from './speculative.js';
 import type { TokenFlops } from './flops.js';
 import { once, once2 } from './once.js';
 import { sum, term, type Figures } from './terms.js';
@@ -70,7 +71,7 @@ const ppSource = once((link: Link) => `GPipe / Megatron-LM pipeline parallelism 
 export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
   const { input, peak, link, flops, calibration = CALIBRATION } = args;
   const { model: m, workload: w, hardware: hw } = input;
-  const step = stepModel(args);
+  const step = withSpeculation(stepModel(args), args);
   const n = step.tp;
   // Efficiencies come from the calibrated situation model (efficiency.ts), which takes
   // precedence over the hardware profile's single defaults; --mfu / --mbu override both.
@@ -112,6 +113,11 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
   const decodeBound = phase('decode', decodeWork);
   const ttftParts = ['latency.prefillRoofline', 'latency.prefillComm', 'latency.prefillOverhead'];
   const tpotParts = ['latency.decodeRoofline', 'latency.decodeComm', 'latency.decodeOverhead'];
+  // Speculative decoding (speculative.ts): a step verifies k + 1 tokens per sequence and yields
+  // tokensPerStep of them; the plain decode step above stays as the baseline.
+  const meanContext = w.inputTokens + w.outputTokens / 2;
+  const spec = step.speculative ? speculativeFigures(fig, step.speculative, w.batch, meanContext) : undefined;
+  const stepParts = spec ? ['speculative.perToken'] : tpotParts;
   if (input.load) {
     // Steady state (continuous batching: Orca, Yu et al. 2022; vLLM V1; Sarathi-Serve, Agrawal
     // et al. 2024): batch/outputTokens requests finish per decode step and as many prompts join.
@@ -119,20 +125,28 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
     // (step.ts mixedWork); that pass is the step the simulator times for it too.
     const prefillOne = fig['latency.prefillRoofline'].value + fig['latency.prefillComm'].value;
     const decodeOne = fig['latency.decodeRoofline'].value + fig['latency.decodeComm'].value;
-    const decodeStep = decodeOne + fig['latency.decodeOverhead'].value;
+    const decodeStep = spec ? spec.stepSeconds : decodeOne + fig['latency.decodeOverhead'].value;
     const mixed = step.phaseSeconds(step.mixedWork(decodeWork, prefillWork));
     const joinCost = Math.max(0, mixed - decodeOne);
     term(fig, { id: 'latency.prefillInterference', label: 'Prompts joining, per decode step', unit: 's', value: (w.batch / w.outputTokens) * joinCost, formula: '(batch / outputTokens) x (pass with the decodes and one prompt - decode pass)', inputs: { batch: w.batch, outputTokens: w.outputTokens, mixedPass: mixed, decodePass: decodeOne }, source: 'continuous batching with chunked prefill (Sarathi-Serve, Agrawal et al. 2024; vLLM V1 scheduler): decodes and a prompt share one forward pass, the weights read once' });
     term(fig, { id: 'latency.decodesInPromptStep', label: 'Running decodes in the prompt\'s step', unit: 's', value: Math.max(0, mixed - prefillOne), formula: 'pass with the decodes and the prompt - the prompt\'s own pass', inputs: { mixedPass: mixed, prefillPass: prefillOne, batch: w.batch }, source: 'vLLM V1 scheduler: a waiting prompt is scheduled into the next step with every running decode, and its first token comes at the end of that step' });
-    term(fig, { id: 'latency.queueWait', label: 'Wait for the running decode step', unit: 's', value: decodeStep / 2, formula: 'decode step / 2 (mean residual of the step in flight)', inputs: { step: decodeStep }, source: 'iteration-level scheduling (Orca, Yu et al. 2022): a request joins at the next step' });
+    term(fig, { id: 'latency.queueWait', label: 'Wait for the running decode step', unit: 's', value: decodeStep / 2, formula: spec ? 'speculative.stepSeconds / 2 (mean residual of the step in flight)' : 'decode step / 2 (mean residual of the step in flight)', inputs: { step: decodeStep }, source: 'iteration-level scheduling (Orca, Yu et al. 2022): a request joins at the next step' });
     ttftParts.push('latency.decodesInPromptStep', 'latency.queueWait');
     tpotParts.push('latency.prefillInterference');
+    if (spec) stepParts.push('latency.prefillInterference');
   }
   const ttft = sum(fig, { id: 'latency.ttft', label: 'Time to first token', unit: 's', parts: ttftParts, source: input.load ? 'one request\'s prefill + communication + overhead, the running decodes in its step, and the wait for the step in flight (continuous batching)' : 'roofline + communication + overhead' });
-  const tpot = sum(fig, { id: 'latency.tpot', label: 'Time per output token', unit: 's', parts: tpotParts, source: input.load ? 'decode step + prefill of joining requests (continuous batching)' : 'roofline + communication + overhead' });
+  let tpot: number;
+  if (spec) {
+    const baseline = sum(fig, { id: 'speculative.baselineTpot', label: 'Time per output token without speculation', unit: 's', parts: tpotParts, source: input.load ? 'plain decode step + prefill of joining requests (continuous batching)' : 'plain decode step: roofline + communication + overhead' });
+    tpot = sum(fig, { id: 'latency.tpot', label: 'Time per output token (speculative decoding)', unit: 's', parts: stepParts, source: 'speculative step / tokens per step' + (input.load ? ' + prefill of joining requests' : '') });
+    term(fig, { id: 'speculative.speedup', label: 'Decode speedup from speculation', unit: 'ratio', value: baseline / tpot, formula: 'speculative.baselineTpot / latency.tpot (below 1: speculation slows decoding)', inputs: { baselineTpot: baseline, tpot }, source: 'Leviathan et al. 2023 sec. 3.4 (expected walltime improvement), with both steps timed by the step model' });
+  } else {
+    tpot = sum(fig, { id: 'latency.tpot', label: 'Time per output token', unit: 's', parts: tpotParts, source: input.load ? 'decode step + prefill of joining requests (continuous batching)' : 'roofline + communication + overhead' });
+  }
 
   const e2e = term(fig, { id: 'latency.e2e', label: 'End-to-end time per request', unit: 's', value: ttft + (w.outputTokens - 1) * tpot, formula: 'ttft + (outputTokens - 1) x tpot', inputs: { ttft, tpot, outputTokens: w.outputTokens }, source: 'the first token comes from prefill, each further one from a decode step' });
-  return { ttft, tpot, e2e, bounds: { prefill: prefillBound, decode: decodeBound }, step, work: { prefill: prefillWork, decode: decodeWork } };
+  return { ttft, tpot, e2e, bounds: { prefill: prefillBound, decode: spec ? spec.bound : decodeBound }, step, work: { prefill: prefillWork, decode: decodeWork } };
 }
 
 /**
@@ -164,11 +178,13 @@ export function latencySeconds(step: StepModel, m: ModelSpec, w: Workload, flops
   const prefillComm = 0 + p.commTpSeconds + p.commEpSeconds + p.commPpSeconds;
   const decodeComm = 0 + d.commTpSeconds + d.commEpSeconds + d.commPpSeconds;
   let ttft = 0 + p.rooflineSeconds + prefillComm + step.overheadSeconds;
-  let tpot = 0 + d.rooflineSeconds + decodeComm + step.overheadSeconds;
+  const plainStep = 0 + d.rooflineSeconds + decodeComm + step.overheadSeconds;
+  const spec = step.speculative ? speculativeSeconds(step.speculative, w.batch, w.inputTokens + w.outputTokens / 2) : undefined;
+  let tpot = spec ? 0 + spec.perToken : plainStep;
   if (loaded) {
     const prefillOne = p.rooflineSeconds + prefillComm;
     const decodeOne = d.rooflineSeconds + decodeComm;
-    const decodeStep = decodeOne + step.overheadSeconds;
+    const decodeStep = spec ? spec.stepSeconds : decodeOne + step.overheadSeconds;
     const mixed = step.phaseSeconds(step.mixedWork(decodeWork, prefillWork));
     ttft += Math.max(0, mixed - prefillOne);
     ttft += decodeStep / 2;

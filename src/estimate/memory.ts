@@ -175,10 +175,27 @@ export interface MemoryResult {
 }
 
 /**
- * Memory terms (bytes): weights, KV cache, prefill activations, runtime overhead; per device
- * under tensor parallelism; fit, headroom, and the largest batch and context that fit.
+ * Memory a serving lever adds beside the model's own (speculative.ts drafter, lora-serving.ts
+ * adapters): its figures, already added, and what it takes from the engine's budget.
  */
-export function memoryFigures(fig: Figures, input: EstimateInput, params: number, tensors: WeightLayout | undefined): MemoryResult {
+export interface LeverMemory {
+  /** figure ids of the whole replica's bytes (parts of memory.total) */
+  totalParts: string[];
+  /** figure ids of one device's bytes (parts of memory.perDevice) */
+  perDeviceParts: string[];
+  /** fixed bytes per device (weights, pre-allocated buffers) */
+  fixedBytesPerDevice: number;
+  /** KV bytes per token per device, and per sequence of `context` tokens per device */
+  kvBytesPerTokenPerDevice: number;
+  kvBytesPerSequencePerDevice: (context: number) => number;
+}
+
+/**
+ * Memory terms (bytes): weights, KV cache, prefill activations, runtime overhead; per device
+ * under tensor parallelism; fit, headroom, and the largest batch and context that fit. `levers`
+ * add their own figures (drafter, adapters) and take their share of the engine's budget.
+ */
+export function memoryFigures(fig: Figures, input: EstimateInput, params: number, tensors: WeightLayout | undefined, levers: LeverMemory[] = []): MemoryResult {
   const { model: m, workload: w, count: n, hardware: hw } = input;
   const layout = layoutOf(input);
   const tp = layout.tp;
@@ -234,7 +251,7 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
     term(fig, { id: 'workload.imageTokens', label: `Prompt tokens from ${img.count} image${img.count === 1 ? '' : 's'} of ${img.width}x${img.height}`, unit: 'tokens', value: img.count * img.perImage.tokens, formula: `images x tokens per image (${img.perImage.note})`, inputs: { images: img.count, tokensPerImage: img.perImage.tokens, embeddingTokens: img.perImage.embeddings }, source: 'the model processor\'s rule (src/estimate/images.ts): transformers Qwen2VLImageProcessor smart_resize, Llama4 get_best_fit and _prompt_split_image, Gemma3Processor' });
     term(fig, { id: 'memory.encoderCache', label: 'Encoder cache (image embeddings)', unit: 'B', value: encoderCachePerDevice * n, formula: 'count x batch x images x imageTokens x hidden x bytes', inputs: { count: n, batch: w.batch, images: img.count, imageTokens: img.perImage.embeddings, hidden: m.hidden, bytes: actBytes }, source: 'vLLM EncoderCacheManager keeps encoder outputs until the prompt that uses them is prefilled', approximate: true });
   }
-  sum(fig, { id: 'memory.total', label: 'Total memory', unit: 'B', parts: ['memory.weights', 'memory.kvCache', ...(recurrent.layers ? ['memory.state'] : []), ...(input.images ? ['memory.encoderCache'] : []), 'memory.activations', 'memory.overhead'] });
+  sum(fig, { id: 'memory.total', label: 'Total memory', unit: 'B', parts: ['memory.weights', 'memory.kvCache', ...(recurrent.layers ? ['memory.state'] : []), ...(input.images ? ['memory.encoderCache'] : []), ...levers.flatMap((l) => l.totalParts), 'memory.activations', 'memory.overhead'] });
 
   // Per device: weights, activations and overhead split evenly across TP ranks; KV split by
   // KV heads, replicated when KV heads < ranks.
@@ -249,7 +266,7 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   if (input.images) term(fig, { id: 'memory.perDevice.encoderCache', label: 'Encoder cache per device', unit: 'B', value: encoderCachePerDevice, formula: 'batch x images x imageTokens x hidden x bytes (full on every rank)', inputs: { encoderCache: encoderCachePerDevice }, source: 'vLLM EncoderCacheManager', approximate: true });
   term(fig, { id: 'memory.perDevice.activations', label: 'Activations per device', unit: 'B', value: activationsPerDevice, formula: 'activations / count', inputs: { activations, count: n }, source: 'each rank holds its own working set', approximate: true });
   term(fig, { id: 'memory.perDevice.overhead', label: 'Runtime overhead per device', unit: 'B', value: overheadPerDevice, formula: 'runtimeOverhead', inputs: { runtimeOverhead: overheadPerDevice }, source: hw.runtimeOverheadBytes.source, approximate: true });
-  const perDevice = sum(fig, { id: 'memory.perDevice', label: 'Memory per device', unit: 'B', parts: ['memory.perDevice.weights', 'memory.perDevice.kvCache', ...(recurrent.layers ? ['memory.perDevice.state'] : []), ...(input.images ? ['memory.perDevice.encoderCache'] : []), 'memory.perDevice.activations', 'memory.perDevice.overhead'] });
+  const perDevice = sum(fig, { id: 'memory.perDevice', label: 'Memory per device', unit: 'B', parts: ['memory.perDevice.weights', 'memory.perDevice.kvCache', ...(recurrent.layers ? ['memory.perDevice.state'] : []), ...(input.images ? ['memory.perDevice.encoderCache'] : []), ...levers.flatMap((l) => l.perDeviceParts), 'memory.perDevice.activations', 'memory.perDevice.overhead'] });
 
   term(fig, { id: 'memory.capacityPerDevice', label: 'Device memory', unit: 'B', value: capacity, formula: 'hardware memory capacity', inputs: { device: hw.id }, source: hw.memoryBytes.source });
   term(fig, { id: 'memory.headroom', label: 'Free memory per device', unit: 'B', value: Math.max(0, capacity - perDevice), formula: 'max(0, capacity - perDevice)', inputs: { capacity, perDevice }, source: 'difference' });
@@ -259,6 +276,8 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   // engine's activation reserve is its profiling pass (vLLM: max_num_batched_tokens tokens), a
   // fixed compute buffer (llama.cpp), or this workload's peak (ideal).
   const engine = input.engine ?? IDEAL_ENGINE;
+  const leverFixed = levers.reduce((a, l) => a + l.fixedBytesPerDevice, 0);
+  const leverKvPerToken = levers.reduce((a, l) => a + l.kvBytesPerTokenPerDevice, 0);
   const engineActivations = engine.computeBufferBytes
     ? { bytes: engine.computeBufferBytes.value!, source: engine.computeBufferBytes.source }
     : engine.profileTokens
@@ -267,17 +286,19 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   const runtime = engine.runtimeBytes ? { bytes: engine.runtimeBytes.value!, source: engine.runtimeBytes.source } : { bytes: overheadPerDevice, source: hw.runtimeOverheadBytes.source };
   const cap = capacityFigures(fig, input, m, {
     engine,
-    budget: { capacityBytes: capacity, weightBytesPerDevice: weightsPerDevice, activationBytesPerDevice: engineActivations.bytes, runtimeBytesPerDevice: runtime.bytes, tp },
+    budget: { capacityBytes: capacity, weightBytesPerDevice: weightsPerDevice + leverFixed, activationBytesPerDevice: engineActivations.bytes, runtimeBytesPerDevice: runtime.bytes, tp },
     activationSource: engineActivations.source,
     runtimeSource: runtime.source,
-    kvBytesPerTokenPerDevice: perToken * kvShard,
-    kvBytesPerSequencePerDevice: (tokens) => kvBytesForContext(kvLayersAll, tokens) * kvShard,
-    contextForKvBytesPerDevice: (bytes) => contextForKvBytes(kvLayersAll, bytes / kvShard),
+    kvBytesPerTokenPerDevice: perToken * kvShard + leverKvPerToken,
+    kvBytesPerSequencePerDevice: (tokens) => kvBytesForContext(kvLayersAll, tokens) * kvShard + levers.reduce((a, l) => a + l.kvBytesPerSequencePerDevice(tokens), 0),
+    // the levers' KV grows with every token (no windows): the model's share scales by their ratio
+    contextForKvBytesPerDevice: (bytes) => contextForKvBytes(kvLayersAll, leverKvPerToken > 0 ? (bytes / kvShard) * ((perToken * kvShard) / (perToken * kvShard + leverKvPerToken)) : bytes / kvShard),
     stateBytesPerSequencePerDevice: statePerDevice,
   });
   // Fits when the device holds the whole working set and the engine's budget holds this
   // workload's KV cache and state (in their pools: cap.maxConcurrency counts both).
-  const fits = perDevice <= capacity && (recurrent.layers ? w.batch <= cap.maxConcurrency : kv * kvShard <= cap.kvCapacityBytes);
+  const leverKv = levers.reduce((a, l) => a + w.batch * l.kvBytesPerSequencePerDevice(w.context), 0);
+  const fits = perDevice <= capacity && (recurrent.layers ? w.batch <= cap.maxConcurrency : kv * kvShard + leverKv <= cap.kvCapacityBytes);
 
   return { weightBytes: weights, kvBytesPerToken: kvPerToken, perDeviceBytes: perDevice, capacityBytes: capacity, fits, kvCapacityBytes: cap.kvCapacityBytes, maxConcurrency: cap.maxConcurrency };
 }

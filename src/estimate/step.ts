@@ -9,6 +9,7 @@ import { kvBytesPerTokenPerLayer, stateBytesPerSequence, stateFormatsOf } from '
 import { allReduceSeconds, allToAllSeconds, groupLink, kvHeadShare, layoutOf, sendSeconds, type Parallel } from './parallel.js';
 import { expertParams, moeLayers } from './params.js';
 import type { Peak } from './peak.js';
+import type { SpeculativeModel } from './speculative.js';
 import type { WeightLayout } from './weights.js';
 
 /**
@@ -131,6 +132,8 @@ export interface StepModel {
    * its steady-load steps the same way (latency.ts: a prompt's step, the decode step it joins).
    */
   stepSeconds: (c: StepContents) => number;
+  /** speculative decoding's step (speculative.ts withSpeculation); absent = plain decoding */
+  speculative?: SpeculativeModel;
 }
 
 /**

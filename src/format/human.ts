@@ -67,6 +67,8 @@ export function formatValue(value: number, unit: Figure['unit']): string {
       return `$${value.toFixed(2)}/h`;
     case 'fraction':
       return `${sig(value * 100)}%`;
+    case 'ratio':
+      return `${sig(value)}x`;
     case 'W':
       return `${sig(value)} W`;
     case 'J':

@@ -65,6 +65,18 @@ export const DOMAINS = {
   qps: { syntax: 'number', integer: false, min: 1e-6, max: 1e6, expected: 'requests per second, e.g. 20', above: 'more requests per second than this tool sizes', below: 'less than one request in 11 days, too little load to size' },
   duration: { syntax: 'duration', integer: false, min: 1e-6, max: 1e6, expected: 'a duration such as 500ms, 1s or 0.05', above: 'longer than any latency target this tool sizes', below: 'shorter than a microsecond' },
   loraRank: count('LoRA rank', 65_536, 'a larger LoRA rank than this tool sizes'),
+  // ---- serving levers (src/estimate/speculative.ts, prefix.ts, lora-serving.ts, offload.ts) ----
+  /** tokens a drafter proposes per step: EAGLE trees reach about 60 (EAGLE-2 total_token 60) */
+  draftTokens: count('draft tokens per step', 64, 'more draft tokens per step than any speculative decoder proposes'),
+  /** per-token acceptance of speculative decoding: 0 accepts nothing, 1 everything */
+  acceptance: { syntax: 'fraction', integer: false, min: 0, max: 1, expected: 'a per-token acceptance rate from 0 to 1, e.g. 0.8 or 80%', above: 'more than 100%', below: 'negative' },
+  /** mean tokens a target step yields (accepted drafts + the target's own token) */
+  acceptedLength: { syntax: 'number', integer: false, min: 1, max: 65, expected: 'a mean accepted length of at least 1, e.g. 2.6', above: 'longer than the 64 draft tokens + 1 any step verifies', below: 'below 1: every step yields at least the target\'s own token' },
+  /** a share from 0 to 1 (hit rates, discounts) */
+  share: { syntax: 'fraction', integer: false, min: 0, max: 1, expected: 'a share from 0 to 1, e.g. 0.75 or 75%', above: 'more than 100%', below: 'negative' },
+  adapters: count('LoRA adapters', 100_000, 'more adapters than any server loads'),
+  /** decoder layers on the GPU (llama.cpp -ngl): 0 allowed */
+  gpuLayers: { syntax: 'number', integer: true, min: 0, max: 10_000, expected: 'a whole number of layers, 0 or more (llama.cpp -ngl)', above: 'more layers than any model this tool sizes', below: 'negative' },
   // ---- simulation (src/estimate/simulate.ts) ----
   /** requests one simulation serves: 100,000 take a few seconds (docs/simulate.md) */
   requests: count('requests', 100_000, 'more requests than one simulation serves (split the run, or raise --qps resolution instead)'),

@@ -10,7 +10,7 @@ import type { Unit } from '../units.js';
  */
 
 /** Every base unit a figure may carry; the check below fails the build when units.ts adds one. */
-export const OUTPUT_UNITS = ['B', 's', 'FLOP', 'FLOP/s', 'B/s', 'W', 'J', 'USD', 'USD/h', 'tokens', 'tokens/s', 'requests/s', 'sequences/s', 'params', 'kgCO2e', 'count', 'fraction'] as const satisfies readonly Unit[];
+export const OUTPUT_UNITS = ['B', 's', 'FLOP', 'FLOP/s', 'B/s', 'W', 'J', 'USD', 'USD/h', 'tokens', 'tokens/s', 'requests/s', 'sequences/s', 'params', 'kgCO2e', 'count', 'fraction', 'ratio', 'tokens/step'] as const satisfies readonly Unit[];
 type MissingUnit = Exclude<Unit, (typeof OUTPUT_UNITS)[number]>;
 const everyUnitListed: [MissingUnit] extends [never] ? true : { addToOutputUnits: MissingUnit } = true;
 void everyUnitListed;

@@ -9,6 +9,7 @@ import type { Catalog } from './catalog.js';
 import type { HubConfig } from './hub.js';
 import { quantity, type Named, type Raw } from './options.js';
 import { DOMAINS } from './domains.js';
+import { LEVER_KEYS } from './resolve-levers.js';
 import { ESTIMATE_KEYS, resolveEstimate, type EstimateKey, type Origins, type RawOptions } from './resolve.js';
 import { arrivalProcess } from './traffic.js';
 
@@ -97,6 +98,10 @@ export function resolveSimulate(raw: SimulateRawOptions, origins: Partial<Record
   const has = (key: SimulateKey) => raw[key] !== undefined;
   if (has('batch')) throw new UserError('--batch is a static batch for estimate; simulate serves a load: pass --qps <requests per second> or --concurrency <clients>');
   if (has('qps') && has('concurrency')) throw new UserError('give --qps (requests arriving at a rate) or --concurrency (clients with one request in flight each), not both');
+  // The serving levers change a step's tokens (speculation) and work (prefix caching, offload);
+  // the simulator's steps do not model them yet: refused rather than ignored.
+  const lever = LEVER_KEYS.find((k) => has(k as SimulateKey));
+  if (lever) throw new UserError(`${named(lever).where}: simulate does not model the serving levers yet (docs/levers.md); use estimate or plan for their effect`);
   // The deployment, resolved as estimate resolves it, without the load (the simulation serves it).
   const estimateRaw: RawOptions = {};
   for (const key of ESTIMATE_KEYS) if (key !== 'qps' && key !== 'concurrency' && has(key)) estimateRaw[key as EstimateKey] = raw[key];

@@ -18,6 +18,7 @@ import { DEFAULT_PUE, type Carbon } from '../estimate/carbon.js';
 import { kindsOf, parsePriceOption, priceFor, type PriceChoice, type PriceOverride } from './price.js';
 import { PRICE_KINDS, type HardwareSpec } from './hardware.js';
 import { resolveLengths, type Trace } from './traffic.js';
+import { LEVER_KEYS, resolveLevers } from './resolve-levers.js';
 
 /**
  * argv / spec file -> EstimateInput. Flags and spec-file keys are the same names (camelCase in
@@ -31,6 +32,7 @@ export const ESTIMATE_KEYS = [
   'gpu', 'count', 'price', 'mfu', 'mbu',
   'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'engine', 'concurrency', 'qps',
   'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'memory', 'sparsity', 'prune',
+  ...LEVER_KEYS,
 ] as const;
 export type EstimateKey = (typeof ESTIMATE_KEYS)[number];
 export type RawOptions = Partial<Record<EstimateKey, Raw>>;
@@ -310,6 +312,8 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   if (priceWarning) warnings.push(priceWarning);
 
   const carbon = resolveCarbon(raw, origins, catalog);
+  // Serving levers (docs/levers.md): speculative decoding ...
+  const levers = resolveLevers(raw, named, { model, catalog, layout: { tp, pp, ep, replicas }, forwardOnly, warnings });
   if (!carbon && has('pue')) warnings.push('--pue scales the carbon figures, which need a grid intensity: pass --region <id> or --grid-gco2-per-kwh <g>');
 
   return {
@@ -334,6 +338,7 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
       carbon,
       ...(traffic ? { traffic } : {}),
       ...(pruning ? { pruning } : {}),
+      ...levers,
     },
     warnings,
     traces,
