@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { packageRoot } from '../src/paths.js';
 import { contractViolations } from './fuzz/contract.js';
 import { startHostileHub } from './fuzz/hub.js';
-import { cliProperty, fileProperty, libraryProperty, setup } from './fuzz/properties.js';
+import { cliProperty, fileProperty, intoFolder, libraryProperty, setup } from './fuzz/properties.js';
 import { REPRODUCTIONS } from './fuzz/reproductions.js';
 
 const args = process.argv.slice(2);
@@ -48,7 +48,8 @@ interface Spawned {
 function spawnCli(argv: string[], env: Record<string, string | undefined>): Promise<Spawned> {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(process.execPath, ['--import', preload, bin, ...argv], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    // in the fuzz folder: a file a run writes (sweep --output) lands there, not in the repository
+    const child = spawn(process.execPath, ['--import', preload, bin, ...intoFolder(argv, f.corpus.dir)], { cwd: f.corpus.dir, env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let rss = '';

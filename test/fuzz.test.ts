@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contractViolations } from '../scripts/fuzz/contract.js';
@@ -18,6 +18,7 @@ const RUNS = { cli: 400, files: 60, library: 300 };
 
 let hub: HostileHub;
 let f: Fuzz;
+const cwdBefore = readdirSync('.').sort();
 beforeAll(async () => {
   hub = await startHostileHub();
   f = await setup(hub.endpoint);
@@ -31,6 +32,10 @@ describe('fuzz: the contract holds on any input', () => {
   it(`generated command lines (${RUNS.cli}, seed ${SEED})`, async () => {
     await fc.assert(cliProperty(f), { seed: SEED, numRuns: RUNS.cli });
   }, 120_000);
+
+  it('no run writes into the working directory (sweep --output goes to the fuzz folder)', () => {
+    expect(readdirSync('.').sort()).toEqual(cwdBefore);
+  });
 
   it(`mutated spec, config.json, check and preset files (${RUNS.files}, seed ${SEED})`, async () => {
     await fc.assert(fileProperty(f), { seed: SEED, numRuns: RUNS.files });

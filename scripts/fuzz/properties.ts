@@ -39,10 +39,24 @@ export async function setup(hubEndpoint: string): Promise<Fuzz> {
   const cli = async (argv: string[]): Promise<RunResult> => {
     let stdout = '';
     let stderr = '';
-    const code = await run(argv, { out: (s) => (stdout += s), err: (s) => (stderr += s), env, isTty: false });
+    const code = await run(intoFolder(argv, corpus.dir), { out: (s) => (stdout += s), err: (s) => (stderr += s), env, isTty: false });
     return { code, stdout, stderr };
   };
   return { corpus, pools, env, argv: argvArb(tree, pools), cli };
+}
+
+/** Flags that write a file: their values are pointed into the fuzz folder, never the working directory or the corpus. */
+const WRITES = ['--output'];
+
+/** argv with every file a flag would write moved under `dir`/out (the name kept, made safe). */
+export function intoFolder(argv: string[], dir: string): string[] {
+  const safe = (v: string) => join(dir, 'out', v.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 60) || 'empty');
+  mkdirSync(join(dir, 'out'), { recursive: true });
+  return argv.map((a, i) => {
+    if (i > 0 && WRITES.includes(argv[i - 1])) return safe(a);
+    const eq = WRITES.find((w) => a.startsWith(`${w}=`));
+    return eq ? `${eq}=${safe(a.slice(eq.length + 1))}` : a;
+  });
 }
 
 const fail = (what: string, violations: string[], r?: RunResult): never => {
