@@ -8,6 +8,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { isForwardOnly } from '../src/inputs/model.js';
 import { estimate, estimateWithStep, type Estimate } from '../src/estimate/index.js';
 import type { PhaseWork, StepModel } from '../src/estimate/step.js';
 import type { BandKind, Calibration, EfficiencyParams, HardwareClass } from '../src/estimate/efficiency.js';
@@ -371,7 +372,8 @@ export interface FitCase {
 
 /** A fit case with its steps' work prepared for fast re-timing (serving cases without --qps). */
 export function fitCase(m: Measurement, input: EstimateInput): FitCase {
-  if (input.load) return { m, input, cls: hardwareClassOf(input) };
+  // under load, and for forward-only models (encoders: estimateForward), predict through estimate()
+  if (input.load || isForwardOnly(input.model)) return { m, input, cls: hardwareClassOf(input) };
   const { step, work } = estimateWithStep(input);
   return { m, input, cls: hardwareClassOf(input), step: { model: step, ...work } };
 }
