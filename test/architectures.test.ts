@@ -86,6 +86,11 @@ describe('no silent misreads', () => {
     await expectBadInput(['estimate', '--hf-config', 'test/fixtures/configs/unknown-moe-ssm.config.json'], /model_type "future_hybrid" is not a known family .*"num_experts", "num_experts_per_tok", "moe_intermediate_size", "mamba_d_state", "mamba_n_heads", "layer_types".*supported families: .*qwen3_next.*--layers --hidden/);
   });
 
+  it('a multimodal file of a family not read yet (Gemma 3n) names its towers instead of a missing field', () => {
+    const config = { model_type: 'gemma3n', text_config: { model_type: 'gemma3n_text', hidden_size: 2048, num_hidden_layers: 35 }, vision_config: { model_type: 'gemma3n_vision' }, audio_config: { model_type: 'gemma3n_audio' } };
+    expect(() => importHfConfig(config, 'config.json')).toThrow(/model_type "gemma3n" is not a known family .*"text_config", "vision_config", "audio_config"/);
+  });
+
   it('an unknown family whose keys are all ones the generic decoder reads is read, with a warning', () => {
     const { warnings, model } = importHfConfig({ model_type: 'my_llama', hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, vocab_size: 128256, rms_norm_eps: 1e-5, rope_theta: 500000, bos_token_id: 1 }, 'config.json');
     expect(model.layers).toBe(32);

@@ -99,6 +99,9 @@ const FAMILIES: Record<string, FamilyReader> = {
 
 export const KNOWN_FAMILIES = Object.keys(FAMILIES);
 
+/** The keys the generic (Llama-layout) decoder reader reads (decoder.ts readDecoder). */
+const GENERIC_DECODER_KEYS = ['hidden_size', 'num_attention_heads', 'num_hidden_layers', 'num_key_value_heads', 'head_dim', 'intermediate_size', 'vocab_size', 'tie_word_embeddings', 'attention_bias', 'mlp_bias', 'max_position_embeddings', 'torch_dtype', 'dtype', 'original_max_position_embeddings'];
+
 /**
  * Reads a config.json object. A family it does not know is read as a generic Llama-style
  * decoder with a warning that lists the fields it used.
@@ -110,6 +113,12 @@ export function importHfConfig(config: HfConfig, file: string, id = 'hf-config',
   const names: Names = { id, name: name ?? (typeof config._name_or_path === 'string' && config._name_or_path ? config._name_or_path : id), family };
   const warnings: string[] = [];
   const reader = Object.hasOwn(FAMILIES, family) ? FAMILIES[family] : undefined;
+  // An unknown family: its structural keys are checked against what the generic decoder reads
+  // before reading it, so a hybrid or multimodal file is named as such, not as a missing field.
+  if (!reader) {
+    const unread = unreadStructuralKeys(config, new Set([...GENERIC_DECODER_KEYS, 'model_type', 'quantization_config', 'rope_scaling', 'rope_parameters']));
+    if (unread.length) throw new UserError(`${file}: model_type "${family}" is not a known family and its config has keys the generic decoder reader does not model: ${unread.map((k) => `"${k}"`).join(', ')}; supported families: ${KNOWN_FAMILIES.join(', ')}; describe the model with --layers --hidden --heads --kv-heads --head-dim --ffn --vocab (or those keys in a --spec file)`);
+  }
   const model = reader ? reader(r, names, warnings) : readDecoder(r, names);
   const quant = readQuantization(r, warnings);
   r.ignore('rope_scaling', 'rope_parameters');
