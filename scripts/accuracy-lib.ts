@@ -140,6 +140,8 @@ export function loadSuite(dir: string): Measurement[] {
   for (const file of files) {
     const doc = parse(readFileSync(file, 'utf8')) as { cases?: Record<string, unknown>[] };
     for (const c of doc.cases ?? []) {
+      // serving-percentile cases (a `simulation:` block) are predicted by simulate, not fitted: scripts/accuracy-serving.ts
+      if (c.simulation) continue;
       for (const [i, raw] of ((c.measurements as Record<string, unknown>[]) ?? []).entries()) {
         const merged: Record<string, unknown> = { ...c };
         for (const key of CASE_KEYS) if (raw[key] !== undefined) merged[key] = raw[key];

@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CALIBRATION } from '../src/estimate/calibration.js';
 import { BAND_QUANTILES, evaluate, KINDS, loadCatalog, loadSuite, median, METRICS, type Measurement, type Row } from './accuracy-lib.js';
+import { evaluateServing, loadServingSuite, servingReport } from './accuracy-serving.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const started = Date.now();
@@ -97,7 +98,10 @@ lines.push('', '## Not yet predictable', '');
 lines.push('| case | kind | measured | why |', '|---|---|---|---|');
 for (const r of skipped) lines.push(`| ${r.m.id} | ${r.m.kind} | ${show(r.m.measured, r.m)} | ${r.skipped} |`);
 
-lines.push('', '## Calibration', '');
+// Serving percentiles: simulated, nothing fitted (scripts/accuracy-serving.ts)
+lines.push('', ...servingReport(evaluateServing(loadServingSuite(`${root}validation/cases`), catalog)));
+
+lines.push('## Calibration', '');
 lines.push(`Parameters (src/estimate/calibration.ts): ${Object.entries(p.byClass).map(([c, v]) => `${c}: mfuMax ${v!.mfuMax}, mbuMax ${v!.mbuMax}`).join('; ')}; mfuHalfTokens ${p.mfuHalfTokens}; mbuHalfBytes ${(p.mbuHalfBytes / 1e6).toPrecision(4)} MB; stepOverhead ${(p.stepOverheadSeconds * 1e3).toPrecision(3)} ms + ${(p.layerOverheadSeconds * 1e6).toPrecision(3)} us per layer; commEfficiency ${p.commEfficiency}.`, '');
 lines.push(`Bands (measured / predicted, ${BAND_QUANTILES[0] * 100}th-${BAND_QUANTILES[1] * 100}th percentile of LOO residuals): ${Object.entries(CALIBRATION.bands).map(([k, b]) => `${k} ${b!.low}-${b!.high}`).join('; ')}.`, '');
 const drift = Math.max(...[p.byClass.gpu.mfuMax / ev.fitted.params.byClass.gpu.mfuMax, p.byClass.gpu.mbuMax / ev.fitted.params.byClass.gpu.mbuMax, p.commEfficiency / ev.fitted.params.commEfficiency].map((x) => Math.abs(x - 1)));

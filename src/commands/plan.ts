@@ -4,6 +4,7 @@ import { formatSeconds, formatValue } from '../format/human.js';
 import { formatOption, renderOutput, type OutputFormat, type Rows } from '../format/render.js';
 import { fetchHubFor } from '../inputs/resolve.js';
 import { PLAN_KEYS, runPlan } from '../inputs/resolve-plan.js';
+import { LATENCY_METRICS, PERCENTILES } from '../inputs/resolve-simulate.js';
 import { WORKLOAD_IDS } from '../inputs/traffic.js';
 import type { Context } from './context.js';
 import { addEfficiencyOptions, addModelOptions, collectRaw } from './estimate.js';
@@ -40,7 +41,7 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
     .option('--engine <id>', 'serving engine whose memory budget sizes the KV cache (default vllm)')
     .option('--gpus-per-node <n>', 'devices per node (default: each hardware profile\'s)')
     .option('--top <n>', 'rows to show (default 10)');
-  for (const metric of ['ttft', 'tpot', 'itl', 'e2e']) for (const p of [50, 90, 99]) cmd.option(`--${metric}-p${p} <duration>`, `${metric.toUpperCase()} p${p} target, checked by simulation`);
+  for (const metric of LATENCY_METRICS) for (const p of PERCENTILES) cmd.option(`--${metric}-p${p} <duration>`, `${metric.toUpperCase()} p${p} target, checked by simulation`);
   cmd
     .option('--arrival <process>', 'how requests arrive in the simulation: poisson (default), gamma:cv=2, constant')
     .option('--requests <n>', 'requests each simulation serves (default 1,000)')

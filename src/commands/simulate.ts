@@ -4,7 +4,7 @@ import { UserError } from '../errors.js';
 import { renderExplain } from '../format/explain.js';
 import { formatOption, renderOutput, type OutputFormat, type Rows } from '../format/render.js';
 import { fetchHubFor } from '../inputs/resolve.js';
-import { runSimulate, SIMULATE_KEYS, type SimulationDocument, type SimulationSweepDocument } from '../inputs/resolve-simulate.js';
+import { LATENCY_METRICS, PERCENTILES, runSimulate, SIMULATE_KEYS, type SimulationDocument, type SimulationSweepDocument } from '../inputs/resolve-simulate.js';
 import { ARRIVAL_HELP, WORKLOAD_IDS } from '../inputs/traffic.js';
 import type { Context } from './context.js';
 import { addEfficiencyOptions, addModelOptions, addServingOptions, collectRaw } from './estimate.js';
@@ -16,7 +16,7 @@ import { addEfficiencyOptions, addModelOptions, addServingOptions, collectRaw } 
  */
 export function simulateCommand(ctx: Context): Command {
   const cmd = new Command('simulate')
-    .description('simulate a deployment serving a stream of requests: p50/p90/p99 latencies, throughput, goodput, queue and KV use over time')
+    .description('simulate a deployment serving a stream of requests: p50/p90/p95/p99 latencies, throughput, goodput, queue and KV use over time')
     .addHelpText('after', `
 Loads: --qps 5 (Poisson arrivals; --arrival gamma:cv=2 for bursts), --qps 1..20 (a sweep of ${10}
 rates, charted), --concurrency 64 (64 clients, each sending its next request when one ends), or
@@ -44,7 +44,7 @@ Examples:
     .option('--tpot <duration>', 'median time-per-output-token target, e.g. 50ms')
     .option('--itl <duration>', 'median inter-token latency target')
     .option('--e2e <duration>', 'median end-to-end target, e.g. 10s');
-  for (const metric of ['ttft', 'tpot', 'itl', 'e2e']) for (const p of [50, 90, 99]) cmd.option(`--${metric}-p${p} <duration>`, `${metric.toUpperCase()} p${p} target`);
+  for (const metric of LATENCY_METRICS) for (const p of PERCENTILES) cmd.option(`--${metric}-p${p} <duration>`, `${metric.toUpperCase()} p${p} target`);
   cmd
     .addOption(formatOption(['svg']))
     .option('--output <file>', 'write the output to a file instead of stdout (for --format svg)')
@@ -88,7 +88,7 @@ Examples:
 
 /** A sweep as rows (csv, markdown): exact values in base units. */
 function sweepRows(doc: SimulationSweepDocument): Rows {
-  const ids = ['latency.ttft.p50', 'latency.ttft.p90', 'latency.ttft.p99', 'latency.tpot.p50', 'latency.tpot.p90', 'latency.tpot.p99', 'latency.itl.p50', 'latency.itl.p99', 'latency.e2e.p50', 'latency.e2e.p90', 'latency.e2e.p99', 'throughput.requestsPerSecond', 'throughput.outputTokensPerSecond', 'goodput.fraction'];
+  const ids = ['latency.ttft.p50', 'latency.ttft.p90', 'latency.ttft.p95', 'latency.ttft.p99', 'latency.tpot.p50', 'latency.tpot.p90', 'latency.tpot.p95', 'latency.tpot.p99', 'latency.itl.p50', 'latency.itl.p95', 'latency.itl.p99', 'latency.e2e.p50', 'latency.e2e.p90', 'latency.e2e.p95', 'latency.e2e.p99', 'throughput.requestsPerSecond', 'throughput.outputTokensPerSecond', 'goodput.fraction'];
   const present = ids.filter((id) => doc.points.some((p) => p.figures[id]));
   return {
     columns: [{ key: 'qps', label: 'requests/s offered', unit: 'requests/s' }, ...present.map((id) => ({ key: id, label: doc.points[0].figures[id]?.label ?? id, unit: doc.points[0].figures[id]?.unit }))],

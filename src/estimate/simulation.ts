@@ -22,7 +22,7 @@ export interface RequestTargets {
   e2e?: number;
 }
 
-export const PERCENTILES = [50, 90, 99] as const;
+export const PERCENTILES = [50, 90, 95, 99] as const;
 export const LATENCY_METRICS = ['ttft', 'tpot', 'itl', 'e2e'] as const;
 export type LatencyMetric = (typeof LATENCY_METRICS)[number];
 

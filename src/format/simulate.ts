@@ -54,7 +54,7 @@ export function renderSimulationTable(doc: SimulationDocument, color: boolean, u
   const load = doc.input.load.qps !== null ? `${doc.input.load.qps} requests/s (${doc.input.traffic.arrival})` : doc.input.load.concurrency !== null ? `${doc.input.load.concurrency} clients (closed loop)` : `arrivals ${doc.input.traffic.arrival}`;
   const lines = header(doc.input, load).map((l, i) => (i === 0 ? c.bold(l) : l));
   const cell = (id: string) => (f[id] ? formatValue(f[id].value, f[id].unit) : '-');
-  lines.push(renderGrid(['latency', 'p50', 'p90', 'p99', 'mean'], METRICS.map(([m, name]) => [name, cell(`latency.${m}.p50`), cell(`latency.${m}.p90`), cell(`latency.${m}.p99`), cell(`latency.${m}.mean`)]), color));
+  lines.push(renderGrid(['latency', 'p50', 'p90', 'p95', 'p99', 'mean'], METRICS.map(([m, name]) => [name, cell(`latency.${m}.p50`), cell(`latency.${m}.p90`), cell(`latency.${m}.p95`), cell(`latency.${m}.p99`), cell(`latency.${m}.mean`)]), color));
   const line = (id: string, label?: string) => (f[id] ? `${label ?? f[id].label}: ${formatFigure(f[id])}` : undefined);
   const facts = [
     `throughput: ${formatFigure(f['throughput.requestsPerSecond'])}, ${formatFigure(f['throughput.outputTokensPerSecond'])}${f['cost.usdPerMillionOutputTokens'] ? `, ${formatFigure(f['cost.usdPerMillionOutputTokens'])} per million output tokens` : ''}`,
@@ -79,7 +79,7 @@ export function renderSimulationTable(doc: SimulationDocument, color: boolean, u
 /** A --qps sweep as the charts see it: one series per percentile, one chart per metric. */
 export function sweepChartData(doc: SimulationSweepDocument): ChartData {
   const points = doc.points.flatMap((pt) =>
-    (['p50', 'p90', 'p99'] as const).map((p) => ({
+    (['p50', 'p90', 'p95', 'p99'] as const).map((p) => ({
       x: String(+pt.qps.toPrecision(4)),
       group: p,
       parts: [],

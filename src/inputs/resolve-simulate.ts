@@ -24,7 +24,9 @@ export interface PercentileTarget extends Target {
   where: string;
 }
 
-/** ttftP50, ttftP90, ttftP99, tpotP50 ... e2eP99: the percentile target keys (--ttft-p99). */
+export { LATENCY_METRICS, PERCENTILES };
+
+/** ttftP50, ttftP90, ttftP95, ttftP99, tpotP50 ... e2eP99: the percentile target keys (--ttft-p99). */
 export const PERCENTILE_TARGET_KEYS = LATENCY_METRICS.flatMap((m) => PERCENTILES.map((p) => `${m}P${p}`)) as `${LatencyMetric}P${(typeof PERCENTILES)[number]}`[];
 /** Plain targets: --ttft, --tpot, --itl, --e2e mean the median (p50). */
 export const MEDIAN_TARGET_KEYS = [...LATENCY_METRICS];
