@@ -1,3 +1,4 @@
+import { fstatSync, statSync, writeSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import type { Context } from './commands/context.js';
 import { presetPathsFrom } from './commands/preset-paths.js';
@@ -170,21 +171,63 @@ export function internalError(e: unknown, argv: string[], env: Record<string, st
 }
 
 /**
+ * Writes all of `text` to a file descriptor, synchronously and without a stream:
+ * process.stdout and process.stderr load Node's stream (and, for a pipe or a terminal, net)
+ * modules, milliseconds of a run that prints one document.
+ */
+function writeAll(fd: number, text: string): void {
+  let bytes = Buffer.from(text, 'utf8');
+  while (bytes.length > 0) {
+    try {
+      bytes = bytes.subarray(writeSync(fd, bytes));
+    } catch (e) {
+      // a non-blocking descriptor that is full: try again
+      if ((e as NodeJS.ErrnoException).code !== 'EAGAIN') throw e;
+    }
+  }
+}
+
+/**
+ * Whether stdout is a terminal, and how wide. Only a character device other than /dev/null
+ * can be one, so pipes and files (what scripts and CI use) are told apart without loading the
+ * terminal modules.
+ */
+function terminal(): { isTty: boolean; columns: number | undefined } {
+  try {
+    const out = fstatSync(1);
+    if (!out.isCharacterDevice() || out.rdev === statSync('/dev/null').rdev) return { isTty: false, columns: undefined };
+  } catch {
+    // no stdout to stat, or no /dev/null (Windows): ask Node
+  }
+  return { isTty: process.stdout.isTTY === true, columns: process.stdout.columns };
+}
+
+/**
  * The process entry: argv, stdout, stderr and the exit code. bin/llm-size.js calls it through
  * the bundle (scripts/bundle.ts); importing this module runs nothing.
  */
 export async function main(): Promise<void> {
-  // A reader that stops early (`llm-size ... | head`) closes the pipe: stop quietly, as cat does.
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code !== 'EPIPE') throw e;
-    process.exit(0);
-  });
+  const { isTty, columns } = terminal();
   const code = await run(process.argv.slice(2), {
-    out: (s) => process.stdout.write(s),
-    err: (s) => process.stderr.write(s),
+    out: (s) => {
+      try {
+        writeAll(1, s);
+      } catch (e) {
+        // A reader that stops early (`llm-size ... | head`) closes the pipe: stop quietly, as cat does.
+        if ((e as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
+        throw e;
+      }
+    },
+    err: (s) => {
+      try {
+        writeAll(2, s);
+      } catch {
+        // nowhere left to report to
+      }
+    },
     env: process.env,
-    isTty: process.stdout.isTTY === true,
-    columns: process.stdout.columns,
+    isTty,
+    columns,
   });
   process.exitCode = code;
 }
