@@ -60,7 +60,8 @@ function readOrUndefined(file: string): Buffer | undefined {
 
 /** Compiles the bundle as a CommonJS module body (as Node's own loader wraps it) and runs it. */
 function compileBundle(file: string, cachedData: Buffer | undefined): { exports: Bundle; script: Script } {
-  const source = readFileSync(file, 'utf8');
+  // ASCII (scripts/bundle.ts escapes the rest): latin1 reads it without UTF-8 decoding
+  const source = readFileSync(file, 'latin1');
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, { filename: file, cachedData });
   const mod = { exports: {} as Bundle };
   (script.runInThisContext() as (...args: unknown[]) => void).call(mod.exports, mod.exports, createRequire(file), mod, file, join(file, '..'));

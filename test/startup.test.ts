@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bootPath, codeCacheFile } from '../src/boot.js';
 import type { Catalog } from '../src/inputs/catalog.js';
-import { findPreset, openPresets, packPresets } from '../src/inputs/preset-store.js';
+import { findPreset, openPresetFile, openPresets, packPresets } from '../src/inputs/preset-store.js';
 import { builtInCatalog, findHardware, findModel } from '../src/inputs/presets.js';
 import { cli } from './helpers.js';
 
@@ -50,6 +50,22 @@ describe('stored presets (preset-store.ts)', () => {
     expect(findPreset(catalog, 'hardware', 'h100')?.id).toBe('h100-sxm');
     expect(findPreset(catalog, 'models', 'llama-3.1-8b')?.id).toBe('llama-3.1-8b');
     expect(() => catalog.hardware).toThrow(SyntaxError);
+  });
+
+  it('stores ASCII and reads entries from a file by byte offset, other characters included', () => {
+    const withUnicode = { ...kinds, models: [{ ...hw('qwen-µ', ['Qwen–µ']), name: 'Qwen µ × 2 — 日本 👍' }] };
+    const text = packPresets(withUnicode);
+    expect(/^[\x00-\x7f]*$/.test(text)).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'llm-size-presets-'));
+    try {
+      writeFileSync(join(dir, 'p.jsonl'), text.replace('{"id"!', '{"id":').replace('{"id":"a100-80gb"', '{"id"!"a100-80gb"'));
+      const catalog = openPresetFile(join(dir, 'p.jsonl'));
+      expect(findPreset<{ name: string }>(catalog, 'models', 'QWEN–µ')?.name).toBe('Qwen µ × 2 — 日本 👍');
+      expect(findPreset(catalog, 'hardware', 'h100')?.id).toBe('h100-sxm');
+      expect(() => catalog.hardware).toThrow(SyntaxError);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('finds nothing for an unknown name or kind', () => {

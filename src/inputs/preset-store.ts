@@ -1,13 +1,15 @@
+import { closeSync, openSync, readSync } from 'node:fs';
 import { findEntry, type Catalog, type Entry } from './catalog.js';
 
 /**
  * How the built-in presets are stored (dist/presets.jsonl, written by scripts/build-presets.ts):
- * JSON Lines, so that a run parses only the entries it uses. The first line is an index, for
- * each kind (hardware, models, engines, grid ...) the entries in catalogue order as
- * [id, aliases, start, end]; every later line is one entry, at [start, end) counted in
- * characters from the start of the second line. `estimate --model llama-3.1-8b --gpu h100-sxm`
- * parses the index and two entries instead of the whole catalogue (about 280 KB, most of it
- * models' config.json); `presets list` and `plan` read a kind whole, on first use.
+ * JSON Lines, so that a run reads and parses only the entries it uses. The first line is an
+ * index, for each kind (hardware, models, engines, grid ...) the entries in catalogue order as
+ * [id, aliases, start, end]; every later line is one entry, at [start, end) counted from the
+ * start of the second line. The text is ASCII (JSON escapes the rest), so those are byte offsets
+ * too: `estimate --model llama-3.1-8b --gpu h100-sxm` reads the index and two entries from the
+ * file instead of the whole catalogue (about 500 KB, most of it prices and models' config.json);
+ * `presets list` and `plan` read a kind whole, on first use.
  */
 
 type IndexRow = [id: string, aliases: string[], start: number, end: number];
@@ -20,15 +22,18 @@ export function packPresets(kinds: Record<string, Entry[]>): string {
   let at = 0;
   for (const [kind, entries] of Object.entries(kinds)) {
     index[kind] = entries.map((e) => {
-      const json = JSON.stringify(e);
+      const json = asciiJson(e);
       lines.push(json);
       const row: IndexRow = [e.id, e.aliases, at, at + json.length];
       at += json.length + 1;
       return row;
     });
   }
-  return `${JSON.stringify(index)}\n${lines.join('\n')}\n`;
+  return `${asciiJson(index)}\n${lines.join('\n')}\n`;
 }
+
+/** JSON with every character past ASCII escaped (\uXXXX): offsets in characters are offsets in bytes. */
+const asciiJson = (value: unknown): string => JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
 /** Name -> position lookups of a stored catalogue, per kind; kept beside the catalogue object. */
 const lookups = new WeakMap<object, (kind: string, name: string) => Entry | undefined>();
@@ -40,14 +45,49 @@ const lookups = new WeakMap<object, (kind: string, name: string) => Entry | unde
  */
 export function openPresets(text: string): Catalog {
   const newline = text.indexOf('\n');
-  const index = JSON.parse(text.slice(0, newline)) as StoredIndex;
-  const body = newline + 1;
+  return catalogOver(text.slice(0, newline), (start, end) => text.slice(newline + 1 + start, newline + 1 + end));
+}
+
+/** A catalogue over a stored file (packPresets): the index read at once, each entry read from the file when first used. */
+export function openPresetFile(path: string | URL): Catalog {
+  const fd = openSync(path, 'r');
+  try {
+    // the index: the first line
+    let header = '';
+    for (let at = 0, newline = -1; newline < 0; ) {
+      const chunk = Buffer.alloc(32768);
+      const n = readSync(fd, chunk, 0, chunk.length, at);
+      if (n === 0) throw new Error(`${String(path)}: no index line`);
+      header += chunk.toString('latin1', 0, n);
+      at += n;
+      newline = header.indexOf('\n');
+      if (newline >= 0) header = header.slice(0, newline);
+    }
+    const body = header.length + 1;
+    return catalogOver(header, (start, end) => {
+      const entry = openSync(path, 'r');
+      try {
+        const bytes = Buffer.alloc(end - start);
+        readSync(entry, bytes, 0, bytes.length, body + start);
+        return bytes.toString('latin1');
+      } finally {
+        closeSync(entry);
+      }
+    });
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function catalogOver(header: string, read: (start: number, end: number) => string): Catalog {
+  const index = JSON.parse(header) as StoredIndex;
   const catalog: Record<string, unknown> = {};
   const parsed: Record<string, Entry[]> = {};
   const names: Record<string, Map<string, number>> = {};
-  const entry = (kind: string, i: number): Entry => {
-    const row = index[kind][i];
-    return (parsed[kind][i] ??= JSON.parse(text.slice(body + row[2], body + row[3])) as Entry);
+  // `kindText`: the kind's entries read at once (they are stored one after another), from `from`
+  const entry = (kind: string, i: number, kindText?: string, from = 0): Entry => {
+    const [, , start, end] = index[kind][i];
+    return (parsed[kind][i] ??= JSON.parse(kindText === undefined ? read(start, end) : kindText.slice(start - from, end - from)) as Entry);
   };
   for (const kind of Object.keys(index)) {
     parsed[kind] = new Array<Entry>(index[kind].length);
@@ -56,7 +96,10 @@ export function openPresets(text: string): Catalog {
       enumerable: true,
       configurable: true,
       get() {
-        const all = index[kind].map((_, i) => entry(kind, i));
+        const rows = index[kind];
+        const from = rows.length ? rows[0][2] : 0;
+        const text = rows.length ? read(from, rows[rows.length - 1][3]) : '';
+        const all = rows.map((_, i) => entry(kind, i, text, from));
         Object.defineProperty(catalog, kind, { value: all, enumerable: true, writable: true, configurable: true });
         return all;
       },

@@ -1,11 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { unknownChoice } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { allNames, type Catalog, type ModelPreset } from './catalog.js';
 import type { EngineSpec } from './engine.js';
 import type { GridRegion } from './grid.js';
 import type { HardwareSpec } from './hardware.js';
-import { findPreset, openPresets } from './preset-store.js';
+import { findPreset, openPresetFile } from './preset-store.js';
 
 /**
  * Built-in presets, validated and converted to base units at build time
@@ -15,7 +14,7 @@ import { findPreset, openPresets } from './preset-store.js';
 let builtIn: Catalog | undefined;
 
 export function builtInCatalog(): Catalog {
-  builtIn ??= openPresets(readFileSync(new URL('dist/presets.jsonl', packageRoot()), 'utf8'));
+  builtIn ??= openPresetFile(new URL('dist/presets.jsonl', packageRoot()));
   return builtIn;
 }
 
