@@ -16,6 +16,8 @@ import { hardwareClass } from '../src/estimate/efficiency.js';
 import type { EstimateInput } from '../src/estimate/input.js';
 import { dataParallel, LORA_DEFAULTS, LORA_TARGETS, METHODS, train, TRAIN_PRECISIONS, type LoraTarget, type Method, type TrainEstimate, type TrainInput, type TrainPrecision } from '../src/estimate/training.js';
 import { findEntry, type Catalog } from '../src/inputs/catalog.js';
+import { findEngine } from '../src/inputs/engine-choice.js';
+import type { EngineOptions } from '../src/estimate/engine.js';
 import { loadEngineFiles, type EngineSpec } from '../src/inputs/engine.js';
 import { loadPresetPaths } from '../src/inputs/load-presets.js';
 import { activationFormat, FORMATS, type Format } from '../src/inputs/precision.js';
@@ -91,6 +93,12 @@ export interface Measurement {
   profileTokens?: number;
   /** serving layout as published (llama.cpp multi-GPU splits layers: pp = count); absent = count-way tensor parallelism */
   layout?: { tp?: number; pp?: number; ep?: number };
+  /** KV cases: the launch's max_model_len (llama.cpp n_ctx); absent = inputTokens + outputTokens */
+  context?: number;
+  /** KV cases: max_num_seqs as launched, CUDA graphs off, KV block size */
+  maxNumSeqs?: number;
+  enforceEager?: boolean;
+  blockSize?: number;
 }
 
 /** A training case's layout, as the case file states it (validation/README.md). */
@@ -128,7 +136,7 @@ export function parseMeasured(text: string | number, where: string): number {
   throw new Error(`${where}: cannot read measured value "${text}"`);
 }
 
-const CASE_KEYS = ['model', 'hardware', 'count', 'engine', 'precision', 'kvPrecision', 'batch', 'maxBatch', 'kvMemoryFraction', 'inputTokens', 'outputTokens', 'unpredictable', 'training', 'engineFraction', 'profileTokens', 'layout'] as const;
+const CASE_KEYS = ['model', 'hardware', 'count', 'engine', 'precision', 'kvPrecision', 'batch', 'maxBatch', 'kvMemoryFraction', 'inputTokens', 'outputTokens', 'unpredictable', 'training', 'engineFraction', 'profileTokens', 'layout', 'context', 'maxNumSeqs', 'enforceEager', 'blockSize'] as const;
 
 /** Reads every case file under `dir` and flattens cases into measurements (overrides applied). */
 export function loadSuite(dir: string): Measurement[] {
@@ -177,6 +185,10 @@ export function loadSuite(dir: string): Measurement[] {
           engineFraction: merged.engineFraction === undefined ? undefined : Number(merged.engineFraction),
           profileTokens: merged.profileTokens === undefined ? undefined : Number(merged.profileTokens),
           layout: merged.layout as Measurement['layout'],
+          context: merged.context === undefined ? undefined : Number(merged.context),
+          maxNumSeqs: merged.maxNumSeqs === undefined ? undefined : Number(merged.maxNumSeqs),
+          enforceEager: merged.enforceEager === undefined ? undefined : merged.enforceEager === true,
+          blockSize: merged.blockSize === undefined ? undefined : Number(merged.blockSize),
         });
       }
     }
@@ -198,17 +210,26 @@ type Resolved = Extract<Resolution, { ok: true }>;
 const KV_METRICS: Metric[] = ['kvCapacityTokens', 'kvCapacityBytes'];
 
 /**
- * The case's engine profile as launched: the preset (presets/engines) with the memory fraction
- * and profiling tokens the case states, if it states them (an explicit fraction replaces the
- * profile's per-TP defaults, as the engine's flag does).
+ * The case's engine as launched: the profile it names (`vllm@0.7` pins a version; presets/engines)
+ * and the launch options the case states (engineFraction = --gpu-memory-utilization /
+ * --mem-fraction-static, profileTokens = --max-num-batched-tokens, maxNumSeqs, enforceEager,
+ * blockSize); absent, the profile's defaults for the device apply.
  */
-function engineAsLaunched(m: Measurement, catalog: Catalog): EngineSpec | undefined {
-  const preset = findEntry(catalog.engines ?? [], m.engine);
-  if (!preset) return undefined;
-  const e: EngineSpec = structuredClone(preset);
-  if (m.engineFraction !== undefined) e.budget = { ...e.budget, fraction: { value: m.engineFraction, source: `as launched (${m.source})` }, byTensorParallel: [] };
-  if (m.profileTokens !== undefined && e.profileTokens) e.profileTokens = { value: m.profileTokens, source: `max_num_batched_tokens as launched (${m.source})` };
-  return e;
+function engineAsLaunched(m: Measurement, catalog: Catalog): { engine: EngineSpec; options: EngineOptions } | undefined {
+  let engine: EngineSpec;
+  try {
+    engine = findEngine(catalog, m.engine);
+  } catch {
+    return undefined;
+  }
+  const options: EngineOptions = {
+    ...(m.engineFraction !== undefined ? { gpuMemoryUtilization: m.engineFraction } : {}),
+    ...(m.profileTokens !== undefined ? { maxNumBatchedTokens: m.profileTokens } : {}),
+    ...(m.maxNumSeqs !== undefined ? { maxNumSeqs: m.maxNumSeqs } : {}),
+    ...(m.enforceEager !== undefined ? { enforceEager: m.enforceEager } : {}),
+    ...(m.blockSize !== undefined ? { blockSize: m.blockSize } : {}),
+  };
+  return { engine, options };
 }
 
 /**
@@ -263,10 +284,10 @@ export function resolveMeasurement(m: Measurement, catalog: Catalog): Resolution
   if (!hardware) return { ok: false, reason: `no hardware preset "${m.hardware}"` };
   // training runs, and memory measured during training (LoRA / QLoRA fine-tuning), go through train()
   if (m.kind === 'training' || m.training) return resolveTraining(m, catalog, model, hardware);
-  let engine: EngineSpec | undefined;
+  let launched: ReturnType<typeof engineAsLaunched>;
   if (KV_METRICS.includes(m.metric)) {
-    engine = engineAsLaunched(m, catalog);
-    if (!engine) return { ok: false, reason: `no engine profile "${m.engine}" (presets/engines)` };
+    launched = engineAsLaunched(m, catalog);
+    if (!launched) return { ok: false, reason: `no engine profile "${m.engine}" (presets/engines)` };
   }
   const weights = formatOf(m.precision);
   if (!weights) return { ok: false, reason: `no precision format "${m.precision}"` };
@@ -283,11 +304,11 @@ export function resolveMeasurement(m: Measurement, catalog: Catalog): Resolution
     weights,
     kv,
     activations: activationFormat(weights),
-    workload: { batch: 1, inputTokens: m.inputTokens, outputTokens: m.outputTokens, context: m.inputTokens + m.outputTokens },
+    workload: { batch: 1, inputTokens: m.inputTokens, outputTokens: m.outputTokens, context: m.context ?? m.inputTokens + m.outputTokens },
     hardware,
     count: m.count,
     ...(parallel ? { parallel } : {}),
-    ...(engine ? { engine } : {}),
+    ...(launched ? { engine: launched.engine, engineOptions: launched.options } : {}),
   };
   if (m.batch !== 'max') return { ok: true, input: { ...base, workload: { ...base.workload, batch: m.batch } } };
   let batch = 1;

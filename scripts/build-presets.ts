@@ -33,7 +33,9 @@ for (const set of api.sets) {
   }
 }
 const seen = new Map<string, string>();
-for (const e of [...loaded.hardware, ...loaded.models, ...engines.engines]) {
+// an engine's versions share its id and aliases: check each engine once
+const engineNames = engines.engines.filter((e, i, all) => all.findIndex((x) => x.id === e.id) === i);
+for (const e of [...loaded.hardware, ...loaded.models, ...engineNames]) {
   for (const name of [e.id, ...e.aliases].map((n) => n.toLowerCase())) {
     if (seen.has(name)) {
       console.error(`preset name "${name}" used by both ${seen.get(name)} and ${e.id}`);

@@ -128,9 +128,10 @@ describe('training and KV-capacity cases', () => {
   it('the engine runs as launched: vLLM at gpu_memory_utilization 0.98 profiling 2048 tokens (vllm issue #13061)', () => {
     const r = resolveMeasurement(byId('vllm07-2x4090-qwen25-14b-tp2-kv'), catalog);
     if (!r.ok || !r.input) throw new Error('not a serving resolution');
-    expect(r.input.engine?.budget.fraction.value).toBe(0.98);
-    expect(r.input.engine?.budget.byTensorParallel).toEqual([]);
-    expect(r.input.engine?.profileTokens?.value).toBe(2048);
+    expect(r.input.engine?.id).toBe('vllm');
+    expect(r.input.engine?.version).toBe('0.7');
+    expect(r.input.engineOptions?.gpuMemoryUtilization).toBe(0.98);
+    expect(r.input.workload.context).toBe(131072);
   });
 
   it('vLLM 0.7 on an A10G: the runner predicts the logged 4.17 GiB KV cache within 5% (awslabs/data-on-eks log)', () => {

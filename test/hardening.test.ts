@@ -165,10 +165,10 @@ describe('issue 11 reproductions: files are read by one reader, errors are exit 
 });
 
 describe('issue 11 reproductions: presets validate and --presets agree', () => {
-  it('a copy of presets/engines/vllm.yaml in a user folder is an engine profile to both', async () => {
+  it('a copy of presets/engines/vllm-0.21.yaml in a user folder is an engine profile to both', async () => {
     const dir = join(tmp, 'engine-copy');
     mkdirSync(dir);
-    copyFileSync(new URL('../presets/engines/vllm.yaml', import.meta.url), join(dir, 'vllm.yaml'));
+    copyFileSync(new URL('../presets/engines/vllm-0.21.yaml', import.meta.url), join(dir, 'vllm.yaml'));
     const validate = await cli(['presets', 'validate', dir, '--format', 'json']);
     expect(validate.code, validate.stdout).toBe(0);
     expect(JSON.parse(validate.stdout).files[0].kind).toBe('engine');

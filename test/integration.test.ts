@@ -129,13 +129,14 @@ describe('train and plan take their own keys in --spec files', () => {
   });
 });
 
-describe("engine profiles' scheduler limit (presets/engines: scheduler.maxNumSeqs, maxNumSeqsFlag)", () => {
-  // vLLM max_num_seqs 256 (vllm/config.py), TensorRT-LLM max_batch_size 2048, llama-server
-  // --parallel 1; SGLang sizes max_running_requests from its KV pool (no fixed default).
+describe("engine profiles' scheduler limit (presets/engines: scheduler.maxNumSeqs, launch.flags.maxNumSeqs)", () => {
+  // vLLM max_num_seqs 1024 on >= 70 GiB devices that are not A100s (vllm/engine/arg_utils.py
+  // get_batch_defaults), TensorRT-LLM max_batch_size 2048, llama-server --parallel 1; SGLang
+  // sizes max_running_requests from its KV pool (no fixed default).
   const base: EstimateOptions = { model: 'llama-3.1-8b', gpu: 'h200', inputTokens: 100, outputTokens: 28 };
   it.each<[string, number, string | undefined]>([
-    ['vllm', 256, undefined],
-    ['vllm', 257, 'launch it with --max-num-seqs 257'],
+    ['vllm', 1024, undefined],
+    ['vllm', 1025, 'launch it with --max-num-seqs 1025'],
     ['trtllm', 300, undefined],
     ['sglang', 300, undefined],
     ['llamacpp', 1, undefined],
@@ -146,13 +147,14 @@ describe("engine profiles' scheduler limit (presets/engines: scheduler.maxNumSeq
     const warning = e.warnings.find((w) => w.includes('by default'));
     if (expected === undefined) expect(warning).toBeUndefined();
     else expect(warning).toContain(expected);
+    expect(e.verdict.status).toBe(expected === undefined ? 'fits' : 'over-scheduler-limit');
   });
 
   it('the warning and the launch flags come from the profile, not from code', async () => {
     const builtIn = await loadPresets();
     const catalog: Catalog = {
       ...builtIn,
-      engines: builtIn.engines!.map((e) => (e.id === 'vllm' ? { ...e, maxNumSeqs: { value: 8, source: 'test profile' }, maxNumSeqsFlag: '--test-max-seqs' } : e)),
+      engines: builtIn.engines!.map((e) => (e.id === 'vllm' ? { ...e, scheduler: { ...e.scheduler, maxNumSeqs: { value: 8, rules: [], source: 'test profile' } }, launch: { ...e.launch!, flags: { ...e.launch!.flags, maxNumSeqs: '--test-max-seqs' } } } : e)),
     };
     expect(estimate({ ...base, batch: 9 }, { catalog }).warnings.join('\n')).toMatch(/more than the 8 vLLM runs at once by default \(test profile\); the rest wait in the queue unless you launch it with --test-max-seqs 9/);
     const options: PlanOptions = { model: 'llama-3.1-8b', concurrency: 32, tpot: '50ms', hardware: 'h100-sxm' };
@@ -166,7 +168,7 @@ describe("engine profiles' scheduler limit (presets/engines: scheduler.maxNumSeq
   });
 
   it('estimate prints the warning on stderr', async () => {
-    const r = await cli(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h200', '--input-tokens', '100', '--output-tokens', '28', '--batch', '300']);
+    const r = await cli(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'a10g', '--input-tokens', '100', '--output-tokens', '28', '--batch', '300']);
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/warning: a batch of 300 sequences is more than the 256 vLLM runs at once by default .*--max-num-seqs 300/);
   });

@@ -42,18 +42,52 @@ describe('plan for Llama-3.1-70B at 20 QPS, TTFT 1 s, TPOT 50 ms (issue 5 accept
     for (const [id, f] of Object.entries<any>(plan.top.figures)) expect(out.figures[id]?.value, id).toBe(f.value);
   });
 
-  it('prints launch flags for vLLM, SGLang and TensorRT-LLM', () => {
-    const [vllm, sglang, trtllm] = plan.top.launch.map((l: any) => l.command);
+  it('prints launch flags for every engine that runs the pick: vLLM (planned with), llama-server, SGLang and TensorRT-LLM', () => {
+    const line = (id: string) => plan.top.launch.find((l: any) => l.engine.startsWith(`${id}@`))?.command ?? '';
+    const ids = plan.top.launch.map((l: any) => l.engine.split('@')[0]);
+    expect(ids[0]).toBe('vllm');
+    expect(ids).toContain('sglang');
+    // TensorRT-LLM runs NVIDIA GPUs only
+    const amd = /^mi\d/.test(plan.top.hardware);
+    expect(ids.includes('trtllm')).toBe(!amd);
+    // llama.cpp loads 16-bit and GGUF weights with 16-bit or q8_0/q4_0 caches: listed only for such a pick
+    expect(ids.includes('llamacpp')).toBe(['bf16', 'fp16'].includes(plan.top.weights) && ['bf16', 'fp16'].includes(plan.top.kv));
+    const [vllm, sglang, trtllm] = [line('vllm'), line('sglang'), line('trtllm')];
     const t = plan.top;
     expect(vllm).toContain(`--tensor-parallel-size ${t.tp}`);
     expect(vllm).toContain(`--max-num-seqs ${t.concurrencyPerReplica}`);
     expect(vllm).toContain('--max-model-len 1280');
     expect(vllm).toContain('--gpu-memory-utilization 0.9');
-    expect(vllm).toMatch(/--kv-cache-dtype (fp8|auto)/);
+    // the cache type flag only where the KV is not the activation type
+    if (t.kv === 'fp8') expect(vllm).toContain('--kv-cache-dtype fp8');
+    else expect(vllm).not.toContain('--kv-cache-dtype');
     expect(sglang).toContain(`--tp-size ${t.tp}`);
-    expect(sglang).toMatch(/--mem-fraction-static 0\.\d+/);
-    expect(trtllm).toContain(`--max_batch_size ${t.concurrencyPerReplica}`);
-    expect(trtllm).toContain('--kv_cache_free_gpu_memory_fraction 0.9');
+    // engines other than the planned one keep their own default fraction
+    expect(sglang).not.toMatch(/--mem-fraction-static/);
+    if (!amd) expect(trtllm).toContain(`--max_batch_size ${t.concurrencyPerReplica}`);
+
+  });
+});
+
+describe('plan launch lines only for engines that run the pick (issue 12 acceptance)', () => {
+  it.each([
+    ['an AMD MI300X: no TensorRT-LLM', ['--hardware', 'mi300x', '--price', '3', '--precision', 'bf16', '--kv-precision', 'bf16'], ['vllm', 'llamacpp', 'sglang'], 'trtllm'],
+    ['a TPU: vLLM TPU only, no quantization flag', ['--hardware', 'tpu-v6e', '--price', '2.7', '--precision', 'bf16'], ['vllm-tpu'], 'trtllm'],
+    ['a GGUF file on an RTX 4090: llama-server only', ['--hardware', 'rtx-4090', '--price', '0.7', '--precision', 'q4_k_m'], ['llamacpp'], 'vllm'],
+  ])('%s', async (_name, args, engines, absent) => {
+    const doc = await cliJson(['plan', '--model', 'llama-3.1-8b', '--concurrency', '8', ...args]);
+    const ids = doc.top.launch.map((l: any) => l.engine.split('@')[0]);
+    expect(ids).toEqual(engines);
+    expect(ids).not.toContain(absent);
+    expect(doc.top.launch.map((l: any) => l.command).join('\n')).not.toMatch(/--quantization awq|--kv-cache-dtype fp8.*llama|--cache-type-k fp8/);
+  });
+
+  it('fp8 KV is not offered to llama.cpp, and --engine keeps the search to what that engine runs', async () => {
+    const doc = await cliJson(['plan', '--model', 'llama-3.1-8b', '--concurrency', '8', '--hardware', 'rtx-4090', '--price', '0.7', '--precision', 'q4_k_m', '--kv-precision', 'fp8']);
+    expect(doc.rows).toEqual([]);
+    const pinned = await cliJson(['plan', '--model', 'llama-3.1-8b', '--concurrency', '8', '--hardware', 'h100-sxm,mi300x', '--price', '2', '--engine', 'trtllm']);
+    expect(pinned.rows.every((r: any) => r.hardware === 'h100-sxm')).toBe(true);
+    expect(pinned.top.launch[0].engine).toBe('trtllm@1.0');
   });
 });
 

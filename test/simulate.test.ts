@@ -173,15 +173,15 @@ describe('engine behaviour', () => {
     expect(fig(s, 'latency.itl.p99')).toBeGreaterThan(fig(v, 'latency.itl.p99'));
   });
 
-  it('vLLM runs at most its 256 sequences, and more wait', () => {
-    const s = simulateDeployment(input(), { requests: 2000, seed: 1, qps: 40 });
+  it('vLLM runs at most its 256 sequences (max_num_seqs outside H100-class devices), and more wait', () => {
+    const s = simulateDeployment(input({ hardware: findHardware(catalog, 'a100-80gb') }), { requests: 2000, seed: 1, qps: 40 });
     expect(fig(s, 'simulation.peakRunning')).toBe(256);
     expect(fig(s, 'simulation.peakWaiting')).toBeGreaterThan(0);
   });
 
   it('a KV cache that runs out preempts, and every request still completes', () => {
-    // 70B bf16 on 2 x H100 leaves little KV; long outputs fill it
-    const i = input({ model: model('llama-3.1-70b'), count: 2, parallel: { tp: 2, pp: 1, ep: 1, replicas: 1 }, traffic: { input: { kind: 'fixed', value: 2000 }, output: { kind: 'fixed', value: 2000 } } });
+    // 70B bf16 on 2 x H100 leaves little KV (vLLM at --gpu-memory-utilization 0.95); long outputs fill it
+    const i = input({ model: model('llama-3.1-70b'), count: 2, parallel: { tp: 2, pp: 1, ep: 1, replicas: 1 }, engineOptions: { gpuMemoryUtilization: 0.95 }, traffic: { input: { kind: 'fixed', value: 2000 }, output: { kind: 'fixed', value: 2000 } } });
     const s = simulateDeployment(i, { requests: 300, seed: 1, qps: 2 });
     expect(fig(s, 'simulation.preemptions')).toBeGreaterThan(0);
     expect(fig(s, 'simulation.peakKvUsed')).toBeLessThanOrEqual(1);

@@ -106,9 +106,10 @@ describe('llm-size sweep (issue 8 acceptance)', () => {
   });
 
   it('a point that does not fit is marked in the table and the chart', async () => {
-    const r = await cli(['sweep', '--model', 'llama-3.1-70b', '--gpu', 'h100-sxm', '--count', '2', '--over', 'context=1k,128k', '--batch', '4']);
-    // 70B bf16 over 2 devices: ~65.7 GiB of weights each; KV 327,680 B per token (80 layers x 2 x
-    // 8 x 128 x 2 B), half per device: 4 x 128k tokens add 80 GiB, 4 x 1k tokens 0.6 GiB
+    const r = await cli(['sweep', '--model', 'llama-3.1-70b', '--gpu', 'h100-sxm', '--count', '4', '--over', 'context=1k,128k', '--batch', '4']);
+    // 70B bf16 over 4 devices: ~33 GiB of weights each; KV 327,680 B per token (80 layers x 2 x
+    // 8 x 128 x 2 B), a quarter per device: 4 x 128k tokens add 40 GiB, past vLLM's budget of
+    // about 30 GiB; 4 x 1k tokens 0.3 GiB
     expect(r.stdout).toMatch(/1k\s+│ yes/);
     expect(r.stdout).toMatch(/128k\s+│ NO/);
     expect(r.stdout).toMatch(/context=128k .*does not fit/);

@@ -73,7 +73,7 @@ export function makeCorpus(): Corpus {
   const presets = join(dir, 'presets');
   mkdirSync(join(presets, 'hardware'), { recursive: true });
   copyFileSync(new URL('test/fixtures/user-presets/good/lab-gpu.yaml', root), join(presets, 'hardware', 'lab-gpu.yaml'));
-  copyFileSync(new URL('presets/engines/vllm.yaml', root), join(presets, 'vllm-copy.yaml'));
+  copyFileSync(new URL('presets/engines/vllm-0.21.yaml', root), join(presets, 'vllm-copy.yaml'));
   paths.push(presets);
   const loop = join(dir, 'presets-loop');
   mkdirSync(loop);

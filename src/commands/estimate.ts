@@ -67,13 +67,26 @@ export function addEfficiencyOptions(cmd: Command): Command {
 
 /** Serving flags (estimate, plan): parallel layout, node size and engine (src/estimate/parallel.ts, engine.ts). */
 export function addServingOptions(cmd: Command): Command {
-  return cmd
+  cmd
     .option('--tp <n>', 'tensor-parallel size (default: --count, else 1)')
     .option('--pp <n>', 'pipeline-parallel stages (default 1)')
     .option('--ep <n>', 'expert-parallel size for MoE models, dividing --tp (default 1)')
     .option('--replicas <n>', 'replicas serving side by side (default 1; with --qps: the fewest that carry the load)')
     .option('--gpus-per-node <n>', 'devices per node, for which link a group uses (default: the hardware profile\'s)')
-    .option('--engine <id>', 'serving engine whose memory budget sizes the KV cache: vllm (default), sglang, trtllm, llamacpp, ideal');
+    .option('--engine <id[@version]>', 'serving engine whose memory model sizes the KV cache: vllm, sglang, trtllm, llamacpp, vllm-tpu, ideal; pin a version with @ (vllm@0.7); default: the engine for the hardware and weight format (GGUF and Apple silicon: llama.cpp, TPUs: vLLM TPU, GPUs: vLLM)');
+  return addEngineOptions(cmd);
+}
+
+/** Engine launch options (estimate, plan, and the same keys in spec and check files): src/inputs/resolve.ts ENGINE_OPTION_KEYS. */
+export function addEngineOptions(cmd: Command): Command {
+  return cmd
+    .option('--gpu-memory-utilization <fraction>', 'the engine\'s memory fraction: vLLM --gpu-memory-utilization, SGLang --mem-fraction-static, TensorRT-LLM --kv_cache_free_gpu_memory_fraction (default: the engine version\'s, by device)')
+    .option('--mem-fraction-static <fraction>', 'the same knob under SGLang\'s name')
+    .option('--max-num-batched-tokens <n>', 'tokens per forward pass and of the engine\'s profiling pass (vLLM; SGLang chunked prefill size; TensorRT-LLM max_num_tokens; llama.cpp n_ubatch)')
+    .option('--max-num-seqs <n>', 'sequences the engine runs at once (vLLM --max-num-seqs, SGLang --max-running-requests, TensorRT-LLM --max_batch_size, llama-server --parallel)')
+    .option('--enforce-eager', 'no CUDA graphs (vLLM --enforce-eager): their memory goes to the KV cache')
+    .option('--block-size <n>', 'tokens per KV-cache block (vLLM --block-size)')
+    .addOption(new Option('--split-mode <mode>', 'how llama.cpp splits several devices: layer (default: each holds a block of layers, run one after another) or row (tensor parallelism)').choices(['layer', 'row']));
 }
 
 /** Serving levers (estimate, sweep): speculative decoding (docs/levers.md). */

@@ -7,7 +7,7 @@ import { PLAN_KEYS, runPlan } from '../inputs/resolve-plan.js';
 import { LATENCY_METRICS, PERCENTILES } from '../inputs/resolve-simulate.js';
 import { WORKLOAD_IDS } from '../inputs/traffic.js';
 import type { Context } from './context.js';
-import { addEfficiencyOptions, addModelOptions, collectRaw } from './estimate.js';
+import { addEfficiencyOptions, addEngineOptions, addModelOptions, collectRaw } from './estimate.js';
 
 export function planCommand(ctx: Context): Command {
   const cmd = new Command('plan')
@@ -25,7 +25,7 @@ Examples:
 
 Plain --ttft/--tpot/--e2e are medians. Percentile targets (--ttft-p99 ...) and length
 distributions make plan serve its rows in simulation (llm-size simulate) and rank them by it.`);
-  addEfficiencyOptions(addModelOptions(cmd))
+  addEngineOptions(addEfficiencyOptions(addModelOptions(cmd)))
     .option('--hardware <ids>', 'comma list of hardware presets to consider (default: every preset with a price)')
     .option('--input-tokens <n|dist>', 'prompt tokens per request (default 1024), or a distribution (uniform:, lognormal:, zipf:, trace:; rows are then verified by simulation)')
     .option('--output-tokens <n|dist>', 'generated tokens per request (default 256), or a distribution as for --input-tokens')
@@ -38,7 +38,7 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
     .option('--tpot <duration>', 'time-per-output-token target, e.g. 50ms')
     .option('--e2e <duration>', 'end-to-end request time target, e.g. 10s')
     .option('--max-devices <n>', 'most devices in the whole deployment (default 64)')
-    .option('--engine <id>', 'serving engine whose memory budget sizes the KV cache (default vllm)')
+    .option('--engine <id[@version]>', 'serving engine for every configuration it runs (default: the engine for each device and weight format); pin a version with @ (vllm@0.7)')
     .option('--gpus-per-node <n>', 'devices per node (default: each hardware profile\'s)')
     .option('--top <n>', 'rows to show (default 10)');
   for (const metric of LATENCY_METRICS) for (const p of PERCENTILES) cmd.option(`--${metric}-p${p} <duration>`, `${metric.toUpperCase()} p${p} target, checked by simulation`);
@@ -81,7 +81,7 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
         const targetText = sim
           ? sim.targets.map((t) => `${t.metric.toUpperCase()} p${t.percentile} ${formatSeconds(t.seconds)}`).join(', ')
           : Object.entries(targets).filter(([, v]) => v !== undefined).map(([k, v]) => `${k.toUpperCase()} ${formatSeconds(v!)}`).join(', ');
-        const lines = [`${request.model.name}: ${qps !== undefined ? `${qps} requests/s` : `${concurrency} requests in flight`}, ${sim ? `${document.input.workload.inputTokens} in / ${document.input.workload.outputTokens} out on average` : `${request.inputTokens} in / ${request.outputTokens} out`}; targets ${targetText || 'none'}; engine ${request.engine.name}`];
+        const lines = [`${request.model.name}: ${qps !== undefined ? `${qps} requests/s` : `${concurrency} requests in flight`}, ${sim ? `${document.input.workload.inputTokens} in / ${document.input.workload.outputTokens} out on average` : `${request.inputTokens} in / ${request.outputTokens} out`}; targets ${targetText || 'none'}; engine ${document.input.engine}`];
         if (result.rows.length) {
           const full = renderGrid(rows.columns.map((c) => c.label), rows.rows.map((r) => rows.columns.map((c) => (typeof r[c.key] === 'number' && c.unit ? formatValue(r[c.key] as number, c.unit) : String(r[c.key])))), color);
           // On a narrow terminal: one column for the deployment (hardware, replicas x layout,
@@ -101,8 +101,9 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
               lines.push(`${added > 0 ? `Percentile targets add ${added} device(s)` : added < 0 ? `Percentile targets take ${-added} device(s) fewer` : 'Percentile targets add no devices'}${Math.abs(dollars) >= 0.005 ? ` and ${formatValue(Math.abs(dollars), 'USD/h')}${dollars < 0 ? ' less' : ''}` : ''}: the top pick meets them with ${sim.devices} devices at ${formatValue(sim.usdPerHour!, 'USD/h')}; the same thresholds on the median need ${m.devices} (${m.hardware}, ${m.replicas} replica(s) of ${m.devicesPerReplica}, ${m.weights}/${m.kv}, ${formatValue(m.usdPerHour, 'USD/h')})${sim.topPickMedianDevices !== null && sim.topPickMedianDevices !== sim.devices ? `; the top pick's own layout ${sim.topPickMedianDevices}` : ''}.`);
             }
           }
+          lines.push(`Engine: ${best.estimate.input.engineChoice?.name} (${best.estimate.input.engineChoice?.reason}).`);
           lines.push(reproduceLine(reproduce(best)));
-          lines.push('Launch (per replica):');
+          lines.push('Launch (per replica; every engine that runs this device and format):');
           for (const l of launch) lines.push(wrapCommand(l.command, width));
         } else if (result.closest) {
           const { row: c, failing, maxDevices } = result.closest;

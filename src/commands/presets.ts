@@ -207,7 +207,7 @@ async function validate(ctx: Context, paths: string[], opts: Record<string, unkn
       return false;
     }
   };
-  const owner = new Map<string, string>(); // lower-case name -> "id (file)"
+  const owner = new Map<string, { id: string; version?: string; label: string }>(); // lower-case name -> its entry
   const reports: FileReport[] = [];
   for (const file of [...new Set(files)]) {
     const read = readFileText(file);
@@ -217,12 +217,15 @@ async function validate(ctx: Context, paths: string[], opts: Record<string, unkn
     const kind = loaded.hardware.length ? 'hardware' : loaded.models.length ? 'model' : loaded.engines.length ? 'engine' : loaded.grid.length ? 'grid' : null;
     const report: FileReport = { file, valid: loaded.issues.length === 0, kind, id: entry?.id ?? null, issues: loaded.issues, notes: [] };
     if (entry) {
+      // an engine's versions share its id and aliases (presets/engines/vllm-0.19.yaml, vllm-0.21.yaml): one name, one engine
+      const version = kind === 'engine' ? (entry as { version?: string }).version : undefined;
       for (const name of [entry.id, ...entry.aliases]) {
         const other = owner.get(name.toLowerCase());
-        if (other) {
-          report.issues.push({ file, line: lineOf(text, name), field: name === entry.id ? 'id' : 'aliases', message: `"${name}" is already used by ${other}; ids and aliases must be unique` });
+        const clash = other && (kind !== 'engine' || other.id !== entry.id || other.version === version);
+        if (clash) {
+          report.issues.push({ file, line: lineOf(text, name), field: name === entry.id ? 'id' : 'aliases', message: `"${name}" is already used by ${other.label}; ids and aliases must be unique${kind === 'engine' ? ' (versions of one engine share them)' : ''}` });
           report.valid = false;
-        } else owner.set(name.toLowerCase(), `${entry.id} (${file})`);
+        } else if (!other) owner.set(name.toLowerCase(), { id: entry.id, version, label: `${entry.id}${version ? `@${version}` : ''} (${file})` });
       }
       const builtIns: { id: string }[] = kind === 'hardware' ? builtIn.hardware : kind === 'model' ? builtIn.models : kind === 'engine' ? (builtIn.engines ?? []) : (builtIn.grid ?? []);
       if (!isBuiltInFile(file) && builtIns.some((b) => b.id === entry.id)) report.notes.push(`overrides the built-in ${kind} preset "${entry.id}"`);

@@ -38,8 +38,6 @@ Examples:
     .option('--arrival <process>', `how requests arrive at the --qps rate: ${ARRIVAL_HELP} (default poisson)`)
     .option('--requests <n>', 'requests to simulate (default 1,000)')
     .option('--seed <n>', 'random seed for lengths and arrivals (default 1)')
-    .option('--max-num-seqs <n>', 'the engine\'s limit on running sequences (default: the engine profile\'s)')
-    .option('--max-num-batched-tokens <n>', 'the engine\'s token budget per step (default: the engine profile\'s)')
     .option('--ttft <duration>', 'median time-to-first-token target, e.g. 500ms (goodput and verdict)')
     .option('--tpot <duration>', 'median time-per-output-token target, e.g. 50ms')
     .option('--itl <duration>', 'median inter-token latency target')

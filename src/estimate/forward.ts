@@ -1,4 +1,5 @@
 import { summarizeModel } from '../inputs/model.js';
+import { memoryVerdict } from './verdict.js';
 import { bytesPerElement } from '../inputs/precision.js';
 import { secondsInHour, toGiB, tokensInMillion } from '../units.js';
 import { CALIBRATION } from './calibration.js';
@@ -145,6 +146,7 @@ export function estimateForward(input: EstimateInput, calibration: Calibration =
     },
     figures: fig,
     fits,
+    verdict: memoryVerdict({ neededBytes: perDevice, availableBytes: capacity, device: hw.name, inputTokens: s, maxContext: m.maxContext }),
     bounds: { prefill: ph.bound },
     warnings,
   };

@@ -1,19 +1,19 @@
 import { describeShape, isForwardOnly, summarizeModel, type ModelSummary } from '../inputs/model.js';
 import { estimateForward } from './forward.js';
-import { toGiB } from '../units.js';
 import { applyBands } from './bands.js';
 import { CALIBRATION } from './calibration.js';
 import type { Calibration } from './efficiency.js';
 import { monthlyCostFigures, throughputAndCostFigures } from './cost.js';
 import { energyFigures } from './energy.js';
-import { schedulerLimitWarning } from './engine.js';
+import { engineLabel, schedulerLimit } from './engine.js';
 import { flopsFigures } from './flops.js';
 import type { EstimateInput } from './input.js';
 import { latencyFigures } from './latency.js';
 import type { PhaseWork, StepModel } from './step.js';
 import { memoryFigures } from './memory.js';
+import { verdictOf, type Verdict } from './verdict.js';
 import { groupLink, layoutOf, type Parallel } from './parallel.js';
-import { loadFigures, solveLoad } from './load.js';
+import { deploymentFigures, loadFigures, solveLoad } from './load.js';
 import { paramsFigures } from './params.js';
 import { resolvePeak } from './peak.js';
 import { weightLayout } from './weights.js';
@@ -36,8 +36,16 @@ export interface ResolvedInputSummary {
   parallel?: Parallel;
   /** serving engine whose memory budget sizes the KV cache */
   engine?: string;
+  /** that engine's profile version, name and why it was chosen */
+  engineChoice?: { id: string; version: string; name: string; reason: string };
   /** offered load, when --qps or --concurrency is given */
   load?: { qps: number | null; concurrency: number | null };
+}
+
+/** How much work estimate() does beyond the figures. */
+export interface EstimateRunOptions {
+  /** search for the smallest change that makes a non-fitting configuration fit (default true; plan's inner loop skips it) */
+  fixes?: boolean;
 }
 
 export interface Estimate {
@@ -45,6 +53,8 @@ export interface Estimate {
   input: ResolvedInputSummary;
   figures: Figures;
   fits: boolean;
+  /** one verdict: status, the binding limit in numbers, the smallest change that makes it run */
+  verdict: Verdict;
   /** what binds each phase; forward-only models (encoders, embedders) have no decode phase */
   bounds: { prefill: 'compute' | 'memory'; decode?: 'compute' | 'memory' };
   /** with --qps: whether the replicas carry the offered load within their KV capacity */
@@ -61,12 +71,12 @@ export interface Estimate {
  *   workload: { batch: 1, inputTokens: 1024, outputTokens: 256, context: 1280 }, hardware: h100, count: 1 })
  *   .figures['memory.weights'].value // 16_060_522_496
  */
-export function estimate(input: EstimateInput, calibration: Calibration = CALIBRATION): Estimate {
+export function estimate(input: EstimateInput, calibration: Calibration = CALIBRATION, options: EstimateRunOptions = {}): Estimate {
   // --qps: solve the batch per replica (and replicas) by Little's law first (load.ts).
   // Encoders, embedders and rerankers: one forward pass per input, no decode (forward.ts).
   if (isForwardOnly(input.model)) return withBaseline(input, estimateForward(input, calibration), calibration);
-  if (input.load?.qps !== undefined && input.load.concurrency === undefined) return solveLoad(input, (solved) => estimate(solved, calibration));
-  return withBaseline(input, estimateWithStep(input, calibration).estimate, calibration);
+  if (input.load?.qps !== undefined && input.load.concurrency === undefined) return solveLoad(input, (solved) => estimate(solved, calibration, options));
+  return withBaseline(input, estimateWithStep(input, calibration, options).estimate, calibration);
 }
 
 /** Figures shown beside a pruned model's, from the unpruned baseline (baseline.<id>). */
@@ -94,7 +104,7 @@ function withBaseline(input: EstimateInput, pruned: Estimate, calibration: Calib
  * deployment's step model its latency came from (step.ts): what the simulator runs on; and the
  * work of its prefill and decode steps, which the calibration fit re-times under other parameters.
  */
-export function estimateWithStep(input: EstimateInput, calibration: Calibration = CALIBRATION): { estimate: Estimate; step: StepModel; work: { prefill: PhaseWork; decode: PhaseWork } } {
+export function estimateWithStep(input: EstimateInput, calibration: Calibration = CALIBRATION, options: EstimateRunOptions = {}): { estimate: Estimate; step: StepModel; work: { prefill: PhaseWork; decode: PhaseWork } } {
   // a dictionary from the start (no prototype): an estimate adds some 80 figures by id
   const figures: Figures = Object.create(null) as Figures;
   const warnings: string[] = [];
@@ -126,14 +136,14 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
   }
   monthlyCostFigures(figures, input, latency);
   if (!input.price) warnings.push(`no price known for ${hw.name}; pass --price <USD per device-hour> for cost figures`);
-  if (!memory.fits && memory.perDeviceBytes > memory.capacityBytes) {
-    warnings.push(`does not fit: needs ${toGiB(memory.perDeviceBytes).toFixed(1)} GiB per device, ${hw.name} has ${toGiB(memory.capacityBytes).toFixed(1)} GiB`);
-  } else if (!memory.fits) {
-    warnings.push(`does not fit: ${input.engine?.name ?? 'the engine'} leaves ${toGiB(memory.kvCapacityBytes).toFixed(1)} GiB per device for the KV cache, enough for ${memory.maxConcurrency} sequences of ${input.workload.context} tokens; the batch is ${input.workload.batch}`);
-  }
-  // The engine's default limit on running sequences (presets/engines: scheduler.maxNumSeqs).
-  const queued = schedulerLimitWarning(input.engine, input.workload.batch);
-  if (queued) warnings.push(queued);
+  // One verdict (verdict.ts): the binding limit and the smallest change that makes it run; the
+  // probe re-runs the memory balance for a changed input on scratch figures.
+  const verdict = verdictOf(input, memory, (changed) => memoryFigures({}, changed, params.total, changed.weights === input.weights ? tensors : m.paramsOverride === undefined ? weightLayout(m, changed.weights, changed.activations) : undefined), options.fixes !== false);
+  deploymentFigures(figures, input);
+  // The engine's default limit on running sequences (presets/engines: scheduler.maxNumSeqs) also
+  // goes to stderr, for scripts that read the JSON's figures only.
+  const queued = schedulerLimit(input.engine, input.engineOptions ?? {}, hw, layout.tp, input.workload.batch);
+  if (queued && input.engine) warnings.push(`a batch of ${input.workload.batch} sequences is more than the ${queued.limit} ${input.engine.name} runs at once by default (${queued.source}); the rest wait in the queue unless you launch it with ${queued.flag ?? '--max-num-seqs'} ${input.workload.batch}`);
   if (input.workload.context > m.maxContext) {
     warnings.push(`context ${input.workload.context} exceeds the model's maximum of ${m.maxContext} tokens`);
   }
@@ -147,10 +157,12 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
       hardware: { id: hw.id, name: hw.name, count: input.count, usdPerDeviceHour: input.price?.usdPerHour ?? null },
       parallel: layout,
       engine: input.engine?.id ?? 'ideal',
+      engineChoice: { id: input.engine?.id ?? 'ideal', version: input.engine?.version ?? '1', name: input.engine ? engineLabel(input.engine) : 'ideal', reason: input.engineReason ?? (input.engine ? 'given' : 'no engine: the bare memory balance') },
       ...(input.load ? { load: { qps: input.load.qps ?? null, concurrency: input.load.concurrency ?? null } } : {}),
     },
     figures,
     fits: memory.fits,
+    verdict,
     bounds: latency.bounds,
     warnings,
   };

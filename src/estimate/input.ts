@@ -2,6 +2,7 @@ import type { ImageTokens } from './images.js';
 import type { HardwareSpec } from '../inputs/hardware.js';
 import type { ModelSpec } from '../inputs/model.js';
 import type { EngineSpec } from '../inputs/engine.js';
+import type { EngineOptions } from './engine.js';
 import type { Format } from '../inputs/precision.js';
 import type { Carbon } from './carbon.js';
 import type { SparsityPattern, StructuredPruning } from './pruning.js';
@@ -45,6 +46,10 @@ export interface EstimateInput {
   gpusPerNode?: number;
   /** serving engine whose memory budget sizes the KV cache (engine.ts); absent = ideal */
   engine?: EngineSpec;
+  /** launch options of the engine (--gpu-memory-utilization, --max-num-batched-tokens, --max-num-seqs, --enforce-eager, --block-size); absent = its defaults */
+  engineOptions?: EngineOptions;
+  /** why this engine: the user's --engine, or the default for the hardware and format */
+  engineReason?: string;
   /**
    * Steady traffic (--concurrency or --qps): continuous batching, one request's prefill
    * interleaved with the running decode batch; `batch` is then the concurrency per replica.

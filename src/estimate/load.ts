@@ -84,3 +84,20 @@ export function loadFigures(figures: Figures, input: EstimateInput, e2e: number)
   const usdPerHour = term(figures, { id: 'load.usdPerHour', label: 'Deployment cost per hour (all replicas)', unit: 'USD/h', value: input.price.usdPerHour * devices, formula: 'usdPerDeviceHour x devices', inputs: { usdPerDeviceHour: input.price.usdPerHour, devices }, source: input.price.source });
   term(figures, { id: 'load.usdPerMillionOutputTokens', label: 'USD per million output tokens at this load', unit: 'USD', value: (usdPerHour / secondsInHour / outputTps) * tokensInMillion, formula: 'usdPerHour / 3600 / outputTokensPerSecond x 1e6', inputs: { usdPerHour, outputTokensPerSecond: outputTps }, source: 'all device time charged to the output tokens served' });
 }
+
+/**
+ * Deployment figures for replicas serving a static batch each (--replicas without --qps or
+ * --concurrency): the whole deployment is `replicas` copies of one replica, so its devices,
+ * throughput and cost per hour are the per-replica figures times the replicas.
+ */
+export function deploymentFigures(figures: Figures, input: EstimateInput): void {
+  const layout = layoutOf(input);
+  if (input.load || layout.replicas <= 1) return;
+  const r = layout.replicas;
+  term(figures, { id: 'deployment.replicas', label: 'Replicas', unit: 'count', value: r, formula: '--replicas', inputs: { replicas: r }, source: 'user input' });
+  term(figures, { id: 'deployment.devices', label: 'Devices (whole deployment)', unit: 'count', value: r * input.count, formula: 'replicas x devices per replica', inputs: { replicas: r, count: input.count }, source: 'tp x pp devices per replica' });
+  const per = (id: string) => figures[id].value;
+  term(figures, { id: 'deployment.outputTokensPerSecond', label: 'Output tokens per second (whole deployment)', unit: 'tokens/s', value: r * per('throughput.outputTokensPerSecond'), formula: 'replicas x throughput.outputTokensPerSecond', inputs: { replicas: r, perReplica: per('throughput.outputTokensPerSecond') }, source: 'replicas serve side by side, each its own static batch' });
+  term(figures, { id: 'deployment.requestsPerSecond', label: 'Requests per second (whole deployment)', unit: 'requests/s', value: r * per('throughput.requestsPerSecond'), formula: 'replicas x throughput.requestsPerSecond', inputs: { replicas: r, perReplica: per('throughput.requestsPerSecond') }, source: 'replicas serve side by side' });
+  if (figures['cost.usdPerHour']) term(figures, { id: 'deployment.usdPerHour', label: 'Cost per hour (whole deployment)', unit: 'USD/h', value: r * per('cost.usdPerHour'), formula: 'replicas x cost.usdPerHour', inputs: { replicas: r, perReplica: per('cost.usdPerHour') }, source: input.price!.source });
+}

@@ -1,6 +1,6 @@
 import type { ModelSpec } from '../inputs/model.js';
 import { bytesPerElement, FORMATS, type Format } from '../inputs/precision.js';
-import { capacityFigures, IDEAL_ENGINE } from './engine.js';
+import { capacityFigures, engineBudget, IDEAL_ENGINE, type Budget, type KvPools } from './engine.js';
 import type { EstimateInput } from './input.js';
 import { deviceWeightShare, kvHeadShare, layoutOf, stageLayers } from './parallel.js';
 import { once, once2 } from './once.js';
@@ -169,9 +169,16 @@ export interface MemoryResult {
   perDeviceBytes: number;
   capacityBytes: number;
   fits: boolean;
-  /** KV bytes per device the engine allocates, and the sequences that holds at this context */
+  weightBytesPerDevice: number;
+  /** KV bytes per device the engine allocates, the tokens that holds, and the sequences at this context */
   kvCapacityBytes: number;
+  kvCapacityTokens: number;
   maxConcurrency: number;
+  /** KV bytes this workload needs per device (whole blocks per sequence) */
+  kvNeededBytes: number;
+  /** the engine's budget part by part, and the KV pools it divides (engine.ts) */
+  budget: Budget;
+  pools: KvPools;
 }
 
 /**
@@ -272,33 +279,37 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   term(fig, { id: 'memory.headroom', label: 'Free memory per device', unit: 'B', value: Math.max(0, capacity - perDevice), formula: 'max(0, capacity - perDevice)', inputs: { capacity, perDevice }, source: 'difference' });
   term(fig, { id: 'memory.shortfall', label: 'Missing memory per device', unit: 'B', value: Math.max(0, perDevice - capacity), formula: 'max(0, perDevice - capacity)', inputs: { capacity, perDevice }, source: 'difference' });
 
-  // What the serving engine leaves for the KV cache (engine.ts), and what that holds. The
-  // engine's activation reserve is its profiling pass (vLLM: max_num_batched_tokens tokens), a
-  // fixed compute buffer (llama.cpp), or this workload's peak (ideal).
+  // What the serving engine leaves for the KV cache (engine.ts), and what that holds. The KV
+  // pools are per device of the busiest stage; an engine that pads heads (vLLM TPU: to 128)
+  // stores the padded width.
   const engine = input.engine ?? IDEAL_ENGINE;
+  // Levers (speculative decoding's draft model: weights and a KV cache of its own, lever.ts) add
+  // fixed bytes per device and KV per token to the engine's pools.
   const leverFixed = levers.reduce((a, l) => a + l.fixedBytesPerDevice, 0);
   const leverKvPerToken = levers.reduce((a, l) => a + l.kvBytesPerTokenPerDevice, 0);
-  const engineActivations = engine.computeBufferBytes
-    ? { bytes: engine.computeBufferBytes.value!, source: engine.computeBufferBytes.source }
-    : engine.profileTokens
-      ? { bytes: activationBytesPerDevice(m, engine.profileTokens.value!, 1, actBytes, tp), source: `activationBytesPerDevice at ${engine.profileTokens.value} tokens (${engine.profileTokens.source})` }
-      : { bytes: activationsPerDevice, source: 'memory.perDevice.activations (this workload)' };
-  const runtime = engine.runtimeBytes ? { bytes: engine.runtimeBytes.value!, source: engine.runtimeBytes.source } : { bytes: overheadPerDevice, source: hw.runtimeOverheadBytes.source };
-  const cap = capacityFigures(fig, input, m, {
-    engine,
-    budget: { capacityBytes: capacity, weightBytesPerDevice: weightsPerDevice + leverFixed, activationBytesPerDevice: engineActivations.bytes, runtimeBytesPerDevice: runtime.bytes, tp },
-    activationSource: engineActivations.source,
-    runtimeSource: runtime.source,
-    kvBytesPerTokenPerDevice: perToken * kvShard + leverKvPerToken,
-    kvBytesPerSequencePerDevice: (tokens) => kvBytesForContext(kvLayersAll, tokens) * kvShard + levers.reduce((a, l) => a + l.kvBytesPerSequencePerDevice(tokens), 0),
+  const align = engine.kvCache.headDimAlignment;
+  const headPad = align && !mla ? (Math.ceil(m.headDim / align) * align) / m.headDim : 1;
+  const kvPerDevice = kvShard * headPad;
+  const modelKvPerToken = perToken * kvPerDevice;
+  const pools: KvPools = {
+    kvBytesPerToken: modelKvPerToken + leverKvPerToken,
+    kvBytesPerSequence: (tokens) => kvBytesForContext(kvLayersAll, tokens) * kvPerDevice + levers.reduce((a, l) => a + l.kvBytesPerSequencePerDevice(tokens), 0),
     // the levers' KV grows with every token (no windows): the model's share scales by their ratio
-    contextForKvBytesPerDevice: (bytes) => contextForKvBytes(kvLayersAll, leverKvPerToken > 0 ? (bytes / kvShard) * ((perToken * kvShard) / (perToken * kvShard + leverKvPerToken)) : bytes / kvShard),
-    stateBytesPerSequencePerDevice: statePerDevice,
+    contextForKvBytes: (bytes) => contextForKvBytes(kvLayersAll, (bytes / kvPerDevice) * (modelKvPerToken / (modelKvPerToken + leverKvPerToken))),
+    stateBytesPerSequence: statePerDevice,
+    ...(engine.statePool ? { statePool: engine.statePool } : {}),
+  };
+  const budget = engineBudget({
+    engine, options: input.engineOptions ?? {}, hardware: hw, model: m, tp, groupDevices: tp * layout.pp,
+    weightBytesPerDevice: weightsPerDevice + leverFixed,
+    forwardBytes: (tokens) => activationBytesPerDevice(m, tokens, 0, actBytes, tp),
+    workloadActivationBytes: activationsPerDevice, context: w.context, batch: w.batch, kvBytesPerToken: pools.kvBytesPerToken,
   });
-  // Fits when the device holds the whole working set and the engine's budget holds this
-  // workload's KV cache and state (in their pools: cap.maxConcurrency counts both).
-  const leverKv = levers.reduce((a, l) => a + w.batch * l.kvBytesPerSequencePerDevice(w.context), 0);
-  const fits = perDevice <= capacity && (recurrent.layers ? w.batch <= cap.maxConcurrency : kv * kvShard + leverKv <= cap.kvCapacityBytes);
+  const cap = capacityFigures(fig, { engine, budget, pools, context: w.context, batch: w.batch, maxModelContext: m.maxContext });
+  // Fits when the engine's budget holds this workload: every sequence's whole KV blocks and its
+  // recurrent state, in their pools (llama.cpp: the device holds the n_ctx cells it allocates).
+  const kvNeeded = w.batch * cap.sequenceBytes;
+  const fits = budget.kvBudgetBytes > 0 && budget.kvAllocatedBytes <= budget.kvBudgetBytes && w.batch <= cap.maxConcurrency;
 
-  return { weightBytes: weights, kvBytesPerToken: kvPerToken, perDeviceBytes: perDevice, capacityBytes: capacity, fits, kvCapacityBytes: cap.kvCapacityBytes, maxConcurrency: cap.maxConcurrency };
+  return { weightBytes: weights, weightBytesPerDevice: weightsPerDevice, kvBytesPerToken: kvPerToken, perDeviceBytes: perDevice, capacityBytes: capacity, fits, kvCapacityBytes: cap.kvCapacityBytes, kvCapacityTokens: cap.kvCapacityTokens, maxConcurrency: cap.maxConcurrency, kvNeededBytes: kvNeeded, budget, pools };
 }

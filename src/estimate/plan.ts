@@ -4,7 +4,7 @@ import type { HardwareSpec } from '../inputs/hardware.js';
 import type { ModelSpec } from '../inputs/model.js';
 import { activationFormat, type Format } from '../inputs/precision.js';
 import { secondsInHour, tokensInMillion } from '../units.js';
-import { engineFraction } from './engine.js';
+import type { EngineOptions } from './engine.js';
 import { estimateWithStep, type Estimate } from './index.js';
 import { prefillFlops, tokenFlops } from './flops.js';
 import { latencySeconds } from './latency.js';
@@ -42,7 +42,13 @@ export interface PlanRequest {
   weights: Format[];
   /** KV formats; 'activation' = the weights' activation type */
   kv: (Format | 'activation')[];
-  engine: EngineSpec;
+  /**
+   * The engine for a hardware, weight and KV format: the user's --engine when it runs them, else
+   * the default for them (src/inputs/engine-choice.ts); undefined = no engine runs them (skipped).
+   */
+  engineFor: (hw: HardwareSpec, weights: Format, kv: Format) => { engine: EngineSpec; reason: string } | undefined;
+  /** engine launch options (--gpu-memory-utilization ...) */
+  engineOptions?: EngineOptions;
   /** most devices in the whole deployment (all replicas) */
   maxDevices: number;
   gpusPerNode?: number;
@@ -185,11 +191,15 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
           for (const kvChoice of req.kv) {
             const kv = kvChoice === 'activation' ? activations : kvChoice;
             if (req.kv.indexOf(kvChoice) !== req.kv.findIndex((k) => (k === 'activation' ? activations : k) === kv)) continue;
+            // only engines that run this device, weight and KV format (presets/engines: supports)
+            const chosen = req.engineFor(hw, weights, kv);
+            if (!chosen) continue;
+            const engineLayout = chosen.engine.multiDevice.default === 'layer' ? { ...layout, tp: 1, pp: layout.tp * layout.pp } : layout;
             configs.push({
               input: {
                 model: req.model, weights, kv, activations,
                 workload: { batch: 1, inputTokens: req.inputTokens, outputTokens: req.outputTokens, context: req.context },
-                hardware: hw, count: layout.tp * layout.pp, parallel: layout, gpusPerNode: req.gpusPerNode, engine: req.engine,
+                hardware: hw, count: engineLayout.tp * engineLayout.pp, parallel: engineLayout, gpusPerNode: req.gpusPerNode, engine: chosen.engine, engineOptions: req.engineOptions, engineReason: chosen.reason,
                 load: loadFor(1), price, mfu: req.mfu, mbu: req.mbu,
               },
               devices,
@@ -442,56 +452,62 @@ function toRow(req: PlanRequest, input: EstimateInput, e: Estimate, curve: Curve
   };
 }
 
-/** Engine launch flags for a row, with each engine's memory fraction from its profile. */
-export function launchCommands(row: PlanRow, repo: string, engines: EngineSpec[]): { engine: string; command: string }[] {
-  const fraction = (id: string, fallback: number) => {
-    const e = engines.find((x) => x.id === id);
-    return e ? engineFraction(e, row.tp) : fallback;
+/**
+ * Launch lines for a row: the engine it was planned with first, then every other engine whose
+ * newest profile runs the row's device, weight format and KV type (presets/engines: supports),
+ * each from its profile's launch template with the row's layout, context, memory fraction and
+ * the concurrency it was planned for as the sequence limit (above the default the rest would
+ * queue; a cap at the planned concurrency keeps the latency targets). `runs` says whether an
+ * engine runs the row (src/inputs/engine-choice.ts whyNot).
+ */
+export function launchCommands(row: PlanRow, repo: string, engines: EngineSpec[], runs: (e: EngineSpec) => boolean): { engine: string; command: string }[] {
+  const planned = row.input.engine;
+  const ordered = [...(planned ? [planned] : []), ...engines.filter((e) => e.id !== planned?.id && e.budget.kind !== 'all' && runs(e))];
+  const seen = new Set<string>();
+  const out: { engine: string; command: string }[] = [];
+  for (const e of ordered) {
+    if (!e.launch || seen.has(e.id)) continue;
+    seen.add(e.id);
+    out.push({ engine: `${e.id}@${e.version}`, command: launchLine(e, row, repo) });
+  }
+  return out;
+}
+
+/** One engine's launch line from its profile's template (presets/engines: launch). */
+function launchLine(e: EngineSpec, row: PlanRow, repo: string): string {
+  const l = e.launch!;
+  const input = row.input;
+  const ctx = input.workload.context;
+  const parallel = row.concurrencyPerReplica;
+  // the fraction the row was planned with, on its own engine's line; other engines keep their defaults
+  const planned = row.input.engine?.id === e.id;
+  const budget = planned ? row.estimate.figures['memory.engine.fraction']?.value : undefined;
+  const set = (knob: keyof typeof l.flags, value?: string | number): string => {
+    const flag = l.flags[knob];
+    if (!flag) return '';
+    if (value === undefined) return flag;
+    return flag.includes('{value}') ? flag.replaceAll('{value}', String(value)) : `${flag} ${value}`;
   };
-  // Each engine's limit on running sequences, set to the concurrency the row was planned for
-  // (the flag comes from the engine profile, scheduler.maxNumSeqsFlag): above the default the
-  // rest would queue, and a cap at the planned concurrency keeps the latency targets.
-  const maxSeqs = (id: string, fallback: string) => `${engines.find((x) => x.id === id)?.maxNumSeqsFlag ?? fallback} ${row.concurrencyPerReplica}`;
-  const ctx = row.estimate.input.workload.context;
-  const fp8Kv = row.kv === 'fp8';
-  const quant = row.weights === 'fp8' ? 'fp8' : row.weights === 'int4' ? 'awq' : undefined;
-  const vllm = [
-    `vllm serve ${repo}`,
-    `--tensor-parallel-size ${row.tp}`,
-    row.pp > 1 ? `--pipeline-parallel-size ${row.pp}` : '',
-    row.ep > 1 ? '--enable-expert-parallel' : '',
-    maxSeqs('vllm', '--max-num-seqs'),
-    `--max-model-len ${ctx}`,
-    `--gpu-memory-utilization ${fraction('vllm', 0.9)}`,
-    `--kv-cache-dtype ${fp8Kv ? 'fp8' : 'auto'}`,
-    quant ? `--quantization ${quant}` : '',
+  const layerSplit = e.multiDevice.default === 'layer';
+  const gguf = `${repo.split('/').pop()}-${input.weights.id.toUpperCase()}.gguf`;
+  const parts = [
+    l.command.replace('{repo}', repo).replace('{gguf}', gguf),
+    layerSplit ? '' : set('tp', row.tp),
+    row.pp > 1 && !layerSplit ? set('pp', row.pp) : '',
+    row.ep > 1 ? (l.flags.ep?.startsWith('--enable') ? set('ep') : set('ep', row.ep)) : '',
+    set('maxNumSeqs', parallel),
+    set('parallel', parallel),
+    // llama.cpp sizes one cache for every slot: --ctx-size is the total
+    set('context', l.flags.parallel ? ctx * parallel : ctx),
+    set('gpuLayers', 999),
+    row.devicesPerReplica > 1 && l.flags.split ? set('split', layerSplit ? 'layer' : 'row') : '',
+    budget !== undefined && l.flags.fraction ? set('fraction', +budget.toFixed(3)) : '',
+    // a KV type other than the activation type (the engines' default cache type) needs the flag
+    input.kv.id !== input.activations.id && l.kvTypes[input.kv.id] ? set('kvType', l.kvTypes[input.kv.id]) : '',
+    l.quantization[input.weights.id] ? set('quantization', l.quantization[input.weights.id]) : '',
   ];
-  const sglang = [
-    `python -m sglang.launch_server --model-path ${repo}`,
-    `--tp-size ${row.tp}`,
-    row.pp > 1 ? `--pp-size ${row.pp}` : '',
-    row.ep > 1 ? `--ep-size ${row.ep}` : '',
-    maxSeqs('sglang', '--max-running-requests'),
-    `--context-length ${ctx}`,
-    `--mem-fraction-static ${fraction('sglang', 0.88)}`,
-    `--kv-cache-dtype ${fp8Kv ? 'fp8_e4m3' : 'auto'}`,
-    quant ? `--quantization ${quant}` : '',
-  ];
-  const trtllm = [
-    `trtllm-serve ${repo}`,
-    `--tp_size ${row.tp}`,
-    `--pp_size ${row.pp}`,
-    row.ep > 1 ? `--ep_size ${row.ep}` : '',
-    maxSeqs('trtllm', '--max_batch_size'),
-    `--max_seq_len ${ctx}`,
-    `--kv_cache_free_gpu_memory_fraction ${fraction('trtllm', 0.9)}`,
-  ];
-  const join = (parts: string[]) => parts.filter(Boolean).join(' ');
-  return [
-    { engine: 'vllm', command: join(vllm) },
-    { engine: 'sglang', command: join(sglang) },
-    { engine: 'trtllm', command: join(trtllm) + (fp8Kv ? ' (fp8 KV: kv_cache_config.dtype fp8 in --extra_llm_api_options)' : '') },
-  ];
+  const unmappedKv = input.kv.id !== input.activations.id && !l.kvTypes[input.kv.id];
+  return parts.filter(Boolean).join(' ') + (unmappedKv && l.note ? ` (${l.note})` : '');
 }
 
 /** Catalog hardware with a price (the provider's when given), for ranking by cost. */

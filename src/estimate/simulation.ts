@@ -2,7 +2,8 @@ import type { EngineSpec } from '../inputs/engine.js';
 import { secondsInHour, tokensInMillion } from '../units.js';
 import { CALIBRATION } from './calibration.js';
 import type { Calibration } from './efficiency.js';
-import { IDEAL_ENGINE } from './engine.js';
+import { IDEAL_ENGINE, schedulerValues, type EngineOptions } from './engine.js';
+import type { HardwareSpec } from '../inputs/hardware.js';
 import { estimateWithStep, type Estimate } from './index.js';
 import type { EstimateInput } from './input.js';
 import { layoutOf } from './parallel.js';
@@ -66,11 +67,16 @@ export interface SchedulerChoice {
 /** No limit: the KV cache is the only bound. */
 export const UNLIMITED = Number.MAX_SAFE_INTEGER;
 
-/** The engine profile's scheduler (presets/engines: scheduler.*), with flags over it. */
-export function schedulerOf(e: EngineSpec, overrides: SimulationOptions['scheduler'] = {}): SchedulerChoice {
-  const seqs = overrides.maxNumSeqs ?? e.maxNumSeqs?.value ?? UNLIMITED;
-  const budget = e.maxNumBatchedTokens ?? e.profileTokens;
-  const tokens = overrides.maxNumBatchedTokens ?? budget?.value ?? UNLIMITED;
+/**
+ * The engine profile's scheduler (presets/engines: scheduler.*) for this device and
+ * tensor-parallel group (engine.ts schedulerValues: the user's launch options over the profile's
+ * defaults), with the simulator's flags over it.
+ */
+export function schedulerOf(e: EngineSpec, overrides: SimulationOptions['scheduler'] = {}, launched: { options?: EngineOptions; hardware?: HardwareSpec; tp?: number } = {}): SchedulerChoice {
+  const profile = launched.hardware ? schedulerValues(e, launched.options ?? {}, launched.hardware, launched.tp ?? 1) : {};
+  const seqs = overrides.maxNumSeqs ?? profile.maxNumSeqs ?? UNLIMITED;
+  const tokens = overrides.maxNumBatchedTokens ?? profile.maxNumBatchedTokens ?? UNLIMITED;
+  const fromOptions = (key: 'maxNumSeqs' | 'maxNumBatchedTokens') => launched.options?.[key] !== undefined;
   return {
     scheduler: {
       maxNumSeqs: seqs,
@@ -80,8 +86,8 @@ export function schedulerOf(e: EngineSpec, overrides: SimulationOptions['schedul
       policy: e.schedulerPolicy?.value ?? 'decode-first',
     },
     sources: {
-      maxNumSeqs: overrides.maxNumSeqs !== undefined ? '--max-num-seqs' : e.maxNumSeqs ? e.maxNumSeqs.source : `${e.name}: no fixed limit; the KV cache bounds the batch`,
-      maxBatchedTokens: overrides.maxNumBatchedTokens !== undefined ? '--max-num-batched-tokens' : budget ? budget.source : `${e.name}: no per-step token budget`,
+      maxNumSeqs: overrides.maxNumSeqs !== undefined || fromOptions('maxNumSeqs') ? '--max-num-seqs' : e.scheduler.maxNumSeqs ? e.scheduler.maxNumSeqs.source : `${e.name}: no fixed limit; the KV cache bounds the batch`,
+      maxBatchedTokens: overrides.maxNumBatchedTokens !== undefined || fromOptions('maxNumBatchedTokens') ? '--max-num-batched-tokens' : e.scheduler.maxNumBatchedTokens ? e.scheduler.maxNumBatchedTokens.source : `${e.name}: no per-step token budget`,
       policy: e.schedulerPolicy?.source ?? 'continuous batching, decodes first (no policy in the engine profile)',
       chunkedPrefill: e.chunkedPrefill?.source ?? 'assumed (no setting in the engine profile)',
     },
@@ -115,7 +121,7 @@ export function simulateDeployment(input: EstimateInput, options: SimulationOpti
   warnings.push(...estimate.warnings.filter((w) => !w.startsWith('no price known')));
   const layout = layoutOf(input);
   const engine = input.engine ?? IDEAL_ENGINE;
-  const choice = schedulerOf(engine, options.scheduler);
+  const choice = schedulerOf(engine, options.scheduler, { options: input.engineOptions, hardware: input.hardware, tp: layout.tp });
   const kvTokens = estimate.figures['memory.kvCapacityTokens']?.value ?? 0;
   const traffic: Traffic = input.traffic ?? { input: { kind: 'fixed', value: input.workload.inputTokens }, output: { kind: 'fixed', value: input.workload.outputTokens } };
   if (kvTokens < 2) throw new SimulationImpossible(`${engine.name} leaves no KV cache on ${input.hardware.name} for ${input.model.name} (${estimate.fits ? 'the weights fit, the budget does not' : 'the model does not fit'}); nothing can be served`);
@@ -140,7 +146,7 @@ export function simulateDeployment(input: EstimateInput, options: SimulationOpti
     for (const x of requests.input) longest = Math.max(longest, x);
     if (longest > scheduler.maxBatchedTokens) warnings.push(`${engine.name} does not split prompts and its step budget is ${scheduler.maxBatchedTokens} tokens: prompts up to ${longest} tokens run alone in a step of their own here (the engine itself would reject them unless launched with a larger budget)`);
   }
-  const run = simulate({ step, model: input.model, kvCapacityTokens: kvTokens, blockTokens: engine.blockTokens.value ?? 1, scheduler, replicas: layout.replicas, maxSteps: 4 * MAX_SIMULATED_STEPS }, requests, options.concurrency ?? 0);
+  const run = simulate({ step, model: input.model, kvCapacityTokens: kvTokens, blockTokens: input.engineOptions?.blockSize ?? engine.kvCache.blockTokens.value, scheduler, replicas: layout.replicas, maxSteps: 4 * MAX_SIMULATED_STEPS }, requests, options.concurrency ?? 0);
 
   const a = requests.arrival;
   const arrivalRate = a && a.length > 1 && a[a.length - 1] > a[0] ? (a.length - 1) / (a[a.length - 1] - a[0]) : 0;

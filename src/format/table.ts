@@ -84,6 +84,7 @@ export function renderEstimateTable(e: Estimate, color: boolean, width = Infinit
     i.model.task
       ? `${i.model.task === 'rerank' ? 'reranker' : 'embedding model'}: weights ${i.precision.weights}, compute ${i.precision.compute}; batch ${i.workload.batch} x ${i.workload.inputTokens} tokens, one forward pass (no KV cache, no decode)`
       : `weights ${i.precision.weights}, KV ${i.precision.kv}, compute ${i.precision.compute}; batch ${i.workload.batch}, input ${i.workload.inputTokens}, output ${i.workload.outputTokens}, context ${i.workload.context} tokens`,
+    ...(i.engineChoice && !i.model.task ? [`engine ${i.engineChoice.name}: ${i.engineChoice.reason}`] : []),
   ];
   const rows: [string, string][] = [];
   for (const section of estimateSections(e)) {
@@ -98,9 +99,10 @@ export function renderEstimateTable(e: Estimate, color: boolean, width = Infinit
       rows.push([`  ${label}`, formatFigure(f[id])]);
     }
   }
-  const verdict = e.fits
-    ? c.green(`FITS: ${formatFigure(f['memory.perDevice'])} of ${formatFigure(f['memory.capacityPerDevice'])} per device`)
-    : c.red(`DOES NOT FIT: needs ${formatFigure(f['memory.perDevice'])} per device, has ${formatFigure(f['memory.capacityPerDevice'])}`);
+  // One verdict (src/estimate/verdict.ts): the status and binding limit, then the smallest fix.
+  const v = e.verdict;
+  const paint = v.status === 'fits' ? c.green : v.status === 'over-scheduler-limit' ? c.yellow : c.red;
+  const verdict = paint(v.message) + (v.fix ? `\nFix: ${v.fix.detail}${v.fixes.length > 1 ? `\n  or: ${v.fixes.slice(1, 3).map((x) => x.detail).join('\n  or: ')}` : ''}` : v.status === 'fits' || v.status === 'over-scheduler-limit' ? '' : '\nNo single change tried (memory fraction, KV precision, batch, context, devices, weight precision) makes it fit');
   const text = `${header.join('\n')}\n${renderRows(rows, color, undefined, width)}\n${verdict}\n${Object.values(f).some((x) => x.approximate) ? '~ marks approximate figures; --explain shows every formula\n' : ''}`;
   return wrapText(text, width, '  ');
 }

@@ -3,45 +3,153 @@ import { parseQuantity } from '../units.js';
 import type { Sourced } from './hardware.js';
 import { presetFiles, readUserFile } from './files.js';
 import { parseFile, type FileIssue } from './validate.js';
+import { compareVersions } from './engine-choice.js';
 
 /**
- * Engine profiles (presets/engines/<id>.yaml): how a serving engine carves device memory into
- * weights, activations, runtime buffers and the KV cache, as data with sources. Loaded with zod
- * only at build time (scripts/build-presets.ts) and by `presets validate`; runs read the JSON.
+ * Engine profiles (presets/engines/<id>-<version>.yaml): how one version of a serving engine
+ * carves device memory into weights, activations, runtime buffers and the KV cache, which
+ * devices, weight formats and KV types it runs, its scheduler defaults and its launch flags, as
+ * data with the engine source file each value follows. Loaded with zod only at build time
+ * (scripts/build-presets.ts) and by `presets validate`; runs read the JSON.
  *
- * Budget kinds, each the formula its engine uses for the KV cache per device:
- *  - fraction-of-total (vLLM): f x capacity - weights - activations - runtime [- CUDA graphs in budget]
- *  - static-fraction-of-total (SGLang): f x capacity - weights (activations, graphs live outside)
- *  - fraction-of-free (TensorRT-LLM): f x (capacity - weights - activations - runtime)
- *  - all (llama.cpp, ideal): capacity - weights - activations - runtime
+ * Budget kinds, each the formula its engine uses for the KV cache per device (src/estimate/engine.ts):
+ *  - fraction-of-total (vLLM): f x capacity - weights - activation peak - non-torch memory [- CUDA graphs]
+ *  - static-fraction (SGLang): f x (capacity - memory gone at start) - weights
+ *  - fraction-of-free (TensorRT-LLM): f x (capacity - weights - activation peak - memory outside torch)
+ *  - exact (llama.cpp): KV for exactly n_ctx tokens; fits when weights + KV + compute buffer fit
+ *  - all (ideal): capacity - weights - activations - runtime
  */
-export const ENGINE_BUDGET_KINDS = ['fraction-of-total', 'static-fraction-of-total', 'fraction-of-free', 'all'] as const;
+export const ENGINE_BUDGET_KINDS = ['fraction-of-total', 'static-fraction', 'fraction-of-free', 'exact', 'all'] as const;
 export type EngineBudgetKind = (typeof ENGINE_BUDGET_KINDS)[number];
 
 export const SCHEDULER_POLICIES = ['decode-first', 'prefill-first'] as const;
 export type SchedulerPolicy = (typeof SCHEDULER_POLICIES)[number];
 
+/** Device classes an engine runs on, as `<vendor>-<kind>` of a hardware profile (nvidia-gpu, google-tpu, apple-soc). */
+export const DEVICE_CLASSES = ['nvidia-gpu', 'nvidia-soc', 'amd-gpu', 'google-tpu', 'intel-hpu', 'apple-soc'] as const;
+
+/**
+ * A value that depends on the device and the parallel group: the first rule whose conditions
+ * all hold wins, else `value`. Memory bounds are device memory in bytes, `tp` the
+ * tensor-parallel size, `devices` / `except` hardware preset ids.
+ */
+export interface DeviceRule {
+  minMemoryBytes?: number;
+  belowMemoryBytes?: number;
+  minTp?: number;
+  belowTp?: number;
+  devices?: string[];
+  except?: string[];
+  value: number;
+}
+
+export interface ByDevice extends Sourced {
+  value: number;
+  rules: DeviceRule[];
+}
+
+/** SGLang's mem_fraction_static heuristic: (memory - reserve) / memory, the reserve in bytes. */
+export interface FractionReserve {
+  baseBytes: number;
+  /** per token of max(chunked_prefill_size, minChunkTokens) */
+  perChunkTokenBytes: number;
+  minChunkTokens: number;
+  /** per sequence of cuda_graph_max_bs */
+  perGraphBatchBytes: number;
+  /** per device of tp x pp */
+  perParallelDeviceBytes: number;
+  /** above this much device memory the reserve is at least floorBytes */
+  floor?: { aboveMemoryBytes: number; bytes: number };
+  /** decimals the fraction is rounded to */
+  roundTo: number;
+  source: string;
+}
+
+/** CUDA graphs an engine captures: batch sizes per mode and the memory one graph takes. */
+export interface CudaGraphSpec {
+  /** memory one captured graph adds to the graph pool, bytes */
+  perGraph: Sourced & { value: number };
+  /** captured batch sizes: explicit sizes plus ranges [from, to, step] */
+  sizes: { explicit: number[]; ranges: [number, number, number][] };
+  /** graph modes; each captures the sizes up to min(maxNumSeqs x seqsFactor, cap) */
+  modes: { name: string; seqsFactor: number; cap: number }[];
+  /** true when the engine subtracts graph memory from the KV budget */
+  inBudget: boolean;
+  source: string;
+}
+
+/** Launch-line template: the command and the engine's flag for each knob (absent = not set). */
+export interface LaunchSpec {
+  command: string;
+  flags: Partial<Record<LaunchKnob, string>>;
+  /** KV format id -> the engine's cache-type value */
+  kvTypes: Record<string, string>;
+  /** weight format id -> the engine's quantization value (absent: the checkpoint says) */
+  quantization: Record<string, string>;
+  note?: string;
+}
+export const LAUNCH_KNOBS = ['tp', 'pp', 'ep', 'maxNumSeqs', 'context', 'fraction', 'kvType', 'quantization', 'split', 'gpuLayers', 'parallel'] as const;
+export type LaunchKnob = (typeof LAUNCH_KNOBS)[number];
+
 export interface EngineSpec {
   id: string;
   aliases: string[];
   name: string;
+  /** the engine version this profile follows (pin: --engine vllm@0.10) */
   version: string;
+  /** the first release it covers: a pin @X picks the newest profile with from <= X */
+  from: string;
+  /** the releases it covers, in words */
+  versions: string;
+  /** engine source files this profile follows, file@version */
+  follows: string[];
+  supports: { devices: string[]; weights: string[]; kv: string[] };
+  /** among engines that run the device and format, the lowest rank is the default */
+  defaultRank: number;
   budget: {
     kind: EngineBudgetKind;
-    fraction: Sourced;
-    /** fraction by tensor-parallel size: the entry with the largest minTp <= tp wins */
-    byTensorParallel: { minTp: number; value: number }[];
-    byTensorParallelSource?: string;
+    /** the engine's memory fraction (vLLM gpu_memory_utilization, SGLang mem_fraction_static, TensorRT-LLM free_gpu_memory_fraction) */
+    fraction?: ByDevice;
+    /** SGLang >= 0.5.3 derives mem_fraction_static from a reserve instead */
+    reserve?: FractionReserve;
   };
-  /** tokens of the activation-profiling forward pass; absent = computeBuffer or the workload's own */
-  profileTokens?: Sourced;
-  /** fixed compute buffer in bytes (llama.cpp), instead of profiled activations */
-  computeBufferBytes?: Sourced;
-  /** runtime memory counted by the engine, bytes; absent = the hardware profile's runtimeOverhead */
-  runtimeBytes?: Sourced;
-  cudaGraph?: Sourced & { inBudget: boolean };
-  blockTokens: Sourced;
-  paged: boolean;
+  /** the activation-profiling pass: sampler buffers per max_num_seqs sequence, and V0's whole-prompt profile */
+  profile?: {
+    /** false when the engine measures memory in use rather than the pass's peak (vLLM TPU) */
+    forwardPass: boolean;
+    /** fp32 [max_num_seqs, vocab] tensors alive at the sampler's peak */
+    samplerCopies: Sourced & { value: number };
+    /** V0 without chunked prefill profiles max(max_model_len, max_num_batched_tokens) tokens up to this context */
+    wholeContextUpTo?: Sourced & { value: number; minTokens: number };
+    /** the weights count (1 + this) times (vLLM TPU: profiled = bytes in use x 1.02) */
+    weightOverhead?: Sourced & { value: number };
+  };
+  /** llama.cpp: compute buffer of n_ubatch tokens x (vocab + hidden) fp32 */
+  computeBuffer?: { ubatch: Sourced & { value: number } };
+  /** memory the engine's profiler counts outside torch (cuBLAS workspaces, NCCL buffers), bytes per device */
+  nonTorch?: ByDevice;
+  /** memory already gone when the engine measures free memory at start (on top of the hardware's runtime overhead), bytes per device */
+  startup?: ByDevice;
+  cudaGraph?: CudaGraphSpec;
+  kvCache: {
+    blockTokens: Sourced & { value: number };
+    paged: boolean;
+    /** llama.cpp pads n_ctx up to a multiple of this */
+    padTokens?: number;
+    /** the cache pads each head to a multiple of this many elements (vLLM TPU: 128) */
+    headDimAlignment?: number;
+  };
+  scheduler: {
+    /** sequences run at once by default (vLLM max_num_seqs); more wait in the queue */
+    maxNumSeqs?: ByDevice;
+    /** tokens per forward pass: the profiling pass (vLLM max_num_batched_tokens, SGLang chunked_prefill_size) */
+    maxNumBatchedTokens?: ByDevice;
+    /** CUDA graph batch sizes up to this (SGLang cuda_graph_max_bs) */
+    graphMaxBatch?: ByDevice;
+  };
+  /** how several devices split the model: tensor (TP groups) or layer (llama.cpp --split-mode layer) */
+  multiDevice: { default: 'tensor' | 'layer'; modes: ('tensor' | 'layer')[]; source: string };
+  launch?: LaunchSpec;
   /**
    * Where recurrent state (linear attention, Mamba) lives for hybrid models: `shared` with the
    * KV cache (vLLM's hybrid allocator: one pool of pages), or a `separate` pool taking
@@ -50,16 +158,6 @@ export interface EngineSpec {
   statePool?: { kind: 'shared' | 'separate'; ratio?: number; source: string };
   /** the format the engine keeps SSM / delta-rule state in regardless of the model (SGLang: float32) */
   recurrentStateFormat?: 'fp32';
-  /** sequences the scheduler runs at once by default (vLLM max_num_seqs); more wait in the queue */
-  maxNumSeqs?: Sourced;
-  /** the launch flag that raises that limit (vLLM --max-num-seqs), for warnings and plan's launch flags */
-  maxNumSeqsFlag?: string;
-  /**
-   * Tokens one engine step may carry, decodes and prompt chunks together (vLLM
-   * max_num_batched_tokens, SGLang chunked_prefill_size, llama.cpp n_batch); absent = the
-   * profile's profileTokens (the same budget, which vLLM and TensorRT-LLM profile with), else none.
-   */
-  maxNumBatchedTokens?: Sourced;
   /**
    * Who goes first when prompts wait: decode-first (running decodes and chunked prompts share
    * every step: vLLM V1, TensorRT-LLM in-flight batching, llama.cpp) or prefill-first (a prompt
@@ -80,28 +178,53 @@ const bytes = z.string().transform((text, ctx): number => {
   }
   return parsed.value;
 });
-const sourcedBytes = z.strictObject({ value: bytes, source, note: z.string().optional() });
-const sourcedCount = z.strictObject({ value: z.number().int().positive(), source, note: z.string().optional() });
-const sourcedFraction = z.strictObject({ value: z.number().gt(0).max(1), source, note: z.string().optional() });
+const positiveInt = z.number().int().positive();
+const sourcedCount = z.strictObject({ value: positiveInt, source, note: z.string().optional() });
+const rule = <T extends z.ZodType>(value: T) => z.strictObject({
+  minMemory: bytes.optional(), belowMemory: bytes.optional(), minTp: positiveInt.optional(), belowTp: positiveInt.optional(),
+  devices: z.array(z.string()).optional(), except: z.array(z.string()).optional(), value,
+});
+/** A value with optional per-device rules: { value, byDevice: [{ minMemory: 70 GiB, except: [a100-80gb], value }], source } */
+const byDevice = <T extends z.ZodType>(value: T) => z.strictObject({ value, byDevice: z.array(rule(value)).default([]), source, note: z.string().optional() });
+const fractionValue = z.number().gt(0).max(1);
 
 export const engineFileSchema = z.strictObject({
   id: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'ids are lower-case slugs like "vllm"'),
   aliases: z.array(z.string()).default([]),
   name: z.string().min(1),
-  version: z.string().min(1),
+  version: z.string().regex(/^[0-9a-z][0-9a-z.]*$/, 'a version such as "0.10" or "b6000"'),
+  from: z.string().regex(/^[0-9a-z][0-9a-z.]*$/).optional(),
+  versions: z.string().min(1),
+  follows: z.array(z.string().min(1)).min(1, 'name the engine source files (file@version) this profile follows'),
+  supports: z.strictObject({ devices: z.array(z.enum(DEVICE_CLASSES)).min(1), weights: z.array(z.string()).min(1), kv: z.array(z.string()).min(1) }),
+  defaultRank: positiveInt,
   memory: z.strictObject({
     budget: z.strictObject({
       kind: z.enum(ENGINE_BUDGET_KINDS),
-      fraction: sourcedFraction,
-      byTensorParallel: z.array(z.strictObject({ minTp: z.number().int().positive(), value: z.number().gt(0).max(1) })).default([]),
-      byTensorParallelSource: z.string().optional(),
+      fraction: byDevice(fractionValue).optional(),
+      reserve: z.strictObject({
+        base: bytes, perChunkToken: bytes, minChunkTokens: positiveInt, perGraphBatch: bytes, perParallelDevice: bytes,
+        floor: z.strictObject({ aboveMemory: bytes, value: bytes }).optional(), roundTo: z.number().int().min(0).max(6), source,
+      }).optional(),
     }),
-    profileTokens: sourcedCount.optional(),
-    computeBuffer: sourcedBytes.optional(),
-    runtime: z.union([z.literal('hardware'), sourcedBytes]).default('hardware'),
-    cudaGraph: z.strictObject({ value: bytes, inBudget: z.boolean(), source }).optional(),
+    profile: z.strictObject({
+      forwardPass: z.boolean().default(true),
+      samplerCopies: z.strictObject({ value: z.number().min(0), source }),
+      wholeContextUpTo: z.strictObject({ value: positiveInt, minTokens: positiveInt, source }).optional(),
+      weightOverhead: z.strictObject({ value: z.number().min(0).max(1), source }).optional(),
+    }).optional(),
+    computeBuffer: z.strictObject({ ubatch: sourcedCount }).optional(),
+    nonTorch: byDevice(bytes).optional(),
+    startup: byDevice(bytes).optional(),
+    cudaGraph: z.strictObject({
+      perGraph: z.strictObject({ value: bytes, source }),
+      sizes: z.strictObject({ explicit: z.array(positiveInt), ranges: z.array(z.tuple([positiveInt, positiveInt, positiveInt])) }),
+      modes: z.array(z.strictObject({ name: z.string(), seqsFactor: z.number().positive(), cap: positiveInt })).min(1),
+      inBudget: z.boolean(),
+      source,
+    }).optional(),
   }),
-  kvCache: z.strictObject({ blockTokens: sourcedCount, paged: z.boolean() }),
+  kvCache: z.strictObject({ blockTokens: sourcedCount, paged: z.boolean(), padTokens: positiveInt.optional(), headDimAlignment: positiveInt.optional() }),
   stateCache: z.strictObject({
     pool: z.enum(['shared', 'separate']),
     ratio: z.number().positive().optional(),
@@ -109,44 +232,87 @@ export const engineFileSchema = z.strictObject({
     source,
   }).optional(),
   scheduler: z.strictObject({
-    maxNumSeqs: sourcedCount.optional(),
-    maxNumSeqsFlag: z.string().regex(/^-{1,2}[A-Za-z0-9_-]+$/, 'a launch flag such as --max-num-seqs').optional(),
-    maxNumBatchedTokens: sourcedCount.optional(),
+    maxNumSeqs: byDevice(positiveInt).optional(),
+    maxNumBatchedTokens: byDevice(positiveInt).optional(),
+    graphMaxBatch: byDevice(positiveInt).optional(),
     policy: z.strictObject({ value: z.enum(SCHEDULER_POLICIES), source }).optional(),
     chunkedPrefill: z.strictObject({ value: z.boolean(), source }).optional(),
   }).default({}),
+  multiDevice: z.strictObject({ default: z.enum(['tensor', 'layer']), modes: z.array(z.enum(['tensor', 'layer'])).min(1), source }).default({ default: 'tensor', modes: ['tensor'], source: 'tensor parallelism over the devices of a replica' }),
+  launch: z.strictObject({
+    command: z.string().regex(/\{(repo|gguf)\}/, 'the command names the model as {repo} or {gguf}'),
+    flags: z.partialRecord(z.enum(LAUNCH_KNOBS), z.string().regex(/^-{1,2}[A-Za-z0-9_-]+( .*)?$/, 'a launch flag such as --max-num-seqs, or a template with {value}')),
+    kvTypes: z.record(z.string(), z.string()).default({}),
+    quantization: z.record(z.string(), z.string()).default({}),
+    note: z.string().optional(),
+  }).optional(),
   notes: z.array(z.string()).optional(),
+}).superRefine((f, ctx) => {
+  const kind = f.memory.budget.kind;
+  const needsFraction = kind === 'fraction-of-total' || kind === 'fraction-of-free' || kind === 'static-fraction';
+  if (needsFraction && !f.memory.budget.fraction && !f.memory.budget.reserve) ctx.addIssue({ code: 'custom', path: ['memory', 'budget'], message: `budget kind ${kind} needs a fraction or a reserve` });
+  if (!f.multiDevice.modes.includes(f.multiDevice.default)) ctx.addIssue({ code: 'custom', path: ['multiDevice', 'default'], message: 'the default split must be one of the modes' });
 });
 
 export type EngineFile = z.infer<typeof engineFileSchema>;
 
+type RawRule<T> = { minMemory?: number; belowMemory?: number; minTp?: number; belowTp?: number; devices?: string[]; except?: string[]; value: T };
+const toByDevice = (b: { value: number; byDevice: RawRule<number>[]; source: string; note?: string }): ByDevice => ({
+  value: b.value,
+  source: b.source,
+  ...(b.note ? { note: b.note } : {}),
+  rules: b.byDevice.map((r) => ({
+    ...(r.minMemory !== undefined ? { minMemoryBytes: r.minMemory } : {}),
+    ...(r.belowMemory !== undefined ? { belowMemoryBytes: r.belowMemory } : {}),
+    ...(r.minTp !== undefined ? { minTp: r.minTp } : {}),
+    ...(r.belowTp !== undefined ? { belowTp: r.belowTp } : {}),
+    ...(r.devices ? { devices: r.devices } : {}),
+    ...(r.except ? { except: r.except } : {}),
+    value: r.value,
+  })),
+});
+
 /** Engine file (validated) -> EngineSpec in base units. */
 export function toEngineSpec(f: EngineFile): EngineSpec {
   const m = f.memory;
+  const r = m.budget.reserve;
   return {
     id: f.id,
     aliases: f.aliases,
     name: f.name,
     version: f.version,
-    budget: { kind: m.budget.kind, fraction: m.budget.fraction, byTensorParallel: [...m.budget.byTensorParallel].sort((a, b) => a.minTp - b.minTp), byTensorParallelSource: m.budget.byTensorParallelSource },
-    profileTokens: m.profileTokens,
-    computeBufferBytes: m.computeBuffer,
-    runtimeBytes: m.runtime === 'hardware' ? undefined : m.runtime,
-    cudaGraph: m.cudaGraph,
-    blockTokens: f.kvCache.blockTokens,
-    paged: f.kvCache.paged,
-    statePool: f.stateCache ? { kind: f.stateCache.pool, ratio: f.stateCache.ratio, source: f.stateCache.source } : undefined,
-    recurrentStateFormat: f.stateCache?.recurrentFormat === 'fp32' ? 'fp32' : undefined,
-    maxNumSeqs: f.scheduler.maxNumSeqs,
-    maxNumSeqsFlag: f.scheduler.maxNumSeqsFlag,
-    maxNumBatchedTokens: f.scheduler.maxNumBatchedTokens,
-    schedulerPolicy: f.scheduler.policy,
-    chunkedPrefill: f.scheduler.chunkedPrefill,
-    notes: f.notes,
+    from: f.from ?? f.version,
+    versions: f.versions,
+    follows: f.follows,
+    supports: f.supports,
+    defaultRank: f.defaultRank,
+    budget: {
+      kind: m.budget.kind,
+      ...(m.budget.fraction ? { fraction: toByDevice(m.budget.fraction) } : {}),
+      ...(r ? { reserve: { baseBytes: r.base, perChunkTokenBytes: r.perChunkToken, minChunkTokens: r.minChunkTokens, perGraphBatchBytes: r.perGraphBatch, perParallelDeviceBytes: r.perParallelDevice, ...(r.floor ? { floor: { aboveMemoryBytes: r.floor.aboveMemory, bytes: r.floor.value } } : {}), roundTo: r.roundTo, source: r.source } } : {}),
+    },
+    ...(m.profile ? { profile: m.profile } : {}),
+    ...(m.computeBuffer ? { computeBuffer: m.computeBuffer } : {}),
+    ...(m.nonTorch ? { nonTorch: toByDevice(m.nonTorch) } : {}),
+    ...(m.startup ? { startup: toByDevice(m.startup) } : {}),
+    ...(m.cudaGraph ? { cudaGraph: { ...m.cudaGraph, perGraph: m.cudaGraph.perGraph } } : {}),
+    kvCache: f.kvCache,
+    scheduler: {
+      ...(f.scheduler.maxNumSeqs ? { maxNumSeqs: toByDevice(f.scheduler.maxNumSeqs) } : {}),
+      ...(f.scheduler.maxNumBatchedTokens ? { maxNumBatchedTokens: toByDevice(f.scheduler.maxNumBatchedTokens) } : {}),
+      ...(f.scheduler.graphMaxBatch ? { graphMaxBatch: toByDevice(f.scheduler.graphMaxBatch) } : {}),
+    },
+    ...(f.scheduler.policy ? { schedulerPolicy: f.scheduler.policy } : {}),
+    ...(f.scheduler.chunkedPrefill ? { chunkedPrefill: f.scheduler.chunkedPrefill } : {}),
+    multiDevice: f.multiDevice,
+    ...(f.launch ? { launch: f.launch as LaunchSpec } : {}),
+    ...(f.stateCache ? { statePool: { kind: f.stateCache.pool, ratio: f.stateCache.ratio, source: f.stateCache.source } } : {}),
+    ...(f.stateCache?.recurrentFormat === 'fp32' ? { recurrentStateFormat: 'fp32' as const } : {}),
+    ...(f.notes ? { notes: f.notes } : {}),
   };
 }
 
-/** Reads and validates engine profiles; problems come back with file, line and field. */
+/** Reads and validates engine profiles, newest version of each engine first; problems come back with file, line and field. */
 export function loadEngineFiles(paths: string[]): { engines: EngineSpec[]; issues: FileIssue[] } {
   const engines: EngineSpec[] = [];
   const issues: FileIssue[] = [];
@@ -155,5 +321,6 @@ export function loadEngineFiles(paths: string[]): { engines: EngineSpec[]; issue
     if (parsed.ok) engines.push(toEngineSpec(parsed.value));
     else issues.push(...parsed.issues);
   }
+  engines.sort((a, b) => (a.id === b.id ? compareVersions(b.version, a.version) : a.id < b.id ? -1 : 1));
   return { engines, issues };
 }

@@ -47,6 +47,8 @@ export interface HardwareSpec {
   /** datacenter (absent), workstation, laptop, phone or embedded: the last three are not rented */
   formFactor?: 'datacenter' | 'workstation' | 'laptop' | 'phone' | 'embedded';
   memoryBytes: Sourced;
+  /** total memory the driver reports to CUDA (torch.cuda.mem_get_info), what serving engines size their pools against; absent = memoryBytes */
+  memoryUsableBytes?: Sourced;
   memoryBandwidth: Sourced;
   /** dense peaks per compute class, FLOP/s (ops/s for integer formats); absent = not native */
   compute: Partial<Record<ComputeClass, Sourced>>;

@@ -1,4 +1,5 @@
 import type { Unit } from '../units.js';
+import { FIX_KINDS, VERDICT_STATUSES } from '../estimate/verdict.js';
 
 /**
  * The published JSON Schema (draft 2020-12) of `--format json` output: `llm-size schema output`
@@ -69,9 +70,12 @@ export const OUTPUT_SCHEMA = {
           precision: obj({ weights: str, kv: str, activations: str, compute: str }),
           workload: obj({ batch: { type: 'integer' }, inputTokens: { type: 'integer' }, outputTokens: { type: 'integer' }, context: { type: 'integer' } }),
           hardware: obj({ id: str, name: str, count: { type: 'integer' }, usdPerDeviceHour: { type: ['number', 'null'] } }),
-        }),
+          engine: str,
+          engineChoice: obj({ id: str, version: str, name: str, reason: str }),
+        }, ['model', 'precision', 'workload', 'hardware']),
         figures: { type: 'object', additionalProperties: { $ref: '#/$defs/figure' } },
         fits: bool,
+        verdict: { $ref: '#/$defs/verdict' },
         bounds: obj({ prefill: bound, decode: bound }, ['prefill']),
         warnings: { type: 'array', items: str },
       }),
@@ -91,6 +95,20 @@ export const OUTPUT_SCHEMA = {
         fits: bool,
         warnings: { type: 'array', items: str },
       }),
+    },
+    verdictFix: {
+      description: 'A change that makes the configuration run: the llm-size flag and value (the same change on the engine launch line), and what it gives',
+      ...obj({ change: { enum: [...FIX_KINDS] }, flag: str, value: { type: ['number', 'string'] }, detail: str }),
+    },
+    verdict: {
+      description: 'One verdict: status (fits, weights-do-not-fit, context-exceeds-model, kv-budget-too-small, over-scheduler-limit), the binding limit in numbers, the smallest change that makes it run (fix) and every change tried that does (fixes), and the same in words (message, the table\'s last line)',
+      ...obj({
+        status: { enum: [...VERDICT_STATUSES] },
+        limit: obj({ name: str, needed: num, available: num, unit: { enum: ['B', 'tokens', 'count'] } }),
+        fix: { $ref: '#/$defs/verdictFix' },
+        fixes: { type: 'array', items: { $ref: '#/$defs/verdictFix' } },
+        message: str,
+      }, ['status', 'limit', 'fixes', 'message']),
     },
     train: {
       description: '`llm-size train --format json`: training figures, whether it fits per device, and the smallest changes that make it fit',

@@ -1,7 +1,6 @@
 import { unknownChoice } from '../errors.js';
 import { packageRoot } from '../paths.js';
 import { allNames, type Catalog, type ModelPreset } from './catalog.js';
-import type { EngineSpec } from './engine.js';
 import type { GridRegion } from './grid.js';
 import type { HardwareSpec } from './hardware.js';
 import { findPreset, openPresetFile } from './preset-store.js';
@@ -30,11 +29,6 @@ export function findModel(catalog: Catalog, name: string): ModelPreset {
   return found;
 }
 
-export function findEngine(catalog: Catalog, name: string): EngineSpec {
-  const found = findPreset<EngineSpec>(catalog, 'engines', name);
-  if (!found) throw unknownChoice('engine (--engine)', name, allNames(catalog.engines ?? []));
-  return found;
-}
 
 export function findRegion(catalog: Catalog, name: string): GridRegion {
   const found = findPreset<GridRegion>(catalog, 'grid', name);

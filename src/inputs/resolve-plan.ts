@@ -11,12 +11,13 @@ import { positiveInt, positiveNumber, quantity, type Named, type Raw } from './o
 import { FORMATS, formatByName, FORMAT_NAMES_HELP, KV_FORMAT_IDS, type Format } from './precision.js';
 import { findHardware } from './presets.js';
 import { kindsOf, priceFor } from './price.js';
-import { resolveEstimate, resolvePriceFlags, type EstimateKey, type Origins, type RawOptions } from './resolve.js';
+import { ENGINE_OPTION_KEYS, resolveEstimate, resolvePriceFlags, type EstimateKey, type Origins, type RawOptions } from './resolve.js';
 import { DEFAULT_REQUESTS, DEFAULT_SEED, PERCENTILE_TARGET_KEYS, percentileTargets } from './resolve-simulate.js';
 import { arrivalProcess } from './traffic.js';
 import { verifyPlanBySimulation, type PlanSimulation, type SimulatedPlanRow } from '../estimate/plan-simulate.js';
 import { meanTokens } from '../estimate/workload.js';
 import { bool } from './options.js';
+import { chooseEngine, findEngine, newestEngines, whyNot } from './engine-choice.js';
 
 /**
  * `llm-size plan` options (flags, spec-file keys, library options) -> the deployment search
@@ -26,7 +27,7 @@ import { bool } from './options.js';
 
 /** Keys of the model and workload that `plan` passes through to the estimator unchanged. */
 const MODEL_KEYS = ['model', 'params', 'hfConfig', 'hf', 'offline', 'layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings'] as const satisfies readonly EstimateKey[];
-const PASSED_KEYS = [...MODEL_KEYS, 'inputTokens', 'outputTokens', 'workload', 'context', 'allowBeyondTrained', 'engine', 'gpusPerNode', 'mfu', 'mbu'] as const satisfies readonly EstimateKey[];
+const PASSED_KEYS = [...MODEL_KEYS, 'inputTokens', 'outputTokens', 'workload', 'context', 'allowBeyondTrained', 'engine', 'gpusPerNode', 'mfu', 'mbu', ...ENGINE_OPTION_KEYS] as const satisfies readonly EstimateKey[];
 /** Every option of `llm-size plan`, camelCase as in a spec file. */
 export const PLAN_KEYS = [
   ...PASSED_KEYS, 'precision', 'kvPrecision', 'gpu', 'hardware', 'price', 'provider', 'priceKind', 'amortizeYears', 'compareApi', 'cachedInput',
@@ -209,13 +210,25 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
   if (unpriced.length) warnings.push(`left out, no ${pick.kind} price${pick.provider ? ` from ${pick.provider.value}` : ''} (pass --price id=usd): ${unpriced.join(', ')}`);
   if (purchaseOnly.length) warnings.push(`left out, priced for purchase only (pass --amortize-years <years> to plan owned hardware): ${purchaseOnly.join(', ')}`);
   if (!resolved.engine) throw new UserError('no engine profiles in the catalogue; pass --engine');
+  // Per configuration: the user's --engine where it runs the device and formats, else the default
+  // engine for them (a configuration no engine runs is left out of the search).
+  const pinned = has('engine') ? findEngine(catalog, String(raw.engine), named('engine').where) : undefined;
+  const engineFor: PlanRequest['engineFor'] = (hw, w, k) => {
+    if (pinned) return whyNot(pinned, hw, w, k) ? undefined : { engine: pinned, reason: `chosen with --engine ${raw.engine}` };
+    try {
+      const c = chooseEngine(catalog, hw, w, k);
+      return c.warning ? undefined : { engine: c.engine, reason: c.reason };
+    } catch {
+      return undefined;
+    }
+  };
 
   const request: PlanRequest = {
     model: resolved.model, inputTokens: resolved.workload.inputTokens, outputTokens: resolved.workload.outputTokens, context: resolved.workload.context,
-    qps, concurrency, targets, hardware: priced, weights, kv, engine: resolved.engine, maxDevices, gpusPerNode: resolved.gpusPerNode, top, mfu: resolved.mfu, mbu: resolved.mbu,
+    qps, concurrency, targets, hardware: priced, weights, kv, engineFor, engineOptions: resolved.engineOptions, maxDevices, gpusPerNode: resolved.gpusPerNode, top, mfu: resolved.mfu, mbu: resolved.mbu,
     hardwareNamed: hardware !== undefined,
   };
-  const result = searchPlans(simulateRows ? { ...request, top: Math.max(top, 8) } : request, (i) => estimate(i));
+  const result = searchPlans(simulateRows ? { ...request, top: Math.max(top, 8) } : request, (i) => estimate(i, undefined, { fixes: false }));
   warnings.push(...result.warnings);
 
   // Percentile targets or traffic as distributions: serve the rows in simulation and rank by it.
@@ -240,7 +253,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
   // The repository the engines load: the Hub repo --hf names, a preset's hfRepo, else the name.
   const repo = hub?.repo ?? ((has('model') && catalog.models.find((m) => m.model === resolved.model)?.hfRepo) || resolved.model.name);
   const best = result.rows[0];
-  const launch = best ? launchCommands(best, repo, catalog.engines ?? []) : [];
+  const launch = best ? launchCommands(best, repo, newestEngines(catalog), (e) => !whyNot(e, best.input.hardware, best.input.weights, best.input.kv)) : [];
   const describeRow = (r: PlanRow): PlanDocumentRow => ({
     hardware: r.hardware, weights: r.weights, kv: r.kv, tp: r.tp, pp: r.pp, ep: r.ep, devicesPerReplica: r.devicesPerReplica, replicas: r.replicas, devices: r.devices,
     concurrencyPerReplica: r.concurrencyPerReplica, ttft: r.ttftSeconds, tpot: r.tpotSeconds, e2e: r.e2eSeconds, usdPerHour: r.usdPerHour, usdPerMillionOutputTokens: r.usdPerMillionOutputTokens,
@@ -254,7 +267,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
       workload: { inputTokens: request.inputTokens, outputTokens: request.outputTokens, context: request.context },
       load: { qps: qps ?? null, concurrency: concurrency ?? null },
       targets: { ttft: targets.ttft ?? null, tpot: targets.tpot ?? null, e2e: targets.e2e ?? null },
-      engine: request.engine.id, maxDevices, hardware: priced.map((h) => h.spec.id), weights: weights.map((w) => w.id),
+      engine: pinned ? `${pinned.id}@${pinned.version}` : 'default for each device and format', maxDevices, hardware: priced.map((h) => h.spec.id), weights: weights.map((w) => w.id),
     },
     rows: result.rows.map(describeRow),
     top: best ? { ...describeRow(best), figures: best.estimate.figures, launch } : null,
@@ -296,7 +309,7 @@ export function estimateCommandFor(input: EstimateInput, modelArgs: string[], ex
   const p = input.parallel!;
   const parts = ['llm-size estimate', ...modelArgs, `--gpu ${input.hardware.id}`, `--tp ${p.tp}`, `--pp ${p.pp}`];
   if (p.ep > 1) parts.push(`--ep ${p.ep}`);
-  parts.push(`--replicas ${p.replicas}`, `--precision ${input.weights.id}`, `--kv-precision ${input.kv.id}`, `--engine ${input.engine!.id}`);
+  parts.push(`--replicas ${p.replicas}`, `--precision ${input.weights.id}`, `--kv-precision ${input.kv.id}`, `--engine ${input.engine!.id}@${input.engine!.version}`);
   parts.push(extra.qps !== undefined ? `--qps ${extra.qps}` : `--concurrency ${extra.concurrency}`);
   parts.push(`--input-tokens ${input.workload.inputTokens}`, `--output-tokens ${input.workload.outputTokens}`, `--context ${input.workload.context}`);
   if (input.gpusPerNode !== undefined) parts.push(`--gpus-per-node ${input.gpusPerNode}`);

@@ -34,7 +34,7 @@ export const MEDIAN_TARGET_KEYS = [...LATENCY_METRICS];
 /** Every option of `llm-size simulate`, camelCase as in a spec or check file. */
 export const SIMULATE_KEYS = [
   ...ESTIMATE_KEYS,
-  'arrival', 'requests', 'seed', 'maxNumSeqs', 'maxNumBatchedTokens',
+  'arrival', 'requests', 'seed',
   ...MEDIAN_TARGET_KEYS, ...PERCENTILE_TARGET_KEYS,
 ] as const;
 export type SimulateKey = (typeof SIMULATE_KEYS)[number];

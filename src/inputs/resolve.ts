@@ -13,12 +13,23 @@ import { activationFormat, FORMAT_NAMES_HELP, formatByName, FORMATS, KV_FORMAT_I
 import { layoutProblem } from '../estimate/parallel.js';
 import { pruneModel, pruningProblem, sparse24, SPARSITY_PATTERNS, type StructuredPruning } from '../estimate/pruning.js';
 import { parseQuantity, toGiB } from '../units.js';
-import { findEngine, findHardware, findModel, findRegion } from './presets.js';
+import { findHardware, findModel, findRegion } from './presets.js';
+import { chooseEngine } from './engine-choice.js';
+import type { EngineSpec } from './engine.js';
+import type { EngineOptions } from '../estimate/engine.js';
 import { DEFAULT_PUE, type Carbon } from '../estimate/carbon.js';
 import { kindsOf, parsePriceOption, priceFor, type PriceChoice, type PriceOverride } from './price.js';
 import { PRICE_KINDS, type HardwareSpec } from './hardware.js';
 import { resolveLengths, type Trace } from './traffic.js';
 import { LEVER_KEYS, resolveLevers } from './resolve-levers.js';
+
+/**
+ * Engine launch options (flags, spec-file and check-file keys): the engine's memory fraction
+ * (--mem-fraction-static is the same knob under SGLang's name), the profiling / step token budget,
+ * the scheduler's sequence limit, CUDA graphs off, KV block size, and llama.cpp's split mode.
+ */
+export const ENGINE_OPTION_KEYS = ['gpuMemoryUtilization', 'memFractionStatic', 'maxNumBatchedTokens', 'maxNumSeqs', 'enforceEager', 'blockSize', 'splitMode'] as const;
+export const SPLIT_MODES = ['layer', 'row'] as const;
 
 /**
  * argv / spec file -> EstimateInput. Flags and spec-file keys are the same names (camelCase in
@@ -33,13 +44,13 @@ export const ESTIMATE_KEYS = [
   'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'engine', 'concurrency', 'qps',
   'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'memory', 'sparsity', 'prune',
   ...LEVER_KEYS,
+  ...ENGINE_OPTION_KEYS,
 ] as const;
 export type EstimateKey = (typeof ESTIMATE_KEYS)[number];
 export type RawOptions = Partial<Record<EstimateKey, Raw>>;
 
 const ARCH_KEYS = ['layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings'] as const;
 export const DEFAULT_GPU = 'h100-sxm';
-export const DEFAULT_ENGINE = 'vllm';
 export const DEFAULTS = { batch: 1, inputTokens: 1024, outputTokens: 256 } as const;
 /**
  * Forward-only models (embedding, reranking) default to the batch an embedding server fills:
@@ -283,11 +294,25 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   if (!has('gpu')) warnings.push(`no --gpu given; using ${DEFAULT_GPU}`);
   const preset = findHardware(catalog, has('gpu') ? String(raw.gpu) : DEFAULT_GPU);
   const hardware = has('memory') ? withMemory(preset, named('memory'), warnings) : preset;
+  // Engine (presets/engines): the user's --engine (pinned with @version), else the default for
+  // this hardware and weight format (src/inputs/engine-choice.ts), saying why.
+  const engineChoice = chooseEngine(catalog, hardware, weights, kv, has('engine') ? { name: String(raw.engine), where: named('engine').where } : undefined);
+  if (engineChoice.warning) warnings.push(engineChoice.warning);
+  const engine = engineChoice.engine;
+  const engineOptions = resolveEngineOptions(named, has, engine);
   // Parallel layout (src/estimate/parallel.ts): --tp, --pp, --ep, --replicas; --count alone is
-  // tensor parallelism, and with --tp/--pp it must equal the devices the layout uses.
+  // tensor parallelism, or, for an engine that splits layers across devices (llama.cpp
+  // --split-mode layer, its default), that many pipeline stages run one after another.
   const countGiven = has('count') ? positiveInt(named('count'), 'devices') : undefined;
-  const pp = has('pp') ? positiveInt(named('pp'), 'devices') : 1;
-  const tp = has('tp') ? positiveInt(named('tp'), 'devices') : countGiven !== undefined ? countGiven / pp : 1;
+  const splitMode = has('splitMode') ? choice(named('splitMode'), SPLIT_MODES) : undefined;
+  const layerSplit = engine.multiDevice.default === 'layer' && splitMode !== 'row';
+  if (layerSplit && has('tp') && positiveInt(named('tp'), 'devices') > 1) throw new UserError(`${named('tp').where}: ${engine.name} splits layers across devices (--split-mode layer, its default); give --count, or --split-mode row to split each matrix (tensor parallelism)`);
+  let pp = has('pp') ? positiveInt(named('pp'), 'devices') : 1;
+  let tp = has('tp') ? positiveInt(named('tp'), 'devices') : countGiven !== undefined ? countGiven / pp : 1;
+  if (layerSplit && countGiven !== undefined && !has('pp')) {
+    pp = countGiven;
+    tp = 1;
+  }
   if (!Number.isInteger(tp)) throw new UserError(`--count ${countGiven} is not a multiple of --pp ${pp}; devices per replica = tp x pp`);
   const ep = has('ep') ? positiveInt(named('ep'), 'devices') : 1;
   const replicas = has('replicas') ? positiveInt(named('replicas'), 'devices') : 1;
@@ -296,10 +321,9 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   if (layoutError) throw new UserError(layoutError);
   const count = tp * pp;
   const gpusPerNode = has('gpusPerNode') ? positiveInt(named('gpusPerNode'), 'devices') : undefined;
-  // Engine (presets/engines): vLLM by default, the engine most deployments and published
-  // capacity logs use; `--engine ideal` gives the bare memory balance.
-  const engines = catalog.engines ?? [];
-  const engine = has('engine') ? findEngine(catalog, String(raw.engine)) : engines.find((e) => e.id === DEFAULT_ENGINE);
+  const engineReason = count > 1 && engine.multiDevice.modes.includes('layer')
+    ? `${engineChoice.reason}; ${layerSplit ? `--split-mode layer over ${count} devices: each holds a block of layers and a token runs through them one device after another` : `--split-mode row over ${count} devices (tensor parallelism)`}`
+    : engineChoice.reason;
   // Load: --concurrency (requests in flight across replicas) or --qps (solved to a concurrency
   // by Little's law in estimate()); either replaces the static --batch.
   if (has('concurrency') && has('qps')) throw new UserError('give --concurrency or --qps, not both');
@@ -329,6 +353,8 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
       parallel: { tp, pp, ep, replicas },
       gpusPerNode,
       engine,
+      engineOptions,
+      engineReason,
       load,
       price,
       mfu: has('mfu') ? fraction(named('mfu')) : undefined,
@@ -415,7 +441,38 @@ export function withMemory(hw: HardwareSpec, n: Named, warnings: string[]): Hard
   if (variants.length && !variant) warnings.push(`${n.where} ${text}: ${hw.name} is sold with ${variants.map((v) => `${toGiB(v)} GiB`).join(', ')}; sizing ${toGiB(bytes).toFixed(1)} GiB as given`);
   const where = `${n.where} ${text}${variant !== undefined && variant !== parsed.value ? ` (the ${toGiB(variant)} GiB configuration)` : ''}`;
   const overhead = hw.reservedFraction?.value ? { value: bytes * hw.reservedFraction.value, source: `${hw.reservedFraction.value.toFixed(3)} of ${toGiB(bytes).toFixed(1)} GiB: ${hw.reservedFraction.source}` } : hw.runtimeOverheadBytes;
-  return { ...hw, name: `${hw.name.replace(/,? \d+ ?GB\)$/, ')')} with ${+toGiB(bytes).toFixed(2)} GiB`, memoryBytes: { value: bytes, source: where }, runtimeOverheadBytes: overhead };
+  // what CUDA reports of the preset's size does not carry over to another size
+  return { ...hw, name: `${hw.name.replace(/,? \d+ ?GB\)$/, ')')} with ${+toGiB(bytes).toFixed(2)} GiB`, memoryBytes: { value: bytes, source: where }, memoryUsableBytes: undefined, runtimeOverheadBytes: overhead };
+}
+
+/**
+/**
+ * Engine launch options: each applies to the engines whose memory model has that knob; one the
+ * engine does not have is a usage error (exit 2), not a silently ignored flag.
+ */
+function resolveEngineOptions(named: (key: EstimateKey) => Named, has: (key: EstimateKey) => boolean, engine: EngineSpec): EngineOptions {
+  const o: EngineOptions = {};
+  const refuse = (key: EstimateKey, why: string) => {
+    throw new UserError(`${named(key).where}: ${engine.name} ${why}`);
+  };
+  if (has('gpuMemoryUtilization') && has('memFractionStatic')) throw new UserError('give --gpu-memory-utilization or --mem-fraction-static, not both (the same knob: the engine\'s memory fraction)');
+  const fractionKey: EstimateKey | undefined = has('gpuMemoryUtilization') ? 'gpuMemoryUtilization' : has('memFractionStatic') ? 'memFractionStatic' : undefined;
+  if (fractionKey) {
+    if (engine.budget.kind === 'exact' || engine.budget.kind === 'all') refuse(fractionKey, `has no memory fraction: ${engine.budget.kind === 'exact' ? 'it allocates the KV cache for exactly --context x --batch tokens' : 'every free byte holds KV'}`);
+    o.gpuMemoryUtilization = fraction(named(fractionKey));
+  }
+  if (has('maxNumBatchedTokens')) o.maxNumBatchedTokens = positiveInt(named('maxNumBatchedTokens'), 'tokens');
+  if (has('maxNumSeqs')) o.maxNumSeqs = positiveInt(named('maxNumSeqs'), 'batch');
+  if (has('enforceEager')) {
+    o.enforceEager = bool(named('enforceEager'));
+    if (!engine.cudaGraph && o.enforceEager) refuse('enforceEager', 'has no CUDA graphs in its profile to turn off');
+  }
+  if (has('blockSize')) {
+    if (!engine.kvCache.paged || engine.budget.kind === 'exact') refuse('blockSize', 'has no KV blocks: it allocates single-token cells');
+    o.blockSize = positiveInt(named('blockSize'), 'tokens');
+  }
+  if (has('splitMode') && !engine.multiDevice.modes.includes('layer')) refuse('splitMode', 'splits devices by tensor parallelism only (--split-mode is llama.cpp\'s)');
+  return o;
 }
 
 /** What --prune takes: layers removed, and the shares of MLP channels and attention heads removed. */

@@ -99,6 +99,8 @@ export const hardwareFileSchema = z.strictObject({
   formFactor: z.enum(FORM_FACTORS).optional(),
   memory: z.strictObject({
     capacity: sourced('bytes'),
+    /** total memory the driver reports to CUDA (torch.cuda.mem_get_info), what serving engines size their pools against */
+    usable: sourced('bytes').optional(),
     bandwidth: sourced('bandwidth'),
     type: z.string().optional(),
     /** the memory sizes the device is sold with (laptops, SoCs); --memory picks one */
@@ -145,6 +147,7 @@ export function toHardwareSpec(f: HardwareFile): HardwareSpec {
     kind: f.kind,
     ...(f.formFactor ? { formFactor: f.formFactor } : {}),
     memoryBytes: needKnown(f.memory.capacity, 'memory.capacity'),
+    ...(f.memory.usable && f.memory.usable.value ? { memoryUsableBytes: f.memory.usable } : {}),
     memoryBandwidth: needKnown(f.memory.bandwidth, 'memory.bandwidth'),
     compute: Object.fromEntries(Object.entries(f.compute).filter(([, v]) => v !== undefined)),
     intraNode: f.interconnect.intraNode,
