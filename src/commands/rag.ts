@@ -7,7 +7,7 @@ import { visibleIds } from '../format/sections.js';
 import { fetchHubFor } from '../inputs/resolve.js';
 import { RAG_DEFAULTS, RAG_KEYS, resolveRag } from '../inputs/resolve-rag.js';
 import { explain, type Context, explainOption } from './context.js';
-import { addCarbonOptions, addEfficiencyOptions, addModelOptions, addPruningOptions, addServingOptions, collectRaw } from './estimate.js';
+import { addCarbonOptions, addEfficiencyOptions, addLeverOptions, addModelOptions, addPruningOptions, addServingOptions, collectRaw } from './estimate.js';
 
 /** The figures `rag` shows to people (table and markdown), by section. */
 export const RAG_SECTIONS: FigureSection[] = [
@@ -50,7 +50,8 @@ Examples:
   llm-size rag --corpus-tokens 50e9 --chunk-tokens 512 --embedding bge-m3 --index hnsw --top-k 8 --model llama-3.1-8b --gpu l4
   llm-size rag --documents 50e6 --tokens-per-document 1000 --embedding nomic-embed-text-v1.5 --index ivf-pq --model qwen3-8b --gpu h100
   llm-size rag --corpus-tokens 1e9 --embedding bge-m3 --rerank bge-reranker-v2-m3 --top-k 5 --model llama-3.1-8b --gpu l40s --format json`);
-  addPruningOptions(addCarbonOptions(addServingOptions(addEfficiencyOptions(addModelOptions(cmd)))))
+  addLeverOptions(addPruningOptions(addCarbonOptions(addServingOptions(addEfficiencyOptions(addModelOptions(cmd))))))
+    .option('--allow-beyond-trained', 'generator: size a RAG prompt beyond the window the model was trained for instead of refusing it')
     .option('--corpus-tokens <tokens>', 'tokens in the corpus (50e9, 2t)')
     .option('--documents <n>', 'documents in the corpus (with --tokens-per-document, or splitting --corpus-tokens)')
     .option('--tokens-per-document <tokens>', 'tokens per document')

@@ -7,6 +7,7 @@ import type { HubConfig } from './hub.js';
 import { isForwardOnly } from './model.js';
 import { choice, positiveInt, quantity, type Named, type Raw } from './options.js';
 import { findHardware } from './presets.js';
+import { LEVER_KEYS } from './resolve-levers.js';
 import { DEFAULT_GPU, resolveCarbon, resolveEstimate, type EstimateKey, type Origins, type RawOptions } from './resolve.js';
 
 /**
@@ -21,7 +22,8 @@ export const RAG_SHARED_KEYS = [
   'layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings',
   'precision', 'kvPrecision', 'batch', 'outputTokens',
   'gpu', 'memory', 'count', 'price', 'mfu', 'mbu', 'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'engine', 'concurrency', 'qps',
-  'provider', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'sparsity', 'prune',
+  'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'sparsity', 'prune', 'allowBeyondTrained',
+  ...LEVER_KEYS,
 ] as const satisfies readonly EstimateKey[];
 /** Keys only `rag` has. */
 export const RAG_ONLY_KEYS = [
