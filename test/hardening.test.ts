@@ -324,6 +324,13 @@ describe('file errors in words', () => {
 });
 
 describe('found by npm run fuzz', () => {
+  it.each([['estimate'], ['sweep']])('%s --params 1e15 (the largest count) is a result: the assumed shape widens instead of asking for 294,000 layers (was exit 70, stack overflow)', async (command) => {
+    const r = await cli([command, '--params', '1e15', '--format', 'json', ...(command === 'sweep' ? ['--over', 'batch=1,2'] : [])]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect((out.input?.model ?? out.points?.[0])).toBeDefined();
+  });
+
   it('simulate on an encoder model is one-line exit 2 (was exit 70: NaN throughput)', async () => {
     await expectBadInput(['simulate', '--model', 'modernbert-embed-base', '--format', 'json', '--qps=.5'], /ModernBERT Embed base is an encoder .*simulate schedules generating models/);
   });

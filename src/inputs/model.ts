@@ -256,16 +256,26 @@ export function makeModel(fields: Partial<ModelSpec> & Pick<ModelSpec, 'layers' 
  * exact (paramsOverride); only KV and attention figures rest on this shape.
  * Reference shapes: Llama 3.1 8B (4096 x 32), 70B (8192 x 80), 405B (16384 x 126).
  */
+/** The deepest shape assumed for a bare parameter count; wider beyond it (assumeShape). */
+const MAX_ASSUMED_LAYERS = 256;
+
 export function assumeShape(params: number): ModelSpec {
   // [upper bound on params, hidden]: Llama 3.2 1B/3B, Llama 3.1 8B, Llama 2 13B, Llama 3.1 70B, GPT-3 175B, Llama 3.1 405B
   const ladder: [number, number][] = [[2e9, 2048], [5e9, 3072], [11e9, 4096], [25e9, 5120], [110e9, 8192], [250e9, 12288], [Infinity, 16384]];
-  const hidden = ladder.find(([upTo]) => params < upTo)![1];
-  const heads = hidden / 128;
-  const kvHeads = Math.min(8, heads);
-  const ffn = Math.round((hidden * 3.5) / 256) * 256;
+  const shape = (hidden: number) => {
+    const heads = hidden / 128;
+    const kvHeads = Math.min(8, heads);
+    const ffn = Math.round((hidden * 3.5) / 256) * 256;
+    const perLayer = 2 * hidden * hidden + 2 * hidden * kvHeads * 128 + 3 * hidden * ffn;
+    return { hidden, heads, kvHeads, ffn, layers: Math.max(1, Math.round((params - 2 * vocab * hidden) / perLayer)) };
+  };
   const vocab = 128_256;
-  const perLayer = 2 * hidden * hidden + 2 * hidden * kvHeads * 128 + 3 * hidden * ffn;
-  const layers = Math.max(1, Math.round((params - 2 * vocab * hidden) / perLayer));
+  let s = shape(ladder.find(([upTo]) => params < upTo)![1]);
+  // Past the ladder (about 870B at 16384 x 256 layers) the shape widens instead of deepening, as
+  // the largest published dense models do (PaLM 540B: 18432 x 118; MT-NLG 530B: 20480 x 105), so
+  // that no count in the params domain asks for more layers than any model has (layers domain).
+  if (s.layers > MAX_ASSUMED_LAYERS) s = shape(Math.ceil((16384 * Math.sqrt(s.layers / MAX_ASSUMED_LAYERS)) / 1024) * 1024);
+  const { hidden, heads, kvHeads, ffn, layers } = s;
   return makeModel({
     id: 'params-only',
     name: `${(params / 1e9).toPrecision(3)}B-parameter model (assumed Llama-like shape)`,

@@ -115,6 +115,8 @@ function assumedShapeFor(n: Named): ModelSpec {
   if (params < shape.total) {
     throw new UserError(`${n.where}: ${typeof n.value === 'string' ? n.value.trim() : n.value} is smaller than the smallest shape this tool assumes for a bare parameter count (${describeShape({ ...model, layers: 1 })}: ${shape.total} parameters); give the architecture instead (--hf-config, --hf, or --layers --hidden --heads --ffn --vocab)`);
   }
+  const problem = modelProblem(model, (field) => `the shape assumed for ${n.where} ${params}: ${field}`);
+  if (problem) throw new UserError(problem);
   return model;
 }
 
