@@ -63,3 +63,36 @@ describe('the plan search ranks as the reference search that shortcuts nothing',
     expect(result.configurationsSearched).toBe(reference.configurationsSearched);
   });
 });
+
+describe('estimate --qps (load.ts) settles on the batch a fixed point over full estimates gives', () => {
+  it.each([
+    ['llama-3.1-8b', 'h100-sxm', '1', '20', undefined],
+    ['llama-3.1-70b', 'h100-sxm', '4', '20', undefined],
+    ['llama-3.1-70b', 'a100-80gb', '8', '5', '2'],
+    ['deepseek-v3', 'h200', '8', '3', undefined],
+    ['mixtral-8x7b', 'mi300x', '2', '50', '3'],
+  ].filter(([model]) => catalog.models.some((m) => m.id === model)))('%s on %s x %s at %s req/s, replicas %s', (model, gpu, count, qps, replicas) => {
+    const { input } = resolveEstimate({ model, gpu, count, qps, ...(replicas ? { replicas } : {}) }, {}, catalog);
+    const solved = estimate(input);
+    const layout = solved.input.parallel!;
+    const at = (c: number) => estimate({ ...input, workload: { ...input.workload, batch: c }, parallel: layout, load: { ...input.load, concurrency: c * layout.replicas } });
+    const one = at(1);
+    const cap = Math.max(1, one.figures['capacity.maxConcurrency'].value);
+    let c = 1;
+    let e = one;
+    for (let i = 0; i < 200; i++) {
+      const need = Math.max(1, Math.ceil((Number(qps) / layout.replicas) * e.figures['latency.e2e'].value - 1e-9));
+      if (need === c) break;
+      if (need > cap) {
+        c = cap;
+        e = at(cap);
+        break;
+      }
+      c = need;
+      e = at(c);
+    }
+    expect(solved.input.workload.batch).toBe(c);
+    expect(solved.figures['latency.e2e'].value).toBe(e.figures['latency.e2e'].value);
+    expect(JSON.stringify(solved.figures)).toBe(JSON.stringify(e.figures));
+  });
+});

@@ -75,7 +75,10 @@ export function estimate(input: EstimateInput, calibration: Calibration = CALIBR
   // --qps: solve the batch per replica (and replicas) by Little's law first (load.ts).
   // Encoders, embedders and rerankers: one forward pass per input, no decode (forward.ts).
   if (isForwardOnly(input.model)) return withBaseline(input, estimateForward(input, calibration), calibration);
-  if (input.load?.qps !== undefined && input.load.concurrency === undefined) return solveLoad(input, (solved) => estimate(solved, calibration, options));
+  if (input.load?.qps !== undefined && input.load.concurrency === undefined) return solveLoad(input, (solved) => estimate(solved, calibration, options), (probe) => {
+    const { estimate: e, step } = estimateWithStep(probe, calibration, options);
+    return { estimate: withBaseline(probe, e, calibration), step };
+  });
   return withBaseline(input, estimateWithStep(input, calibration, options).estimate, calibration);
 }
 

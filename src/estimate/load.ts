@@ -1,7 +1,10 @@
 import { secondsInHour, tokensInMillion } from '../units.js';
 import type { Estimate } from './index.js';
 import type { EstimateInput } from './input.js';
+import { prefillFlops, tokenFlops } from './flops.js';
+import { latencySeconds } from './latency.js';
 import { layoutOf } from './parallel.js';
+import type { StepModel } from './step.js';
 import { term, type Figures } from './terms.js';
 
 /**
@@ -18,33 +21,51 @@ export type Run = (input: EstimateInput) => Estimate;
 
 const fig = (e: Estimate, id: string): number => e.figures[id].value;
 
-/** Least fixed point of c = ceil(lambda x e2e(c)) for `replicas` replicas, within the KV capacity. */
-function fixedPoint(input: EstimateInput, replicas: number, run: Run): { estimate: Estimate; ok: boolean } {
+/** A full estimate together with the step model its latency came from (index.ts estimateWithStep). */
+export type Probe = (input: EstimateInput) => { estimate: Estimate; step: StepModel };
+
+/**
+ * Least fixed point of c = ceil(lambda x e2e(c)) for `replicas` replicas, within the KV
+ * capacity. One full estimate at one sequence gives the capacity and the deployment's step
+ * model; e2e at the batches the iteration tries is that step model re-timed (latency.ts
+ * latencySeconds: equal to the full estimate's figure to the last bit), and the full estimate
+ * is made only where the iteration stops.
+ */
+function fixedPoint(input: EstimateInput, replicas: number, run: Run, probe: Probe): { estimate: Estimate; ok: boolean } {
   const qps = input.load!.qps!;
   const layout = layoutOf(input);
-  const at = (c: number) => run({ ...input, workload: { ...input.workload, batch: c }, parallel: { ...layout, replicas }, load: { ...input.load, concurrency: c * replicas } });
+  const inputAt = (c: number): EstimateInput => ({ ...input, workload: { ...input.workload, batch: c }, parallel: { ...layout, replicas }, load: { ...input.load, concurrency: c * replicas } });
+  const first = probe(inputAt(1));
+  const one = first.estimate;
+  const cap = Math.max(1, fig(one, 'capacity.maxConcurrency'));
+  const m = input.model;
+  const perToken = tokenFlops(m, fig(one, 'params.active'), fig(one, 'params.embedding'));
+  const decodePerToken = fig(one, 'flops.decodePerToken');
+  const e2eAt = (c: number): number => {
+    if (c === 1) return fig(one, 'latency.e2e');
+    const w = { ...input.workload, batch: c };
+    return latencySeconds(first.step, m, w, { prefill: prefillFlops(m, perToken, c, w.inputTokens).total, decodePerToken }, true).e2e;
+  };
+  const estimateAt = (c: number): Estimate => (c === 1 ? one : run(inputAt(c)));
   let c = 1;
-  let current = at(c);
-  const cap = Math.max(1, fig(current, 'capacity.maxConcurrency'));
   for (let i = 0; i < 200; i++) {
-    const need = Math.max(1, Math.ceil((qps / replicas) * fig(current, 'latency.e2e') - 1e-9));
-    if (need === c) return { estimate: current, ok: c <= cap };
-    if (need > cap) return { estimate: at(cap), ok: false };
+    const need = Math.max(1, Math.ceil((qps / replicas) * e2eAt(c) - 1e-9));
+    if (need === c) return { estimate: estimateAt(c), ok: c <= cap };
+    if (need > cap) return { estimate: estimateAt(cap), ok: false };
     c = need;
-    current = at(c);
   }
-  return { estimate: current, ok: false };
+  return { estimate: estimateAt(c), ok: false };
 }
 
 /**
  * Resolves --qps into a batch per replica (and, unless --replicas is given, the fewest
  * replicas that carry the load within the KV capacity), then returns that estimate.
  */
-export function solveLoad(input: EstimateInput, run: Run): Estimate {
+export function solveLoad(input: EstimateInput, run: Run, probe: Probe): Estimate {
   const given = input.load?.replicasGiven === true;
   const layout = layoutOf(input);
   if (given) {
-    const { estimate, ok } = fixedPoint(input, layout.replicas, run);
+    const { estimate, ok } = fixedPoint(input, layout.replicas, run, probe);
     estimate.loadCarried = ok;
     if (!ok) estimate.warnings.push(`${input.load!.qps} requests/s is more than ${layout.replicas} replica(s) serve within their KV capacity; figures are at the largest batch that fits (${estimate.input.workload.batch}); add replicas`);
     return estimate;
@@ -55,10 +76,10 @@ export function solveLoad(input: EstimateInput, run: Run): Estimate {
   const perReplica = fig(full, 'throughput.requestsPerSecond');
   let replicas = Math.max(1, Math.ceil(input.load!.qps! / Math.max(perReplica, Number.MIN_VALUE)));
   for (let i = 0; i < 64; i++, replicas++) {
-    const { estimate, ok } = fixedPoint(input, replicas, run);
+    const { estimate, ok } = fixedPoint(input, replicas, run, probe);
     if (ok) return { ...estimate, loadCarried: true };
   }
-  const { estimate } = fixedPoint(input, replicas, run);
+  const { estimate } = fixedPoint(input, replicas, run, probe);
   estimate.loadCarried = false;
   estimate.warnings.push(`no replica count up to ${replicas} carries ${input.load!.qps} requests/s within the KV capacity`);
   return estimate;
