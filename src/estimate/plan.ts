@@ -229,7 +229,8 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
     // A cheap bound first: a replica whose weights alone, spread evenly over its devices,
     // exceed a device's memory cannot fit (the busiest device holds at least the average).
     if (!req.exhaustive && weightBytes(input) / input.count > input.hardware.memoryBytes.value! * (1 + 1e-9)) continue;
-    const { estimate: first, step } = estimateWithStep(input);
+    // as resolve-plan's run: no search for the change that would make a configuration fit
+    const { estimate: first, step } = estimateWithStep(input, undefined, { fixes: false });
     const cap = first.figures['capacity.maxConcurrency'].value;
     if (!first.fits || cap < 1) continue;
     fitting++;
