@@ -137,17 +137,18 @@ describe('percentiles as load grows', () => {
     ['bursty arrivals', { input: { kind: 'fixed', value: 1024 }, output: { kind: 'uniform', min: 64, max: 448 }, arrival: { kind: 'gamma', cv: 2 } }],
   ];
 
-  it.each(shapes)('%s: p99 >= p90 >= p50 at every load, and each rises with the load', (_, traffic) => {
+  it.each(shapes)('%s: p99 >= p95 >= p90 >= p50 at every load, and each rises with the load', (_, traffic) => {
     const sims = runs(traffic);
     for (const s of sims) {
       for (const m of ['ttft', 'tpot', 'itl', 'e2e']) {
-        expect(fig(s, `latency.${m}.p99`)).toBeGreaterThanOrEqual(fig(s, `latency.${m}.p90`));
+        expect(fig(s, `latency.${m}.p99`)).toBeGreaterThanOrEqual(fig(s, `latency.${m}.p95`));
+        expect(fig(s, `latency.${m}.p95`)).toBeGreaterThanOrEqual(fig(s, `latency.${m}.p90`));
         expect(fig(s, `latency.${m}.p90`)).toBeGreaterThanOrEqual(fig(s, `latency.${m}.p50`));
       }
     }
     for (let k = 1; k < sims.length; k++) {
       for (const m of ['ttft', 'tpot', 'e2e']) {
-        for (const p of ['p50', 'p90', 'p99']) {
+        for (const p of ['p50', 'p90', 'p95', 'p99']) {
           const id = `latency.${m}.${p}`;
           expect(fig(sims[k], id), `${id} at ${rates[k]} vs ${rates[k - 1]} requests/s`).toBeGreaterThanOrEqual(fig(sims[k - 1], id));
         }

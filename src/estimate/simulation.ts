@@ -151,9 +151,18 @@ export function simulateDeployment(input: EstimateInput, options: SimulationOpti
   const a = requests.arrival;
   const arrivalRate = a && a.length > 1 && a[a.length - 1] > a[0] ? (a.length - 1) / (a[a.length - 1] - a[0]) : 0;
   const figures = simulationFigures(run, { input, options, kvTokens, traffic, choice, replicas: layout.replicas, truncated, arrivalRate });
-  const served = figures['throughput.requestsPerSecond'].value;
+  // Overloaded: the queue grows for as long as requests arrive. A stable engine has started
+  // nearly every request by the time the last one arrives; count those it had not (first token
+  // later than the last arrival). Completions per second over the run would also flag a stable
+  // run whose last long outputs finish long after the last arrival.
   const offered = options.qps ?? arrivalRate;
-  if (offered > 0 && served < 0.9 * offered) warnings.push(`overloaded: ${+offered.toPrecision(3)} requests/s offered, ${+served.toPrecision(3)} completed per second; the queue grows for as long as the run lasts, so the latencies depend on --requests (add replicas)`);
+  if (a && offered > 0) {
+    let last = 0;
+    for (const t of a) last = Math.max(last, t);
+    let pending = 0;
+    for (let i = 0; i < a.length; i++) if (a[i] + run.ttft[i] > last) pending++;
+    if (pending > Math.max(5, 0.05 * a.length)) warnings.push(`overloaded: ${+offered.toPrecision(3)} requests/s offered, and ${pending} of ${a.length} requests had not started when the last one arrived; the queue grows for as long as the run lasts, so the latencies depend on --requests (add replicas)`);
+  }
   if (run.preemptions > 0) warnings.push(`the KV cache ran out ${run.preemptions} times: the newest sequences were preempted and recomputed (vLLM's recompute preemption); more replicas or a larger KV budget avoid it`);
   return { figures, series: run.series, estimate, scheduler: choice, traffic, warnings };
 }

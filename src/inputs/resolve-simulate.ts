@@ -190,6 +190,17 @@ export function checkTargets(targets: PercentileTarget[], figures: Figures): Tar
   });
 }
 
+/**
+ * The warnings of every run, each once; a sweep's overloaded runs in one line (the loads and
+ * what they completed) instead of one line per load.
+ */
+function sweepWarnings(runs: { qps?: number; warnings: string[] }[]): string[] {
+  const overloaded = runs.filter((r) => r.warnings.some((w) => w.startsWith('overloaded:')));
+  const rest = [...new Set(runs.flatMap((r) => r.warnings.filter((w) => !(runs.length > 1 && w.startsWith('overloaded:')))))];
+  if (runs.length < 2 || !overloaded.length) return rest;
+  return [`overloaded at ${overloaded.map((r) => r.qps).join(', ')} requests/s offered: requests were still waiting to start when the last one arrived; the queue grows for as long as the run lasts, so those latencies depend on --requests (add replicas)`, ...rest];
+}
+
 /** Resolves the options and runs every simulation they ask for. */
 export function runSimulate(raw: SimulateRawOptions, origins: Partial<Record<SimulateKey, string>>, catalog: Catalog, hub?: HubConfig): { document: SimulationDocument | SimulationSweepDocument; simulations: Simulation[]; resolved: ResolvedSimulation } {
   const resolved = resolveSimulate(raw, origins, catalog, hub);
@@ -204,7 +215,7 @@ export function runSimulate(raw: SimulateRawOptions, origins: Partial<Record<Sim
     }
   });
   const first = simulations[0];
-  const warnings = [...resolved.warnings, ...new Set(simulations.flatMap((s) => s.warnings))];
+  const warnings = [...resolved.warnings, ...sweepWarnings(simulations.map((s, i) => ({ qps: runs[i].qps, warnings: s.warnings })))];
   const layout = layoutOf(input);
   const sch = first.scheduler.scheduler;
   const summary: SimulationInputSummary = {
