@@ -121,11 +121,10 @@ export function resolveSimulate(raw: SimulateRawOptions, origins: Partial<Record
 
   const requests = has('requests') ? quantity(named('requests'), 'requests') : DEFAULT_REQUESTS;
   const seed = has('seed') ? quantity(named('seed'), 'seed') : DEFAULT_SEED;
-  const scheduler: SimulationOptions['scheduler'] = {};
-  if (has('maxNumSeqs')) scheduler.maxNumSeqs = quantity(named('maxNumSeqs'), 'batch');
-  if (has('maxNumBatchedTokens')) scheduler.maxNumBatchedTokens = quantity(named('maxNumBatchedTokens'), 'tokens');
+  // --max-num-seqs / --max-num-batched-tokens are engine launch options (resolve.ts): they reach
+  // the scheduler through input.engineOptions (simulation.ts schedulerOf)
   const targets = percentileTargets(raw, named);
-  const base: SimulationOptions = { requests, seed, targets: requestTargets(targets), scheduler, maxContext: has('context') ? resolved.input.workload.context : undefined };
+  const base: SimulationOptions = { requests, seed, targets: requestTargets(targets), maxContext: has('context') ? resolved.input.workload.context : undefined };
   let runs: SimulationOptions[];
   if (has('concurrency')) {
     const clients = Math.min(quantity(named('concurrency'), 'concurrency'), requests);
