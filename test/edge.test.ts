@@ -82,4 +82,23 @@ describe('edge and laptop catalogue (issue 19)', () => {
     const planned: string[] = JSON.parse(r.stdout).input.hardware;
     for (const h of edge) expect(planned, h.id).not.toContain(h.id);
   });
+
+  it('the default engine follows the device and the format: MLX for bf16 and MLX formats on Apple silicon, llama.cpp for GGUF and on Snapdragon, vLLM on Jetson', async () => {
+    const engineOf = async (gpu: string, precision: string) => (await cliJson(['estimate', '--model', 'llama-3.1-8b', '--gpu', gpu, '--precision', precision])).input.engineChoice.id;
+    expect(await engineOf('m4-max', 'bf16')).toBe('mlx');
+    expect(await engineOf('m4-max', 'mlx-int4')).toBe('mlx');
+    expect(await engineOf('m4-max', 'q4_k_m')).toBe('llamacpp');
+    expect(await engineOf('snapdragon-x-elite', 'q4_0')).toBe('llamacpp');
+    expect(await engineOf('jetson-agx-orin', 'bf16')).toBe('vllm');
+    expect(await engineOf('jetson-agx-orin', 'q4_k_m')).toBe('llamacpp');
+    // --engine llama.cpp on an MLX format is exit 2 naming MLX
+    await expectBadInput(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'm4-max', '--precision', 'mlx-int4', '--engine', 'llama.cpp'], /llama.cpp does not load mlx-int4 weights.*: mlx/);
+  });
+
+  it('mlx-int4 weights by hand: every matrix (embeddings and lm_head included) at 4 + 32/64 bits, norms 16-bit', async () => {
+    const e = await cliJson(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'm4-max', '--precision', 'mlx-int4']);
+    // Llama 3.1 8B: 8,030,261,248 parameters of which 32 x 2 x 4,096 + 4,096 = 266,240 are norm weights
+    const norms = 32 * 2 * 4096 + 4096;
+    expect(e.figures['memory.weights'].value).toBe(((8_030_261_248 - norms) * 4.5) / 8 + norms * 2);
+  });
 });

@@ -134,7 +134,8 @@ describe('--gpu-memory-utilization (issue 12 acceptance)', () => {
 describe('the default engine follows the hardware and the weight format, and says why', () => {
   it.each([
     ['a GGUF format on an NVIDIA GPU', ['--model', 'llama-3.1-8b', '--gpu', 'rtx-4090', '--precision', 'q4_k_m'], 'llamacpp', /q4_k_m weights.*vLLM load no q4_k_m weights/],
-    ['Apple silicon', ['--model', 'llama-3.1-8b', '--gpu', 'm3-max'], 'llamacpp', /default for bf16 weights on Apple M3 Max/],
+    ['Apple silicon with bf16 weights (MLX, issue 19)', ['--model', 'llama-3.1-8b', '--gpu', 'm3-max'], 'mlx', /default for bf16 weights on Apple M3 Max/],
+    ['Apple silicon with a GGUF format', ['--model', 'llama-3.1-8b', '--gpu', 'm3-max', '--precision', 'q4_k_m'], 'llamacpp', /q4_k_m weights on Apple M3 Max.*MLX \(mlx-lm\) loads no q4_k_m weights/],
     ['a TPU', ['--model', 'llama-3.2-3b', '--gpu', 'tpu-v5e'], 'vllm-tpu', /default for bf16 weights on Google Cloud TPU v5e/],
     ['an AMD GPU', ['--model', 'llama-3.1-8b', '--gpu', 'mi300x'], 'vllm', /default for bf16 weights on AMD Instinct MI300X/],
     ['an NVIDIA GPU with bf16 weights', ['--model', 'llama-3.1-8b', '--gpu', 'h100-sxm'], 'vllm', /default/],

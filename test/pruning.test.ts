@@ -41,13 +41,25 @@ describe('2:4 sparsity: compressed weights with metadata, the datasheet sparse p
     expect(f['latency.ttft'].value).toBeLessThan(f['baseline.latency.ttft'].value);
   });
 
-  it('vLLM (0.7-0.10) has no 16-bit 2:4 kernels: a warning, the dense peak, but the smaller weights still read faster', async () => {
+  it('vLLM has no 16-bit 2:4 kernels: a warning, the dense peak, but the smaller weights still read faster', async () => {
     const r = await cli(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'rtx-4090', '--sparsity', '2:4', '--format', 'json']);
-    expect(r.stderr).toMatch(/--sparsity 2:4: vLLM runs 2:4 sparse weights only as fp8\/int8 on Hopper .* no speed-up/);
+    expect(r.stderr).toMatch(/--sparsity 2:4: vLLM 0.21 runs 2:4 sparse weights only as GPTQ weight-only .* removed in v0.19.1 .* no speed-up/);
     const f = JSON.parse(r.stdout).figures;
     expect(f['sparsity.peakFlopsPerSecond'].value).toBe(330.4e12);
     expect(f['sparsity.effectivePeakFlopsPerSecond']).toBeUndefined();
     expect(f['latency.tpot'].value).toBeLessThan(f['baseline.latency.tpot'].value);
+  });
+});
+
+describe('2:4 sparsity follows the engine version', () => {
+  it('fp8 2:4 on an H100 runs at the sparse peak under vLLM 0.19 (CUTLASS Sparse24) and densely under 0.21 (removed in v0.19.1)', async () => {
+    const args = ['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100', '--precision', 'fp8', '--sparsity', '2:4', '--format', 'json'];
+    const old = await cli([...args, '--engine', 'vllm@0.19']);
+    expect(old.stderr).not.toMatch(/no speed-up/);
+    expect(JSON.parse(old.stdout).figures['sparsity.effectivePeakFlopsPerSecond']).toBeDefined();
+    const now = await cli([...args, '--engine', 'vllm@0.21']);
+    expect(now.stderr).toMatch(/vLLM 0.21 runs 2:4 sparse weights only as GPTQ .* --engine vllm@0.19 pins/);
+    expect(JSON.parse(now.stdout).figures['sparsity.effectivePeakFlopsPerSecond']).toBeUndefined();
   });
 });
 

@@ -139,6 +139,20 @@ describe('tensors that stay in higher precision, per format', () => {
     expect(q({ quant_method: 'compressed-tensors', config_groups: { group_0: { weights: { num_bits: 8, type: 'float', strategy: 'channel' }, input_activations: { num_bits: 8, type: 'float' } } } })).toBe('fp8');
     expect(q({ quant_method: 'modelopt', quant_algo: 'NVFP4' })).toBe('nvfp4');
   });
+
+  it('an MLX checkpoint (mlx_lm.convert: quantization and quantization_config without quant_method) is mlx-int4 / mlx-int8', () => {
+    const base = { model_type: 'llama', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 100 };
+    const mlx = (quantization: Record<string, unknown>) => importHfConfig({ ...base, quantization, quantization_config: quantization }, 'config.json');
+    expect(mlx({ group_size: 64, bits: 4 }).model.quantization).toBe('mlx-int4');
+    expect(mlx({ group_size: 64, bits: 8, mode: 'affine' }).model.quantization).toBe('mlx-int8');
+    expect(mlx({ group_size: 32, bits: 4 }).model.quantization).toBe('mlx-int4-g32');
+    const three = mlx({ group_size: 64, bits: 3 });
+    expect(three.model.quantization).toBeUndefined();
+    expect(three.warnings.join('\n')).toMatch(/MLX quantization \(mode affine, 3 bits, group 64\) is not read/);
+    expect(bitsPerElement(formatByName('mlx-int4')!)).toBe(4.5);
+    expect(bitsPerElement(formatByName('mlx-int8-g128')!)).toBe(8.25);
+    expect(formatByName('mlx-int4-g48')).toBeUndefined();
+  });
 });
 
 describe('compute precision follows what engines do', () => {

@@ -1,4 +1,5 @@
 import type { EngineSpec } from '../inputs/engine.js';
+import { compareVersions } from '../inputs/engine-choice.js';
 import type { HardwareSpec, Sourced } from '../inputs/hardware.js';
 import type { ModelSpec } from '../inputs/model.js';
 import type { Format } from '../inputs/precision.js';
@@ -66,8 +67,11 @@ export function sparse24Support(engine: EngineSpec | undefined, hw: HardwareSpec
   if (id === 'trtllm') return { ok: true };
   if (id === 'vllm') {
     const hopper = /\bG?H(100|200|800|20)\b/i.test(hw.name);
+    // the CUTLASS 2:4 scheme (compressed-tensors Sparse24) left vLLM in v0.19.1; profiles of later releases have none
+    const cutlass = compareVersions(engine!.version, '0.19.1') < 0;
     if (/^gptq-int(4|8)/.test(weights.id)) return { ok: true };
-    if ((weights.id === 'fp8' || weights.id === 'int8') && hopper) return { ok: true };
+    if ((weights.id === 'fp8' || weights.id === 'int8') && hopper && cutlass) return { ok: true };
+    if (!cutlass) return { ok: false, why: `vLLM ${engine!.version} runs 2:4 sparse weights only as GPTQ weight-only (Marlin 2:4), not ${weights.id}: the CUTLASS fp8/int8 Sparse24 scheme was removed in v0.19.1 (PR #36799) and 16-bit sparse-only models disabled in v0.7.1 (PR #12417); --engine vllm@0.19 pins a release that still has it (Hopper only)` };
     return { ok: false, why: `vLLM runs 2:4 sparse weights only as fp8/int8 on Hopper (CUTLASS, PR #10995) or GPTQ weight-only (Marlin 2:4), not ${weights.id} on ${hw.name}; 16-bit sparse-only models were disabled in v0.7.1 (PR #12417) and Sparse24 removed in v0.19.1 (PR #36799)` };
   }
   return { ok: false, why: `${engine!.name} has no 2:4 sparse kernels` };

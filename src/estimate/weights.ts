@@ -115,7 +115,7 @@ export function weightParts(m: ModelSpec, groups: TensorGroup[], weights: Format
   const kept = keptBlocks(own ? m.quantizationKeep ?? [] : []);
   for (const g of groups) {
     const count = Math.max(1, g.layerIndices.length);
-    const quantized = scope === 'all' || (g.kind === 'linear' && !(g.block && kept.blocks.has(g.block)));
+    const quantized = scope === 'all' || (scope === 'matrices' && (g.kind === 'embedding' || g.kind === 'lmHead')) || (g.kind === 'linear' && !(g.block && kept.blocks.has(g.block)));
     push(g, count, quantized ? weights : unquantized);
   }
   return parts;

@@ -15,7 +15,9 @@ export type FormatScope =
   /** the linear layers of attention, MLPs and experts; embeddings, output head, norms, biases and routers stay 16-bit */
   | 'linear'
   /** a llama.cpp GGUF file type: per-tensor types as llama.cpp assigns them (src/estimate/weights.ts) */
-  | 'gguf';
+  | 'gguf'
+  /** every matrix: linear layers, token embeddings and the output head (MLX nn.quantize takes every Linear and Embedding); norms, biases and routers stay 16-bit */
+  | 'matrices';
 
 export interface Format {
   id: string;
@@ -48,6 +50,7 @@ export const bytesPerElement = (f: Format): number => bitsPerElement(f) / 8;
 
 const ieee = 'IEEE 754 / OCP 8-bit floating point spec (fp8 e4m3)';
 const ggml = 'ggml/src/ggml-common.h block layouts';
+const mlx = 'MLX affine quantization (mlx.core.quantize; mlx_lm.convert --quantize defaults q_group_size 64, q_bits 4, mlx_lm/utils.py quantize_model @ mlx-lm 0.32.0; nn.quantize takes every Linear and Embedding, so embeddings and lm_head are quantized too); dequantized inside the quantized matmul, 16-bit compute'
 
 export const FORMATS = {
   fp32: { id: 'fp32', label: 'FP32', elementBits: 32, groupSize: 0, scaleBits: 0, compute: 'tf32', kv: true, source: 'IEEE 754 binary32; matrix products on tensor cores use TF32 (PyTorch allow_tf32 default for cuDNN)' },
@@ -64,6 +67,8 @@ export const FORMATS = {
   'bnb-int8': { id: 'bnb-int8', label: 'bitsandbytes LLM.int8()', elementBits: 8, groupSize: 0, scaleBits: 0, compute: 'int8', kv: false, scope: 'linear', source: 'LLM.int8() (Dettmers et al. 2022): int8 weights with one fp32 scale per row (negligible), row-wise int8 activations with fp16 outlier columns; lm_head and embeddings stay 16-bit' },
   mxfp4: { id: 'mxfp4', label: 'MXFP4 (e2m1, e8m0 scale per 32)', elementBits: 4, groupSize: 32, scaleBits: 8, compute: 'activation', kv: false, scope: 'linear', source: 'OCP Microscaling Formats (MX) v1.0: 32 fp4 e2m1 elements share one 8-bit e8m0 scale = 4.25 bits (gpt-oss checkpoints: *_blocks + *_scales); vLLM runs MXFP4 weights against 16-bit activations (mxfp4.py Marlin/Triton MoE)' },
   nvfp4: { id: 'nvfp4', label: 'NVFP4 (e2m1, fp8 scale per 16)', elementBits: 4, groupSize: 16, scaleBits: 8, compute: 'fp4', kv: false, scope: 'linear', source: 'NVIDIA NVFP4 (TensorRT Model Optimizer): 16 fp4 e2m1 elements share one fp8 e4m3 scale = 4.5 bits, plus one fp32 scale per tensor (negligible); activations quantized to fp4 too (W4A4) on Blackwell' },
+  'mlx-int4': { id: 'mlx-int4', label: 'MLX 4-bit (affine, group 64)', elementBits: 4, groupSize: 64, scaleBits: 16 + 16, compute: 'activation', kv: false, scope: 'matrices', groupSuffix: true, source: `${mlx}: 4-bit codes with one scale and one bias per group of 64 in the model's 16-bit type = 4 + 32/64 = 4.5 bits` },
+  'mlx-int8': { id: 'mlx-int8', label: 'MLX 8-bit (affine, group 64)', elementBits: 8, groupSize: 64, scaleBits: 16 + 16, compute: 'activation', kv: false, scope: 'matrices', groupSuffix: true, source: `${mlx}: 8-bit codes with one scale and one bias per group of 64 = 8.5 bits` },
   q4_0: { id: 'q4_0', label: 'GGUF Q4_0', elementBits: 4, groupSize: 32, scaleBits: 16, compute: 'int8', kv: true, scope: 'gguf', source: `${ggml}: block_q4_0 = fp16 scale + 32 x 4 bits = 18 bytes per 32 weights (4.5 bits); output.weight Q6_K and norms F32 (llama.cpp src/llama-quant.cpp llama_tensor_get_type); llama.cpp CUDA MMQ multiplies against q8_1 activations with int8 MMA (ggml-cuda/mmq.cuh)` },
   q4_k_m: { id: 'q4_k_m', label: 'GGUF Q4_K_M', elementBits: 4, groupSize: 256, scaleBits: 128, compute: 'int8', kv: false, scope: 'gguf', source: `${ggml}: block_q4_K = 2 fp16 + 12 scale bytes + 128 bytes per 256 weights (4.5 bits); _M mix per llama.cpp src/llama-quant.cpp: output Q6_K, attn_v and ffn_down Q6_K on use_more_bits layers, attn_qkv Q5_K, norms F32` },
   q5_k_m: { id: 'q5_k_m', label: 'GGUF Q5_K_M', elementBits: 5, groupSize: 256, scaleBits: 128, compute: 'int8', kv: false, scope: 'gguf', source: `${ggml}: block_q5_K = 176 bytes per 256 weights (5.5 bits); _M mix per llama.cpp src/llama-quant.cpp: output Q6_K, attn_v and ffn_down Q6_K on use_more_bits layers, attn_qkv Q6_K` },
@@ -108,11 +113,13 @@ export function formatByName(name: string): Format | undefined {
   const groupSize = Number(m[2]);
   // g0 = one scale per output channel (GPTQ group_size -1): negligible next to the weights.
   if (!Number.isInteger(groupSize) || (groupSize !== 0 && (groupSize < 8 || groupSize > 4096))) return undefined;
+  // MLX quantizes in groups of 32, 64 or 128 only (mlx.core.quantize)
+  if (base.id.startsWith('mlx-') && ![32, 64, 128].includes(groupSize)) return undefined;
   return { ...base, id, label: base.label.replace(/group \d+/, groupSize ? `group ${groupSize}` : 'per-channel'), groupSize };
 }
 
 /** Accepted weight-format names, for help text and error messages. */
-export const FORMAT_NAMES_HELP = [...FORMAT_IDS, 'gptq-int4-g<N>', 'gptq-int8-g<N>', 'awq-int4-g<N>'];
+export const FORMAT_NAMES_HELP = [...FORMAT_IDS, 'gptq-int4-g<N>', 'gptq-int8-g<N>', 'awq-int4-g<N>', 'mlx-int4-g<N>'];
 
 
 /** config.json torch_dtype -> the stored format of unquantized tensors. */

@@ -8,6 +8,16 @@ export function readQuantization(r: ConfigReader, warnings: string[]): { format?
   const q = r.object('quantization_config');
   if (!q) return { keep: [] };
   const qr = new ConfigReader(q, r.file, 'quantization_config.');
+  // MLX checkpoints (mlx_lm.convert): quantization and quantization_config = { group_size, bits, mode }, no quant_method (mlx_lm/utils.py quantize_model)
+  if (!qr.has('quant_method') && r.object('quantization')) {
+    const mode = qr.str('mode', 'affine');
+    const b = qr.optInt(['bits'], 4);
+    const g = qr.optInt(['group_size'], 64);
+    if (mode === 'affine' && (b === 4 || b === 8) && [32, 64, 128].includes(g)) return { format: g === 64 ? `mlx-int${b}` : `mlx-int${b}-g${g}`, keep: [] };
+    if (mode === 'mxfp4') return { format: 'mxfp4', keep: [] };
+    warnings.push(`${r.file}: MLX quantization (mode ${mode}, ${b} bits, group ${g}) is not read; weights default to bf16 (pass --precision mlx-int4 or mlx-int8)`);
+    return { keep: [] };
+  }
   const method = qr.str('quant_method', 'unknown').toLowerCase();
   const keep = [...(qr.strings('modules_to_not_convert') ?? []), ...(qr.strings('ignore') ?? []), ...(qr.strings('llm_int8_skip_modules') ?? [])];
   const bits = qr.optInt(['bits', 'w_bit'], 4);
