@@ -157,7 +157,7 @@ describe('config.json errors and unknown families', () => {
   });
 
   it('an unknown model_type is read as a generic decoder with a warning listing the fields used', () => {
-    const { warnings, fig } = figures({ model_type: 'brand_new', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 100 });
+    const { warnings, fig } = figures({ model_type: 'brand_new', hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, vocab_size: 100, rms_norm_eps: 1e-6, hidden_act: 'silu' });
     expect(warnings[0]).toMatch(/model_type "brand_new" is not a known family .* read as a generic decoder from fields hidden_size, intermediate_size, model_type, num_attention_heads, num_hidden_layers, vocab_size$/);
     // by hand: embed 6,400 + 2 x (4 x 64^2 + 3 x 64 x 128 + 2 x 64) + 64 + head 6,400
     expect(fig['params.total'].value).toBe(6400 + 2 * (4 * 4096 + 3 * 64 * 128 + 128) + 64 + 6400);

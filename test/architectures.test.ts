@@ -92,9 +92,36 @@ describe('no silent misreads', () => {
   });
 
   it('an unknown family whose keys are all ones the generic decoder reads is read, with a warning', () => {
-    const { warnings, model } = importHfConfig({ model_type: 'my_llama', hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, vocab_size: 128256, rms_norm_eps: 1e-5, rope_theta: 500000, bos_token_id: 1 }, 'config.json');
+    const { warnings, model } = importHfConfig({ model_type: 'my_llama', hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32, num_key_value_heads: 8, vocab_size: 128256, rms_norm_eps: 1e-5, hidden_act: 'silu', rope_theta: 500000, bos_token_id: 1 }, 'config.json');
     expect(model.layers).toBe(32);
     expect(warnings.join()).toMatch(/not a known family/);
+  });
+
+  // Phi-2's own config.json under another model_type: no structural key, but LayerNorm, a plain
+  // GELU MLP and (implied) biases; read as a gated RMSNorm Llama it would be 3.6B, not 2.78B.
+  const renamedPhi2 = () => ({ ...preset('phi-2').config, model_type: 'my_phi' });
+
+  it('an unknown family whose norm or MLP keys contradict the Llama layout exits 2 naming the keys (a renamed Phi-2)', async () => {
+    expect(() => importHfConfig(renamedPhi2(), 'config.json')).toThrow(/model_type "my_phi" is not a known family, and the generic decoder reader .* would misread it: "layer_norm_eps" \(a LayerNorm.*"hidden_act": "gelu_new" \(the generic reader assumes a gated SiLU MLP.*supported families: .*phi.*--layers --hidden/);
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const file = join(mkdtempSync(join(tmpdir(), 'llm-size-')), 'config.json');
+    writeFileSync(file, JSON.stringify(renamedPhi2()));
+    await expectBadInput(['estimate', '--hf-config', file], /"layer_norm_eps".*"hidden_act": "gelu_new"/);
+  });
+
+  it.each([
+    ['the norm type unstated (no rms_norm_eps)', { rms_norm_eps: undefined }, /no "rms_norm_eps" \(the norm type is not stated/],
+    ['the MLP gating unstated (no hidden_act)', { hidden_act: undefined }, /no "hidden_act" \(the MLP's gating is not stated/],
+    ['a GELU MLP', { hidden_act: 'gelu' }, /"hidden_act": "gelu"/],
+    ['biases switched on by a key the generic reader does not read', { use_bias: true }, /"use_bias": true \(biases the generic reader does not place\)/],
+    ['no_bias false (biases everywhere)', { no_bias: false }, /"no_bias": false/],
+    ['q/k norms', { qk_layernorm: true }, /"qk_layernorm": true/],
+  ])('an unknown family with %s exits 2', (_name, change, message) => {
+    const config: Record<string, unknown> = { model_type: 'my_llama', hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32, vocab_size: 128256, rms_norm_eps: 1e-5, hidden_act: 'silu', ...change };
+    expect(() => importHfConfig(config, 'config.json')).toThrow(UserError);
+    expect(() => importHfConfig(config, 'config.json')).toThrow(message);
   });
 
   it.each([
@@ -110,6 +137,29 @@ describe('no silent misreads', () => {
   it('keys that switch nothing on (null, false, empty) and routing knobs are not structural', () => {
     const { model } = importHfConfig({ model_type: 'llama', hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32, vocab_size: 32000, sliding_window: null, num_local_experts: 0, router_aux_loss_coef: 0.01, layer_types: [] }, 'config.json');
     expect(model.layers).toBe(32);
+  });
+});
+
+describe('phi (Phi-1.5, Phi-2): LayerNorm, parallel attention and a plain GELU MLP, all with biases', () => {
+  // modeling_phi.py by hand: embed V x h; per layer q, k, v, dense (4 h^2 + 4 h), fc1 and fc2
+  // (2 h f + f + h), one LayerNorm (2 h); final LayerNorm 2 h; lm_head V x h + V (bias).
+  const byHand = (V: number, h: number, f: number, L: number) => V * h + L * (4 * h * h + 4 * h + 2 * h * f + f + h + 2 * h) + 2 * h + V * h + V;
+
+  it('Phi-2: 2,779,683,840, the HF count of microsoft/phi-2', () => {
+    expect(byHand(51200, 2560, 10240, 32)).toBe(2_779_683_840);
+    expect(params('phi-2')['params.total'].value).toBe(2_779_683_840);
+    expect(params('phi-2')['params.lmHead'].value).toBe(51200 * 2560 + 51200);
+    expect(params('phi-2')['params.norms'].value).toBe((32 + 1) * 2 * 2560);
+  });
+
+  it('Phi-1.5 (PhiConfig defaults: 24 x 2048, FFN 8192): 1,418,270,720 (the card\'s 1.3B; HF shows 1.42B)', () => {
+    const { model } = importHfConfig({ architectures: ['PhiForCausalLM'], model_type: 'phi', hidden_act: 'gelu_new', hidden_size: 2048, intermediate_size: 8192, layer_norm_eps: 1e-5, max_position_embeddings: 2048, num_attention_heads: 32, num_hidden_layers: 24, num_key_value_heads: null, partial_rotary_factor: 0.5, qk_layernorm: false, tie_word_embeddings: false, vocab_size: 51200 }, 'config.json');
+    expect(byHand(51200, 2048, 8192, 24)).toBe(1_418_270_720);
+    expect(paramsFigures({}, model).total).toBe(1_418_270_720);
+  });
+
+  it('qk_layernorm true is refused rather than counted without its LayerNorms', () => {
+    expect(() => importHfConfig({ ...preset('phi-2').config, qk_layernorm: true }, 'config.json')).toThrow(/"qk_layernorm" true is not modelled/);
   });
 });
 

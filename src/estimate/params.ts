@@ -301,6 +301,8 @@ export function tensorGroups(m: ModelSpec): TensorGroup[] {
   if (!m.encoder || m.encoder.finalNorm) groups.push({ id: 'norm', figure: 'norms', kind: 'vector', layerIndices: [], params: normParams(m), rowLength: 0 });
   // Encoders have no output head over the vocabulary (their MLM heads are not served).
   if (!m.tiedEmbeddings && !m.encoder) groups.push({ id: 'lm_head', figure: 'lmHead', kind: 'lmHead', layerIndices: [], params: m.vocab * m.hidden, rowLength: m.hidden });
+  // Phi-1/1.5/2 (modeling_phi.py): lm_head = nn.Linear(hidden, vocab) with its bias, also when tied
+  if (m.lmHeadBias && !m.encoder) groups.push({ id: 'lm_head.bias', figure: 'lmHead', kind: 'vector', layerIndices: [], params: m.vocab, rowLength: 0 });
   if (encoder) groups.push(...encoder.heads);
   if (m.visionParams) groups.push({ id: 'vision_tower', figure: 'vision', kind: 'vision', layerIndices: [], params: m.visionParams, rowLength: 0 });
   tensorCache.set(m, groups);
@@ -372,7 +374,7 @@ function buildParamsFigures(fig: Figures, m: ModelSpec): { total: number; active
   term(fig, { id: 'params.attention', label: 'Attention parameters', unit: 'params', value: figureSum(groups, 'attention'), formula: m.mla ? 'layers x (q_a + q_b + kv_a + kv_b + o projections + their norms)' : 'layers x (q, k, v, o projections + biases + q/k norms + sinks)', inputs: { layers: m.layers, perLayer: perLayerAttention, ...(m.mla ?? {}) }, source: SOURCE });
   term(fig, { id: 'params.mlp', label: m.moe ? 'MLP and expert parameters' : 'MLP parameters', unit: 'params', value: figureSum(groups, 'mlp'), formula: m.moe ? 'denseLayers x mlp(ffn) + moeLayers x (router + experts x mlp(expertFfn) + shared)' : `layers x ${m.gatedMlp ? 3 : 2} x hidden x ffn (+ biases)`, inputs: { layers: m.layers, hidden: m.hidden, ffn: m.ffn, ...(m.moe ?? {}) }, source: SOURCE });
   term(fig, { id: 'params.norms', label: 'Norm parameters', unit: 'params', value: figureSum(groups, 'norms'), formula: `(layers x normsPerLayer${m.encoder ? (m.encoder.firstLayerAttentionNormless ? ' - 1 (layer 0 has no attention norm)' : '') + (m.encoder.embeddingNorm ? ' + 1 embedding norm' : '') + (m.encoder.finalNorm ? ' + 1 final' : '') : ' + 1 final'}) x hidden${m.norm === 'layer' ? ' x 2 (weight and bias)' : ''}`, inputs: { layers: m.layers, normsPerLayer: m.normsPerLayer, hidden: m.hidden }, source: SOURCE });
-  term(fig, { id: 'params.lmHead', label: 'Output head parameters', unit: 'params', value: figureSum(groups, 'lmHead'), formula: m.encoder ? '0 (an encoder has no output head over the vocabulary)' : m.tiedEmbeddings ? '0 (tied to the embedding)' : 'vocab x hidden', inputs: { vocab: m.vocab, hidden: m.hidden, tied: m.tiedEmbeddings }, source: SOURCE });
+  term(fig, { id: 'params.lmHead', label: 'Output head parameters', unit: 'params', value: figureSum(groups, 'lmHead'), formula: m.encoder ? '0 (an encoder has no output head over the vocabulary)' : (m.tiedEmbeddings ? '0 (tied to the embedding)' : 'vocab x hidden') + (m.lmHeadBias ? ' + vocab (bias)' : ''), inputs: { vocab: m.vocab, hidden: m.hidden, tied: m.tiedEmbeddings, ...(m.lmHeadBias ? { bias: true } : {}) }, source: SOURCE });
   const parts = ['params.embedding', 'params.attention', 'params.mlp', 'params.norms', 'params.lmHead'];
   if (m.encoder) {
     const e = m.encoder;

@@ -153,7 +153,9 @@ export interface ModelSpec {
    * activation type.
    */
   recurrentStateFormat?: 'fp32';
-  /** attention and MLP read the same normed input and their outputs are summed (Falcon, GPT-J) */
+  /** the output head carries a bias vector of vocab entries (Phi-1/1.5/2: lm_head = nn.Linear(hidden, vocab), bias on) */
+  lmHeadBias?: boolean;
+  /** attention and MLP read the same normed input and their outputs are summed (Falcon, GPT-J, Phi-2) */
   parallelAttention?: boolean;
   /** q, k and v are one fused projection in the checkpoint (Falcon, Phi-3, GPT-2): llama.cpp names it attn_qkv */
   fusedQkv?: boolean;

@@ -1,6 +1,6 @@
 import { UserError } from '../../errors.js';
 import { makeModel, type LayerKind, type Mixer, type Mlp, type ModelSpec, type RopeScaling } from '../model.js';
-import type { ConfigReader, Names } from './reader.js';
+import type { ConfigReader, HfConfig, Names } from './reader.js';
 
 /**
  * The generic decoder reader (the Llama layout most families share) and the sliding-window
@@ -111,4 +111,40 @@ export function perLayerList(r: ConfigReader, key: string, layers: number, accep
   const bad = list.findIndex((t) => !accepted.includes(t));
   if (bad >= 0) throw new UserError(`${r.file}: field "${r.prefix}${key}" entry ${bad} is "${list[bad]}"; this reader knows ${accepted.join(', ')}`);
   return list;
+}
+
+/** Activations of the gated (SwiGLU) MLP the generic decoder assumes: gate, up and down projections. */
+const GATED_SILU = ['silu', 'swish', 'swiglu'];
+/** Keys that name a LayerNorm epsilon (a LayerNorm carries a bias; RMSNorm does not). */
+const LAYER_NORM_KEYS = ['layer_norm_eps', 'layer_norm_epsilon', 'layernorm_epsilon', 'norm_epsilon', 'ln_eps'];
+/** Bias keys the generic decoder reads itself (readDecoder). */
+const READ_BIAS_KEYS = new Set(['attention_bias', 'mlp_bias', 'router_bias']);
+
+/**
+ * Why the generic decoder (readDecoder: the Llama layout) would misread a config of a family it
+ * does not know: the keys that decide the norm type, the MLP's gating and the biases must agree
+ * with what it assumes, not merely be absent. It assumes RMSNorm (rms_norm_eps stated), a gated
+ * SiLU MLP (hidden_act silu / swish / swiglu stated), biases only where attention_bias and
+ * mlp_bias say, and no q/k norms. Phi-2's config (layer_norm_eps, hidden_act gelu_new, biases
+ * implied by the family) fails the first two, so a renamed copy of it is refused rather than
+ * read as a gated Llama of another size. Each entry names the key and what it means.
+ */
+export function genericLayoutConflicts(config: HfConfig): string[] {
+  const out: string[] = [];
+  const stated = (key: string) => config[key] !== undefined && config[key] !== null;
+  const layerNorm = LAYER_NORM_KEYS.filter(stated);
+  if (layerNorm.length) out.push(`${layerNorm.map((k) => `"${k}"`).join(', ')} (a LayerNorm with a bias; the generic reader assumes RMSNorm)`);
+  else if (!stated('rms_norm_eps')) out.push('no "rms_norm_eps" (the norm type is not stated; the generic reader assumes RMSNorm)');
+  const actKey = ['hidden_act', 'hidden_activation', 'activation_function'].find(stated);
+  if (!actKey) out.push('no "hidden_act" (the MLP\'s gating is not stated; the generic reader assumes a gated SiLU MLP)');
+  else if (!GATED_SILU.includes(String(config[actKey]).toLowerCase())) out.push(`"${actKey}": ${JSON.stringify(config[actKey])} (the generic reader assumes a gated SiLU MLP: gate, up and down projections)`);
+  for (const [key, value] of Object.entries(config)) {
+    if (READ_BIAS_KEYS.has(key) || !/bias/i.test(key)) continue;
+    // no_bias: false means the projections do carry biases
+    if (/^no_?bias$/i.test(key) ? value === false : value === true) out.push(`"${key}": ${JSON.stringify(value)} (biases the generic reader does not place)`);
+  }
+  for (const [key, value] of Object.entries(config)) {
+    if (/^(use_)?qk_?(layer)?_?norm$/i.test(key) && value !== false && value !== null && value !== undefined && value !== 'none') out.push(`"${key}": ${JSON.stringify(value)} (q/k norms the generic reader does not count)`);
+  }
+  return out;
 }

@@ -1,7 +1,7 @@
 import { UserError } from '../../errors.js';
 import { modelProblem } from '../domains.js';
 import { bert } from './bert.js';
-import { readDecoder } from './decoder.js';
+import { genericLayoutConflicts, readDecoder } from './decoder.js';
 import { deepseek, deepseekV32 } from './deepseek.js';
 import { ernie45Moe } from './ernie.js';
 import { glm4Moe } from './glm4-moe.js';
@@ -21,6 +21,7 @@ import { modernbert } from './modernbert.js';
 import { mpt } from './mpt.js';
 import { nomicBert } from './nomic-bert.js';
 import { opt } from './opt.js';
+import { phi } from './phi.js';
 import { phi3 } from './phi3.js';
 import { qwen2, qwen2Moe, qwen3, qwen3Moe } from './qwen.js';
 import { qwen3Next } from './qwen3-next.js';
@@ -80,6 +81,7 @@ const FAMILIES: Record<string, FamilyReader> = {
   gemma2,
   gemma3,
   gemma3_text: gemma3,
+  phi,
   phi3,
   gpt_oss: gptOss,
   falcon,
@@ -104,7 +106,8 @@ const GENERIC_DECODER_KEYS = ['hidden_size', 'num_attention_heads', 'num_hidden_
 
 /**
  * Reads a config.json object. A family it does not know is read as a generic Llama-style
- * decoder with a warning that lists the fields it used.
+ * decoder, with a warning that lists the fields it used, only when its config has no structural
+ * key the generic reader ignores and its norm, MLP and bias keys state the Llama layout.
  */
 export function importHfConfig(config: HfConfig, file: string, id = 'hf-config', name?: string): HfImport {
   if (typeof config !== 'object' || config === null || Array.isArray(config)) throw new UserError(`${file}: expected a JSON object`);
@@ -116,8 +119,13 @@ export function importHfConfig(config: HfConfig, file: string, id = 'hf-config',
   // An unknown family: its structural keys are checked against what the generic decoder reads
   // before reading it, so a hybrid or multimodal file is named as such, not as a missing field.
   if (!reader) {
+    const fix = `supported families: ${KNOWN_FAMILIES.join(', ')}; describe the model with --layers --hidden --heads --kv-heads --head-dim --ffn --vocab (or those keys in a --spec file)`;
     const unread = unreadStructuralKeys(config, new Set([...GENERIC_DECODER_KEYS, 'model_type', 'quantization_config', 'rope_scaling', 'rope_parameters']));
-    if (unread.length) throw new UserError(`${file}: model_type "${family}" is not a known family and its config has keys the generic decoder reader does not model: ${unread.map((k) => `"${k}"`).join(', ')}; supported families: ${KNOWN_FAMILIES.join(', ')}; describe the model with --layers --hidden --heads --kv-heads --head-dim --ffn --vocab (or those keys in a --spec file)`);
+    if (unread.length) throw new UserError(`${file}: model_type "${family}" is not a known family and its config has keys the generic decoder reader does not model: ${unread.map((k) => `"${k}"`).join(', ')}; ${fix}`);
+    // The generic reader is the Llama layout: the keys that decide norm, MLP gating and biases
+    // must say so, or the answer would describe a gated RMSNorm decoder the file is not.
+    const conflicts = genericLayoutConflicts(config);
+    if (conflicts.length) throw new UserError(`${file}: model_type "${family}" is not a known family, and the generic decoder reader (the Llama layout: RMSNorm, gated SiLU MLP, biases only as attention_bias / mlp_bias say) would misread it: ${conflicts.join('; ')}; ${fix}`);
   }
   const model = reader ? reader(r, names, warnings) : readDecoder(r, names);
   const quant = readQuantization(r, warnings);
