@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { allReduceSeconds, allToAllSeconds, layoutProblem, sendSeconds } from '../src/estimate/parallel.js';
+import { allReduceSeconds, layoutProblem, sendSeconds } from '../src/estimate/parallel.js';
+import { expertAllToAllSeconds } from '../src/estimate/expert-parallel.js';
 import { makeModel } from '../src/inputs/model.js';
 import { cli, cliJson, expectBadInput } from './helpers.js';
 
@@ -66,7 +67,8 @@ describe('communication is its own figure, per kind', () => {
   const link = { name: 'test', bandwidth: { value: 100e9, source: 'test' }, latency: { value: 5e-6, source: 'test' } };
   it.each([
     ['ring all-reduce of 1 MB over 4: 2x3/4 x 1e6/1e11 + 6 x 5us', () => allReduceSeconds(1e6, 4, link), 1.5e-5 + 3e-5],
-    ['all-to-all of 4 MB over 4: 3/4 x 1e6 / 1e11 + 3 x 5us', () => allToAllSeconds(4e6, 4, link), 7.5e-6 + 1.5e-5],
+    // 1000 tokens x top-2 x hidden 1000 x 2 B = 4 MB, 1 MB per rank; one exchange round of latency
+    ['all-to-all of 4 MB over 4 in one domain: 3/4 x 1e6 / 1e11 + 5us', () => expertAllToAllSeconds({ tokens: 1000, topK: 2, hidden: 1000, ep: 4, topology: { up: link, out: link, domain: 8, assumed: false }, mode: 'nccl', dispatchBytes: 2, combineBytes: 2, commEfficiency: 1, imbalance: 1 }).dispatch, 7.5e-6 + 5e-6],
     ['send of 1 MB: 1e6 / 1e11 + 5us', () => sendSeconds(1e6, link), 1e-5 + 5e-6],
     ['no collective on one device', () => allReduceSeconds(1e6, 1, link), 0],
   ])('%s', (_name, f, expected) => {
@@ -78,7 +80,8 @@ describe('invalid layouts exit 2 with the reason', () => {
   it.each([
     ['TP not dividing heads', ['--model', 'llama-3.1-70b', '--tp', '3'], /--tp 3 does not divide the model's 64 attention heads/],
     ['EP on a dense model', ['--model', 'llama-3.1-70b', '--tp', '2', '--ep', '2'], /--ep 2: expert parallelism needs a mixture-of-experts model/],
-    ['EP not dividing experts', ['--model', 'mixtral-8x7b', '--tp', '2', '--ep', '3'], /--ep 3 does not divide the model's 8 experts/],
+    ['EP neither dividing nor a multiple of TP', ['--model', 'mixtral-8x7b', '--tp', '2', '--ep', '3'], /--ep 3 is neither a divisor nor a multiple of --tp 2/],
+    ['EP not dividing experts', ['--model', 'mixtral-8x7b', '--tp', '6', '--dp-attention', '--ep', '3'], /--ep 3 does not divide the model's 8 experts/],
     ['PP beyond the layers', ['--model', 'llama-3.1-8b', '--pp', '40'], /--pp 40 is more pipeline stages than the model's 32 layers/],
     ['more devices than the layout uses', ['--model', 'llama-3.1-8b', '--count', '8', '--tp', '4'], /--count 8: the layout uses tp 4 x pp 1 = 4 devices per replica/],
   ])('%s', async (_name, args, message) => {

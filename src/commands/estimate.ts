@@ -7,6 +7,7 @@ import { PRICE_KINDS } from '../inputs/hardware.js';
 import { FORMAT_NAMES_HELP, KV_FORMAT_IDS } from '../inputs/precision.js';
 import type { Raw } from '../inputs/options.js';
 import { WORKLOAD_IDS } from '../inputs/traffic.js';
+import { ALL_TO_ALL_MODES } from '../estimate/expert-parallel.js';
 import { ESTIMATE_KEYS, fetchHubFor, readSpecFile, resolveEstimate, type EstimateKey } from '../inputs/resolve.js';
 import type { Context } from './context.js';
 import { presetsOption } from './preset-paths.js';
@@ -70,9 +71,14 @@ export function addServingOptions(cmd: Command): Command {
   cmd
     .option('--tp <n>', 'tensor-parallel size (default: --count, else 1)')
     .option('--pp <n>', 'pipeline-parallel stages (default 1)')
-    .option('--ep <n>', 'expert-parallel size for MoE models, dividing --tp (default 1)')
+    .option('--ep <n>', 'expert-parallel size for MoE models, dividing --tp or a multiple of it (ep / tp attention groups share the experts) (default 1)')
+    .option('--dp-attention [groups]', 'MoE: attention data parallel over the tp ranks (default: a group per rank), each holding only its own requests\' KV; experts span all ranks (SGLang --enable-dp-attention)')
     .option('--replicas <n>', 'replicas serving side by side (default 1; with --qps: the fewest that carry the load)')
     .option('--gpus-per-node <n>', 'devices per node, for which link a group uses (default: the hardware profile\'s)')
+    .option('--nodes <n>', 'devices per replica as whole nodes (n x --gpus-per-node); collectives within a scale-up domain use its link, across domains the NIC')
+    .option('--redundant-experts <n>', 'MoE: redundant expert copies a load balancer places across EP ranks (EPLB; SGLang --ep-num-redundant-experts), balancing the ranks\' load')
+    .option('--expert-imbalance <ratio>', 'MoE: routed tokens on the busiest EP rank / mean (default: from measured expert-load spread, with or without redundant experts)')
+    .addOption(new Option('--all-to-all <mode>', 'MoE dispatch/combine kernels: auto (DeepEP normal for prompts, low-latency for decode where EP spans domains; else nccl), nccl, normal, low-latency').choices(ALL_TO_ALL_MODES))
     .option('--engine <id[@version]>', 'serving engine whose memory model sizes the KV cache: vllm, sglang, trtllm, llamacpp, vllm-tpu, ideal; pin a version with @ (vllm@0.7); default: the engine for the hardware and weight format (GGUF and Apple silicon: llama.cpp, TPUs: vLLM TPU, GPUs: vLLM)');
   return addEngineOptions(cmd);
 }

@@ -12,7 +12,7 @@ import { latencyFigures } from './latency.js';
 import type { PhaseWork, StepModel } from './step.js';
 import { memoryFigures } from './memory.js';
 import { verdictOf, type Verdict } from './verdict.js';
-import { groupLink, layoutOf, type Parallel } from './parallel.js';
+import { attentionTp, groupLink, layoutOf, type Parallel } from './parallel.js';
 import { deploymentFigures, loadFigures, solveLoad } from './load.js';
 import { paramsFigures } from './params.js';
 import { resolvePeak } from './peak.js';
@@ -127,7 +127,7 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
   if (input.pruning?.sparsity) peak = sparsityFigures(figures, input, peak, tensors, warnings);
   // The tensor-parallel group talks over the node's link, or the network once it spans nodes.
   const layout = layoutOf(input);
-  const { link, assumed } = groupLink(hw, layout.tp, input.gpusPerNode);
+  const { link, assumed } = groupLink(hw, attentionTp(layout), input.gpusPerNode);
   if (input.count > 1 && assumed) warnings.push(`${hw.name} lists no interconnect for ${input.count} devices; communication assumes ${link.name}`);
   const latency = latencyFigures(figures, { input, peak, link, weightBytes: memory.weightBytes, totalParams: params.total, flops, tensors, calibration });
   throughputAndCostFigures(figures, input, latency);

@@ -7,6 +7,7 @@ import type { Format } from '../inputs/precision.js';
 import type { Carbon } from './carbon.js';
 import type { SparsityPattern, StructuredPruning } from './pruning.js';
 import type { Parallel } from './parallel.js';
+import type { AllToAllMode } from './expert-parallel.js';
 import type { Speculative } from './speculative.js';
 import type { Traffic } from './workload.js';
 
@@ -81,4 +82,10 @@ export interface EstimateInput {
   pruning?: { sparsity?: SparsityPattern; structured?: StructuredPruning; baseline: { model: ModelSpec; weights: Format } };
   /** speculative decoding (--speculative, src/estimate/speculative.ts); absent = plain decoding */
   speculative?: Speculative;
+  /**
+   * How expert parallelism runs (src/estimate/expert-parallel.ts): the all-to-all kernels
+   * (--all-to-all; absent = auto) and a max / mean routed-token load per rank that overrides
+   * the estimated one (--expert-imbalance).
+   */
+  expertParallel?: { allToAll?: AllToAllMode; imbalance?: number };
 }

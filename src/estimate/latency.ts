@@ -55,6 +55,7 @@ function phaseText(name: 'prefill' | 'decode', label: string) {
     roofline: `latency.${name}Roofline`, rooflineLabel: { compute: `${label}: roofline (compute-bound)`, memory: `${label}: roofline (memory-bound)` },
     commTp: `latency.${name}CommTp`, commTpLabel: `${label}: tensor-parallel all-reduces`,
     commEp: `latency.${name}CommEp`, commEpLabel: `${label}: expert-parallel all-to-all`,
+    imbalance: `moe.${name}Imbalance`, imbalanceLabel: `${label}: routed tokens on the busiest EP rank / mean`,
     commPp: `latency.${name}CommPp`, commPpLabel: `${label}: pipeline stage sends`,
     comm: `latency.${name}Comm`, commLabel: `${label}: communication`,
     overhead: `latency.${name}Overhead`, overheadLabel: `${label}: fixed step overhead`,
@@ -65,7 +66,8 @@ const PHASE_TEXT = { prefill: phaseText('prefill', 'Prefill'), decode: phaseText
 // Sources that name a calibration or a link, once per object (once.ts).
 const calibratedSource = once((calibration: Calibration) => `calibrated efficiency model (src/estimate/efficiency.ts; ${calibration.source}); takes precedence over the hardware profile's default`);
 const tpSource = once2((link: Link, calibration: Calibration) => `Shoeybi et al. 2019 (Megatron-LM) sec. 3; ring all-reduce; ${link.bandwidth.source}; commEfficiency ${calibratedSource(calibration)}`);
-const epSource = once((link: Link) => `DeepSpeed-MoE (Rajbhandari et al. 2022); vLLM FusedMoE with --enable-expert-parallel; ${link.bandwidth.source}`);
+const epSource = once((link: Link) => `DeepSpeed-MoE (Rajbhandari et al. 2022); vLLM FusedMoE with --enable-expert-parallel; DeepEP (github.com/deepseek-ai/DeepEP) across domains; ${link.bandwidth.source}`);
+const IMBALANCE_SOURCE = 'expected maximum of ep ranks (Cramer 1946) with the expert-load spread measured by TensorRT-LLM on DeepSeek-R1 (examples/ep_load_balancer/README.md: EP32 +156% without a balancer, EP36 +11.5% with EPLB); src/estimate/expert-parallel.ts';
 const ppSource = once((link: Link) => `GPipe / Megatron-LM pipeline parallelism (Narayanan et al. 2021); ${link.bandwidth.source}`);
 
 export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
@@ -96,7 +98,8 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
     const bound = t.bound;
     term(fig, { id: text.roofline, label: text.rooflineLabel[bound], unit: 's', value: t.rooflineSeconds, formula: 'max(compute time, memory time)', inputs: { compute, memory, bound }, source: 'roofline model (Williams et al. 2009)' });
     term(fig, { id: text.commTp, label: text.commTpLabel, unit: 's', value: t.commTpSeconds, formula: '(layers x 2 - moeLayers under EP) x allReduce(tokens x hidden x bytes) at commEfficiency x link bandwidth', inputs: { allReduces: t.allReduces, tokens: tokensPerStep, hidden: m.hidden, tp: n, link: link.name, linkBandwidth: link.bandwidth.value!, commEfficiency: eff.commEfficiency, linkLatency: link.latency.value! }, source: tpSource(link, calibration) });
-    term(fig, { id: text.commEp, label: text.commEpLabel, unit: 's', value: t.commEpSeconds, formula: 'moeLayers x 2 (dispatch, combine) x allToAll(tokens x topK x hidden x bytes)', inputs: { moeLayers: step.moeLayers, ep: step.layout.ep, bytes: t.epBytes, link: step.epLink.name }, source: epSource(step.epLink) });
+    if (step.layout.ep > 1 && m.moe) term(fig, { id: text.imbalance, label: text.imbalanceLabel, unit: 'ratio', value: t.imbalance, formula: input.expertParallel?.imbalance !== undefined ? '--expert-imbalance' : '1 + sqrt(2 ln ep) x sqrt(cv^2 / slotsPerRank + 1 / tokensPerRank)', inputs: { ep: step.layout.ep, experts: m.moe.experts, redundantExperts: step.layout.redundantExperts ?? 0, tokensPerStep, topK: m.moe.topK }, source: input.expertParallel?.imbalance !== undefined ? '--expert-imbalance' : IMBALANCE_SOURCE });
+    term(fig, { id: text.commEp, label: text.commEpLabel, unit: 's', value: t.commEpSeconds, formula: 'moeLayers x (dispatch + combine); each: tokens x topK / ep x imbalance x hidden x bytes x (inDomainShare / (scale-up bw x commEfficiency) + crossShare / (NIC bw x NIC efficiency)) + latency', inputs: { moeLayers: step.moeLayers, ep: step.layout.ep, mode: t.epMode, imbalance: t.imbalance, crossDomainShare: t.epCrossShare, domain: step.topology.domain, bytes: t.epBytes, link: step.epLink.name }, source: epSource(step.epLink) });
     term(fig, { id: text.commPp, label: text.commPpLabel, unit: 's', value: t.commPpSeconds, formula: '(pp - 1) x (tokens x hidden x bytes / bandwidth + latency)', inputs: { pp: step.layout.pp, bytes: t.messageBytes, link: step.ppLink.name }, source: ppSource(step.ppLink) });
     sum(fig, { id: text.comm, label: text.commLabel, unit: 's', parts: [text.commTp, text.commEp, text.commPp], source: 'tensor-parallel all-reduces + expert all-to-all + pipeline sends' });
     term(fig, { id: text.overhead, label: text.overheadLabel, unit: 's', value: step.overheadSeconds, formula: 'stepOverhead + layerOverhead x layers (launches, sampling, scheduling)', inputs: { stepOverheadSeconds: calibration.params.stepOverheadSeconds, layerOverheadSeconds: calibration.params.layerOverheadSeconds, layers: m.layers }, source: calibrated });
@@ -158,9 +161,9 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
 export function latencyWork(step: StepModel, m: ModelSpec, w: Workload, flops: { prefill: number; decodePerToken: number }, loaded: boolean): { prefillWork: PhaseWork; decodeWork: PhaseWork } {
   const prefillSequences = loaded ? 1 : w.batch;
   const promptTokens = prefillSequences * w.inputTokens;
-  const prefillWork: PhaseWork = { tokens: promptTokens, flops: (flops.prefill * prefillSequences) / w.batch, bytes: step.prefillBytes(promptTokens, prefillSequences * kvLayerTokens(m, w.inputTokens)) };
+  const prefillWork: PhaseWork = { tokens: promptTokens, flops: (flops.prefill * prefillSequences) / w.batch, bytes: step.prefillBytes(promptTokens, prefillSequences * kvLayerTokens(m, w.inputTokens)), ...step.parallelWork(promptTokens, prefillSequences, true) };
   const meanContext = w.inputTokens + w.outputTokens / 2;
-  const decodeWork: PhaseWork = { tokens: w.batch, flops: w.batch * flops.decodePerToken, bytes: step.decodeBytes(w.batch, w.batch * kvLayerTokens(m, meanContext)) };
+  const decodeWork: PhaseWork = { tokens: w.batch, flops: w.batch * flops.decodePerToken, bytes: step.decodeBytes(w.batch, w.batch * kvLayerTokens(m, meanContext)), ...step.parallelWork(w.batch, w.batch, false) };
   return { prefillWork, decodeWork };
 }
 

@@ -2,7 +2,7 @@ import type { ModelSpec } from '../inputs/model.js';
 import { bytesPerElement, FORMATS, type Format } from '../inputs/precision.js';
 import { capacityFigures, engineBudget, IDEAL_ENGINE, type Budget, type KvPools } from './engine.js';
 import type { EstimateInput } from './input.js';
-import { deviceWeightShare, kvHeadShare, layoutOf, stageLayers } from './parallel.js';
+import { attentionTp, deviceWeightShare, dpGroups, kvDeviceShare, layoutOf, stageLayers } from './parallel.js';
 import { once, once2 } from './once.js';
 import { sum, term, type Figures } from './terms.js';
 import { heldTokens, holdsKv, holdsState, indexerBytesPerToken, kvElementsPerToken, layerGroups, projectionWidths, stateShape } from './layers.js';
@@ -205,7 +205,9 @@ export interface LeverMemory {
 export function memoryFigures(fig: Figures, input: EstimateInput, params: number, tensors: WeightLayout | undefined, levers: LeverMemory[] = []): MemoryResult {
   const { model: m, workload: w, count: n, hardware: hw } = input;
   const layout = layoutOf(input);
-  const tp = layout.tp;
+  // Attention and its working set split over an attention group (tp / dpAttention ranks).
+  const tp = attentionTp(layout);
+  const dp = dpGroups(layout);
   // Share of the KV cache on the busiest device: its KV heads (replicated when kv < tp) over the
   // layers of its pipeline stage.
   const stageShare = stageLayers(m, layout.pp) / m.layers;
@@ -241,10 +243,12 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   // PREFILL_CHUNK_TOKENS, so the working set stops growing there. FlashAttention keeps scores
   // out of memory (Dao et al. 2022); vLLM's profile_run measures this peak with a dummy batch
   // (vllm/v1/worker/gpu_worker.py determine_available_memory).
-  const tokens = Math.min(w.batch * w.inputTokens, PREFILL_CHUNK_TOKENS);
+  // Attention data parallelism: a group prefills its own sequences (batch / dp of them).
+  const groupBatch = Math.ceil(w.batch / dp);
+  const tokens = Math.min(groupBatch * w.inputTokens, PREFILL_CHUNK_TOKENS);
   const actBytes = bytesPerElement(input.activations);
   const ffnWidth = projectionWidths(m).mlp;
-  const activationsPerDevice = activationBytesPerDevice(m, tokens, w.batch, actBytes, tp);
+  const activationsPerDevice = activationBytesPerDevice(m, tokens, groupBatch, actBytes, tp);
   const activations = term(fig, { id: 'memory.activations', label: 'Activations (prefill peak)', unit: 'B', value: activationsPerDevice * n, formula: 'count x (min(batch x inputTokens, chunk) x (2 hidden + qkvDim/tp + 3 ffn/tp) x bytes + batch x vocab x 4 (fp32 logits))', inputs: { tokens, chunk: PREFILL_CHUNK_TOKENS, hidden: m.hidden, ffn: ffnWidth, tp, count: n, bytes: actBytes, vocab: m.vocab }, source: 'Korthikanti et al. 2022 per-layer activation terms, without the training-only saves; FlashAttention (no score matrix); vLLM profile_run', approximate: true });
 
   const overheadPerDevice = hw.runtimeOverheadBytes.value ?? 0;
@@ -261,11 +265,12 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   sum(fig, { id: 'memory.total', label: 'Total memory', unit: 'B', parts: ['memory.weights', 'memory.kvCache', ...(recurrent.layers ? ['memory.state'] : []), ...(input.images ? ['memory.encoderCache'] : []), ...levers.flatMap((l) => l.totalParts), 'memory.activations', 'memory.overhead'] });
 
   // Per device: weights, activations and overhead split evenly across TP ranks; KV split by
-  // KV heads, replicated when KV heads < ranks.
-  const kvShard = kvHeadShare(m, tp) * stageShare;
+  // KV heads, replicated when KV heads < ranks; under attention data parallelism a device holds
+  // only its group's sequences (1 / dp of them).
+  const kvShard = kvDeviceShare(m, layout) * stageShare;
   const weightShare = deviceWeightShare(fig, m, layout, params);
   const weightsPerDevice = term(fig, { id: 'memory.perDevice.weights', label: 'Weights per device', unit: 'B', value: weights * weightShare, formula: 'weights x share of the busiest device (layers/pp of the layers; matrices / tp; k/v projections per KV-head share; norms replicated; embedding on the first stage, head on the last)', inputs: { weights, share: weightShare, tp, pp: layout.pp, ep: layout.ep }, source: 'Megatron-LM tensor parallelism (Shoeybi et al. 2019); vLLM QKVParallelLinear, VocabParallelEmbedding, get_pp_indices; FusedMoE expert split' });
-  term(fig, { id: 'memory.perDevice.kvCache', label: 'KV cache per device', unit: 'B', value: kv * kvShard, formula: 'kvCache x max(1, ceil(kvHeads / tp)) / kvHeads x ceil(layers / pp) / layers', inputs: { kvCache: kv, kvHeads: m.kvHeads, tp, pp: layout.pp, layers: m.layers }, source: 'vLLM QKVParallelLinear: KV heads replicated when tp_size > num_kv_heads; each pipeline stage caches its own layers' });
+  term(fig, { id: 'memory.perDevice.kvCache', label: 'KV cache per device', unit: 'B', value: kv * kvShard, formula: dp > 1 ? 'kvCache x max(1, ceil(kvHeads / attentionTp)) / kvHeads / dpAttention x ceil(layers / pp) / layers (MLA: 1 / dpAttention)' : 'kvCache x max(1, ceil(kvHeads / tp)) / kvHeads x ceil(layers / pp) / layers', inputs: dp > 1 ? { kvCache: kv, kvHeads: m.kvHeads, attentionTp: tp, dpAttention: dp, pp: layout.pp, layers: m.layers } : { kvCache: kv, kvHeads: m.kvHeads, tp, pp: layout.pp, layers: m.layers }, source: dp > 1 ? 'SGLang DP attention: each attention group holds the KV of its own requests only (lmsys.org/blog/2024-12-04-sglang-v0-4); vLLM QKVParallelLinear within a group' : 'vLLM QKVParallelLinear: KV heads replicated when tp_size > num_kv_heads; each pipeline stage caches its own layers' });
   // Recurrent state splits over tensor-parallel ranks with its heads (vLLM and SGLang divide
   // heads and conv channels by tp), each pipeline stage keeping its own layers.
   const statePerDevice = recurrent.layers ? stateBytesPerSequence(m, stateFormats, tp) * stageShare : 0;

@@ -2,6 +2,7 @@ import type { HardwareSpec, Link } from '../inputs/hardware.js';
 import type { ModelSpec } from '../inputs/model.js';
 import type { EstimateInput } from './input.js';
 import { holdsKv, isHeadAttention, layerGroups, moeLayerCount } from './layers.js';
+import { expertParams } from './params.js';
 import type { Figures } from './terms.js';
 
 /**
@@ -16,7 +17,22 @@ export interface Parallel {
   pp: number;
   ep: number;
   replicas: number;
+  /** redundant expert copies a load balancer places beside the model's experts (EPLB); absent = 0 */
+  redundantExperts?: number;
+  /**
+   * Attention data parallelism: the tp ranks form this many attention groups of tp / dpAttention
+   * ranks, each serving its own sequences (their KV only) through attention and the dense
+   * layers, while the routed experts span all tp ranks (SGLang --enable-dp-attention --dp;
+   * vLLM --data-parallel-size with --enable-expert-parallel). Absent = 1: tensor parallelism.
+   */
+  dpAttention?: number;
 }
+
+/** Attention data-parallel groups of a layout (1 without --dp-attention). */
+export const dpGroups = (p: Parallel): number => p.dpAttention ?? 1;
+
+/** Ranks of one attention group: the tensor-parallel size attention and the dense layers run at. */
+export const attentionTp = (p: Parallel): number => p.tp / dpGroups(p);
 
 /** The layout of an input: `parallel` when given, else `count` devices of tensor parallelism. */
 export const layoutOf = (input: Pick<EstimateInput, 'count' | 'parallel'>): Parallel =>
@@ -29,14 +45,21 @@ export const layoutOf = (input: Pick<EstimateInput, 'count' | 'parallel'>): Para
  * split evenly over EP ranks (FusedMoE: num_experts % ep_size == 0); a stage needs a layer.
  */
 export function layoutProblem(m: ModelSpec, p: Parallel): string | undefined {
-  const heads = recurrentHeads(m).find(([, n]) => n % p.tp !== 0);
-  if (heads) return `--tp ${p.tp} does not divide the ${heads[1]} ${heads[0]} heads of the model's ${heads[2]} layers (engines split them evenly over tensor-parallel ranks)`;
-  if (hasAttention(m) && m.heads % p.tp !== 0) return `--tp ${p.tp} does not divide the model's ${m.heads} attention heads (tensor parallelism splits heads evenly; try ${divisors(m.heads).filter((d) => d <= 16).join(', ')})`;
-  if (hasAttention(m) && !m.mla && m.kvHeads % p.tp !== 0 && p.tp % m.kvHeads !== 0) return `--tp ${p.tp} and the model's ${m.kvHeads} KV heads: one must divide the other (KV heads are split, or replicated when fewer than ranks)`;
+  const dp = dpGroups(p);
+  if (dp > 1 && p.tp % dp !== 0) return `--dp-attention ${dp} does not divide --tp ${p.tp} (attention groups split the tensor-parallel ranks evenly)`;
+  if (dp > 1 && !m.moe) return `--dp-attention: attention data parallelism couples groups through the experts of a mixture-of-experts model; for ${m.name}, a dense model, groups are replicas (use --replicas)`;
+  // Attention and the dense layers run tensor-parallel within a group of tp / dp ranks.
+  const tp = p.tp / dp;
+  const flag = dp > 1 ? `attention tensor parallelism ${tp} (--tp ${p.tp} / --dp-attention ${dp})` : `--tp ${p.tp}`;
+  const heads = recurrentHeads(m).find(([, n]) => n % tp !== 0);
+  if (heads) return `${flag} does not divide the ${heads[1]} ${heads[0]} heads of the model's ${heads[2]} layers (engines split them evenly over tensor-parallel ranks)`;
+  if (hasAttention(m) && m.heads % tp !== 0) return `${flag} does not divide the model's ${m.heads} attention heads (tensor parallelism splits heads evenly; try ${divisors(m.heads).filter((d) => d <= 16).join(', ')})`;
+  if (hasAttention(m) && !m.mla && m.kvHeads % tp !== 0 && tp % m.kvHeads !== 0) return `${flag} and the model's ${m.kvHeads} KV heads: one must divide the other (KV heads are split, or replicated when fewer than ranks)`;
   if (p.pp > m.layers) return `--pp ${p.pp} is more pipeline stages than the model's ${m.layers} layers`;
   if (p.ep > 1 && !m.moe) return `--ep ${p.ep}: expert parallelism needs a mixture-of-experts model; ${m.name} is dense`;
-  if (m.moe && m.moe.experts % p.ep !== 0) return `--ep ${p.ep} does not divide the model's ${m.moe.experts} experts`;
-  if (p.tp % p.ep !== 0) return `--ep ${p.ep} must divide --tp ${p.tp} (experts are split across the ranks of the tensor-parallel group, as vLLM --enable-expert-parallel does)`;
+  const slots = m.moe ? m.moe.experts + (p.redundantExperts ?? 0) : 0;
+  if (m.moe && slots % p.ep !== 0) return p.redundantExperts ? `--ep ${p.ep} does not divide the ${slots} expert slots (${m.moe.experts} experts + ${p.redundantExperts} redundant); engines place slots evenly (SGLang --ep-num-redundant-experts, TensorRT-LLM num_slots)` : `--ep ${p.ep} does not divide the model's ${m.moe.experts} experts (--redundant-experts adds copies so that ${m.moe.experts} + r slots divide evenly)`;
+  if (p.tp % p.ep !== 0) return `--ep ${p.ep} must divide --tp ${p.tp}, or be a multiple of it (experts are split across the ranks of the tensor-parallel group, as vLLM --enable-expert-parallel does; a multiple of --tp makes ep / tp attention groups share the experts)`;
   return undefined;
 }
 
@@ -69,6 +92,14 @@ export const stageLayers = (m: ModelSpec, pp: number): number => Math.ceil(m.lay
 export const kvHeadShare = (m: ModelSpec, tp: number): number => (m.mla ? 1 : Math.max(1, Math.ceil(m.kvHeads / tp)) / m.kvHeads);
 
 /**
+ * Share of a replica's KV cache on one device: its KV-head share within its attention group,
+ * and under attention data parallelism only its group's sequences, 1 / dp of them (SGLang DP
+ * attention: "each DP worker ... eliminates KV cache duplication"; MLA's latent on 8 ranks is
+ * 1/8 per device instead of a full copy on each).
+ */
+export const kvDeviceShare = (m: ModelSpec, p: Parallel): number => kvHeadShare(m, attentionTp(p)) / dpGroups(p);
+
+/**
  * Share of all weights the busiest device holds. Per stage: layers/pp of the layers; attention
  * and MLP matrices split tp ways (experts split over EP ranks and the rest of the TP group,
  * so also tp ways in total); k/v projections follow the KV heads (replicated when kv < tp);
@@ -84,7 +115,7 @@ export function deviceWeightShare(fig: Figures, m: ModelSpec, p: Parallel, total
   const embedding = part('params.embedding');
   const lmHead = part('params.lmHead');
   if (attention === undefined || mlp === undefined || norms === undefined || embedding === undefined || lmHead === undefined) {
-    return stageLayers(m, p.pp) / m.layers / p.tp;
+    return stageLayers(m, p.pp) / m.layers / attentionTp(p);
   }
   // k/v projections of the attention layers follow the KV-head share.
   const attentionLayers = layerGroups(m).reduce((a, g) => a + (isHeadAttention(g.mixer) ? g.count : 0), 0);
@@ -93,13 +124,28 @@ export function deviceWeightShare(fig: Figures, m: ModelSpec, p: Parallel, total
   const router = m.moe ? moeLayerCount(m) * (m.hidden * m.moe.experts + (m.moe.bias ? m.moe.experts : 0)) : 0;
   // One final norm vector after the last layer; the rest sit in the layers.
   const finalNorm = (m.norm === 'layer' ? 2 : 1) * m.hidden;
-  const perLayer = ((attention - kvProjection) / p.tp + kvProjection * kvHeadShare(m, p.tp) + (mlp - router) / p.tp + router + (norms - finalNorm)) / m.layers;
-  const ends = p.pp === 1 ? (embedding + lmHead) / p.tp + finalNorm : Math.max(embedding / p.tp, lmHead / p.tp + finalNorm);
+  // Attention DP: attention, dense MLPs, shared experts, embedding and head split over an
+  // attention group's tpA ranks (SGLang --moe-dense-tp-size, --enable-dp-lm-head); the routed
+  // experts, with redundant copies (EPLB), over all tp ranks.
+  const tpA = attentionTp(p);
+  const routed = m.moe ? moeLayerCount(m) * m.moe.experts * expertParams(m) : 0;
+  const slots = m.moe ? (m.moe.experts + (p.redundantExperts ?? 0)) / m.moe.experts : 1;
+  const perLayer = ((attention - kvProjection) / tpA + kvProjection * kvHeadShare(m, tpA) + (mlp - router - routed) / tpA + (routed * slots) / p.tp + router + (norms - finalNorm)) / m.layers;
+  const ends = p.pp === 1 ? (embedding + lmHead) / tpA + finalNorm : Math.max(embedding / tpA, lmHead / tpA + finalNorm);
   return (perLayer * stageLayers(m, p.pp) + ends) / totalParams;
 }
 
 /** Devices per node: --gpus-per-node, else the hardware profile's. */
 export const nodeSize = (hw: HardwareSpec, gpusPerNode?: number): number => gpusPerNode ?? hw.devicesPerNode;
+
+/**
+ * Devices one scale-up domain joins with the intra-node link (NVLink, Infinity Fabric, ICI): the
+ * profile's domain where it spans several nodes (GB200 NVL72: 72 GPUs in 18 trays of 4, NVIDIA
+ * GB200 NVL72 page; a TPU pod slice: its ICI torus, cloud.google.com/tpu/docs/system-architecture-tpu-vm),
+ * else one node (--gpus-per-node, else the profile's devicesPerNode: an HGX board, an MI300X platform).
+ */
+export const domainSize = (hw: HardwareSpec, gpusPerNode?: number): number =>
+  hw.domain && hw.domain.devices > hw.devicesPerNode ? hw.domain.devices : nodeSize(hw, gpusPerNode);
 
 /** Used when a multi-device layout has no interconnect in its profile: PCIe 4.0 x16. */
 export const PCIE4_FALLBACK: Link = {
@@ -109,13 +155,49 @@ export const PCIE4_FALLBACK: Link = {
 };
 
 /**
- * The link a group of `devices` consecutive ranks talks over: the intra-node link (NVLink,
- * Infinity Fabric, ICI) while the group fits in a node, the inter-node network (InfiniBand,
- * RoCE, EFA) once it spans nodes; PCIe 4.0 when the profile lists neither.
+ * The two levels a collective runs over: the scale-up link within a domain and the scale-out
+ * network between domains (InfiniBand, RoCE, EFA: one NIC per GPU on HGX and GB200 systems; the
+ * data-center network between TPU slices), and how many devices a domain holds.
+ */
+export interface Topology {
+  up: Link;
+  out: Link;
+  /** devices per scale-up domain */
+  domain: number;
+  /** no link in the profile: PCIe 4.0 assumed */
+  assumed: boolean;
+}
+
+/** The topology of a device type (the profile's links and domain, --gpus-per-node). */
+export function topologyOf(hw: HardwareSpec, gpusPerNode?: number): Topology {
+  const up = hw.intraNode ?? PCIE4_FALLBACK;
+  return { up, out: hw.interNode ?? up, domain: Math.max(1, domainSize(hw, gpusPerNode)), assumed: !hw.intraNode };
+}
+
+/**
+ * The link a group of `devices` consecutive ranks talks over: the scale-up link (NVLink,
+ * Infinity Fabric, ICI) while the group fits in a domain, the scale-out network (InfiniBand,
+ * RoCE, EFA) once it spans domains; PCIe 4.0 when the profile lists neither.
  */
 export function groupLink(hw: HardwareSpec, devices: number, gpusPerNode?: number): { link: Link; assumed: boolean } {
-  const link = devices > nodeSize(hw, gpusPerNode) ? (hw.interNode ?? hw.intraNode) : hw.intraNode;
+  const link = devices > domainSize(hw, gpusPerNode) ? (hw.interNode ?? hw.intraNode) : hw.intraNode;
   return link ? { link, assumed: false } : { link: PCIE4_FALLBACK, assumed: true };
+}
+
+/**
+ * All-reduce of `bytes` over n devices of a topology, hierarchical once the group spans domains
+ * (NCCL's tree and the hierarchical ring of Horovod / BlueConnect, Cho et al. 2019): a
+ * reduce-scatter and an all-gather within each domain of d devices over the scale-up link, and
+ * between them an all-reduce of each device's 1/d shard across the k = n/d domains, every device
+ * over its own NIC (rail-optimized HGX / GB200 fabrics). Within one domain it is allReduceSeconds
+ * over the scale-up link, unchanged.
+ *
+ * @example hierarchicalAllReduceSeconds(1e6, 16, h100Topology) // 2 x 7/8 x 1e6 / 450e9 + latency, then 2 x 1/2 x 1.25e5 / 50e9 + latency
+ */
+export function hierarchicalAllReduceSeconds(bytes: number, n: number, t: Topology): number {
+  if (n <= t.domain) return allReduceSeconds(bytes, n, t.up);
+  const d = t.domain;
+  return allReduceSeconds(bytes, d, t.up) + allReduceSeconds(bytes / d, Math.ceil(n / d), t.out);
 }
 
 /**
@@ -125,16 +207,6 @@ export function groupLink(hw: HardwareSpec, devices: number, gpusPerNode?: numbe
 export function allReduceSeconds(bytes: number, n: number, link: Link): number {
   if (n <= 1) return 0;
   return ((2 * (n - 1)) / n) * (bytes / link.bandwidth.value!) + 2 * (n - 1) * link.latency.value!;
-}
-
-/**
- * All-to-all of `bytes` spread evenly over n devices (MoE dispatch or combine): each device
- * sends (n-1)/n of its 1/n share to the others, (n-1) latency hops (DeepSpeed-MoE, Rajbhandari
- * et al. 2022 sec. 5; nccl-tests alltoall bus bandwidth = (n-1)/n x algorithm bandwidth).
- */
-export function allToAllSeconds(bytes: number, n: number, link: Link): number {
-  if (n <= 1) return 0;
-  return (((n - 1) / n) * (bytes / n)) / link.bandwidth.value! + (n - 1) * link.latency.value!;
 }
 
 /** Point-to-point send of `bytes` between pipeline stages: bytes / bandwidth + latency. */

@@ -12,7 +12,7 @@ import { weightLayout } from './weights.js';
 import { bytesPerElement } from '../inputs/precision.js';
 import type { EstimateInput } from './input.js';
 import type { Run } from './load.js';
-import { layoutProblem, type Parallel } from './parallel.js';
+import { domainSize, layoutProblem, type Parallel } from './parallel.js';
 
 /**
  * The deployment search behind `llm-size plan`: for each hardware, format and parallel layout,
@@ -145,7 +145,7 @@ function misses(t: Targets, l: { ttft: number; tpot: number; e2e: number }): { n
  * parallelism over the TP group for MoE models, or none.
  */
 function layoutsFor(m: ModelSpec, hw: HardwareSpec, devices: number, gpusPerNode?: number): Parallel[] {
-  const node = Math.max(1, gpusPerNode ?? hw.devicesPerNode);
+  const node = Math.max(1, domainSize(hw, gpusPerNode));
   // The widest tensor-parallel group within a node that the model's heads allow.
   for (let tp = Math.min(devices, node); tp >= 1; tp--) {
     if (devices % tp !== 0 || layoutProblem(m, { tp, pp: devices / tp, ep: 1, replicas: 1 })) continue;

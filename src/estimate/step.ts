@@ -6,7 +6,8 @@ import { attendedLayerTokens, decodeStepFlops, prefillLinearFlops, type TokenFlo
 import type { EstimateInput } from './input.js';
 import { indexerBytesPerToken, kvElementsPerToken, layerGroups, subLayers } from './layers.js';
 import { kvBytesPerTokenPerLayer, stateBytesPerSequence, stateFormatsOf } from './memory.js';
-import { allReduceSeconds, allToAllSeconds, groupLink, kvHeadShare, layoutOf, sendSeconds, type Parallel } from './parallel.js';
+import { dpGroups, groupLink, hierarchicalAllReduceSeconds, kvHeadShare, layoutOf, sendSeconds, topologyOf, type Parallel, type Topology } from './parallel.js';
+import { expertAllToAllSeconds, expertImbalance, type AllToAllMode } from './expert-parallel.js';
 import { expertParams, moeLayers } from './params.js';
 import type { Peak } from './peak.js';
 import type { SpeculativeModel } from './speculative.js';
@@ -39,6 +40,17 @@ export interface PhaseWork {
   flops: number;
   /** bytes read and written (weights, KV cache) */
   bytes: number;
+  /** a step with prompt tokens in it (DeepEP's auto mode sends it with the normal kernels); absent = decode */
+  prompt?: boolean;
+  /** of `bytes` and `flops`, the routed experts' share (split over all the replica's ranks); absent = 0 */
+  expertBytes?: number;
+  expertFlops?: number;
+  /**
+   * attention data parallelism: the share of the rest (attention, dense layers, KV) that the
+   * busiest attention group carries: 1 / dpAttention when sequences spread evenly, 1 for a lone
+   * prompt on one group; absent = an even spread
+   */
+  groupShare?: number;
 }
 
 /** One phase's time, term by term (seconds), with the efficiencies it ran at. */
@@ -58,6 +70,10 @@ export interface PhaseTime {
   allReduces: number;
   messageBytes: number;
   epBytes: number;
+  /** expert parallelism: how the all-to-alls ran, max / mean routed tokens per rank, the share of traffic leaving the domain */
+  epMode: Exclude<AllToAllMode, 'auto'>;
+  imbalance: number;
+  epCrossShare: number;
 }
 
 export interface StepModelArgs {
@@ -96,6 +112,8 @@ export interface StepModel {
   moeLayers: number;
   /** the links expert-parallel all-to-alls and pipeline sends go over (before commEfficiency) */
   epLink: Link;
+  /** the scale-up domain and scale-out network collectives run over (parallel.ts topologyOf) */
+  topology: Topology;
   ppLink: Link;
   /** KV bytes per token per layer, summed over the devices (replicated KV heads on each) */
   kvBytesPerLayerToken: number;
@@ -108,6 +126,12 @@ export interface StepModel {
   decodeBytes: (sequences: number, kvLayerTokens: number) => number;
   /** Bytes a prefill pass of `tokens` prompt tokens moves: weights, and the KV it writes. */
   prefillBytes: (tokens: number, kvLayerTokensWritten: number) => number;
+  /**
+   * What a phase of `tokens` tokens from `sequences` sequences adds to its work for expert and
+   * attention data parallelism: the routed experts' share, the busiest attention group's share,
+   * whether prompts are in it (PhaseWork expertBytes, expertFlops, groupShare, prompt).
+   */
+  parallelWork: (tokens: number, sequences: number, prompt: boolean) => Pick<PhaseWork, 'prompt' | 'expertBytes' | 'expertFlops' | 'groupShare'>;
   /**
    * One phase's roofline and communication, term by term, under the calibration the model was
    * built with, or under `params` (the calibration fit re-times the same work, accuracy-lib.ts).
@@ -142,22 +166,31 @@ export interface StepModel {
  * costs a few multiplications.
  */
 export function stepModel(args: StepModelArgs): StepModel {
-  const { input, peak, link, weightBytes, totalParams, tensors, calibration = CALIBRATION } = args;
+  const { input, peak, weightBytes, totalParams, tensors, calibration = CALIBRATION } = args;
   const { model: m, hardware: hw } = input;
   const par = layoutOf(input);
   const n = par.tp;
   const epActive = m.moe !== undefined && par.ep > 1;
   // Links reach commEfficiency of their bandwidth (calibrated; nccl-tests bus bandwidth): a
   // collective's bytes go at bandwidth x commEfficiency, its latency hops unchanged.
+  const topology = topologyOf(hw, input.gpusPerNode);
   const epLinkRaw = groupLink(hw, par.ep, input.gpusPerNode).link;
   const ppLinkRaw = groupLink(hw, par.tp * par.pp, input.gpusPerNode).link;
-  const kvPerLayer = kvBytesPerTokenPerLayer(m, input.kv) * kvHeadShare(m, n) * n;
+  // Attention data parallelism (--dp-attention): the replica's tp ranks form `dp` attention
+  // groups of tpA = tp / dp ranks; each group runs attention (and the dense layers) for its own
+  // sequences, holds their KV only, and reads its own copy of the non-expert weights; the routed
+  // experts span all tp ranks (SGLang --enable-dp-attention, lmsys.org/blog/2024-12-04-sglang-v0-4).
+  const dp = dpGroups(par);
+  const tpA = n / dp;
+  // KV bytes per token per layer summed over the ranks that hold it: a group's tpA ranks (MLA's
+  // latent, or KV heads replicated when fewer than ranks, on each of them).
+  const kvPerLayer = kvBytesPerTokenPerLayer(m, input.kv) * kvHeadShare(m, tpA) * tpA;
   // DeepSeek-V3.2 (DSA): a decode step reads every key of the indexer's cache but only the
-  // topK latents it picks (flops.ts attendedLayerTokens); MLA's latent is on every rank.
+  // topK latents it picks (flops.ts attendedLayerTokens); MLA's latent is on every rank of a group.
   const tf0 = args.flops.perToken;
   const sparseGroup = tf0.sparse ? layerGroups(m).find((g) => g.mixer.kind === 'sparse-mla') : undefined;
-  const latentPerLayer = sparseGroup ? kvElementsPerToken(m, sparseGroup.mixer) * bytesPerElement(input.kv) * n : 0;
-  const indexerPerLayer = sparseGroup ? indexerBytesPerToken(sparseGroup.mixer) * n : 0;
+  const latentPerLayer = sparseGroup ? kvElementsPerToken(m, sparseGroup.mixer) * bytesPerElement(input.kv) * tpA : 0;
+  const indexerPerLayer = sparseGroup ? indexerBytesPerToken(sparseGroup.mixer) * tpA : 0;
   const decodeKvBytes = (sequences: number, kvLayerTokens: number) => (sparseGroup ? kvLayerTokens * indexerPerLayer + attendedLayerTokens(tf0, sequences, kvLayerTokens) * latentPerLayer : kvLayerTokens * kvPerLayer);
   // Recurrent state (linear attention, Mamba): each decode step reads and writes every
   // sequence's state once (vLLM and SGLang update it in place), summed over the ranks it is split on.
@@ -173,11 +206,32 @@ export function stepModel(args: StepModelArgs): StepModel {
   // A text token never passes through the vision tower: its weights are read only by a prefill
   // that encodes images (the request's --images).
   const visionBytes = tensors?.visionBytes ?? 0;
-  const weightsRead = (tokens: number) => weightBytes - embeddingRead - idleExperts(tokens) - visionBytes;
-  // Megatron-LM TP: two all-reduces of the activations per layer (after attention and MLP);
-  // under expert parallelism the MoE layers' MLP all-reduce becomes the combine all-to-all.
-  const allReduces = layerGroups(m).reduce((a, g) => a + g.count * subLayers(g), 0) - (epActive ? moeLayers(m) : 0);
+  // Redundant experts (EPLB) are copies: a touched expert's copies are each read by their rank.
+  const slotsPerExpert = m.moe ? (m.moe.experts + (par.redundantExperts ?? 0)) / m.moe.experts : 1;
+  const expertBytesRead = (tokens: number) => (routedBytes - idleExperts(tokens)) * slotsPerExpert;
+  // Every attention group reads its own copy of the weights outside the routed experts.
+  const sharedRead = weightBytes - embeddingRead - routedBytes - visionBytes;
+  const weightsRead = (tokens: number) => sharedRead * dp + expertBytesRead(tokens);
+  // Megatron-LM TP: two all-reduces of the activations per layer (after attention and MLP), each
+  // within an attention group; a MoE layer's MLP all-reduce spans the whole tp group (attention
+  // DP: the groups' tokens gathered and scattered back, SGLang DP attention), or becomes the
+  // dispatch / combine all-to-alls under expert parallelism.
+  const sublayers = layerGroups(m).reduce((a, g) => a + g.count * subLayers(g), 0);
+  const moeAllReduces = m.moe && !epActive ? moeLayers(m) : 0;
+  const allReduces = sublayers - (m.moe ? moeLayers(m) : 0);
   const overheadFor = (p: EfficiencyParams) => p.stepOverheadSeconds + p.layerOverheadSeconds * m.layers;
+  // Expert parallelism (expert-parallel.ts): the routed experts' FLOPs (2 per expert parameter
+  // per routed token), which the rank receiving the most tokens runs `imbalance` times over, and
+  // the dispatch / combine all-to-alls. DeepEP carries them where an EP group spans domains
+  // (`auto`: normal kernels for prompt steps, low-latency for decode), plain NCCL otherwise.
+  const moeCount = m.moe ? moeLayers(m) : 0;
+  const expertFlopsOf = (tokens: number) => (m.moe ? 2 * tokens * m.moe.topK * expertParams(m) * moeCount : 0);
+  const requestedMode = input.expertParallel?.allToAll ?? 'auto';
+  const deepEp = par.ep > topology.domain;
+  const modeOf = (work: PhaseWork): Exclude<AllToAllMode, 'auto'> => (requestedMode !== 'auto' ? requestedMode : !deepEp ? 'nccl' : work.prompt ? 'normal' : 'low-latency');
+  // DeepEP dispatches FP8 (with one fp32 scale per 128 elements) when the experts run in FP8, and combines in BF16.
+  const fp8Dispatch = input.weights.compute === 'fp8';
+  const imbalanceOf = (tokens: number) => (epActive ? (input.expertParallel?.imbalance ?? expertImbalance({ ep: par.ep, experts: m.moe!.experts, redundant: par.redundantExperts ?? 0, topK: m.moe!.topK, tokens }).value) : 1);
   const overheadSeconds = overheadFor(calibration.params);
 
   const phase = (work: PhaseWork, params: EfficiencyParams = calibration.params): PhaseTime => {
@@ -185,20 +239,34 @@ export function stepModel(args: StepModelArgs): StepModel {
     const commEfficiency = eff.commEfficiency;
     const mfu = input.mfu ?? eff.mfu;
     const mbu = input.mbu ?? eff.mbu;
-    const computeSeconds = work.flops / (peak.flopsPerSecond * mfu * n);
-    const memorySeconds = work.bytes / (hw.memoryBandwidth.value! * mbu * n);
+    // The busiest rank: its attention group's share of the rest, split over the group's tpA
+    // ranks, and the routed experts' work split over all tp ranks, `imbalance` times the mean on
+    // the rank receiving most (dp = 1: the work / tp, as Megatron-LM splits it).
+    const imbalance = imbalanceOf(work.tokens);
+    const ef = work.expertFlops ?? 0;
+    const eb = work.expertBytes ?? 0;
+    const share = dp > 1 ? (work.groupShare ?? 1 / dp) * dp : 1;
+    const computeSeconds = ((work.flops - ef) * share + ef * imbalance) / (peak.flopsPerSecond * mfu * n);
+    const memorySeconds = ((work.bytes - eb) * share + eb) / (hw.memoryBandwidth.value! * mbu * n);
+    // Attention groups' all-reduces carry a group's tokens; the busiest group's with attention DP.
     const messageBytes = work.tokens * m.hidden * actBytes;
+    const groupMessageBytes = dp > 1 ? messageBytes * (work.groupShare ?? 1 / dp) : messageBytes;
     // EP: dispatch and combine all-to-all of each token's topK hidden vectors per MoE layer.
+    const epMode = modeOf(work);
     const epBytes = epActive ? work.tokens * m.moe!.topK * m.hidden * actBytes : 0;
+    const a2a = epActive
+      ? expertAllToAllSeconds({ tokens: work.tokens, topK: m.moe!.topK, hidden: m.hidden, ep: par.ep, topology, mode: epMode, dispatchBytes: epMode !== 'nccl' && fp8Dispatch ? 1 + 4 / 128 : actBytes, combineBytes: actBytes, commEfficiency, imbalance })
+      : undefined;
     return {
       eff, mfu, mbu, computeSeconds, memorySeconds,
       rooflineSeconds: Math.max(computeSeconds, memorySeconds),
       bound: computeSeconds >= memorySeconds ? 'compute' : 'memory',
-      commTpSeconds: allReduces * allReduceSeconds(messageBytes / commEfficiency, n, link),
-      commEpSeconds: epActive ? moeLayers(m) * 2 * allToAllSeconds(epBytes / commEfficiency, par.ep, epLinkRaw) : 0,
+      commTpSeconds: allReduces * hierarchicalAllReduceSeconds(groupMessageBytes / commEfficiency, tpA, topology) + moeAllReduces * hierarchicalAllReduceSeconds(messageBytes / commEfficiency, n, topology),
+      commEpSeconds: a2a ? moeCount * (a2a.dispatch + a2a.combine) : 0,
       // PP: each stage boundary sends the step's hidden states once.
       commPpSeconds: (par.pp - 1) * (par.pp > 1 ? sendSeconds(messageBytes / commEfficiency, ppLinkRaw) : 0),
-      allReduces, messageBytes, epBytes,
+      allReduces: allReduces + moeAllReduces, messageBytes, epBytes,
+      epMode, imbalance, epCrossShare: a2a?.crossShare ?? 0,
     };
   };
   const tf = args.flops.perToken;
@@ -208,27 +276,47 @@ export function stepModel(args: StepModelArgs): StepModel {
     const t = phase(work, params);
     return t.rooflineSeconds + t.commTpSeconds + t.commEpSeconds + t.commPpSeconds;
   };
-  const decodeWork = (sequences: number, kvLayerTokens: number): PhaseWork => ({ tokens: sequences, flops: decodeStepFlops(tf, sequences, kvLayerTokens), bytes: decodeBytes(sequences, kvLayerTokens) });
+  // The busiest attention group's share of sequences: ceil(sequences / dp) of them.
+  const groupShareOf = (sequences: number) => (dp > 1 ? Math.ceil(Math.max(1, sequences) / dp) / Math.max(1, sequences) : undefined);
+  const parallelWork = (tokens: number, sequences: number, prompt: boolean): Pick<PhaseWork, 'prompt' | 'expertBytes' | 'expertFlops' | 'groupShare'> => ({
+    ...(prompt ? { prompt } : {}),
+    ...(epActive || dp > 1 ? { expertBytes: expertBytesRead(tokens), expertFlops: expertFlopsOf(tokens) } : {}),
+    ...(dp > 1 ? { groupShare: groupShareOf(sequences) } : {}),
+  });
+  const decodeWork = (sequences: number, kvLayerTokens: number): PhaseWork => ({
+    tokens: sequences, flops: decodeStepFlops(tf, sequences, kvLayerTokens), bytes: decodeBytes(sequences, kvLayerTokens),
+    ...parallelWork(sequences, sequences, false),
+  });
+  const rest = (w: PhaseWork) => w.flops - (w.expertFlops ?? 0);
+  const mixedShare = (d: PhaseWork, p: PhaseWork) => (rest(d) * (d.groupShare ?? 1 / dp) + rest(p) * (p.groupShare ?? 1 / dp)) / Math.max(1e-30, rest(d) + rest(p));
   const prefillWork = (c: Pick<StepContents, 'prefillTokens' | 'prefillKeys' | 'prefillKvLayerTokens' | 'prefillLogits'>): PhaseWork => ({
     tokens: c.prefillTokens,
     flops: prefillLinearFlops(tf, 1, c.prefillTokens, c.prefillLogits) + tf.attentionPrefill * c.prefillKeys + tf.scanPrefill * c.prefillTokens,
     bytes: prefillBytes(c.prefillTokens, c.prefillKvLayerTokens),
+    // prompts run on one attention group each: as many groups as prompts finishing in the step
+    ...parallelWork(c.prefillTokens, c.prefillLogits, true),
   });
   const mixedWork = (d: PhaseWork, p: PhaseWork): PhaseWork => ({
+    prompt: true,
     tokens: d.tokens + p.tokens,
     flops: d.flops + p.flops,
     bytes: d.bytes + p.bytes - weightsRead(d.tokens) - weightsRead(p.tokens) + weightsRead(d.tokens + p.tokens),
+    ...(epActive || dp > 1 ? { expertBytes: expertBytesRead(d.tokens + p.tokens), expertFlops: (d.expertFlops ?? 0) + (p.expertFlops ?? 0) } : {}),
+    // the busiest group: the prompt's, with its share of the decodes
+    ...(dp > 1 ? { groupShare: mixedShare(d, p) } : {}),
   });
   return {
     tp: n,
     layout: par,
     moeLayers: m.moe ? moeLayers(m) : 0,
     epLink: epLinkRaw,
+    topology,
     ppLink: ppLinkRaw,
     kvBytesPerLayerToken: kvPerLayer,
     overheadSeconds,
     decodeBytes,
     prefillBytes,
+    parallelWork,
     phase,
     phaseSeconds,
     overheadFor,

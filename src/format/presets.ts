@@ -40,6 +40,7 @@ export function renderHardwareShow(hw: HardwareSpec): string {
   if (absent.length) lines.push(`${'compute (not native)'.padEnd(24)} ${absent.join(', ')}: run the way engines run them here (see warnings of estimate)`);
   lines.push(...linkLines('interconnect.intraNode', hw.intraNode), ...linkLines('interconnect.interNode', hw.interNode));
   lines.push(`${'interconnect.devicesPerNode'.padEnd(24)} ${hw.devicesPerNode}`);
+  if (hw.domain) lines.push(`${'interconnect.domain'.padEnd(24)} ${hw.domain.devices} devices, ${hw.domain.topology}`, `    source: ${hw.domain.source}`);
   lines.push(...sourcedLines('tdp', hw.tdpWatts, 'W'));
   lines.push(...sourcedLines('runtimeOverhead', hw.runtimeOverheadBytes, 'B'));
   lines.push(...sourcedLines('efficiency.mfu', hw.efficiency.mfu, 'fraction'));

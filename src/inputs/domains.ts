@@ -85,6 +85,10 @@ export const DOMAINS = {
   arrivalCv: { syntax: 'number', integer: false, min: 0.05, max: 20, expected: 'a coefficient of variation such as 2 (1 is Poisson)', above: 'burstier than any traffic this tool simulates', below: 'more regular than any traffic this tool simulates (use --arrival constant)' },
   // ---- the hardware and its layout ----
   devices: count('devices', 1_048_576, 'more devices than this tool sizes'),
+  /** redundant expert copies a load balancer adds (EPLB): 0 allowed */
+  redundantExperts: { syntax: 'count', integer: true, min: 0, max: 65_536, expected: 'a whole number of redundant experts, 0 or more (e.g. 32)', above: 'more redundant experts than any deployment places', below: 'negative' },
+  /** max / mean routed tokens per expert-parallel rank */
+  imbalance: { syntax: 'number', integer: false, min: 1, max: 1_000, expected: 'a max / mean load ratio of at least 1, e.g. 1.15', above: 'a larger imbalance than this tool sizes', below: 'below 1: the busiest rank carries at least the mean' },
   rows: count('rows', 1_000, 'more rows than this tool shows'),
   fraction: { syntax: 'fraction', integer: false, min: 0.001, max: 1, expected: 'a fraction in (0, 1], e.g. 0.6 or 60%', above: 'more than 100%', below: 'below the smallest efficiency this tool models' },
   // ---- money and power ----

@@ -55,6 +55,12 @@ export interface HardwareSpec {
   intraNode?: Link;
   interNode?: Link;
   devicesPerNode: number;
+  /**
+   * The scale-up domain when it spans more than one node: how many devices the intra-node link
+   * joins (GB200 NVL72: 72 GPUs in 18 trays of 4; a TPU v5p pod slice: up to 8,960 chips on its
+   * ICI torus), its topology and source. Absent = one node (an HGX board, an MI300X platform).
+   */
+  domain?: { devices: number; topology: string; source: string };
   tdpWatts: Sourced;
   runtimeOverheadBytes: Sourced;
   /** memory sizes the device is sold with, bytes (laptops, SoCs); --memory picks one */

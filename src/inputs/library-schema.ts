@@ -62,7 +62,7 @@ const link = z.looseObject({ name: z.string(), bandwidth: knownPositive, latency
 const hardware = z.looseObject({
   id: z.string(), name: z.string(), memoryBytes: knownPositive, memoryBandwidth: knownPositive,
   compute: z.record(z.string(), sourced).refine((c) => Object.values(c).some((s) => (s.value ?? 0) > 0), 'needs at least one known compute peak'),
-  intraNode: link.optional(), interNode: link.optional(), devicesPerNode: inDomain('devices'), tdpWatts: sourced, runtimeOverheadBytes: sourced,
+  intraNode: link.optional(), interNode: link.optional(), devicesPerNode: inDomain('devices'), domain: z.looseObject({ devices: inDomain('devices') }).optional(), tdpWatts: sourced, runtimeOverheadBytes: sourced,
   efficiency: z.looseObject({ mfu: knownPositive, mbu: knownPositive, stepOverheadSeconds: sourced }), prices: z.array(z.unknown()),
 });
 
@@ -73,7 +73,8 @@ export const estimateInputSchema = z.looseObject({
   model: modelSpec, weights: format, kv: format, activations: format,
   workload: z.looseObject({ batch: inDomain('batch'), inputTokens: inDomain('tokens'), outputTokens: inDomain('tokens'), context: inDomain('tokens') }),
   hardware, count: inDomain('devices'),
-  parallel: z.looseObject({ tp: inDomain('devices'), pp: inDomain('devices'), ep: inDomain('devices'), replicas: inDomain('devices') }).optional(),
+  parallel: z.looseObject({ tp: inDomain('devices'), pp: inDomain('devices'), ep: inDomain('devices'), replicas: inDomain('devices'), dpAttention: inDomain('devices').optional(), redundantExperts: inDomain('redundantExperts').optional() }).optional(),
+  expertParallel: z.looseObject({ imbalance: inDomain('imbalance').optional() }).optional(),
   gpusPerNode: inDomain('devices').optional(),
   load: z.looseObject({ qps: inDomain('qps').optional(), concurrency: inDomain('concurrency').optional() }).optional(),
   price, mfu: inDomain('fraction').optional(), mbu: inDomain('fraction').optional(), powerWatts: inDomain('watts').optional(), usdPerKwh: inDomain('usdPerKwh').optional(),

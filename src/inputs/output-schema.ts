@@ -218,7 +218,7 @@ export const OUTPUT_SCHEMA = {
       ...obj({
         model: obj({ id: str, name: str }),
         hardware: obj({ id: str, name: str, count: { type: 'integer' } }),
-        parallel: obj({ tp: { type: 'integer' }, pp: { type: 'integer' }, ep: { type: 'integer' }, replicas: { type: 'integer' } }),
+        parallel: withOptional(obj({ tp: { type: 'integer' }, pp: { type: 'integer' }, ep: { type: 'integer' }, replicas: { type: 'integer' } }), { dpAttention: { type: 'integer' }, redundantExperts: { type: 'integer' } }),
         engine: str,
         precision: obj({ weights: str, kv: str }),
         traffic: obj({ inputTokens: str, outputTokens: str, arrival: { type: ['string', 'null'] }, workload: { type: ['string', 'null'] } }),

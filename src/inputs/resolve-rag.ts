@@ -21,7 +21,7 @@ export const RAG_SHARED_KEYS = [
   'model', 'params', 'hfConfig', 'hf', 'offline',
   'layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings',
   'precision', 'kvPrecision', 'batch', 'outputTokens',
-  'gpu', 'memory', 'count', 'price', 'mfu', 'mbu', 'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'engine', 'concurrency', 'qps',
+  'gpu', 'memory', 'count', 'price', 'mfu', 'mbu', 'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'nodes', 'dpAttention', 'redundantExperts', 'expertImbalance', 'allToAll', 'engine', 'concurrency', 'qps',
   'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'sparsity', 'prune', 'allowBeyondTrained',
   ...LEVER_KEYS,
 ] as const satisfies readonly EstimateKey[];

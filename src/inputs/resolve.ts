@@ -10,7 +10,8 @@ import { paramsFigures } from '../estimate/params.js';
 import { bool, choice, fraction, paramCount, positiveInt, positiveNumber, quantity, type Named, type Raw } from './options.js';
 import type { HubConfig } from './hub.js';
 import { activationFormat, FORMAT_NAMES_HELP, formatByName, FORMATS, KV_FORMAT_IDS, type Format } from './precision.js';
-import { layoutProblem } from '../estimate/parallel.js';
+import { layoutProblem, type Parallel } from '../estimate/parallel.js';
+import { ALL_TO_ALL_MODES } from '../estimate/expert-parallel.js';
 import { pruneModel, pruningProblem, sparse24, SPARSITY_PATTERNS, type StructuredPruning } from '../estimate/pruning.js';
 import { parseQuantity, toGiB } from '../units.js';
 import { findHardware, findModel, findRegion } from './presets.js';
@@ -41,7 +42,7 @@ export const ESTIMATE_KEYS = [
   'precision', 'kvPrecision',
   'batch', 'inputTokens', 'outputTokens', 'context', 'workload', 'images', 'imageSize', 'allowBeyondTrained',
   'gpu', 'count', 'price', 'mfu', 'mbu',
-  'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'engine', 'concurrency', 'qps',
+  'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'nodes', 'dpAttention', 'redundantExperts', 'expertImbalance', 'allToAll', 'engine', 'concurrency', 'qps',
   'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'memory', 'sparsity', 'prune',
   ...LEVER_KEYS,
   ...ENGINE_OPTION_KEYS,
@@ -282,7 +283,7 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
     // Encoders, embedders and rerankers run one forward pass per input: nothing to decode.
     const ignored = (['outputTokens', 'context'] as const).filter(has).map((k) => named(k).where);
     if (ignored.length) warnings.push(`${ignored.join(' and ')} ignored: ${model.name} produces ${model.task === 'rerank' ? 'a score' : 'a vector'} in one forward pass and decodes nothing`);
-    for (const key of ['tp', 'pp', 'ep', 'concurrency', 'qps'] as const) {
+    for (const key of ['tp', 'pp', 'ep', 'nodes', 'concurrency', 'qps'] as const) {
       if (has(key)) throw new UserError(`${named(key).where}: ${model.name} is ${model.task === 'rerank' ? 'a reranker' : 'an embedding model'} served one copy per device; its throughput is throughput.sequencesPerSecond at --batch and --input-tokens (drop ${named(key).where})`);
     }
     if (has('count') && Number(raw.count) !== 1) throw new UserError(`${named('count').where}: ${model.name} is served one copy per device; give --count 1 (the throughput is per device)`);
@@ -304,25 +305,15 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   const engineOptions = resolveEngineOptions(named, has, engine);
   // Parallel layout (src/estimate/parallel.ts): --tp, --pp, --ep, --replicas; --count alone is
   // tensor parallelism, or, for an engine that splits layers across devices (llama.cpp
-  // --split-mode layer, its default), that many pipeline stages run one after another.
-  const countGiven = has('count') ? positiveInt(named('count'), 'devices') : undefined;
+  // --split-mode layer, its default), that many pipeline stages run one after another; with
+  // --tp/--pp it must equal the devices the layout uses; --nodes gives the devices per replica
+  // as whole nodes (--gpus-per-node, else the profile's).
   const splitMode = has('splitMode') ? choice(named('splitMode'), SPLIT_MODES) : undefined;
   const layerSplit = engine.multiDevice.default === 'layer' && splitMode !== 'row';
   if (layerSplit && has('tp') && positiveInt(named('tp'), 'devices') > 1) throw new UserError(`${named('tp').where}: ${engine.name} splits layers across devices (--split-mode layer, its default); give --count, or --split-mode row to split each matrix (tensor parallelism)`);
-  let pp = has('pp') ? positiveInt(named('pp'), 'devices') : 1;
-  let tp = has('tp') ? positiveInt(named('tp'), 'devices') : countGiven !== undefined ? countGiven / pp : 1;
-  if (layerSplit && countGiven !== undefined && !has('pp')) {
-    pp = countGiven;
-    tp = 1;
-  }
-  if (!Number.isInteger(tp)) throw new UserError(`--count ${countGiven} is not a multiple of --pp ${pp}; devices per replica = tp x pp`);
-  const ep = has('ep') ? positiveInt(named('ep'), 'devices') : 1;
-  const replicas = has('replicas') ? positiveInt(named('replicas'), 'devices') : 1;
-  if (countGiven !== undefined && countGiven !== tp * pp) throw new UserError(`--count ${countGiven}: the layout uses tp ${tp} x pp ${pp} = ${tp * pp} devices per replica; drop --count or make it ${tp * pp}`);
-  const layoutError = layoutProblem(model, { tp, pp, ep, replicas });
-  if (layoutError) throw new UserError(layoutError);
+  const layout = resolveLayout(model, hardware, named, has, layerSplit);
+  const { tp, pp, replicas, gpusPerNode } = layout;
   const count = tp * pp;
-  const gpusPerNode = has('gpusPerNode') ? positiveInt(named('gpusPerNode'), 'devices') : undefined;
   const engineReason = count > 1 && engine.multiDevice.modes.includes('layer')
     ? `${engineChoice.reason}; ${layerSplit ? `--split-mode layer over ${count} devices: each holds a block of layers and a token runs through them one device after another` : `--split-mode row over ${count} devices (tensor parallelism)`}`
     : engineChoice.reason;
@@ -339,7 +330,7 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
 
   const carbon = resolveCarbon(raw, origins, catalog);
   // Serving levers (docs/levers.md): speculative decoding ...
-  const levers = resolveLevers(raw, named, { model, catalog, layout: { tp, pp, ep, replicas }, forwardOnly, warnings });
+  const levers = resolveLevers(raw, named, { model, catalog, layout: layout.parallel, forwardOnly, warnings });
   if (!carbon && has('pue')) warnings.push('--pue scales the carbon figures, which need a grid intensity: pass --region <id> or --grid-gco2-per-kwh <g>');
 
   return {
@@ -352,8 +343,9 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
       ...(images ? { images } : {}),
       hardware,
       count,
-      parallel: { tp, pp, ep, replicas },
+      parallel: layout.parallel,
       gpusPerNode,
+      ...(layout.expertParallel ? { expertParallel: layout.expertParallel } : {}),
       engine,
       engineOptions,
       engineReason,
@@ -371,6 +363,60 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
     warnings,
     traces,
   };
+}
+
+/**
+ * The parallel layout of a replica from --tp, --pp, --ep, --replicas, --count, --nodes and
+ * --gpus-per-node, with expert placement (--redundant-experts) and how expert parallelism runs
+ * (--all-to-all, --expert-imbalance); exit 2 with the engines' reason for a layout they refuse.
+ */
+function resolveLayout(model: ModelSpec, hardware: HardwareSpec, named: (key: EstimateKey) => Named, has: (key: EstimateKey) => boolean, layerSplit: boolean) {
+  const countGiven = has('count') ? positiveInt(named('count'), 'devices') : undefined;
+  const gpusPerNode = has('gpusPerNode') ? positiveInt(named('gpusPerNode'), 'devices') : undefined;
+  const nodes = has('nodes') ? positiveInt(named('nodes'), 'devices') : undefined;
+  const nodeDevices = nodes !== undefined ? nodes * (gpusPerNode ?? hardware.devicesPerNode) : undefined;
+  if (countGiven !== undefined && nodeDevices !== undefined && countGiven !== nodeDevices) throw new UserError(`${named('count').where} ${countGiven} and ${named('nodes').where} ${nodes}: ${nodes} node(s) of ${gpusPerNode ?? hardware.devicesPerNode} devices hold ${nodeDevices}; give one of them`);
+  const devices = countGiven ?? nodeDevices;
+  let pp = has('pp') ? positiveInt(named('pp'), 'devices') : 1;
+  let tp = has('tp') ? positiveInt(named('tp'), 'devices') : devices !== undefined ? devices / pp : 1;
+  if (layerSplit && devices !== undefined && !has('pp')) {
+    pp = devices;
+    tp = 1;
+  }
+  if (!Number.isInteger(tp)) throw new UserError(`${countGiven !== undefined ? `--count ${countGiven}` : `--nodes ${nodes} (${devices} devices)`} is not a multiple of --pp ${pp}; devices per replica = tp x pp`);
+  const ep = has('ep') ? positiveInt(named('ep'), 'devices') : 1;
+  const replicas = has('replicas') ? positiveInt(named('replicas'), 'devices') : 1;
+  // --dp-attention [groups]: attention data parallel over the tp ranks, one group per rank by
+  // default (SGLang --enable-dp-attention --dp <tp>), or groups of tp / groups ranks.
+  let dpAttention = 1;
+  if (has('dpAttention')) {
+    const n = named('dpAttention');
+    if (n.value === true || n.value === 'true') dpAttention = tp;
+    else if (n.value === false || n.value === 'false') dpAttention = 1;
+    else dpAttention = positiveInt(n, 'devices');
+    if (tp % dpAttention !== 0) throw new UserError(`${n.where} ${dpAttention} does not divide --tp ${tp} (attention groups split the tensor-parallel ranks evenly)`);
+  }
+  // --ep beyond --tp: ep / tp groups of tp ranks share the experts (vLLM --data-parallel-size with
+  // --enable-expert-parallel: EP = DP x TP); the replica is then ep devices wide.
+  let groupTp = tp;
+  if (ep > tp) {
+    if (ep % tp !== 0) throw new UserError(`--ep ${ep} is neither a divisor nor a multiple of --tp ${tp} (expert parallelism spans the tensor-parallel ranks, or ep / tp attention groups of them)`);
+    dpAttention *= ep / tp;
+    groupTp = ep;
+  }
+  if (devices !== undefined && devices !== groupTp * pp) throw new UserError(`${countGiven !== undefined ? `--count ${countGiven}` : `--nodes ${nodes} (${devices} devices)`}: the layout uses ${groupTp !== tp ? `--ep ${ep} = ${groupTp / tp} attention groups of tp ${tp}` : `tp ${tp}`} x pp ${pp} = ${groupTp * pp} devices per replica; drop it or make it ${groupTp * pp}`);
+  const redundantExperts = has('redundantExperts') ? quantity(named('redundantExperts'), 'redundantExperts') : 0;
+  if (redundantExperts > 0 && (!model.moe || ep <= 1)) throw new UserError(`${named('redundantExperts').where} ${redundantExperts}: redundant experts are copies placed across expert-parallel ranks; ${model.moe ? 'give --ep > 1 too' : `${model.name} has no experts`}`);
+  const parallel: Parallel = { tp: groupTp, pp, ep, replicas, ...(redundantExperts > 0 ? { redundantExperts } : {}), ...(dpAttention > 1 ? { dpAttention } : {}) };
+  const layoutError = layoutProblem(model, parallel);
+  if (layoutError) throw new UserError(layoutError);
+  const allToAll = has('allToAll') ? choice(named('allToAll'), ALL_TO_ALL_MODES) : undefined;
+  const imbalance = has('expertImbalance') ? quantity(named('expertImbalance'), 'imbalance') : undefined;
+  for (const [key, given] of [['allToAll', allToAll], ['expertImbalance', imbalance]] as const) {
+    if (given !== undefined && (!model.moe || ep <= 1)) throw new UserError(`${named(key).where}: applies to expert parallelism; ${model.moe ? 'give --ep > 1 too' : `${model.name} has no experts`}`);
+  }
+  const expertParallel = allToAll !== undefined || imbalance !== undefined ? { ...(allToAll ? { allToAll } : {}), ...(imbalance !== undefined ? { imbalance } : {}) } : undefined;
+  return { tp: groupTp, pp, ep, replicas, gpusPerNode, parallel, expertParallel };
 }
 
 /**

@@ -112,7 +112,16 @@ export const hardwareFileSchema = z.strictObject({
   /** peaks with 2:4 structured sparsity (datasheets' "with sparsity" column), where the device has sparse tensor cores */
   sparseCompute: z.strictObject(Object.fromEntries(COMPUTE_CLASSES.map((c) => [c, sourced('compute').optional()])) as Record<(typeof COMPUTE_CLASSES)[number], z.ZodOptional<ReturnType<typeof sourced>>>).optional(),
   interconnect: z
-    .strictObject({ intraNode: link.optional(), interNode: link.optional(), devicesPerNode: z.number().int().positive() })
+    .strictObject({
+      intraNode: link.optional(),
+      interNode: link.optional(),
+      devicesPerNode: z.number().int().positive(),
+      /**
+       * the scale-up domain: devices the intra-node link joins when it spans more than a node
+       * (GB200 NVL72: 72 GPUs over 18 trays; a TPU pod slice over its ICI torus); absent = a node
+       */
+      domain: z.strictObject({ devices: z.number().int().positive(), topology: z.string().min(1), source }).optional(),
+    })
     .default({ devicesPerNode: 1 }),
   tdp: sourced('power'),
   runtimeOverhead: sourced('bytes'),
@@ -153,6 +162,7 @@ export function toHardwareSpec(f: HardwareFile): HardwareSpec {
     intraNode: f.interconnect.intraNode,
     interNode: f.interconnect.interNode,
     devicesPerNode: f.interconnect.devicesPerNode,
+    ...(f.interconnect.domain ? { domain: f.interconnect.domain } : {}),
     tdpWatts: f.tdp,
     runtimeOverheadBytes: f.memory.reservedFraction && f.memory.capacity.value
       ? { value: f.memory.capacity.value * f.memory.reservedFraction.value!, source: `${f.memory.reservedFraction.value} of memory: ${f.memory.reservedFraction.source}` }

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { expertAllToAllSeconds, expertImbalance } from '../src/estimate/expert-parallel.js';
+import { hierarchicalAllReduceSeconds, type Topology } from '../src/estimate/parallel.js';
+import { cliJson, expectBadInput } from './helpers.js';
+
+// DeepSeek-V3 config.json: 61 layers (3 dense + 58 MoE), hidden 7168, MLA kv_lora_rank 512 +
+// qk_rope_head_dim 64, 256 routed experts of moe_intermediate_size 2048, top-8.
+const DSV3 = { kvBytesPerToken: 61 * (512 + 64) * 2, routedParams: 58 * 256 * 3 * 7168 * 2048 };
+
+describe('attention data parallelism', () => {
+  it('per-device MLA KV of DeepSeek-V3 on 8 devices with --dp-attention is 1/8 of the TP-8 figure at the same total batch', async () => {
+    const args = ['estimate', '--model', 'deepseek-v3', '--gpu', 'h200', '--count', '8', '--batch', '64', '--input-tokens', '3072', '--output-tokens', '1024'];
+    const tp = await cliJson(args);
+    const dp = await cliJson([...args, '--dp-attention']);
+    // 64 sequences x 4096 tokens x 61 layers x 576 x 2 B: MLA's latent is on every TP rank
+    const total = 64 * 4096 * DSV3.kvBytesPerToken;
+    expect(tp.figures['memory.kvCache'].value).toBe(total);
+    expect(dp.figures['memory.kvCache'].value).toBe(total);
+    expect(tp.figures['memory.perDevice.kvCache'].value).toBe(total);
+    expect(dp.figures['memory.perDevice.kvCache'].value).toBe(total / 8);
+    expect(dp.input.parallel).toMatchObject({ tp: 8, ep: 1, dpAttention: 8 });
+    // the KV room per device now holds sequences of one group only: more in the replica
+    expect(dp.figures['capacity.maxConcurrency'].value).toBeGreaterThan(4 * tp.figures['capacity.maxConcurrency'].value);
+  });
+
+  it('--ep beyond --tp makes ep / tp attention groups share the experts (vLLM DP x TP + EP)', async () => {
+    const e = await cliJson(['estimate', '--model', 'deepseek-v3', '--gpu', 'h100', '--tp', '8', '--ep', '16', '--batch', '32']);
+    expect(e.input.parallel).toMatchObject({ tp: 16, ep: 16, dpAttention: 2 });
+    expect(e.input.hardware.count).toBe(16);
+  });
+
+  it('redundant experts add their copies to each rank: (slots / experts) of the routed experts over ep ranks', async () => {
+    const base = ['estimate', '--model', 'deepseek-v3', '--gpu', 'h100', '--nodes', '4', '--dp-attention', '--ep', '32', '--batch', '256'];
+    const plain = await cliJson(base);
+    const eplb = await cliJson([...base, '--redundant-experts', '32']);
+    // per-device weights are the replica's weights x the device's share of the parameters
+    const share = (DSV3.routedParams * 32) / 256 / 32 / plain.figures['params.total'].value;
+    expect(eplb.figures['memory.perDevice.weights'].value - plain.figures['memory.perDevice.weights'].value).toBeCloseTo(plain.figures['memory.weights'].value * share, -2);
+  });
+
+  it.each([
+    ['a dense model', ['--model', 'llama-3.1-70b', '--tp', '8', '--dp-attention'], /--dp-attention: attention data parallelism couples groups through the experts/],
+    ['groups not dividing --tp', ['--model', 'deepseek-v3', '--tp', '8', '--dp-attention', '3'], /--dp-attention 3 does not divide --tp 8/],
+    ['redundant experts without EP', ['--model', 'deepseek-v3', '--tp', '8', '--redundant-experts', '32'], /redundant experts are copies placed across expert-parallel ranks; give --ep > 1 too/],
+    ['slots not dividing EP', ['--model', 'deepseek-v3', '--nodes', '9', '--dp-attention', '--ep', '72'], /--ep 72 does not divide the model's 256 experts \(--redundant-experts adds copies/],
+    ['--count and --nodes disagreeing', ['--model', 'deepseek-v3', '--nodes', '2', '--count', '8'], /--count 8 and --nodes 2: 2 node\(s\) of 8 devices hold 16; give one of them/],
+    ['--all-to-all without EP', ['--model', 'deepseek-v3', '--tp', '8', '--all-to-all', 'normal'], /--all-to-all: applies to expert parallelism; give --ep > 1 too/],
+    ['--expert-imbalance below 1', ['--model', 'deepseek-v3', '--tp', '8', '--ep', '8', '--expert-imbalance', '0.5'], /--expert-imbalance: 0.5 is below 1/],
+  ])('refuses %s with exit 2', async (_name, args, message) => {
+    await expectBadInput(['estimate', ...args], message);
+  });
+});
+
+describe('topology: scale-up domains and the NIC', () => {
+  const link = (bandwidth: number, latency: number) => ({ name: 't', bandwidth: { value: bandwidth, source: 't' }, latency: { value: latency, source: 't' } });
+  const hgx: Topology = { up: link(450e9, 3e-6), out: link(50e9, 5e-6), domain: 8, assumed: false };
+
+  it.each([
+    // within a domain: ring all-reduce over the scale-up link, 2 (n-1)/n x B / bw + 2 (n-1) x latency
+    ['8 ranks in one HGX node', 1e6, 8, (2 * 7 / 8) * (1e6 / 450e9) + 14 * 3e-6],
+    // 16 ranks over 2 nodes: reduce-scatter + all-gather in each node, then the 1/8 shard across 2 nodes over the NIC
+    ['16 ranks over two nodes', 1e6, 16, (2 * 7 / 8) * (1e6 / 450e9) + 14 * 3e-6 + (2 * 1 / 2) * (1e6 / 8 / 50e9) + 2 * 5e-6],
+  ])('hierarchical all-reduce: %s', (_name, bytes, n, expected) => {
+    expect(hierarchicalAllReduceSeconds(bytes, n, hgx)).toBeCloseTo(expected, 15);
+  });
+
+  it('GB200 NVL72: a 64-GPU group stays on NVLink (the rack is one domain), an HGX H100 group of 16 crosses InfiniBand', async () => {
+    const nvl = await cliJson(['estimate', '--model', 'llama-3.1-405b', '--gpu', 'gb200', '--tp', '64', '--precision', 'fp8']);
+    const hgx100 = await cliJson(['estimate', '--model', 'llama-3.1-405b', '--gpu', 'h100', '--tp', '16', '--precision', 'fp8']);
+    expect(nvl.figures['latency.decodeCommTp'].inputs.link).toMatch(/NVLink 5/);
+    expect(hgx100.figures['latency.decodeCommTp'].inputs.link).toMatch(/InfiniBand/);
+  });
+
+  it('a TPU pod slice is one ICI domain: 256 v5e chips never leave ICI', async () => {
+    const e = await cliJson(['estimate', '--model', 'llama-3.1-70b', '--gpu', 'tpu-v5e', '--tp', '8', '--pp', '32']);
+    expect(e.figures['latency.decodeCommPp'].inputs.link).toMatch(/ICI/);
+  });
+});
+
+describe('expert parallelism: load imbalance and all-to-all', () => {
+  // TensorRT-LLM examples/ep_load_balancer/README.md, DeepSeek-R1 with 1024 routed tokens per rank:
+  // hottest rank +156% over the mean at EP32 without a balancer, +11.5% at EP36 with 288 slots (EPLB).
+  it.each([
+    ['EP32, no balancer', { ep: 32, experts: 256, redundant: 0, topK: 8, tokens: 4096 }, 2.564],
+    ['EP36 with 32 redundant experts', { ep: 36, experts: 256, redundant: 32, topK: 8, tokens: 4608 }, 1.115],
+    ['no expert parallelism', { ep: 1, experts: 256, redundant: 0, topK: 8, tokens: 4096 }, 1],
+  ])('reproduces the published max / mean load: %s', (_name, args, expected) => {
+    expect(expertImbalance(args).value).toBeCloseTo(expected, 2);
+  });
+
+  const link = (bandwidth: number) => ({ name: 't', bandwidth: { value: bandwidth, source: 't' }, latency: { value: 0, source: 't' } });
+  const topology: Topology = { up: link(450e9), out: link(50e9), domain: 8, assumed: false };
+  const base = { tokens: 32 * 128, topK: 8, hidden: 7168, ep: 32, topology, dispatchBytes: 1, combineBytes: 2, commEfficiency: 1, imbalance: 1 };
+
+  it('low-latency sends every (token, expert) pair: 7/32 over NVLink, 24/32 over the NIC at 0.8 of it', () => {
+    const vectors = 128 * 8 * 7168;
+    expect(expertAllToAllSeconds({ ...base, mode: 'low-latency' }).dispatch).toBeCloseTo(vectors * (7 / 32 / 450e9 + 24 / 32 / (50e9 * 0.8)), 12);
+  });
+
+  it('normal mode sends a token once per remote node of its experts: 3 x (1 - (3/4)^8) of 4 nodes', () => {
+    const rdma = (128 * 3 * (1 - 0.75 ** 8) * 7168) / (50e9 * 0.88);
+    const nvlink = (128 * 8 * 7168 * 7) / 8 / 450e9;
+    expect(expertAllToAllSeconds({ ...base, mode: 'normal' }).combine).toBeCloseTo(2 * Math.max(rdma, nvlink), 12);
+  });
+});
