@@ -73,6 +73,43 @@ describe('Qwen3-Next-80B-A3B: 36 Gated DeltaNet + 12 gated-attention layers, all
     expect(j.figures['capacity.maxConcurrency'].value).toBe(Math.min(slots, byKv));
   });
 
+  it('vLLM pages the state: the attention block is raised to 272 tokens (TP4) and each DeltaNet layer\'s state padded to one page', async () => {
+    const j = await cliJson(['estimate', '--model', 'qwen3-next-80b-a3b', '--gpu', 'h100-sxm', '--count', '4', '--context', '262144', '--engine', 'vllm']);
+    // per rank: attention page per token per layer 2 x 1 KV head (2 over 4 ranks, replicated) x 256 x 2 B = 1024;
+    // DeltaNet state per layer ((2 x 16 x 128 + 32 x 128) / 4 x 3 + 8 x 128 x 128) x 2 B = 274,432;
+    // vllm/model_executor/models/config.py: block = 16 x cdiv(274432, 16 x 1024) = 272, page 272 x 1024 = 278,528 (1.49% padding)
+    expect(j.figures['memory.statePaged'].value).toBe(36 * 272 * 1024);
+    expect(j.figures['memory.statePaged'].inputs.blockTokens).toBe(272);
+    expect(j.figures['memory.kvCapacityTokens'].value % 272).toBe(0);
+    // 36 state pages per sequence = 3 blocks of the 12 attention layers' pool (vLLM's 1 attention + 3 Mamba groups of 12)
+    expect(j.figures['capacity.stateBlocks'].value).toBe(3);
+    const kvPerSequence = Math.ceil(262144 / 272) * 272 * 12 * 1024;
+    expect(j.figures['capacity.maxConcurrency'].value).toBe(Math.floor(j.figures['memory.kvCapacity'].value / (kvPerSequence + 36 * 272 * 1024)));
+  });
+
+  it('pagedState reproduces vLLM\'s block for Qwen3-Next on one device (544 tokens) and leaves a model without attention alone', async () => {
+    const { pagedState } = await import('../src/estimate/state-pages.js');
+    const one = pagedState({ statePageBytes: (8192 * 3 + 32 * 128 * 128) * 2, stateLayers: 36, attnBytesPerTokenPerLayer: 2 * 2 * 256 * 2, alignTokens: 16, defaultBlockTokens: 16 });
+    expect(one).toEqual({ blockTokens: 544, pageBytes: 544 * 2048, stateBytesPerSequence: 36 * 544 * 2048, padding: (544 * 2048 - 1_097_728) / 1_097_728 });
+    // a --block-size above the needed one is kept (vLLM overrides only a smaller one)
+    expect(pagedState({ statePageBytes: 1_097_728, stateLayers: 36, attnBytesPerTokenPerLayer: 2048, alignTokens: 16, requestedBlockTokens: 1024, defaultBlockTokens: 16 }).blockTokens).toBe(1024);
+    expect(pagedState({ statePageBytes: 1000, stateLayers: 4, attnBytesPerTokenPerLayer: 0, alignTokens: 16, defaultBlockTokens: 16 }).stateBytesPerSequence).toBe(4000);
+  });
+
+  it('SGLang --max-mamba-cache-size sets the state slots (the KV pool gets the rest) and --mamba-full-memory-ratio the split; vLLM refuses both', async () => {
+    const args = ['estimate', '--model', 'qwen3-next-80b-a3b', '--gpu', 'h100-sxm', '--count', '4', '--context', '32768', '--engine', 'sglang'];
+    const plain = await cliJson(args);
+    const perSequence = plain.figures['memory.perDevice.state'].value; // batch 1: one sequence's state per device
+    const slots = await cliJson([...args, '--max-mamba-cache-size', '100']);
+    expect(slots.figures['capacity.stateSlots'].value).toBe(100);
+    expect(slots.figures['memory.stateCapacity'].value).toBe(100 * perSequence);
+    expect(slots.figures['memory.kvCapacityTokens'].value).toBeGreaterThan(plain.figures['memory.kvCapacityTokens'].value);
+    const ratio = await cliJson([...args, '--mamba-full-memory-ratio', '0.5']);
+    expect(ratio.figures['memory.stateCapacity'].value).toBeCloseTo((ratio.figures['memory.kvCapacity'].value * 0.5) / 1.5, 0);
+    await expectBadInput(['estimate', '--model', 'qwen3-next-80b-a3b', '--gpu', 'h100-sxm', '--count', '4', '--engine', 'vllm', '--max-mamba-cache-size', '100'], /--max-mamba-cache-size: .*keeps recurrent state in the KV pool/);
+    await expectBadInput([...args, '--mamba-full-memory-ratio', '0'], /--mamba-full-memory-ratio/);
+  });
+
   it('reads layer_types when the config lists it, and rejects a kind it does not know', () => {
     const config = { ...preset('qwen3-next-80b-a3b').config, layer_types: Array.from({ length: 48 }, (_, i) => (i % 2 ? 'full_attention' : 'linear_attention')) };
     const { model } = importHfConfig(config, 'config.json');

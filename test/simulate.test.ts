@@ -45,6 +45,37 @@ const requests = (rows: [arrival: number, input: number, output: number][]) => (
   output: Int32Array.from(rows.map((r) => r[2])),
 });
 
+describe('hybrid models: the simulator admits against the recurrent-state pool too', () => {
+  // Four requests at t = 0, 100 prompt tokens and 3 output tokens each; KV for 100,000 tokens and
+  // 8 sequences allowed, so by KV alone all four would run together (3 steps: 14, 24, 34 ms).
+  const four = () => requests([[0, 100, 3], [0, 100, 3], [0, 100, 3], [0, 100, 3]]);
+
+  it('a separate state pool of 2 slots (SGLang capacity.stateSlots) runs two sequences at a time', () => {
+    const r = simulate({ ...handDeployment(), stateSlots: 2 }, four());
+    expect(r.peakRunning).toBe(2);
+    // C and D wait for A and B: A, B prefill in step 1 (12 ms), decode 22, 32 ms (done); C, D
+    // prefill in step 4 (44 ms) and finish at 64 ms
+    expect(Array.from(r.e2e)).toEqual([expect.closeTo(0.032, 12), expect.closeTo(0.032, 12), expect.closeTo(0.064, 12), expect.closeTo(0.064, 12)]);
+    expect(simulate(handDeployment(), four()).peakRunning).toBe(4);
+  });
+
+  it('state in the shared pool (vLLM capacity.stateBlocks) takes blocks: 350 tokens hold two sequences of 103 tokens + 60 state blocks, not three', () => {
+    // each sequence holds at most 103 KV blocks (of 1 token) + 60 state blocks = 163; 2 x 163 <= 350 < 3 x 163
+    const r = simulate({ ...handDeployment({}, 350), stateBlocks: 60 }, four());
+    expect(r.peakRunning).toBe(2);
+    expect(r.preemptions).toBe(0);
+    expect(simulate(handDeployment({}, 350), four()).peakRunning).toBe(3);
+  });
+
+  it('simulateDeployment passes the estimate\'s pools: Qwen3-Next under SGLang never runs more sequences than capacity.stateSlots', () => {
+    const hw = findHardware(catalog, 'h100-sxm');
+    const base = input({ model: model('qwen3-next-80b-a3b'), hardware: hw, count: 4, engine: sglang, workload: { batch: 1, inputTokens: 2000, outputTokens: 200, context: 2200 }, engineOptions: { maxMambaCacheSize: 3 } });
+    const s = simulateDeployment(base, { requests: 30, seed: 1, concurrency: 30, targets: {} });
+    expect(fig(s.estimate, 'capacity.stateSlots')).toBe(3);
+    expect(Math.max(...s.series.running)).toBeLessThanOrEqual(3);
+  });
+});
+
 describe('the simulator by hand (10 ms per step + 10 us per prompt token)', () => {
   // A arrives at 0 (100 in, 3 out), B at 15 ms (100 in, 2 out).
   const AB = requests([[0, 100, 3], [0.015, 100, 2]]);

@@ -1,4 +1,4 @@
-import type { ByDevice, EngineSpec } from '../inputs/engine.js';
+import type { ByDevice, EngineSpec, StatePool } from '../inputs/engine.js';
 import type { HardwareSpec } from '../inputs/hardware.js';
 import type { ModelSpec } from '../inputs/model.js';
 import { term, type Figures } from './terms.js';
@@ -24,6 +24,10 @@ export interface EngineOptions {
   enforceEager?: boolean;
   /** tokens per KV block */
   blockSize?: number;
+  /** sequences of recurrent state the separate state pool holds (SGLang --max-mamba-cache-size) */
+  maxMambaCacheSize?: number;
+  /** state pool : KV pool memory ratio (SGLang --mamba-full-memory-ratio, default 0.9) */
+  mambaFullMemoryRatio?: number;
 }
 
 /** The engine used when an input names none: every free byte holds KV (presets/engines/ideal.yaml). */
@@ -317,8 +321,8 @@ export interface KvPools {
   stateBytesPerSequence: number;
   /** the longest context whose KV takes at most this many bytes per sequence (the exact inverse of kvBytesPerSequence); absent = bisection */
   contextForKvBytes?: (bytes: number) => number;
-  /** where the state lives: shared with KV pages (absent), or a separate pool taking ratio / (1 + ratio) of the budget (engine profiles' stateCache) */
-  statePool?: { kind: 'shared' | 'separate'; ratio?: number; source: string };
+  /** where the state lives: shared with KV pages (absent), or a separate pool taking ratio / (1 + ratio) of the budget or `slots` sequences (engine profiles' stateCache, SGLang launch options) */
+  statePool?: StatePool;
 }
 
 export interface CapacityArgs {
@@ -379,6 +383,13 @@ export function splitPools(kvBytes: number, pools: KvPools): PoolSplit {
   const state = pools.stateBytesPerSequence;
   const separate = state > 0 && pools.statePool?.kind === 'separate';
   const ratio = pools.statePool?.ratio ?? 0.9;
+  // --max-mamba-cache-size: the slots are given and the KV pool gets the rest (SGLang
+  // handle_max_mamba_cache: mamba_state_memory = max_mamba_cache_size x mamba_cache_per_req)
+  const slots = pools.statePool?.slots;
+  if (separate && slots !== undefined) {
+    const statePoolBytes = Math.min(kvBytes, slots * state);
+    return { separate, kvPoolBytes: kvBytes - statePoolBytes, statePoolBytes, stateSlots: Math.floor(statePoolBytes / state) };
+  }
   const statePoolBytes = separate ? (kvBytes * ratio) / (1 + ratio) : 0;
   return { separate, kvPoolBytes: kvBytes - statePoolBytes, statePoolBytes, stateSlots: separate ? Math.floor(statePoolBytes / state) : Infinity };
 }
@@ -433,8 +444,12 @@ export function capacityFigures(fig: Figures, a: CapacityArgs): CapacityResult {
   const state = pools.stateBytesPerSequence;
   if (state > 0) {
     const source = pools.statePool?.source ?? 'KV and recurrent state share one pool (vLLM V1 hybrid KV cache manager: Mamba layers take pages of the same pool)';
-    term(fig, { id: 'memory.stateCapacity', label: cap.separate ? `Recurrent-state pool per device (${e.name})` : 'Recurrent state shares the KV pool', unit: 'B', value: cap.statePoolBytes, formula: cap.separate ? 'kvCapacity x ratio / (1 + ratio)' : '0 (one pool for KV pages and state)', inputs: { kvCapacity: kvBytes, ratio: cap.separate ? (pools.statePool?.ratio ?? 0.9) : 0, statePerSequencePerDevice: state }, source, approximate: true });
+    const slots = cap.separate ? pools.statePool?.slots : undefined;
+    term(fig, { id: 'memory.stateCapacity', label: cap.separate ? `Recurrent-state pool per device (${e.name})` : 'Recurrent state shares the KV pool', unit: 'B', value: cap.statePoolBytes, formula: !cap.separate ? '0 (one pool for KV pages and state)' : slots !== undefined ? 'min(kvCapacity, maxMambaCacheSize x statePerSequencePerDevice)' : 'kvCapacity x ratio / (1 + ratio)', inputs: { kvCapacity: kvBytes, ratio: cap.separate ? (pools.statePool?.ratio ?? 0.9) : 0, ...(slots !== undefined ? { maxMambaCacheSize: slots } : {}), statePerSequencePerDevice: state }, source, approximate: true });
     if (cap.separate) term(fig, { id: 'capacity.stateSlots', label: 'Sequences the state pool holds', unit: 'count', value: cap.stateSlots, formula: 'floor(stateCapacity / statePerSequencePerDevice)', inputs: { stateCapacity: cap.statePoolBytes, statePerSequencePerDevice: state }, source, approximate: true });
+    // In a shared pool each sequence's state takes whole KV blocks (vLLM: one page per state
+    // layer, pages the size of an attention block): what the simulator admits against.
+    else if (pools.kvBytesPerToken > 0) term(fig, { id: 'capacity.stateBlocks', label: 'KV blocks one sequence\'s state takes', unit: 'count', value: Math.ceil(state / (pools.kvBytesPerToken * block)), formula: 'ceil(statePerSequencePerDevice / (kvBytesPerToken x blockTokens))', inputs: { statePerSequencePerDevice: state, kvBytesPerToken: pools.kvBytesPerToken, blockTokens: block }, source, approximate: true });
   }
   term(fig, { id: 'memory.kvCapacityTokens', label: 'KV cache capacity in tokens (per replica)', unit: 'tokens', value: cap.tokens, formula: cap.separate ? 'floor((kvCapacity - stateCapacity) / kvBytesPerToken / blockTokens) x blockTokens' : 'floor(kvCapacity / kvBytesPerToken / blockTokens) x blockTokens', inputs: { kvCapacity: cap.kvPoolBytes, kvBytesPerToken: pools.kvBytesPerToken, blockTokens: block }, source: `${e.kvCache.blockTokens.source}`, approximate: true });
 

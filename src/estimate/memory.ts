@@ -7,6 +7,7 @@ import { once, once2 } from './once.js';
 import { sum, term, type Figures } from './terms.js';
 import { heldTokens, holdsKv, holdsState, indexerBytesPerToken, kvElementsPerToken, layerGroups, projectionWidths, stateShape } from './layers.js';
 import { weightFigures, type WeightLayout } from './weights.js';
+import { pagedState } from './state-pages.js';
 
 /** One group of layers that keeps a KV cache: bytes per token per layer and the tokens it keeps at most. */
 export interface KvLayers {
@@ -296,16 +297,37 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   const headPad = align && !mla ? (Math.ceil(m.headDim / align) * align) / m.headDim : 1;
   const kvPerDevice = kvShard * headPad;
   const modelKvPerToken = perToken * kvPerDevice;
+  // vLLM V1 pages each state layer into one attention page and raises the attention block to hold
+  // it (state-pages.ts); SGLang's --max-mamba-cache-size / --mamba-full-memory-ratio size its own pool.
+  const o = input.engineOptions ?? {};
+  const statePool = engine.statePool ? { ...engine.statePool, ...(o.mambaFullMemoryRatio !== undefined ? { ratio: o.mambaFullMemoryRatio } : {}), ...(o.maxMambaCacheSize !== undefined ? { slots: o.maxMambaCacheSize } : {}) } : undefined;
+  let stateInPool = statePerDevice;
+  let blockSize = o.blockSize;
+  if (recurrent.layers && statePool?.kind === 'shared' && statePool.pagePadding && kvHolding > 0) {
+    const share = kvHeadShare(m, tp) * headPad;
+    const attnPerLayer = (perToken / kvHolding) * share;
+    let statePage = 0;
+    for (const g of layerGroups(m)) {
+      if (!holdsState(g.mixer)) continue;
+      const sh = stateShape(g.mixer, tp);
+      statePage = Math.max(statePage, sh.conv * bytesPerElement(stateFormats.conv) + sh.recurrent * bytesPerElement(stateFormats.recurrent));
+    }
+    const layersHere = recurrent.layers * stageShare;
+    const paged = pagedState({ statePageBytes: statePage, stateLayers: layersHere, attnBytesPerTokenPerLayer: attnPerLayer, alignTokens: statePool.pagePadding.alignTokens, requestedBlockTokens: o.blockSize, defaultBlockTokens: engine.kvCache.blockTokens.value });
+    stateInPool = paged.stateBytesPerSequence;
+    blockSize = paged.blockTokens;
+    term(fig, { id: 'memory.statePaged', label: `Recurrent state per sequence per device as ${engine.name} pages it`, unit: 'B', value: stateInPool, formula: 'stateLayers x blockTokens x attnBytesPerTokenPerLayer, blockTokens = max(--block-size, align x ceil(statePage / (align x attnBytesPerTokenPerLayer)))', inputs: { stateLayers: layersHere, statePage, attnBytesPerTokenPerLayer: attnPerLayer, align: statePool.pagePadding.alignTokens, blockTokens: paged.blockTokens, paddingPercent: +(100 * paged.padding).toFixed(2) }, source: statePool.pagePadding.source, approximate: true });
+  }
   const pools: KvPools = {
     kvBytesPerToken: modelKvPerToken + leverKvPerToken,
     kvBytesPerSequence: (tokens) => kvBytesForContext(kvLayersAll, tokens) * kvPerDevice + levers.reduce((a, l) => a + l.kvBytesPerSequencePerDevice(tokens), 0),
     // the levers' KV grows with every token (no windows): the model's share scales by their ratio
     contextForKvBytes: (bytes) => contextForKvBytes(kvLayersAll, (bytes / kvPerDevice) * (modelKvPerToken / (modelKvPerToken + leverKvPerToken))),
-    stateBytesPerSequence: statePerDevice,
-    ...(engine.statePool ? { statePool: engine.statePool } : {}),
+    stateBytesPerSequence: stateInPool,
+    ...(statePool ? { statePool } : {}),
   };
   const budget = engineBudget({
-    engine, options: input.engineOptions ?? {}, hardware: hw, model: m, tp, groupDevices: tp * layout.pp,
+    engine, options: blockSize !== o.blockSize ? { ...o, blockSize } : o, hardware: hw, model: m, tp, groupDevices: tp * layout.pp,
     weightBytesPerDevice: weightsPerDevice + leverFixed,
     forwardBytes: (tokens) => activationBytesPerDevice(m, tokens, 0, actBytes, tp),
     workloadActivationBytes: activationsPerDevice, context: w.context, batch: w.batch, kvBytesPerToken: pools.kvBytesPerToken,

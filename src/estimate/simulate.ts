@@ -14,7 +14,9 @@ import { arrivalTimes, lengthSampler, seededRandom, type Traffic } from './workl
  *   token and fill the rest of the budget with prompt chunks; prefill-first engines (SGLang) run
  *   a prompt batch alone whenever one can start, and the decodes wait.
  * - A prompt is admitted (first come, first served) when the KV cache can hold all of it
- *   (vLLM's block manager can_allocate); KV grows a block at a time as sequences decode. When a
+ *   (vLLM's block manager can_allocate), and for a hybrid model its recurrent state too: blocks
+ *   of the same pool (vLLM's hybrid allocator) or a slot of the state pool (SGLang's mamba pool,
+ *   which caps the running sequences); KV grows a block at a time as sequences decode. When a
  *   decode step needs a block and none is free, the most recently admitted sequence is preempted
  *   and recomputed later from its prompt and the tokens it had (vLLM's default recompute mode).
  * - The time of every step comes from the deployment's step model (step.ts), the one `estimate`
@@ -50,6 +52,16 @@ export interface Deployment {
   kvCapacityTokens: number;
   /** tokens per KV block (the engine's block size) */
   blockTokens: number;
+  /**
+   * Hybrid models: sequences a separate recurrent-state pool holds (SGLang's mamba pool,
+   * capacity.stateSlots); a sequence takes a slot from admission to its end. Absent = no limit.
+   */
+  stateSlots?: number;
+  /**
+   * Hybrid models whose state shares the KV pool (vLLM's hybrid allocator): blocks of that pool
+   * one sequence's state takes from admission to its end (capacity.stateBlocks). Absent = 0.
+   */
+  stateBlocks?: number;
   scheduler: Scheduler;
   replicas: number;
   /** stop (throw SimulationTooLong) past this many steps on one replica; default unlimited */
@@ -214,6 +226,11 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
   const { full, local, window } = layerSplit(model);
   const sliding = local > 0 && Number.isFinite(window);
   const blocksFor = (tokens: number) => Math.ceil(tokens / block);
+  // A sequence holds its KV blocks plus, for a hybrid model, its state: blocks of the shared pool
+  // or a slot of the state pool, so admission stops at whichever runs out first.
+  const stateBlocks = d.stateBlocks ?? 0;
+  const heldFor = (tokens: number) => blocksFor(tokens) + stateBlocks;
+  const maxRunning = Math.min(sch.maxNumSeqs, d.stateSlots ?? Infinity);
 
   const input = new Int32Array(n);
   const output = new Int32Array(n);
@@ -308,7 +325,7 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
   };
   const removeDecoder = (j: number) => {
     // its KV: the prompt, then a block whenever its context crossed into a new one
-    held[j] = blocksFor(base[j] + G);
+    held[j] = heldFor(base[j] + G);
     decoders--;
     sumBase -= base[j];
     due[residue(base[j])]--;
@@ -417,7 +434,7 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
 
     // Can a prompt start or continue? (prefill-first runs prompt batches alone)
     const head0 = waiting > 0 ? ring[head] : -1;
-    const canAdmit = head0 >= 0 && running < sch.maxNumSeqs && usedBlocks + blocksFor(input[head0] + generated[head0]) <= totalBlocks;
+    const canAdmit = head0 >= 0 && running < maxRunning && usedBlocks + heldFor(input[head0] + generated[head0]) <= totalBlocks;
     const prefillOnly = sch.policy === 'prefill-first' && (prefilling || canAdmit);
     let budget = sch.maxBatchedTokens;
 
@@ -458,11 +475,11 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
         const j = prefillQueue[k];
         if (state[j] === PREFILLING) schedule(j);
       }
-      while (budget > 0 && waitingCount() > 0 && running < sch.maxNumSeqs) {
+      while (budget > 0 && waitingCount() > 0 && running < maxRunning) {
         const j = ring[head];
         const prompt = input[j] + generated[j];
         if (!sch.chunkedPrefill && prompt > budget && (tokens > 0 || runDecode)) break;
-        const need = blocksFor(prompt);
+        const need = heldFor(prompt);
         if (usedBlocks + need > totalBlocks) break;
         popFront();
         state[j] = PREFILLING;

@@ -123,13 +123,23 @@ export function simulateDeployment(input: EstimateInput, options: SimulationOpti
   const engine = input.engine ?? IDEAL_ENGINE;
   const choice = schedulerOf(engine, options.scheduler, { options: input.engineOptions, hardware: input.hardware, tp: layout.tp });
   const kvTokens = estimate.figures['memory.kvCapacityTokens']?.value ?? 0;
+  // Hybrid models: each sequence's recurrent state takes blocks of the shared pool (vLLM) or a
+  // slot of a state pool of its own (SGLang), and the engine's block may be raised to hold it.
+  const stateBlocksFigure = estimate.figures['capacity.stateBlocks'];
+  const stateBlocks = stateBlocksFigure?.value ?? 0;
+  const stateSlots = estimate.figures['capacity.stateSlots']?.value;
+  const blockTokens = Number(stateBlocksFigure?.inputs.blockTokens ?? input.engineOptions?.blockSize ?? engine.kvCache.blockTokens.value);
   const traffic: Traffic = input.traffic ?? { input: { kind: 'fixed', value: input.workload.inputTokens }, output: { kind: 'fixed', value: input.workload.outputTokens } };
   if (kvTokens < 2) throw new SimulationImpossible(`${engine.name} leaves no KV cache on ${input.hardware.name} for ${input.model.name} (${estimate.fits ? 'the weights fit, the budget does not' : 'the model does not fit'}); nothing can be served`);
 
-  // The longest request: the engine's context limit, within what the KV cache holds.
-  const maxContext = Math.min(options.maxContext ?? input.model.maxContext, input.model.maxContext, kvTokens);
+  if (stateSlots !== undefined && stateSlots < 1) throw new SimulationImpossible(`${engine.name}'s recurrent-state pool holds no sequence of ${input.model.name} on ${input.hardware.name}; nothing can be served`);
+  // The longest request: the engine's context limit, within what the KV cache holds beside one
+  // sequence's state.
+  const kvForOne = kvTokens - stateBlocks * blockTokens;
+  if (kvForOne < 2) throw new SimulationImpossible(`${engine.name} leaves no KV cache on ${input.hardware.name} for ${input.model.name} beside one sequence's recurrent state; nothing can be served`);
+  const maxContext = Math.min(options.maxContext ?? input.model.maxContext, input.model.maxContext, kvForOne);
   const { requests, truncated } = drawRequests(traffic, options.requests, options.seed, maxContext, options.qps);
-  if (truncated) warnings.push(`${truncated} of ${options.requests} requests were longer than ${maxContext} tokens (${maxContext === kvTokens ? 'the KV cache of a replica' : 'the context limit'}) and were cut to fit`);
+  if (truncated) warnings.push(`${truncated} of ${options.requests} requests were longer than ${maxContext} tokens (${maxContext === kvForOne ? 'the KV cache of a replica' : 'the context limit'}) and were cut to fit`);
   const scheduler = { ...choice.scheduler };
   // Bounded work: about (output tokens / sequences running together) steps. Refuse a run that
   // would take more than MAX_SIMULATED_STEPS before starting it.
@@ -139,14 +149,14 @@ export function simulateDeployment(input: EstimateInput, options: SimulationOpti
   const a0 = requests.arrival;
   const rate = options.qps ?? (a0 && a0.length > 1 && a0[a0.length - 1] > a0[0] ? (a0.length - 1) / (a0[a0.length - 1] - a0[0]) : 0);
   const together = options.concurrency !== undefined ? options.concurrency / layout.replicas : (rate / layout.replicas) * e2eOne;
-  const expectedSteps = outputTokens / Math.max(1, Math.min(scheduler.maxNumSeqs, together));
+  const expectedSteps = outputTokens / Math.max(1, Math.min(scheduler.maxNumSeqs, stateSlots ?? Infinity, together));
   if (expectedSteps > MAX_SIMULATED_STEPS) throw new SimulationImpossible(`this run would take about ${Math.round(expectedSteps / 1e6)} million engine steps (${options.requests} requests of ${Math.round(outputTokens / options.requests)} output tokens on average, about ${Math.max(1, Math.round(together))} running at once); at most ${MAX_SIMULATED_STEPS / 1e6} million are simulated: lower --requests`);
   if (!scheduler.chunkedPrefill) {
     let longest = 0;
     for (const x of requests.input) longest = Math.max(longest, x);
     if (longest > scheduler.maxBatchedTokens) warnings.push(`${engine.name} does not split prompts and its step budget is ${scheduler.maxBatchedTokens} tokens: prompts up to ${longest} tokens run alone in a step of their own here (the engine itself would reject them unless launched with a larger budget)`);
   }
-  const run = simulate({ step, model: input.model, kvCapacityTokens: kvTokens, blockTokens: input.engineOptions?.blockSize ?? engine.kvCache.blockTokens.value, scheduler, replicas: layout.replicas, maxSteps: 4 * MAX_SIMULATED_STEPS }, requests, options.concurrency ?? 0);
+  const run = simulate({ step, model: input.model, kvCapacityTokens: kvTokens, blockTokens, ...(stateSlots !== undefined ? { stateSlots } : {}), ...(stateBlocks > 0 ? { stateBlocks } : {}), scheduler, replicas: layout.replicas, maxSteps: 4 * MAX_SIMULATED_STEPS }, requests, options.concurrency ?? 0);
 
   const a = requests.arrival;
   const arrivalRate = a && a.length > 1 && a[a.length - 1] > a[0] ? (a.length - 1) / (a[a.length - 1] - a[0]) : 0;

@@ -77,6 +77,8 @@ export const DOMAINS = {
   adapters: count('LoRA adapters', 100_000, 'more adapters than any server loads'),
   /** decoder layers on the GPU (llama.cpp -ngl): 0 allowed */
   gpuLayers: { syntax: 'number', integer: true, min: 0, max: 10_000, expected: 'a whole number of layers, 0 or more (llama.cpp -ngl)', above: 'more layers than any model this tool sizes', below: 'negative' },
+  /** SGLang mamba_full_memory_ratio: state pool bytes over KV pool bytes */
+  memoryRatio: { syntax: 'number', integer: false, min: 0.001, max: 1000, expected: 'a ratio of state-pool to KV-pool memory, e.g. 0.9', above: 'more than 1000 times the KV pool', below: 'too small to hold any state' },
   // ---- simulation (src/estimate/simulate.ts) ----
   /** requests one simulation serves: 100,000 take a few seconds (docs/simulate.md) */
   requests: count('requests', 100_000, 'more requests than one simulation serves (split the run, or raise --qps resolution instead)'),

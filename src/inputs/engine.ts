@@ -155,7 +155,7 @@ export interface EngineSpec {
    * KV cache (vLLM's hybrid allocator: one pool of pages), or a `separate` pool taking
    * `ratio / (1 + ratio)` of the budget (SGLang mamba_full_memory_ratio). Absent = shared.
    */
-  statePool?: { kind: 'shared' | 'separate'; ratio?: number; source: string };
+  statePool?: StatePool;
   /** the format the engine keeps SSM / delta-rule state in regardless of the model (SGLang: float32) */
   recurrentStateFormat?: 'fp32';
   /**
@@ -229,6 +229,7 @@ export const engineFileSchema = z.strictObject({
     pool: z.enum(['shared', 'separate']),
     ratio: z.number().positive().optional(),
     recurrentFormat: z.enum(['fp32', 'activation']).default('activation'),
+    pagePadding: z.strictObject({ alignTokens: positiveInt, source }).optional(),
     source,
   }).optional(),
   scheduler: z.strictObject({
@@ -306,10 +307,25 @@ export function toEngineSpec(f: EngineFile): EngineSpec {
     ...(f.scheduler.chunkedPrefill ? { chunkedPrefill: f.scheduler.chunkedPrefill } : {}),
     multiDevice: f.multiDevice,
     ...(f.launch ? { launch: f.launch as LaunchSpec } : {}),
-    ...(f.stateCache ? { statePool: { kind: f.stateCache.pool, ratio: f.stateCache.ratio, source: f.stateCache.source } } : {}),
+    ...(f.stateCache ? { statePool: { kind: f.stateCache.pool, ratio: f.stateCache.ratio, ...(f.stateCache.pagePadding ? { pagePadding: f.stateCache.pagePadding } : {}), source: f.stateCache.source } } : {}),
     ...(f.stateCache?.recurrentFormat === 'fp32' ? { recurrentStateFormat: 'fp32' as const } : {}),
     ...(f.notes ? { notes: f.notes } : {}),
   };
+}
+
+/**
+ * Where an engine keeps recurrent state: `shared` pages of the KV pool, or a `separate` pool of
+ * ratio / (1 + ratio) of the budget (or `slots` sequences, SGLang --max-mamba-cache-size).
+ * `pagePadding`: the shared pool has one page size, so each layer's state is padded to an
+ * attention page and the attention block raised to hold it (vLLM V1; src/estimate/state-pages.ts).
+ */
+export interface StatePool {
+  kind: 'shared' | 'separate';
+  ratio?: number;
+  /** sequences the separate pool holds, when set directly (SGLang --max-mamba-cache-size) */
+  slots?: number;
+  pagePadding?: { alignTokens: number; source: string };
+  source: string;
 }
 
 /** Reads and validates engine profiles, newest version of each engine first; problems come back with file, line and field. */

@@ -29,7 +29,7 @@ import { LEVER_KEYS, resolveLevers } from './resolve-levers.js';
  * (--mem-fraction-static is the same knob under SGLang's name), the profiling / step token budget,
  * the scheduler's sequence limit, CUDA graphs off, KV block size, and llama.cpp's split mode.
  */
-export const ENGINE_OPTION_KEYS = ['gpuMemoryUtilization', 'memFractionStatic', 'maxNumBatchedTokens', 'maxNumSeqs', 'enforceEager', 'blockSize', 'splitMode'] as const;
+export const ENGINE_OPTION_KEYS = ['gpuMemoryUtilization', 'memFractionStatic', 'maxNumBatchedTokens', 'maxNumSeqs', 'enforceEager', 'blockSize', 'splitMode', 'maxMambaCacheSize', 'mambaFullMemoryRatio'] as const;
 export const SPLIT_MODES = ['layer', 'row'] as const;
 
 /**
@@ -519,6 +519,13 @@ function resolveEngineOptions(named: (key: EstimateKey) => Named, has: (key: Est
     if (!engine.kvCache.paged || engine.budget.kind === 'exact') refuse('blockSize', 'has no KV blocks: it allocates single-token cells');
     o.blockSize = positiveInt(named('blockSize'), 'tokens');
   }
+  // SGLang's separate state pool for hybrid models (server_args.py --max-mamba-cache-size,
+  // --mamba-full-memory-ratio; model_runner handle_max_mamba_cache)
+  for (const key of ['maxMambaCacheSize', 'mambaFullMemoryRatio'] as const) {
+    if (has(key) && engine.statePool?.kind !== 'separate') refuse(key, 'keeps recurrent state in the KV pool, not in a state pool of its own (SGLang\'s knob)');
+  }
+  if (has('maxMambaCacheSize')) o.maxMambaCacheSize = positiveInt(named('maxMambaCacheSize'), 'batch');
+  if (has('mambaFullMemoryRatio')) o.mambaFullMemoryRatio = quantity(named('mambaFullMemoryRatio'), 'memoryRatio');
   if (has('splitMode') && !engine.multiDevice.modes.includes('layer')) refuse('splitMode', 'splits devices by tensor parallelism only (--split-mode is llama.cpp\'s)');
   return o;
 }
