@@ -2,7 +2,7 @@ import type { ModelSpec } from '../inputs/model.js';
 import { bytesPerElement, FORMATS, type Format } from '../inputs/precision.js';
 import { capacityFigures, engineBudget, IDEAL_ENGINE, type Budget, type KvPools } from './engine.js';
 import type { EstimateInput } from './input.js';
-import { attentionTp, deviceWeightShare, dpGroups, kvDeviceShare, layoutOf, stageLayers } from './parallel.js';
+import { attentionTp, deviceWeightShare, dpGroups, kvDeviceShare, kvHeadShare, layoutOf, stageLayers } from './parallel.js';
 import { once, once2 } from './once.js';
 import { sum, term, type Figures } from './terms.js';
 import { heldTokens, holdsKv, holdsState, indexerBytesPerToken, kvElementsPerToken, layerGroups, projectionWidths, stateShape } from './layers.js';
