@@ -1,3 +1,4 @@
+import { once } from './once.js';
 import type { ByDevice, EngineSpec, StatePool } from '../inputs/engine.js';
 import type { HardwareSpec } from '../inputs/hardware.js';
 import type { ModelSpec } from '../inputs/model.js';
@@ -125,11 +126,17 @@ export interface Budget {
 }
 
 /** CUDA graphs captured: each mode's sizes up to min(maxNumSeqs x factor, cap). */
+/** The batch sizes an engine captures graphs for, listed once per profile (once.ts). */
+const graphSizes = once((g: NonNullable<EngineSpec['cudaGraph']>): number[] => {
+  const sizes = [...g.sizes.explicit];
+  for (const [from, to, step] of g.sizes.ranges) for (let s = from; s <= to; s += step) sizes.push(s);
+  return sizes;
+});
+
 function graphCount(e: EngineSpec, seqs: number): number {
   const g = e.cudaGraph;
   if (!g) return 0;
-  const sizes = [...g.sizes.explicit];
-  for (const [from, to, step] of g.sizes.ranges) for (let s = from; s <= to; s += step) sizes.push(s);
+  const sizes = graphSizes(g);
   let count = 0;
   for (const mode of g.modes) {
     const largest = Math.min(seqs * mode.seqsFactor, mode.cap);
