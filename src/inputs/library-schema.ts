@@ -2,6 +2,14 @@ import { z } from 'zod';
 import { didYouMean, quote, UserError } from '../errors.js';
 import { DOMAINS, modelProblem, type Quantity } from './domains.js';
 import type { ModelSpec } from './model.js';
+import type { EngineOptions } from '../estimate/engine.js';
+import type { EstimateInput } from '../estimate/input.js';
+import { DISTILL_DATA, type DistillInput } from '../estimate/distill.js';
+import type { TrainInput } from '../estimate/training.js';
+import { SPARSITY_PATTERNS } from '../estimate/pruning.js';
+import { SPECULATIVE_METHODS } from '../estimate/speculative.js';
+import { ALL_TO_ALL_MODES } from '../estimate/expert-parallel.js';
+import type { Parallel } from '../estimate/parallel.js';
 
 /**
  * zod schemas for what the library's exported functions take (src/index.ts), so that a caller's
@@ -66,27 +74,118 @@ const hardware = z.looseObject({
   efficiency: z.looseObject({ mfu: knownPositive, mbu: knownPositive, stepOverheadSeconds: sourced }), prices: z.array(z.unknown()),
 });
 
-const price = z.looseObject({ usdPerHour: inDomain('usdPerHour'), source: z.string() }).optional();
+const text = z.string();
+const usd = z.looseObject({ usdPerHour: inDomain('usdPerHour'), source: text });
 
-/** What estimateFromInput takes: an EstimateInput (src/estimate/input.ts) with every number in its domain. */
-export const estimateInputSchema = z.looseObject({
+/** --input-tokens / --output-tokens distributions (src/inputs/traffic.ts gives the same bounds to the flags). */
+const tokens = inDomain('tokens');
+const length = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('fixed'), value: tokens }),
+  z.strictObject({ kind: z.literal('uniform'), min: tokens, max: tokens }),
+  z.strictObject({ kind: z.literal('lognormal'), mean: tokens, sd: z.number().finite().min(0), min: tokens, max: tokens }),
+  z.strictObject({ kind: z.literal('zipf'), s: z.number().finite().positive().max(10), min: tokens, max: tokens }),
+  z.strictObject({ kind: z.literal('trace'), values: z.array(tokens).min(1).max(10_000_000), file: text, column: text }),
+]).refine((d) => !('min' in d) || d.max >= d.min, 'max is below min');
+const arrival = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('poisson') }),
+  z.strictObject({ kind: z.literal('gamma'), cv: inDomain('arrivalCv') }),
+  z.strictObject({ kind: z.literal('constant') }),
+  z.strictObject({ kind: z.literal('trace'), times: z.array(z.number().finite().min(0).max(1e9)).min(1).max(10_000_000), file: text }),
+]);
+const traffic = z.strictObject({ input: length, output: length, workload: text.optional(), arrival: arrival.optional() });
+
+/** --region / --grid-gco2-per-kwh, --pue */
+const carbon = z.strictObject({ gco2PerKwh: inDomain('gco2PerKwh'), source: text, pue: inDomain('pue'), pueSource: text });
+
+/** --gpu-memory-utilization ... --mamba-full-memory-ratio (src/inputs/resolve.ts resolveEngineOptions) */
+const engineOptionFields = {
+  gpuMemoryUtilization: inDomain('fraction').optional(),
+  maxNumBatchedTokens: tokens.optional(),
+  maxNumSeqs: inDomain('batch').optional(),
+  enforceEager: z.boolean().optional(),
+  blockSize: tokens.optional(),
+  maxMambaCacheSize: inDomain('batch').optional(),
+  mambaFullMemoryRatio: inDomain('memoryRatio').optional(),
+} satisfies Record<keyof EngineOptions, z.ZodType>;
+
+/** An engine profile as loadPresets returns it (src/inputs/engine.ts): the parts every estimate reads. */
+const engine = z.looseObject({
+  id: text, name: text, version: text,
+  budget: z.looseObject({ kind: z.enum(['fraction-of-total', 'fraction-of-free', 'static-fraction', 'exact', 'all']) }),
+  kvCache: z.looseObject({ blockTokens: z.looseObject({ value: tokens, source: text }), paged: z.boolean() }),
+  statePool: z.looseObject({ kind: z.enum(['shared', 'separate']), ratio: inDomain('memoryRatio').optional(), slots: inDomain('batch').optional() }).optional(),
+});
+
+/** --images / --image-size as resolved (src/estimate/images.ts ImageTokens) */
+const pixels = z.number().int().min(1).max(65_536);
+const images = z.strictObject({
+  count: inDomain('images'), width: pixels, height: pixels,
+  perImage: z.strictObject({ tokens, embeddings: z.number().int().min(0).max(DOMAINS.tokens.max), encoderTokens: z.number().int().min(0).max(DOMAINS.tokens.max), attention: z.array(z.tuple([z.number().finite().min(0), z.number().finite().min(0)])), note: text }),
+});
+
+/** --sparsity and --prune (src/estimate/pruning.ts) */
+const share = z.number().finite().min(0).lt(1);
+const pruning = z.strictObject({
+  sparsity: z.enum(SPARSITY_PATTERNS).optional(),
+  structured: z.strictObject({ layers: z.number().int().min(0).max(DOMAINS.layers.max), ffn: share, heads: share }).optional(),
+  baseline: z.strictObject({ model: modelSpec, weights: format }),
+});
+
+/** --speculative, --draft-tokens, --acceptance / --accepted-length (src/estimate/speculative.ts) */
+const speculative = z.strictObject({
+  method: z.enum(SPECULATIVE_METHODS), draft: modelSpec.optional(), draftTokens: inDomain('draftTokens'),
+  acceptance: inDomain('acceptance').optional(), acceptedLength: inDomain('acceptedLength').optional(), source: text,
+}).refine((x) => (x.acceptance === undefined) !== (x.acceptedLength === undefined), 'give exactly one of acceptance and acceptedLength');
+
+/**
+ * Every field of EstimateInput (src/estimate/input.ts) with the domain the CLI checks it in;
+ * `satisfies` makes a field added to EstimateInput without a schema here a compile error, and
+ * the object is strict, so an unknown field is refused instead of passing through unchecked.
+ */
+const estimateInputFields = {
   model: modelSpec, weights: format, kv: format, activations: format,
-  workload: z.looseObject({ batch: inDomain('batch'), inputTokens: inDomain('tokens'), outputTokens: inDomain('tokens'), context: inDomain('tokens') }),
+  workload: z.strictObject({ batch: inDomain('batch'), inputTokens: tokens, outputTokens: tokens, context: tokens }),
+  images: images.optional(),
   hardware, count: inDomain('devices'),
-  parallel: z.looseObject({ tp: inDomain('devices'), pp: inDomain('devices'), ep: inDomain('devices'), replicas: inDomain('devices'), dpAttention: inDomain('devices').optional(), redundantExperts: inDomain('redundantExperts').optional() }).optional(),
-  expertParallel: z.looseObject({ imbalance: inDomain('imbalance').optional() }).optional(),
+  parallel: z.strictObject({ tp: inDomain('devices'), pp: inDomain('devices'), ep: inDomain('devices'), replicas: inDomain('devices'), dpAttention: inDomain('devices').optional(), redundantExperts: inDomain('redundantExperts').optional() } satisfies Record<keyof Parallel, z.ZodType>).optional(),
+  expertParallel: z.strictObject({ allToAll: z.enum(ALL_TO_ALL_MODES).optional(), imbalance: inDomain('imbalance').optional() }).optional(),
   gpusPerNode: inDomain('devices').optional(),
-  load: z.looseObject({ qps: inDomain('qps').optional(), concurrency: inDomain('concurrency').optional() }).optional(),
-  price, mfu: inDomain('fraction').optional(), mbu: inDomain('fraction').optional(), powerWatts: inDomain('watts').optional(), usdPerKwh: inDomain('usdPerKwh').optional(),
-});
+  engine: engine.optional(),
+  engineOptions: z.strictObject(engineOptionFields).optional(),
+  engineReason: text.optional(),
+  load: z.strictObject({ qps: inDomain('qps').optional(), concurrency: inDomain('concurrency').optional(), replicasGiven: z.boolean().optional() }).optional(),
+  price: usd.extend({ purchaseUsd: inDomain('usdPerDevice').optional(), amortizeYears: inDomain('years').optional() }).optional(),
+  mfu: inDomain('fraction').optional(), mbu: inDomain('fraction').optional(), powerWatts: inDomain('watts').optional(), usdPerKwh: inDomain('usdPerKwh').optional(),
+  carbon: carbon.optional(),
+  traffic: traffic.optional(),
+  pruning: pruning.optional(),
+  speculative: speculative.optional(),
+} satisfies Record<keyof EstimateInput, z.ZodType>;
 
-/** What trainFromInput takes: a TrainInput (src/estimate/training.ts) with every number in its domain. */
-export const trainInputSchema = z.looseObject({
-  model: modelSpec, hardware, count: inDomain('devices'), precision: z.string(), method: z.string(), optimizer: z.string(), zero: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]),
-  recompute: z.string(), sequenceParallel: z.boolean(), tp: inDomain('devices'), pp: inDomain('devices'), cp: inDomain('devices'), seqLen: inDomain('tokens'),
-  microBatch: inDomain('batch'), globalBatch: inDomain('globalBatch'), tokens: inDomain('trainingTokens').optional(),
-  lora: z.looseObject({ rank: inDomain('loraRank'), targets: z.array(z.string()) }), mfu: inDomain('fraction').optional(), price, powerWatts: inDomain('watts').optional(),
-});
+/** What estimateFromInput takes: an EstimateInput with every number in its domain. */
+export const estimateInputSchema = z.strictObject(estimateInputFields);
+export const ESTIMATE_INPUT_FIELDS = Object.keys(estimateInputFields);
+
+/** --method distill (src/estimate/distill.ts DistillInput) */
+const distill = z.strictObject({
+  teacher: modelSpec, data: z.enum(DISTILL_DATA), teacherTokens: inDomain('trainingTokens').optional(), colocated: z.boolean(),
+  teacherHardware: hardware, teacherCount: inDomain('devices'), teacherPrice: usd.optional(),
+  teacherUtilisation: z.looseObject({ value: inDomain('fraction'), source: text }),
+  generation: estimateInputSchema, serveStudent: estimateInputSchema, serveTeacher: estimateInputSchema, carbon: carbon.optional(),
+} satisfies Record<keyof DistillInput, z.ZodType>);
+
+/** Every field of TrainInput (src/estimate/training.ts), checked as estimateInputFields are. */
+const trainInputFields = {
+  model: modelSpec, hardware, count: inDomain('devices'), precision: text, method: text, optimizer: text, zero: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]),
+  recompute: text, sequenceParallel: z.boolean(), tp: inDomain('devices'), pp: inDomain('devices'), cp: inDomain('devices'), seqLen: tokens,
+  microBatch: inDomain('batch'), globalBatch: inDomain('globalBatch'), virtualStages: inDomain('layers').optional(), tokens: inDomain('trainingTokens').optional(),
+  lora: z.strictObject({ rank: inDomain('loraRank'), targets: z.array(text) }), mfu: inDomain('fraction').optional(), price: usd.optional(), powerWatts: inDomain('watts').optional(),
+  carbon: carbon.optional(), distill: distill.optional(),
+} satisfies Record<keyof TrainInput, z.ZodType>;
+
+/** What trainFromInput takes: a TrainInput with every number in its domain. */
+export const trainInputSchema = z.strictObject(trainInputFields);
+export const TRAIN_INPUT_FIELDS = Object.keys(trainInputFields);
 
 /** loadPresets' paths: a list of file or folder paths. */
 export const pathsSchema = z.array(z.string().min(1), { error: (issue) => `expected a list of preset files or folders, got ${quote(issue.input)}` });

@@ -98,7 +98,7 @@ export async function readSpecFile<K extends string = EstimateKey>(file: string,
 export async function fetchHubFor(raw: { hf?: Raw; offline?: Raw }, origins: { hf?: string }, env: Record<string, string | undefined>): Promise<HubConfig | undefined> {
   if (raw.hf === undefined) return undefined;
   const { fetchHubConfig } = await import('./hub.js');
-  return fetchHubConfig(String(raw.hf), { env, offline: raw.offline === true || raw.offline === 'true', where: origins.hf ?? '--hf' });
+  return fetchHubConfig(String(raw.hf), { env, offline: raw.offline !== undefined && bool({ value: raw.offline, where: (origins as { offline?: string }).offline ?? '--offline' }), where: origins.hf ?? '--hf' });
 }
 
 /** ModelSpec fields the architecture flags set, for messages. */
@@ -176,6 +176,9 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   const has = (key: EstimateKey) => raw[key] !== undefined;
   const warnings: string[] = [];
 
+  // --offline is read by the Hub step before resolving; here it is only checked, so that a value
+  // no flag could mean is refused even without --hf
+  if (has('offline')) bool(named('offline'));
   // Model: exactly one of preset, parameter count, config file, architecture flags.
   const archGiven = ARCH_KEYS.filter(has);
   const sources = [has('model') && '--model', has('params') && '--params', has('hfConfig') && '--hf-config', has('hf') && '--hf', archGiven.length > 0 && 'architecture flags'].filter(Boolean);
