@@ -49,6 +49,8 @@ export const METRICS = {
   kvCapacityTokens: { unit: 'tokens', figure: 'memory.kvCapacityTokens', rate: false },
   /** vLLM "KV Cache: N GiB" / "Available KV cache memory", SGLang "K size + V size", per device */
   kvCapacityBytes: { unit: 'B', figure: 'memory.kvCapacity', rate: false },
+  /** llama.cpp "KV self size": the KV cache of one replica over all its devices, for the case's batch (n_parallel) x context (n_ctx) */
+  kvCacheBytes: { unit: 'B', figure: 'memory.kvCache', rate: false },
   // Training (train() in src/estimate/training.ts)
   trainingTokensPerSecondPerDevice: { unit: 'tokens/s', figure: 'train.tokensPerSecondPerDevice', rate: true },
   /** model FLOPs over the whole step (bubble included) / dense peak */
@@ -207,7 +209,7 @@ export function loadCatalog(root: string): { catalog: Catalog; issues: string[] 
 export type Resolution = { ok: true; input: EstimateInput; train?: undefined } | { ok: true; train: TrainInput; input?: undefined } | { ok: false; reason: string };
 type Resolved = Extract<Resolution, { ok: true }>;
 
-const KV_METRICS: Metric[] = ['kvCapacityTokens', 'kvCapacityBytes'];
+const KV_METRICS: Metric[] = ['kvCapacityTokens', 'kvCapacityBytes', 'kvCacheBytes'];
 
 /**
  * The case's engine as launched: the profile it names (`vllm@0.7` pins a version; presets/engines)
@@ -369,15 +371,17 @@ export function predictResolved(r: Resolved, metric: Metric, calibration: Calibr
 }
 
 /** Which band a measurement's residual informs, and its sign convention. */
-export const bandKind = (m: Pick<Measurement, 'kind'>): BandKind | undefined => (m.kind === 'prefill' || m.kind === 'decode' || m.kind === 'throughput' || m.kind === 'training' ? m.kind : undefined);
+export const bandKind = (m: Pick<Measurement, 'kind' | 'metric'>): BandKind | undefined =>
+  KV_METRICS.includes(m.metric) ? 'kvCapacity' : m.kind === 'prefill' || m.kind === 'decode' || m.kind === 'throughput' || m.kind === 'training' ? m.kind : undefined;
 
 /**
  * Residual as log(measured / predicted) of the band's own quantity: a time for prefill and
- * decode (a rate metric there is inverted), a rate for throughput.
+ * decode (a rate metric there is inverted), a rate for throughput, the allocated pool for KV capacity.
  */
 export function bandResidual(m: Pick<Measurement, 'kind' | 'metric' | 'measured'>, predicted: number): number {
   const r = Math.log(m.measured / predicted);
   const isRate = METRICS[m.metric].rate;
+  if (KV_METRICS.includes(m.metric)) return r; // a quantity: measured / predicted as is
   return m.kind === 'throughput' || m.kind === 'training' ? (isRate ? r : -r) : isRate ? -r : r;
 }
 

@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CALIBRATION } from '../src/estimate/calibration.js';
 import { cli, cliJson, expectBadInput } from './helpers.js';
 
 /**
@@ -128,6 +129,23 @@ describe('--gpu-memory-utilization (issue 12 acceptance)', () => {
     writeFileSync(check, 'deployments:\n  chat:\n    model: llama-3.1-8b\n    gpu: h100-sxm\n    engine: vllm@0.19\n    gpuMemoryUtilization: 0.95\n    assert: { fits: true }\n');
     const r = await cli(['check', check]);
     expect(r.code, r.stderr).toBe(0);
+  });
+});
+
+describe('the KV-capacity band (calibration kvCapacity, from the engine start-up logs)', () => {
+  it('a pool the engine sizes from a budget carries the band; llama.cpp\'s exact n_ctx pool does not', async () => {
+    const band = CALIBRATION.bands.kvCapacity!;
+    expect(band.low).toBeLessThan(1);
+    expect(band.high).toBeGreaterThan(1);
+    const vllm = (await cliJson(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--engine', 'vllm@0.19'])).figures;
+    for (const id of ['memory.kvCapacityTokens', 'memory.kvCapacity', 'capacity.maxConcurrency']) {
+      expect(vllm[id].low, id).toBeCloseTo(vllm[id].value * band.low, 6);
+      expect(vllm[id].high, id).toBeCloseTo(vllm[id].value * band.high, 6);
+    }
+    const llamacpp = (await cliJson(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'rtx-4090', '--precision', 'q4_k_m', '--context', '8k'])).figures;
+    expect(llamacpp['memory.kvCapacityTokens'].value).toBe(8192);
+    expect(llamacpp['memory.kvCapacityTokens'].low).toBeUndefined();
+    expect(llamacpp['memory.kvCapacity'].high).toBeUndefined();
   });
 });
 

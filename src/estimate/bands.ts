@@ -20,6 +20,13 @@ const TIME_LIKE: [id: string, kind: BandKind, direction: 1 | -1][] = [
   ['cost.usdPerMillionOutputTokens', 'decode', 1],
 ];
 
+/**
+ * KV capacity an engine sizes from a memory budget (vLLM, SGLang, TensorRT-LLM) is banded by the
+ * KV-capacity residuals (measured / predicted over the engine start-up logs); a pool the engine
+ * sizes exactly (llama.cpp n_ctx) is not approximate and takes no band.
+ */
+const KV_CAPACITY = ['memory.kvCapacityTokens', 'memory.kvCapacity', 'capacity.maxConcurrency'];
+
 /** Throughput figures are banded by the throughput residuals directly (measured / predicted). */
 const RATES = ['throughput.outputTokensPerSecond', 'throughput.outputTokensPerSecondPerDevice', 'throughput.requestsPerSecond'];
 
@@ -97,6 +104,8 @@ export function applyBands(fig: Figures, calibration: Calibration): void {
     const steps = (e2e.value - ttft.value) / tpot.value;
     setBand(fig, 'latency.e2e', ttft.low + steps * tpot.low, ttft.high! + steps * tpot.high!);
   }
+  const kv = b.kvCapacity;
+  if (kv) for (const id of KV_CAPACITY) if (fig[id]?.approximate) setBand(fig, id, fig[id].value * kv.low, fig[id].value * kv.high);
   const t = b.throughput;
   if (t) for (const id of RATES) if (fig[id]) setBand(fig, id, fig[id].value * t.low, fig[id].value * t.high);
 

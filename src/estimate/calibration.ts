@@ -23,6 +23,10 @@ export const CALIBRATION: Calibration = {
   },
   "source": "fitted 2026-11-30 on 37 measurements of validation/cases; median |error| 6.4% in sample, 11.5% leave-one-out (docs/accuracy.md)",
   "bands": {
+    "kvCapacity": {
+      "low": 0.7935,
+      "high": 1.043
+    },
     "decode": {
       "low": 0.8496,
       "high": 1.17

@@ -58,8 +58,13 @@ export interface Calibration {
   bands: Partial<Record<BandKind, { low: number; high: number }>>;
 }
 
-/** training: measured / predicted training throughput (train.tokensPerSecondPerDevice, MFU) */
-export type BandKind = 'prefill' | 'decode' | 'throughput' | 'training';
+/**
+ * training: measured / predicted training throughput (train.tokensPerSecondPerDevice, MFU);
+ * kvCapacity: measured / predicted KV-cache capacity an engine allocates (engine start-up logs,
+ * validation/cases/kv-capacity.yaml), applied to memory.kvCapacityTokens, memory.kvCapacity and
+ * capacity.maxConcurrency where the engine sizes its pool from a memory budget
+ */
+export type BandKind = 'prefill' | 'decode' | 'throughput' | 'training' | 'kvCapacity';
 
 /** Which parameter class a device belongs to. */
 export function hardwareClass(hw: Pick<HardwareSpec, 'vendor' | 'kind'>): HardwareClass {

@@ -446,7 +446,7 @@ export function capacityFigures(fig: Figures, a: CapacityArgs): CapacityResult {
   const kvBytes = b.kvAllocatedBytes;
   term(fig, { id: 'memory.kvCapacity', label: `KV cache ${e.name} allocates per device`, unit: 'B', value: kvBytes, formula: b.kind === 'exact' ? 'n_ctx x kvBytesPerToken (n_ctx = batch x context, padded)' : b.formula, inputs: {
     engine: label, capacity: b.capacityBytes, requested: b.requested?.bytes ?? 0, activations: b.activations.bytes, nonTorch: b.nonTorch.bytes, startup: b.startup.bytes, cudaGraphs: b.cudaGraphs.inBudget ? b.cudaGraphs.bytes : 0, kvBudget: b.kvBudgetBytes,
-  }, source: `${e.follows[0]}`, approximate: true });
+  }, source: `${e.follows[0]}`, approximate: b.kind !== 'exact' });
   const cap = kvCapacity(kvBytes, pools, block, a.context);
   const state = pools.stateBytesPerSequence;
   if (state > 0) {
@@ -458,7 +458,7 @@ export function capacityFigures(fig: Figures, a: CapacityArgs): CapacityResult {
     // layer, pages the size of an attention block): what the simulator admits against.
     else if (pools.kvBytesPerToken > 0) term(fig, { id: 'capacity.stateBlocks', label: 'KV blocks one sequence\'s state takes', unit: 'count', value: Math.ceil(state / (pools.kvBytesPerToken * block)), formula: 'ceil(statePerSequencePerDevice / (kvBytesPerToken x blockTokens))', inputs: { statePerSequencePerDevice: state, kvBytesPerToken: pools.kvBytesPerToken, blockTokens: block }, source, approximate: true });
   }
-  term(fig, { id: 'memory.kvCapacityTokens', label: 'KV cache capacity in tokens (per replica)', unit: 'tokens', value: cap.tokens, formula: cap.separate ? 'floor((kvCapacity - stateCapacity) / kvBytesPerToken / blockTokens) x blockTokens' : 'floor(kvCapacity / kvBytesPerToken / blockTokens) x blockTokens', inputs: { kvCapacity: cap.kvPoolBytes, kvBytesPerToken: pools.kvBytesPerToken, blockTokens: block }, source: `${e.kvCache.blockTokens.source}`, approximate: true });
+  term(fig, { id: 'memory.kvCapacityTokens', label: 'KV cache capacity in tokens (per replica)', unit: 'tokens', value: cap.tokens, formula: cap.separate ? 'floor((kvCapacity - stateCapacity) / kvBytesPerToken / blockTokens) x blockTokens' : 'floor(kvCapacity / kvBytesPerToken / blockTokens) x blockTokens', inputs: { kvCapacity: cap.kvPoolBytes, kvBytesPerToken: pools.kvBytesPerToken, blockTokens: block }, source: `${e.kvCache.blockTokens.source}`, approximate: b.kind !== 'exact' });
 
   // For an engine that allocates exactly n_ctx (llama.cpp), how many sequences the device could
   // hold is the budget's, not the allocation's.
