@@ -123,9 +123,9 @@ describe('no silent misreads', () => {
     await expectBadInput(['estimate', '--hf-config', 'test/fixtures/configs/unknown-moe-ssm.config.json'], /model_type "future_hybrid" is not a known family .*"num_experts", "num_experts_per_tok", "moe_intermediate_size", "mamba_d_state", "mamba_n_heads", "layer_types".*supported families: .*qwen3_next.*--layers --hidden/);
   });
 
-  it('a multimodal file of a family not read yet (Gemma 3n) names its towers instead of a missing field', () => {
-    const config = { model_type: 'gemma3n', text_config: { model_type: 'gemma3n_text', hidden_size: 2048, num_hidden_layers: 35 }, vision_config: { model_type: 'gemma3n_vision' }, audio_config: { model_type: 'gemma3n_audio' } };
-    expect(() => importHfConfig(config, 'config.json')).toThrow(/model_type "gemma3n" is not a known family .*"text_config", "vision_config", "audio_config"/);
+  it('a multimodal file of a family not read yet names its towers instead of a missing field', () => {
+    const config = { model_type: 'future_omni', text_config: { model_type: 'future_omni_text', hidden_size: 2048, num_hidden_layers: 35 }, vision_config: { model_type: 'future_omni_vision' }, audio_config: { model_type: 'future_omni_audio' } };
+    expect(() => importHfConfig(config, 'config.json')).toThrow(/model_type "future_omni" is not a known family .*"text_config", "vision_config", "audio_config"/);
   });
 
   it('an unknown family whose keys are all ones the generic decoder reads is read, with a warning', () => {
@@ -174,6 +174,81 @@ describe('no silent misreads', () => {
   it('keys that switch nothing on (null, false, empty) and routing knobs are not structural', () => {
     const { model } = importHfConfig({ model_type: 'llama', hidden_size: 4096, intermediate_size: 14336, num_hidden_layers: 32, num_attention_heads: 32, vocab_size: 32000, sliding_window: null, num_local_experts: 0, router_aux_loss_coef: 0.01, layer_types: [] }, 'config.json');
     expect(model.layers).toBe(32);
+  });
+});
+
+describe('Gemma 3n: per-layer embeddings, AltUp, LAuReL, KV shared across the last layers, MobileNet-V5 and USM towers', () => {
+  // By hand from transformers modeling_gemma3n.py (h 2048, 8 heads and 2 KV heads of 256, AltUp
+  // n = 4, LAuReL r = 64, per-layer inputs p = 256 over a 262,144-row table, vocab 262,400 tied):
+  //   per layer: q 2048 x 2048 + k, v 2048 x 512 + o 2048 x 2048 + q/k norms 2 x 256 = 10,486,272;
+  //   GeGLU 3 x 2048 x f; 4 norms 8,192; AltUp 2h + h x n + n^2 + n^3 = 12,368; LAuReL
+  //   2 x 2048 x 64 + 2048 = 264,192; per-layer input 2 x 2048 x 256 + 2048 = 1,050,624
+  //   once: embed 262,400 x 2048; PLE 262,144 x L x 256; per_layer_model_projection 2048 x L x 256;
+  //   its norm 256; altup (un)embed projections 2 x 3 x 2048^2; final norm 2048
+  const layer = (f: number) => 10_486_272 + 3 * 2048 * f + 8192 + 12_368 + 264_192 + 1_050_624;
+  const text = (L: number, f: number) => L * layer(f) + 262_400 * 2048 + 262_144 * L * 256 + 2048 * L * 256 + 256 + 6 * 2048 * 2048 + 2048;
+  // USM audio encoder (h 1536, 8 heads, 12 blocks, kernel 5): convs 1 x 128 x 9 + 128 and 128 x 32 x 9 + 32,
+  // input_proj (32 channels x 32 bins) x 1536; per block 24 h^2 + 9 h (norms) + 5 h (depthwise) + 192
+  // (per_dim_scale); embed_audio 128 x 1536 + 2 x 1536 + 1536 x 2048
+  const audio = 1152 + 128 + 36_864 + 32 + 1024 * 1536 + 12 * (24 * 1536 ** 2 + 14 * 1536 + 192) + 128 * 1536 + 2 * 1536 + 1536 * 2048;
+  // embed_vision 128 x 2048 + 2 x 2048 + 2048 x 2048, and timm mobilenetv5_300m_enc: 294,284,096
+  // (not in config.json: a public Keras Hub script's EXPECTED_V5_PARAMETERS)
+  const vision = 294_284_096 + 128 * 2048 + 2 * 2048 + 2048 * 2048;
+
+  it.each([
+    // Keras Hub gemma3n_presets.py metadata params: gemma3n_e2b 5,439,595,456 and gemma3n_e4b 7,850,135,376
+    // (the HF model pages round them to 5.44B and 7.85B)
+    ['gemma-3n-e2b', 30, 8192, 5_439_595_456],
+    ['gemma-3n-e4b', 35, 16_384, 7_850_135_376],
+  ])('%s: text (%d layers, MLP %d) + audio + embedders counted from the config, with the MobileNet-V5 count, give the published %d', (id, L, f, published) => {
+    const fig = params(id);
+    expect(text(L, f) + audio + vision).toBe(published);
+    expect(fig['params.total'].value).toBe(published);
+    expect(Math.abs(fig['params.total'].value / published - 1)).toBeLessThan(0.001);
+    // a text token uses neither tower: active = the text model (E2B 4.46B, E4B 6.87B)
+    expect(fig['params.active'].value).toBe(text(L, f));
+    expect(fig['params.audio'].value).toBe(audio);
+    expect(fig['params.vision'].value).toBe(vision);
+    expect(fig['params.vision'].approximate).toBe(true);
+    expect(fig['params.perLayerEmbedding'].value).toBe(262_144 * L * 256);
+  });
+
+  it('the effective size: without the towers and the two embedding tables E2B has 1.91B and E4B 3.98B parameters (Gemma 3n docs; google/gemma3n-slicing-configs)', () => {
+    for (const [id, effective] of [['gemma-3n-e2b', 1.91e9], ['gemma-3n-e4b', 3.98e9]] as const) {
+      const fig = params(id);
+      const rest = fig['params.active'].value - fig['params.perLayerEmbedding'].value - fig['params.embedding'].value;
+      // the text model without its two embedding tables (the lookups), to the docs' three digits
+      expect(Math.abs(rest / effective - 1)).toBeLessThan(0.003);
+    }
+  });
+
+  it('KV: only the first 20 layers keep a cache (the last 10 of E2B read it), sliding layers at most 512 tokens', async () => {
+    const j = await cliJson(['estimate', '--model', 'gemma-3n-e2b', '--gpu', 'l4', '--context', '32768']);
+    // layers 0-19: 4 full (4, 9, 14, 19) and 16 sliding; 2 x 2 KV heads x 256 x 2 B = 2048 B per token per layer
+    expect(j.figures['memory.kvCachePerToken'].value).toBe(20 * 2048);
+    expect(j.figures['memory.kvCachePerSequence'].value).toBe(2048 * (4 * 32768 + 16 * 512));
+    expect(j.input.model.shape).toMatch(/^30 layers \(16 sliding attention \(512\) \+ 4 full attention \+ 8 sliding attention \(512\) on shared KV \+ 2 full attention on shared KV\)/);
+  });
+
+  it('memory holds the per-layer embeddings and says they may live off the accelerator; a decode step does not read them', async () => {
+    const { cli } = await import('./helpers.js');
+    const r = await cli(['estimate', '--model', 'gemma-3n-e2b', '--gpu', 'l4', '--format', 'json']);
+    const j = JSON.parse(r.stdout);
+    expect(j.figures['memory.perLayerEmbeddings'].value).toBe(262_144 * 30 * 256 * 2);
+    expect(r.stderr).toMatch(/per-layer embeddings on the device .* PLE caching \(LiteRT\) keeps them off the accelerator/);
+    // decode FLOPs per token: 2 x matrix parameters (text without the two lookup tables, with the
+    // tied head 262,400 x 2048) + 4 x 8 heads x 256 per key on all 30 layers (the 10 on shared KV
+    // attend too) at the mean context 1024 + 256 / 2 = 1152: 6 full layers x 1152 + 24 sliding x 512
+    const matmul = text(30, 8192) - 262_144 * 30 * 256 - 262_400 * 2048 + 262_400 * 2048;
+    expect(j.figures['flops.decodePerToken'].value).toBe(2 * matmul + 4 * 8 * 256 * (6 * 1152 + 24 * 512));
+  });
+
+  it('reads a text-only config (gemma3n_text) and refuses a vision encoder whose size it does not know', () => {
+    const full = preset('gemma-3n-e4b').config as Record<string, any>;
+    const { model } = importHfConfig({ ...full.text_config, model_type: 'gemma3n_text' }, 'config.json');
+    expect(paramsFigures({}, model).total).toBe(text(35, 16_384));
+    expect(() => importHfConfig({ ...full, vision_config: { ...full.vision_config, architecture: 'mobilenetv5_base' } }, 'config.json')).toThrow(/vision_config\.architecture" is "mobilenetv5_base"/);
+    expect(() => importHfConfig({ ...full, text_config: { ...full.text_config, num_kv_shared_layers: 35 } }, 'config.json')).toThrow(/num_kv_shared_layers" 35 leaves no layer/);
   });
 });
 

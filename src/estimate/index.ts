@@ -1,3 +1,4 @@
+import { toGiB } from '../units.js';
 import { describeShape, isForwardOnly, summarizeModel, type ModelSummary } from '../inputs/model.js';
 import { estimateForward } from './forward.js';
 import { applyBands } from './bands.js';
@@ -122,6 +123,8 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
   const levers = [drafterMemoryFigures(figures, input, layoutOf(input).tp)].filter((l) => l !== undefined);
   const memory = memoryFigures(figures, input, params.total, tensors, levers);
   const flops = flopsFigures(figures, input, params.active, params.embedding);
+  const ple = figures['memory.perLayerEmbeddings'];
+  if (ple) warnings.push(`${m.name}: memory counts its per-layer embeddings on the device as vLLM, SGLang, transformers and llama.cpp load them (${toGiB(ple.value).toFixed(2)} GiB, memory.perLayerEmbeddings); a runtime with PLE caching (LiteRT) keeps them off the accelerator, which is what the 'effective' size in the name counts`);
   let peak = resolvePeak(hw, input.weights, input.activations);
   if (peak.warning) warnings.push(peak.warning);
   if (input.pruning?.sparsity) peak = sparsityFigures(figures, input, peak, tensors, warnings);

@@ -71,8 +71,14 @@ export function layerGroups(m: ModelSpec): LayerGroup[] {
 
 /** Attention kinds that keep K and V per token per head (the model's kvHeads x headDim). */
 export const isHeadAttention = (x: Mixer): boolean => x.kind === 'full' || x.kind === 'sliding' || x.kind === 'chunked';
-/** Kinds whose cache grows with the context (a KV cache). */
+/**
+ * Kinds that attend over a KV cache that grows with the context: their attention FLOPs and the KV
+ * a decode step reads scale with it. A layer reading an earlier layer's KV (Gemma 3n) attends
+ * too, but keeps no cache of its own (ownsKv).
+ */
 export const holdsKv = (x: Mixer): boolean => isHeadAttention(x) || x.kind === 'mla' || x.kind === 'sparse-mla';
+/** Kinds that keep a KV cache of their own (what the engine allocates per token). */
+export const ownsKv = (x: Mixer): boolean => holdsKv(x) && !('sharedKv' in x && x.sharedKv);
 /** Kinds with a fixed-size recurrent state per sequence instead of a KV cache. */
 export const holdsState = (x: Mixer): boolean => x.kind === 'gated-deltanet' || x.kind === 'lightning' || x.kind === 'mamba' || x.kind === 'mamba2';
 
@@ -253,9 +259,9 @@ export const subLayers = (g: LayerGroup): number => (g.mixer.kind === 'none' ? 0
 export function describeMixer(x: Mixer): string {
   switch (x.kind) {
     case 'full':
-      return 'full attention';
+      return x.sharedKv ? 'full attention on shared KV' : 'full attention';
     case 'sliding':
-      return `sliding-window attention (${x.window})`;
+      return `sliding-window attention (${x.window})${x.sharedKv ? ' on shared KV' : ''}`;
     case 'chunked':
       return `chunked attention (${x.chunk})`;
     case 'mla':

@@ -5,7 +5,7 @@ import type { EstimateInput } from './input.js';
 import { attentionTp, deviceWeightShare, dpGroups, kvDeviceShare, kvHeadShare, layoutOf, stageLayers } from './parallel.js';
 import { once, once2 } from './once.js';
 import { sum, term, type Figures } from './terms.js';
-import { heldTokens, holdsKv, holdsState, indexerBytesPerToken, kvElementsPerToken, layerGroups, projectionWidths, stateShape } from './layers.js';
+import { heldTokens, holdsKv, holdsState, indexerBytesPerToken, kvElementsPerToken, layerGroups, ownsKv, projectionWidths, stateShape } from './layers.js';
 import { weightFigures, type WeightLayout } from './weights.js';
 import { pagedState } from './state-pages.js';
 
@@ -29,7 +29,8 @@ export const kvLayers: (m: ModelSpec, kv: Format) => KvLayers[] = once2((m: Mode
   const bytes = bytesPerElement(kv);
   const out: KvLayers[] = [];
   for (const g of layerGroups(m)) {
-    if (!holdsKv(g.mixer)) continue;
+    // layers on shared KV (Gemma 3n) read another layer's cache and allocate none
+    if (!ownsKv(g.mixer)) continue;
     out.push({ count: g.count, bytesPerToken: kvElementsPerToken(m, g.mixer) * bytes + indexerBytesPerToken(g.mixer), cap: heldTokens(g.mixer, Infinity) });
   }
   return out;
@@ -215,6 +216,10 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   const capacity = hw.memoryBytes.value!;
   // Weights: a sum over tensor groups, each in the format it takes (src/estimate/weights.ts).
   const weights = weightFigures(fig, m, params, input.weights, tensors);
+  // Gemma 3n: the per-layer embedding table is part of the weights engines load (vLLM, SGLang,
+  // transformers, llama.cpp hold it on the device, as counted here); a runtime with PLE caching
+  // (LiteRT / Google AI Edge) keeps it in host memory or storage and reads a row per token.
+  if (tensors?.lookupBytes) term(fig, { id: 'memory.perLayerEmbeddings', label: 'Of the weights: per-layer embeddings (may live off the accelerator)', unit: 'B', value: tensors.lookupBytes, formula: 'embed_tokens_per_layer parameters x bytes of their format', inputs: { perLayerEmbedding: tensors.lookupBytes }, source: 'Gemma 3n docs, "PLE caching": per-layer embedding parameters can be cached to fast local storage and kept out of the model memory space' });
 
   const kvLayersAll = kvLayers(m, input.kv);
   const { local, window } = layerSplit(m);

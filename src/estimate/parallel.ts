@@ -132,7 +132,11 @@ export function deviceWeightShare(fig: Figures, m: ModelSpec, p: Parallel, total
   const slots = m.moe ? (m.moe.experts + (p.redundantExperts ?? 0)) / m.moe.experts : 1;
   const perLayer = ((attention - kvProjection) / tpA + kvProjection * kvHeadShare(m, tpA) + (mlp - router - routed) / tpA + (routed * slots) / p.tp + router + (norms - finalNorm)) / m.layers;
   const ends = p.pp === 1 ? (embedding + lmHead) / tpA + finalNorm : Math.max(embedding / tpA, lmHead / tpA + finalNorm);
-  return (perLayer * stageLayers(m, p.pp) + ends) / totalParams;
+  // What lies outside those parts (vision and audio towers, encoder heads, a family's extra
+  // tensors such as Gemma 3n's per-layer embeddings): counted whole on every device, as a
+  // replicated module is (an upper bound where an engine splits them).
+  const rest = Math.max(0, totalParams - attention - mlp - norms - embedding - lmHead);
+  return (perLayer * stageLayers(m, p.pp) + ends + rest) / totalParams;
 }
 
 /** Devices per node: --gpus-per-node, else the hardware profile's. */

@@ -15,7 +15,7 @@ import { addFigures, sum, term, type Figures } from './terms.js';
 const SOURCE = 'Hugging Face transformers modeling_<family>.py: one term per weight, bias and norm vector';
 
 /** Which params.* figure a tensor group belongs to. */
-export type ParamFigure = 'embedding' | 'attention' | 'mlp' | 'norms' | 'lmHead' | 'head' | 'vision' | 'mtp';
+export type ParamFigure = 'embedding' | 'attention' | 'mlp' | 'norms' | 'lmHead' | 'head' | 'vision' | 'audio' | 'layerExtras' | 'perLayerEmbedding' | 'mtp';
 /** What a tensor is, for the rules on which tensors a quantization format touches. */
 export type TensorKind = 'embedding' | 'lmHead' | 'linear' | 'vector' | 'router' | 'vision';
 /** The block a linear tensor sits in (quantization_config modules_to_not_convert maps onto these). */
@@ -305,6 +305,11 @@ export function tensorGroups(m: ModelSpec): TensorGroup[] {
   if (m.lmHeadBias && !m.encoder) groups.push({ id: 'lm_head.bias', figure: 'lmHead', kind: 'vector', layerIndices: [], params: m.vocab, rowLength: 0 });
   if (encoder) groups.push(...encoder.heads);
   if (m.visionParams) groups.push({ id: 'vision_tower', figure: 'vision', kind: 'vision', layerIndices: [], params: m.visionParams, rowLength: 0 });
+  // Towers a text token does not pass through are read only when their inputs are encoded.
+  if (m.audioParams) groups.push({ id: 'audio_tower', figure: 'audio', kind: 'vision', layerIndices: [], params: m.audioParams, rowLength: 0 });
+  // Family extras (Gemma 3n AltUp, LAuReL, per-layer inputs), on every layer or once.
+  const everyLayer = range(0, m.layers);
+  for (const x of m.extraTensors ?? []) groups.push({ id: x.id, figure: x.figure, kind: x.kind, ...(x.kind === 'linear' ? { gguf: 'other' as const } : {}), layerIndices: x.perLayer ? everyLayer : [], params: x.params, rowLength: x.rowLength });
   tensorCache.set(m, groups);
   return groups;
 }
@@ -382,8 +387,26 @@ function buildParamsFigures(fig: Figures, m: ModelSpec): { total: number; active
     parts.push('params.head');
   }
   if (m.visionParams) {
-    term(fig, { id: 'params.vision', label: 'Vision tower and projector parameters', unit: 'params', value: figureSum(groups, 'vision'), formula: 'SigLIP encoder (patch and position embeddings, layers x (attention + MLP + 2 LayerNorms), post-LayerNorm) + projector (RMSNorm + linear)', inputs: { visionParams: m.visionParams }, source: 'transformers modeling_siglip.py SiglipVisionModel; modeling_gemma3.py Gemma3MultiModalProjector' });
+    const note = m.visionNote ?? { formula: 'SigLIP encoder (patch and position embeddings, layers x (attention + MLP + 2 LayerNorms), post-LayerNorm) + projector (RMSNorm + linear)', source: 'transformers modeling_siglip.py SiglipVisionModel; modeling_gemma3.py Gemma3MultiModalProjector', approximate: false };
+    term(fig, { id: 'params.vision', label: 'Vision tower and projector parameters', unit: 'params', value: figureSum(groups, 'vision'), formula: note.formula, inputs: { visionParams: m.visionParams }, source: note.source, approximate: note.approximate || undefined });
     parts.push('params.vision');
+  }
+  if (m.audioParams && m.audioNote) {
+    term(fig, { id: 'params.audio', label: 'Audio tower and embedder parameters', unit: 'params', value: figureSum(groups, 'audio'), formula: m.audioNote.formula, inputs: { audioParams: m.audioParams }, source: m.audioNote.source, approximate: m.audioNote.approximate || undefined });
+    parts.push('params.audio');
+  }
+  if (m.extraTensors?.length) {
+    const sources = 'transformers modeling_gemma3n.py: Gemma3nTextAltUp, Gemma3nTextLaurelBlock, per_layer_input_gate / per_layer_projection / post_per_layer_input_norm, Gemma3nTextModel per_layer_model_projection, altup_projections, altup_unembed_projections';
+    const extras = figureSum(groups, 'layerExtras');
+    if (extras) {
+      term(fig, { id: 'params.layerExtras', label: 'AltUp, LAuReL and per-layer-input parameters', unit: 'params', value: extras, formula: m.extraTensors.filter((x) => x.figure === 'layerExtras').map((x) => `${x.id} ${x.params}${x.perLayer ? ' x layers' : ''}`).join(' + '), inputs: { layers: m.layers }, source: sources });
+      parts.push('params.layerExtras');
+    }
+    const ple = figureSum(groups, 'perLayerEmbedding');
+    if (ple) {
+      term(fig, { id: 'params.perLayerEmbedding', label: 'Per-layer embedding parameters (PLE)', unit: 'params', value: ple, formula: 'vocabSizePerLayerInput x layers x hiddenSizePerLayerInput (embed_tokens_per_layer: a row per token, never a full read)', inputs: { params: ple }, source: sources });
+      parts.push('params.perLayerEmbedding');
+    }
   }
   const total = sum(fig, { id: 'params.total', label: 'Parameters', unit: 'params', parts, source: SOURCE });
   if (m.mtpLayers) {
@@ -391,11 +414,12 @@ function buildParamsFigures(fig: Figures, m: ModelSpec): { total: number; active
     term(fig, { id: 'params.mtp', label: 'Multi-token-prediction module parameters (not in params.total)', unit: 'params', value: mtp, formula: m.mtpSharesEmbeddings ? 'mtpLayers x (enorm + hnorm + eh_proj (2h x h) + one decoder layer + final norm); embedding and head shared with the model' : 'mtpLayers x (embedding + enorm + hnorm + eh_proj (2h x h) + one decoder layer + head norm + head)', inputs: { mtpLayers: m.mtpLayers, hidden: m.hidden, vocab: m.vocab }, source: m.mtpSharesEmbeddings ? 'vLLM qwen3_next_mtp.py (mtp.fc, pre_fc_norm_embedding/hidden, one decoder layer, norm); Qwen3-Next checkpoint mtp.* tensors' : 'DeepSeek-V3 technical report sec. 2.2 (MTP modules); DeepSeek-V3 README: 671B main model + 14B MTP module weights' });
   }
   let active = total;
-  if (m.moe || m.visionParams) {
-    const idle = moeLayers(m) * (m.moe ? m.moe.experts - m.moe.topK : 0) * expertParams(m) + (m.visionParams ?? 0);
-    active = term(fig, { id: 'params.active', label: 'Active parameters per token', unit: 'params', value: total - idle, formula: `total - moeLayers x (experts - topK) x expertParams${m.visionParams ? ' - visionParams' : ''}`, inputs: { total, moeLayers: moeLayers(m), experts: m.moe?.experts ?? 0, topK: m.moe?.topK ?? 0, expertParams: expertParams(m), visionParams: m.visionParams ?? 0 }, source: 'Shazeer et al. 2017; Mixtral paper (Jiang et al. 2024): each token uses top-k experts; a text token does not pass through the vision tower' });
+  if (m.moe || m.visionParams || m.audioParams) {
+    const idle = moeLayers(m) * (m.moe ? m.moe.experts - m.moe.topK : 0) * expertParams(m) + (m.visionParams ?? 0) + (m.audioParams ?? 0);
+    active = term(fig, { id: 'params.active', label: 'Active parameters per token', unit: 'params', value: total - idle, formula: `total - moeLayers x (experts - topK) x expertParams${m.visionParams ? ' - visionParams' : ''}${m.audioParams ? ' - audioParams' : ''}`, inputs: { total, moeLayers: moeLayers(m), experts: m.moe?.experts ?? 0, topK: m.moe?.topK ?? 0, expertParams: expertParams(m), visionParams: m.visionParams ?? 0, ...(m.audioParams ? { audioParams: m.audioParams } : {}) }, source: 'Shazeer et al. 2017; Mixtral paper (Jiang et al. 2024): each token uses top-k experts; a text token does not pass through the vision or audio tower' });
   } else {
     term(fig, { id: 'params.active', label: 'Active parameters per token', unit: 'params', value: total, formula: 'params.total (dense)', inputs: { total }, source: SOURCE });
   }
-  return { total, active, embedding };
+  // A per-layer embedding table is a lookup like the input embedding: no matrix product per token.
+  return { total, active, embedding: embedding + figureSum(groups, 'perLayerEmbedding') };
 }

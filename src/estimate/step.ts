@@ -210,7 +210,8 @@ export function stepModel(args: StepModelArgs): StepModel {
   const slotsPerExpert = m.moe ? (m.moe.experts + (par.redundantExperts ?? 0)) / m.moe.experts : 1;
   const expertBytesRead = (tokens: number) => (routedBytes - idleExperts(tokens)) * slotsPerExpert;
   // Every attention group reads its own copy of the weights outside the routed experts.
-  const sharedRead = weightBytes - embeddingRead - routedBytes - visionBytes;
+  // Per-layer embedding tables (Gemma 3n) are row gathers too.
+  const sharedRead = weightBytes - embeddingRead - routedBytes - visionBytes - (tensors?.lookupBytes ?? 0);
   const weightsRead = (tokens: number) => sharedRead * dp + expertBytesRead(tokens);
   // Megatron-LM TP: two all-reduces of the activations per layer (after attention and MLP), each
   // within an attention group; a MoE layer's MLP all-reduce spans the whole tp group (attention

@@ -142,8 +142,10 @@ export interface WeightLayout {
   embeddingBytes: number;
   /** bytes of all routed experts, all layers */
   routedExpertBytes: number;
-  /** bytes of the vision tower and projector (read only when a step encodes images) */
+  /** bytes of the vision tower and projector (read only when a step encodes images), and of an audio tower */
   visionBytes: number;
+  /** bytes of per-layer embedding tables (Gemma 3n PLE: a row gather per token, never a full read) */
+  lookupBytes: number;
   parts: WeightPart[];
 }
 
@@ -154,7 +156,8 @@ export const weightLayout: (m: ModelSpec, weights: Format, unquantized: Format) 
   const embeddingBytes = parts.filter((p) => p.group.id === 'embed_tokens').reduce((a, p) => a + p.bytes, 0);
   const routedExpertBytes = parts.filter((p) => p.group.block === 'experts').reduce((a, p) => a + p.bytes, 0);
   const visionBytes = parts.filter((p) => p.group.kind === 'vision').reduce((a, p) => a + p.bytes, 0);
-  return { total, embeddingBytes, routedExpertBytes, visionBytes, parts };
+  const lookupBytes = parts.filter((p) => p.group.figure === 'perLayerEmbedding').reduce((a, p) => a + p.bytes, 0);
+  return { total, embeddingBytes, routedExpertBytes, visionBytes, lookupBytes, parts };
 });
 
 /** The layout's tensors grouped by the format they are stored in, once per layout. */

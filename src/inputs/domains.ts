@@ -165,6 +165,7 @@ export function modelProblem(m: ModelSpec, fieldName: (field: string) => string)
   if (m.slidingWindow) checks.push(['slidingWindow', m.slidingWindow.window, 'tokens'], ['localLayers', m.slidingWindow.localLayers, 'zeroOr', m.layers]);
   if (m.mtpLayers) checks.push(['mtpLayers', m.mtpLayers, 'zeroOr', DOMAINS.layers.max]);
   if (m.visionParams) checks.push(['visionParams', m.visionParams, 'zeroOr', DOMAINS.params.max]);
+  if (m.audioParams) checks.push(['audioParams', m.audioParams, 'zeroOr', DOMAINS.params.max]);
   if (m.paramsOverride !== undefined) checks.push(['params', m.paramsOverride, 'params']);
   for (const [field, value, q, max] of checks) {
     if (value === undefined) continue;

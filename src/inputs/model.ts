@@ -8,10 +8,14 @@ export const MIXER_KINDS = ['full', 'sliding', 'chunked', 'mla', 'sparse-mla', '
 export type MixerKind = (typeof MIXER_KINDS)[number];
 
 export type Mixer =
-  /** attention over the whole context (NoPE layers included: positions do not change sizes) */
-  | { kind: 'full' }
+  /**
+   * attention over the whole context (NoPE layers included: positions do not change sizes);
+   * `sharedKv`: the layer attends to the KV of an earlier layer of its kind and keeps none of its
+   * own (Gemma 3n num_kv_shared_layers)
+   */
+  | { kind: 'full'; sharedKv?: true }
   /** attention over the last `window` tokens (Mistral, Gemma 2/3, gpt-oss) */
-  | { kind: 'sliding'; window: number }
+  | { kind: 'sliding'; window: number; sharedKv?: true }
   /** attention within fixed chunks of `chunk` tokens (Llama 4 attention_chunk_size) */
   | { kind: 'chunked'; chunk: number }
   /** multi-head latent attention (DeepSeek-V2/V3, Kimi K2) */
@@ -171,6 +175,16 @@ export interface ModelSpec {
   ropeScaling?: RopeScaling;
   /** parameters of a vision tower and projector (Gemma 3 multimodal): in the checkpoint, not used per text token */
   visionParams?: number;
+  /** how visionParams was counted, when not the SigLIP + projector rule (Gemma 3n's MobileNet-V5: a published count) */
+  visionNote?: TowerNote;
+  /** parameters of an audio tower and its embedder (Gemma 3n): in the checkpoint, not used per text token */
+  audioParams?: number;
+  audioNote?: TowerNote;
+  /**
+   * Tensors outside the attention / MLP / norm layout that a family adds (Gemma 3n: AltUp,
+   * LAuReL, per-layer inputs and their embedding table), each counted exactly.
+   */
+  extraTensors?: ExtraTensor[];
   /** MoE router extras: DeepSeek-V3 e_score_correction_bias (noaux_tc), Qwen2-MoE shared_expert_gate */
   moeExtras?: { routerCorrectionBias: boolean; sharedExpertGate: boolean };
   /** modules the checkpoint's quantization_config leaves unquantized (modules_to_not_convert / ignore) */
@@ -198,6 +212,30 @@ export interface ModelSpec {
   dtype?: string;
   /** the checkpoint's weight format read from quantization_config (a precision.ts format id), if any */
   quantization?: string;
+}
+
+/** How a tower's parameters were counted (the params.vision / params.audio formula and source). */
+export interface TowerNote {
+  formula: string;
+  source: string;
+  /** the count is not derived from the config (a published figure) */
+  approximate: boolean;
+}
+
+/**
+ * A tensor a family adds beside the common layout, on every decoder layer (`perLayer`) or once.
+ * `perLayerEmbedding`: a table indexed by token id (a row gather per token, never a full read),
+ * which runtimes may keep off the accelerator (Gemma 3n PLE caching).
+ */
+export interface ExtraTensor {
+  id: string;
+  figure: 'layerExtras' | 'perLayerEmbedding';
+  kind: 'linear' | 'vector' | 'embedding';
+  perLayer: boolean;
+  /** parameters (per layer when perLayer) */
+  params: number;
+  /** input features of one matrix row; 0 for vectors */
+  rowLength: number;
 }
 
 export const MODEL_TASKS = ['embedding', 'rerank'] as const;
@@ -303,7 +341,7 @@ function describeKinds(kinds: LayerKind[]): string {
   };
   const counts = new Map<string, number>();
   for (const k of kinds) {
-    const name = names[k.mixer.kind](k.mixer);
+    const name = names[k.mixer.kind](k.mixer) + ('sharedKv' in k.mixer && k.mixer.sharedKv ? ' on shared KV' : '');
     counts.set(name, (counts.get(name) ?? 0) + k.layers.length);
   }
   return [...counts].map(([name, n]) => `${n} ${name}`).join(' + ');

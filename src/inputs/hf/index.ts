@@ -13,6 +13,7 @@ import { smollm3 } from './smollm3.js';
 import { minimaxM2, minimaxText01 } from './minimax.js';
 import { falcon } from './falcon.js';
 import { gemma, gemma2, gemma3 } from './gemma.js';
+import { gemma3n } from './gemma3n.js';
 import { gpt2 } from './gpt2.js';
 import { gptOss } from './gpt-oss.js';
 import { gte } from './gte.js';
@@ -81,6 +82,8 @@ const FAMILIES: Record<string, FamilyReader> = {
   gemma2,
   gemma3,
   gemma3_text: gemma3,
+  gemma3n,
+  gemma3n_text: gemma3n,
   phi,
   phi3,
   gpt_oss: gptOss,
