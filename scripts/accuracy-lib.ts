@@ -22,6 +22,7 @@ import { loadEngineFiles, type EngineSpec } from '../src/inputs/engine.js';
 import { loadPresetPaths } from '../src/inputs/load-presets.js';
 import { activationFormat, FORMATS, type Format } from '../src/inputs/precision.js';
 import { parseQuantity } from '../src/units.js';
+import type { AllToAllMode } from '../src/estimate/expert-parallel.js';
 
 export const KINDS = ['memory', 'decode', 'prefill', 'throughput', 'training'] as const;
 export type Kind = (typeof KINDS)[number];
@@ -35,6 +36,9 @@ export const METRICS = {
   inputTokensPerSecond: { unit: 'tokens/s', figure: 'throughput.inputTokensPerSecond', rate: true },
   outputTokensPerSecond: { unit: 'tokens/s', figure: 'throughput.outputTokensPerSecond', rate: true },
   outputTokensPerSecondPerDevice: { unit: 'tokens/s', figure: 'throughput.outputTokensPerSecondPerDevice', rate: true },
+  /** per device of the replica (attention DP and wide EP deployments report per node: divide by its devices) */
+  inputTokensPerSecondPerDevice: { unit: 'tokens/s', figure: 'throughput.inputTokensPerSecondPerDevice', rate: true },
+  decodeTokensPerSecondPerDevice: { unit: 'tokens/s', figure: 'throughput.decodeTokensPerSecondPerDevice', rate: true },
   /**
    * The work of one forward pass (scripts/measure/measure.py: CUDA-graph replay minus the same
    * layers at tiny widths, i.e. minus the per-kernel floor): roofline + communication, no overhead.
@@ -94,7 +98,7 @@ export interface Measurement {
   /** tokens of the engine's activation-profiling pass as launched (vLLM max_num_batched_tokens); absent = the profile's */
   profileTokens?: number;
   /** serving layout as published (llama.cpp multi-GPU splits layers: pp = count); absent = count-way tensor parallelism */
-  layout?: { tp?: number; pp?: number; ep?: number };
+  layout?: { tp?: number; pp?: number; ep?: number; dpAttention?: number; redundantExperts?: number; imbalance?: number; allToAll?: string };
   /** KV cases: the launch's max_model_len (llama.cpp n_ctx); absent = inputTokens + outputTokens */
   context?: number;
   /** KV cases: max_num_seqs as launched, CUDA graphs off, KV block size */
@@ -297,9 +301,9 @@ export function resolveMeasurement(m: Measurement, catalog: Catalog): Resolution
   if (!kv) return { ok: false, reason: `no KV-cache format "${m.kvPrecision}"` };
   let parallel: EstimateInput['parallel'];
   if (m.layout) {
-    const { tp = 1, pp = 1, ep = 1 } = m.layout;
+    const { tp = 1, pp = 1, ep = 1, dpAttention, redundantExperts } = m.layout;
     if (tp * pp !== m.count) return { ok: false, reason: `layout tp ${tp} x pp ${pp} != ${m.count} devices` };
-    parallel = { tp, pp, ep, replicas: 1 };
+    parallel = { tp, pp, ep, replicas: 1, ...(dpAttention ? { dpAttention } : {}), ...(redundantExperts ? { redundantExperts } : {}) };
   }
   const base: EstimateInput = {
     model: model.model,
@@ -310,6 +314,7 @@ export function resolveMeasurement(m: Measurement, catalog: Catalog): Resolution
     hardware,
     count: m.count,
     ...(parallel ? { parallel } : {}),
+    ...(m.layout?.imbalance !== undefined || m.layout?.allToAll !== undefined ? { expertParallel: { ...(m.layout.imbalance !== undefined ? { imbalance: m.layout.imbalance } : {}), ...(m.layout.allToAll !== undefined ? { allToAll: m.layout.allToAll as AllToAllMode } : {}) } } : {}),
     ...(launched ? { engine: launched.engine, engineOptions: launched.options } : {}),
   };
   if (m.batch !== 'max') return { ok: true, input: { ...base, workload: { ...base.workload, batch: m.batch } } };
@@ -424,6 +429,8 @@ export function fastPredict(c: FitCase, params: EfficiencyParams): number {
     case 'decodeWorkSeconds': return step.phaseSeconds(decode, params);
     case 'e2e': return ttft + (w.outputTokens - 1) * tpot;
     case 'decodeTokensPerSecond': return w.batch / tpot;
+    case 'decodeTokensPerSecondPerDevice': return w.batch / tpot / count;
+    case 'inputTokensPerSecondPerDevice': return (w.batch * w.inputTokens) / ttft / count;
     case 'inputTokensPerSecond': return (w.batch * w.inputTokens) / ttft;
     case 'outputTokensPerSecond': return (w.batch * w.outputTokens) / (ttft + (w.outputTokens - 1) * tpot);
     case 'outputTokensPerSecondPerDevice': return (w.batch * w.outputTokens) / (ttft + (w.outputTokens - 1) * tpot) / count;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { expertAllToAllSeconds, expertImbalance } from '../src/estimate/expert-parallel.js';
 import { hierarchicalAllReduceSeconds, type Topology } from '../src/estimate/parallel.js';
 import { cliJson, expectBadInput } from './helpers.js';
+import { OUTPUT_SCHEMA, validateJson } from '../src/inputs/output-schema.js';
 
 // DeepSeek-V3 config.json: 61 layers (3 dense + 58 MoE), hidden 7168, MLA kv_lora_rank 512 +
 // qk_rope_head_dim 64, 256 routed experts of moe_intermediate_size 2048, top-8.
@@ -101,5 +102,47 @@ describe('expert parallelism: load imbalance and all-to-all', () => {
     const rdma = (128 * 3 * (1 - 0.75 ** 8) * 7168) / (50e9 * 0.88);
     const nvlink = (128 * 8 * 7168 * 7) / 8 / 450e9;
     expect(expertAllToAllSeconds({ ...base, mode: 'normal' }).combine).toBeCloseTo(2 * Math.max(rdma, nvlink), 12);
+  });
+});
+
+describe('disaggregated prefill / decode (--prefill-workers, --decode-workers)', () => {
+  const args = ['estimate', '--model', 'deepseek-v3', '--gpu', 'h100', '--engine', 'sglang', '--input-tokens', '2000', '--output-tokens', '100', '--qps', '60',
+    '--prefill-workers', '1:nodes=4,dp-attention,ep=32,redundant-experts=32', '--decode-workers', '1:nodes=9,dp-attention,ep=72,redundant-experts=32'];
+
+  it('TTFT is half a prefill step in flight + the step + the KV transfer; TPOT the decode worker\'s; devices and cost add up', async () => {
+    const e = await cliJson(args);
+    const f = e.figures;
+    expect(f['disagg.prefillDevices'].value).toBe(32);
+    expect(f['disagg.decodeDevices'].value).toBe(72);
+    expect(f['disagg.devices'].value).toBe(104);
+    expect(f['disagg.ratio'].value).toBeCloseTo(32 / 72, 12);
+    expect(f['latency.ttft'].value).toBeCloseTo(1.5 * f['disagg.prefillStep'].value + f['disagg.kvTransfer'].value, 12);
+    // the prompt's KV: 2000 tokens x 61 layers x (512 + 64) x 2 B, over one DP rank's 50 GB/s NIC at commEfficiency
+    expect(f['disagg.kvTransferBytes'].value).toBe(2000 * DSV3.kvBytesPerToken);
+    expect(f['disagg.kvTransfer'].inputs.streams).toBe(1);
+    expect(f['latency.e2e'].value).toBeCloseTo(f['latency.ttft'].value + 99 * f['latency.tpot'].value, 12);
+    expect(f['cost.usdPerHour'].value).toBeCloseTo(f['cost.prefillUsdPerHour'].value + f['cost.decodeUsdPerHour'].value, 9);
+    // Little's law on each pool: prompts per step keep up, sequences in decode = rate x decode time
+    expect(f['disagg.prefillBatch'].value).toBeGreaterThanOrEqual(Math.ceil(60 * f['disagg.prefillStep'].value - 1e-9));
+    expect(f['disagg.decodeConcurrency'].value).toBeGreaterThanOrEqual(Math.ceil(60 * 99 * f['latency.tpot'].value - 1e-9));
+    expect(e.loadCarried).toBe(true);
+    expect(e.disaggregated.prefill.parallel).toMatchObject({ tp: 32, ep: 32, dpAttention: 32, redundantExperts: 32 });
+    expect(e.disaggregated.decode.estimate.figures['memory.perDevice.kvCache'].value).toBeGreaterThan(0);
+    expect(validateJson(OUTPUT_SCHEMA.$defs.estimate, e, OUTPUT_SCHEMA)).toEqual([]);
+  });
+
+  it('says when a pool cannot keep up', async () => {
+    const r = await cliJson([...args.slice(0, -4), '--prefill-workers', '1:count=8,dp-attention,ep=8', '--decode-workers', '1:count=8,dp-attention,ep=8']);
+    expect(r.loadCarried).toBe(false);
+    expect(r.warnings.join('\n')).toMatch(/pool: 1 worker\(s\)/);
+  });
+
+  it.each([
+    ['without --qps', ['--prefill-workers', '1', '--decode-workers', '1', '--tp', '8'], /a disaggregated deployment is sized at an offered load; give --qps/],
+    ['one pool only', ['--prefill-workers', '1', '--qps', '2'], /needs both --prefill-workers and --decode-workers/],
+    ['an unknown layout key', ['--prefill-workers', '1:tpp=8', '--decode-workers', '1', '--qps', '2'], /--prefill-workers: invalid part "tpp=8"; did you mean tp/],
+    ['with --batch', ['--prefill-workers', '1', '--decode-workers', '1', '--qps', '2', '--batch', '8'], /takes --qps and the workers of each pool/],
+  ])('refuses %s with exit 2', async (_name, extra, message) => {
+    await expectBadInput(['estimate', '--model', 'deepseek-v3', '--gpu', 'h200', ...extra], message);
   });
 });

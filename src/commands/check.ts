@@ -1,11 +1,12 @@
 import { dirname, resolve as resolvePath } from 'node:path';
 import { Command } from 'commander';
-import { estimate, type Estimate } from '../estimate/index.js';
+import type { Estimate } from '../estimate/index.js';
 import { didYouMean, UserError } from '../errors.js';
 import { readUserFile, YAML_OPTIONS } from '../inputs/files.js';
 import { formatValue } from '../format/human.js';
 import { formatOption, renderOutput, type Cell, type OutputFormat, type Rows } from '../format/render.js';
-import { ESTIMATE_KEYS, fetchHubFor, resolveEstimate, type EstimateKey, type Origins, type RawOptions } from '../inputs/resolve.js';
+import { ESTIMATE_KEYS, fetchHubFor, type EstimateKey, type Origins, type RawOptions } from '../inputs/resolve.js';
+import { estimateFromRaw } from '../inputs/resolve-disagg.js';
 import { PERCENTILE_TARGET_KEYS, SIMULATE_KEYS, type SimulateKey, type SimulateRawOptions } from '../inputs/resolve-simulate.js';
 import type { Figures } from '../estimate/terms.js';
 import { parseDuration, parseQuantity, parseTokens, parseCount, type Unit } from '../units.js';
@@ -256,8 +257,8 @@ Exit codes: 0 every assertion passed, 1 an assertion failed, 2 the file is inval
             Object.assign(figures, sim.document.figures);
             warnings.push(...sim.document.warnings.map((w) => `${name}: ${w}`));
           }
-          const resolved = resolveEstimate(raw, origins, catalog, hub);
-          e = estimate(resolved.input);
+          const resolved = estimateFromRaw(raw, origins, catalog, hub);
+          e = resolved.estimate;
           // the estimate's own figures keep their ids; the simulation adds percentiles and goodput
           for (const [id, f] of Object.entries(figures)) if (isSimulated(id) && !e.figures[id]) e.figures[id] = f;
           // with a simulation the distribution is served: the mean-request caveat covers only the other assertions

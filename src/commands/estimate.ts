@@ -1,5 +1,4 @@
 import { Command, Option } from 'commander';
-import { estimate } from '../estimate/index.js';
 import { explain, explainOption } from './context.js';
 import { formatOption, renderOutput, type OutputFormat } from '../format/render.js';
 import { estimateSections } from '../format/sections.js';
@@ -8,7 +7,8 @@ import { FORMAT_NAMES_HELP, KV_FORMAT_IDS } from '../inputs/precision.js';
 import type { Raw } from '../inputs/options.js';
 import { WORKLOAD_IDS } from '../inputs/traffic.js';
 import { ALL_TO_ALL_MODES } from '../estimate/expert-parallel.js';
-import { ESTIMATE_KEYS, fetchHubFor, readSpecFile, resolveEstimate, type EstimateKey } from '../inputs/resolve.js';
+import { ESTIMATE_KEYS, fetchHubFor, readSpecFile, type EstimateKey } from '../inputs/resolve.js';
+import { estimateFromRaw } from '../inputs/resolve-disagg.js';
 import type { Context } from './context.js';
 import { presetsOption } from './preset-paths.js';
 
@@ -150,14 +150,15 @@ Examples:
     .option('--allow-beyond-trained', 'size a --context beyond the window the model was trained for (max_position_embeddings or its rope_scaling window) instead of refusing it')
     .option('--concurrency <n>', 'requests in flight across replicas (continuous batching; replaces --batch)')
     .option('--qps <rate>', 'requests per second to serve (Little\'s law gives the batch; replaces --batch)')
+    .option('--prefill-workers <n[:layout]>', 'disaggregated serving: prefill workers, optionally with one worker\'s layout, e.g. 1:nodes=4,dp-attention,ep=32 (keys: count, nodes, tp, pp, ep, dp-attention, redundant-experts, all-to-all, expert-imbalance, gpu, gpus-per-node, precision, kv-precision, engine); needs --decode-workers and --qps')
+    .option('--decode-workers <n[:layout]>', 'disaggregated serving: decode workers, optionally with one worker\'s layout, e.g. 1:nodes=9,dp-attention,ep=72,redundant-experts=32')
     .addOption(formatOption())
     .addOption(explainOption())
     .action(async (opts: Record<string, unknown>) => {
       const { raw, origins } = await collectRaw(opts);
       const catalog = await ctx.catalog();
       const hub = await fetchHubFor(raw, origins, ctx.env);
-      const { input, warnings } = resolveEstimate(raw, origins, catalog, hub);
-      const result = estimate(input);
+      const { estimate: result, warnings } = estimateFromRaw(raw, origins, catalog, hub);
       result.warnings.unshift(...warnings);
       const table = async (color: boolean, width: number) => (await import('../format/table.js')).renderEstimateTable(result, color, width);
       const title = `${result.input.model.name} on ${result.input.hardware.count} x ${result.input.hardware.name}`;

@@ -16,6 +16,8 @@ const TIME_LIKE: [id: string, kind: BandKind, direction: 1 | -1][] = [
   ['latency.tpot', 'decode', 1],
   ['throughput.inputTokensPerSecond', 'prefill', -1],
   ['throughput.decodeTokensPerSecond', 'decode', -1],
+  ['throughput.inputTokensPerSecondPerDevice', 'prefill', -1],
+  ['throughput.decodeTokensPerSecondPerDevice', 'decode', -1],
   ['cost.usdPerMillionInputTokens', 'prefill', 1],
   ['cost.usdPerMillionOutputTokens', 'decode', 1],
 ];

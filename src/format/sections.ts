@@ -3,6 +3,8 @@ import type { FigureSection } from './render.js';
 
 /** The figures estimate shows to people (table and markdown), by section. */
 export const ESTIMATE_SECTIONS: FigureSection[] = [
+  // a disaggregated deployment (--prefill-workers, --decode-workers): its pools first
+  { title: 'Disaggregated prefill / decode', ids: ['disagg.prefillWorkers', 'disagg.prefillDevices', 'disagg.prefillBatch', 'disagg.prefillUtilization', 'disagg.prefillMemoryPerDevice', 'disagg.decodeWorkers', 'disagg.decodeDevices', 'disagg.decodeConcurrency', 'disagg.decodeMemoryPerDevice', 'disagg.ratio', 'disagg.kvTransferBytes', 'disagg.kvTransfer', 'disagg.inputTokensPerSecondPerPrefillNode', 'disagg.outputTokensPerSecondPerDecodeNode'] },
   { title: 'Parameters', ids: ['params.total', 'params.active'] },
   { title: 'Images', ids: ['workload.imageTokens'] },
   { title: 'Memory', ids: ['memory.weights', 'memory.kvCachePerToken', 'memory.kvCache', 'memory.statePerSequence', 'memory.state', 'memory.encoderCache', 'memory.activations', 'memory.overhead', 'memory.total', 'memory.perDevice', 'memory.capacityPerDevice', 'memory.headroom', 'memory.shortfall', 'memory.kvCapacity', 'memory.stateCapacity', 'capacity.stateSlots', 'memory.kvCapacityTokens', 'capacity.maxConcurrency', 'capacity.maxContext'], hideWhenZero: ['memory.headroom', 'memory.shortfall', 'memory.stateCapacity'] },
@@ -13,7 +15,7 @@ export const ESTIMATE_SECTIONS: FigureSection[] = [
   { title: 'Load', ids: ['load.replicas', 'load.devices', 'load.concurrencyPerReplica', 'load.requestsPerSecondPerReplica', 'load.requestsPerSecond', 'load.usdPerHour', 'load.usdPerMillionOutputTokens'] },
   { title: 'Deployment', ids: ['deployment.replicas', 'deployment.devices', 'deployment.outputTokensPerSecond', 'deployment.requestsPerSecond', 'deployment.usdPerHour'] },
   { title: 'Throughput', ids: ['throughput.outputTokensPerSecond', 'throughput.outputTokensPerSecondPerDevice', 'throughput.requestsPerSecond'] },
-  { title: 'Cost', ids: ['cost.usdPerHour', 'cost.usdPerMonthPerReplica', 'cost.usdPerMonth', 'cost.capexUsd', 'cost.electricityUsdPerMonth', 'cost.ownedUsdPerMonth', 'cost.usdPerMillionInputTokens', 'cost.usdPerMillionOutputTokens', 'cost.electricityUsdPerMillionInputTokens', 'cost.electricityUsdPerMillionOutputTokens'] },
+  { title: 'Cost', ids: ['cost.prefillUsdPerHour', 'cost.decodeUsdPerHour', 'cost.usdPerHour', 'cost.usdPerMonthPerReplica', 'cost.usdPerMonth', 'cost.capexUsd', 'cost.electricityUsdPerMonth', 'cost.ownedUsdPerMonth', 'cost.usdPerMillionInputTokens', 'cost.usdPerMillionOutputTokens', 'cost.electricityUsdPerMillionInputTokens', 'cost.electricityUsdPerMillionOutputTokens'] },
   { title: 'Pruning (beside the unpruned baseline)', ids: ['sparsity.weightBytes', 'sparsity.metadataBytes', 'sparsity.peakFlopsPerSecond', 'sparsity.effectivePeakFlopsPerSecond', 'baseline.params.total', 'baseline.memory.weights', 'baseline.memory.perDevice', 'baseline.latency.ttft', 'baseline.latency.tpot', 'baseline.latency.forward', 'baseline.throughput.sequencesPerSecond', 'baseline.cost.usdPerMillionOutputTokens'] },
   { title: 'Energy', ids: ['energy.prefillPowerPerDevice', 'energy.decodePowerPerDevice', 'energy.joulesPerMillionOutputTokens', 'energy.joulesPerRequest', 'energy.co2eKg', 'energy.co2eKgPerMillionOutputTokens'] },
 ];

@@ -62,8 +62,8 @@ export const OUTPUT_SCHEMA = {
       }),
     },
     estimate: {
-      description: '`llm-size estimate --format json`',
-      ...obj({
+      description: '`llm-size estimate --format json`; with --prefill-workers and --decode-workers a disaggregated deployment: its pools under `disaggregated`, each with the estimate of one worker',
+      ...withOptional(obj({
         schemaVersion: { const: 1 },
         input: obj({
           model: obj({ id: str, name: str, family: str, shape: str, shapeAssumed: bool }),
@@ -78,6 +78,22 @@ export const OUTPUT_SCHEMA = {
         verdict: { $ref: '#/$defs/verdict' },
         bounds: obj({ prefill: bound, decode: bound }, ['prefill']),
         warnings: { type: 'array', items: str },
+      }, ['schemaVersion', 'input', 'figures', 'fits', 'verdict', 'bounds', 'warnings']), {
+        loadCarried: bool,
+        disaggregated: obj({
+          prefill: { $ref: '#/$defs/pool' },
+          decode: { $ref: '#/$defs/pool' },
+          kvTransfer: obj({ bytes: num, seconds: num, link: str }),
+        }),
+      }),
+    },
+    pool: {
+      description: 'One pool of a disaggregated deployment: its workers, one worker\'s layout, hardware and formats, the prompts per step (prefill) or sequences decoding at once (decode) per worker, and that worker\'s estimate',
+      ...obj({
+        workers: { type: 'integer' }, devicesPerWorker: { type: 'integer' },
+        parallel: withOptional(obj({ tp: { type: 'integer' }, pp: { type: 'integer' }, ep: { type: 'integer' }, replicas: { type: 'integer' } }), { dpAttention: { type: 'integer' }, redundantExperts: { type: 'integer' } }),
+        hardware: str, weights: str, kv: str, batch: { type: 'integer' },
+        estimate: { $ref: '#/$defs/estimate' },
       }),
     },
     rag: {

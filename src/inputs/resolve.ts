@@ -42,7 +42,7 @@ export const ESTIMATE_KEYS = [
   'precision', 'kvPrecision',
   'batch', 'inputTokens', 'outputTokens', 'context', 'workload', 'images', 'imageSize', 'allowBeyondTrained',
   'gpu', 'count', 'price', 'mfu', 'mbu',
-  'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'nodes', 'dpAttention', 'redundantExperts', 'expertImbalance', 'allToAll', 'engine', 'concurrency', 'qps',
+  'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'nodes', 'dpAttention', 'redundantExperts', 'expertImbalance', 'allToAll', 'prefillWorkers', 'decodeWorkers', 'engine', 'concurrency', 'qps',
   'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'memory', 'sparsity', 'prune',
   ...LEVER_KEYS,
   ...ENGINE_OPTION_KEYS,
@@ -175,6 +175,10 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   const named = (key: EstimateKey): Named => ({ value: raw[key], where: origins[key] ?? `--${kebab(key)}` });
   const has = (key: EstimateKey) => raw[key] !== undefined;
   const warnings: string[] = [];
+  // A disaggregated deployment (two pools) is resolved by resolve-disagg.ts, for estimate and check.
+  for (const key of ['prefillWorkers', 'decodeWorkers'] as const) {
+    if (has(key)) throw new UserError(`${named(key).where}: this command sizes one pool of replicas; a disaggregated deployment (--prefill-workers with --decode-workers) is evaluated by llm-size estimate and check, and searched by plan --disaggregated`);
+  }
 
   // --offline is read by the Hub step before resolving; here it is only checked, so that a value
   // no flag could mean is refused even without --hf
