@@ -81,7 +81,7 @@ describe('the options objects are the commands\' own keys, each checked', () => 
   };
   const KEYS_NOT_FLAGS: Record<keyof typeof KEYS, string[]> = {
     estimate: [], train: [], plan: [], rag: [],
-    simulate: ['batch', 'images', 'imageSize', 'allowBeyondTrained', 'gridGco2PerKwh', 'region', 'pue', 'sparsity', 'prune', 'speculative', 'draftTokens', 'acceptance', 'acceptedLength'],
+    simulate: ['batch', 'decodeWorkers', 'prefillWorkers', 'images', 'imageSize', 'allowBeyondTrained', 'gridGco2PerKwh', 'region', 'pue', 'sparsity', 'prune', 'speculative', 'draftTokens', 'acceptance', 'acceptedLength'],
   };
 
   it.each(Object.keys(KEYS) as (keyof typeof KEYS)[])('%s: the library\'s keys are the command\'s flags (differences pinned)', async (name) => {
