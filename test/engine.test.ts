@@ -206,6 +206,14 @@ describe('llama.cpp over several GPUs splits layers by default (issue 12 accepta
     await expectBadInput([...args, '--tp', '2'], /llama\.cpp splits layers across devices/);
     await expectBadInput(['estimate', '--model', 'llama-3.1-8b', '--split-mode', 'row'], /--split-mode: vLLM splits devices by tensor parallelism only/);
   });
+  it('the cache is f16 unless asked (llama.cpp -ctk/-ctv default), and its launch line needs no cache-type flag', async () => {
+    const out = await cliJson(args);
+    expect(out.input.precision.kv).toBe('fp16');
+    const plan = await cli(['plan', '--model', 'llama-3.1-70b', '--gpu', 'rtx-4090', '--precision', 'q4_k_m', '--concurrency', '1']);
+    expect(plan.stdout).toMatch(/llama-server -m \S+ --parallel 1 --ctx-size \d+ --n-gpu-layers 999 --split-mode layer\n/);
+    const q8 = await cli(['plan', '--model', 'llama-3.1-70b', '--gpu', 'rtx-4090', '--precision', 'q4_k_m', '--kv-precision', 'q8_0', '--concurrency', '1']);
+    expect(q8.stdout).toMatch(/--cache-type-k q8_0 --cache-type-v q8_0/);
+  });
 });
 
 describe('one verdict that names the binding limit and the fix (issue 12 acceptance)', () => {

@@ -2,7 +2,7 @@ import type { Catalog } from '../inputs/catalog.js';
 import type { EngineSpec } from '../inputs/engine.js';
 import type { HardwareSpec } from '../inputs/hardware.js';
 import type { ModelSpec } from '../inputs/model.js';
-import { activationFormat, type Format } from '../inputs/precision.js';
+import { activationFormat, FORMATS, type Format } from '../inputs/precision.js';
 import { secondsInHour, tokensInMillion } from '../units.js';
 import type { EngineOptions } from './engine.js';
 import { estimateWithStep, type Estimate } from './index.js';
@@ -195,9 +195,11 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
             const chosen = req.engineFor(hw, weights, kv);
             if (!chosen) continue;
             const engineLayout = chosen.engine.multiDevice.default === 'layer' ? { ...layout, tp: 1, pp: layout.tp * layout.pp } : layout;
+            // no KV type asked: the engine's own default cache type (llama.cpp f16), else the activation type
+            const engineKv = kvChoice === 'activation' ? chosen.engine.kvCache.defaultType?.value : undefined;
             configs.push({
               input: {
-                model: req.model, weights, kv, activations,
+                model: req.model, weights, kv: engineKv ? FORMATS[engineKv as keyof typeof FORMATS] : kv, activations,
                 workload: { batch: 1, inputTokens: req.inputTokens, outputTokens: req.outputTokens, context: req.context },
                 hardware: hw, count: engineLayout.tp * engineLayout.pp, parallel: engineLayout, gpusPerNode: req.gpusPerNode, engine: chosen.engine, engineOptions: req.engineOptions, engineReason: chosen.reason,
                 load: loadFor(1), price, mfu: req.mfu, mbu: req.mbu,
@@ -490,6 +492,7 @@ function launchLine(e: EngineSpec, row: PlanRow, repo: string): string {
     return flag.includes('{value}') ? flag.replaceAll('{value}', String(value)) : `${flag} ${value}`;
   };
   const layerSplit = e.multiDevice.default === 'layer';
+  const defaultKv = e.kvCache.defaultType?.value ?? input.activations.id;
   const gguf = `${repo.split('/').pop()}-${input.weights.id.toUpperCase()}.gguf`;
   const parts = [
     l.command.replace('{repo}', repo).replace('{gguf}', gguf),
@@ -503,11 +506,11 @@ function launchLine(e: EngineSpec, row: PlanRow, repo: string): string {
     set('gpuLayers', 999),
     row.devicesPerReplica > 1 && l.flags.split ? set('split', layerSplit ? 'layer' : 'row') : '',
     budget !== undefined && l.flags.fraction ? set('fraction', +budget.toFixed(3)) : '',
-    // a KV type other than the activation type (the engines' default cache type) needs the flag
-    input.kv.id !== input.activations.id && l.kvTypes[input.kv.id] ? set('kvType', l.kvTypes[input.kv.id]) : '',
+    // a KV type other than the engine's default cache type (its own, else the activation type) needs the flag
+    input.kv.id !== defaultKv && l.kvTypes[input.kv.id] ? set('kvType', l.kvTypes[input.kv.id]) : '',
     l.quantization[input.weights.id] ? set('quantization', l.quantization[input.weights.id]) : '',
   ];
-  const unmappedKv = input.kv.id !== input.activations.id && !l.kvTypes[input.kv.id];
+  const unmappedKv = input.kv.id !== defaultKv && !l.kvTypes[input.kv.id];
   return parts.filter(Boolean).join(' ') + (unmappedKv && l.note ? ` (${l.note})` : '');
 }
 

@@ -138,6 +138,8 @@ export interface EngineSpec {
     padTokens?: number;
     /** the cache pads each head to a multiple of this many elements (vLLM TPU: 128) */
     headDimAlignment?: number;
+    /** the cache's own type when none is asked for (llama.cpp: f16 whatever the weights); absent = the activation type */
+    defaultType?: { value: string; source: string };
   };
   scheduler: {
     /** sequences run at once by default (vLLM max_num_seqs); more wait in the queue */
@@ -224,7 +226,7 @@ export const engineFileSchema = z.strictObject({
       source,
     }).optional(),
   }),
-  kvCache: z.strictObject({ blockTokens: sourcedCount, paged: z.boolean(), padTokens: positiveInt.optional(), headDimAlignment: positiveInt.optional() }),
+  kvCache: z.strictObject({ blockTokens: sourcedCount, paged: z.boolean(), padTokens: positiveInt.optional(), headDimAlignment: positiveInt.optional(), defaultType: z.strictObject({ value: z.string(), source }).optional() }),
   stateCache: z.strictObject({
     pool: z.enum(['shared', 'separate']),
     ratio: z.number().positive().optional(),

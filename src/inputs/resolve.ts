@@ -255,7 +255,7 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
     weights = sparse24(weights);
   }
   const pruning = structured || sparsity ? { ...(sparsity ? { sparsity } : {}), ...(structured ? { structured } : {}), baseline } : undefined;
-  const kv: Format = has('kvPrecision') ? FORMATS[choice(named('kvPrecision'), KV_FORMAT_IDS)] : activations;
+  const kvAsked: Format = has('kvPrecision') ? FORMATS[choice(named('kvPrecision'), KV_FORMAT_IDS)] : activations;
 
   // Workload: fixed lengths, or distributions whose mean request the figures are for (traffic.ts).
   const forwardOnly = isForwardOnly(model);
@@ -306,9 +306,13 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   const hardware = has('memory') ? withMemory(preset, named('memory'), warnings) : preset;
   // Engine (presets/engines): the user's --engine (pinned with @version), else the default for
   // this hardware and weight format (src/inputs/engine-choice.ts), saying why.
-  const engineChoice = chooseEngine(catalog, hardware, weights, kv, has('engine') ? { name: String(raw.engine), where: named('engine').where } : undefined);
+  const engineChoice = chooseEngine(catalog, hardware, weights, kvAsked, has('engine') ? { name: String(raw.engine), where: named('engine').where } : undefined);
   if (engineChoice.warning) warnings.push(engineChoice.warning);
   const engine = engineChoice.engine;
+  // Without --kv-precision the cache takes the engine's own default type (llama.cpp: f16 whatever
+  // the weights), else the activation type (vLLM kv_cache_dtype auto = the model's dtype).
+  const engineKv = engine.kvCache.defaultType ? FORMATS[engine.kvCache.defaultType.value as keyof typeof FORMATS] : undefined;
+  const kv: Format = !has('kvPrecision') && engineKv ? engineKv : kvAsked;
   const engineOptions = resolveEngineOptions(named, has, engine);
   // Parallel layout (src/estimate/parallel.ts): --tp, --pp, --ep, --replicas; --count alone is
   // tensor parallelism, or, for an engine that splits layers across devices (llama.cpp
