@@ -303,14 +303,15 @@ describe('families of 2025-2026 import with their published parameter counts', (
   });
 
   it.each([
-    // Jamba-v0.1 by hand (modeling_jamba.py): 28 Mamba layers of 105,308,448 (in_proj 4096 x 16384,
+    // Jamba-v0.1 by hand (modeling_jamba.py; equal to the safetensors total_size 103,140,646,656 B / 2
+    // of the same architecture, presets/models/jamba-v0.1.yaml published.params): 28 Mamba layers of 105,308,448 (in_proj 4096 x 16384,
     // conv 8192 x 4 + 8192, x_proj 8192 x 288, dt_proj 256 x 8192 + 8192, A_log 8192 x 16, D 8192,
     // dt/B/C norms 288, out_proj 8192 x 4096), 4 attention layers of 41,943,040, 16 dense MLPs of
     // 3 x 4096 x 14336, 16 MoE of 16 such + router 4096 x 16, norms, embedding and head 65536 x 4096.
     ['jamba-v0.1', 28 * 105_308_448 + 4 * 41_943_040 + 16 * 176_160_768 + 16 * (16 * 176_160_768 + 65_536) + 32 * 2 * 4096 + 4096 + 2 * 65536 * 4096, 52e9],
     // Falcon-H1-7B: 44 x (attention 11,010,048 + Mamba-2 29,976,136 + MLP 3 x 3072 x 12288 + 2 norms) + final norm + 2 x 130048 x 3072
     ['falcon-h1-7b', 44 * (11_010_048 + 29_976_136 + 113_246_208 + 2 * 3072) + 3072 + 2 * 130048 * 3072, 7.59e9],
-    // Mamba-Codestral: 64 x (norm 4096 + in_proj 4096 x 18560 + conv 10240 x 5 + 3 x 128 + gated norm 8192 + out 8192 x 4096) + norm_f + 2 x 32768 x 4096
+    // Mamba-Codestral (equal to its BF16 tensor payload 14,570,807,296 B / 2, published.params): 64 x (norm 4096 + in_proj 4096 x 18560 + conv 10240 x 5 + 3 x 128 + gated norm 8192 + out 8192 x 4096) + norm_f + 2 x 32768 x 4096
     ['mamba-codestral-7b', 64 * (4096 + 4096 * 18560 + 10240 * 5 + 384 + 8192 + 8192 * 4096) + 4096 + 2 * 32768 * 4096, 7.3e9],
   ])('%s has the count by hand (%d) and rounds to the card\'s %d', (id, byHand, card) => {
     expect(params(id)['params.total'].value).toBe(byHand);
