@@ -62,6 +62,8 @@ export const METRICS = {
   /** executed FLOPs (recomputation included) over the whole step / dense peak */
   hfu: { unit: 'fraction', figure: 'train.flopsPerSecondPerDevice', per: 'train.peakFlopsPerSecond', rate: true },
   achievedFlopsPerDevice: { unit: 'FLOP/s', figure: 'train.flopsPerSecondPerDevice', rate: true },
+  /** a whole run in device-hours (model cards): train.deviceHours for the layout's `tokens` */
+  trainingDeviceHours: { unit: 'h', figure: 'train.deviceHours', rate: false },
   /** training peak of torch.cuda.max_memory_allocated: model states, activations and ZeRO-3 buffers per device, no CUDA context */
   trainingAllocatedPeakBytes: { unit: 'B', figure: 'memory.perDevice', minus: 'memory.perDevice.overhead', rate: false },
 } as const;
@@ -128,6 +130,8 @@ export interface TrainingLayout {
   /** LoRA rank and adapted modules; absent = the method's default (training.ts LORA_DEFAULTS) */
   loraRank?: number;
   loraTargets?: string[];
+  /** tokens of the whole run (device-hours cases) */
+  tokens?: number;
 }
 
 /** "36 ms", "12.55 GiB", "19694 tokens/s", "147e12 FLOP/s" or a bare number -> base units. */
@@ -269,7 +273,7 @@ function resolveTraining(m: Measurement, catalog: Catalog, model: NonNullable<Re
     train: {
       model: model.model, hardware, count: m.count, precision: m.precision as TrainPrecision, method, optimizer: 'adamw',
       zero: t.sharding === 'fsdp-full' ? 3 : 0, recompute: t.activationCheckpointing === true ? 'full' : t.activationCheckpointing === false ? 'none' : 'selective',
-      sequenceParallel: tp > 1, tp, pp, cp, seqLen, microBatch, globalBatch, virtualStages: t.virtualPipeline, lora: { rank: t.loraRank ?? loraDefault.rank, targets },
+      sequenceParallel: tp > 1, tp, pp, cp, seqLen, microBatch, globalBatch, virtualStages: t.virtualPipeline, lora: { rank: t.loraRank ?? loraDefault.rank, targets }, ...(t.tokens ? { tokens: t.tokens } : {}),
     },
   };
 }
