@@ -7,21 +7,22 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { parse } from 'yaml';
 import { isForwardOnly } from '../src/inputs/model.js';
 import { estimate, estimateWithStep, type Estimate } from '../src/estimate/index.js';
 import type { PhaseWork, StepModel } from '../src/estimate/step.js';
-import type { BandKind, Calibration, EfficiencyParams, HardwareClass } from '../src/estimate/efficiency.js';
+import type { BandKind, Calibration, EfficiencyParams, HardwareClass, TrainingParams } from '../src/estimate/efficiency.js';
 import { hardwareClass } from '../src/estimate/efficiency.js';
 import type { EstimateInput } from '../src/estimate/input.js';
-import { dataParallel, LORA_DEFAULTS, LORA_TARGETS, METHODS, train, TRAIN_PRECISIONS, type LoraTarget, type Method, type TrainEstimate, type TrainInput, type TrainPrecision } from '../src/estimate/training.js';
+import { dataParallel, LORA_DEFAULTS, LORA_TARGETS, METHODS, train, TRAIN_PRECISIONS, TRAINING_DEFAULTS, trainingStepTime, trainWithWork, type LoraTarget, type Method, type TrainEstimate, type TrainInput, type TrainingStepWork, type TrainPrecision } from '../src/estimate/training.js';
 import { findEntry, type Catalog } from '../src/inputs/catalog.js';
 import { findEngine } from '../src/inputs/engine-choice.js';
 import type { EngineOptions } from '../src/estimate/engine.js';
 import { loadEngineFiles, type EngineSpec } from '../src/inputs/engine.js';
 import { loadPresetPaths } from '../src/inputs/load-presets.js';
 import { activationFormat, FORMATS, type Format } from '../src/inputs/precision.js';
-import { parseQuantity } from '../src/units.js';
+import { parseQuantity, secondsInHour } from '../src/units.js';
 import type { AllToAllMode } from '../src/estimate/expert-parallel.js';
 
 export const KINDS = ['memory', 'decode', 'prefill', 'throughput', 'training'] as const;
@@ -92,6 +93,8 @@ export interface Measurement {
   outputTokens: number;
   trust: 'high' | 'medium' | 'low';
   source: string;
+  /** the case's notes (known reasons for a miss, conditions) */
+  notes?: string;
   unpredictable?: string;
   /** training layout as published (kind: training) */
   training?: TrainingLayout;
@@ -99,6 +102,8 @@ export interface Measurement {
   engineFraction?: number;
   /** tokens of the engine's activation-profiling pass as launched (vLLM max_num_batched_tokens); absent = the profile's */
   profileTokens?: number;
+  /** the engine's kernels as built or launched for this run, where they differ from the profile's (EngineSpec kernels) */
+  engineKernels?: EngineSpec['kernels'];
   /** serving layout as published (llama.cpp multi-GPU splits layers: pp = count); absent = count-way tensor parallelism */
   layout?: { tp?: number; pp?: number; ep?: number; dpAttention?: number; redundantExperts?: number; imbalance?: number; allToAll?: string };
   /** KV cases: the launch's max_model_len (llama.cpp n_ctx); absent = inputTokens + outputTokens */
@@ -146,7 +151,7 @@ export function parseMeasured(text: string | number, where: string): number {
   throw new Error(`${where}: cannot read measured value "${text}"`);
 }
 
-const CASE_KEYS = ['model', 'hardware', 'count', 'engine', 'precision', 'kvPrecision', 'batch', 'maxBatch', 'kvMemoryFraction', 'inputTokens', 'outputTokens', 'unpredictable', 'training', 'engineFraction', 'profileTokens', 'layout', 'context', 'maxNumSeqs', 'enforceEager', 'blockSize'] as const;
+const CASE_KEYS = ['model', 'hardware', 'count', 'engine', 'precision', 'kvPrecision', 'batch', 'maxBatch', 'kvMemoryFraction', 'inputTokens', 'outputTokens', 'unpredictable', 'training', 'engineFraction', 'profileTokens', 'layout', 'context', 'maxNumSeqs', 'enforceEager', 'blockSize', 'engineKernels'] as const;
 
 /** Reads every case file under `dir` and flattens cases into measurements (overrides applied). */
 export function loadSuite(dir: string): Measurement[] {
@@ -190,6 +195,7 @@ export function loadSuite(dir: string): Measurement[] {
           outputTokens: Number(merged.outputTokens ?? 1),
           trust: (c.trust as Measurement['trust']) ?? 'low',
           source: String(c.source ?? ''),
+          notes: raw.notes !== undefined ? String(raw.notes) : c.notes !== undefined ? String(c.notes) : undefined,
           unpredictable: merged.unpredictable === undefined ? undefined : String(merged.unpredictable),
           training: merged.training as TrainingLayout | undefined,
           engineFraction: merged.engineFraction === undefined ? undefined : Number(merged.engineFraction),
@@ -199,6 +205,7 @@ export function loadSuite(dir: string): Measurement[] {
           maxNumSeqs: merged.maxNumSeqs === undefined ? undefined : Number(merged.maxNumSeqs),
           enforceEager: merged.enforceEager === undefined ? undefined : merged.enforceEager === true,
           blockSize: merged.blockSize === undefined ? undefined : Number(merged.blockSize),
+          engineKernels: merged.engineKernels as Measurement['engineKernels'],
         });
       }
     }
@@ -239,6 +246,7 @@ function engineAsLaunched(m: Measurement, catalog: Catalog): { engine: EngineSpe
     ...(m.enforceEager !== undefined ? { enforceEager: m.enforceEager } : {}),
     ...(m.blockSize !== undefined ? { blockSize: m.blockSize } : {}),
   };
+  if (m.engineKernels) engine = { ...engine, kernels: { ...engine.kernels, ...m.engineKernels } };
   return { engine, options };
 }
 
@@ -294,11 +302,11 @@ export function resolveMeasurement(m: Measurement, catalog: Catalog): Resolution
   if (!hardware) return { ok: false, reason: `no hardware preset "${m.hardware}"` };
   // training runs, and memory measured during training (LoRA / QLoRA fine-tuning), go through train()
   if (m.kind === 'training' || m.training) return resolveTraining(m, catalog, model, hardware);
-  let launched: ReturnType<typeof engineAsLaunched>;
-  if (KV_METRICS.includes(m.metric)) {
-    launched = engineAsLaunched(m, catalog);
-    if (!launched) return { ok: false, reason: `no engine profile "${m.engine}" (presets/engines)` };
-  }
+  // The engine as launched, where a profile exists: its memory budget sizes the KV cache and its
+  // kernels (EngineSpec kernels) change how a step is timed; KV-capacity cases need one.
+  const launched = engineAsLaunched(m, catalog);
+  if (!launched && KV_METRICS.includes(m.metric)) return { ok: false, reason: `no engine profile "${m.engine}" (presets/engines)` };
+  if (!launched && m.engineKernels) return { ok: false, reason: `engineKernels given but no engine profile "${m.engine}" (presets/engines)` };
   const weights = formatOf(m.precision);
   if (!weights) return { ok: false, reason: `no precision format "${m.precision}"` };
   const kv = m.kvPrecision ? formatOf(m.kvPrecision) : activationFormat(weights);
@@ -397,13 +405,15 @@ export function bandResidual(m: Pick<Measurement, 'kind' | 'metric' | 'measured'
 // ---------------------------------------------------------------------------------------------
 // Fitting
 
-/** A fit case: a resolved measurement whose prediction depends on the efficiency model. */
+/** A serving fit case: a resolved measurement whose prediction depends on the efficiency model. */
 export interface FitCase {
   m: Measurement;
   input: EstimateInput;
   cls: HardwareClass;
   /** the deployment's step model and its steps' work, built once; absent = predict through estimate() */
   step?: { model: StepModel; prefill: PhaseWork; decode: PhaseWork };
+  /** weight in the fit's objective (publicationWeights); absent = 1 */
+  weight?: number;
 }
 
 /** A fit case with its steps' work prepared for fast re-timing (serving cases without --qps). */
@@ -442,64 +452,52 @@ export function fastPredict(c: FitCase, params: EfficiencyParams): number {
   }
 }
 
-interface ParamSpec {
+/** A training fit case: a training run with its step's work prepared (trainWithWork). */
+export interface TrainFitCase {
+  m: Measurement;
+  train: TrainInput;
+  cls: HardwareClass;
+  work: TrainingStepWork;
+}
+
+export function trainFitCase(m: Measurement, input: TrainInput): TrainFitCase {
+  const { work } = trainWithWork(input);
+  return { m, train: input, cls: work.cls, work };
+}
+
+/** The training metric from the step re-timed under `p` (training.ts trainingStepTime), as train() computes it. */
+export function fastTrainPredict(c: TrainFitCase, p: TrainingParams): number {
+  const w = c.work;
+  const t = trainingStepTime(w, p, c.train.mfu);
+  switch (c.m.metric) {
+    case 'trainingTokensPerSecondPerDevice': return w.tokensPerStep / t.stepSeconds / w.count;
+    case 'mfu': return t.mfu;
+    case 'hfu': return (w.tokensPerStep * w.executedFlopsPerToken) / (t.stepSeconds * w.count * w.peakFlopsPerSecond);
+    case 'achievedFlopsPerDevice': return (w.tokensPerStep * w.executedFlopsPerToken) / (t.stepSeconds * w.count);
+    case 'trainingDeviceHours': return ((c.train.tokens! / w.tokensPerStep) * t.stepSeconds * w.count) / p.goodput / secondsInHour;
+    default: return predictResolved({ ok: true, train: c.train }, c.m.metric, { params: STARTING_PARAMS, training: p, source: 'fit', bands: {} }).value;
+  }
+}
+
+/** One fitted number: where it lives in the parameter object, its range, and whether to search it in log space. */
+export interface ParamSpec<P> {
   name: string;
-  get: (p: EfficiencyParams) => number;
-  set: (p: EfficiencyParams, v: number) => void;
+  get: (p: P) => number;
+  set: (p: P, v: number) => void;
   min: number;
   max: number;
   log: boolean;
 }
 
-function paramSpecs(classes: HardwareClass[]): ParamSpec[] {
-  const specs: ParamSpec[] = [];
-  for (const cls of classes) {
-    specs.push(
-      { name: `${cls}.mfuMax`, get: (p) => p.byClass[cls]!.mfuMax, set: (p, v) => (p.byClass[cls]!.mfuMax = v), min: 0.1, max: 0.95, log: false },
-      { name: `${cls}.mbuMax`, get: (p) => p.byClass[cls]!.mbuMax, set: (p, v) => (p.byClass[cls]!.mbuMax = v), min: 0.2, max: 0.98, log: false },
-    );
-  }
-  specs.push(
-    { name: 'mfuHalfTokens', get: (p) => p.mfuHalfTokens, set: (p, v) => (p.mfuHalfTokens = v), min: 1, max: 8192, log: true },
-    { name: 'mbuHalfBytes', get: (p) => p.mbuHalfBytes, set: (p, v) => (p.mbuHalfBytes = v), min: 1e6, max: 2e10, log: true },
-    { name: 'stepOverheadSeconds', get: (p) => p.stepOverheadSeconds, set: (p, v) => (p.stepOverheadSeconds = v), min: 0, max: 0.02, log: false },
-    { name: 'layerOverheadSeconds', get: (p) => p.layerOverheadSeconds, set: (p, v) => (p.layerOverheadSeconds = v), min: 0, max: 5e-4, log: false },
-    { name: 'commEfficiency', get: (p) => p.commEfficiency, set: (p, v) => (p.commEfficiency = v), min: 0.05, max: 1, log: false },
-  );
-  return specs;
-}
-
-const clone = (p: EfficiencyParams): EfficiencyParams => structuredClone(p);
-
-export const STARTING_PARAMS: EfficiencyParams = {
-  byClass: { gpu: { mfuMax: 0.6, mbuMax: 0.8 } },
-  mfuHalfTokens: 64,
-  mbuHalfBytes: 1e8,
-  stepOverheadSeconds: 0.001,
-  layerOverheadSeconds: 2e-5,
-  commEfficiency: 0.7,
-};
-
-/** Mean absolute log error of the cases under these parameters (the fit's objective). */
-export function objective(cases: FitCase[], params: EfficiencyParams): number {
-  let total = 0;
-  for (const c of cases) total += Math.abs(Math.log(fastPredict(c, params) / c.m.measured));
-  return total / cases.length;
-}
-
 /**
- * Deterministic coordinate descent: each parameter in turn is set to the best of a grid over
- * its range (log-spaced where marked), then refined on finer grids around the best point;
- * sweeps repeat until the objective stops improving. Leave-one-out refits start from the same point.
+ * Deterministic coordinate descent: each parameter in turn is set to the best of a grid over its
+ * range (log-spaced where marked), then refined on finer grids around the best point; sweeps
+ * repeat until the objective stops improving. The same routine fits the serving and the
+ * training parameters; leave-one-out refits run it from the same starting point.
  */
-export function fit(cases: FitCase[], start: EfficiencyParams = STARTING_PARAMS, sweeps = 6, gridPoints = 13, levels = 3): { params: EfficiencyParams; objective: number } {
-  const classes = [...new Set(cases.map((c) => c.cls))].sort() as HardwareClass[];
-  const params = clone(start);
-  for (const cls of classes) params.byClass[cls] ??= { ...params.byClass.gpu };
-  // drop classes with no case (their figures then fall back to gpu, and say so)
-  for (const cls of Object.keys(params.byClass) as HardwareClass[]) if (cls !== 'gpu' && !classes.includes(cls)) delete params.byClass[cls];
-  const specs = paramSpecs([...new Set(['gpu' as HardwareClass, ...classes])].filter((c) => params.byClass[c]));
-  let best = objective(cases, params);
+export function coordinateDescent<P>(start: P, specs: ParamSpec<P>[], objectiveOf: (p: P) => number, sweeps = 6, gridPoints = 13, levels = 3): { params: P; objective: number } {
+  const params = structuredClone(start);
+  let best = objectiveOf(params);
   for (let sweep = 0; sweep < sweeps; sweep++) {
     const before = best;
     for (const s of specs) {
@@ -511,7 +509,7 @@ export function fit(cases: FitCase[], start: EfficiencyParams = STARTING_PARAMS,
           const v = s.log ? Math.exp(Math.log(lo) + t * (Math.log(hi) - Math.log(lo))) : lo + t * (hi - lo);
           const old = s.get(params);
           s.set(params, v);
-          const o = objective(cases, params);
+          const o = objectiveOf(params);
           if (o < best - 1e-12) best = o;
           else s.set(params, old);
         }
@@ -532,6 +530,112 @@ export function fit(cases: FitCase[], start: EfficiencyParams = STARTING_PARAMS,
   return { params, objective: best };
 }
 
+function paramSpecs(classes: HardwareClass[], cases: FitCase[] = []): ParamSpec<EfficiencyParams>[] {
+  const specs: ParamSpec<EfficiencyParams>[] = [];
+  for (const cls of classes) {
+    specs.push(
+      { name: `${cls}.mfuMax`, get: (p) => p.byClass[cls]!.mfuMax, set: (p, v) => (p.byClass[cls]!.mfuMax = v), min: 0.1, max: 0.95, log: false },
+      { name: `${cls}.mbuMax`, get: (p) => p.byClass[cls]!.mbuMax, set: (p, v) => (p.byClass[cls]!.mbuMax = v), min: 0.2, max: 0.98, log: false },
+    );
+  }
+  specs.push(
+    { name: 'mfuHalfTokens', get: (p) => p.mfuHalfTokens, set: (p, v) => (p.mfuHalfTokens = v), min: 1, max: 8192, log: true },
+    { name: 'mbuHalfBytes', get: (p) => p.mbuHalfBytes, set: (p, v) => (p.mbuHalfBytes = v), min: 1e6, max: 2e10, log: true },
+    { name: 'stepOverheadSeconds', get: (p) => p.stepOverheadSeconds, set: (p, v) => (p.stepOverheadSeconds = v), min: 0, max: 0.02, log: false },
+    { name: 'layerOverheadSeconds', get: (p) => p.layerOverheadSeconds, set: (p, v) => (p.layerOverheadSeconds = v), min: 0, max: 5e-4, log: false },
+    { name: 'commEfficiency', get: (p) => p.commEfficiency, set: (p, v) => (p.commEfficiency = v), min: 0.05, max: 1, log: false },
+  );
+  // Fitted only where some case has MoE layers whose step overhead it reads.
+  if (cases.some((c) => c.input.model.moe && !c.m.metric.endsWith('WorkSeconds'))) specs.push({ name: 'moeLayerOverheadSeconds', get: (p) => p.moeLayerOverheadSeconds ?? 0, set: (p, v) => (p.moeLayerOverheadSeconds = v), min: 0, max: 1e-3, log: false });
+  if (cases.some((c) => c.input.model.moe)) specs.push({ name: 'expertHalfBytes', get: (p) => p.expertHalfBytes ?? 1e4, set: (p, v) => (p.expertHalfBytes = v), min: 1e4, max: 1e9, log: true });
+  return specs;
+}
+
+export const STARTING_PARAMS: EfficiencyParams = {
+  byClass: { gpu: { mfuMax: 0.6, mbuMax: 0.8 } },
+  mfuHalfTokens: 64,
+  mbuHalfBytes: 1e8,
+  stepOverheadSeconds: 0.001,
+  layerOverheadSeconds: 2e-5,
+  moeLayerOverheadSeconds: 0,
+  commEfficiency: 0.7,
+  expertHalfBytes: 1e4,
+};
+
+/** Mean absolute log error of the cases under these parameters (the fit's objective). */
+export function objective(cases: FitCase[], params: EfficiencyParams): number {
+  let total = 0;
+  let weights = 0;
+  for (const c of cases) {
+    const w = c.weight ?? 1;
+    total += w * Math.abs(Math.log(fastPredict(c, params) / c.m.measured));
+    weights += w;
+  }
+  return total / weights;
+}
+
+/**
+ * Weights that keep one publication from outvoting the rest: each case counts 1 / sqrt(n) where n
+ * is the number of fitted cases from its publication (a table of 40 rows weighs as much as about
+ * six single-case sources, not forty).
+ */
+export function publicationWeights<T extends { m: Measurement; weight?: number }>(cases: T[]): T[] {
+  const counts = new Map<string, number>();
+  for (const c of cases) counts.set(publicationOf(c.m), (counts.get(publicationOf(c.m)) ?? 0) + 1);
+  for (const c of cases) c.weight = 1 / Math.sqrt(counts.get(publicationOf(c.m))!);
+  return cases;
+}
+
+/** Classes with a case get their own parameters (starting from gpu's); the others fall back to gpu. */
+function withClasses<T>(byClass: Partial<Record<HardwareClass, T>> & { gpu: T }, classes: HardwareClass[]): HardwareClass[] {
+  for (const cls of classes) byClass[cls] ??= structuredClone(byClass.gpu);
+  for (const cls of Object.keys(byClass) as HardwareClass[]) if (cls !== 'gpu' && !classes.includes(cls)) delete byClass[cls];
+  return [...new Set(['gpu' as HardwareClass, ...classes])].filter((c) => byClass[c]);
+}
+
+/** Fits the serving efficiency model (coordinateDescent over paramSpecs) on the cases. */
+export function fit(cases: FitCase[], start: EfficiencyParams = STARTING_PARAMS, sweeps = 6, gridPoints = 13, levels = 3): { params: EfficiencyParams; objective: number } {
+  const params = structuredClone(start);
+  const classes = withClasses(params.byClass, [...new Set(cases.map((c) => c.cls))].sort());
+  return coordinateDescent(params, paramSpecs(classes, cases), (p) => objective(cases, p), sweeps, gridPoints, levels);
+}
+
+export const TRAINING_START: TrainingParams = structuredClone(TRAINING_DEFAULTS);
+
+function trainingSpecs(classes: HardwareClass[], cases: TrainFitCase[]): ParamSpec<TrainingParams>[] {
+  const specs: ParamSpec<TrainingParams>[] = classes.map((cls) => ({ name: `${cls}.utilMax`, get: (p) => p.byClass[cls]!.utilMax, set: (p, v) => (p.byClass[cls]!.utilMax = v), min: 0.1, max: 1, log: false }));
+  // A share is fitted only where some case exercises it (else it would stay at its start, unfitted).
+  if (cases.some((c) => c.work.fp8)) specs.push({ name: 'fp8Factor', get: (p) => p.fp8Factor, set: (p, v) => (p.fp8Factor = v), min: 0.2, max: 1.2, log: false });
+  if (cases.some((c) => c.work.moe)) specs.push({ name: 'moeFactor', get: (p) => p.moeFactor, set: (p, v) => (p.moeFactor = v), min: 0.2, max: 1.2, log: false });
+  if (cases.some((c) => !c.work.scheduleStated && c.work.bubble > 0)) specs.push({ name: 'bubbleScale', get: (p) => p.bubbleScale, set: (p, v) => (p.bubbleScale = v), min: 0, max: 1, log: false });
+  if (cases.some((c) => c.work.dpBytesPerDevice > 0)) specs.push({ name: 'dpOverlap', get: (p) => p.dpOverlap, set: (p, v) => (p.dpOverlap = v), min: 0, max: 1, log: false });
+  if (cases.some((c) => c.m.metric === 'trainingDeviceHours')) specs.push({ name: 'goodput', get: (p) => p.goodput, set: (p, v) => (p.goodput = v), min: 0.3, max: 1, log: false });
+  return specs;
+}
+
+export function trainingObjective(cases: TrainFitCase[], p: TrainingParams): number {
+  let total = 0;
+  for (const c of cases) total += Math.abs(Math.log(fastTrainPredict(c, p) / c.m.measured));
+  return total / cases.length;
+}
+
+/** Fits the training utilisation (training.ts TrainingParams) on the training runs. */
+export function fitTraining(cases: TrainFitCase[], start: TrainingParams = TRAINING_START): { params: TrainingParams; objective: number } {
+  const params = structuredClone(start);
+  const classes = withClasses(params.byClass, [...new Set(cases.map((c) => c.cls))].sort());
+  return coordinateDescent(params, trainingSpecs(classes, cases), (p) => trainingObjective(cases, p));
+}
+
+/** Names of the fitted parameters for these cases (reported in docs/accuracy.md). */
+export function fittedParameterNames(serving: FitCase[], training: TrainFitCase[]): { serving: string[]; training: string[] } {
+  const sp = structuredClone(STARTING_PARAMS);
+  const tp = structuredClone(TRAINING_START);
+  return {
+    serving: paramSpecs(withClasses(sp.byClass, [...new Set(serving.map((c) => c.cls))].sort()), serving).map((s) => s.name),
+    training: trainingSpecs(withClasses(tp.byClass, [...new Set(training.map((c) => c.cls))].sort()), training).map((s) => s.name),
+  };
+}
+
 /** Empirical quantile (linear interpolation), q in [0, 1]. */
 export function quantile(values: number[], q: number): number {
   const v = [...values].sort((a, b) => a - b);
@@ -544,11 +648,13 @@ export function quantile(values: number[], q: number): number {
 export const median = (values: number[]): number => quantile(values, 0.5);
 
 /**
- * Band quantiles: the whole range of the leave-one-out residuals. A distribution-free
- * prediction interval: for exchangeable residuals a new case falls inside the range of n others
- * with probability (n - 1) / (n + 1), at least 80% from n = 9 (Wilks 1941, tolerance limits).
+ * Band quantiles: the 5th and 95th percentiles of the leave-one-out residuals of the kind. A
+ * distribution-free prediction interval (Wilks 1941, tolerance limits): for exchangeable
+ * residuals a new case falls between them with probability about 90%. The whole range would
+ * cover (n - 1) / (n + 1) but let one outlier (an early engine build) widen every figure's band;
+ * the cross-validated coverage in docs/accuracy.md checks the choice.
  */
-export const BAND_QUANTILES = [0, 1] as const;
+export const BAND_QUANTILES = [0.05, 0.95] as const;
 
 /** Multiplicative band [exp(min), exp(max)] of log residuals; undefined with fewer than 3. */
 export function bandFrom(residuals: number[]): { low: number; high: number } | undefined {
@@ -560,8 +666,26 @@ export function hardwareClassOf(input: EstimateInput): HardwareClass {
   return hardwareClass(input.hardware);
 }
 
+/**
+ * The publication a measurement comes from: its source up to the first " (" or " @" (a table
+ * of one document, one repository file, one thread). The by-source split keeps publications whole.
+ */
+export function publicationOf(m: Pick<Measurement, 'source'>): string {
+  return m.source.split(/ \(| @/)[0].replace(/[;,.]+$/, '').trim();
+}
+
+/** Fold (0 or 1) of a publication: FNV-1a hash parity, fixed by the publication's name alone. */
+export function sourceFold(publication: string): 0 | 1 {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < publication.length; i++) {
+    h ^= publication.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return (h & 1) as 0 | 1;
+}
+
 // ---------------------------------------------------------------------------------------------
-// The whole evaluation: resolve, fit, leave-one-out, bands, coverage
+// The whole evaluation: resolve, fit, leave-one-out, by-source split, bands, coverage
 
 export interface Row {
   m: Measurement;
@@ -569,8 +693,10 @@ export interface Row {
   skipped?: string;
   /** prediction with the given (shipped) calibration */
   inSample?: Prediction;
-  /** prediction by a calibration refitted without this measurement */
+  /** prediction by a calibration refitted from scratch without this measurement */
   leaveOneOut?: number;
+  /** prediction by a calibration fitted on the other fold of publications only */
+  bySource?: number;
   /** the leave-one-out residual lies in the band built from the other measurements' residuals */
   inCrossValidatedBand?: boolean;
 }
@@ -578,26 +704,30 @@ export interface Row {
 export interface Evaluation {
   rows: Row[];
   fitted: { params: EfficiencyParams; objective: number; cases: number };
+  fittedTraining: { params: TrainingParams; objective: number; cases: number };
+  parameterNames: { serving: string[]; training: string[] };
   bands: Calibration['bands'];
+  /** publications per fold of the by-source split */
+  folds: [string[], string[]];
   presetIssues: string[];
 }
 
-/**
- * Measurements whose prediction depends on the efficiency model. Memory figures involve no
- * fitted parameter; training uses the training estimator's sourced per-family utilisation
- * (src/estimate/training.ts TRAINING_UTILISATION), not the serving efficiency model.
- */
+/** Measurements whose prediction depends on the serving efficiency model (memory involves no fitted parameter; training has its own fit). */
 export const isFitted = (m: Measurement): boolean => m.kind !== 'memory' && m.kind !== 'training';
 
 /**
- * Fits the efficiency model on every predictable measurement, refits it without each one in
- * turn from scratch (the same fit(), starting point and grids) to predict it out of sample, and derives
- * the bands from the leave-one-out residuals. `shipped` is the calibration to report in-sample
- * figures with (normally the committed one).
+ * Fits the serving efficiency model and the training utilisation on every predictable
+ * measurement; refits each from scratch without each measurement in turn (leave-one-out, the
+ * same fit() and starting point) to predict it out of sample; fits each on one fold of
+ * publications to predict the other (by-source split); derives the bands from the leave-one-out
+ * residuals. `shipped` is the calibration to report in-sample figures with (normally the
+ * committed one).
  */
-export function evaluate(suite: Measurement[], catalog: Catalog, presetIssues: string[], shipped?: Calibration): Evaluation {
+/** The suite resolved once: rows, the serving and training fit cases, each measurement's resolution. */
+export function buildCases(suite: Measurement[], catalog: Catalog): { rows: Row[]; fitCases: FitCase[]; trainCases: TrainFitCase[]; resolved: Map<Measurement, Resolved> } {
   const rows: Row[] = [];
   const fitCases: FitCase[] = [];
+  const trainCases: TrainFitCase[] = [];
   const resolved = new Map<Measurement, Resolved>();
   for (const m of suite) {
     const r = resolveMeasurement(m, catalog);
@@ -608,27 +738,109 @@ export function evaluate(suite: Measurement[], catalog: Catalog, presetIssues: s
     resolved.set(m, r);
     rows.push({ m });
     if (isFitted(m) && r.input) fitCases.push(fitCase(m, r.input));
+    if (m.kind === 'training' && r.train) trainCases.push(trainFitCase(m, r.train));
   }
+  return { rows, fitCases, trainCases, resolved };
+}
+
+/**
+ * One fit of the evaluation: the serving or the training fit on every case but one (leave-one-out,
+ * `leaveOut` = the case's index) or on the publications outside one by-source fold. Each is a
+ * fit from scratch (the same fit(), starting point and grids as the shipped calibration), so the
+ * fits are independent and may run in any order, on any thread, with the same result.
+ */
+export type FitTask = { kind: 'serving' | 'training'; leaveOut: number } | { kind: 'serving' | 'training'; fold: 0 | 1 };
+export type FitResult = { kind: 'serving'; params: EfficiencyParams } | { kind: 'training'; params: TrainingParams };
+
+export function runFitTask(task: FitTask, fitCases: FitCase[], trainCases: TrainFitCase[]): FitResult {
+  if (task.kind === 'serving') {
+    const cases = 'leaveOut' in task ? fitCases.filter((_, i) => i !== task.leaveOut) : fitCases.filter((c) => sourceFold(publicationOf(c.m)) !== task.fold);
+    return { kind: 'serving', params: cases.length ? fit(cases).params : STARTING_PARAMS };
+  }
+  const cases = 'leaveOut' in task ? trainCases.filter((_, i) => i !== task.leaveOut) : trainCases.filter((c) => sourceFold(publicationOf(c.m)) !== task.fold);
+  return { kind: 'training', params: cases.length ? fitTraining(cases).params : TRAINING_START };
+}
+
+/**
+ * Runs the fit tasks on `jobs` threads: this one and jobs - 1 worker threads
+ * (scripts/accuracy-worker.ts), each resolving the suite itself from the files under `root` and
+ * taking every jobs-th task. Results come back in the tasks' order; one thread = in order here.
+ */
+async function runFitTasks(tasks: FitTask[], fitCases: FitCase[], trainCases: TrainFitCase[], parallel?: { root: string; jobs: number }): Promise<FitResult[]> {
+  const jobs = parallel ? Math.max(1, Math.min(parallel.jobs, tasks.length)) : 1;
+  const results: FitResult[] = new Array(tasks.length);
+  const shareOf = (j: number) => tasks.map((t, i) => [t, i] as const).filter(([, i]) => i % jobs === j);
+  const workers: Promise<void>[] = [];
+  for (let j = 1; j < jobs; j++) {
+    const share = shareOf(j);
+    const worker = new Worker(new URL('./accuracy-worker.js', import.meta.url), { workerData: { root: parallel!.root, tasks: share.map(([t]) => t) } });
+    workers.push(new Promise<void>((resolve, reject) => {
+      worker.once('message', (out: FitResult[]) => {
+        share.forEach(([, i], k) => (results[i] = out[k]));
+        resolve();
+      });
+      worker.once('error', reject);
+      worker.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`accuracy worker exited with ${code}`))));
+    }));
+  }
+  for (const [t, i] of shareOf(0)) results[i] = runFitTask(t, fitCases, trainCases);
+  await Promise.all(workers);
+  return results;
+}
+
+/**
+ * The whole evaluation. `parallel` runs the independent fits on several threads (the files under
+ * `root` must be the suite and presets passed here); without it, on this thread.
+ */
+export async function evaluate(suite: Measurement[], catalog: Catalog, presetIssues: string[], shipped?: Calibration, parallel?: { root: string; jobs: number }): Promise<Evaluation> {
+  const { rows, fitCases, trainCases, resolved } = buildCases(suite, catalog);
+  const tasks: FitTask[] = [
+    ...fitCases.map((_, i) => ({ kind: 'serving' as const, leaveOut: i })),
+    ...trainCases.map((_, i) => ({ kind: 'training' as const, leaveOut: i })),
+    ...([0, 1] as const).flatMap((fold) => [{ kind: 'serving' as const, fold }, { kind: 'training' as const, fold }]),
+  ];
+  const pending = runFitTasks(tasks, fitCases, trainCases, parallel);
   const full = fit(fitCases);
-  // The fast path must be the model: re-timed steps equal estimate()'s figures for every case.
+  const fullTraining = fitTraining(trainCases);
+  const fullCal: Calibration = { params: full.params, training: fullTraining.params, source: 'fit', bands: {} };
+  // The fast paths must be the model: re-timed steps equal estimate() / train() for every case.
   for (const c of fitCases) {
     const fast = fastPredict(c, full.params);
-    const slow = predict(c.input, c.m.metric, { params: full.params, source: 'fit', bands: {} }).value;
+    const slow = predict(c.input, c.m.metric, fullCal).value;
     if (Math.abs(fast / slow - 1) > 1e-9) throw new Error(`internal: fast prediction of ${c.m.id} (${fast}) differs from estimate() (${slow})`);
   }
+  for (const c of trainCases) {
+    const fast = fastTrainPredict(c, fullTraining.params);
+    const slow = predictResolved({ ok: true, train: c.train }, c.m.metric, fullCal).value;
+    if (Math.abs(fast / slow - 1) > 1e-9) throw new Error(`internal: fast prediction of ${c.m.id} (${fast}) differs from train() (${slow})`);
+  }
+  const results = await pending;
+  // Leave-one-out and by-source predictions.
+  const loo = new Map<Measurement, number>();
+  const bySource = new Map<Measurement, number>();
+  tasks.forEach((t, k) => {
+    const r = results[k];
+    if ('leaveOut' in t) {
+      if (r.kind === 'serving') loo.set(fitCases[t.leaveOut].m, fastPredict(fitCases[t.leaveOut], r.params));
+      else loo.set(trainCases[t.leaveOut].m, fastTrainPredict(trainCases[t.leaveOut], r.params));
+    } else if (r.kind === 'serving') {
+      for (const c of fitCases) if (sourceFold(publicationOf(c.m)) === t.fold) bySource.set(c.m, fastPredict(c, r.params));
+    } else {
+      for (const c of trainCases) if (sourceFold(publicationOf(c.m)) === t.fold) bySource.set(c.m, fastTrainPredict(c, r.params));
+    }
+  });
+  const pubs = [...new Set([...fitCases, ...trainCases].map((c) => publicationOf(c.m)))].sort();
+  const folds: [string[], string[]] = [pubs.filter((p) => sourceFold(p) === 0), pubs.filter((p) => sourceFold(p) === 1)];
   const residualsByKind = new Map<BandKind, { m: Measurement; r: number }[]>();
   for (const row of rows) {
     const r = resolved.get(row.m);
     if (!r) continue;
-    if (!isFitted(row.m)) {
-      // nothing fitted: the leave-one-out prediction is the in-sample one
-      const cal = shipped ?? { params: full.params, source: 'fit', bands: {} };
-      row.inSample = predictResolved(r, row.m.metric, cal);
-      row.leaveOneOut = row.inSample.value;
-    } else {
-      const others = fitCases.filter((c) => c.m !== row.m);
-      const refit = fit(others);
-      row.leaveOneOut = predictResolved(r, row.m.metric, { params: refit.params, source: 'leave-one-out', bands: {} }).value;
+    row.leaveOneOut = loo.get(row.m);
+    row.bySource = bySource.get(row.m);
+    if (row.leaveOneOut === undefined) {
+      // nothing fitted (memory, KV capacity): the leave-one-out prediction is the in-sample one
+      row.leaveOneOut = predictResolved(r, row.m.metric, shipped ?? fullCal).value;
+      row.bySource = row.leaveOneOut;
     }
     const kind = bandKind(row.m);
     if (kind) {
@@ -648,10 +860,18 @@ export function evaluate(suite: Measurement[], catalog: Catalog, presetIssues: s
       row.inCrossValidatedBand = b ? x.r >= Math.log(b.low) && x.r <= Math.log(b.high) : undefined;
     }
   }
-  const cal: Calibration = shipped ?? { params: full.params, source: 'fit', bands };
+  const cal: Calibration = shipped ?? { ...fullCal, bands };
   for (const row of rows) {
     const r = resolved.get(row.m);
     if (r) row.inSample = predictResolved(r, row.m.metric, cal);
   }
-  return { rows, fitted: { ...full, cases: fitCases.length }, bands, presetIssues };
+  return {
+    rows,
+    fitted: { ...full, cases: fitCases.length },
+    fittedTraining: { ...fullTraining, cases: trainCases.length },
+    parameterNames: fittedParameterNames(fitCases, trainCases),
+    bands,
+    folds,
+    presetIssues,
+  };
 }

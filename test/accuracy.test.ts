@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { bandFrom, bandResidual, fit, loadCatalog, loadSuite, METRICS, objective, parseMeasured, predict, predictResolved, quantile, resolveMeasurement, STARTING_PARAMS, hardwareClassOf, type FitCase } from '../scripts/accuracy-lib.js';
+import { bandFrom, bandResidual, fastTrainPredict, fit, loadCatalog, publicationOf, sourceFold, trainFitCase, TRAINING_START, loadSuite, METRICS, objective, parseMeasured, predict, predictResolved, quantile, resolveMeasurement, STARTING_PARAMS, hardwareClassOf, type FitCase } from '../scripts/accuracy-lib.js';
 import { train } from '../src/estimate/training.js';
 import { builtInCatalog } from '../src/inputs/presets.js';
 
@@ -72,12 +72,33 @@ describe('residuals, bands and the fit', () => {
     expect(bandResidual({ kind: 'prefill', metric: 'ttft', measured: 0.05 }, 0.04)).toBeCloseTo(Math.log(1.25), 12);
   });
 
-  it('quantiles interpolate and the band spans the residuals', () => {
+  it('quantiles interpolate and the band spans the 5th to 95th percentile of the residuals', () => {
     expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5);
     const band = bandFrom([Math.log(0.9), 0, Math.log(1.2)])!;
-    expect(band.low).toBeCloseTo(0.9, 12);
-    expect(band.high).toBeCloseTo(1.2, 12);
+    // positions 0.05 x 2 = 0.1 and 0.95 x 2 = 1.9 between the sorted residuals
+    expect(band.low).toBeCloseTo(0.9 ** 0.9, 12);
+    expect(band.high).toBeCloseTo(1.2 ** 0.9, 12);
     expect(bandFrom([0, 0])).toBeUndefined();
+  });
+
+  it('publications are kept whole and split by a hash of their name alone', () => {
+    expect(publicationOf({ source: 'github NVIDIA/TensorRT-LLM docs/source/performance.md @138f96d4 (table 2)' })).toBe('github NVIDIA/TensorRT-LLM docs/source/performance.md');
+    expect(publicationOf({ source: 'Touvron et al., LLaMA, arXiv 2302.13971 (Table 15)' })).toBe('Touvron et al., LLaMA, arXiv 2302.13971');
+    // FNV-1a 32-bit: "a" hashes to 0xe40c292c (even), "b" to 0xe70c2de5 (odd)
+    expect(sourceFold('a')).toBe(0);
+    expect(sourceFold('b')).toBe(1);
+  });
+
+  it('the fast training predictor re-times train()\'s work exactly', () => {
+    const catalog = builtInCatalog();
+    for (const id of ['nemo2407-h100-llama3-70b-fp8-64gpu', 'llama1-7b-pretrain-2048-a100', 'maxtext-v6e256-llama31-8b']) {
+      const m = loadSuite(casesDir).find((x) => x.id === id)!;
+      const r = resolveMeasurement(m, catalog);
+      if (!r.ok || !r.train) throw new Error(`${id} is not a training resolution`);
+      const c = trainFitCase(m, r.train);
+      const p = { ...TRAINING_START, dpOverlap: 0.3, goodput: 0.8 };
+      expect(fastTrainPredict(c, p)).toBeCloseTo(predictResolved(r, m.metric, { params: STARTING_PARAMS, training: p, source: 't', bands: {} }).value, 9);
+    }
   });
 
   it('the fit recovers parameters that generated the data', () => {

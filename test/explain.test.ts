@@ -17,7 +17,7 @@ describe('--explain <figure>', () => {
     // and the efficiencies the compute and memory times were taken at; nothing of decode, memory or cost
     expect(ids.every((id) => id.startsWith('latency.prefill') || id === 'latency.ttft' || id.startsWith('efficiency.prefill'))).toBe(true);
     const tail = r.stdout.slice(r.stdout.lastIndexOf('latency.ttft ='));
-    expect(tail).toMatch(/^ {2}formula: latency\.prefillRoofline \+ latency\.prefillComm \+ latency\.prefillOverhead$/m);
+    expect(tail).toMatch(/^ {2}formula: latency\.prefillRoofline \+ latency\.prefillDequantize \+ latency\.prefillAttentionScores \+ latency\.prefillComm \+ latency\.prefillOverhead$/m);
     expect(tail).toMatch(/^ {2}source: {2}roofline \+ communication \+ overhead$/m);
     expect(tail).not.toMatch(/memory\.weights =/);
   });

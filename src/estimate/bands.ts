@@ -69,15 +69,25 @@ const TRAINING: [id: string, direction: 1 | -1][] = [
   ['train.energy', -1],
 ];
 
-/** Adds the calibration's training band to the training figures. Pure apart from `fig`. */
+/**
+ * Adds the calibration's training band to the training figures. Pure apart from `fig`. A step
+ * cannot execute more than the devices' peak: the band's fast side stops where the executed FLOPs
+ * (recomputation included) would use 100% of it over the whole step (MFU at most model / executed).
+ */
 export function applyTrainingBands(fig: Figures, calibration: Calibration): void {
   const band = calibration.bands.training;
   if (!band) return;
+  const mfu = fig['train.mfu'];
+  const executed = Number(mfu?.inputs.executedPerToken);
+  const model = Number(mfu?.inputs.modelPerToken);
+  const hfu = mfu && executed > 0 && model > 0 ? (mfu.value * executed) / model : undefined;
+  const cap = hfu && hfu > 0 ? 1 / hfu : Infinity;
+  const high = Math.min(band.high, cap);
   for (const [id, direction] of TRAINING) {
     const f = fig[id];
     if (!f) continue;
-    if (direction === 1) setBand(fig, id, f.value * band.low, f.value * band.high);
-    else setBand(fig, id, f.value / band.high, f.value / band.low);
+    if (direction === 1) setBand(fig, id, f.value * band.low, f.value * high);
+    else setBand(fig, id, f.value / high, f.value / band.low);
   }
 }
 
@@ -88,29 +98,61 @@ function setBand(fig: Figures, id: string, low: number, high: number): void {
   f.high = Math.max(high, f.value);
 }
 
-/** Adds `low` / `high` to the figures that have a known uncertainty. Pure apart from `fig`. */
+/**
+ * The physical floor of a phase's time: its FLOPs at the full dense peak or its bytes at the full
+ * memory bandwidth, whichever is longer (the roofline at 100% efficiency, Williams et al. 2009).
+ * No measurement can beat it, so no band reaches below it. Undefined without the phase's figures.
+ */
+export function phaseFloorSeconds(fig: Figures, phase: 'prefill' | 'decode'): number | undefined {
+  const c = fig[`latency.${phase}Compute`]?.inputs;
+  const m = fig[`latency.${phase}Memory`]?.inputs;
+  if (!c || !m) return undefined;
+  const compute = Number(c.flops) / (Number(c.peakFlopsPerSecond) * Number(c.count));
+  const memory = Number(m.bytes) / (Number(m.bandwidth) * Number(m.count));
+  const floor = Math.max(compute, memory);
+  return Number.isFinite(floor) && floor > 0 ? floor : undefined;
+}
+
+/** Adds `low` / `high` to the figures that have a known uncertainty, within physical limits. Pure apart from `fig`. */
 export function applyBands(fig: Figures, calibration: Calibration): void {
   const b = calibration.bands;
+  // A time's band stops at its phase's floor (phaseFloorSeconds), a rate's at the rate that floor
+  // gives: the ratio value / floor caps how much faster than predicted anything can run.
+  // Speculative decoding yields several tokens per step, so its decode figures are not capped.
+  const floors = { prefill: phaseFloorSeconds(fig, 'prefill'), decode: fig['speculative.tokensPerStep'] ? undefined : phaseFloorSeconds(fig, 'decode') };
+  const speedup = { prefill: floors.prefill ? fig['latency.ttft'].value / floors.prefill : Infinity, decode: floors.decode ? fig['latency.tpot'].value / floors.decode : Infinity };
   for (const [id, kind, direction] of TIME_LIKE) {
     const band = b[kind];
     const f = fig[id];
     if (!band || !f) continue;
-    if (direction === 1) setBand(fig, id, f.value * band.low, f.value * band.high);
-    else setBand(fig, id, f.value / band.high, f.value / band.low);
+    const cap = kind === 'prefill' || kind === 'decode' ? speedup[kind] : Infinity;
+    if (direction === 1) setBand(fig, id, f.value * Math.max(band.low, 1 / cap), f.value * band.high);
+    else setBand(fig, id, f.value / band.high, f.value * Math.min(1 / band.low, cap));
   }
   // e2e = ttft + (outputTokens - 1) x tpot: the parts' bands added (errors taken as correlated).
   const e2e = fig['latency.e2e'];
   const ttft = fig['latency.ttft'];
   const tpot = fig['latency.tpot'];
+  let e2eCap = Infinity;
   if (e2e && ttft?.low !== undefined && tpot?.low !== undefined) {
     const steps = (e2e.value - ttft.value) / tpot.value;
     setBand(fig, 'latency.e2e', ttft.low + steps * tpot.low, ttft.high! + steps * tpot.high!);
+    if (floors.prefill && floors.decode) e2eCap = e2e.value / (floors.prefill + steps * floors.decode);
   }
   const kv = b.kvCapacity;
   if (kv) for (const id of KV_CAPACITY) if (fig[id]?.approximate) setBand(fig, id, fig[id].value * kv.low, fig[id].value * kv.high);
   const t = b.throughput;
-  if (t) for (const id of RATES) if (fig[id]) setBand(fig, id, fig[id].value * t.low, fig[id].value * t.high);
+  if (t) for (const id of RATES) if (fig[id]) setBand(fig, id, fig[id].value * t.low, fig[id].value * Math.min(t.high, e2eCap));
 
+  applyMemoryBands(fig);
+}
+
+/**
+ * The memory terms that rest on a heuristic (MEMORY_BANDS) and the sums that contain them; used
+ * by estimate() and train() (training activations follow Korthikanti et al. 2022 Table 2, exact for
+ * Megatron's kernels; eager frameworks keep more). Pure apart from `fig`.
+ */
+export function applyMemoryBands(fig: Figures): void {
   for (const [id, band] of MEMORY_BAND_ENTRIES) if (fig[id]) setBand(fig, id, fig[id].value * band.low, fig[id].value * band.high);
   for (const id of MEMORY_SUMS) {
     const f = fig[id];

@@ -23,7 +23,7 @@ import type { HardwareSpec } from '../inputs/hardware.js';
  * never per device, model or case. A class without fitted data uses the GPU values and says so.
  */
 
-export const HARDWARE_CLASSES = ['gpu', 'soc', 'tpu'] as const;
+export const HARDWARE_CLASSES = ['gpu', 'rocm-gpu', 'soc', 'tpu'] as const;
 export type HardwareClass = (typeof HARDWARE_CLASSES)[number];
 
 export interface ClassParams {
@@ -43,12 +43,58 @@ export interface EfficiencyParams {
   stepOverheadSeconds: number;
   /** seconds per layer per step (kernel launches) */
   layerOverheadSeconds: number;
+  /**
+   * extra seconds per mixture-of-experts layer per step: routing, top-k, the token permutation
+   * (moe_align_block_size), the grouped expert GEMMs and the weighted combine launch several kernels
+   * a dense MLP does not (vLLM fused_moe.py, SGLang moe_align_block_size); absent = 0
+   */
+  moeLayerOverheadSeconds?: number;
   /** fraction of the link bandwidth a tensor-parallel all-reduce reaches */
   commEfficiency: number;
+  /**
+   * bytes of one expert weight matrix per device at which its grouped GEMM reaches half the
+   * dense efficiencies (expertEfficiency); absent = experts run like dense matrices
+   */
+  expertHalfBytes?: number;
+}
+
+/**
+ * Share of the dense efficiencies the routed experts' grouped GEMMs reach: s / (s + expertHalfBytes),
+ * s the bytes of one expert matrix on a device. A grouped GEMM streams many small matrices, each with
+ * its own tile ramp-up and tail, and pads the few tokens an expert gets to a whole tile (vLLM
+ * fused_moe.py BLOCK_SIZE_M; SGLang moe_align_block_size); fine-grained experts (DeepSeek-V3: 256 of
+ * 7168 x 2048, split over a TP group) suffer, Mixtral's 8 large ones barely.
+ *
+ * @example expertEfficiency({ ..., expertHalfBytes: 4e6 }, 12e6) // 0.75
+ */
+export function expertEfficiency(p: EfficiencyParams, expertMatrixBytes: number): number {
+  if (!p.expertHalfBytes || expertMatrixBytes <= 0) return 1;
+  return expertMatrixBytes / (expertMatrixBytes + p.expertHalfBytes);
+}
+
+/**
+ * Training utilisation (src/estimate/training.ts trainingStepTime), fitted on the suite's
+ * training runs like the serving model (scripts/calibrate.ts; method in docs/accuracy.md).
+ */
+export interface TrainingParams {
+  /** fraction of the dense peak the matrix products of a training step reach, per hardware class */
+  byClass: Partial<Record<HardwareClass, { utilMax: number }>> & { gpu: { utilMax: number } };
+  /** share of that fraction reached at the fp8 peak (fp8 GEMMs keep casts, scaling and bf16 parts of the step) */
+  fp8Factor: number;
+  /** share reached by mixture-of-experts models (small expert GEMMs, routing, token permutation) */
+  moeFactor: number;
+  /** share of the 1F1B pipeline bubble left when the schedule is not stated (interleaving, DualPipe) */
+  bubbleScale: number;
+  /** share of the step's compute time that can hide data-parallel gradient / parameter traffic (the rest of the traffic is exposed) */
+  dpOverlap: number;
+  /** share of a whole run's wall-clock spent in training steps (restarts, checkpoints, evaluation) */
+  goodput: number;
 }
 
 export interface Calibration {
   params: EfficiencyParams;
+  /** training utilisation; absent = the defaults in training.ts (unfitted, and said so) */
+  training?: TrainingParams;
   /** what the figures' `source` says */
   source: string;
   /**
@@ -70,6 +116,7 @@ export type BandKind = 'prefill' | 'decode' | 'throughput' | 'training' | 'kvCap
 export function hardwareClass(hw: Pick<HardwareSpec, 'vendor' | 'kind'>): HardwareClass {
   if (hw.kind === 'tpu') return 'tpu';
   if (hw.kind === 'soc') return 'soc';
+  if (hw.vendor === 'amd') return 'rocm-gpu';
   return 'gpu';
 }
 
@@ -79,6 +126,8 @@ export interface Situation {
   /** bytes each device reads from memory in one step (weights and KV cache) */
   bytesPerDevicePerStep: number;
   layers: number;
+  /** mixture-of-experts layers (their extra per-layer overhead); absent = 0 */
+  moeLayers?: number;
 }
 
 export interface PhaseEfficiency {
@@ -97,18 +146,28 @@ export interface PhaseEfficiency {
  * @example phaseEfficiency(p, gpu, { tokensPerStep: 8, bytesPerDevicePerStep: 16e9, layers: 32 })
  *   with mfuMax 0.6, mfuHalfTokens 8: mfu = 0.6 x 8 / 16 = 0.3
  */
+/** mfuMax x T / (T + mfuHalfTokens), T = tokens per step (at least 1). */
+export const mfuAt = (c: ClassParams, p: EfficiencyParams, tokensPerStep: number): number => {
+  const tokens = Math.max(1, tokensPerStep);
+  return (c.mfuMax * tokens) / (tokens + p.mfuHalfTokens);
+};
+
+/** mbuMax x B / (B + mbuHalfBytes), B = bytes per device per step (at least 1). */
+export const mbuAt = (c: ClassParams, p: EfficiencyParams, bytesPerDevicePerStep: number): number => {
+  const bytes = Math.max(1, bytesPerDevicePerStep);
+  return (c.mbuMax * bytes) / (bytes + p.mbuHalfBytes);
+};
+
 export function phaseEfficiency(p: EfficiencyParams, hw: Pick<HardwareSpec, 'vendor' | 'kind'>, s: Situation): PhaseEfficiency {
   const wanted = hardwareClass(hw);
   const own = p.byClass[wanted];
   const c = own ?? p.byClass.gpu;
-  const tokens = Math.max(1, s.tokensPerStep);
-  const bytes = Math.max(1, s.bytesPerDevicePerStep);
   return {
-    mfu: (c.mfuMax * tokens) / (tokens + p.mfuHalfTokens),
-    mbu: (c.mbuMax * bytes) / (bytes + p.mbuHalfBytes),
+    mfu: mfuAt(c, p, s.tokensPerStep),
+    mbu: mbuAt(c, p, s.bytesPerDevicePerStep),
     mfuMax: c.mfuMax,
     mbuMax: c.mbuMax,
-    overheadSeconds: p.stepOverheadSeconds + p.layerOverheadSeconds * s.layers,
+    overheadSeconds: p.stepOverheadSeconds + p.layerOverheadSeconds * s.layers + (p.moeLayerOverheadSeconds ?? 0) * (s.moeLayers ?? 0),
     commEfficiency: p.commEfficiency,
     cls: own ? wanted : 'gpu',
     fittedClass: own !== undefined,

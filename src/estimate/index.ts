@@ -16,7 +16,7 @@ import { verdictOf, type Verdict } from './verdict.js';
 import { attentionTp, groupLink, layoutOf, type Parallel } from './parallel.js';
 import { deploymentFigures, loadFigures, solveLoad } from './load.js';
 import { paramsFigures } from './params.js';
-import { resolvePeak } from './peak.js';
+import { enginePeak, resolvePeak } from './peak.js';
 import { weightLayout } from './weights.js';
 import { drafterMemoryFigures } from './speculative.js';
 import { notMeaningful, term, type Figures } from './terms.js';
@@ -125,7 +125,7 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
   const flops = flopsFigures(figures, input, params.active, params.embedding);
   const ple = figures['memory.perLayerEmbeddings'];
   if (ple) warnings.push(`${m.name}: memory counts its per-layer embeddings on the device as vLLM, SGLang, transformers and llama.cpp load them (${toGiB(ple.value).toFixed(2)} GiB, memory.perLayerEmbeddings); a runtime with PLE caching (LiteRT) keeps them off the accelerator, which is what the 'effective' size in the name counts`);
-  let peak = resolvePeak(hw, input.weights, input.activations);
+  let peak = enginePeak(resolvePeak(hw, input.weights, input.activations), hw, input.engine);
   if (peak.warning) warnings.push(peak.warning);
   if (input.pruning?.sparsity) peak = sparsityFigures(figures, input, peak, tensors, warnings);
   // The tensor-parallel group talks over the node's link, or the network once it spans nodes.

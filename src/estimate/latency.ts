@@ -8,7 +8,7 @@ import { kvLayerTokens } from './memory.js';
 import type { Peak } from './peak.js';
 import { stepModel, type PhaseWork, type StepModel } from './step.js';
 import { speculativeFigures, speculativeSeconds, withSpeculation } from './speculative.js';
-import type { TokenFlops } from './flops.js';
+import { prefillKeys, type TokenFlops } from './flops.js';
 import { once, once2 } from './once.js';
 import { sum, term, type Figures } from './terms.js';
 
@@ -53,6 +53,8 @@ function phaseText(name: 'prefill' | 'decode', label: string) {
     compute: `latency.${name}Compute`, computeLabel: `${label}: compute time`,
     memory: `latency.${name}Memory`, memoryLabel: `${label}: memory time`,
     roofline: `latency.${name}Roofline`, rooflineLabel: { compute: `${label}: roofline (compute-bound)`, memory: `${label}: roofline (memory-bound)` },
+    dequantize: `latency.${name}Dequantize`, dequantizeLabel: `${label}: weights expanded to 16 bits before the matrix products`,
+    scores: `latency.${name}AttentionScores`, scoresLabel: `${label}: attention scores through memory (no FlashAttention)`,
     commTp: `latency.${name}CommTp`, commTpLabel: `${label}: tensor-parallel all-reduces`,
     commEp: `latency.${name}CommEp`, commEpLabel: `${label}: expert-parallel all-to-all`,
     imbalance: `moe.${name}Imbalance`, imbalanceLabel: `${label}: routed tokens on the busiest EP rank / mean`,
@@ -97,12 +99,14 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
     const memory = term(fig, { id: text.memory, label: text.memoryLabel, unit: 's', value: t.memorySeconds, formula: 'bytes moved / (bandwidth x mbu x count)', inputs: { bytes, bandwidth: hw.memoryBandwidth.value!, mbu, count: n }, source: hw.memoryBandwidth.source });
     const bound = t.bound;
     term(fig, { id: text.roofline, label: text.rooflineLabel[bound], unit: 's', value: t.rooflineSeconds, formula: 'max(compute time, memory time)', inputs: { compute, memory, bound }, source: 'roofline model (Williams et al. 2009)' });
+    term(fig, { id: text.dequantize, label: text.dequantizeLabel, unit: 's', value: t.dequantizeSeconds, formula: 'micro-batches x (quantized bytes read + 2 B x parameters written) at bandwidth x mbu, where the engine dequantizes to a copy (kernels.dequantizePrefill)', inputs: { engine: input.engine?.id ?? 'ideal', format: input.weights.id }, source: input.engine?.kernels?.dequantizePrefill?.source ?? 'no separate dequantization pass (weights used as stored, or dequantized inside the kernel)' });
+    term(fig, { id: text.scores, label: text.scoresLabel, unit: 's', value: t.scoresSeconds, formula: 'score elements x 20 B (f32 scores written, softmax read and written, an f16 copy for the KQV product) at bandwidth x mbu, where the engine runs attention without FlashAttention (kernels.flashAttention false)', inputs: { scoreElements: work.scoreElements ?? 0 }, source: input.engine?.kernels?.flashAttention?.source ?? 'FlashAttention-style kernels keep the scores on chip (Dao et al. 2022)' });
     term(fig, { id: text.commTp, label: text.commTpLabel, unit: 's', value: t.commTpSeconds, formula: '(layers x 2 - moeLayers under EP) x allReduce(tokens x hidden x bytes) at commEfficiency x link bandwidth', inputs: { allReduces: t.allReduces, tokens: tokensPerStep, hidden: m.hidden, tp: n, link: link.name, linkBandwidth: link.bandwidth.value!, commEfficiency: eff.commEfficiency, linkLatency: link.latency.value! }, source: tpSource(link, calibration) });
     if (step.layout.ep > 1 && m.moe) term(fig, { id: text.imbalance, label: text.imbalanceLabel, unit: 'ratio', value: t.imbalance, formula: input.expertParallel?.imbalance !== undefined ? '--expert-imbalance' : '1 + sqrt(2 ln ep) x sqrt(cv^2 / slotsPerRank + 1 / tokensPerRank)', inputs: { ep: step.layout.ep, experts: m.moe.experts, redundantExperts: step.layout.redundantExperts ?? 0, tokensPerStep, topK: m.moe.topK }, source: input.expertParallel?.imbalance !== undefined ? '--expert-imbalance' : IMBALANCE_SOURCE });
     term(fig, { id: text.commEp, label: text.commEpLabel, unit: 's', value: t.commEpSeconds, formula: 'moeLayers x (dispatch + combine); each: tokens x topK / ep x imbalance x hidden x bytes x (inDomainShare / (scale-up bw x commEfficiency) + crossShare / (NIC bw x NIC efficiency)) + latency', inputs: { moeLayers: step.moeLayers, ep: step.layout.ep, mode: t.epMode, imbalance: t.imbalance, crossDomainShare: t.epCrossShare, domain: step.topology.domain, bytes: t.epBytes, link: step.epLink.name }, source: epSource(step.epLink) });
     term(fig, { id: text.commPp, label: text.commPpLabel, unit: 's', value: t.commPpSeconds, formula: '(pp - 1) x (tokens x hidden x bytes / bandwidth + latency)', inputs: { pp: step.layout.pp, bytes: t.messageBytes, link: step.ppLink.name }, source: ppSource(step.ppLink) });
     sum(fig, { id: text.comm, label: text.commLabel, unit: 's', parts: [text.commTp, text.commEp, text.commPp], source: 'tensor-parallel all-reduces + expert all-to-all + pipeline sends' });
-    term(fig, { id: text.overhead, label: text.overheadLabel, unit: 's', value: step.overheadSeconds, formula: 'stepOverhead + layerOverhead x layers (launches, sampling, scheduling)', inputs: { stepOverheadSeconds: calibration.params.stepOverheadSeconds, layerOverheadSeconds: calibration.params.layerOverheadSeconds, layers: m.layers }, source: calibrated });
+    term(fig, { id: text.overhead, label: text.overheadLabel, unit: 's', value: step.overheadSeconds, formula: step.moeLayers ? 'stepOverhead + layerOverhead x layers + moeLayerOverhead x moeLayers (launches, routing, sampling, scheduling)' : 'stepOverhead + layerOverhead x layers (launches, sampling, scheduling)', inputs: { stepOverheadSeconds: calibration.params.stepOverheadSeconds, layerOverheadSeconds: calibration.params.layerOverheadSeconds, layers: m.layers, ...(step.moeLayers ? { moeLayerOverheadSeconds: calibration.params.moeLayerOverheadSeconds ?? 0, moeLayers: step.moeLayers } : {}) }, source: calibrated });
     return bound;
   };
 
@@ -114,8 +118,8 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
 
   // Decode step: every sequence emits one token at the mean context over the generation.
   const decodeBound = phase('decode', decodeWork);
-  const ttftParts = ['latency.prefillRoofline', 'latency.prefillComm', 'latency.prefillOverhead'];
-  const tpotParts = ['latency.decodeRoofline', 'latency.decodeComm', 'latency.decodeOverhead'];
+  const ttftParts = ['latency.prefillRoofline', 'latency.prefillDequantize', 'latency.prefillAttentionScores', 'latency.prefillComm', 'latency.prefillOverhead'];
+  const tpotParts = ['latency.decodeRoofline', 'latency.decodeDequantize', 'latency.decodeAttentionScores', 'latency.decodeComm', 'latency.decodeOverhead'];
   // Speculative decoding (speculative.ts): a step verifies k + 1 tokens per sequence and yields
   // tokensPerStep of them; the plain decode step above stays as the baseline.
   const meanContext = w.inputTokens + w.outputTokens / 2;
@@ -126,8 +130,8 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
     // et al. 2024): batch/outputTokens requests finish per decode step and as many prompts join.
     // A prompt rides in one forward pass with the running decodes, which reads the weights once
     // (step.ts mixedWork); that pass is the step the simulator times for it too.
-    const prefillOne = fig['latency.prefillRoofline'].value + fig['latency.prefillComm'].value;
-    const decodeOne = fig['latency.decodeRoofline'].value + fig['latency.decodeComm'].value;
+    const prefillOne = fig['latency.prefillRoofline'].value + fig['latency.prefillDequantize'].value + fig['latency.prefillAttentionScores'].value + fig['latency.prefillComm'].value;
+    const decodeOne = fig['latency.decodeRoofline'].value + fig['latency.decodeDequantize'].value + fig['latency.decodeAttentionScores'].value + fig['latency.decodeComm'].value;
     const decodeStep = spec ? spec.stepSeconds : decodeOne + fig['latency.decodeOverhead'].value;
     const mixed = step.phaseSeconds(step.mixedWork(decodeWork, prefillWork));
     const joinCost = Math.max(0, mixed - decodeOne);
@@ -161,9 +165,9 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
 export function latencyWork(step: StepModel, m: ModelSpec, w: Workload, flops: { prefill: number; decodePerToken: number }, loaded: boolean): { prefillWork: PhaseWork; decodeWork: PhaseWork } {
   const prefillSequences = loaded ? 1 : w.batch;
   const promptTokens = prefillSequences * w.inputTokens;
-  const prefillWork: PhaseWork = { tokens: promptTokens, flops: (flops.prefill * prefillSequences) / w.batch, bytes: step.prefillBytes(promptTokens, prefillSequences * kvLayerTokens(m, w.inputTokens)), ...step.parallelWork(promptTokens, prefillSequences, true) };
+  const prefillWork: PhaseWork = { tokens: promptTokens, flops: (flops.prefill * prefillSequences) / w.batch, bytes: step.prefillBytes(promptTokens, prefillSequences * kvLayerTokens(m, w.inputTokens)), scoreElements: prefillSequences * m.heads * prefillKeys(m, 0, w.inputTokens), ...step.parallelWork(promptTokens, prefillSequences, true) };
   const meanContext = w.inputTokens + w.outputTokens / 2;
-  const decodeWork: PhaseWork = { tokens: w.batch, flops: w.batch * flops.decodePerToken, bytes: step.decodeBytes(w.batch, w.batch * kvLayerTokens(m, meanContext)), ...step.parallelWork(w.batch, w.batch, false) };
+  const decodeWork: PhaseWork = { tokens: w.batch, flops: w.batch * flops.decodePerToken, bytes: step.decodeBytes(w.batch, w.batch * kvLayerTokens(m, meanContext)), scoreElements: m.heads * w.batch * kvLayerTokens(m, meanContext), ...step.parallelWork(w.batch, w.batch, false) };
   return { prefillWork, decodeWork };
 }
 
@@ -180,13 +184,13 @@ export function latencySeconds(step: StepModel, m: ModelSpec, w: Workload, flops
   const d = step.phase(decodeWork);
   const prefillComm = 0 + p.commTpSeconds + p.commEpSeconds + p.commPpSeconds;
   const decodeComm = 0 + d.commTpSeconds + d.commEpSeconds + d.commPpSeconds;
-  let ttft = 0 + p.rooflineSeconds + prefillComm + step.overheadSeconds;
-  const plainStep = 0 + d.rooflineSeconds + decodeComm + step.overheadSeconds;
+  let ttft = 0 + p.rooflineSeconds + p.dequantizeSeconds + p.scoresSeconds + prefillComm + step.overheadSeconds;
+  const plainStep = 0 + d.rooflineSeconds + d.dequantizeSeconds + d.scoresSeconds + decodeComm + step.overheadSeconds;
   const spec = step.speculative ? speculativeSeconds(step.speculative, w.batch, w.inputTokens + w.outputTokens / 2) : undefined;
   let tpot = spec ? 0 + spec.perToken : plainStep;
   if (loaded) {
-    const prefillOne = p.rooflineSeconds + prefillComm;
-    const decodeOne = d.rooflineSeconds + decodeComm;
+    const prefillOne = p.rooflineSeconds + p.dequantizeSeconds + p.scoresSeconds + prefillComm;
+    const decodeOne = d.rooflineSeconds + d.dequantizeSeconds + d.scoresSeconds + decodeComm;
     const decodeStep = spec ? spec.stepSeconds : decodeOne + step.overheadSeconds;
     const mixed = step.phaseSeconds(step.mixedWork(decodeWork, prefillWork));
     ttft += Math.max(0, mixed - prefillOne);

@@ -205,12 +205,17 @@ export function hierarchicalAllReduceSeconds(bytes: number, n: number, t: Topolo
 }
 
 /**
- * Ring all-reduce of `bytes` over n devices: 2(n-1)/n x bytes / bandwidth + 2(n-1) x latency
- * (Patarasuk & Yuan 2009; NCCL tests' "bus bandwidth" definition, nccl-tests PERFORMANCE.md).
+ * All-reduce of `bytes` over n devices as serving engines run it: the bytes at the bus bandwidth of
+ * a reduce-scatter plus an all-gather, 2(n-1)/n x bytes / bandwidth (Patarasuk & Yuan 2009;
+ * nccl-tests PERFORMANCE.md "bus bandwidth"), and two exchange steps of latency: the engines'
+ * two-shot all-reduce sends to every peer at once over the switch or mesh (vLLM
+ * csrc/custom_all_reduce.cuh cross_device_reduce_2stage, used by vLLM and SGLang for TP messages
+ * below 8 MB; TensorRT-LLM customAllReduceKernels twoShot), not 2(n-1) ring steps. Two GPUs pay
+ * the same two steps either way.
  */
 export function allReduceSeconds(bytes: number, n: number, link: Link): number {
   if (n <= 1) return 0;
-  return ((2 * (n - 1)) / n) * (bytes / link.bandwidth.value!) + 2 * (n - 1) * link.latency.value!;
+  return ((2 * (n - 1)) / n) * (bytes / link.bandwidth.value!) + 2 * link.latency.value!;
 }
 
 /** Point-to-point send of `bytes` between pipeline stages: bytes / bandwidth + latency. */

@@ -1,4 +1,5 @@
 import { once3 } from './once.js';
+import type { EngineSpec } from '../inputs/engine.js';
 import type { HardwareSpec } from '../inputs/hardware.js';
 import { computeClass, type ComputeClass, type Format } from '../inputs/precision.js';
 
@@ -58,3 +59,16 @@ export const resolvePeak: (hw: HardwareSpec, weights: Format, activations: Forma
   }
   throw new Error(`internal: ${hw.id} has no usable compute peak for ${wanted}`);
 });
+
+/**
+ * The peak an engine's 16-bit matrix products reach on this device: engines that accumulate in
+ * fp16 (EngineSpec kernels.fp16Accumulate: llama.cpp's cuBLAS path, ggml-cuda
+ * ggml_cuda_op_mul_mat_cublas with CUBLAS_COMPUTE_16F) reach the device's fp16-accumulate peak,
+ * which GeForce cards run at twice the fp32-accumulate rate (hardware fp16Accumulate16); the rest
+ * keep the peak resolvePeak found.
+ */
+export function enginePeak(peak: Peak, hw: HardwareSpec, engine: EngineSpec | undefined): Peak {
+  const acc = engine?.kernels?.fp16Accumulate;
+  if (!acc?.value || !is16Bit(peak.cls) || !hw.fp16Accumulate16?.value || hw.fp16Accumulate16.value <= peak.flopsPerSecond) return peak;
+  return { ...peak, cls: 'fp16', flopsPerSecond: hw.fp16Accumulate16.value, source: `${hw.fp16Accumulate16.source}; ${acc.source}` };
+}

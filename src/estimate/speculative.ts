@@ -229,7 +229,7 @@ export function withSpeculation(step: StepModel, args: StepModelArgs): StepModel
         pass = t.rooflineSeconds + 2 * drafter.layers * perAllReduce + drafter.moeLayers * perMoeLayer;
       }
       return {
-        verifySeconds: verify.rooflineSeconds + verify.commTpSeconds + verify.commEpSeconds + verify.commPpSeconds,
+        verifySeconds: verify.rooflineSeconds + verify.dequantizeSeconds + verify.scoresSeconds + verify.commTpSeconds + verify.commEpSeconds + verify.commPpSeconds,
         verifyBound: verify.bound,
         draftSeconds: k * pass,
         overheadSeconds: step.overheadSeconds + k * layerOverhead * drafter.layers,

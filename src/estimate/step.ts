@@ -1,7 +1,7 @@
 import type { Link } from '../inputs/hardware.js';
 import { bytesPerElement } from '../inputs/precision.js';
 import { CALIBRATION } from './calibration.js';
-import { phaseEfficiency, type Calibration, type EfficiencyParams, type PhaseEfficiency } from './efficiency.js';
+import { expertEfficiency, phaseEfficiency, type Calibration, type EfficiencyParams, type PhaseEfficiency } from './efficiency.js';
 import { attendedLayerTokens, decodeStepFlops, prefillLinearFlops, type TokenFlops } from './flops.js';
 import type { EstimateInput } from './input.js';
 import { indexerBytesPerToken, kvElementsPerToken, layerGroups, subLayers } from './layers.js';
@@ -42,7 +42,7 @@ export interface PhaseWork {
   bytes: number;
   /** a step with prompt tokens in it (DeepEP's auto mode sends it with the normal kernels); absent = decode */
   prompt?: boolean;
-  /** of `bytes` and `flops`, the routed experts' share (split over all the replica's ranks); absent = 0 */
+  /** of `bytes` and `flops`, the routed experts' share (split over all the replica's ranks; their grouped GEMMs run at expertEfficiency); absent = 0 */
   expertBytes?: number;
   expertFlops?: number;
   /**
@@ -51,6 +51,11 @@ export interface PhaseWork {
    * prompt on one group; absent = an even spread
    */
   groupShare?: number;
+  /**
+   * attention score elements the step forms (query positions x keys x heads, summed over layers):
+   * a memory pass of their own where the engine runs attention without FlashAttention; absent = 0
+   */
+  scoreElements?: number;
 }
 
 /** One phase's time, term by term (seconds), with the efficiencies it ran at. */
@@ -62,6 +67,13 @@ export interface PhaseTime {
   memorySeconds: number;
   rooflineSeconds: number;
   bound: 'compute' | 'memory';
+  /**
+   * the separate pass that expands quantized weights to a 16-bit copy before the matrix products,
+   * where the engine dequantizes that way (EngineSpec kernels.dequantizePrefill); else 0
+   */
+  dequantizeSeconds: number;
+  /** attention scores written and read through memory where the engine runs attention without FlashAttention (kernels.flashAttention false); else 0 */
+  scoresSeconds: number;
   /** tensor-parallel all-reduces, expert-parallel all-to-all, pipeline sends */
   commTpSeconds: number;
   commEpSeconds: number;
@@ -137,7 +149,7 @@ export interface StepModel {
    * built with, or under `params` (the calibration fit re-times the same work, accuracy-lib.ts).
    */
   phase: (work: PhaseWork, params?: EfficiencyParams) => PhaseTime;
-  /** Roofline + communication of one phase, seconds (the sum `phase` itemizes). */
+  /** Roofline + dequantization + communication of one phase, seconds (the sum `phase` itemizes). */
   phaseSeconds: (work: PhaseWork, params?: EfficiencyParams) => number;
   /** The fixed cost of a step under `params` (default: the model's calibration), seconds. */
   overheadFor: (params: EfficiencyParams) => number;
@@ -191,7 +203,13 @@ export function stepModel(args: StepModelArgs): StepModel {
   const sparseGroup = tf0.sparse ? layerGroups(m).find((g) => g.mixer.kind === 'sparse-mla') : undefined;
   const latentPerLayer = sparseGroup ? kvElementsPerToken(m, sparseGroup.mixer) * bytesPerElement(input.kv) * tpA : 0;
   const indexerPerLayer = sparseGroup ? indexerBytesPerToken(sparseGroup.mixer) * tpA : 0;
-  const decodeKvBytes = (sequences: number, kvLayerTokens: number) => (sparseGroup ? kvLayerTokens * indexerPerLayer + attendedLayerTokens(tf0, sequences, kvLayerTokens) * latentPerLayer : kvLayerTokens * kvPerLayer);
+  // Decode attention kernels that do not group the query heads of a KV head read each head's K/V
+  // once per query head (TensorRT-LLM's masked MHA kernel before the XQA kernel of v0.8: "XQA ...
+  // optimization for MQA and GQA during generation phase ... reducing data loading",
+  // docs/source/blogs/XQA-kernel.md); summed over the ranks, heads x headDim x 2 x bytes per token.
+  const perQueryHead = input.engine?.kernels?.decodeKvReads?.value === 'per-query-head' && !m.mla && m.kvHeads < m.heads;
+  const decodeKvPerLayer = perQueryHead ? 2 * m.heads * m.headDim * bytesPerElement(input.kv) : kvPerLayer;
+  const decodeKvBytes = (sequences: number, kvLayerTokens: number) => (sparseGroup ? kvLayerTokens * indexerPerLayer + attendedLayerTokens(tf0, sequences, kvLayerTokens) * latentPerLayer : kvLayerTokens * decodeKvPerLayer);
   // Recurrent state (linear attention, Mamba): each decode step reads and writes every
   // sequence's state once (vLLM and SGLang update it in place), summed over the ranks it is split on.
   const statePerSequence = stateBytesPerSequence(m, stateFormatsOf(input));
@@ -220,7 +238,6 @@ export function stepModel(args: StepModelArgs): StepModel {
   const sublayers = layerGroups(m).reduce((a, g) => a + g.count * subLayers(g), 0);
   const moeAllReduces = m.moe && !epActive ? moeLayers(m) : 0;
   const allReduces = sublayers - (m.moe ? moeLayers(m) : 0);
-  const overheadFor = (p: EfficiencyParams) => p.stepOverheadSeconds + p.layerOverheadSeconds * m.layers;
   // Expert parallelism (expert-parallel.ts): the routed experts' FLOPs (2 per expert parameter
   // per routed token), which the rank receiving the most tokens runs `imbalance` times over, and
   // the dispatch / combine all-to-alls. DeepEP carries them where an EP group spans domains
@@ -233,10 +250,30 @@ export function stepModel(args: StepModelArgs): StepModel {
   // DeepEP dispatches FP8 (with one fp32 scale per 128 elements) when the experts run in FP8, and combines in BF16.
   const fp8Dispatch = input.weights.compute === 'fp8';
   const imbalanceOf = (tokens: number) => (epActive ? (input.expertParallel?.imbalance ?? expertImbalance({ ep: par.ep, experts: m.moe!.experts, redundant: par.redundantExperts ?? 0, topK: m.moe!.topK, tokens }).value) : 1);
+  // One expert's weight matrix on one device: the expert split tp / ep ways, each matrix a third of it
+  // (gate, up, down): the size its GEMM streams (efficiency.ts expertEfficiency).
+  const expertMatrixBytes = m.moe ? routedBytes / (moeLayers(m) * m.moe.experts) / 3 / Math.max(1, n / par.ep) : 0;
+  // llama.cpp's CUDA/HIP path for quantized (GGUF) weights and batches above its vector kernels'
+  // 8 rows: each weight matrix is expanded to a 16-bit copy, then cuBLAS multiplies (ggml-cuda
+  // ggml_cuda_op_mul_mat_cublas converts src0 to f16; MMVQ serves up to 8 rows). The pass reads
+  // the quantized bytes and writes 2 bytes per weight, before and apart from the GEMM.
+  // The pass repeats for every micro-batch the engine splits the step into (llama.cpp n_ubatch).
+  const kernels = input.engine?.kernels;
+  const dequantizes = kernels?.dequantizePrefill?.value === true && input.weights.scope === 'gguf';
+  const microBatch = kernels?.microBatchTokens?.value ?? Infinity;
+  const dequantizeBytes = (work: PhaseWork) => (dequantizes && work.tokens > 8 ? Math.ceil(work.tokens / microBatch) * weightsRead(work.tokens) * (1 + (2 * totalParams) / weightBytes) : 0);
+  // Attention without FlashAttention (llama.cpp with -fa off: ggml mul_mat K x Q, soft_max_ext,
+  // mul_mat V x KQ) forms the scores in memory: 4 B of f32 written by the KQ product, 8 B read and
+  // written by the softmax, 4 B read and 2 B written converting them to f16 for the KQV product,
+  // 2 B read by it: 20 B per score element, a pass apart from the compute-bound GEMMs.
+  const SCORE_BYTES = 20;
+  const materializesScores = kernels?.flashAttention?.value === false;
+  const moeLayerCount = m.moe ? moeLayers(m) : 0;
+  const overheadFor = (p: EfficiencyParams) => p.stepOverheadSeconds + p.layerOverheadSeconds * m.layers + (p.moeLayerOverheadSeconds ?? 0) * moeLayerCount;
   const overheadSeconds = overheadFor(calibration.params);
 
   const phase = (work: PhaseWork, params: EfficiencyParams = calibration.params): PhaseTime => {
-    const eff = phaseEfficiency(params, hw, { tokensPerStep: work.tokens, bytesPerDevicePerStep: work.bytes / n, layers: m.layers });
+    const eff = phaseEfficiency(params, hw, { tokensPerStep: work.tokens, bytesPerDevicePerStep: work.bytes / n, layers: m.layers, moeLayers: moeLayerCount });
     const commEfficiency = eff.commEfficiency;
     const mfu = input.mfu ?? eff.mfu;
     const mbu = input.mbu ?? eff.mbu;
@@ -247,8 +284,10 @@ export function stepModel(args: StepModelArgs): StepModel {
     const ef = work.expertFlops ?? 0;
     const eb = work.expertBytes ?? 0;
     const share = dp > 1 ? (work.groupShare ?? 1 / dp) * dp : 1;
-    const computeSeconds = ((work.flops - ef) * share + ef * imbalance) / (peak.flopsPerSecond * mfu * n);
-    const memorySeconds = ((work.bytes - eb) * share + eb) / (hw.memoryBandwidth.value! * mbu * n);
+    // Small expert matrices stream at a lower share of the peaks (expertEfficiency, efficiency.ts).
+    const expertEff = m.moe ? expertEfficiency(params, expertMatrixBytes) : 1;
+    const computeSeconds = ((work.flops - ef) * share + (ef * imbalance) / expertEff) / (peak.flopsPerSecond * mfu * n);
+    const memorySeconds = ((work.bytes - eb) * share + eb / expertEff) / (hw.memoryBandwidth.value! * mbu * n);
     // Attention groups' all-reduces carry a group's tokens; the busiest group's with attention DP.
     const messageBytes = work.tokens * m.hidden * actBytes;
     const groupMessageBytes = dp > 1 ? messageBytes * (work.groupShare ?? 1 / dp) : messageBytes;
@@ -261,6 +300,8 @@ export function stepModel(args: StepModelArgs): StepModel {
     return {
       eff, mfu, mbu, computeSeconds, memorySeconds,
       rooflineSeconds: Math.max(computeSeconds, memorySeconds),
+      dequantizeSeconds: dequantizeBytes(work) / (hw.memoryBandwidth.value! * mbu * n),
+      scoresSeconds: materializesScores ? ((work.scoreElements ?? 0) * SCORE_BYTES) / (hw.memoryBandwidth.value! * mbu * n) : 0,
       bound: computeSeconds >= memorySeconds ? 'compute' : 'memory',
       commTpSeconds: allReduces * hierarchicalAllReduceSeconds(groupMessageBytes / commEfficiency, tpA, topology) + moeAllReduces * hierarchicalAllReduceSeconds(messageBytes / commEfficiency, n, topology),
       commEpSeconds: a2a ? moeCount * (a2a.dispatch + a2a.combine) : 0,
@@ -273,19 +314,20 @@ export function stepModel(args: StepModelArgs): StepModel {
   const tf = args.flops.perToken;
   const decodeBytes = (sequences: number, kvLayerTokens: number) => weightsRead(sequences) + decodeKvBytes(sequences, kvLayerTokens) + 2 * sequences * statePerSequence;
   const prefillBytes = (tokens: number, kvLayerTokensWritten: number) => weightsRead(tokens) + (input.images ? visionBytes : 0) + kvLayerTokensWritten * kvPerLayer;
+  // The sum `phase` itemizes (test/step.test.ts checks the parts add up).
   const phaseSeconds = (work: PhaseWork, params?: EfficiencyParams) => {
     const t = phase(work, params);
-    return t.rooflineSeconds + t.commTpSeconds + t.commEpSeconds + t.commPpSeconds;
+    return t.rooflineSeconds + t.dequantizeSeconds + t.scoresSeconds + t.commTpSeconds + t.commEpSeconds + t.commPpSeconds;
   };
   // The busiest attention group's share of sequences: ceil(sequences / dp) of them.
   const groupShareOf = (sequences: number) => (dp > 1 ? Math.ceil(Math.max(1, sequences) / dp) / Math.max(1, sequences) : undefined);
   const parallelWork = (tokens: number, sequences: number, prompt: boolean): Pick<PhaseWork, 'prompt' | 'expertBytes' | 'expertFlops' | 'groupShare'> => ({
     ...(prompt ? { prompt } : {}),
-    ...(epActive || dp > 1 ? { expertBytes: expertBytesRead(tokens), expertFlops: expertFlopsOf(tokens) } : {}),
+    ...(m.moe ? { expertBytes: expertBytesRead(tokens), expertFlops: expertFlopsOf(tokens) } : {}),
     ...(dp > 1 ? { groupShare: groupShareOf(sequences) } : {}),
   });
   const decodeWork = (sequences: number, kvLayerTokens: number): PhaseWork => ({
-    tokens: sequences, flops: decodeStepFlops(tf, sequences, kvLayerTokens), bytes: decodeBytes(sequences, kvLayerTokens),
+    tokens: sequences, flops: decodeStepFlops(tf, sequences, kvLayerTokens), bytes: decodeBytes(sequences, kvLayerTokens), scoreElements: m.heads * kvLayerTokens,
     ...parallelWork(sequences, sequences, false),
   });
   const rest = (w: PhaseWork) => w.flops - (w.expertFlops ?? 0);
@@ -294,6 +336,7 @@ export function stepModel(args: StepModelArgs): StepModel {
     tokens: c.prefillTokens,
     flops: prefillLinearFlops(tf, 1, c.prefillTokens, c.prefillLogits) + tf.attentionPrefill * c.prefillKeys + tf.scanPrefill * c.prefillTokens,
     bytes: prefillBytes(c.prefillTokens, c.prefillKvLayerTokens),
+    scoreElements: m.heads * c.prefillKeys,
     // prompts run on one attention group each: as many groups as prompts finishing in the step
     ...parallelWork(c.prefillTokens, c.prefillLogits, true),
   });
@@ -302,7 +345,8 @@ export function stepModel(args: StepModelArgs): StepModel {
     tokens: d.tokens + p.tokens,
     flops: d.flops + p.flops,
     bytes: d.bytes + p.bytes - weightsRead(d.tokens) - weightsRead(p.tokens) + weightsRead(d.tokens + p.tokens),
-    ...(epActive || dp > 1 ? { expertBytes: expertBytesRead(d.tokens + p.tokens), expertFlops: (d.expertFlops ?? 0) + (p.expertFlops ?? 0) } : {}),
+    scoreElements: (d.scoreElements ?? 0) + (p.scoreElements ?? 0),
+    ...(m.moe ? { expertBytes: expertBytesRead(d.tokens + p.tokens), expertFlops: (d.expertFlops ?? 0) + (p.expertFlops ?? 0) } : {}),
     // the busiest group: the prompt's, with its share of the decodes
     ...(dp > 1 ? { groupShare: mixedShare(d, p) } : {}),
   });

@@ -1,9 +1,10 @@
 import type { HardwareSpec } from '../inputs/hardware.js';
 import { describeShape, summarizeModel, type ModelSpec, type ModelSummary } from '../inputs/model.js';
 import { activationFormat, FORMATS } from '../inputs/precision.js';
-import { applyTrainingBands } from './bands.js';
+import { applyMemoryBands, applyTrainingBands } from './bands.js';
 import { CALIBRATION } from './calibration.js';
-import type { Calibration } from './efficiency.js';
+import { hardwareClass, type Calibration, type HardwareClass, type TrainingParams } from './efficiency.js';
+import { groupLink } from './parallel.js';
 import { secondsInHour, toGiB } from '../units.js';
 import { carbonTerm, type Carbon } from './carbon.js';
 import { distillFigures, teacherMemoryBytes, type DistillInput } from './distill.js';
@@ -97,53 +98,90 @@ export interface TrainEstimate {
 export const CHINCHILLA_TOKENS_PER_PARAM = 20;
 
 /**
- * Default training utilisation (executed FLOPs, recomputation included, over the dense peak) by
- * hardware family, from published runs. A table keyed by vendor, kind and product line, matched
- * in order; the last row is the fallback.
+ * Training utilisation when the calibration carries none (a calibration fitted before training
+ * was fitted, or a hand-made one): round values, unfitted, and the figures say so. The shipped
+ * calibration (calibration.ts) carries fitted values.
  */
-export const TRAINING_UTILISATION: { family: string; match: (hw: HardwareSpec) => boolean; value: number; source: string; approximate?: boolean }[] = [
-  {
-    family: 'NVIDIA Blackwell',
-    match: (hw) => hw.vendor === 'nvidia' && /\b(G?B[123]00|Blackwell)\b/i.test(hw.name),
-    value: 0.4,
-    source: 'no published large-scale runs found; assumed equal to Hopper (Llama 3 405B: 38-43% MFU on H100, Dubey et al. 2024 Table 4)',
-    approximate: true,
-  },
-  {
-    family: 'NVIDIA Hopper',
-    match: (hw) => hw.vendor === 'nvidia' && /\b(G?H(100|200|800|20))\b/i.test(hw.name),
-    value: 0.4,
-    source: 'Llama 3 405B pretraining: 38-43% bf16 MFU on 8k-16k H100 (Dubey et al. 2024, "The Llama 3 Herd of Models", Table 4); MPT-7B 46.4% on 8 H100 (llm-foundry scripts/train/benchmarking/README.md); NeMo 24.07 fp8 GPT-3 175B 842 TFLOP/s = 43% of the fp8 peak',
-  },
-  {
-    family: 'NVIDIA Ampere (A100/A800)',
-    match: (hw) => hw.vendor === 'nvidia' && /\bA(100|800)\b/i.test(hw.name),
-    value: 0.5,
-    source: 'LLaMA 7B-65B on 2048 A100-80GB: 47-55% implied by Touvron et al. 2023 Table 15 GPU-hours; MPT-30B 55.3% MFU (llm-foundry benchmarking README); OPT-175B 147 TFLOP/s = 47% (Zhang et al. 2022 sec. 2.4); Megatron-LM 1T 163 TFLOP/s = 52% (Narayanan et al. 2021)',
-  },
-  {
-    family: 'NVIDIA Volta',
-    match: (hw) => hw.vendor === 'nvidia' && /V100/i.test(hw.name),
-    value: 0.3,
-    source: 'Megatron-LM on V100: 39 TFLOP/s of 125 = 30% on one GPU (Shoeybi et al. 2019, abstract)',
-  },
-  {
-    family: 'Google TPU',
-    match: (hw) => hw.vendor === 'google' && hw.kind === 'tpu',
-    value: 0.46,
-    source: 'PaLM 540B: 46.2% MFU on 6144 TPU v4 (Chowdhery et al. 2022 Table 3); MaxText Llama-3.1-8B 45.5% on v6e-256 (AI-Hypercomputer/maxtext docs/reference/models/tiering.md)',
-  },
-  {
-    family: 'other accelerators',
-    match: () => true,
-    value: 0.35,
-    source: 'no published training runs collected for this family; assumed 35%, below the best published GPU runs (pass --mfu)',
-    approximate: true,
-  },
-];
+export const TRAINING_DEFAULTS: TrainingParams = {
+  byClass: { gpu: { utilMax: 0.5 } },
+  fp8Factor: 0.6,
+  moeFactor: 0.7,
+  bubbleScale: 0.5,
+  dpOverlap: 0.5,
+  goodput: 0.9,
+};
 
-export function trainingUtilisation(hw: HardwareSpec): (typeof TRAINING_UTILISATION)[number] {
-  return TRAINING_UTILISATION.find((row) => row.match(hw))!;
+/**
+ * What one optimizer step does, independent of the fitted utilisation: FLOPs, devices, the
+ * pipeline bubble and the data-parallel traffic. trainingStepTime() times it; train() builds it
+ * and writes the figures; the calibration fit (scripts/accuracy-lib.ts) re-times it.
+ */
+export interface TrainingStepWork {
+  tokensPerStep: number;
+  count: number;
+  peakFlopsPerSecond: number;
+  /** model FLOPs per token (6N + attention) and executed FLOPs (recomputation included) */
+  modelFlopsPerToken: number;
+  executedFlopsPerToken: number;
+  cls: HardwareClass;
+  fp8: boolean;
+  moe: boolean;
+  /** 1F1B / interleaved bubble fraction (Narayanan et al. 2021) and whether the schedule was stated */
+  bubble: number;
+  scheduleStated: boolean;
+  /** bytes each device sends per step for data parallelism (gradient reduction, ZeRO-3 gathers) and the link */
+  dpBytesPerDevice: number;
+  dpBandwidth: number;
+  dpLink: string;
+}
+
+export interface TrainingStepTime {
+  /** utilisation of the executed FLOPs while computing */
+  util: number;
+  computeSeconds: number;
+  bubbleSeconds: number;
+  /** data-parallel traffic not hidden behind compute */
+  dpSeconds: number;
+  stepSeconds: number;
+  /** model FLOPs over the whole step / dense peak */
+  mfu: number;
+}
+
+/**
+ * One step's time: compute at the fitted utilisation (per hardware class, times the fp8 and MoE
+ * shares), plus the pipeline bubble (scaled by bubbleScale when the schedule is not stated),
+ * plus the share of the data-parallel traffic compute does not hide. `mfu` (--mfu) fixes the
+ * model FLOPs utilisation of the compute instead.
+ *
+ * @example trainingStepTime(work, { byClass: { gpu: { utilMax: 0.5 } }, ... }).computeSeconds
+ *   = tokensPerStep x executedFlopsPerToken / (count x peak x 0.5)
+ */
+export function trainingStepTime(w: TrainingStepWork, p: TrainingParams, mfu?: number): TrainingStepTime {
+  const cls = p.byClass[w.cls] ?? p.byClass.gpu;
+  const util = mfu !== undefined ? (mfu * w.executedFlopsPerToken) / w.modelFlopsPerToken : Math.min(1, (cls.utilMax * (w.fp8 ? p.fp8Factor : 1) * (w.moe ? p.moeFactor : 1)));
+  const computeSeconds = (w.tokensPerStep * w.executedFlopsPerToken) / (w.count * w.peakFlopsPerSecond * util);
+  const bubbleSeconds = computeSeconds * w.bubble * (w.scheduleStated ? 1 : p.bubbleScale);
+  // The traffic runs beside the backward pass and the next forward (bucketed gradient reduction,
+  // FSDP prefetch): a share dpOverlap of the compute time can hide it, the rest is exposed.
+  const dpSeconds = w.dpBandwidth > 0 ? Math.max(0, w.dpBytesPerDevice / w.dpBandwidth - p.dpOverlap * computeSeconds) : 0;
+  const stepSeconds = computeSeconds + bubbleSeconds + dpSeconds;
+  return { util, computeSeconds, bubbleSeconds, dpSeconds, stepSeconds, mfu: (w.tokensPerStep * w.modelFlopsPerToken) / (stepSeconds * w.count * w.peakFlopsPerSecond) };
+}
+
+/**
+ * The fitted utilisation of a device's class (utilMax, before the fp8 and MoE shares): for callers
+ * that time other training work on the same device (distillation's teacher, distill.ts).
+ */
+export function trainingUtilisation(hw: HardwareSpec, calibration: Calibration = CALIBRATION): { family: string; value: number; source: string; approximate?: boolean } {
+  const t = calibration.training ?? TRAINING_DEFAULTS;
+  const cls = hardwareClass(hw);
+  const own = t.byClass[cls];
+  return {
+    family: `${own ? cls : 'gpu'} class`,
+    value: (own ?? t.byClass.gpu).utilMax,
+    source: calibration.training ? `training utilisation fitted on the validation suite's runs (src/estimate/calibration.ts; ${calibration.source})` : 'unfitted round default (training.ts TRAINING_DEFAULTS)',
+    ...(own && calibration.training ? {} : { approximate: true }),
+  };
 }
 
 /** Data-parallel ranks: devices / (tp x pp x cp). */
@@ -349,6 +387,14 @@ export function fitSuggestions(input: TrainInput, totalParams: number, capacity:
  * = 5.70e23 model FLOPs -> about 1.03e6 GPU-hours (paper: 1,022,362).
  */
 export function train(input: TrainInput, calibration: Calibration = CALIBRATION): TrainEstimate {
+  return trainWithWork(input, calibration).estimate;
+}
+
+/**
+ * train(), together with the work of its optimizer step (TrainingStepWork): what the calibration
+ * fit re-times under other training parameters (scripts/accuracy-lib.ts).
+ */
+export function trainWithWork(input: TrainInput, calibration: Calibration = CALIBRATION): { estimate: TrainEstimate; work: TrainingStepWork } {
   const figures: Figures = {};
   const warnings: string[] = [];
   const { model: m, hardware: hw } = input;
@@ -382,27 +428,59 @@ export function train(input: TrainInput, calibration: Calibration = CALIBRATION)
   const format = input.method === 'qlora' ? FORMATS.bf16 : FORMATS[input.precision];
   const peak = resolvePeak(hw, format, activationFormat(format));
   if (peak.warning) warnings.push(peak.warning);
-  const family = trainingUtilisation(hw);
-  let util: number;
-  if (input.mfu !== undefined) {
-    util = (input.mfu * executedPerToken) / perTokenModel;
-    if (util > 1) warnings.push(`--mfu ${input.mfu} with ${input.recompute} recomputation means executing ${(util * 100).toFixed(0)}% of the peak, which is impossible`);
-    term(figures, { id: 'train.utilisation', label: 'Utilisation of executed FLOPs (HFU)', unit: 'fraction', value: util, formula: 'mfu x executedFlops / modelFlops', inputs: { mfu: input.mfu, executedPerToken, modelPerToken: perTokenModel }, source: '--mfu' });
-  } else {
-    util = term(figures, { id: 'train.utilisation', label: `Utilisation of executed FLOPs (${family.family} default)`, unit: 'fraction', value: family.value, formula: 'per hardware family, from published runs', inputs: { family: family.family }, source: family.source, approximate: family.approximate });
-    if (family.approximate) warnings.push(`${hw.name}: ${family.source}`);
-  }
   term(figures, { id: 'train.peakFlopsPerSecond', label: `Dense ${peak.cls} peak per device`, unit: 'FLOP/s', value: peak.flopsPerSecond, formula: 'hardware profile', inputs: { device: hw.id, peakClass: peak.cls }, source: peak.source });
 
-  // ---- Step time and throughput ----
+  // ---- The step's work (independent of the fitted utilisation) ----
   const tokensPerStep = input.globalBatch * input.seqLen;
   const microBatches = input.globalBatch / (input.microBatch * dp);
   const virtualStages = input.virtualStages ?? 1;
-  const bubble = term(figures, { id: 'train.pipelineBubble', label: 'Pipeline bubble (fraction of compute time)', unit: 'fraction', value: input.pp > 1 ? (input.pp - 1) / (virtualStages * microBatches) : 0, formula: virtualStages > 1 ? '(pp - 1) / (virtualStages x microBatchesPerStep)' : '(pp - 1) / microBatchesPerStep', inputs: { pp: input.pp, microBatchesPerStep: microBatches, virtualStages }, source: virtualStages > 1 ? 'Narayanan et al. 2021 sec. 2.2.2: interleaved 1F1B bubble fraction (p - 1) / (v x m)' : 'Narayanan et al. 2021 sec. 2.2.1: 1F1B bubble fraction (p - 1) / m' });
-  const approx = input.mfu === undefined && family.approximate === true;
-  // Achieved MFU: model FLOPs over the whole step time, pipeline bubble included.
-  term(figures, { id: 'train.mfu', label: 'Model FLOPs utilisation (MFU, bubble included)', unit: 'fraction', value: (util * perTokenModel) / executedPerToken / (1 + bubble), formula: 'utilisation x modelFlops / executedFlops / (1 + bubble)', inputs: { utilisation: util, modelPerToken: perTokenModel, executedPerToken, bubble }, source: 'MFU counts model FLOPs only, not recomputation (Chowdhery et al. 2022 App. B; Korthikanti et al. 2022 sec. 6)', approximate: input.mfu === undefined && family.approximate });
-  const stepSeconds = term(figures, { id: 'train.stepSeconds', label: 'Time per optimizer step', unit: 's', value: ((tokensPerStep * executedPerToken) / (input.count * peak.flopsPerSecond * util)) * (1 + bubble), formula: 'globalBatch x seqLen x executedFlopsPerToken / (count x peak x utilisation) x (1 + bubble)', inputs: { globalBatch: input.globalBatch, seqLen: input.seqLen, executedFlopsPerToken: executedPerToken, count: input.count, peak: peak.flopsPerSecond, utilisation: util, bubble }, source: 'compute-bound training at the utilisation above; data-parallel communication assumed overlapped', approximate: approx });
+  const bubble = input.pp > 1 ? (input.pp - 1) / (virtualStages * microBatches) : 0;
+  // Data parallelism over dp x cp ranks (Megatron reduces gradients over both): ZeRO 0-2 all-reduce
+  // the gradients (2 (n-1)/n x bytes: reduce-scatter + all-gather), ZeRO-3 / FSDP reduce-scatters them
+  // and all-gathers the weights in the forward and the backward pass (Rajbhandari et al. 2020 sec. 7;
+  // PyTorch FSDP FULL_SHARD). Bytes per device are its tp x pp shard.
+  const pb = PRECISION_BYTES[input.precision];
+  const shards = input.tp * input.pp;
+  const dpRanks = dp * input.cp;
+  const gradBytes = (memory.trainable / shards) * pb.gradients;
+  const weightShardBytes = (params.total / shards) * pb.weights;
+  const ring = dpRanks > 1 ? (dpRanks - 1) / dpRanks : 0;
+  const dpBytesPerDevice = input.zero >= 3 ? ring * (gradBytes + 2 * weightShardBytes) : 2 * ring * gradBytes;
+  // The data-parallel group spans nodes once the job does (ranks of one tp x pp x cp position sit on
+  // different nodes). When a node holds k > 1 ranks of one group (tp x pp x cp below the node size),
+  // the collective is hierarchical: a reduce-scatter inside the node, then each of the k ranks
+  // exchanges its 1/k over its own NIC (NCCL's rings cross a node once per rail and use every NIC;
+  // nccl-tests PERFORMANCE.md: inter-node bus bandwidth is the node's aggregate network bandwidth),
+  // so the group moves its bytes at k NICs' bandwidth, at most the intra-node link's.
+  const { link: dpLink } = groupLink(hw, input.count);
+  const perNode = Math.max(1, Math.min(dpRanks, Math.floor(hw.devicesPerNode / shards / input.cp)));
+  const spansNodes = input.count > hw.devicesPerNode;
+  const dpBandwidth = spansNodes && perNode > 1 ? Math.min((dpLink.bandwidth.value ?? 0) * perNode, hw.intraNode?.bandwidth.value ?? Infinity) : (dpLink.bandwidth.value ?? 0);
+  const work: TrainingStepWork = {
+    tokensPerStep, count: input.count, peakFlopsPerSecond: peak.flopsPerSecond, modelFlopsPerToken: perTokenModel, executedFlopsPerToken: executedPerToken,
+    cls: hardwareClass(hw), fp8: peak.cls === 'fp8', moe: m.moe !== undefined, bubble, scheduleStated: input.pp === 1 || input.virtualStages !== undefined,
+    dpBytesPerDevice, dpBandwidth, dpLink: spansNodes && perNode > 1 ? `${dpLink.name}, ${perNode} NICs per node (hierarchical)` : dpLink.name,
+  };
+  const fitted = calibration.training;
+  const tparams = fitted ?? TRAINING_DEFAULTS;
+  const t = trainingStepTime(work, tparams, input.mfu);
+  const own = tparams.byClass[work.cls];
+  const approx = input.mfu === undefined && (fitted === undefined || own === undefined);
+  const fitSource = fitted ? `fitted on the validation suite's training runs (src/estimate/calibration.ts; ${calibration.source}; docs/accuracy.md)` : 'unfitted round defaults (training.ts TRAINING_DEFAULTS): this calibration carries no training fit';
+  if (input.mfu === undefined && (fitted === undefined || own === undefined)) warnings.push(`${hw.name}: no fitted training data for this device class (${work.cls}); the utilisation is the gpu value or a round default (pass --mfu)`);
+
+  // ---- Utilisation, step time and throughput ----
+  if (input.mfu !== undefined) {
+    if (t.util > 1) warnings.push(`--mfu ${input.mfu} with ${input.recompute} recomputation means executing ${(t.util * 100).toFixed(0)}% of the peak, which is impossible`);
+    term(figures, { id: 'train.utilisation', label: 'Utilisation of executed FLOPs (HFU)', unit: 'fraction', value: t.util, formula: 'mfu x executedFlops / modelFlops', inputs: { mfu: input.mfu, executedPerToken, modelPerToken: perTokenModel }, source: '--mfu' });
+  } else {
+    term(figures, { id: 'train.utilisation', label: `Utilisation of executed FLOPs while computing (${own ? work.cls : 'gpu'} class${work.fp8 ? ', fp8' : ''}${work.moe ? ', MoE' : ''})`, unit: 'fraction', value: t.util, formula: `utilMax${work.fp8 ? ' x fp8Factor' : ''}${work.moe ? ' x moeFactor' : ''}`, inputs: { utilMax: (own ?? tparams.byClass.gpu).utilMax, fp8Factor: tparams.fp8Factor, moeFactor: tparams.moeFactor, deviceClass: work.cls }, source: fitSource, approximate: approx });
+  }
+  term(figures, { id: 'train.pipelineBubble', label: 'Pipeline bubble (fraction of compute time)', unit: 'fraction', value: bubble * (work.scheduleStated ? 1 : tparams.bubbleScale), formula: work.scheduleStated ? (virtualStages > 1 ? '(pp - 1) / (virtualStages x microBatchesPerStep)' : '(pp - 1) / microBatchesPerStep') : '(pp - 1) / microBatchesPerStep x bubbleScale (schedule not stated)', inputs: { pp: input.pp, microBatchesPerStep: microBatches, virtualStages, bubbleScale: tparams.bubbleScale }, source: `${virtualStages > 1 ? 'Narayanan et al. 2021 sec. 2.2.2: interleaved 1F1B bubble fraction (p - 1) / (v x m)' : 'Narayanan et al. 2021 sec. 2.2.1: 1F1B bubble fraction (p - 1) / m'}${work.scheduleStated ? '' : `; bubbleScale ${fitSource} (production schedules interleave stages or overlap the bubble: Llama 3 sec. 3.3.2, DeepSeek-V3 DualPipe)`}` });
+  term(figures, { id: 'train.dataParallelSeconds', label: 'Exposed data-parallel communication per step', unit: 's', value: t.dpSeconds, formula: input.zero >= 3 ? 'max(0, (n-1)/n x (gradients + 2 x weights shard) / bandwidth - dpOverlap x computeSeconds)' : 'max(0, 2 (n-1)/n x gradients shard / bandwidth - dpOverlap x computeSeconds)', inputs: { ranks: dpRanks, bytesPerDevice: dpBytesPerDevice, link: work.dpLink, bandwidth: work.dpBandwidth, ranksPerNode: perNode, computeSeconds: t.computeSeconds, dpOverlap: tparams.dpOverlap }, source: `ring reduce-scatter / all-gather (Patarasuk & Yuan 2009; ZeRO, Rajbhandari et al. 2020 sec. 7); ranks sharing a node reduce inside it and use one NIC each (nccl-tests PERFORMANCE.md bus bandwidth); ${dpLink.bandwidth.source}; dpOverlap (share of the compute time that hides the traffic) ${fitSource}`, approximate: true });
+  // Achieved MFU: model FLOPs over the whole step time, bubble and exposed communication included.
+  term(figures, { id: 'train.mfu', label: 'Model FLOPs utilisation (MFU, whole step)', unit: 'fraction', value: t.mfu, formula: 'tokensPerStep x modelFlopsPerToken / (stepSeconds x count x peak)', inputs: { tokensPerStep, modelPerToken: perTokenModel, executedPerToken, utilisation: t.util }, source: 'MFU counts model FLOPs only, not recomputation (Chowdhery et al. 2022 App. B; Korthikanti et al. 2022 sec. 6)', approximate: approx });
+  const stepSeconds = term(figures, { id: 'train.stepSeconds', label: 'Time per optimizer step', unit: 's', value: t.stepSeconds, formula: 'globalBatch x seqLen x executedFlopsPerToken / (count x peak x utilisation) x (1 + bubble) + exposed data-parallel communication', inputs: { globalBatch: input.globalBatch, seqLen: input.seqLen, executedFlopsPerToken: executedPerToken, count: input.count, peak: peak.flopsPerSecond, utilisation: t.util, computeSeconds: t.computeSeconds, bubbleSeconds: t.bubbleSeconds, dataParallelSeconds: t.dpSeconds }, source: 'compute at the utilisation above, the pipeline bubble, and the data-parallel traffic compute does not hide', approximate: approx });
   const perDeviceTps = term(figures, { id: 'train.tokensPerSecondPerDevice', label: 'Tokens per second per device', unit: 'tokens/s', value: tokensPerStep / stepSeconds / input.count, formula: 'globalBatch x seqLen / stepSeconds / count', inputs: { tokensPerStep, stepSeconds, count: input.count }, source: 'throughput of one step', approximate: approx });
   term(figures, { id: 'train.tokensPerSecond', label: 'Tokens per second (all devices)', unit: 'tokens/s', value: perDeviceTps * input.count, formula: 'tokensPerSecondPerDevice x count', inputs: { count: input.count }, source: 'throughput of one step', approximate: approx });
   term(figures, { id: 'train.flopsPerSecondPerDevice', label: 'Executed FLOP/s per device', unit: 'FLOP/s', value: perDeviceTps * executedPerToken, formula: 'tokensPerSecondPerDevice x executedFlopsPerToken', inputs: { executedPerToken }, source: 'hardware FLOPs rate, recomputation included', approximate: approx });
@@ -419,11 +497,13 @@ export function train(input: TrainInput, calibration: Calibration = CALIBRATION)
     warnings.push('no --tokens given: total time, device-hours and cost need the fine-tuning tokens (dataset tokens x epochs)');
   }
   if (tokens !== undefined) {
-    const model = term(figures, { id: 'train.flops.model', label: 'Model FLOPs', unit: 'FLOP', value: tokens * perTokenModel, formula: 'tokens x flopsPerToken', inputs: { tokens, flopsPerToken: perTokenModel }, source: flopsSource, approximate: m.shapeAssumed });
+    term(figures, { id: 'train.flops.model', label: 'Model FLOPs', unit: 'FLOP', value: tokens * perTokenModel, formula: 'tokens x flopsPerToken', inputs: { tokens, flopsPerToken: perTokenModel }, source: flopsSource, approximate: m.shapeAssumed });
     term(figures, { id: 'train.flops.recompute', label: 'Recomputation FLOPs', unit: 'FLOP', value: tokens * recomputePerToken, formula: 'tokens x recomputeFlopsPerToken', inputs: { tokens, recomputeFlopsPerToken: recomputePerToken }, source: recomputeSource, approximate: m.shapeAssumed });
-    const total = sum(figures, { id: 'train.flops', label: 'Training FLOPs (model + recomputation)', unit: 'FLOP', parts: ['train.flops.model', 'train.flops.recompute'], source: flopsSource });
-    void model;
-    const seconds = term(figures, { id: 'train.seconds', label: 'Wall-clock time', unit: 's', value: (total / (input.count * peak.flopsPerSecond * util)) * (1 + bubble), formula: 'train.flops / (count x peak x utilisation) x (1 + bubble)', inputs: { flops: total, count: input.count, peak: peak.flopsPerSecond, utilisation: util, bubble }, source: 'compute-bound at the utilisation above', approximate: approx });
+    sum(figures, { id: 'train.flops', label: 'Training FLOPs (model + recomputation)', unit: 'FLOP', parts: ['train.flops.model', 'train.flops.recompute'], source: flopsSource });
+    // A whole run also spends time outside training steps (restarts after failures, checkpoints,
+    // evaluation): goodput, fitted on the suite's whole-run device-hours (docs/accuracy.md).
+    const goodput = term(figures, { id: 'train.goodput', label: 'Share of the run spent in training steps (goodput)', unit: 'fraction', value: tparams.goodput, formula: 'goodput', inputs: {}, source: `${fitSource}; restarts, checkpointing and evaluation outside the steps (the Llama 3 paper, sec. 3.3.4, reports over 90% effective training time)`, approximate: true });
+    const seconds = term(figures, { id: 'train.seconds', label: 'Wall-clock time', unit: 's', value: ((tokens / tokensPerStep) * stepSeconds) / goodput, formula: 'tokens / (globalBatch x seqLen) x stepSeconds / goodput', inputs: { tokens, tokensPerStep, stepSeconds, goodput }, source: 'steps at the step time above, plus the time outside them', approximate: approx });
     term(figures, { id: 'train.steps', label: 'Optimizer steps', unit: 'count', value: tokens / tokensPerStep, formula: 'tokens / (globalBatch x seqLen)', inputs: { tokens, tokensPerStep }, source: 'definition' });
     const deviceHours = term(figures, { id: 'train.deviceHours', label: 'Device-hours', unit: 'count', value: (seconds * input.count) / secondsInHour, formula: 'seconds x count / 3600', inputs: { seconds, count: input.count }, source: 'definition', approximate: approx });
     if (input.price) term(figures, { id: 'train.usd', label: 'Cost', unit: 'USD', value: deviceHours * input.price.usdPerHour, formula: 'deviceHours x usdPerDeviceHour', inputs: { deviceHours, usdPerDeviceHour: input.price.usdPerHour }, source: input.price.source, approximate: approx });
@@ -438,6 +518,7 @@ export function train(input: TrainInput, calibration: Calibration = CALIBRATION)
 
   // Uncertainty bands from the validation suite's training residuals (bands.ts, docs/accuracy.md).
   if (input.mfu === undefined) applyTrainingBands(figures, calibration);
+  applyMemoryBands(figures);
 
   let suggestions: Suggestion[] = [];
   if (!memory.fits) {
@@ -447,7 +528,7 @@ export function train(input: TrainInput, calibration: Calibration = CALIBRATION)
   if (input.seqLen > m.maxContext) warnings.push(`--seq-len ${input.seqLen} exceeds the model's maximum of ${m.maxContext} tokens`);
   warnings.push(...notMeaningful(figures));
 
-  return {
+  const estimate: TrainEstimate = {
     schemaVersion: 1,
     input: {
       model: summarizeModel(m),
@@ -464,6 +545,7 @@ export function train(input: TrainInput, calibration: Calibration = CALIBRATION)
     suggestions,
     warnings,
   };
+  return { estimate, work };
 }
 
 /** Default LoRA targets and rank per method, with their sources. */

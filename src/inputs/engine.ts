@@ -168,6 +168,23 @@ export interface EngineSpec {
   schedulerPolicy?: { value: SchedulerPolicy; source: string };
   /** whether a prompt longer than the step's budget is split over steps */
   chunkedPrefill?: { value: boolean; source: string };
+  /**
+   * How the engine's kernels do the work, where that changes a step's time (step.ts, peak.ts):
+   * - decodeKvReads: per-kv-head (the query heads of a group share each K/V read: FlashAttention,
+   *   FlashInfer, TensorRT-LLM XQA) or per-query-head (each query head reads its K/V);
+   * - fp16Accumulate: 16-bit matrix products accumulate in fp16 (the device's fp16Accumulate16 peak);
+   * - dequantizePrefill: quantized (GGUF) weights are expanded to a 16-bit copy before each prefill
+   *   matrix product (a memory pass that adds to the step) instead of inside the kernel.
+   */
+  kernels?: {
+    decodeKvReads?: { value: 'per-kv-head' | 'per-query-head'; source: string };
+    fp16Accumulate?: { value: boolean; source: string };
+    dequantizePrefill?: { value: boolean; source: string };
+    /** attention through FlashAttention-style kernels (scores never leave the chip); false = materialized in memory */
+    flashAttention?: { value: boolean; source: string };
+    /** tokens per forward micro-batch within a step (llama.cpp n_ubatch): the dequantization pass repeats per micro-batch */
+    microBatchTokens?: { value: number; source: string };
+  };
   notes?: string[];
 }
 
@@ -249,6 +266,13 @@ export const engineFileSchema = z.strictObject({
     quantization: z.record(z.string(), z.string()).default({}),
     note: z.string().optional(),
   }).optional(),
+  kernels: z.strictObject({
+    decodeKvReads: z.strictObject({ value: z.enum(['per-kv-head', 'per-query-head']), source }).optional(),
+    fp16Accumulate: z.strictObject({ value: z.boolean(), source }).optional(),
+    dequantizePrefill: z.strictObject({ value: z.boolean(), source }).optional(),
+    flashAttention: z.strictObject({ value: z.boolean(), source }).optional(),
+    microBatchTokens: z.strictObject({ value: z.number().int().positive(), source }).optional(),
+  }).optional(),
   notes: z.array(z.string()).optional(),
 }).superRefine((f, ctx) => {
   const kind = f.memory.budget.kind;
@@ -311,6 +335,7 @@ export function toEngineSpec(f: EngineFile): EngineSpec {
     ...(f.launch ? { launch: f.launch as LaunchSpec } : {}),
     ...(f.stateCache ? { statePool: { kind: f.stateCache.pool, ratio: f.stateCache.ratio, ...(f.stateCache.pagePadding ? { pagePadding: f.stateCache.pagePadding } : {}), source: f.stateCache.source } } : {}),
     ...(f.stateCache?.recurrentFormat === 'fp32' ? { recurrentStateFormat: 'fp32' as const } : {}),
+    ...(f.kernels ? { kernels: f.kernels } : {}),
     ...(f.notes ? { notes: f.notes } : {}),
   };
 }

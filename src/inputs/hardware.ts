@@ -69,6 +69,8 @@ export interface HardwareSpec {
   reservedFraction?: Sourced;
   /** peaks with 2:4 structured sparsity, FLOP/s (ops/s for integer formats); absent = no sparse tensor cores */
   sparseCompute?: Partial<Record<ComputeClass, Sourced>>;
+  /** dense fp16 tensor peak with fp16 accumulation, FLOP/s, where above compute.fp16 (GeForce cards; schema.ts) */
+  fp16Accumulate16?: Sourced;
   efficiency: { mfu: Sourced; mbu: Sourced; stepOverheadSeconds: Sourced };
   prices: Price[];
   notes?: string[];

@@ -109,6 +109,12 @@ export const hardwareFileSchema = z.strictObject({
     reservedFraction: fraction.optional(),
   }),
   compute: z.strictObject(Object.fromEntries(COMPUTE_CLASSES.map((c) => [c, sourced('compute').optional()])) as Record<(typeof COMPUTE_CLASSES)[number], z.ZodOptional<ReturnType<typeof sourced>>>),
+  /**
+   * Dense fp16 tensor throughput with fp16 accumulation, where it differs from `compute.fp16` (fp32
+   * accumulation): GeForce cards run it at twice the rate. Engines that accumulate in fp16 (llama.cpp's
+   * cuBLAS path) reach it; those that accumulate in fp32 (PyTorch, vLLM) do not.
+   */
+  fp16Accumulate16: sourced('compute').optional(),
   /** peaks with 2:4 structured sparsity (datasheets' "with sparsity" column), where the device has sparse tensor cores */
   sparseCompute: z.strictObject(Object.fromEntries(COMPUTE_CLASSES.map((c) => [c, sourced('compute').optional()])) as Record<(typeof COMPUTE_CLASSES)[number], z.ZodOptional<ReturnType<typeof sourced>>>).optional(),
   interconnect: z
@@ -169,6 +175,7 @@ export function toHardwareSpec(f: HardwareFile): HardwareSpec {
       : f.runtimeOverhead,
     ...(f.memory.variants ? { memoryVariants: f.memory.variants.values.filter((v): v is number => v !== null) } : {}),
     ...(f.memory.reservedFraction ? { reservedFraction: f.memory.reservedFraction } : {}),
+    ...(f.fp16Accumulate16?.value ? { fp16Accumulate16: f.fp16Accumulate16 } : {}),
     ...(f.sparseCompute ? { sparseCompute: Object.fromEntries(Object.entries(f.sparseCompute).filter(([, v]) => v !== undefined)) } : {}),
     efficiency: { mfu: f.efficiency.mfu, mbu: f.efficiency.mbu, stepOverheadSeconds: f.efficiency.stepOverhead },
     prices: f.prices.map((p): Price => ({
