@@ -6,6 +6,7 @@ import { estimateWithStep } from '../src/estimate/index.js';
 import type { EstimateInput } from '../src/estimate/input.js';
 import { kvLayerTokens } from '../src/estimate/memory.js';
 import { builtInCatalog, findHardware, findModel } from '../src/inputs/presets.js';
+import { expertEfficiency } from '../src/estimate/efficiency.js';
 import { FORMATS } from '../src/inputs/precision.js';
 
 const catalog = builtInCatalog();
@@ -20,6 +21,7 @@ const input = (over: Partial<EstimateInput> & { model?: EstimateInput['model'] }
   ...over,
 });
 const model = (id: string) => findModel(catalog, id).model;
+const i0 = input();
 const noOverhead: Calibration = { ...CALIBRATION, params: { ...CALIBRATION.params, stepOverheadSeconds: 0, layerOverheadSeconds: 0 } };
 
 describe('the step model is the one estimate uses', () => {
@@ -31,6 +33,17 @@ describe('the step model is the one estimate uses', () => {
     ['Mixtral 8x7B, tp 2 ep 2', input({ model: model('mixtral-8x7b'), count: 2, parallel: { tp: 2, pp: 1, ep: 2, replicas: 1 }, workload: { batch: 4, inputTokens: 1000, outputTokens: 300, context: 1300 } })],
     ['Gemma 2 9B (sliding windows)', input({ model: model('gemma-2-9b'), workload: { batch: 4, inputTokens: 6000, outputTokens: 1000, context: 7000 } })],
   ];
+
+  it.each(cases)('%s: phaseSeconds (the fast sum) equals phase\'s parts, under other parameters too', (_, i) => {
+    const { step } = estimateWithStep(i);
+    const other = { ...CALIBRATION.params, mfuHalfTokens: 50, mbuHalfBytes: 3e8, commEfficiency: 0.3, expertHalfBytes: 5e6 };
+    for (const work of [step.decodeWork(8, 8 * 32 * 2000), step.prefillWork({ prefillTokens: 3000, prefillKeys: 32 * 3000 * 1500, prefillKvLayerTokens: 32 * 3000, prefillLogits: 1 })]) {
+      for (const params of [undefined, other]) {
+        const t = step.phase(work, params);
+        expect(step.phaseSeconds(work, params)).toBeCloseTo(t.rooflineSeconds + t.dequantizeSeconds + t.scoresSeconds + t.commTpSeconds + t.commEpSeconds + t.commPpSeconds, 12);
+      }
+    }
+  });
 
   it.each(cases)('%s: a decode step at the mean context = decode roofline + communication + overhead', (_, i) => {
     const { estimate: e, step } = estimateWithStep(i);
@@ -68,5 +81,61 @@ describe('the step model is the one estimate uses', () => {
   it('an empty step costs only the fixed overhead', () => {
     const { step } = estimateWithStep(input());
     expect(step.stepSeconds({ decodeSequences: 0, decodeKvLayerTokens: 0, prefillTokens: 0, prefillKeys: 0, prefillKvLayerTokens: 0, prefillLogits: 0 })).toBe(step.overheadSeconds);
+  });
+});
+
+describe('engine kernels change the work, by hand', () => {
+  const src = 'test';
+  const withKernels = (kernels: NonNullable<EstimateInput['engine']>['kernels'], over: Partial<EstimateInput> = {}): EstimateInput => {
+    const engine = builtInCatalog().engines!.find((e) => e.id === 'llamacpp')!;
+    return input({ ...over, engine: { ...engine, kernels } });
+  };
+
+  it('decode kernels without GQA grouping read each KV head once per query head: 32 / 8 times the KV bytes (Llama 3.1 8B)', () => {
+    const grouped = estimateWithStep(withKernels({ decodeKvReads: { value: 'per-kv-head', source: src } })).step;
+    const perHead = estimateWithStep(withKernels({ decodeKvReads: { value: 'per-query-head', source: src } })).step;
+    const kvLayerTokens = 4 * 32 * 2000;
+    const kv = (s: typeof grouped) => s.decodeBytes(4, kvLayerTokens) - s.decodeBytes(4, 0);
+    expect(kv(grouped)).toBe(kvLayerTokens * 2 * 8 * 128 * 2);
+    expect(kv(perHead)).toBe(kvLayerTokens * 2 * 32 * 128 * 2);
+  });
+
+  it('a build that dequantizes GGUF weights before cuBLAS pays one pass per micro-batch: quantized bytes read + 2 B per parameter written', () => {
+    const q = FORMATS.q4_0;
+    const on = estimateWithStep(withKernels({ dequantizePrefill: { value: true, source: src }, microBatchTokens: { value: 512, source: src } }, { weights: q, activations: FORMATS.fp16 }));
+    const off = estimateWithStep(withKernels({ dequantizePrefill: { value: false, source: src } }, { weights: q, activations: FORMATS.fp16 }));
+    const work = on.step.prefillWork({ prefillTokens: 1024, prefillKeys: 32 * 1024 * 512, prefillKvLayerTokens: 32 * 1024, prefillLogits: 1 });
+    const t = on.step.phase(work);
+    expect(off.step.phase(work).dequantizeSeconds).toBe(0);
+    const weightsRead = on.step.prefillBytes(1024, 0);
+    const params = on.estimate.figures['params.total'].value;
+    const weightBytes = on.estimate.figures['memory.weights'].value;
+    // two micro-batches of 512
+    expect(t.dequantizeSeconds).toBeCloseTo((2 * weightsRead * (1 + (2 * params) / weightBytes)) / (i0.hardware.memoryBandwidth.value! * t.mbu), 12);
+  });
+
+  it('attention without FlashAttention writes and reads its scores: 20 B per score element', () => {
+    const fa = estimateWithStep(withKernels({ flashAttention: { value: true, source: src } })).step;
+    const noFa = estimateWithStep(withKernels({ flashAttention: { value: false, source: src } })).step;
+    const work = noFa.prefillWork({ prefillTokens: 2048, prefillKeys: 32 * 2048 * 1024, prefillKvLayerTokens: 32 * 2048, prefillLogits: 1 });
+    expect(work.scoreElements).toBe(32 * 32 * 2048 * 1024); // heads x keys summed over layers
+    const t = noFa.phase(work);
+    expect(fa.phase(work).scoresSeconds).toBe(0);
+    expect(t.scoresSeconds).toBeCloseTo((work.scoreElements! * 20) / (i0.hardware.memoryBandwidth.value! * t.mbu), 12);
+  });
+
+  it('routed experts run at s / (s + expertHalfBytes) of the dense efficiencies, s = one expert matrix per device', () => {
+    expect(expertEfficiency({ ...CALIBRATION.params, expertHalfBytes: 2e6 }, 6e6)).toBe(0.75);
+    expect(expertEfficiency({ ...CALIBRATION.params, expertHalfBytes: undefined }, 6e6)).toBe(1);
+  });
+});
+
+describe('engines that accumulate in fp16 reach the device\'s fp16-accumulate peak', () => {
+  it('llama.cpp f16 prefill on an RTX 4090 runs at 330.3 TFLOP/s (fp16 accumulate), vLLM at the fp32-accumulate dense peak', () => {
+    const hw = findHardware(catalog, 'rtx-4090');
+    const engines = builtInCatalog().engines!;
+    const on = (id: string) => estimateWithStep(input({ hardware: hw, weights: FORMATS.fp16, kv: FORMATS.fp16, activations: FORMATS.fp16, engine: engines.find((e) => e.id === id)! })).estimate.figures['latency.prefillCompute'].inputs.peakFlopsPerSecond;
+    expect(on('llamacpp')).toBe(330.3e12);
+    expect(on('vllm')).toBeLessThan(330.3e12);
   });
 });

@@ -1,7 +1,7 @@
 import type { Link } from '../inputs/hardware.js';
 import { bytesPerElement } from '../inputs/precision.js';
 import { CALIBRATION } from './calibration.js';
-import { expertEfficiency, phaseEfficiency, type Calibration, type EfficiencyParams, type PhaseEfficiency } from './efficiency.js';
+import { expertEfficiency, hardwareClass, mbuAt, mfuAt, phaseEfficiency, type Calibration, type EfficiencyParams, type PhaseEfficiency } from './efficiency.js';
 import { attendedLayerTokens, decodeStepFlops, prefillLinearFlops, type TokenFlops } from './flops.js';
 import type { EstimateInput } from './input.js';
 import { indexerBytesPerToken, kvElementsPerToken, layerGroups, subLayers } from './layers.js';
@@ -314,10 +314,31 @@ export function stepModel(args: StepModelArgs): StepModel {
   const tf = args.flops.perToken;
   const decodeBytes = (sequences: number, kvLayerTokens: number) => weightsRead(sequences) + decodeKvBytes(sequences, kvLayerTokens) + 2 * sequences * statePerSequence;
   const prefillBytes = (tokens: number, kvLayerTokensWritten: number) => weightsRead(tokens) + (input.images ? visionBytes : 0) + kvLayerTokensWritten * kvPerLayer;
-  // The sum `phase` itemizes (test/step.test.ts checks the parts add up).
-  const phaseSeconds = (work: PhaseWork, params?: EfficiencyParams) => {
-    const t = phase(work, params);
-    return t.rooflineSeconds + t.dequantizeSeconds + t.scoresSeconds + t.commTpSeconds + t.commEpSeconds + t.commPpSeconds;
+  // The sum `phase` itemizes. Without expert or attention data parallelism (one share, no
+  // imbalance, no all-to-all) it is computed without building phase's record: the calibration fit
+  // and the simulator call it millions of times (test/step.test.ts and the accuracy runner check
+  // that it equals phase's parts and estimate()).
+  const wantedClass = hardwareClass(hw);
+  const bandwidth = hw.memoryBandwidth.value!;
+  const plain = !epActive && dp === 1;
+  const phaseSeconds = (work: PhaseWork, params: EfficiencyParams = calibration.params) => {
+    if (!plain) {
+      const t = phase(work, params);
+      return t.rooflineSeconds + t.dequantizeSeconds + t.scoresSeconds + t.commTpSeconds + t.commEpSeconds + t.commPpSeconds;
+    }
+    const c = params.byClass[wantedClass] ?? params.byClass.gpu;
+    const mfu = input.mfu ?? mfuAt(c, params, work.tokens);
+    const mbu = input.mbu ?? mbuAt(c, params, work.bytes / n);
+    const expertEff = m.moe ? expertEfficiency(params, expertMatrixBytes) : 1;
+    const eb = work.expertBytes ?? 0;
+    const ef = work.expertFlops ?? 0;
+    let t = Math.max((work.flops - ef + ef / expertEff) / (peak.flopsPerSecond * mfu * n), (work.bytes - eb + eb / expertEff) / (bandwidth * mbu * n));
+    if (dequantizes) t += dequantizeBytes(work) / (bandwidth * mbu * n);
+    if (materializesScores) t += ((work.scoreElements ?? 0) * SCORE_BYTES) / (bandwidth * mbu * n);
+    const messageBytes = work.tokens * m.hidden * actBytes;
+    if (n > 1) t += (allReduces + moeAllReduces) * hierarchicalAllReduceSeconds(messageBytes / params.commEfficiency, n, topology);
+    if (par.pp > 1) t += (par.pp - 1) * sendSeconds(messageBytes / params.commEfficiency, ppLinkRaw);
+    return t;
   };
   // The busiest attention group's share of sequences: ceil(sequences / dp) of them.
   const groupShareOf = (sequences: number) => (dp > 1 ? Math.ceil(Math.max(1, sequences) / dp) / Math.max(1, sequences) : undefined);
