@@ -7,25 +7,25 @@ export const CALIBRATION: Calibration = {
   "params": {
     "byClass": {
       "gpu": {
-        "mfuMax": 0.5211,
-        "mbuMax": 0.8699
+        "mfuMax": 0.523,
+        "mbuMax": 0.8681
       },
       "rocm-gpu": {
-        "mfuMax": 0.1748,
-        "mbuMax": 0.4437
+        "mfuMax": 0.1767,
+        "mbuMax": 0.451
       },
       "soc": {
         "mfuMax": 0.6844,
-        "mbuMax": 0.9255
+        "mbuMax": 0.9337
       }
     },
     "mfuHalfTokens": 9.317,
-    "mbuHalfBytes": 1337000000,
-    "stepOverheadSeconds": 0.001398,
-    "layerOverheadSeconds": 0.00002344,
-    "moeLayerOverheadSeconds": 0.0001019,
+    "mbuHalfBytes": 1432000000,
+    "stepOverheadSeconds": 0.001312,
+    "layerOverheadSeconds": 0.00002615,
+    "moeLayerOverheadSeconds": 0.00009028,
     "commEfficiency": 0.492,
-    "expertHalfBytes": 2236000
+    "expertHalfBytes": 2178000
   },
   "training": {
     "byClass": {
@@ -42,22 +42,22 @@ export const CALIBRATION: Calibration = {
     "dpOverlap": 0.213,
     "goodput": 0.5528
   },
-  "source": "fitted 2026-11-30 on 174 serving and 34 training measurements of validation/cases; median |error| 8.0% in sample, 9.2% leave-one-out (docs/accuracy.md)",
+  "source": "fitted 2026-11-30 on 180 serving and 34 training measurements of validation/cases; median |error| 8.3% in sample, 9.4% leave-one-out (docs/accuracy.md)",
   "bands": {
     "prefill": {
-      "low": 0.7666,
-      "high": 1.543
-    },
-    "kv": {
-      "low": 0.695,
-      "high": 1.042
+      "low": 0.7569,
+      "high": 1.535
     },
     "decode": {
-      "low": 0.8532,
-      "high": 1.245
+      "low": 0.8568,
+      "high": 1.228
+    },
+    "kvCapacity": {
+      "low": 0.9137,
+      "high": 1.036
     },
     "throughput": {
-      "low": 0.867,
+      "low": 0.8665,
       "high": 1.191
     },
     "training": {
