@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { loadCatalog, loadSuite } from '../scripts/accuracy-lib.js';
+import { loadCatalog, loadSuite, predictResolved, resolveMeasurement } from '../scripts/accuracy-lib.js';
+import { CALIBRATION } from '../src/estimate/calibration.js';
 import { evaluateServing, loadServingSuite, SERVING_METRICS, servingGroup, servingReport } from '../scripts/accuracy-serving.js';
 
 const casesDir = fileURLToPath(new URL('../validation/cases', import.meta.url));
@@ -45,10 +46,18 @@ describe('serving-percentile cases (validation/cases/serving-percentiles.yaml)',
     expect(rows.filter((r) => r.predicted !== undefined).length).toBeGreaterThanOrEqual(60);
   });
 
-  it('NIM at one client: TTFT and ITL within 5% (the estimator\'s own case at concurrency 1)', () => {
-    for (const id of ['nim180-2xh100-llama33-70b-fp8-tp2-5000x500-clients-c1-ttftMean', 'nim180-2xh100-llama33-70b-fp8-tp2-5000x500-clients-c1-itlMean']) {
+  it('NIM at one client: the simulator reproduces the estimator\'s own case (TTFT and ITL within 2% of estimate), and the measured mean lies in the estimator\'s band', () => {
+    const { catalog } = loadCatalog(root);
+    const fitSuite = loadSuite(casesDir);
+    for (const [id, own] of [['nim180-2xh100-llama33-70b-fp8-tp2-5000x500-clients-c1-ttftMean', 'nim180-2xh100-llama33-70b-fp8-tp2-5000x500-c1'], ['nim180-2xh100-llama33-70b-fp8-tp2-5000x500-clients-c1-itlMean', 'nim180-2xh100-llama33-70b-fp8-tp2-5000x500-c1-itl']] as const) {
       const r = rows.find((x) => x.m.id === id)!;
-      expect(Math.abs(r.predicted! / r.m.measured - 1), id).toBeLessThan(0.05);
+      const m = fitSuite.find((x) => x.id === own)!;
+      const resolved = resolveMeasurement(m, catalog);
+      if (!resolved.ok) throw new Error(resolved.reason);
+      const e = predictResolved(resolved, m.metric, CALIBRATION);
+      expect(Math.abs(r.predicted! / e.value - 1), id).toBeLessThan(0.02);
+      expect(r.m.measured, id).toBeGreaterThanOrEqual(e.low!);
+      expect(r.m.measured, id).toBeLessThanOrEqual(e.high!);
     }
   });
 
