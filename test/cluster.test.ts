@@ -146,3 +146,34 @@ describe('disaggregated prefill / decode (--prefill-workers, --decode-workers)',
     await expectBadInput(['estimate', '--model', 'deepseek-v3', '--gpu', 'h200', ...extra], message);
   });
 });
+
+describe('plan: aggregated and disaggregated, attention DP and wide EP, 8-GPU nodes and NVL72', () => {
+  const args = ['plan', '--model', 'deepseek-v3', '--qps', '100', '--ttft', '2s', '--tpot', '50ms', '--hardware', 'h100-sxm,h200,gb200'];
+
+  it('compares every kind of layout and a disaggregated pair with the best aggregated row, and says which wins and why', async () => {
+    const doc = await cliJson(args);
+    expect(validateJson(OUTPUT_SCHEMA.$defs.plan, doc, OUTPUT_SCHEMA)).toEqual([]);
+    // attention DP + EP within a node, across 8-GPU nodes (H100, H200) and within the NVL72 rack (GB200)
+    expect(doc.byLayout.map((f: { family: string }) => f.family)).toEqual(['tensor parallel', 'tensor parallel + expert parallel', 'attention DP + expert parallel, one node', 'attention DP + expert parallel, across nodes', 'attention DP + expert parallel, NVLink domain beyond a node']);
+    const d = doc.disaggregated;
+    expect(d.mode).toBe('auto');
+    expect(d.best).not.toBeNull();
+    expect(d.best.devices).toBe(d.best.prefill.devices + d.best.decode.devices);
+    expect(d.best.ratio).toBeCloseTo(d.best.prefill.devices / d.best.decode.devices, 12);
+    expect(d.best.ttft).toBeLessThanOrEqual(2);
+    expect(d.best.tpot).toBeLessThanOrEqual(0.05);
+    expect(d.aggregated.usdPerMillionOutputTokens).toBe(doc.rows[0].usdPerMillionOutputTokens);
+    expect(d.winner).toBe(d.best.usdPerMillionOutputTokens < d.aggregated.usdPerMillionOutputTokens ? 'disaggregated' : 'aggregated');
+    expect(d.why).toMatch(d.winner === 'disaggregated' ? /^disaggregated is \d+% cheaper per output token/ : /^aggregated is \d+% cheaper per output token/);
+    expect(d.launch.map((l: { command: string }) => l.command).join('\n')).toMatch(/--disaggregation-mode prefill[\s\S]*--disaggregation-mode decode[\s\S]*NixlConnector[\s\S]*dynamo\.sglang/);
+    // the pick reproduces with estimate
+    const again = await cliJson(d.best.estimateCommand.split(' ').slice(1));
+    expect(again.figures['latency.tpot'].value).toBeCloseTo(d.best.tpot, 9);
+  });
+
+  it('--disaggregated off leaves it out; on with --concurrency is refused', async () => {
+    const off = await cliJson([...args, '--disaggregated', 'off']);
+    expect(off.disaggregated).toBeNull();
+    await expectBadInput(['plan', '--model', 'deepseek-v3', '--concurrency', '64', '--disaggregated', 'on'], /--disaggregated on: disaggregated pools are sized at an offered rate; give --qps/);
+  });
+});

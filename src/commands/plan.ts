@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { explain, explainOption } from './context.js';
 import { formatSeconds, formatValue } from '../format/human.js';
 import { formatOption, renderOutput, type OutputFormat, type Rows } from '../format/render.js';
@@ -40,7 +40,8 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
     .option('--max-devices <n>', 'most devices in the whole deployment (default 64)')
     .option('--engine <id[@version]>', 'serving engine for every configuration it runs (default: the engine for each device and weight format); pin a version with @ (vllm@0.7)')
     .option('--gpus-per-node <n>', 'devices per node (default: each hardware profile\'s)')
-    .option('--top <n>', 'rows to show (default 10)');
+    .option('--top <n>', 'rows to show (default 10)')
+    .addOption(new Option('--disaggregated <mode>', 'disaggregated prefill/decode pools beside the aggregated rows: auto (default with --qps: the cheaper wins), on (the disaggregated pick), off').choices(['auto', 'on', 'off']));
   for (const metric of LATENCY_METRICS) for (const p of PERCENTILES) cmd.option(`--${metric}-p${p} <duration>`, `${metric.toUpperCase()} p${p} target, checked by simulation`);
   cmd
     .option('--arrival <process>', 'how requests arrive in the simulation: poisson (default), gamma:cv=2, constant')
@@ -68,7 +69,7 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
           { key: 'usdPerHour', label: 'USD/h', unit: 'USD/h' }, { key: 'usdPerMillionOutputTokens', label: 'USD/M out', unit: 'USD' }, { key: 'bound', label: 'bound by' },
         ],
         rows: result.rows.map((r, i) => ({
-          rank: i + 1, hardware: r.hardware, layout: `${r.devicesPerReplica} (tp ${r.tp}${r.pp > 1 ? ` pp ${r.pp}` : ''}${r.ep > 1 ? ` ep ${r.ep}` : ''})`, replicas: r.replicas,
+          rank: i + 1, hardware: r.hardware, layout: `${r.devicesPerReplica} (${layoutText(r)})`, replicas: r.replicas,
           formats: `${r.weights}/${r.kv}`, concurrencyPerReplica: r.concurrencyPerReplica, ttft: r.ttftSeconds, tpot: r.tpotSeconds,
           ...Object.fromEntries(percentileColumns.map((c) => [c.key, r.estimate.figures[c.key]?.value ?? null])),
           usdPerHour: r.usdPerHour, usdPerMillionOutputTokens: r.usdPerMillionOutputTokens, bound: r.bound,
@@ -133,6 +134,26 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
           lines.push('By hardware:');
           for (const h of result.byHardware) lines.push(`  ${h.hardware} (${formatValue(h.usdPerDeviceHour, 'USD/h')} per device): ${h.text}`);
         }
+        // what each kind of layout came to (attention DP and wide EP are searched for MoE models)
+        if (document.byLayout.length > 1) {
+          lines.push('By layout (cheapest meeting the targets):');
+          for (const f of document.byLayout) lines.push(`  ${f.family}: ${f.usdPerMillionOutputTokens !== null ? `${formatValue(f.usdPerMillionOutputTokens, 'USD')} per million output tokens, ${f.hardware} ${f.replicas} x ${f.devicesPerReplica}` : f.note === 'costlier' ? 'meets the targets, but costs more than the rows found' : f.note === 'needs-devices' ? `meets the targets only beyond --max-devices ${request.maxDevices}` : f.estimated ? `none meets the targets within --max-devices ${request.maxDevices}` : 'not estimated: one replica costs more per hour than the rows found'}`);
+        }
+        const dis = document.disaggregated;
+        if (dis) {
+          const b = dis.best;
+          if (b) {
+            const poolText = (name: string, p: NonNullable<typeof b>['prefill']) => `  ${name}: ${p.workers} x ${p.devicesPerWorker} ${p.hardware} (${layoutText(p)}), ${p.weights}/${p.kv}, ${p.batch} ${name === 'prefill' ? 'prompts per step' : 'sequences'} per worker, ${formatValue(p.usdPerHour, 'USD/h')}`;
+            lines.push(`Disaggregated (${dis.mode === 'on' ? '--disaggregated on' : 'considered'}): ${b.devices} devices, P:D ${b.prefill.devices}:${b.decode.devices}; TTFT ${formatSeconds(b.ttft)} (KV transfer ${formatSeconds(b.kvTransfer.seconds)}), TPOT ${formatSeconds(b.tpot)}; ${formatValue(b.usdPerHour, 'USD/h')}, ${formatValue(b.usdPerMillionOutputTokens, 'USD')} per million output tokens`);
+            lines.push(poolText('prefill', b.prefill), poolText('decode', b.decode));
+          }
+          lines.push(`Verdict: ${dis.why}.`);
+          if (b && dis.winner === 'disaggregated') {
+            lines.push(reproduceLine(b.estimateCommand));
+            lines.push('Launch (one line per pool; a worker on several nodes runs its line on each):');
+            for (const l of dis.launch) lines.push(wrapCommand(l.command, width));
+          }
+        }
         const skipped = result.configurationsSearched - result.configurationsEvaluated;
         lines.push(`${result.configurationsSearched} configurations in the search; ${result.configurationsEvaluated} estimated${skipped ? ` (the other ${skipped} cost more per hour than the rows found)` : ''}, ${result.configurationsFitting} of them fit.`);
         return `${wrapText(lines.join('\n'), width, '    ')}\n`;
@@ -146,3 +167,7 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
 }
 
 export { estimateCommandFor } from '../inputs/resolve-plan.js';
+
+/** A layout in words: tp 8 ep 8, or dp-attn 32 ep 32 for attention data parallelism. */
+export const layoutText = (r: { tp: number; pp: number; ep: number; dpAttention: number }): string =>
+  `${r.dpAttention > 1 ? `dp-attn ${r.dpAttention}${r.tp / r.dpAttention > 1 ? ` tp ${r.tp / r.dpAttention}` : ''}` : `tp ${r.tp}`}${r.pp > 1 ? ` pp ${r.pp}` : ''}${r.ep > 1 ? ` ep ${r.ep}` : ''}`;

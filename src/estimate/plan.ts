@@ -78,6 +78,9 @@ export interface PlanRow {
   tp: number;
   pp: number;
   ep: number;
+  /** attention data-parallel groups (1: tensor parallelism) and redundant experts (EPLB) */
+  dpAttention: number;
+  redundantExperts: number;
   devicesPerReplica: number;
   replicas: number;
   devices: number;
@@ -105,6 +108,8 @@ export interface PlanResult {
   closest?: { row: PlanRow; failing: string[]; maxDevices: number };
   /** each hardware searched: its best row or why it has none */
   byHardware: HardwareOutcome[];
+  /** each kind of layout searched: its cheapest deployment meeting the targets, or null (none met them, or none was reached) */
+  byLayout: FamilyOutcome[];
   /** configurations in the search space */
   configurationsSearched: number;
   /** configurations estimated (the rest were bounded out: they cost more than enough found ones) */
@@ -142,16 +147,76 @@ function misses(t: Targets, l: { ttft: number; tpot: number; e2e: number }): { n
  * Layouts for a replica of `devices` devices the way deployments are laid out: tensor
  * parallelism within a node (NVLink / ICI), pipeline stages across nodes once a replica needs
  * more than one (vLLM and SGLang docs: "tp = GPUs per node, pp = number of nodes"); expert
- * parallelism over the TP group for MoE models, or none.
+ * parallelism over the TP group for MoE models, or none. For MoE models also attention data
+ * parallel over every device with the experts spread over all of them (SGLang
+ * --enable-dp-attention with DeepEP, vLLM --data-parallel-size with --enable-expert-parallel),
+ * within a scale-up domain or across nodes, with one redundant expert per rank where the slots
+ * divide evenly (EPLB, as SGLang's and TensorRT-LLM's wide-EP recipes place them).
  */
-function layoutsFor(m: ModelSpec, hw: HardwareSpec, devices: number, gpusPerNode?: number): Parallel[] {
+export function layoutsFor(m: ModelSpec, hw: HardwareSpec, devices: number, gpusPerNode?: number): Parallel[] {
   const node = Math.max(1, domainSize(hw, gpusPerNode));
+  const out: Parallel[] = [];
   // The widest tensor-parallel group within a node that the model's heads allow.
   for (let tp = Math.min(devices, node); tp >= 1; tp--) {
     if (devices % tp !== 0 || layoutProblem(m, { tp, pp: devices / tp, ep: 1, replicas: 1 })) continue;
-    return (m.moe && tp > 1 ? [1, tp] : [1]).map((ep) => ({ tp, pp: devices / tp, ep, replicas: 1 })).filter((l) => !layoutProblem(m, l));
+    out.push(...(m.moe && tp > 1 ? [1, tp] : [1]).map((ep) => ({ tp, pp: devices / tp, ep, replicas: 1 })).filter((l) => !layoutProblem(m, l)));
+    break;
   }
-  return [];
+  if (m.moe && devices > 1) {
+    const redundant = m.moe.experts % devices === 0 ? devices : 0;
+    const wide: Parallel = { tp: devices, pp: 1, ep: devices, replicas: 1, dpAttention: devices, ...(redundant ? { redundantExperts: redundant } : {}) };
+    if (!layoutProblem(m, wide)) out.push(wide);
+  }
+  return out;
+}
+
+/** One configuration the searches estimate: its input at one request, its devices and price per device-hour. */
+export interface PlanConfig {
+  input: EstimateInput;
+  devices: number;
+  price: number;
+}
+
+/**
+ * Every configuration of a request: hardware x devices per replica (1, 2, 4 ... up to
+ * --max-devices and 64) x layout x weight and KV format, with the engine that runs it, cheapest
+ * hour first (price x devices). `layouts` picks the layouts (aggregated and disaggregated pools
+ * share the catalogue).
+ */
+export function planConfigs(req: PlanRequest, layouts: (hw: HardwareSpec, devices: number) => Parallel[] = (hw, devices) => layoutsFor(req.model, hw, devices, req.gpusPerNode)): PlanConfig[] {
+  const configs: PlanConfig[] = [];
+  for (const { spec: hw, price } of req.hardware) {
+    for (let devices = 1; devices <= Math.min(req.maxDevices, 64); devices *= 2) {
+      for (const layout of layouts(hw, devices)) {
+        for (const weights of req.weights) {
+          const activations = activationFormat(weights);
+          for (const kvChoice of req.kv) {
+            const kv = kvChoice === 'activation' ? activations : kvChoice;
+            if (req.kv.indexOf(kvChoice) !== req.kv.findIndex((k) => (k === 'activation' ? activations : k) === kv)) continue;
+            // only engines that run this device, weight and KV format (presets/engines: supports)
+            const chosen = req.engineFor(hw, weights, kv);
+            if (!chosen) continue;
+            // engines that split layers (llama.cpp) run neither tensor nor attention data parallelism
+            if (chosen.engine.multiDevice.default === 'layer' && (layout.dpAttention ?? 1) > 1) continue;
+            const engineLayout = chosen.engine.multiDevice.default === 'layer' ? { ...layout, tp: 1, pp: layout.tp * layout.pp } : layout;
+            // no KV type asked: the engine's own default cache type (llama.cpp f16), else the activation type
+            const engineKv = kvChoice === 'activation' ? chosen.engine.kvCache.defaultType?.value : undefined;
+            configs.push({
+              input: {
+                model: req.model, weights, kv: engineKv ? FORMATS[engineKv as keyof typeof FORMATS] : kv, activations,
+                workload: { batch: 1, inputTokens: req.inputTokens, outputTokens: req.outputTokens, context: req.context },
+                hardware: hw, count: engineLayout.tp * engineLayout.pp, parallel: engineLayout, gpusPerNode: req.gpusPerNode, engine: chosen.engine, engineOptions: req.engineOptions, engineReason: chosen.reason,
+                load: { concurrency: 1, replicasGiven: true }, price, mfu: req.mfu, mbu: req.mbu,
+              },
+              devices,
+              price: price.usdPerHour,
+            });
+          }
+        }
+      }
+    }
+  }
+  return configs.sort((a, b) => a.price * a.devices - b.price * b.devices);
 }
 
 /**
@@ -181,39 +246,19 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
 
   // Every configuration, cheapest hour first: at the offered load no deployment of a
   // configuration costs less than one replica of it (price x devices per replica).
-  type Config = { input: EstimateInput; devices: number; price: number };
-  const configs: Config[] = [];
-  for (const { spec: hw, price } of req.hardware) {
-    for (let devices = 1; devices <= Math.min(req.maxDevices, 64); devices *= 2) {
-      for (const layout of layoutsFor(req.model, hw, devices, req.gpusPerNode)) {
-        for (const weights of req.weights) {
-          const activations = activationFormat(weights);
-          for (const kvChoice of req.kv) {
-            const kv = kvChoice === 'activation' ? activations : kvChoice;
-            if (req.kv.indexOf(kvChoice) !== req.kv.findIndex((k) => (k === 'activation' ? activations : k) === kv)) continue;
-            // only engines that run this device, weight and KV format (presets/engines: supports)
-            const chosen = req.engineFor(hw, weights, kv);
-            if (!chosen) continue;
-            const engineLayout = chosen.engine.multiDevice.default === 'layer' ? { ...layout, tp: 1, pp: layout.tp * layout.pp } : layout;
-            // no KV type asked: the engine's own default cache type (llama.cpp f16), else the activation type
-            const engineKv = kvChoice === 'activation' ? chosen.engine.kvCache.defaultType?.value : undefined;
-            configs.push({
-              input: {
-                model: req.model, weights, kv: engineKv ? FORMATS[engineKv as keyof typeof FORMATS] : kv, activations,
-                workload: { batch: 1, inputTokens: req.inputTokens, outputTokens: req.outputTokens, context: req.context },
-                hardware: hw, count: engineLayout.tp * engineLayout.pp, parallel: engineLayout, gpusPerNode: req.gpusPerNode, engine: chosen.engine, engineOptions: req.engineOptions, engineReason: chosen.reason,
-                load: loadFor(1), price, mfu: req.mfu, mbu: req.mbu,
-              },
-              devices,
-              price: price.usdPerHour,
-            });
-          }
-        }
-      }
-    }
-  }
+  const configs = planConfigs(req);
+  // the cheapest row of each kind of layout, and the kinds the search held (layoutFamily)
+  const families = new Map<LayoutFamily, FamilyOutcome>();
+  const familiesSearched = new Set(configs.map((c) => layoutFamily(c.input)));
+  const familiesEvaluated = new Set<LayoutFamily>();
+  // why a kind of layout has no row: meets the targets but costs more than the rows (costlier),
+  // meets them only beyond --max-devices, or misses them
+  const familyNotes = new Map<LayoutFamily, Set<'costlier' | 'needs-devices'>>();
+  const familyNote = (input: EstimateInput, note: 'costlier' | 'needs-devices') => {
+    const f = layoutFamily(input);
+    familyNotes.set(f, (familyNotes.get(f) ?? new Set()).add(note));
+  };
   searched = configs.length;
-  configs.sort((a, b) => a.price * a.devices - b.price * b.devices);
 
   // Branch and bound. With --qps the cost per million tokens is the deployment's USD/h over a
   // fixed token rate, so once enough configurations are found, one whose bound exceeds the
@@ -226,6 +271,7 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
     // One full estimate at one request per replica: does it fit, can it meet the targets
     // unloaded, and a tighter bound: throughput per replica is at most cap / e2e(1).
     evaluated++;
+    familiesEvaluated.add(layoutFamily(input));
     const tally = seen.get(input.hardware.id)!;
     tally.evaluated++;
     // A cheap bound first: a replica whose weights alone, spread evenly over its devices,
@@ -247,7 +293,10 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
       continue;
     }
     const demand = req.qps !== undefined ? req.qps * l1.e2e : req.concurrency!;
-    if (price * devices * Math.max(1, Math.ceil(demand / cap - 1e-9)) > cutoff()) continue;
+    if (price * devices * Math.max(1, Math.ceil(demand / cap - 1e-9)) > cutoff()) {
+      familyNote(input, 'costlier');
+      continue;
+    }
 
     // The latency curve at batch 1, 4, 16 ... up to the KV capacity: the deployment's step
     // model re-timed at each batch (latency.ts latencySeconds: the numbers a full estimate's
@@ -293,6 +342,7 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
     const c = fit(lo)!;
     const totalDevices = lo * devices;
     if (totalDevices > req.maxDevices) {
+      familyNote(input, 'needs-devices');
       fewestBeyondLimit = Math.min(fewestBeyondLimit ?? Infinity, totalDevices);
       tally.fewestBeyondLimit = Math.min(tally.fewestBeyondLimit ?? Infinity, totalDevices);
       continue;
@@ -301,6 +351,9 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
     const usdPerHour = price * totalDevices;
     const usdPerMillion = (usdPerHour / secondsInHour / (rps * req.outputTokens)) * tokensInMillion;
     kept.push({ input, curve, replicas: lo, c, usdPerMillion, devices: totalDevices, usdPerHour });
+    const family = layoutFamily(input);
+    const known = families.get(family);
+    if (!known || usdPerMillion < known.usdPerMillionOutputTokens!) families.set(family, { family, usdPerMillionOutputTokens: usdPerMillion, hardware: input.hardware.id, devicesPerReplica: input.count, replicas: lo, estimated: true });
     tally.cheapestUsdPerMillion = Math.min(tally.cheapestUsdPerMillion ?? Infinity, usdPerMillion);
     kept.sort((a, b) => a.usdPerMillion - b.usdPerMillion);
   }
@@ -344,7 +397,38 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
   }
   if (!req.hardware.length) warnings.push('no hardware with a price to rank by; pass --hardware with --price, or --provider');
   const byHardware = req.hardware.map(({ spec, price }) => hardwareOutcome(req, spec.id, price.usdPerHour, seen.get(spec.id)!, rows));
-  return { rows, closest, byHardware, configurationsSearched: searched, configurationsEvaluated: evaluated, configurationsFitting: fitting, warnings };
+  const byLayout = LAYOUT_FAMILIES.filter((f) => familiesSearched.has(f)).map((f) => families.get(f) ?? { family: f, usdPerMillionOutputTokens: null, hardware: null, devicesPerReplica: null, replicas: null, estimated: familiesEvaluated.has(f), ...(familyNotes.get(f)?.has('costlier') ? { note: 'costlier' as const } : familyNotes.get(f)?.has('needs-devices') ? { note: 'needs-devices' as const } : {}) });
+  return { rows, closest, byHardware, byLayout, configurationsSearched: searched, configurationsEvaluated: evaluated, configurationsFitting: fitting, warnings };
+}
+
+/**
+ * Kinds of layout the search compares: tensor parallelism within a node (pipeline stages beyond
+ * it), with expert parallelism over the TP group, and attention data parallelism with the experts
+ * over every device: within one node, across nodes over the NIC, or across the trays of an NVLink
+ * domain larger than a node (GB200 NVL72).
+ */
+export const LAYOUT_FAMILIES = ['tensor parallel', 'tensor parallel + expert parallel', 'attention DP + expert parallel, one node', 'attention DP + expert parallel, across nodes', 'attention DP + expert parallel, NVLink domain beyond a node'] as const;
+export type LayoutFamily = (typeof LAYOUT_FAMILIES)[number];
+
+export interface FamilyOutcome {
+  family: LayoutFamily;
+  usdPerMillionOutputTokens: number | null;
+  hardware: string | null;
+  devicesPerReplica: number | null;
+  replicas: number | null;
+  /** without a row: whether any of its configurations was estimated (else each cost more per hour than the rows found) */
+  estimated?: boolean;
+  /** without a row: some met the targets but cost more than the rows found, or met them only beyond --max-devices */
+  note?: 'costlier' | 'needs-devices';
+}
+
+/** The kind of a configuration's layout. */
+export function layoutFamily(input: EstimateInput): LayoutFamily {
+  const p = input.parallel!;
+  if ((p.dpAttention ?? 1) <= 1) return p.ep > 1 ? 'tensor parallel + expert parallel' : 'tensor parallel';
+  const node = input.gpusPerNode ?? input.hardware.devicesPerNode;
+  if (input.count <= node) return 'attention DP + expert parallel, one node';
+  return input.count <= domainSize(input.hardware, input.gpusPerNode) ? 'attention DP + expert parallel, NVLink domain beyond a node' : 'attention DP + expert parallel, across nodes';
 }
 
 interface Tally {
@@ -439,6 +523,8 @@ function toRow(req: PlanRequest, input: EstimateInput, e: Estimate, curve: Curve
     tp: p.tp,
     pp: p.pp,
     ep: p.ep,
+    dpAttention: p.dpAttention ?? 1,
+    redundantExperts: p.redundantExperts ?? 0,
     devicesPerReplica: input.count,
     replicas,
     devices: input.count * replicas,
@@ -481,7 +567,8 @@ function launchLine(e: EngineSpec, row: PlanRow, repo: string): string {
   const l = e.launch!;
   const input = row.input;
   const ctx = input.workload.context;
-  const parallel = row.concurrencyPerReplica;
+  // per engine instance: vLLM's data-parallel ranks each schedule their own share
+  const parallel = row.dpAttention > 1 && l.dataParallelTp === 'group' ? Math.ceil(row.concurrencyPerReplica / row.dpAttention) : row.concurrencyPerReplica;
   // the fraction the row was planned with, on its own engine's line; other engines keep their defaults
   const planned = row.input.engine?.id === e.id;
   const budget = planned ? row.estimate.figures['memory.engine.fraction']?.value : undefined;
@@ -494,9 +581,15 @@ function launchLine(e: EngineSpec, row: PlanRow, repo: string): string {
   const layerSplit = e.multiDevice.default === 'layer';
   const defaultKv = e.kvCache.defaultType?.value ?? input.activations.id;
   const gguf = `${repo.split('/').pop()}-${input.weights.id.toUpperCase()}.gguf`;
+  // attention data parallelism: the engine's own flags (SGLang --enable-dp-attention --dp-size,
+  // vLLM --data-parallel-size with the tp of one group); an engine without them says so
+  const dp = row.dpAttention;
+  const tpValue = dp > 1 && l.dataParallelTp === 'group' ? row.tp / dp : row.tp;
   const parts = [
     l.command.replace('{repo}', repo).replace('{gguf}', gguf),
-    layerSplit ? '' : set('tp', row.tp),
+    layerSplit ? '' : set('tp', tpValue),
+    dp > 1 ? set('dpAttention', dp) : '',
+    row.redundantExperts > 0 ? set('redundantExperts', row.redundantExperts) : '',
     row.pp > 1 && !layerSplit ? set('pp', row.pp) : '',
     row.ep > 1 ? (l.flags.ep?.startsWith('--enable') ? set('ep') : set('ep', row.ep)) : '',
     set('maxNumSeqs', parallel),
@@ -511,7 +604,8 @@ function launchLine(e: EngineSpec, row: PlanRow, repo: string): string {
     l.quantization[input.weights.id] ? set('quantization', l.quantization[input.weights.id]) : '',
   ];
   const unmappedKv = input.kv.id !== defaultKv && !l.kvTypes[input.kv.id];
-  return parts.filter(Boolean).join(' ') + (unmappedKv && l.note ? ` (${l.note})` : '');
+  const notes = [unmappedKv && l.note ? l.note : '', dp > 1 && !l.flags.dpAttention ? `attention data parallelism over ${dp} ranks: not a launch flag of ${e.name}` : '', row.redundantExperts > 0 && !l.flags.redundantExperts ? `${row.redundantExperts} redundant experts (EPLB): not a launch flag of ${e.name}` : ''].filter(Boolean);
+  return parts.filter(Boolean).join(' ') + (notes.length ? ` (${notes.join('; ')})` : '');
 }
 
 /** Catalog hardware with a price (the provider's when given), for ranking by cost. */

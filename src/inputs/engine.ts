@@ -86,9 +86,19 @@ export interface LaunchSpec {
   kvTypes: Record<string, string>;
   /** weight format id -> the engine's quantization value (absent: the checkpoint says) */
   quantization: Record<string, string>;
+  /**
+   * With attention data parallelism (flags.dpAttention): whether the tp flag counts every rank of
+   * the replica (`replica`: SGLang --tp-size with --dp-size) or one attention group's
+   * (`group`: vLLM --tensor-parallel-size with --data-parallel-size). Absent = replica.
+   */
+  dataParallelTp?: 'replica' | 'group';
   note?: string;
 }
-export const LAUNCH_KNOBS = ['tp', 'pp', 'ep', 'maxNumSeqs', 'context', 'fraction', 'kvType', 'quantization', 'split', 'gpuLayers', 'parallel'] as const;
+/**
+ * Knobs a launch line sets (presets/engines launch.flags): the layout (tp, pp, ep; dpAttention
+ * and redundantExperts for attention data parallelism and EPLB), the scheduler and memory.
+ */
+export const LAUNCH_KNOBS = ['tp', 'pp', 'ep', 'dpAttention', 'redundantExperts', 'maxNumSeqs', 'context', 'fraction', 'kvType', 'quantization', 'split', 'gpuLayers', 'parallel'] as const;
 export type LaunchKnob = (typeof LAUNCH_KNOBS)[number];
 
 export interface EngineSpec {
@@ -264,6 +274,7 @@ export const engineFileSchema = z.strictObject({
     flags: z.partialRecord(z.enum(LAUNCH_KNOBS), z.string().regex(/^-{1,2}[A-Za-z0-9_-]+( .*)?$/, 'a launch flag such as --max-num-seqs, or a template with {value}')),
     kvTypes: z.record(z.string(), z.string()).default({}),
     quantization: z.record(z.string(), z.string()).default({}),
+    dataParallelTp: z.enum(['replica', 'group']).optional(),
     note: z.string().optional(),
   }).optional(),
   kernels: z.strictObject({

@@ -152,10 +152,18 @@ export const OUTPUT_SCHEMA = {
     planRow: {
       description: 'One deployment of a plan: layout per replica, replicas, latencies (s) and costs at the offered load, why it meets the targets, what bounds it, and the estimate command that reproduces it',
       ...obj({
-        hardware: str, weights: str, kv: str, tp: { type: 'integer' }, pp: { type: 'integer' }, ep: { type: 'integer' },
+        hardware: str, weights: str, kv: str, tp: { type: 'integer' }, pp: { type: 'integer' }, ep: { type: 'integer' }, dpAttention: { type: 'integer' }, redundantExperts: { type: 'integer' },
         devicesPerReplica: { type: 'integer' }, replicas: { type: 'integer' }, devices: { type: 'integer' }, concurrencyPerReplica: { type: 'integer' },
         ttft: num, tpot: num, e2e: num, usdPerHour: num, usdPerMillionOutputTokens: num,
         why: str, bound: str, estimateCommand: str,
+      }),
+    },
+    planPool: {
+      description: 'One pool of a disaggregated plan: hardware, formats, workers and one worker\'s layout, its batch (prompts per prefill step, or sequences per decode worker) and its cost',
+      ...obj({
+        hardware: str, weights: str, kv: str, workers: { type: 'integer' }, devicesPerWorker: { type: 'integer' }, devices: { type: 'integer' },
+        tp: { type: 'integer' }, pp: { type: 'integer' }, ep: { type: 'integer' }, dpAttention: { type: 'integer' }, redundantExperts: { type: 'integer' },
+        batch: { type: 'integer' }, usdPerHour: num,
       }),
     },
     plan: {
@@ -196,6 +204,10 @@ export const OUTPUT_SCHEMA = {
             usdPerMillionOutputTokens: { type: ['number', 'null'] }, devicesNeeded: { type: ['integer', 'null'] }, text: str,
           }),
         },
+        byLayout: {
+          type: 'array',
+          items: withOptional(obj({ family: str, usdPerMillionOutputTokens: { type: ['number', 'null'] }, hardware: { type: ['string', 'null'] }, devicesPerReplica: { type: ['integer', 'null'] }, replicas: { type: ['integer', 'null'] } }), { estimated: bool, note: { enum: ['costlier', 'needs-devices'] } }),
+        },
         compareApi: {
           anyOf: [
             { type: 'null' },
@@ -217,6 +229,31 @@ export const OUTPUT_SCHEMA = {
         configurationsFitting: { type: 'integer' },
         warnings: { type: 'array', items: str },
       }), {
+        disaggregated: {
+          description: 'plan --disaggregated auto|on (default auto with --qps): the cheapest disaggregated deployment (prefill and decode pools, each with its own hardware, layout, precision), beside the best aggregated row, which wins and why; null with off or --concurrency',
+          anyOf: [
+            { type: 'null' },
+            obj({
+              mode: { enum: ['auto', 'on'] },
+              best: {
+                anyOf: [
+                  { type: 'null' },
+                  obj({
+                    prefill: { $ref: '#/$defs/planPool' }, decode: { $ref: '#/$defs/planPool' }, ratio: num, devices: { type: 'integer' },
+                    ttft: num, tpot: num, e2e: num, kvTransfer: obj({ bytes: num, seconds: num, link: str }),
+                    usdPerHour: num, usdPerMillionOutputTokens: num, estimateCommand: str,
+                    figures: { type: 'object', additionalProperties: { $ref: '#/$defs/figure' } },
+                  }),
+                ],
+              },
+              aggregated: { anyOf: [{ type: 'null' }, obj({ usdPerHour: num, usdPerMillionOutputTokens: num, devices: { type: 'integer' } })] },
+              winner: { enum: ['aggregated', 'disaggregated', null] },
+              why: str,
+              launch: { type: 'array', items: obj({ engine: str, command: str }) },
+              configurationsSearched: { type: 'integer' }, configurationsEvaluated: { type: 'integer' },
+            }),
+          ],
+        },
         simulation: {
           description: 'With percentile targets (--ttft-p99 ...) or length distributions: the rows were served in simulation and carry its replicas; what the percentile targets add over the same thresholds on the median',
           ...obj({

@@ -4,7 +4,7 @@ import type { EstimateInput } from '../estimate/input.js';
 import type { Figures } from '../estimate/terms.js';
 import { compareWithApis, type ApiComparison } from '../estimate/api-compare.js';
 import type { ModelSpec } from './model.js';
-import { launchCommands, pricedHardware, searchPlans, type HardwareOutcome, type PlanRequest, type PlanResult, type PlanRow, type Targets } from '../estimate/plan.js';
+import { launchCommands, pricedHardware, searchPlans, type FamilyOutcome, type HardwareOutcome, type PlanRequest, type PlanResult, type PlanRow, type Targets } from '../estimate/plan.js';
 import type { Catalog } from './catalog.js';
 import type { HubConfig } from './hub.js';
 import { positiveInt, positiveNumber, quantity, type Named, type Raw } from './options.js';
@@ -16,7 +16,9 @@ import { DEFAULT_REQUESTS, DEFAULT_SEED, PERCENTILE_TARGET_KEYS, percentileTarge
 import { arrivalProcess } from './traffic.js';
 import { verifyPlanBySimulation, type PlanSimulation, type SimulatedPlanRow } from '../estimate/plan-simulate.js';
 import { meanTokens } from '../estimate/workload.js';
-import { bool } from './options.js';
+import { bool, choice } from './options.js';
+import { disaggregatedLaunch, searchDisaggregated, type DisaggregatedPlan } from '../estimate/plan-disagg.js';
+import type { EstimateInput as PoolInput } from '../estimate/input.js';
 import { chooseEngine, findEngine, newestEngines, whyNot } from './engine-choice.js';
 
 /**
@@ -34,6 +36,8 @@ export const PLAN_KEYS = [
   'qps', 'concurrency', 'ttft', 'tpot', 'e2e', 'maxDevices', 'top',
   // percentile targets and the simulation that checks them (resolve-simulate.ts, plan-simulate.ts)
   ...PERCENTILE_TARGET_KEYS, 'arrival', 'requests', 'seed', 'simulate',
+  // disaggregated prefill / decode pools beside the aggregated deployments (plan-disagg.ts)
+  'disaggregated',
 ] as const;
 export type PlanKey = (typeof PLAN_KEYS)[number];
 export type PlanRawOptions = Partial<Record<PlanKey, Raw>>;
@@ -46,9 +50,37 @@ const list = (v: unknown): string[] => String(v).split(',').map((x) => x.trim())
 /** One row of the plan document: a deployment, its latencies (s) and costs (USD/h, USD). */
 export interface PlanDocumentRow {
   hardware: string; weights: string; kv: string; tp: number; pp: number; ep: number;
+  /** attention data-parallel groups (1: tensor parallelism) and redundant experts of the layout */
+  dpAttention: number; redundantExperts: number;
   devicesPerReplica: number; replicas: number; devices: number; concurrencyPerReplica: number;
   ttft: number; tpot: number; e2e: number; usdPerHour: number; usdPerMillionOutputTokens: number;
   why: string; bound: string; estimateCommand: string;
+}
+
+/** One pool of a disaggregated pick. */
+export interface PlanPoolDocument {
+  hardware: string; weights: string; kv: string; workers: number; devicesPerWorker: number; devices: number;
+  tp: number; pp: number; ep: number; dpAttention: number; redundantExperts: number;
+  /** prefill: prompts per step per worker; decode: sequences per worker */
+  batch: number;
+  usdPerHour: number;
+}
+
+/** What plan says of disaggregated serving. */
+export interface PlanDisaggregatedDocument {
+  mode: 'auto' | 'on';
+  best: {
+    prefill: PlanPoolDocument; decode: PlanPoolDocument; ratio: number; devices: number;
+    ttft: number; tpot: number; e2e: number; kvTransfer: { bytes: number; seconds: number; link: string };
+    usdPerHour: number; usdPerMillionOutputTokens: number; estimateCommand: string; figures: Figures;
+  } | null;
+  /** the best aggregated row's cost, for the comparison */
+  aggregated: { usdPerHour: number; usdPerMillionOutputTokens: number; devices: number } | null;
+  winner: 'aggregated' | 'disaggregated' | null;
+  why: string;
+  launch: { engine: string; command: string }[];
+  configurationsSearched: number;
+  configurationsEvaluated: number;
 }
 
 /** What `llm-size plan --format json` prints and the library's `plan()` returns. */
@@ -78,10 +110,18 @@ export interface PlanDocument {
     medianBest: { hardware: string; weights: string; kv: string; tp: number; pp: number; ep: number; devicesPerReplica: number; replicas: number; devices: number; usdPerHour: number } | null;
   };
   top: (PlanDocumentRow & { figures: Figures; launch: { engine: string; command: string }[] }) | null;
+  /**
+   * With --disaggregated auto (default with --qps) or on: the cheapest disaggregated deployment
+   * (a prefill pool and a decode pool, each its own hardware, layout and precision) beside the
+   * best aggregated row, which of the two wins and why, and its launch lines; null with off.
+   */
+  disaggregated: PlanDisaggregatedDocument | null;
   /** when nothing meets the targets: what misses by least, and the --max-devices it was found under */
   closest: (PlanDocumentRow & { failing: string[]; maxDevices: number }) | null;
   /** each hardware searched, with its price: its best row or why it has none */
   byHardware: HardwareOutcome[];
+  /** each kind of layout searched (tensor parallel, attention DP + expert parallel within a node, across nodes, in an NVL72 domain): its cheapest deployment meeting the targets */
+  byLayout: FamilyOutcome[];
   /** with --compare-api: the top pick against per-token API prices of the model (presets/api) */
   compareApi: (Omit<ApiComparison, 'figures'> & { model: string; cachedInputShare: number; figures: Figures }) | null;
   configurationsSearched: number;
@@ -255,10 +295,11 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
   const best = result.rows[0];
   const launch = best ? launchCommands(best, repo, newestEngines(catalog), (e) => !whyNot(e, best.input.hardware, best.input.weights, best.input.kv)) : [];
   const describeRow = (r: PlanRow): PlanDocumentRow => ({
-    hardware: r.hardware, weights: r.weights, kv: r.kv, tp: r.tp, pp: r.pp, ep: r.ep, devicesPerReplica: r.devicesPerReplica, replicas: r.replicas, devices: r.devices,
+    hardware: r.hardware, weights: r.weights, kv: r.kv, tp: r.tp, pp: r.pp, ep: r.ep, dpAttention: r.dpAttention, redundantExperts: r.redundantExperts, devicesPerReplica: r.devicesPerReplica, replicas: r.replicas, devices: r.devices,
     concurrencyPerReplica: r.concurrencyPerReplica, ttft: r.ttftSeconds, tpot: r.tpotSeconds, e2e: r.e2eSeconds, usdPerHour: r.usdPerHour, usdPerMillionOutputTokens: r.usdPerMillionOutputTokens,
     why: r.why, bound: r.bound, estimateCommand: reproduce(r),
   });
+  const disaggregated = disaggregatedDocument(raw, named, request, best, modelArgs, repo, qps, warnings);
   const compareApi = has('compareApi') && raw.compareApi !== false && raw.compareApi !== 'false' ? apiComparison(raw, origins, catalog, resolved.model, request, best, warnings) : null;
   const document: PlanDocument = {
     schemaVersion: 1,
@@ -271,8 +312,10 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
     },
     rows: result.rows.map(describeRow),
     top: best ? { ...describeRow(best), figures: best.estimate.figures, launch } : null,
+    disaggregated,
     closest: result.closest ? { ...describeRow(result.closest.row), failing: result.closest.failing, maxDevices: result.closest.maxDevices } : null,
     byHardware: result.byHardware,
+    byLayout: result.byLayout,
     compareApi,
     configurationsSearched: result.configurationsSearched,
     configurationsEvaluated: result.configurationsEvaluated,
@@ -309,6 +352,8 @@ export function estimateCommandFor(input: EstimateInput, modelArgs: string[], ex
   const p = input.parallel!;
   const parts = ['llm-size estimate', ...modelArgs, `--gpu ${input.hardware.id}`, `--tp ${p.tp}`, `--pp ${p.pp}`];
   if (p.ep > 1) parts.push(`--ep ${p.ep}`);
+  if ((p.dpAttention ?? 1) > 1) parts.push(p.dpAttention === p.tp ? '--dp-attention' : `--dp-attention ${p.dpAttention}`);
+  if (p.redundantExperts) parts.push(`--redundant-experts ${p.redundantExperts}`);
   parts.push(`--replicas ${p.replicas}`, `--precision ${input.weights.id}`, `--kv-precision ${input.kv.id}`, `--engine ${input.engine!.id}@${input.engine!.version}`);
   parts.push(extra.qps !== undefined ? `--qps ${extra.qps}` : `--concurrency ${extra.concurrency}`);
   parts.push(`--input-tokens ${input.workload.inputTokens}`, `--output-tokens ${input.workload.outputTokens}`, `--context ${input.workload.context}`);
@@ -320,4 +365,77 @@ export function estimateCommandFor(input: EstimateInput, modelArgs: string[], ex
   if (extra.priceKind !== undefined) parts.push(`--price-kind ${extra.priceKind}`);
   if (extra.amortizeYears !== undefined) parts.push(`--amortize-years ${extra.amortizeYears}`);
   return parts.join(' ');
+}
+
+export const DISAGGREGATED_MODES = ['auto', 'on', 'off'] as const;
+
+/** The --prefill-workers / --decode-workers value of a pool: workers and one worker's layout. */
+function poolSpec(workers: number, input: PoolInput): string {
+  const p = input.parallel!;
+  const parts = [`gpu=${input.hardware.id}`, `tp=${p.tp}`];
+  if (p.pp > 1) parts.push(`pp=${p.pp}`);
+  if (p.ep > 1) parts.push(`ep=${p.ep}`);
+  if ((p.dpAttention ?? 1) > 1) parts.push(p.dpAttention === p.tp ? 'dp-attention' : `dp-attention=${p.dpAttention}`);
+  if (p.redundantExperts) parts.push(`redundant-experts=${p.redundantExperts}`);
+  parts.push(`precision=${input.weights.id}`, `kv-precision=${input.kv.id}`, `engine=${input.engine!.id}@${input.engine!.version}`);
+  return `${workers}:${parts.join(',')}`;
+}
+
+/**
+ * plan --disaggregated auto|on|off: the cheapest disaggregated deployment beside the best
+ * aggregated row, which wins and why (in numbers), and how to launch it.
+ */
+function disaggregatedDocument(raw: PlanRawOptions, named: (key: PlanKey) => Named, request: PlanRequest, best: PlanRow | undefined, modelArgs: string[], repo: string, qps: number | undefined, warnings: string[]): PlanDisaggregatedDocument | null {
+  const mode = raw.disaggregated !== undefined ? choice(named('disaggregated'), DISAGGREGATED_MODES) : 'auto';
+  if (mode === 'off') return null;
+  if (qps === undefined) {
+    if (raw.disaggregated !== undefined) throw new UserError(`${named('disaggregated').where} ${mode}: disaggregated pools are sized at an offered rate; give --qps instead of --concurrency`);
+    return null;
+  }
+  const search = searchDisaggregated(request);
+  const d = search.best;
+  const aggregated = best ? { usdPerHour: best.usdPerHour, usdPerMillionOutputTokens: best.usdPerMillionOutputTokens, devices: best.devices } : null;
+  const winner: PlanDisaggregatedDocument['winner'] = d && (mode === 'on' || !best || d.usdPerMillionOutputTokens < best.usdPerMillionOutputTokens) ? 'disaggregated' : best ? 'aggregated' : null;
+  // each pool at the load as the deployment's estimate solved it (prompts per step, sequences per worker)
+  const pool = (x: DisaggregatedPlan['prefill'], batch: number): PlanPoolDocument => {
+    const p = x.config.input.parallel!;
+    return { hardware: x.config.input.hardware.id, weights: x.config.input.weights.id, kv: x.config.input.kv.id, workers: x.workers, devicesPerWorker: x.config.devices, devices: x.workers * x.config.devices, tp: p.tp, pp: p.pp, ep: p.ep, dpAttention: p.dpAttention ?? 1, redundantExperts: p.redundantExperts ?? 0, batch, usdPerHour: x.workers * x.config.devices * x.config.price };
+  };
+  const why = whyWinner(d, best, search.reason, qps, request);
+  if (mode === 'on' && !d) warnings.push(`--disaggregated on: ${search.reason}`);
+  const f = d?.estimate.figures;
+  return {
+    mode,
+    best: d && f
+      ? {
+          prefill: pool(d.prefill, f['disagg.prefillBatch'].value), decode: pool(d.decode, f['disagg.decodeConcurrency'].value), ratio: f['disagg.ratio'].value, devices: d.devices,
+          ttft: f['latency.ttft'].value, tpot: f['latency.tpot'].value, e2e: f['latency.e2e'].value, kvTransfer: d.estimate.disaggregated.kvTransfer,
+          usdPerHour: d.usdPerHour, usdPerMillionOutputTokens: d.usdPerMillionOutputTokens,
+          estimateCommand: ['llm-size estimate', ...modelArgs, `--qps ${qps}`, `--input-tokens ${request.inputTokens}`, `--output-tokens ${request.outputTokens}`, `--context ${request.context}`, `--prefill-workers ${poolSpec(d.prefill.workers, d.input.prefill.input)}`, `--decode-workers ${poolSpec(d.decode.workers, d.input.decode.input)}`].join(' '),
+          figures: f,
+        }
+      : null,
+    aggregated,
+    winner,
+    why,
+    launch: d ? disaggregatedLaunch(d, repo) : [],
+    configurationsSearched: search.configurationsSearched,
+    configurationsEvaluated: search.configurationsEvaluated,
+  };
+}
+
+const pct = (a: number, b: number): string => `${Math.round((1 - a / b) * 100)}%`;
+
+/** Which deployment wins and why, from their numbers. */
+function whyWinner(d: DisaggregatedPlan | undefined, a: PlanRow | undefined, reason: string | undefined, qps: number, req: PlanRequest): string {
+  if (!d && !a) return `neither meets the targets: ${reason ?? 'no configuration does'}`;
+  if (!d) return `aggregated: no disaggregated pair meets the targets (${reason})`;
+  const f = d.estimate.figures;
+  const pools = `prefill ${d.prefill.workers} x ${d.prefill.config.devices} ${d.prefill.config.input.hardware.id} (${f['disagg.prefillBatch'].value} prompts per step, ${fmt(f['disagg.prefillStep'].value)}), decode ${d.decode.workers} x ${d.decode.config.devices} ${d.decode.config.input.hardware.id} (${f['disagg.decodeConcurrency'].value} sequences each at TPOT ${fmt(f['latency.tpot'].value)})`;
+  if (!a) return `disaggregated: no aggregated deployment meets the targets; ${pools}`;
+  const close = Math.abs(d.usdPerMillionOutputTokens / a.usdPerMillionOutputTokens - 1) < 0.1 ? ' (within the estimates\' uncertainty, about 10%: either will do; pick by operations)' : '';
+  if (d.usdPerMillionOutputTokens < a.usdPerMillionOutputTokens) {
+    return `disaggregated is ${pct(d.usdPerMillionOutputTokens, a.usdPerMillionOutputTokens)} cheaper per output token: its decode steps carry no prompts, so a decode worker runs ${f['disagg.decodeConcurrency'].value} sequences within TPOT ${fmt(req.targets.tpot ?? f['latency.tpot'].value)}, where the best aggregated replica (${a.replicas} x ${a.devicesPerReplica} ${a.hardware}) runs ${a.concurrencyPerReplica} because each of its steps also prefills the prompts joining it${close}; ${pools}`;
+  }
+  return `aggregated is ${pct(a.usdPerMillionOutputTokens, d.usdPerMillionOutputTokens)} cheaper per output token: at ${qps} requests/s its replicas prefill and decode in the same passes (the weights read once for both) with ${a.devices} devices, where the cheapest disaggregated pair needs ${d.devices} (P:D ${f['disagg.prefillDevices'].value}:${f['disagg.decodeDevices'].value}) and moves ${(d.estimate.disaggregated.kvTransfer.bytes / 2 ** 20).toFixed(0)} MiB of KV per request${close}; ${pools}`;
 }
