@@ -70,7 +70,7 @@ describe('precision support per device (issue 4 acceptance)', () => {
     expect(out.figures['memory.weights'].value).toBeLessThan(8_030_261_248 * 2 * 0.6);
     // A100 dense BF16: 312 TFLOP/s (NVIDIA A100 datasheet, 624 with sparsity)
     expect(out.figures['latency.prefillCompute'].inputs.peakFlopsPerSecond).toBe(312e12);
-    expect(out.warnings.join('\n')).toMatch(/no native fp8 matrix units: fp8 weights run weight-only, dequantized to bf16/);
+    expect(out.warnings.join('\n')).toMatch(/fp8 weights on NVIDIA A100 80GB SXM4 \(Ampere, sm_80\) weight-only through FP8 Marlin: dequantized to bf16/);
     expect(r.stderr).toMatch(/warning: .*fp8/);
   });
 

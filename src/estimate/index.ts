@@ -17,6 +17,7 @@ import { attentionTp, groupLink, layoutOf, type Parallel } from './parallel.js';
 import { deploymentFigures, loadFigures, solveLoad } from './load.js';
 import { paramsFigures } from './params.js';
 import { enginePeak, resolvePeak } from './peak.js';
+import { archLabel, formatKernel, isFallback, weightOnly } from './kernels.js';
 import { weightLayout } from './weights.js';
 import { drafterMemoryFigures } from './speculative.js';
 import { notMeaningful, term, type Figures } from './terms.js';
@@ -125,7 +126,13 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
   const flops = flopsFigures(figures, input, params.active, params.embedding);
   const ple = figures['memory.perLayerEmbeddings'];
   if (ple) warnings.push(`${m.name}: memory counts its per-layer embeddings on the device as vLLM, SGLang, transformers and llama.cpp load them (${toGiB(ple.value).toFixed(2)} GiB, memory.perLayerEmbeddings); a runtime with PLE caching (LiteRT) keeps them off the accelerator, which is what the 'effective' size in the name counts`);
-  let peak = enginePeak(resolvePeak(hw, input.weights, input.activations), hw, input.engine);
+  // The engine's kernel for these weights on this architecture (kernels.ts): a weight-only
+  // fallback (FP8 / NVFP4 Marlin) multiplies at the activation type's peak, not the format's.
+  const kernel = input.engine ? formatKernel(input.engine, hw, input.weights) : undefined;
+  const fallback = kernel !== undefined && isFallback(kernel, input.weights);
+  let peak = enginePeak(resolvePeak(hw, fallback ? weightOnly(input.weights) : input.weights, input.activations), hw, input.engine);
+  if (kernel && !kernel.ok) warnings.push(`${kernel.why}: the figures assume it ran`);
+  if (fallback && kernel?.ok) warnings.push(`${engineLabel(input.engine!)} runs ${input.weights.id} weights on ${hw.name} (${archLabel(hw)}) weight-only${kernel.via ? ` through ${kernel.via}` : ''}: dequantized to ${peak.cls} for the matrix products, at the ${peak.cls} peak instead of a native ${input.weights.compute} one (slower where a step is compute-bound: long prompts, large batches)`);
   if (peak.warning) warnings.push(peak.warning);
   if (input.pruning?.sparsity) peak = sparsityFigures(figures, input, peak, tensors, warnings);
   // The tensor-parallel group talks over the node's link, or the network once it spans nodes.

@@ -54,7 +54,7 @@ export const resolvePeak: (hw: HardwareSpec, weights: Format, activations: Forma
     const how =
       is16Bit(wanted) || wanted === 'tf32' || wanted === 'fp32'
         ? `${weights.id} matrix products run in ${cls}`
-        : `${weights.id} weights run weight-only, dequantized to ${cls} for the matrix products (as vLLM's Marlin kernels do)`;
+        : `${weights.id} weights run weight-only, dequantized to ${cls} for the matrix products`;
     return { cls, flopsPerSecond: peak.value, source: peak.source, warning: `${hw.name} ${why}: ${how}, at the ${cls} peak` };
   }
   throw new Error(`internal: ${hw.id} has no usable compute peak for ${wanted}`);

@@ -4,6 +4,7 @@ import { blocksFor, engineLabel, kvCapacity, longestContext, schedulerLimit, who
 import type { EstimateInput } from './input.js';
 import type { MemoryResult } from './memory.js';
 import { layoutOf, layoutProblem, type Parallel } from './parallel.js';
+import { formatKernel, isFallback } from './kernels.js';
 
 /**
  * One verdict a person can act on: whether the configuration runs as asked, the limit that binds
@@ -151,16 +152,21 @@ export function verdictOf(input: EstimateInput, mem: MemoryResult, probe: Memory
     return undefined;
   };
 
+  // Smaller weight formats the engine runs on this device's architecture (kernels.ts): those it
+  // runs with their own kernel first, then those it runs only through a slower weight-only
+  // fallback (NVFP4 through Marlin on Hopper), said so; most bytes first within each.
   const lowerWeights = (): VerdictFix | undefined => {
     if (!e) return undefined;
     const current = bytesPerElement(input.weights);
     const candidates = e.supports.weights
       .map((id) => (FORMATS as Record<string, Format>)[id])
-      .filter((f): f is Format => f !== undefined && bytesPerElement(f) < current && (f.scope === 'gguf') === (input.weights.scope === 'gguf'))
-      .sort((a, c) => bytesPerElement(c) - bytesPerElement(a));
-    for (const f of candidates) {
+      .filter((f): f is Format => f !== undefined && bytesPerElement(f) < current && (f.scope === 'gguf') === (input.weights.scope === 'gguf') && formatKernel(e, hw, f).ok)
+      .map((f) => ({ f, kernel: formatKernel(e, hw, f) }))
+      .sort((a, c) => Number(isFallback(a.kernel, a.f)) - Number(isFallback(c.kernel, c.f)) || bytesPerElement(c.f) - bytesPerElement(a.f));
+    for (const { f, kernel } of candidates) {
       const probed = run({ ...input, weights: f });
-      if (probed.fits) return { change: 'lower-precision-weights', flag: '--precision', value: f.id, detail: `--precision ${f.id}: ${gib(probed.weightBytesPerDevice)} of weights per device, KV for ${n(probed.kvCapacityTokens)} tokens` };
+      const slower = isFallback(kernel, f) && kernel.ok ? ` (${hw.architecture?.id ?? hw.name} has no native ${f.compute} kernel in ${engineLabel(e)}: weight-only${kernel.via ? ` through ${kernel.via}` : ''}, 16-bit compute)` : '';
+      if (probed.fits) return { change: 'lower-precision-weights', flag: '--precision', value: f.id, detail: `--precision ${f.id}${slower}: ${gib(probed.weightBytesPerDevice)} of weights per device, KV for ${n(probed.kvCapacityTokens)} tokens` };
     }
     return undefined;
   };

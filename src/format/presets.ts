@@ -28,6 +28,7 @@ export function renderHardwareShow(hw: HardwareSpec): string {
   const lines = [
     `${hw.id}: ${hw.name} (${hw.vendor} ${hw.kind})`,
     `aliases: ${hw.aliases.length ? hw.aliases.join(', ') : '-'}`,
+    ...(hw.architecture ? [`${'architecture'.padEnd(24)} ${hw.architecture.name}, ${hw.architecture.id}`, `    source: ${hw.architecture.source}`] : []),
     '',
     ...sourcedLines('memory.capacity', hw.memoryBytes, 'B'),
     ...sourcedLines('memory.bandwidth', hw.memoryBandwidth, 'B/s'),

@@ -4,6 +4,7 @@ import type { EngineSpec } from './engine.js';
 import { IDEAL_ENGINE } from '../estimate/engine.js';
 import type { HardwareSpec } from './hardware.js';
 import type { Format } from './precision.js';
+import { baseFormat, formatKernel } from '../estimate/kernels.js';
 
 /**
  * Which engine serves a configuration: the user's `--engine` (pinned with `@version`), else the
@@ -32,14 +33,15 @@ export function whyNot(e: EngineSpec, hw: HardwareSpec, weights: Format, kv: For
   if (e.budget.kind === 'all') return undefined;
   if (!e.supports.devices.includes(deviceClass(hw))) return `${e.name} does not run on ${hw.name} (${deviceClass(hw)}; it runs on ${e.supports.devices.join(', ')})`;
   if (!e.supports.weights.includes(baseFormat(weights))) return `${e.name} does not load ${weights.id} weights (it loads ${e.supports.weights.join(', ')})`;
+  // the device's architecture: a kernel for this format on it (vLLM's get_min_capability, TensorRT-LLM's support matrix)
+  const kernel = formatKernel(e, hw, weights);
+  if (!kernel.ok) return kernel.why;
   if (!e.supports.kv.includes(kv.id)) return `${e.name} has no ${kv.id} KV cache (its cache types: ${e.supports.kv.join(', ')})`;
   return undefined;
 }
 
 const list = (names: string[]): string => (names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`);
 
-/** gptq-int4-g64 -> gptq-int4, bf16+2:4 -> bf16: the format an engine loads (2:4 kernels: src/estimate/pruning.ts). */
-const baseFormat = (f: Format): string => f.id.replace(/\+.*$/, '').replace(/-g\d+$/, '');
 
 /** The newest profile of each engine (catalog order: newest version of each id first). */
 export function newestEngines(catalog: Catalog): EngineSpec[] {
@@ -96,9 +98,11 @@ export function chooseEngine(catalog: Catalog, hw: HardwareSpec, weights: Format
   // engines ranked above the choice that run on this device but not these formats, in one clause each
   const onDevice = newestEngines(catalog).filter((e) => e.budget.kind !== 'all' && e.supports.devices.includes(deviceClass(hw)) && (!ranked.length || e.defaultRank < ranked[0].defaultRank));
   const noWeights = onDevice.filter((e) => !e.supports.weights.includes(baseFormat(weights))).map((e) => e.name);
-  const noKv = onDevice.filter((e) => e.supports.weights.includes(baseFormat(weights)) && !e.supports.kv.includes(kv.id)).map((e) => e.name);
+  const noKernel = onDevice.filter((e) => e.supports.weights.includes(baseFormat(weights)) && !formatKernel(e, hw, weights).ok);
+  const noKv = onDevice.filter((e) => e.supports.weights.includes(baseFormat(weights)) && formatKernel(e, hw, weights).ok && !e.supports.kv.includes(kv.id)).map((e) => e.name);
   const passed = [
     ...(noWeights.length ? [`${list(noWeights)} load${noWeights.length === 1 ? 's' : ''} no ${weights.id} weights`] : []),
+    ...noKernel.map((e) => (formatKernel(e, hw, weights) as { why: string }).why),
     ...(noKv.length ? [`${list(noKv)} ha${noKv.length === 1 ? 's' : 've'} no ${kv.id} KV cache`] : []),
   ];
   if (!onDevice.length && !ranked.length) passed.push(`no engine profile runs on ${deviceClass(hw)}`);

@@ -101,6 +101,22 @@ export interface LaunchSpec {
 export const LAUNCH_KNOBS = ['tp', 'pp', 'ep', 'dpAttention', 'redundantExperts', 'maxNumSeqs', 'context', 'fraction', 'kvType', 'quantization', 'split', 'gpuLayers', 'parallel'] as const;
 export type LaunchKnob = (typeof LAUNCH_KNOBS)[number];
 
+/**
+ * One rule of which kernel runs a weight format on which devices (presets/engines
+ * supports.byArchitecture, src/estimate/kernels.ts): NVIDIA devices of at least `minCapability`
+ * (major x 10 + minor, as vLLM's get_min_capability), devices whose architecture id is in `arch`
+ * (gfx942), or with neither every device the engine runs. The first rule that matches decides.
+ */
+export interface KernelRule {
+  minCapability?: number;
+  arch?: string[];
+  /** native: the format's own matrix units; weight-only: dequantized to the activation type (Marlin) */
+  kernel: 'native' | 'weight-only';
+  /** the kernel's name, for messages ("FP8 Marlin") */
+  via?: string;
+  source: string;
+}
+
 export interface EngineSpec {
   id: string;
   aliases: string[];
@@ -113,7 +129,8 @@ export interface EngineSpec {
   versions: string;
   /** engine source files this profile follows, file@version */
   follows: string[];
-  supports: { devices: string[]; weights: string[]; kv: string[] };
+  /** device classes, weight and KV formats it runs; `byArchitecture`: per weight format (or `*`, every format) the architectures it runs them on */
+  supports: { devices: string[]; weights: string[]; kv: string[]; byArchitecture?: Record<string, KernelRule[]> };
   /** among engines that run the device and format, the lowest rank is the default */
   defaultRank: number;
   budget: {
@@ -225,7 +242,16 @@ export const engineFileSchema = z.strictObject({
   from: z.string().regex(/^[0-9a-z][0-9a-z.]*$/).optional(),
   versions: z.string().min(1),
   follows: z.array(z.string().min(1)).min(1, 'name the engine source files (file@version) this profile follows'),
-  supports: z.strictObject({ devices: z.array(z.enum(DEVICE_CLASSES)).min(1), weights: z.array(z.string()).min(1), kv: z.array(z.string()).min(1) }),
+  supports: z.strictObject({
+    devices: z.array(z.enum(DEVICE_CLASSES)).min(1), weights: z.array(z.string()).min(1), kv: z.array(z.string()).min(1),
+    byArchitecture: z.record(z.string(), z.array(z.strictObject({
+      minCapability: z.number().int().positive().optional(),
+      arch: z.array(z.string().min(1)).min(1).optional(),
+      kernel: z.enum(['native', 'weight-only']).default('native'),
+      via: z.string().min(1).optional(),
+      source,
+    }).refine((r) => r.minCapability === undefined || r.arch === undefined, 'a rule names a minimum compute capability or architecture ids, not both')).min(1)).optional(),
+  }),
   defaultRank: positiveInt,
   memory: z.strictObject({
     budget: z.strictObject({
@@ -289,6 +315,9 @@ export const engineFileSchema = z.strictObject({
   const kind = f.memory.budget.kind;
   const needsFraction = kind === 'fraction-of-total' || kind === 'fraction-of-free' || kind === 'static-fraction';
   if (needsFraction && !f.memory.budget.fraction && !f.memory.budget.reserve) ctx.addIssue({ code: 'custom', path: ['memory', 'budget'], message: `budget kind ${kind} needs a fraction or a reserve` });
+  for (const key of Object.keys(f.supports.byArchitecture ?? {})) {
+    if (key !== '*' && !f.supports.weights.includes(key)) ctx.addIssue({ code: 'custom', path: ['supports', 'byArchitecture', key], message: `rules for ${key}, which supports.weights does not list (${f.supports.weights.join(', ')}; or * for every format)` });
+  }
   if (!f.multiDevice.modes.includes(f.multiDevice.default)) ctx.addIssue({ code: 'custom', path: ['multiDevice', 'default'], message: 'the default split must be one of the modes' });
 });
 
@@ -322,7 +351,7 @@ export function toEngineSpec(f: EngineFile): EngineSpec {
     from: f.from ?? f.version,
     versions: f.versions,
     follows: f.follows,
-    supports: f.supports,
+    supports: f.supports as EngineSpec['supports'],
     defaultRank: f.defaultRank,
     budget: {
       kind: m.budget.kind,

@@ -44,6 +44,14 @@ export interface HardwareSpec {
   name: string;
   vendor: 'nvidia' | 'amd' | 'google' | 'intel' | 'apple' | 'qualcomm';
   kind: 'gpu' | 'tpu' | 'hpu' | 'soc';
+  /**
+   * The device's architecture, what engine profiles key their per-format kernels on
+   * (presets/engines supports.kernels): `id` is NVIDIA's sm_<compute capability> (sm_90),
+   * AMD's LLVM target (gfx942) or a generation; `capability` NVIDIA's compute capability as
+   * major x 10 + minor (90), the integer vLLM's get_min_capability compares against.
+   * Absent (user presets) = unknown: no kernel rule is checked.
+   */
+  architecture?: { name: string; id: string; capability?: number; source: string };
   /** datacenter (absent), workstation, laptop, phone or embedded: the last three are not rented */
   formFactor?: 'datacenter' | 'workstation' | 'laptop' | 'phone' | 'embedded';
   memoryBytes: Sourced;

@@ -68,7 +68,7 @@ const modelSpec = z
 const link = z.looseObject({ name: z.string(), bandwidth: knownPositive, latency: sourced });
 
 const hardware = z.looseObject({
-  id: z.string(), name: z.string(), memoryBytes: knownPositive, memoryBandwidth: knownPositive,
+  id: z.string(), name: z.string(), architecture: z.looseObject({ id: z.string(), name: z.string(), capability: z.number().int().positive().optional() }).optional(), memoryBytes: knownPositive, memoryBandwidth: knownPositive,
   compute: z.record(z.string(), sourced).refine((c) => Object.values(c).some((s) => (s.value ?? 0) > 0), 'needs at least one known compute peak'),
   intraNode: link.optional(), interNode: link.optional(), devicesPerNode: inDomain('devices'), domain: z.looseObject({ devices: inDomain('devices') }).optional(), tdpWatts: sourced, runtimeOverheadBytes: sourced,
   efficiency: z.looseObject({ mfu: knownPositive, mbu: knownPositive, stepOverheadSeconds: sourced }), prices: z.array(z.unknown()),

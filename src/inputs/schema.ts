@@ -95,6 +95,11 @@ export const hardwareFileSchema = z.strictObject({
   name: z.string().min(1),
   vendor: z.enum(VENDORS),
   kind: z.enum(HARDWARE_KINDS),
+  /**
+   * the architecture engine kernels depend on: NVIDIA sm_<compute capability> (sm_89), AMD's
+   * LLVM target (gfx942), else the generation (tpu-v5e, gaudi3, apple-m3)
+   */
+  architecture: z.strictObject({ name: z.string().min(1), id: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'an architecture id such as sm_90, gfx942 or tpu-v5e'), source }).optional(),
   /** where the device lives; laptops, phones and embedded boards are left out of plan's default search (not rented) */
   formFactor: z.enum(FORM_FACTORS).optional(),
   memory: z.strictObject({
@@ -141,6 +146,8 @@ export const hardwareFileSchema = z.strictObject({
   for (const key of ['capacity', 'bandwidth'] as const) {
     if (!f.memory[key].value) ctx.addIssue({ code: 'custom', path: ['memory', key, 'value'], message: `memory ${key} must be known and above zero: every estimate needs it` });
   }
+  if (f.architecture && f.vendor === 'nvidia' && !/^sm_\d{2,3}$/.test(f.architecture.id)) ctx.addIssue({ code: 'custom', path: ['architecture', 'id'], message: `an NVIDIA architecture id is sm_<compute capability x 10>, such as sm_90 (got "${f.architecture.id}")` });
+  if (f.architecture && f.vendor === 'amd' && !/^gfx[0-9a-f]+$/.test(f.architecture.id)) ctx.addIssue({ code: 'custom', path: ['architecture', 'id'], message: `an AMD architecture id is its LLVM target, such as gfx942 (got "${f.architecture.id}")` });
   if (!(['bf16', 'fp16', 'fp32', 'tf32'] as const).some((c) => f.compute[c]?.value)) {
     ctx.addIssue({ code: 'custom', path: ['compute'], message: 'needs a known dense peak for at least one of bf16, fp16, fp32, tf32 (the formats others fall back to)' });
   }
@@ -161,6 +168,7 @@ export function toHardwareSpec(f: HardwareFile): HardwareSpec {
     vendor: f.vendor,
     kind: f.kind,
     ...(f.formFactor ? { formFactor: f.formFactor } : {}),
+    ...(f.architecture ? { architecture: { ...f.architecture, ...(/^sm_\d+$/.test(f.architecture.id) ? { capability: Number(f.architecture.id.slice(3)) } : {}) } } : {}),
     memoryBytes: needKnown(f.memory.capacity, 'memory.capacity'),
     ...(f.memory.usable && f.memory.usable.value ? { memoryUsableBytes: f.memory.usable } : {}),
     memoryBandwidth: needKnown(f.memory.bandwidth, 'memory.bandwidth'),
