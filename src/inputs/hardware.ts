@@ -46,7 +46,7 @@ export interface HardwareSpec {
   kind: 'gpu' | 'tpu' | 'hpu' | 'soc';
   /**
    * The device's architecture, what engine profiles key their per-format kernels on
-   * (presets/engines supports.kernels): `id` is NVIDIA's sm_<compute capability> (sm_90),
+   * (presets/engines supports.byArchitecture): `id` is NVIDIA's sm_<compute capability> (sm_90),
    * AMD's LLVM target (gfx942) or a generation; `capability` NVIDIA's compute capability as
    * major x 10 + minor (90), the integer vLLM's get_min_capability compares against.
    * Absent (user presets) = unknown: no kernel rule is checked.
