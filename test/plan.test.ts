@@ -233,3 +233,37 @@ describe('plan with percentile targets, verified by simulation (issue 17 accepta
     await expectBadInput(['plan', '--model', 'llama-3.1-8b', '--qps', '5', '--tpot', '50ms', '--requests', '500'], /plan simulates only with percentile targets/);
   });
 });
+
+describe('plan launch context with length distributions: the engine accepts every request, not only the mean one', () => {
+  const vllmLine = (doc: any) => doc.top.launch.find((l: any) => l.engine.startsWith('vllm@')).command as string;
+  const base = ['plan', '--model', 'llama-3.1-8b', '--hardware', 'h100-sxm', '--qps', '1', '--ttft-p99', '5s', '--requests', '200'];
+
+  it.each([
+    // bounded: the largest prompt + the largest output (uniform 100..2000 + lognormal max=4000)
+    ['bounded distributions: the longest request', ['--input-tokens', 'uniform:100..2000', '--output-tokens', 'lognormal:mean=500,sd=400,max=4000'], 2000 + 4000],
+    // a fixed prompt and a uniform output: 512 + 1536
+    ['a fixed prompt, uniform outputs', ['--input-tokens', '512', '--output-tokens', 'uniform:1..1536'], 512 + 1536],
+    // unbounded log-normal: sigma^2 = ln(1 + (1500/1200)^2) = 0.9410, mu = ln 1200 - sigma^2/2 = 6.6196;
+    // 99.9th percentile e^(mu + 3.0902 sigma) = e^(6.6196 + 2.9977) = 15,022 (rounded up), + 1,000
+    ['an unbounded log-normal: its 99.9th percentile', ['--input-tokens', '1000', '--output-tokens', 'lognormal:mean=1200,sd=1500'], 1000 + 15022],
+  ])('%s', async (_name, args, expected) => {
+    const doc = await cliJson([...base, ...args]);
+    expect(vllmLine(doc)).toContain(`--max-model-len ${expected}`);
+    expect(doc.top.launch.find((l: any) => l.engine.startsWith('sglang@')).command).toContain(`--context-length ${expected}`);
+  });
+
+  it('says when an unbounded distribution leaves 0.1% of requests longer than the launch context', async () => {
+    const doc = await cliJson([...base, '--input-tokens', '1000', '--output-tokens', 'lognormal:mean=1200,sd=1500']);
+    expect(doc.warnings.join('\n')).toMatch(/--max-model-len 16022\) covers 99.9% of requests/);
+  });
+
+  it('keeps --context when given, and a fixed shape its own context', async () => {
+    expect(vllmLine(await cliJson([...base, '--input-tokens', 'uniform:100..2000', '--output-tokens', '256', '--context', '8192']))).toContain('--max-model-len 8192');
+    expect(vllmLine(await cliJson(['plan', '--model', 'llama-3.1-8b', '--hardware', 'h100-sxm', '--qps', '1', '--input-tokens', '1000', '--output-tokens', '300']))).toContain('--max-model-len 1300');
+  });
+
+  it('never asks for more than the model window', async () => {
+    const doc = await cliJson(['plan', '--model', 'llama-3.1-8b', '--hardware', 'h100-sxm', '--qps', '0.01', '--requests', '20', '--e2e-p99', '3600', '--input-tokens', 'uniform:1000..100000', '--output-tokens', 'uniform:1..100000']);
+    expect(vllmLine(doc)).toContain('--max-model-len 131072');
+  });
+});

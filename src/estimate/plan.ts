@@ -547,9 +547,11 @@ function toRow(req: PlanRequest, input: EstimateInput, e: Estimate, curve: Curve
  * each from its profile's launch template with the row's layout, context, memory fraction and
  * the concurrency it was planned for as the sequence limit (above the default the rest would
  * queue; a cap at the planned concurrency keeps the latency targets). `runs` says whether an
- * engine runs the row (src/inputs/engine-choice.ts whyNot).
+ * engine runs the row (src/inputs/engine-choice.ts whyNot). `context` is the longest request
+ * the engine must accept (--max-model-len): the row's context for a fixed shape, the
+ * distribution's longest request when lengths vary (workload.ts servedTokens).
  */
-export function launchCommands(row: PlanRow, repo: string, engines: EngineSpec[], runs: (e: EngineSpec) => boolean): { engine: string; command: string }[] {
+export function launchCommands(row: PlanRow, repo: string, engines: EngineSpec[], runs: (e: EngineSpec) => boolean, context = row.input.workload.context): { engine: string; command: string }[] {
   const planned = row.input.engine;
   const ordered = [...(planned ? [planned] : []), ...engines.filter((e) => e.id !== planned?.id && e.budget.kind !== 'all' && runs(e))];
   const seen = new Set<string>();
@@ -557,16 +559,15 @@ export function launchCommands(row: PlanRow, repo: string, engines: EngineSpec[]
   for (const e of ordered) {
     if (!e.launch || seen.has(e.id)) continue;
     seen.add(e.id);
-    out.push({ engine: `${e.id}@${e.version}`, command: launchLine(e, row, repo) });
+    out.push({ engine: `${e.id}@${e.version}`, command: launchLine(e, row, repo, context) });
   }
   return out;
 }
 
 /** One engine's launch line from its profile's template (presets/engines: launch). */
-function launchLine(e: EngineSpec, row: PlanRow, repo: string): string {
+function launchLine(e: EngineSpec, row: PlanRow, repo: string, ctx: number): string {
   const l = e.launch!;
   const input = row.input;
-  const ctx = input.workload.context;
   // per engine instance: vLLM's data-parallel ranks each schedule their own share
   const parallel = row.dpAttention > 1 && l.dataParallelTp === 'group' ? Math.ceil(row.concurrencyPerReplica / row.dpAttention) : row.concurrencyPerReplica;
   // the fraction the row was planned with, on its own engine's line; other engines keep their defaults

@@ -95,6 +95,24 @@ export function maxTokens(d: LengthDistribution): number {
   }
 }
 
+/** Upper-tail z of the standard normal at 0.999 (Phi(3.0902) = 0.999). */
+const Z_999 = 3.0902;
+
+/**
+ * The longest request an engine should be launched to accept: the distribution's largest
+ * length when it has one, and for a log-normal without a stated max (unbounded) its 99.9th
+ * percentile, e^(mu + 3.09 sigma), rounded up (1 request in 1,000 is longer; a clamp at
+ * `max=` makes it exact). What `plan` puts in --max-model-len, so the engine accepts the
+ * traffic it was planned for rather than rejecting every request above the mean.
+ *
+ * @example servedTokens({ kind: 'lognormal', mean: 1200, sd: 1500, min: 1, max: 1e7 }) // 15022
+ */
+export function servedTokens(d: LengthDistribution): number {
+  if (d.kind !== 'lognormal' || d.max < MAX_TOKENS_PER_REQUEST) return maxTokens(d);
+  const { mu, sigma } = lognormalParams(d.mean, d.sd);
+  return Math.min(d.max, Math.max(d.min, Math.ceil(Math.exp(mu + Z_999 * sigma))));
+}
+
 /** The distribution as typed back: "1024", "uniform:128..2048", "lognormal:mean=1024,sd=600". */
 export function describeDistribution(d: LengthDistribution): string {
   switch (d.kind) {

@@ -15,7 +15,7 @@ import { ENGINE_OPTION_KEYS, resolveEstimate, resolvePriceFlags, type EstimateKe
 import { DEFAULT_REQUESTS, DEFAULT_SEED, PERCENTILE_TARGET_KEYS, percentileTargets } from './resolve-simulate.js';
 import { arrivalProcess } from './traffic.js';
 import { verifyPlanBySimulation, type PlanSimulation, type SimulatedPlanRow } from '../estimate/plan-simulate.js';
-import { meanTokens } from '../estimate/workload.js';
+import { MAX_TOKENS_PER_REQUEST, meanTokens, servedTokens } from '../estimate/workload.js';
 import { bool, choice } from './options.js';
 import { disaggregatedLaunch, searchDisaggregated, type DisaggregatedPlan } from '../estimate/plan-disagg.js';
 import type { EstimateInput as PoolInput } from '../estimate/input.js';
@@ -281,7 +281,6 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
       seed: has('seed') ? quantity(named('seed'), 'seed') : DEFAULT_SEED,
     });
     const meanOutput = meanTokens(traffic.output);
-    if (resolved.traffic && !has('context')) warnings.push(`the launch flags' context (--max-model-len) is the mean request's, ${resolved.workload.context} tokens; the length distribution's longer requests need it raised to the longest you serve (the simulation serves up to the model's ${resolved.model.maxContext})`);
     result.rows = simulation.rows.filter((r) => r.replicas !== undefined).map((r) => simulatedRow(r, allTargets, qps !== undefined ? qps * meanOutput : undefined));
     if (!result.rows.length && simulation.rows.length) warnings.push(`no deployment meets ${allTargets.map((t) => `${t.metric.toUpperCase()} p${t.percentile} <= ${fmt(t.seconds)}`).join(', ')} in simulation within --max-devices ${maxDevices}: ${simulation.rows[0].row.hardware} misses ${simulation.rows[0].failing.map((t) => `${t.metric.toUpperCase()} p${t.percentile} (${fmt(simulation!.rows[0].figures[`latency.${t.metric}.p${t.percentile}`].value)})`).join(', ')} at ${Math.floor(maxDevices / simulation.rows[0].row.devicesPerReplica)} replicas`);
   }
@@ -293,7 +292,14 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
   // The repository the engines load: the Hub repo --hf names, a preset's hfRepo, else the name.
   const repo = hub?.repo ?? ((has('model') && catalog.models.find((m) => m.model === resolved.model)?.hfRepo) || resolved.model.name);
   const best = result.rows[0];
-  const launch = best ? launchCommands(best, repo, newestEngines(catalog), (e) => !whyNot(e, best.input.hardware, best.input.weights, best.input.kv)) : [];
+  // The engine must accept every request of the traffic, not only the mean one: with lengths as
+  // distributions the launch context (--max-model-len) is the longest request (workload.ts
+  // servedTokens: a log-normal without max= at its 99.9th percentile), within the model's window.
+  const traffic = resolved.traffic;
+  const unbounded = traffic ? [traffic.input, traffic.output].some((d) => d.kind === 'lognormal' && d.max >= MAX_TOKENS_PER_REQUEST) : false;
+  const launchContext = traffic && !has('context') ? Math.min(resolved.model.maxContext, servedTokens(traffic.input) + servedTokens(traffic.output)) : undefined;
+  if (best && launchContext !== undefined && unbounded) warnings.push(`the launch flags' context (--max-model-len ${launchContext}) covers 99.9% of requests (the log-normal lengths have no max=, so the longest is unbounded); the engine rejects the longer ones: give max= or --context to set it`);
+  const launch = best ? launchCommands(best, repo, newestEngines(catalog), (e) => !whyNot(e, best.input.hardware, best.input.weights, best.input.kv), launchContext ?? best.input.workload.context) : [];
   const describeRow = (r: PlanRow): PlanDocumentRow => ({
     hardware: r.hardware, weights: r.weights, kv: r.kv, tp: r.tp, pp: r.pp, ep: r.ep, dpAttention: r.dpAttention, redundantExperts: r.redundantExperts, devicesPerReplica: r.devicesPerReplica, replicas: r.replicas, devices: r.devices,
     concurrencyPerReplica: r.concurrencyPerReplica, ttft: r.ttftSeconds, tpot: r.tpotSeconds, e2e: r.e2eSeconds, usdPerHour: r.usdPerHour, usdPerMillionOutputTokens: r.usdPerMillionOutputTokens,
