@@ -156,7 +156,7 @@ export function servingReport(rows: ServingRow[]): string[] {
   const err = (r: ServingRow) => r.predicted! / r.m.measured - 1;
   const lines: string[] = [];
   lines.push('## Serving percentiles (simulate)', '');
-  lines.push(`Published serving benchmarks that report latency percentiles at a request rate or a number of clients (validation/cases/serving-percentiles.yaml), predicted by \`llm-size simulate\` with the shipped calibration: ${rows.length} measurements from ${new Set(rows.map((r) => r.m.caseId)).size} benchmark runs, ${predicted.length} predicted, ${skipped.length} not predictable. Nothing is fitted on them (the simulator re-times the calibrated step model), so these errors are out of sample. Each case lists the lengths it simulates and why; the method is in docs/simulate.md.`, '');
+  lines.push(`Published serving benchmarks that report latency percentiles at a request rate or a number of clients (validation/cases/serving-percentiles*.yaml), predicted by \`llm-size simulate\` with the shipped calibration: ${rows.length} measurements from ${new Set(rows.map((r) => r.m.caseId)).size} benchmark runs, ${predicted.length} predicted, ${skipped.length} not predictable. Nothing is fitted on them (the simulator re-times the calibrated step model), so these errors are out of sample. Each case lists the lengths it simulates and why; the method is in docs/simulate.md.`, '');
   lines.push('| figure | measurements | median absolute error | worst |', '|---|---|---|---|');
   const groups = [...new Set(predicted.map((r) => servingGroup(r.m.metric)))];
   for (const g of groups) {
