@@ -77,7 +77,7 @@ describe('the options objects are the commands\' own keys, each checked', () => 
   // keys in spec files and options, and refuses the ones its CLI does not offer.
   const FLAGS_NOT_KEYS: Record<keyof typeof KEYS, string[]> = {
     estimate: [], train: ['kvPrecision'], plan: ['memory', 'count', 'powerWatts', 'usdPerKwh'],
-    rag: ['gpuMemoryUtilization', 'memFractionStatic', 'maxNumBatchedTokens', 'maxNumSeqs', 'enforceEager', 'blockSize', 'maxMambaCacheSize', 'mambaFullMemoryRatio', 'splitMode'], simulate: [],
+    rag: ['gpuMemoryUtilization', 'memFractionStatic', 'maxNumBatchedTokens', 'maxNumSeqs', 'enforceEager', 'blockSize', 'maxMambaCacheSize', 'mambaFullMemoryRatio', 'numSchedulerSteps', 'splitMode'], simulate: [],
   };
   const KEYS_NOT_FLAGS: Record<keyof typeof KEYS, string[]> = {
     estimate: [], train: [], plan: [], rag: [],

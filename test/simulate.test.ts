@@ -76,6 +76,65 @@ describe('hybrid models: the simulator admits against the recurrent-state pool t
   });
 });
 
+describe('multi-step scheduling (vLLM V0 --num-scheduler-steps): decode steps in groups, streamed at the group end', () => {
+  // Prefill-first, no chunking, groups of 4 decode steps. A arrives at 0 (100 in, 6 out), B at
+  // 15 ms (100 in, 2 out). By hand: A prefills alone (11 ms, first token); a group of 4 decode
+  // steps follows (21, 31, 41, 51 ms) and B, arriving inside it, waits; A's tokens 2-5 reach the
+  // client at 51 ms as one chunk (gap 40 ms). B prefills alone (62 ms: TTFT 47 ms). The next group
+  // decodes A's token 6 and B's token 2 (72 ms); both end in its first step, so the group ends
+  // there and delivers both at 72 ms (gaps 21 and 10 ms).
+  const AB = requests([[0, 100, 6], [0.015, 100, 2]]);
+  const grouped = () => simulate(handDeployment({ policy: 'prefill-first', chunkedPrefill: false, stepsPerSchedule: 4 }), AB);
+
+  it('a prompt arriving inside a group waits for its end; tokens reach the client per group', () => {
+    const r = grouped();
+    expect(Array.from(r.ttft)).toEqual([expect.closeTo(0.011, 12), expect.closeTo(0.062 - 0.015, 12)]);
+    expect(Array.from(r.e2e)).toEqual([expect.closeTo(0.072, 12), expect.closeTo(0.072 - 0.015, 12)]);
+    expect(r.steps).toBe(7);
+    // three chunks after the first tokens: 40 ms (A's tokens 2-5), 21 ms (A's 6), 10 ms (B's 2)
+    expect(r.itl.total).toBe(3);
+    expect(r.itl.percentile(100)).toBeCloseTo(0.04, 4);
+    expect(r.itl.percentile(1)).toBeCloseTo(0.01, 4);
+  });
+
+  it('one step per schedule is the plain simulation: B prefills at 21 ms and ends at 42 ms', () => {
+    const plain = simulate(handDeployment({ policy: 'prefill-first', chunkedPrefill: false }), AB);
+    expect(Array.from(plain.ttft)).toEqual([expect.closeTo(0.011, 12), expect.closeTo(0.032 - 0.015, 12)]);
+    expect(Array.from(plain.e2e)).toEqual([expect.closeTo(0.072, 12), expect.closeTo(0.042 - 0.015, 12)]);
+    const one = simulate(handDeployment({ policy: 'prefill-first', chunkedPrefill: false, stepsPerSchedule: 1 }), AB);
+    expect(Array.from(one.e2e)).toEqual(Array.from(plain.e2e));
+    // every token after a first is its own gap: A 5, B 1
+    expect(one.itl.total).toBe(6);
+  });
+
+  it('vLLM 0.6 with --num-scheduler-steps 10: inter-token gaps about 10 steps, TPOT about one step, the same as estimate at low load', () => {
+    const v06 = catalog.engines!.find((e) => e.id === 'vllm' && e.version === '0.6')!;
+    const base = input({ engine: v06, hardware: findHardware(catalog, 'a100-80gb') });
+    const e = estimate({ ...base, engineOptions: { numSchedulerSteps: 10 } });
+    expect(e.warnings.join('\n')).toMatch(/multi-step scheduling \(--num-scheduler-steps 10\)/);
+    const qps = 0.01 / e.figures['latency.e2e'].value;
+    const s = simulateDeployment({ ...base, engineOptions: { numSchedulerSteps: 10 } }, { requests: 100, seed: 3, qps });
+    expect(s.warnings.join('\n')).not.toMatch(/multi-step/);
+    expect(fig(s, 'latency.itl.p50') / e.figures['latency.tpot'].value).toBeGreaterThan(9);
+    expect(fig(s, 'latency.itl.p50') / e.figures['latency.tpot'].value).toBeLessThan(10.5);
+    // alone on the engine: TTFT is the prefill step, TPOT one decode step, as estimate says
+    expect(Math.abs(fig(s, 'latency.ttft.p50') / e.figures['latency.ttft'].value - 1)).toBeLessThan(0.02);
+    expect(Math.abs(fig(s, 'latency.tpot.p50') / e.figures['latency.tpot'].value - 1)).toBeLessThan(0.02);
+  });
+
+  it('--num-scheduler-steps is vLLM V0\'s: refused for V1 and SGLang (exit 2, naming why), shown in the scheduler line', async () => {
+    await expectBadInput(['simulate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--engine', 'vllm@0.21', '--qps', '1', '--requests', '20', '--num-scheduler-steps', '8'], /--num-scheduler-steps.*V1 removed it/);
+    await expectBadInput(['simulate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--engine', 'sglang', '--qps', '1', '--requests', '20', '--num-scheduler-steps', '8'], /--num-scheduler-steps/);
+    await expectBadInput(['simulate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--engine', 'vllm@0.6', '--qps', '1', '--requests', '20', '--num-scheduler-steps', '0'], /--num-scheduler-steps/);
+    const out = await cli(['simulate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--engine', 'vllm@0.6', '--qps', '1', '--requests', '20', '--num-scheduler-steps', '8']);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toMatch(/8 decode steps per schedule/);
+    const doc = await cliJson(['simulate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--engine', 'vllm@0.6', '--qps', '1', '--requests', '20', '--num-scheduler-steps', '8']);
+    expect(doc.input.scheduler.stepsPerSchedule).toBe(8);
+    expect(validateJson(OUTPUT_SCHEMA, doc)).toEqual([]);
+  });
+});
+
 describe('the simulator by hand (10 ms per step + 10 us per prompt token)', () => {
   // A arrives at 0 (100 in, 3 out), B at 15 ms (100 in, 2 out).
   const AB = requests([[0, 100, 3], [0.015, 100, 2]]);

@@ -92,6 +92,7 @@ export function addEngineOptions(cmd: Command): Command {
     .option('--max-num-seqs <n>', 'sequences the engine runs at once (vLLM --max-num-seqs, SGLang --max-running-requests, TensorRT-LLM --max_batch_size, llama-server --parallel)')
     .option('--enforce-eager', 'no CUDA graphs (vLLM --enforce-eager): their memory goes to the KV cache')
     .option('--block-size <n>', 'tokens per KV-cache block (vLLM --block-size)')
+    .option('--num-scheduler-steps <n>', 'decode steps vLLM V0 plans at once (vllm@0.6/0.7 --num-scheduler-steps, multi-step scheduling; default 1): simulate admits prompts only between the groups and streams each group\'s tokens together')
     .option('--max-mamba-cache-size <n>', 'hybrid models under SGLang: sequences of recurrent state its state pool holds (SGLang --max-mamba-cache-size; the KV pool gets the rest)')
     .option('--mamba-full-memory-ratio <r>', 'hybrid models under SGLang: state pool : KV pool memory ratio (SGLang --mamba-full-memory-ratio, default 0.9)')
     .addOption(new Option('--split-mode <mode>', 'how llama.cpp splits several devices: layer (default: each holds a block of layers, run one after another) or row (tensor parallelism)').choices(['layer', 'row']));

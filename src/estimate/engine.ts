@@ -25,6 +25,8 @@ export interface EngineOptions {
   enforceEager?: boolean;
   /** tokens per KV block */
   blockSize?: number;
+  /** decode steps planned at once (vLLM V0 --num-scheduler-steps, multi-step scheduling); 1 = each step */
+  numSchedulerSteps?: number;
   /** sequences of recurrent state the separate state pool holds (SGLang --max-mamba-cache-size) */
   maxMambaCacheSize?: number;
   /** state pool : KV pool memory ratio (SGLang --mamba-full-memory-ratio, default 0.9) */

@@ -25,6 +25,9 @@ import { sparse24Support, sparsePeak } from './pruning.js';
 import type { Peak } from './peak.js';
 import type { WeightLayout } from './weights.js';
 
+
+/** The start of estimate's warning for multi-step scheduling (simulate models it and drops the warning). */
+export const MULTI_STEP_NOTE = 'multi-step scheduling';
 export type { EstimateInput, Workload } from './input.js';
 export type { Figure, Figures } from './terms.js';
 
@@ -134,6 +137,8 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
   if (kernel && !kernel.ok) warnings.push(`${kernel.why}: the figures assume it ran`);
   if (fallback && kernel?.ok) warnings.push(`${engineLabel(input.engine!)} runs ${input.weights.id} weights on ${hw.name} (${archLabel(hw)}) weight-only${kernel.via ? ` through ${kernel.via}` : ''}: dequantized to ${peak.cls} for the matrix products, at the ${peak.cls} peak instead of a native ${input.weights.compute} one (slower where a step is compute-bound: long prompts, large batches)`);
   if (peak.warning) warnings.push(peak.warning);
+  const groupSteps = input.engineOptions?.numSchedulerSteps ?? 1;
+  if (groupSteps > 1) warnings.push(`${MULTI_STEP_NOTE} (--num-scheduler-steps ${groupSteps}): the fixed-shape figures time every step alike; llm-size simulate admits prompts between the groups and streams each group's tokens together`);
   if (input.pruning?.sparsity) peak = sparsityFigures(figures, input, peak, tensors, warnings);
   // The tensor-parallel group talks over the node's link, or the network once it spans nodes.
   const layout = layoutOf(input);

@@ -35,6 +35,13 @@ export interface Scheduler {
   /** whether a prompt may be split over steps */
   chunkedPrefill: boolean;
   policy: 'decode-first' | 'prefill-first';
+  /**
+   * Decode steps planned at once (vLLM V0 multi-step scheduling, --num-scheduler-steps): the
+   * running decodes take this many steps before the queue is looked at again, and each
+   * sequence's tokens of the group reach the client together at its end. Absent or 1: every
+   * step is scheduled and streamed.
+   */
+  stepsPerSchedule?: number;
 }
 
 /** The requests a simulation serves, in arrival order (or dispatch order, closed loop). */
@@ -203,6 +210,7 @@ const WAITING = 1;
 const PREFILLING = 2;
 const DECODING = 3;
 const DONE = 4;
+const ENDING = 5; // multi-step: its last token is computed, delivered at the group's end
 
 interface ReplicaResult {
   itl: LogHistogram;
@@ -298,6 +306,14 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
   let preemptions = 0;
   let peakRunning = 0;
   let lastDecodeEnd = 0;
+  // Multi-step scheduling (vLLM V0 --num-scheduler-steps k, vllm/engine/llm_engine.py and
+  // vllm/worker/multi_step_model_runner.py @ v0.6.0): decode-only steps run in groups of k with
+  // nothing admitted in between; a sequence's tokens of a group reach the client at its end as
+  // one streamed chunk (one inter-token gap), and a sequence that ends inside the group is
+  // delivered then. Prompts still run as single steps between groups.
+  const group = Math.max(1, sch.stepsPerSchedule ?? 1);
+  let groupLeft = 0;
+  const ending: number[] = [];
   let joinTimes: number[] = []; // prefill completions since the last decode step, and how many
   let joinCounts: number[] = [];
   let doneCount = 0;
@@ -353,6 +369,26 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
       pushBack(dispatched++);
     }
   };
+  /** End of a multi-step group: each running decode's tokens reach the client as one chunk. */
+  const deliverGroup = () => {
+    let kept = 0;
+    for (let r = 0; r < runningLength; r++) {
+      const j = runningOrder[r];
+      if (state[j] === DECODING) {
+        itl.add(now - lastToken[j], 1);
+        lastToken[j] = now;
+      }
+      if (state[j] === DECODING || state[j] === PREFILLING) runningOrder[kept++] = j;
+    }
+    runningLength = kept;
+    for (const j of ending) {
+      itl.add(now - lastToken[j], 1);
+      lastToken[j] = now;
+      finishRequest(j);
+    }
+    ending.length = 0;
+    groupLeft = 0;
+  };
   /** Preempts the most recently admitted running sequence; false when none is left. */
   const preemptNewest = (): boolean => {
     while (runningLength > 0) {
@@ -397,6 +433,7 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
     const waiting = waitingCount();
     while (prefillHead < prefillQueue.length && state[prefillQueue[prefillHead]] !== PREFILLING) prefillHead++;
     const prefilling = prefillHead < prefillQueue.length;
+    if (groupLeft > 0 && decoders === 0) deliverGroup(); // every sequence of the group has ended
     if (decoders === 0 && !prefilling && waiting === 0) {
       if (req.arrival && nextArrival < n) {
         now = Math.max(now, arrival[nextArrival]);
@@ -407,7 +444,7 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
 
     // A stretch of decode-only steps with nothing to admit (low load, or a full batch): run it
     // in a tight loop up to the next event, a sequence finishing, an arrival or a window crossing.
-    if (waiting === 0 && !prefilling && decoders > 0 && joinTimes.length === 0) {
+    if (group === 1 && waiting === 0 && !prefilling && decoders > 0 && joinTimes.length === 0) {
       const lastStep = finishes.peekKey() - 1;
       const start = steps;
       contents.prefillTokens = 0;
@@ -432,10 +469,12 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
       if (steps > start) continue;
     }
 
-    // Can a prompt start or continue? (prefill-first runs prompt batches alone)
-    const head0 = waiting > 0 ? ring[head] : -1;
+    // Can a prompt start or continue? (prefill-first runs prompt batches alone; inside a
+    // multi-step group nothing starts)
+    const inGroup = groupLeft > 0;
+    const head0 = waiting > 0 && !inGroup ? ring[head] : -1;
     const canAdmit = head0 >= 0 && running < maxRunning && usedBlocks + heldFor(input[head0] + generated[head0]) <= totalBlocks;
-    const prefillOnly = sch.policy === 'prefill-first' && (prefilling || canAdmit);
+    const prefillOnly = sch.policy === 'prefill-first' && !inGroup && (prefilling || canAdmit);
     let budget = sch.maxBatchedTokens;
 
     // Decodes: one token each; a sequence crossing into a new block needs one. Preempt the newest
@@ -470,7 +509,7 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
       if (size === remaining) logits++;
       budget -= size;
     };
-    if (!runDecode || sch.policy === 'decode-first') {
+    if (!inGroup && (!runDecode || sch.policy === 'decode-first')) {
       for (let k = prefillHead; k < prefillQueue.length && budget > 0; k++) {
         const j = prefillQueue[k];
         if (state[j] === PREFILLING) schedule(j);
@@ -524,13 +563,20 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
 
     if (runDecode) {
       G++;
-      // every decoder emitted a token: gaps since their previous one
-      let joined = 0;
-      for (let k = 0; k < joinTimes.length; k++) {
-        itl.add(now - joinTimes[k], joinCounts[k]);
-        joined += joinCounts[k];
+      // a decode-only step of a multi-step engine belongs to a group: its tokens wait for the end
+      const grouped = group > 1 && tokens === 0;
+      if (grouped) {
+        if (groupLeft === 0) groupLeft = group;
+        groupLeft--;
+      } else {
+        // every decoder emitted a token: gaps since their previous one
+        let joined = 0;
+        for (let k = 0; k < joinTimes.length; k++) {
+          itl.add(now - joinTimes[k], joinCounts[k]);
+          joined += joinCounts[k];
+        }
+        if (decoders - joined > 0) itl.add(now - lastDecodeEnd, decoders - joined);
       }
-      if (decoders - joined > 0) itl.add(now - lastDecodeEnd, decoders - joined);
       joinTimes = [];
       joinCounts = [];
       lastDecodeEnd = now;
@@ -548,9 +594,15 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
         const j = finishes.pop();
         if (state[j] !== DECODING || finishAt[j] !== G) continue;
         removeDecoder(j);
+        if (grouped) {
+          state[j] = ENDING;
+          ending.push(j);
+          continue;
+        }
         lastToken[j] = now;
         finishRequest(j);
       }
+      if (grouped && groupLeft === 0) deliverGroup();
     }
     for (let k = 0; k < chunkIds.length; k++) {
       const j = chunkIds[k];

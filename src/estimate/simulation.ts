@@ -4,7 +4,7 @@ import { CALIBRATION } from './calibration.js';
 import type { Calibration } from './efficiency.js';
 import { IDEAL_ENGINE, schedulerValues, type EngineOptions } from './engine.js';
 import type { HardwareSpec } from '../inputs/hardware.js';
-import { estimateWithStep, type Estimate } from './index.js';
+import { estimateWithStep, MULTI_STEP_NOTE, type Estimate } from './index.js';
 import type { EstimateInput } from './input.js';
 import { layoutOf } from './parallel.js';
 import { drawRequests, percentile, simulate, type Scheduler, type SimulationRun } from './simulate.js';
@@ -61,7 +61,7 @@ export interface SimulationOptions {
 /** The scheduler a simulation runs, with where each limit came from. */
 export interface SchedulerChoice {
   scheduler: Scheduler;
-  sources: { maxNumSeqs: string; maxBatchedTokens: string; policy: string; chunkedPrefill: string };
+  sources: { maxNumSeqs: string; maxBatchedTokens: string; policy: string; chunkedPrefill: string; stepsPerSchedule: string };
 }
 
 /** No limit: the KV cache is the only bound. */
@@ -84,12 +84,14 @@ export function schedulerOf(e: EngineSpec, overrides: SimulationOptions['schedul
       maxBatchedTokens: tokens,
       chunkedPrefill: e.chunkedPrefill?.value ?? true,
       policy: e.schedulerPolicy?.value ?? 'decode-first',
+      stepsPerSchedule: launched.options?.numSchedulerSteps ?? 1,
     },
     sources: {
       maxNumSeqs: overrides.maxNumSeqs !== undefined || fromOptions('maxNumSeqs') ? '--max-num-seqs' : e.scheduler.maxNumSeqs ? e.scheduler.maxNumSeqs.source : `${e.name}: no fixed limit; the KV cache bounds the batch`,
       maxBatchedTokens: overrides.maxNumBatchedTokens !== undefined || fromOptions('maxNumBatchedTokens') ? '--max-num-batched-tokens' : e.scheduler.maxNumBatchedTokens ? e.scheduler.maxNumBatchedTokens.source : `${e.name}: no per-step token budget`,
       policy: e.schedulerPolicy?.source ?? 'continuous batching, decodes first (no policy in the engine profile)',
       chunkedPrefill: e.chunkedPrefill?.source ?? 'assumed (no setting in the engine profile)',
+      stepsPerSchedule: launched.options?.numSchedulerSteps !== undefined ? `--num-scheduler-steps (${e.scheduler.multiStep?.source ?? 'multi-step scheduling'})` : 'every step scheduled and streamed',
     },
   };
 }
@@ -118,7 +120,7 @@ export function simulateDeployment(input: EstimateInput, options: SimulationOpti
   // The deployment at one request: memory, KV capacity and the step model.
   const single: EstimateInput = { ...input, workload: { ...input.workload, batch: 1 }, load: undefined };
   const { estimate, step } = estimateWithStep(single, calibration);
-  warnings.push(...estimate.warnings.filter((w) => !w.startsWith('no price known')));
+  warnings.push(...estimate.warnings.filter((w) => !w.startsWith('no price known') && !w.startsWith(MULTI_STEP_NOTE)));
   const layout = layoutOf(input);
   const engine = input.engine ?? IDEAL_ENGINE;
   const choice = schedulerOf(engine, options.scheduler, { options: input.engineOptions, hardware: input.hardware, tp: layout.tp });

@@ -23,7 +23,7 @@ function header(i: SimulationInputSummary, load: string): string[] {
   const s = i.scheduler;
   return [
     `${i.model.name} on ${p.replicas > 1 ? `${p.replicas} replicas of ` : ''}${i.hardware.count} x ${i.hardware.name} (${layout}), ${i.precision.weights}/${i.precision.kv}, engine ${i.engine}`,
-    `scheduler: ${s.policy}, ${s.maxNumSeqs ?? 'no'} max sequences, ${s.maxNumBatchedTokens === null ? 'no token budget' : `${grouped(s.maxNumBatchedTokens)} tokens per step`}${s.chunkedPrefill ? ', chunked prefill' : ''}`,
+    `scheduler: ${s.policy}, ${s.maxNumSeqs ?? 'no'} max sequences, ${s.maxNumBatchedTokens === null ? 'no token budget' : `${grouped(s.maxNumBatchedTokens)} tokens per step`}${s.chunkedPrefill ? ', chunked prefill' : ''}${s.stepsPerSchedule ? `, ${s.stepsPerSchedule} decode steps per schedule` : ''}`,
     `traffic: input ${i.traffic.inputTokens}, output ${i.traffic.outputTokens}${i.traffic.workload ? ` (workload ${i.traffic.workload})` : ''}; ${load}; ${grouped(i.requests)} requests, seed ${i.seed}`,
   ];
 }

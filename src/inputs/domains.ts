@@ -59,6 +59,7 @@ export const DOMAINS = {
   tokens: { syntax: 'tokens', integer: true, min: 1, max: 100_000_000, expected: 'a positive whole number of tokens (e.g. 4096 or 32k)', above: 'longer than any context this tool sizes', below: 'not a positive whole number of tokens' },
   trainingTokens: { syntax: 'count', integer: false, min: 1, max: 1e15, expected: 'a token count such as 1t, 300b or 2e12', above: 'more tokens than any training run this tool sizes', below: 'fewer than one token' },
   batch: count('sequences', 1_000_000, 'a larger batch than this tool sizes'),
+  schedulerSteps: count('decode steps planned at once', 1_024, 'more steps per schedule than any engine plans'),
   images: count('images per request', 10_000, 'more images per request than this tool sizes'),
   concurrency: count('requests in flight', 10_000_000, 'more requests in flight than this tool sizes'),
   globalBatch: count('sequences per step', 1e9, 'a larger global batch than this tool sizes'),

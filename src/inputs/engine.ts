@@ -175,6 +175,8 @@ export interface EngineSpec {
     maxNumBatchedTokens?: ByDevice;
     /** CUDA graph batch sizes up to this (SGLang cuda_graph_max_bs) */
     graphMaxBatch?: ByDevice;
+    /** the engine plans several decode steps at once when launched so (vLLM V0 --num-scheduler-steps) */
+    multiStep?: { source: string };
   };
   /** how several devices split the model: tensor (TP groups) or layer (llama.cpp --split-mode layer) */
   multiDevice: { default: 'tensor' | 'layer'; modes: ('tensor' | 'layer')[]; source: string };
@@ -291,6 +293,7 @@ export const engineFileSchema = z.strictObject({
     maxNumSeqs: byDevice(positiveInt).optional(),
     maxNumBatchedTokens: byDevice(positiveInt).optional(),
     graphMaxBatch: byDevice(positiveInt).optional(),
+    multiStep: z.strictObject({ source }).optional(),
     policy: z.strictObject({ value: z.enum(SCHEDULER_POLICIES), source }).optional(),
     chunkedPrefill: z.strictObject({ value: z.boolean(), source }).optional(),
   }).default({}),
@@ -368,6 +371,7 @@ export function toEngineSpec(f: EngineFile): EngineSpec {
       ...(f.scheduler.maxNumSeqs ? { maxNumSeqs: toByDevice(f.scheduler.maxNumSeqs) } : {}),
       ...(f.scheduler.maxNumBatchedTokens ? { maxNumBatchedTokens: toByDevice(f.scheduler.maxNumBatchedTokens) } : {}),
       ...(f.scheduler.graphMaxBatch ? { graphMaxBatch: toByDevice(f.scheduler.graphMaxBatch) } : {}),
+      ...(f.scheduler.multiStep ? { multiStep: f.scheduler.multiStep } : {}),
     },
     ...(f.scheduler.policy ? { schedulerPolicy: f.scheduler.policy } : {}),
     ...(f.scheduler.chunkedPrefill ? { chunkedPrefill: f.scheduler.chunkedPrefill } : {}),

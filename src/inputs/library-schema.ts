@@ -106,6 +106,7 @@ const engineOptionFields = {
   blockSize: tokens.optional(),
   maxMambaCacheSize: inDomain('batch').optional(),
   mambaFullMemoryRatio: inDomain('memoryRatio').optional(),
+  numSchedulerSteps: inDomain('schedulerSteps').optional(),
 } satisfies Record<keyof EngineOptions, z.ZodType>;
 
 /** An engine profile as loadPresets returns it (src/inputs/engine.ts): the parts every estimate reads. */

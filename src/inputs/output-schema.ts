@@ -277,7 +277,7 @@ export const OUTPUT_SCHEMA = {
         traffic: obj({ inputTokens: str, outputTokens: str, arrival: { type: ['string', 'null'] }, workload: { type: ['string', 'null'] } }),
         requests: { type: 'integer' },
         seed: { type: 'integer' },
-        scheduler: obj({ maxNumSeqs: { type: ['integer', 'null'] }, maxNumBatchedTokens: { type: ['integer', 'null'] }, policy: { enum: ['decode-first', 'prefill-first'] }, chunkedPrefill: bool }),
+        scheduler: withOptional(obj({ maxNumSeqs: { type: ['integer', 'null'] }, maxNumBatchedTokens: { type: ['integer', 'null'] }, policy: { enum: ['decode-first', 'prefill-first'] }, chunkedPrefill: bool }), { stepsPerSchedule: { type: 'integer' } }),
       }),
     },
     targetResult: {

@@ -158,7 +158,7 @@ export interface SimulationInputSummary {
   traffic: { inputTokens: string; outputTokens: string; arrival: string | null; workload: string | null };
   requests: number;
   seed: number;
-  scheduler: { maxNumSeqs: number | null; maxNumBatchedTokens: number | null; policy: string; chunkedPrefill: boolean };
+  scheduler: { maxNumSeqs: number | null; maxNumBatchedTokens: number | null; policy: string; chunkedPrefill: boolean; stepsPerSchedule?: number };
 }
 
 /** `llm-size simulate --format json` at one load. */
@@ -226,7 +226,7 @@ export function runSimulate(raw: SimulateRawOptions, origins: Partial<Record<Sim
     traffic: { inputTokens: describeDistribution(first.traffic.input), outputTokens: describeDistribution(first.traffic.output), arrival: first.traffic.arrival ? describeArrival(first.traffic.arrival) : runs[0].concurrency !== undefined ? null : 'poisson', workload: first.traffic.workload ?? null },
     requests: runs[0].requests,
     seed: runs[0].seed,
-    scheduler: { maxNumSeqs: sch.maxNumSeqs === UNLIMITED ? null : sch.maxNumSeqs, maxNumBatchedTokens: sch.maxBatchedTokens === UNLIMITED ? null : sch.maxBatchedTokens, policy: sch.policy, chunkedPrefill: sch.chunkedPrefill },
+    scheduler: { maxNumSeqs: sch.maxNumSeqs === UNLIMITED ? null : sch.maxNumSeqs, maxNumBatchedTokens: sch.maxBatchedTokens === UNLIMITED ? null : sch.maxBatchedTokens, policy: sch.policy, chunkedPrefill: sch.chunkedPrefill, ...((sch.stepsPerSchedule ?? 1) > 1 ? { stepsPerSchedule: sch.stepsPerSchedule } : {}) },
   };
   const verdict = (figures: Figures) => {
     const results = checkTargets(targets, figures);

@@ -29,7 +29,7 @@ import { LEVER_KEYS, resolveLevers } from './resolve-levers.js';
  * (--mem-fraction-static is the same knob under SGLang's name), the profiling / step token budget,
  * the scheduler's sequence limit, CUDA graphs off, KV block size, and llama.cpp's split mode.
  */
-export const ENGINE_OPTION_KEYS = ['gpuMemoryUtilization', 'memFractionStatic', 'maxNumBatchedTokens', 'maxNumSeqs', 'enforceEager', 'blockSize', 'splitMode', 'maxMambaCacheSize', 'mambaFullMemoryRatio'] as const;
+export const ENGINE_OPTION_KEYS = ['gpuMemoryUtilization', 'memFractionStatic', 'maxNumBatchedTokens', 'maxNumSeqs', 'enforceEager', 'blockSize', 'splitMode', 'maxMambaCacheSize', 'mambaFullMemoryRatio', 'numSchedulerSteps'] as const;
 export const SPLIT_MODES = ['layer', 'row'] as const;
 
 /**
@@ -537,6 +537,10 @@ function resolveEngineOptions(named: (key: EstimateKey) => Named, has: (key: Est
   }
   if (has('maxMambaCacheSize')) o.maxMambaCacheSize = positiveInt(named('maxMambaCacheSize'), 'batch');
   if (has('mambaFullMemoryRatio')) o.mambaFullMemoryRatio = quantity(named('mambaFullMemoryRatio'), 'memoryRatio');
+  if (has('numSchedulerSteps')) {
+    if (!engine.scheduler.multiStep) refuse('numSchedulerSteps', 'schedules every step (multi-step scheduling is vLLM V0\'s --num-scheduler-steps, in the vllm@0.6 and vllm@0.7 profiles; V1 removed it)');
+    o.numSchedulerSteps = quantity(named('numSchedulerSteps'), 'schedulerSteps');
+  }
   if (has('splitMode') && !engine.multiDevice.modes.includes('layer')) refuse('splitMode', 'splits devices by tensor parallelism only (--split-mode is llama.cpp\'s)');
   return o;
 }
