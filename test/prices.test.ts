@@ -52,7 +52,8 @@ describe('the default price rule: median of on-demand prices, each provider once
 describe('the price catalogue', () => {
   // No public rental price was found for these (docs/presets.md says so): AMD MI250X is rented
   // by no public cloud; Intel Gaudi 2 and 3 list purchase prices only (Intel, Computex 2024).
-  const NO_PUBLIC_RENTAL = ['mi250x', 'gaudi2', 'gaudi3'];
+  // gb300: GB300 NVL72 racks are sold and leased whole; no dated per-GPU price was found (presets/hardware/gb300.yaml)
+  const NO_PUBLIC_RENTAL = ['mi250x', 'gaudi2', 'gaudi3', 'gb300'];
 
   it('prices every datacenter accelerator (all but SoCs) by the default rule, apart from the ones with no public rental price', () => {
     // laptops, phones and embedded boards (formFactor) are bought with their machine, not rented
@@ -84,7 +85,7 @@ describe('the price catalogue', () => {
     const r = await cli(['plan', '--model', 'llama-3.1-8b', '--qps', '1', '--tpot', '100ms', '--top', '1', '--format', 'json']);
     const plan = JSON.parse(r.stdout);
     const left = /left out, no on-demand price \(pass --price id=usd\): (.*)/.exec(r.stderr)?.[1]?.split(', ') ?? [];
-    expect(left.filter((id) => hw(id).kind !== 'soc').sort()).toEqual(['mi250x']);
+    expect(left.filter((id) => hw(id).kind !== 'soc').sort()).toEqual(['gb300', 'mi250x']);
     expect(r.stderr).toMatch(/left out, priced for purchase only \(pass --amortize-years <years> to plan owned hardware\): gaudi2, gaudi3/);
     expect(plan.input.hardware).toEqual(expect.arrayContaining(['mi300x', 'tpu-v5e', 'h200', 'b300', 'rtx-4090']));
   });

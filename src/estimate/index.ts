@@ -13,7 +13,7 @@ import { latencyFigures } from './latency.js';
 import type { PhaseWork, StepModel } from './step.js';
 import { memoryFigures } from './memory.js';
 import { verdictOf, type Verdict } from './verdict.js';
-import { attentionTp, groupLink, layoutOf, type Parallel } from './parallel.js';
+import { attentionTp, batchPerScheduler, groupLink, layoutOf, type Parallel } from './parallel.js';
 import { deploymentFigures, loadFigures, solveLoad } from './load.js';
 import { paramsFigures } from './params.js';
 import { enginePeak, resolvePeak } from './peak.js';
@@ -160,8 +160,8 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
   deploymentFigures(figures, input);
   // The engine's default limit on running sequences (presets/engines: scheduler.maxNumSeqs) also
   // goes to stderr, for scripts that read the JSON's figures only.
-  const queued = schedulerLimit(input.engine, input.engineOptions ?? {}, hw, layout.tp, input.workload.batch);
-  if (queued && input.engine) warnings.push(`a batch of ${input.workload.batch} sequences is more than the ${queued.limit} ${input.engine.name} runs at once by default (${queued.source}); the rest wait in the queue unless you launch it with ${queued.flag ?? '--max-num-seqs'} ${input.workload.batch}`);
+  const queued = schedulerLimit(input.engine, input.engineOptions ?? {}, hw, layout.tp, batchPerScheduler(input));
+  if (queued && input.engine) warnings.push(`a batch of ${input.workload.batch} sequences is more than the ${queued.limit} ${input.engine.name} runs at once by default (${queued.source}); the rest wait in the queue unless you launch it with ${queued.flag ?? '--max-num-seqs'} ${batchPerScheduler(input)}${batchPerScheduler(input) !== input.workload.batch ? ' (per data-parallel rank)' : ''}`);
   if (input.workload.context > m.maxContext) {
     warnings.push(`context ${input.workload.context} exceeds the model's maximum of ${m.maxContext} tokens`);
   }

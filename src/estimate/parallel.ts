@@ -28,6 +28,16 @@ export interface Parallel {
   dpAttention?: number;
 }
 
+/**
+ * Sequences one engine scheduler runs: the replica's batch, or with attention data parallelism
+ * on an engine whose data-parallel ranks schedule apart (vLLM --data-parallel-size: max_num_seqs
+ * per rank; engine launch.dataParallelTp 'group') the busiest rank's share.
+ */
+export const batchPerScheduler = (input: Pick<EstimateInput, 'engine' | 'parallel' | 'count' | 'workload'>): number => {
+  const dp = dpGroups(layoutOf(input));
+  return dp > 1 && input.engine?.launch?.dataParallelTp === 'group' ? Math.ceil(input.workload.batch / dp) : input.workload.batch;
+};
+
 /** Attention data-parallel groups of a layout (1 without --dp-attention). */
 export const dpGroups = (p: Parallel): number => p.dpAttention ?? 1;
 

@@ -3,7 +3,7 @@ import { bytesPerElement, FORMATS, type Format } from '../inputs/precision.js';
 import { blocksFor, engineLabel, kvCapacity, longestContext, schedulerLimit, wholeBlocks } from './engine.js';
 import type { EstimateInput } from './input.js';
 import type { MemoryResult } from './memory.js';
-import { layoutOf, layoutProblem, type Parallel } from './parallel.js';
+import { batchPerScheduler, layoutOf, layoutProblem, type Parallel } from './parallel.js';
 import { formatKernel, isFallback } from './kernels.js';
 
 /**
@@ -202,9 +202,10 @@ export function verdictOf(input: EstimateInput, mem: MemoryResult, probe: Memory
       `DOES NOT FIT (kv-budget-too-small): ${what}; ${w.batch} x ${n(w.context)} needs ${n(neededTokens)}`);
   }
   // 4. It fits, but the scheduler runs fewer sequences at once by default.
-  const queued = schedulerLimit(e, input.engineOptions ?? {}, hw, layoutOf(input).tp, w.batch);
+  const queued = schedulerLimit(e, input.engineOptions ?? {}, hw, layoutOf(input).tp, batchPerScheduler(input));
   if (queued) {
-    tried.push({ change: 'raise-scheduler-limit', flag: '--max-num-seqs', value: w.batch, detail: `--max-num-seqs ${w.batch}${queued.flag && queued.flag !== '--max-num-seqs' ? ` (${e!.name} ${queued.flag} ${w.batch})` : ''}: all ${w.batch} sequences run at once` });
+    const perRank = batchPerScheduler(input);
+    tried.push({ change: 'raise-scheduler-limit', flag: '--max-num-seqs', value: perRank, detail: `--max-num-seqs ${perRank}${queued.flag && queued.flag !== '--max-num-seqs' ? ` (${e!.name} ${queued.flag} ${perRank})` : ''}: all ${w.batch} sequences run at once${perRank !== w.batch ? ` (${perRank} per data-parallel rank)` : ''}` });
     return finish('over-scheduler-limit', { name: 'sequences running at once', needed: w.batch, available: queued.limit, unit: 'count' },
       `FITS IN MEMORY, QUEUES (over-scheduler-limit): ${name} runs ${queued.limit} sequences at once by default; the batch is ${w.batch}`);
   }
