@@ -9,7 +9,7 @@ import { powerFractionOfTdp, MEMORY_BOUND_POWER_FRACTION } from './energy.js';
 import { prefillKeys, tokenFlops } from './flops.js';
 import type { Estimate } from './index.js';
 import type { EstimateInput } from './input.js';
-import { activationBytesPerDevice, layerSplit } from './memory.js';
+import { activationBytesPerDevice, deviceMemoryFigures, layerSplit } from './memory.js';
 import { groupLink, layoutOf } from './parallel.js';
 import { paramsFigures } from './params.js';
 import { resolvePeak } from './peak.js';
@@ -69,10 +69,7 @@ export function estimateForward(input: EstimateInput, calibration: Calibration =
   term(fig, { id: 'memory.perDevice.activations', label: 'Activations per device', unit: 'B', value: fig['memory.activations'].value, formula: 'memory.activations (one device)', inputs: {}, source: 'one forward pass at a time', approximate: true });
   term(fig, { id: 'memory.perDevice.overhead', label: 'Runtime overhead per device', unit: 'B', value: overhead, formula: 'runtimeOverhead', inputs: { runtimeOverhead: overhead }, source: hw.runtimeOverheadBytes.source, approximate: true });
   const perDevice = sum(fig, { id: 'memory.perDevice', label: 'Memory per device', unit: 'B', parts: ['memory.perDevice.weights', 'memory.perDevice.activations', 'memory.perDevice.overhead'] });
-  const capacity = hw.memoryBytes.value!;
-  term(fig, { id: 'memory.capacityPerDevice', label: 'Device memory', unit: 'B', value: capacity, formula: 'hardware memory capacity', inputs: { device: hw.id }, source: hw.memoryBytes.source });
-  term(fig, { id: 'memory.headroom', label: 'Free memory per device', unit: 'B', value: Math.max(0, capacity - perDevice), formula: 'max(0, capacity - perDevice)', inputs: { capacity, perDevice }, source: 'difference' });
-  term(fig, { id: 'memory.shortfall', label: 'Missing memory per device', unit: 'B', value: Math.max(0, perDevice - capacity), formula: 'max(0, perDevice - capacity)', inputs: { capacity, perDevice }, source: 'difference' });
+  const capacity = deviceMemoryFigures(fig, hw, perDevice);
   const fits = perDevice <= capacity;
 
   // ---- FLOPs ----

@@ -1,6 +1,7 @@
 import type { ModelSpec } from '../inputs/model.js';
 import { bytesPerElement, FORMATS, type Format } from '../inputs/precision.js';
-import { capacityFigures, engineBudget, IDEAL_ENGINE, type Budget, type KvPools } from './engine.js';
+import { capacityFigures, engineBudget, engineCapacityBytes, IDEAL_ENGINE, type Budget, type KvPools } from './engine.js';
+import type { HardwareSpec } from '../inputs/hardware.js';
 import type { EstimateInput } from './input.js';
 import { attentionTp, deviceWeightShare, dpGroups, kvDeviceShare, kvHeadShare, layoutOf, stageLayers } from './parallel.js';
 import { once, once2 } from './once.js';
@@ -199,6 +200,39 @@ export interface LeverMemory {
   kvBytesPerSequencePerDevice: (context: number) => number;
 }
 
+/** "80GB" in a preset's name ("NVIDIA H100 SXM5 80GB"): the decimal size the device is sold as, bytes. */
+const marketedBytes = (hw: HardwareSpec): number | undefined => {
+  const m = /(\d+(?:\.\d+)?) ?GB\b/.exec(hw.name);
+  return m ? Number(m[1]) * 1e9 : undefined;
+};
+
+/**
+ * The device's memory as the figures judge fits against, and what is left or missing: the total
+ * CUDA reports where the preset knows it (memory.usable, torch.cuda.mem_get_info: 79.19 GiB on
+ * an H100 SXM, what vLLM and SGLang size their pools against), else the total the driver reports
+ * (nvidia-smi); the label says which (", usable"), beside the decimal size the device is sold as,
+ * and the inputs carry the total. Returns the
+ * capacity in bytes.
+ * @example deviceMemoryFigures(fig, h100, 17e9) // 85,030,558,842 B (79.19 GiB), "Device memory, usable (sold as 80 GB)"
+ */
+export function deviceMemoryFigures(fig: Figures, hw: HardwareSpec, perDevice: number): number {
+  const total = hw.memoryBytes.value!;
+  const usable = hw.memoryUsableBytes?.value ?? undefined;
+  const capacity = usable ?? total;
+  const marketed = marketedBytes(hw);
+  const sold = marketed !== undefined ? `sold as ${+(marketed / 1e9).toFixed(1)} GB` : '';
+  const label = `Device memory${usable !== undefined ? ', usable' : ''}${sold ? ` (${sold})` : ''}`;
+  term(fig, {
+    id: 'memory.capacityPerDevice', label, unit: 'B', value: capacity,
+    formula: usable !== undefined ? 'the total CUDA reports (memory.usable): what serving engines size against' : 'the total the driver reports (memory.capacity)',
+    inputs: { device: hw.id, totalBytes: total, ...(usable !== undefined ? { usableBytes: usable } : {}), ...(marketed !== undefined ? { marketedBytes: marketed } : {}) },
+    source: usable !== undefined ? hw.memoryUsableBytes!.source : hw.memoryBytes.source,
+  });
+  term(fig, { id: 'memory.headroom', label: 'Free memory per device', unit: 'B', value: Math.max(0, capacity - perDevice), formula: 'max(0, capacity - perDevice)', inputs: { capacity, perDevice }, source: 'difference' });
+  term(fig, { id: 'memory.shortfall', label: 'Missing memory per device', unit: 'B', value: Math.max(0, perDevice - capacity), formula: 'max(0, perDevice - capacity)', inputs: { capacity, perDevice }, source: 'difference' });
+  return capacity;
+}
+
 /**
  * Memory terms (bytes): weights, KV cache, prefill activations, runtime overhead; per device
  * under tensor parallelism; fit, headroom, and the largest batch and context that fit. `levers`
@@ -213,7 +247,8 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   // Share of the KV cache on the busiest device: its KV heads (replicated when kv < tp) over the
   // layers of its pipeline stage.
   const stageShare = stageLayers(m, layout.pp) / m.layers;
-  const capacity = hw.memoryBytes.value!;
+  // what CUDA reports (memory.usable), the memory the engine's budget and the fit are judged against
+  const capacity = engineCapacityBytes(hw);
   // Weights: a sum over tensor groups, each in the format it takes (src/estimate/weights.ts).
   const weights = weightFigures(fig, m, params, input.weights, tensors);
   // Gemma 3n: the per-layer embedding table is part of the weights engines load (vLLM, SGLang,
@@ -286,9 +321,7 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   term(fig, { id: 'memory.perDevice.overhead', label: 'Runtime overhead per device', unit: 'B', value: overheadPerDevice, formula: 'runtimeOverhead', inputs: { runtimeOverhead: overheadPerDevice }, source: hw.runtimeOverheadBytes.source, approximate: true });
   const perDevice = sum(fig, { id: 'memory.perDevice', label: 'Memory per device', unit: 'B', parts: ['memory.perDevice.weights', 'memory.perDevice.kvCache', ...(recurrent.layers ? ['memory.perDevice.state'] : []), ...(input.images ? ['memory.perDevice.encoderCache'] : []), ...levers.flatMap((l) => l.perDeviceParts), 'memory.perDevice.activations', 'memory.perDevice.overhead'] });
 
-  term(fig, { id: 'memory.capacityPerDevice', label: 'Device memory', unit: 'B', value: capacity, formula: 'hardware memory capacity', inputs: { device: hw.id }, source: hw.memoryBytes.source });
-  term(fig, { id: 'memory.headroom', label: 'Free memory per device', unit: 'B', value: Math.max(0, capacity - perDevice), formula: 'max(0, capacity - perDevice)', inputs: { capacity, perDevice }, source: 'difference' });
-  term(fig, { id: 'memory.shortfall', label: 'Missing memory per device', unit: 'B', value: Math.max(0, perDevice - capacity), formula: 'max(0, perDevice - capacity)', inputs: { capacity, perDevice }, source: 'difference' });
+  deviceMemoryFigures(fig, hw, perDevice);
 
   // What the serving engine leaves for the KV cache (engine.ts), and what that holds. The KV
   // pools are per device of the busiest stage; an engine that pads heads (vLLM TPU: to 128)

@@ -9,7 +9,7 @@ import { secondsInHour, toGiB } from '../units.js';
 import { carbonTerm, type Carbon } from './carbon.js';
 import { distillFigures, teacherMemoryBytes, type DistillInput } from './distill.js';
 import { attentionFlopsPerContextToken, matmulParams } from './flops.js';
-import { layerSplit } from './memory.js';
+import { deviceMemoryFigures, layerSplit } from './memory.js';
 import { paramsFigures } from './params.js';
 import { resolvePeak } from './peak.js';
 import { notMeaningful, sum, term, type Figures } from './terms.js';
@@ -310,10 +310,7 @@ export function trainingMemoryFigures(fig: Figures, input: TrainInput, totalPara
   term(fig, { id: 'memory.perDevice.overhead', label: 'Runtime overhead (context, workspaces)', unit: 'B', value: overhead, formula: 'runtimeOverhead', inputs: { runtimeOverhead: overhead }, source: hw.runtimeOverheadBytes.source, approximate: true });
   parts.push('memory.perDevice.overhead');
   const perDevice = sum(fig, { id: 'memory.perDevice', label: 'Memory per device', unit: 'B', parts });
-  const capacity = hw.memoryBytes.value!;
-  term(fig, { id: 'memory.capacityPerDevice', label: 'Device memory', unit: 'B', value: capacity, formula: 'hardware memory capacity', inputs: { device: hw.id }, source: hw.memoryBytes.source });
-  term(fig, { id: 'memory.headroom', label: 'Free memory per device', unit: 'B', value: Math.max(0, capacity - perDevice), formula: 'max(0, capacity - perDevice)', inputs: { capacity, perDevice }, source: 'difference' });
-  term(fig, { id: 'memory.shortfall', label: 'Missing memory per device', unit: 'B', value: Math.max(0, perDevice - capacity), formula: 'max(0, perDevice - capacity)', inputs: { capacity, perDevice }, source: 'difference' });
+  const capacity = deviceMemoryFigures(fig, hw, perDevice);
   return { perDeviceBytes: perDevice, capacityBytes: capacity, fits: perDevice <= capacity, trainable };
 }
 

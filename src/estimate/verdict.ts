@@ -184,7 +184,8 @@ export function verdictOf(input: EstimateInput, mem: MemoryResult, probe: Memory
   if (b.kvBudgetBytes <= 0) {
     const room = Math.max(0, mem.weightBytesPerDevice + b.kvRawBytes);
     collect(() => higherBudget(mem.kvNeededBytes - b.kvRawBytes), () => noGraphs(mem.kvNeededBytes - b.kvRawBytes), moreDevices, lowerWeights);
-    return finish('weights-do-not-fit', { name: `weights per device within ${name}'s budget`, needed: mem.weightBytesPerDevice, available: room, unit: 'B' },
+    // bytes are whole: what is needed rounds up, what is available down
+    return finish('weights-do-not-fit', { name: `weights per device within ${name}'s budget`, needed: Math.ceil(mem.weightBytesPerDevice), available: Math.floor(room), unit: 'B' },
       `DOES NOT FIT (weights-do-not-fit): ${gib(mem.weightBytesPerDevice)} of weights per device leave ${name} no KV cache on ${hw.name}`);
   }
   // 2. A context past the model's maximum position.
@@ -230,7 +231,7 @@ export function memoryVerdict(a: { neededBytes: number; availableBytes: number; 
   const fits = a.neededBytes <= a.availableBytes;
   return {
     status: fits ? 'fits' : 'weights-do-not-fit',
-    limit: { name: 'memory per device', needed: a.neededBytes, available: a.availableBytes, unit: 'B' },
+    limit: { name: 'memory per device', needed: Math.ceil(a.neededBytes), available: Math.floor(a.availableBytes), unit: 'B' },
     fixes: [],
     message: fits ? `FITS: ${gib(a.neededBytes)} of ${gib(a.availableBytes)} per device` : `DOES NOT FIT (weights-do-not-fit): weights, one forward pass and the runtime need ${gib(a.neededBytes)}; ${a.device} has ${gib(a.availableBytes)}`,
   };

@@ -3,7 +3,7 @@ import Table from 'cli-table3';
 import type { Estimate } from '../estimate/index.js';
 import type { Figures } from '../estimate/terms.js';
 import { formatFigure } from './human.js';
-import { bandOnSecondLine, blockWidth, visibleLength, wrapText } from './width.js';
+import { bandOnSecondLine, blockWidth, visibleLength, wrapLine, wrapText } from './width.js';
 import { estimateSections, visibleIds } from './sections.js';
 
 export const makeChalk = (color: boolean): ChalkInstance => new Chalk({ level: color ? 1 : 0 });
@@ -130,7 +130,9 @@ export function renderEstimateTable(e: Estimate, color: boolean, width = Infinit
   // One verdict (src/estimate/verdict.ts): the status and binding limit, then the smallest fix.
   const v = e.verdict;
   const paint = v.status === 'fits' ? c.green : v.status === 'over-scheduler-limit' ? c.yellow : c.red;
-  const verdict = paint(v.message) + (v.fix ? `\nFix: ${v.fix.detail}${v.fixes.length > 1 ? `\n  or: ${v.fixes.slice(1, 3).map((x) => x.detail).join('\n  or: ')}` : ''}` : v.status === 'fits' || v.status === 'over-scheduler-limit' ? '' : '\nNo single change tried (memory fraction, KV precision, batch, context, devices, weight precision) makes it fit');
+  // the fix and its alternatives share one column: "Fix:" and " or:", continuation lines under the change
+  const alternatives = v.fix ? [wrapLine(`Fix: ${v.fix.detail}`, width, '     '), ...v.fixes.slice(1, 3).map((x) => wrapLine(` or: ${x.detail}`, width, '    '))] : [];
+  const verdict = paint(v.message) + (alternatives.length ? `\n${alternatives.join('\n')}` : v.status === 'fits' || v.status === 'over-scheduler-limit' ? '' : '\nNo single change tried (memory fraction, KV precision, batch, context, devices, weight precision) makes it fit');
   const text = `${header.join('\n')}\n${renderRows(rows, color, undefined, width)}\n${verdict}\n${Object.values(f).some((x) => x.approximate) ? '~ marks approximate figures; --explain shows every formula\n' : ''}`;
   return wrapText(text, width, '  ');
 }

@@ -18,19 +18,21 @@ export const visibleLength = (text: string): number => text.replace(/\x1b\[[0-9;
 export const blockWidth = (text: string): number => Math.max(0, ...text.split('\n').map(visibleLength));
 
 /**
- * Word-wraps one line of text to `width`, continuation lines indented by `indent`. A word
- * longer than the width stays whole on its own line.
+ * Word-wraps one line of text to `width`, continuation lines indented by `indent` beyond the
+ * line's own leading spaces. A word longer than the width stays whole on its own line.
  */
 export function wrapLine(text: string, width: number, indent = ''): string {
   if (!Number.isFinite(width) || visibleLength(text) <= width) return text;
-  const words = text.split(' ');
+  // a line's own leading spaces stay, and its continuation lines go that much deeper
+  const lead = /^ */.exec(text)![0];
+  const words = text.slice(lead.length).split(' ');
   const lines: string[] = [];
-  let line = '';
+  let line = lead;
   for (const word of words) {
-    const candidate = line === '' ? word : `${line} ${word}`;
-    if (line !== '' && visibleLength(candidate) > width) {
+    const candidate = line === lead ? `${lead}${word}` : `${line} ${word}`;
+    if (line !== lead && visibleLength(candidate) > width) {
       lines.push(line);
-      line = `${indent}${word}`;
+      line = `${lead}${indent}${word}`;
     } else line = candidate;
   }
   lines.push(line);

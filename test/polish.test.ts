@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { wrapLine } from '../src/format/width.js';
+import { cli, cliJson } from './helpers.js';
+
+/** Output consistency: what the figures say matches what the engine budgets and verdicts use. */
+
+const GiB = 2 ** 30;
+const MiB = 2 ** 20;
+
+describe('device memory is the memory the budget uses, labelled usable vs marketed (table and JSON)', () => {
+  it('H100 SXM: 79.19 GiB as CUDA reports it (presets/hardware/h100-sxm.yaml memory.usable), not nvidia-smi\'s 81,559 MiB; sold as 80 GB', async () => {
+    const out = await cliJson(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm']);
+    const cap = out.figures['memory.capacityPerDevice'];
+    expect(cap.value).toBeCloseTo(79.19 * GiB, 0);
+    expect(cap.label).toBe('Device memory, usable (sold as 80 GB)');
+    expect(cap.inputs).toMatchObject({ totalBytes: 81559 * MiB, marketedBytes: 80e9 });
+    // the same capacity vLLM's budget takes its fraction of (requested = 0.9 x capacity)
+    expect(out.figures['memory.engine.requested'].inputs.capacity).toBe(cap.value);
+    expect(out.figures['memory.headroom'].value).toBeCloseTo(cap.value - out.figures['memory.perDevice'].value, 0);
+    const table = await cli(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm']);
+    expect(table.stdout).toMatch(/Device memory, usable \(sold as 80 GB\) +│ +79\.19 GiB/);
+  });
+
+  it('T4: no CUDA figure in the preset, so the driver\'s 15,360 MiB (15 GiB: ECC takes the rest of the 16 GB sold)', async () => {
+    const out = await cliJson(['estimate', '--model', 'llama-3.2-1b', '--gpu', 't4']);
+    expect(out.figures['memory.capacityPerDevice'].value).toBe(15 * GiB);
+    expect(out.figures['memory.capacityPerDevice'].label).toBe('Device memory (sold as 16 GB)');
+  });
+
+  it('train and forward-only models judge fits against the same usable memory', async () => {
+    const t = await cliJson(['train', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--count', '8', '--tokens', '1b']);
+    expect(t.figures['memory.capacityPerDevice'].value).toBeCloseTo(79.19 * GiB, 0);
+    const e = await cliJson(['estimate', '--model', 'bge-m3', '--gpu', 'h100-sxm']);
+    expect(e.figures['memory.capacityPerDevice'].value).toBeCloseTo(79.19 * GiB, 0);
+  });
+});
+
+describe('the verdict\'s byte limits are whole bytes', () => {
+  it('DeepSeek-V3 on 8 x H100: needed rounds the weights per device up, available rounds down', async () => {
+    const out = await cliJson(['estimate', '--model', 'deepseek-v3', '--gpu', 'h100', '--count', '8']);
+    expect(out.verdict.status).toBe('weights-do-not-fit');
+    expect(out.verdict.limit.unit).toBe('B');
+    expect(out.verdict.limit.needed).toBe(Math.ceil(out.figures['memory.perDevice.weights'].value));
+    expect(Number.isInteger(out.verdict.limit.available)).toBe(true);
+  });
+});
+
+describe('the verdict\'s fix and its alternatives line up', () => {
+  it('"Fix:" and " or:" share a column and their wrapped lines sit under the change (COLUMNS=80)', async () => {
+    const r = await cli(['estimate', '--model', 'deepseek-v3', '--gpu', 'h100', '--count', '8'], { COLUMNS: '80' });
+    const lines = r.stdout.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('Fix: '));
+    expect(at).toBeGreaterThan(0);
+    const block = lines.slice(at, lines.findIndex((l, i) => i > at && !/^( or: | {5}\S)/.test(l)));
+    expect(block.length).toBeGreaterThan(1);
+    for (const line of block.slice(1)) expect(line).toMatch(/^( or: | {5}\S)/);
+    expect(block.some((l) => l.startsWith(' or: '))).toBe(true);
+  });
+
+  it('wrapping keeps a line\'s leading spaces and indents its continuation beyond them', () => {
+    expect(wrapLine('  or: one two three', 12, '  ')).toBe('  or: one\n    two\n    three');
+    expect(wrapLine('short', 12, '  ')).toBe('short');
+  });
+});
