@@ -104,7 +104,9 @@ export function addLeverOptions(cmd: Command): Command {
     .option('--speculative <method>', 'speculative decoding: eagle, eagle3, mtp (the model\'s own MTP heads), ngram, or draft:<model preset or config.json>')
     .option('--draft-tokens <k>', 'with --speculative: tokens drafted per step (default 3; mtp: one per MTP module)')
     .option('--acceptance <a>', 'with --speculative: per-token acceptance rate, 0-1 (tokens per step = (1 - a^(k+1)) / (1 - a))')
-    .option('--accepted-length <L>', 'with --speculative: mean tokens per target step, as engines log it (vLLM "Mean acceptance length")');
+    .option('--accepted-length <L>', 'with --speculative: mean tokens per target step, as engines log it (vLLM "Mean acceptance length")')
+    .option('--prefix-tokens <n>', 'prefix caching: prompt tokens every request shares (system prompt, RAG context), stored once per replica')
+    .option('--cache-hit-rate <h>', 'prefix caching: share of the prefix (or, alone, of the prompt) found cached, 0-1 (default 1 with --prefix-tokens)');
 }
 
 /**

@@ -2,6 +2,7 @@ import { hoursInMonth, joulesInKwh, secondsInHour, tokensInMillion } from '../un
 import type { EstimateInput } from './input.js';
 import type { LatencyResult } from './latency.js';
 import { layoutOf } from './parallel.js';
+import { cachedPromptTokens } from './prefix.js';
 import { sum, term, type Figures } from './terms.js';
 
 /**
@@ -24,6 +25,8 @@ export function throughputAndCostFigures(fig: Figures, input: EstimateInput, lat
   const usdPerHour = term(fig, { id: 'cost.usdPerHour', label: 'Cost per hour (per replica)', unit: 'USD/h', value: input.price.usdPerHour * n, formula: 'usdPerDeviceHour x count', inputs: { usdPerDeviceHour: input.price.usdPerHour, count: n }, source: input.price.source });
   const usdPerSecond = usdPerHour / secondsInHour;
   term(fig, { id: 'cost.usdPerMillionOutputTokens', label: 'USD per million output tokens', unit: 'USD', value: (usdPerSecond * lat.tpot * tokensInMillion) / w.batch, formula: 'usdPerHour / 3600 x tpot / batch x 1e6', inputs: { usdPerHour, tpot: lat.tpot, batch: w.batch }, source: 'decode device time per output token' });
+  const cached = cachedPromptTokens(input);
+  if (input.prefixCache && cached > 0) term(fig, { id: 'cost.usdPerMillionUncachedInputTokens', label: 'USD per million prefilled (uncached) input tokens', unit: 'USD', value: (usdPerSecond * lat.ttft * tokensInMillion) / (w.batch * (w.inputTokens - cached)), formula: 'usdPerHour / 3600 x ttft / (batch x prefix.uncachedTokens) x 1e6 (cached tokens add only their KV read, inside ttft)', inputs: { usdPerHour, ttft: lat.ttft, batch: w.batch, uncachedTokens: w.inputTokens - cached }, source: 'prefill device time charged to the tokens it computes' });
   term(fig, { id: 'cost.usdPerMillionInputTokens', label: 'USD per million input tokens', unit: 'USD', value: (usdPerSecond * lat.ttft * tokensInMillion) / (w.batch * w.inputTokens), formula: 'usdPerHour / 3600 x ttft / (batch x inputTokens) x 1e6', inputs: { usdPerHour, ttft: lat.ttft, batch: w.batch, inputTokens: w.inputTokens }, source: 'prefill device time per input token' });
 }
 

@@ -3,6 +3,7 @@ import type { EstimateInput } from './input.js';
 import { visionEncoderFlops } from './images.js';
 import { attendedKeys as attended, attentionFlopsPerKey, holdsKv, holdsState, indexerFlopsPerKey, keysAttended, layerGroups, scanFlopsPerToken } from './layers.js';
 import { kvLayerTokens, layerSplit } from './memory.js';
+import { cachedPromptTokens } from './prefix.js';
 import { sum, term, type Figures } from './terms.js';
 
 /**
@@ -124,10 +125,11 @@ export const attendedLayerTokens = (t: Pick<TokenFlops, 'sparse'>, sequences: nu
  * (vLLM compute_logits on sampled positions); causal attention; recurrent scans. `total` is
  * flops.prefill, summed as its figure sums its parts.
  */
-export function prefillFlops(m: ModelSpec, t: TokenFlops, batch: number, inputTokens: number): { linear: number; attention: number; scan: number; total: number } {
-  const linear = prefillLinearFlops(t, batch, inputTokens, 1);
-  const attention = batch * t.attentionPrefill * prefillKeys(m, 0, inputTokens);
-  const scan = batch * inputTokens * t.scanPrefill;
+export function prefillFlops(m: ModelSpec, t: TokenFlops, batch: number, inputTokens: number, cachedTokens = 0): { linear: number; attention: number; scan: number; total: number } {
+  // a prefix-cache hit (prefix.ts): only positions cachedTokens+1..inputTokens are computed, each attending every key before it
+  const linear = prefillLinearFlops(t, batch, inputTokens - cachedTokens, 1);
+  const attention = batch * t.attentionPrefill * prefillKeys(m, cachedTokens, inputTokens);
+  const scan = batch * (inputTokens - cachedTokens) * t.scanPrefill;
   return { linear, attention, scan, total: t.scanPrefill > 0 ? 0 + linear + attention + scan : 0 + linear + attention };
 }
 
@@ -147,7 +149,7 @@ export function flopsFigures(fig: Figures, input: EstimateInput, active: number,
 
   // Prefill: every prompt token through every linear layer except the output head, which
   // engines apply only to each sequence's last token (vLLM compute_logits on sampled positions).
-  const { linear: prefillLinear, attention: prefillAttention, scan: prefillScan } = prefillFlops(m, t, w.batch, w.inputTokens);
+  const { linear: prefillLinear, attention: prefillAttention, scan: prefillScan } = prefillFlops(m, t, w.batch, w.inputTokens, cachedPromptTokens(input));
   const recurrent = t.scanPrefill > 0;
   term(fig, { id: 'flops.prefillLinear', label: 'Prefill FLOPs, linear layers', unit: 'FLOP', value: prefillLinear, formula: '2 x batch x (inputTokens x (matmulParams - lmHead) + lmHead)', inputs: { batch: w.batch, inputTokens: w.inputTokens, matmulParams: linear, lmHead }, source });
   term(fig, { id: 'flops.prefillAttention', label: 'Prefill FLOPs, attention', unit: 'FLOP', value: prefillAttention, formula: 'batch x attnFlopsPerKey x (fullLayers x s(s+1)/2 + localLayers x sum min(p, window))', inputs: { batch: w.batch, inputTokens: w.inputTokens, attnFlopsPerKey: attentionFlopsPerContextToken(m, 'prefill'), fullLayers: full, localLayers: local }, source, approximate: m.shapeAssumed });

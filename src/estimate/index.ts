@@ -20,6 +20,7 @@ import { enginePeak, resolvePeak } from './peak.js';
 import { archLabel, formatKernel, isFallback, weightOnly } from './kernels.js';
 import { weightLayout } from './weights.js';
 import { drafterMemoryFigures } from './speculative.js';
+import { prefixFigures } from './prefix.js';
 import { notMeaningful, term, type Figures } from './terms.js';
 import { sparse24Support, sparsePeak } from './pruning.js';
 import type { Peak } from './peak.js';
@@ -126,6 +127,7 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
   // Serving levers' memory beside the model's (docs/levers.md): the speculative drafter ...
   const levers = [drafterMemoryFigures(figures, input, layoutOf(input).tp)].filter((l) => l !== undefined);
   const memory = memoryFigures(figures, input, params.total, tensors, levers);
+  prefixFigures(figures, input);
   const flops = flopsFigures(figures, input, params.active, params.embedding);
   const ple = figures['memory.perLayerEmbeddings'];
   if (ple) warnings.push(`${m.name}: memory counts its per-layer embeddings on the device as vLLM, SGLang, transformers and llama.cpp load them (${toGiB(ple.value).toFixed(2)} GiB, memory.perLayerEmbeddings); a runtime with PLE caching (LiteRT) keeps them off the accelerator, which is what the 'effective' size in the name counts`);

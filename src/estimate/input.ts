@@ -9,6 +9,7 @@ import type { SparsityPattern, StructuredPruning } from './pruning.js';
 import type { Parallel } from './parallel.js';
 import type { AllToAllMode } from './expert-parallel.js';
 import type { Speculative } from './speculative.js';
+import type { PrefixCache } from './prefix.js';
 import type { Traffic } from './workload.js';
 
 /** What one request looks like and how many run together. Token counts. */
@@ -88,4 +89,6 @@ export interface EstimateInput {
    * the estimated one (--expert-imbalance).
    */
   expertParallel?: { allToAll?: AllToAllMode; imbalance?: number };
+  /** prefix caching (--prefix-tokens, --cache-hit-rate; src/estimate/prefix.ts); absent = none */
+  prefixCache?: PrefixCache;
 }

@@ -9,8 +9,9 @@ import type { Peak } from './peak.js';
 import { stepModel, type PhaseWork, type StepModel } from './step.js';
 import { dpGroups } from './parallel.js';
 import { speculativeFigures, speculativeSeconds, withSpeculation } from './speculative.js';
-import { prefillKeys, type TokenFlops } from './flops.js';
+import { prefillFlops, prefillKeys, type TokenFlops } from './flops.js';
 import { once, once2 } from './once.js';
+import { cachedPromptTokens } from './prefix.js';
 import { sum, term, type Figures } from './terms.js';
 
 // The interconnect fallback and collectives live with the parallel layouts (parallel.ts); the
@@ -114,8 +115,14 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
   // Prefill reads the weights once and writes the prompt's KV cache. A static batch prefills
   // together; under steady load (continuous batching) each request's prompt is prefilled on its
   // own, interleaved with the running decode batch (vLLM V1 scheduler, Orca: Yu et al. 2022).
-  const { prefillWork, decodeWork } = latencyWork(step, m, w, flops, input.load !== undefined);
+  const { prefillWork, decodeWork } = latencyWork(step, m, w, flops, input.load !== undefined, cachedPromptTokens(input));
   const prefillBound = phase('prefill', prefillWork);
+  // Prefix caching (prefix.ts): the same prefill with nothing cached, for comparison.
+  const cached = cachedPromptTokens(input);
+  if (cached > 0) {
+    const full = step.phase(latencyWork(step, m, w, { prefill: prefillFlops(m, flops.perToken, w.batch, w.inputTokens).total, decodePerToken: flops.decodePerToken }, input.load !== undefined).prefillWork);
+    term(fig, { id: 'prefix.ttftWithoutCache', label: 'Prefill without the prefix cache', unit: 's', value: full.rooflineSeconds + full.commTpSeconds + full.commEpSeconds + full.commPpSeconds + step.overheadSeconds, formula: 'roofline + communication + overhead of prefilling every prompt token', inputs: { inputTokens: w.inputTokens, cachedTokens: cached }, source: 'the step model (step.ts) on the whole prompt' });
+  }
 
   // Decode step: every sequence emits one token at the mean context over the generation.
   const decodeBound = phase('decode', decodeWork);
@@ -166,10 +173,12 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
  * under steady load (continuous batching) each request's prompt is prefilled on its own. Decode:
  * every sequence emits one token at the mean context over the generation.
  */
-export function latencyWork(step: StepModel, m: ModelSpec, w: Workload, flops: { prefill: number; decodePerToken: number }, loaded: boolean): { prefillWork: PhaseWork; decodeWork: PhaseWork } {
+export function latencyWork(step: StepModel, m: ModelSpec, w: Workload, flops: { prefill: number; decodePerToken: number }, loaded: boolean, cachedTokens = 0): { prefillWork: PhaseWork; decodeWork: PhaseWork } {
   const prefillSequences = loaded ? 1 : w.batch;
-  const promptTokens = prefillSequences * w.inputTokens;
-  const prefillWork: PhaseWork = { tokens: promptTokens, flops: (flops.prefill * prefillSequences) / w.batch, bytes: step.prefillBytes(promptTokens, prefillSequences * kvLayerTokens(m, w.inputTokens)), scoreElements: prefillSequences * m.heads * prefillKeys(m, 0, w.inputTokens), ...step.parallelWork(promptTokens, prefillSequences, true) };
+  // prefix caching (prefix.ts): only the uncached tokens go through the layers; the KV they read
+  // (the cached prefix) and write (the rest) is the whole prompt's
+  const promptTokens = prefillSequences * (w.inputTokens - cachedTokens);
+  const prefillWork: PhaseWork = { tokens: promptTokens, flops: (flops.prefill * prefillSequences) / w.batch, bytes: step.prefillBytes(promptTokens, prefillSequences * kvLayerTokens(m, w.inputTokens)), scoreElements: prefillSequences * m.heads * prefillKeys(m, cachedTokens, w.inputTokens), ...step.parallelWork(promptTokens, prefillSequences, true) };
   const meanContext = w.inputTokens + w.outputTokens / 2;
   const decodeWork: PhaseWork = { tokens: w.batch, flops: w.batch * flops.decodePerToken, bytes: step.decodeBytes(w.batch, w.batch * kvLayerTokens(m, meanContext)), scoreElements: m.heads * w.batch * kvLayerTokens(m, meanContext), ...step.parallelWork(w.batch, w.batch, false) };
   return { prefillWork, decodeWork };
@@ -182,8 +191,8 @@ export function latencyWork(step: StepModel, m: ModelSpec, w: Workload, flops: {
  * For a search that re-times one deployment at many batch sizes (plan.ts) without building
  * figures; `flops.prefill` is that of the batch (flops.ts prefillFlops).
  */
-export function latencySeconds(step: StepModel, m: ModelSpec, w: Workload, flops: { prefill: number; decodePerToken: number }, loaded: boolean): { ttft: number; tpot: number; e2e: number } {
-  const { prefillWork, decodeWork } = latencyWork(step, m, w, flops, loaded);
+export function latencySeconds(step: StepModel, m: ModelSpec, w: Workload, flops: { prefill: number; decodePerToken: number }, loaded: boolean, cachedTokens = 0): { ttft: number; tpot: number; e2e: number } {
+  const { prefillWork, decodeWork } = latencyWork(step, m, w, flops, loaded, cachedTokens);
   const p = step.phase(prefillWork);
   const d = step.phase(decodeWork);
   const prefillComm = 0 + p.commTpSeconds + p.commEpSeconds + p.commPpSeconds;

@@ -9,6 +9,7 @@ import { sum, term, type Figures } from './terms.js';
 import { heldTokens, holdsKv, holdsState, indexerBytesPerToken, kvElementsPerToken, layerGroups, ownsKv, projectionWidths, stateShape } from './layers.js';
 import { weightFigures, type WeightLayout } from './weights.js';
 import { pagedState } from './state-pages.js';
+import { cachedPromptTokens, sharedPrefixTokens } from './prefix.js';
 
 /** One group of layers that keeps a KV cache: bytes per token per layer and the tokens it keeps at most. */
 export interface KvLayers {
@@ -267,8 +268,13 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   const kvLayerNote = recurrent.layers ? ` (the ${kvHolding} of ${m.layers} layers that hold KV)` : '';
   const kvPerToken = term(fig, { id: 'memory.kvCachePerToken', label: recurrent.layers ? 'KV cache per token (attention layers)' : 'KV cache per token (all layers at full context)', unit: 'B', value: perToken, formula: (mla ? 'layers x (kvLoraRank + qkRopeHeadDim) x bytes' : 'layers x 2 x kvHeads x headDim x bytes') + kvLayerNote, inputs: { layers: kvHolding, kvHeads: m.kvHeads, headDim: m.headDim, bytes: kvBytes, format: input.kv.id }, source: kvSource, approximate: m.shapeAssumed });
   const perLayer = kvHolding ? perToken / kvHolding : 0;
-  const seqKv = term(fig, { id: 'memory.kvCachePerSequence', label: 'KV cache per sequence', unit: 'B', value: kvBytesForContext(kvLayersAll, w.context), formula: local ? 'perLayerPerToken x (fullLayers x context + localLayers x min(context, window))' : 'kvCachePerToken x context', inputs: { context: w.context, perLayerPerToken: perLayer, localLayers: local, window: Number.isFinite(window) ? window : 0 }, source: kvSource, approximate: m.shapeAssumed });
-  const kv = term(fig, { id: 'memory.kvCache', label: 'KV cache', unit: 'B', value: w.batch * seqKv, formula: 'batch x kvCachePerSequence', inputs: { batch: w.batch, perSequence: seqKv }, source: kvSource, approximate: m.shapeAssumed });
+  // Prefix caching (prefix.ts): a shared prefix's KV blocks are stored once per replica and
+  // referenced by every sequence (vLLM block hashing, SGLang radix tree).
+  const sharedTokens = sharedPrefixTokens(input);
+  const sharedKv = sharedTokens ? kvBytesForContext(kvLayersAll, sharedTokens) : 0;
+  if (sharedTokens) term(fig, { id: 'prefix.sharedKv', label: `Shared prefix KV (${sharedTokens} tokens, stored once)`, unit: 'B', value: sharedKv, formula: 'KV bytes of the shared prefix, once per replica', inputs: { sharedTokens }, source: 'vLLM automatic prefix caching: sequences with the same prefix blocks share them (v1/core/block_pool.py); SGLang RadixAttention (Zheng et al. 2024)' });
+  const seqKv = term(fig, { id: 'memory.kvCachePerSequence', label: sharedKv ? 'KV cache per sequence (beyond the shared prefix)' : 'KV cache per sequence', unit: 'B', value: kvBytesForContext(kvLayersAll, w.context) - sharedKv, formula: local ? 'perLayerPerToken x (fullLayers x context + localLayers x min(context, window))' : 'kvCachePerToken x context', inputs: { ...(sharedKv ? { sharedPrefixKv: sharedKv } : {}), context: w.context, perLayerPerToken: perLayer, localLayers: local, window: Number.isFinite(window) ? window : 0 }, source: kvSource, approximate: m.shapeAssumed });
+  const kv = term(fig, { id: 'memory.kvCache', label: 'KV cache', unit: 'B', value: w.batch * seqKv + sharedKv, formula: sharedKv ? 'batch x kvCachePerSequence + prefix.sharedKv' : 'batch x kvCachePerSequence', inputs: { batch: w.batch, perSequence: seqKv, ...(sharedKv ? { sharedPrefixKv: sharedKv } : {}) }, source: kvSource, approximate: m.shapeAssumed });
 
   // Recurrent state (linear attention, Mamba): a fixed size per sequence whatever the context.
   const stateFormats = stateFormatsOf(input);
@@ -286,7 +292,7 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   // (vllm/v1/worker/gpu_worker.py determine_available_memory).
   // Attention data parallelism: a group prefills its own sequences (batch / dp of them).
   const groupBatch = Math.ceil(w.batch / dp);
-  const tokens = Math.min(groupBatch * w.inputTokens, PREFILL_CHUNK_TOKENS);
+  const tokens = Math.min(groupBatch * (w.inputTokens - cachedPromptTokens(input)), PREFILL_CHUNK_TOKENS);
   const actBytes = bytesPerElement(input.activations);
   const ffnWidth = projectionWidths(m).mlp;
   const activationsPerDevice = activationBytesPerDevice(m, tokens, groupBatch, actBytes, tp);
@@ -356,17 +362,19 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
     blockSize = paged.blockTokens;
     term(fig, { id: 'memory.statePaged', label: `Recurrent state per sequence per device as ${engine.name} pages it`, unit: 'B', value: stateInPool, formula: 'stateLayers x blockTokens x attnBytesPerTokenPerLayer, blockTokens = max(--block-size, align x ceil(statePage / (align x attnBytesPerTokenPerLayer)))', inputs: { stateLayers: layersHere, statePage, attnBytesPerTokenPerLayer: attnPerLayer, align: statePool.pagePadding.alignTokens, blockTokens: paged.blockTokens, paddingPercent: +(100 * paged.padding).toFixed(2) }, source: statePool.pagePadding.source, approximate: true });
   }
+  // prefix caching (prefix.ts): the shared prefix is held once, a fixed part of the budget, not part of each sequence
+  const sharedFixed = sharedKv * kvPerDevice;
   const pools: KvPools = {
     kvBytesPerToken: modelKvPerToken + leverKvPerToken,
-    kvBytesPerSequence: (tokens) => kvBytesForContext(kvLayersAll, tokens) * kvPerDevice + levers.reduce((a, l) => a + l.kvBytesPerSequencePerDevice(tokens), 0),
+    kvBytesPerSequence: (tokens) => Math.max(0, kvBytesForContext(kvLayersAll, tokens) - sharedKv) * kvPerDevice + levers.reduce((a, l) => a + l.kvBytesPerSequencePerDevice(tokens), 0),
     // the levers' KV grows with every token (no windows): the model's share scales by their ratio
-    contextForKvBytes: (bytes) => contextForKvBytes(kvLayersAll, (bytes / kvPerDevice) * (modelKvPerToken / (modelKvPerToken + leverKvPerToken))),
+    contextForKvBytes: (bytes) => contextForKvBytes(kvLayersAll, (bytes / kvPerDevice) * (modelKvPerToken / (modelKvPerToken + leverKvPerToken)) + sharedKv),
     stateBytesPerSequence: stateInPool,
     ...(statePool ? { statePool } : {}),
   };
   const budget = engineBudget({
     engine, options: blockSize !== o.blockSize ? { ...o, blockSize } : o, hardware: hw, model: m, tp, groupDevices: tp * layout.pp,
-    weightBytesPerDevice: weightsPerDevice + leverFixed,
+    weightBytesPerDevice: weightsPerDevice + leverFixed + sharedFixed,
     forwardBytes: (tokens) => activationBytesPerDevice(m, tokens, 0, actBytes, tp),
     workloadActivationBytes: activationsPerDevice, context: w.context, batch: w.batch, kvBytesPerToken: pools.kvBytesPerToken,
   });

@@ -7,6 +7,7 @@ import { secondsInHour, tokensInMillion } from '../units.js';
 import type { EngineOptions } from './engine.js';
 import { estimateWithStep, type Estimate } from './index.js';
 import { prefillFlops, tokenFlops } from './flops.js';
+import { cachedPromptTokens } from './prefix.js';
 import { latencySeconds } from './latency.js';
 import { weightLayout } from './weights.js';
 import { bytesPerElement } from '../inputs/precision.js';
@@ -312,7 +313,8 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
         return { ttft: f['latency.ttft'].value, tpot: f['latency.tpot'].value, e2e: f['latency.e2e'].value };
       }
       const w = { ...input.workload, batch: c };
-      return latencySeconds(step, req.model, w, { prefill: prefillFlops(req.model, perToken, c, w.inputTokens).total, decodePerToken }, true);
+      const cached = cachedPromptTokens(input);
+      return latencySeconds(step, req.model, w, { prefill: prefillFlops(req.model, perToken, c, w.inputTokens, cached).total, decodePerToken }, true, cached);
     };
     const grid = [1];
     for (let b = 4; b < cap; b *= 4) grid.push(b);

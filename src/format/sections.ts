@@ -11,7 +11,7 @@ export const ESTIMATE_SECTIONS: FigureSection[] = [
   { title: 'Compute', ids: ['flops.prefill', 'flops.decodePerToken'] },
   { title: 'Latency', ids: ['latency.ttft', 'latency.tpot', 'latency.e2e', 'latency.prefillComm', 'latency.decodeComm'], hideWhenZero: ['latency.prefillComm', 'latency.decodeComm'] },
   // Serving levers (docs/levers.md): shown only when one is on (their figures exist only then).
-  { title: 'Serving levers', ids: ['speculative.tokensPerStep', 'speculative.stepSeconds', 'speculative.baselineTpot', 'speculative.speedup', 'memory.speculative.weights', 'memory.speculative.kvCache'] },
+  { title: 'Serving levers', ids: ['prefix.cachedTokens', 'prefix.uncachedTokens', 'prefix.hitShare', 'prefix.sharedKv', 'prefix.ttftWithoutCache', 'speculative.tokensPerStep', 'speculative.stepSeconds', 'speculative.baselineTpot', 'speculative.speedup', 'memory.speculative.weights', 'memory.speculative.kvCache'] },
   { title: 'Load', ids: ['load.replicas', 'load.devices', 'load.concurrencyPerReplica', 'load.requestsPerSecondPerReplica', 'load.requestsPerSecond', 'load.usdPerHour', 'load.usdPerMillionOutputTokens'] },
   { title: 'Deployment', ids: ['deployment.replicas', 'deployment.devices', 'deployment.outputTokensPerSecond', 'deployment.requestsPerSecond', 'deployment.usdPerHour'] },
   { title: 'Throughput', ids: ['throughput.outputTokensPerSecond', 'throughput.outputTokensPerSecondPerDevice', 'throughput.requestsPerSecond'] },

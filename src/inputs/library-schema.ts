@@ -138,6 +138,9 @@ const speculative = z.strictObject({
   acceptance: inDomain('acceptance').optional(), acceptedLength: inDomain('acceptedLength').optional(), source: text,
 }).refine((x) => (x.acceptance === undefined) !== (x.acceptedLength === undefined), 'give exactly one of acceptance and acceptedLength');
 
+/** --prefix-tokens, --cache-hit-rate (src/estimate/prefix.ts) */
+const prefixCache = z.strictObject({ prefixTokens: tokens.optional(), hitRate: inDomain('share'), source: text });
+
 /**
  * Every field of EstimateInput (src/estimate/input.ts) with the domain the CLI checks it in;
  * `satisfies` makes a field added to EstimateInput without a schema here a compile error, and
@@ -161,6 +164,7 @@ const estimateInputFields = {
   traffic: traffic.optional(),
   pruning: pruning.optional(),
   speculative: speculative.optional(),
+  prefixCache: prefixCache.optional(),
 } satisfies Record<keyof EstimateInput, z.ZodType>;
 
 /** What estimateFromInput takes: an EstimateInput with every number in its domain. */

@@ -14,11 +14,11 @@ import { findModel } from './presets.js';
  * speculative decoding. Each is validated here, through the domains (src/inputs/domains.ts),
  * before any estimator runs.
  */
-export const LEVER_KEYS = ['speculative', 'draftTokens', 'acceptance', 'acceptedLength'] as const;
+export const LEVER_KEYS = ['speculative', 'draftTokens', 'acceptance', 'acceptedLength', 'prefixTokens', 'cacheHitRate'] as const;
 export type LeverKey = (typeof LEVER_KEYS)[number];
 
 /** What the levers add to an EstimateInput. */
-export type Levers = Pick<EstimateInput, 'speculative'>;
+export type Levers = Pick<EstimateInput, 'speculative' | 'prefixCache'>;
 
 /**
  * Defaults where a published figure exists for the method in general: a model's MTP module
@@ -54,7 +54,7 @@ function draftModel(name: string, where: string, catalog: Catalog): ModelSpec {
  * Resolves the levers' flags for `model` on a layout. `named` gives each key's value and
  * where it came from; `warnings` collects what was assumed.
  */
-export function resolveLevers(raw: Partial<Record<LeverKey, Raw>>, named: (key: LeverKey) => Named, ctx: { model: ModelSpec; catalog: Catalog; layout: Parallel; forwardOnly: boolean; warnings: string[] }): Levers {
+export function resolveLevers(raw: Partial<Record<LeverKey, Raw>>, named: (key: LeverKey) => Named, ctx: { model: ModelSpec; catalog: Catalog; layout: Parallel; forwardOnly: boolean; inputTokens: number; warnings: string[] }): Levers {
   const has = (key: LeverKey) => raw[key] !== undefined;
   const out: Levers = {};
   const given = LEVER_KEYS.filter(has);
@@ -64,6 +64,20 @@ export function resolveLevers(raw: Partial<Record<LeverKey, Raw>>, named: (key: 
   const specKeys = (['draftTokens', 'acceptance', 'acceptedLength'] as const).filter(has);
   if (!has('speculative') && specKeys.length) throw new UserError(`${named(specKeys[0]).where} needs --speculative <method> (${SPECULATIVE_METHODS.filter((m) => m !== 'draft').join(', ')}, draft:<model>)`);
   if (has('speculative')) out.speculative = resolveSpeculative(raw, named, ctx);
+
+  // ---- prefix caching ----
+  if (has('prefixTokens') || has('cacheHitRate')) {
+    const sources: string[] = [];
+    let prefixTokens: number | undefined;
+    if (has('prefixTokens')) {
+      prefixTokens = quantity(named('prefixTokens'), 'tokens');
+      if (prefixTokens > ctx.inputTokens) throw new UserError(`${named('prefixTokens').where}: a shared prefix of ${prefixTokens} tokens is longer than the prompt (--input-tokens ${ctx.inputTokens}); the prefix is part of the prompt`);
+      sources.push(`shared prefix of ${prefixTokens} tokens (${named('prefixTokens').where})`);
+    }
+    const hitRate = has('cacheHitRate') ? quantity(named('cacheHitRate'), 'share') : 1;
+    sources.push(has('cacheHitRate') ? `hit rate ${hitRate} (${named('cacheHitRate').where})` : 'every request finds the shared prefix cached (steady state)');
+    out.prefixCache = { ...(prefixTokens !== undefined ? { prefixTokens } : {}), hitRate, source: sources.join('; ') };
+  }
   return out;
 }
 
