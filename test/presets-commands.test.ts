@@ -9,7 +9,7 @@ describe('presets list', () => {
   it('lists at least 35 hardware profiles across NVIDIA, AMD, Google, Intel and Apple, each value sourced (issue 4 acceptance)', async () => {
     const out = await cliJson(['presets', 'list', 'hardware']);
     expect(out.hardware.length).toBeGreaterThanOrEqual(35);
-    expect(new Set(out.hardware.map((h: any) => h.vendor))).toEqual(new Set(['nvidia', 'amd', 'google', 'intel', 'apple', 'qualcomm']));
+    expect(new Set(out.hardware.map((h: any) => h.vendor))).toEqual(new Set(['nvidia', 'amd', 'google', 'intel', 'apple', 'qualcomm', 'ampere', 'aws']));
     expect(out.models).toBeUndefined();
     for (const hw of out.hardware) {
       for (const s of [hw.memoryBytes, hw.memoryBandwidth, hw.tdpWatts, ...Object.values<any>(hw.compute)]) expect(s.source.length, hw.id).toBeGreaterThan(0);

@@ -56,8 +56,9 @@ describe('the price catalogue', () => {
   const NO_PUBLIC_RENTAL = ['mi250x', 'gaudi2', 'gaudi3', 'gb300'];
 
   it('prices every datacenter accelerator (all but SoCs) by the default rule, apart from the ones with no public rental price', () => {
-    // laptops, phones and embedded boards (formFactor) are bought with their machine, not rented
-    const unpriced = catalog.hardware.filter((h) => h.kind !== 'soc' && h.formFactor !== 'laptop' && !priceBasis(h)).map((h) => h.id);
+    // laptops, phones and embedded boards (formFactor) are bought with their machine, not rented;
+    // CPUs (kind cpu) are hosts, priced for purchase where a list price exists
+    const unpriced = catalog.hardware.filter((h) => h.kind !== 'soc' && h.kind !== 'cpu' && h.formFactor !== 'laptop' && !priceBasis(h)).map((h) => h.id);
     expect(unpriced.sort()).toEqual([...NO_PUBLIC_RENTAL].sort());
   });
 

@@ -23,7 +23,7 @@ import type { HardwareSpec } from '../inputs/hardware.js';
  * never per device, model or case. A class without fitted data uses the GPU values and says so.
  */
 
-export const HARDWARE_CLASSES = ['gpu', 'rocm-gpu', 'soc', 'tpu'] as const;
+export const HARDWARE_CLASSES = ['gpu', 'rocm-gpu', 'soc', 'tpu', 'cpu'] as const;
 export type HardwareClass = (typeof HARDWARE_CLASSES)[number];
 
 export interface ClassParams {
@@ -116,6 +116,7 @@ export type BandKind = 'prefill' | 'decode' | 'throughput' | 'training' | 'kvCap
 export function hardwareClass(hw: Pick<HardwareSpec, 'vendor' | 'kind'>): HardwareClass {
   if (hw.kind === 'tpu') return 'tpu';
   if (hw.kind === 'soc') return 'soc';
+  if (hw.kind === 'cpu') return 'cpu';
   if (hw.vendor === 'amd') return 'rocm-gpu';
   return 'gpu';
 }

@@ -613,8 +613,9 @@ function launchLine(e: EngineSpec, row: PlanRow, repo: string, ctx: number): str
 
 /** Catalog hardware with a price (the provider's when given), for ranking by cost. */
 export function pricedHardware(catalog: Catalog, ids: HardwareSpec[] | undefined, choose: (hw: HardwareSpec) => { usdPerHour: number; source: string } | undefined): PlanRequest['hardware'] {
-  // Without --hardware, the rented catalogue: laptops, phones and embedded boards are not rented.
-  const rented = (hw: HardwareSpec) => hw.formFactor !== 'laptop' && hw.formFactor !== 'phone' && hw.formFactor !== 'embedded';
+  // Without --hardware, the rented accelerator catalogue: laptops, phones and embedded boards are not rented.
+  // CPUs (kind cpu) serve small models at low rates; they are searched when --hardware names them.
+  const rented = (hw: HardwareSpec) => hw.formFactor !== 'laptop' && hw.formFactor !== 'phone' && hw.formFactor !== 'embedded' && hw.kind !== 'cpu';
   return (ids ?? catalog.hardware.filter(rented)).flatMap((spec) => {
     const price = choose(spec);
     return price ? [{ spec, price }] : [];

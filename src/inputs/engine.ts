@@ -26,7 +26,8 @@ export const SCHEDULER_POLICIES = ['decode-first', 'prefill-first'] as const;
 export type SchedulerPolicy = (typeof SCHEDULER_POLICIES)[number];
 
 /** Device classes an engine runs on, as `<vendor>-<kind>` of a hardware profile (nvidia-gpu, google-tpu, apple-soc). */
-export const DEVICE_CLASSES = ['nvidia-gpu', 'nvidia-soc', 'amd-gpu', 'google-tpu', 'intel-hpu', 'apple-soc', 'qualcomm-soc'] as const;
+/** vendor-kind of the hardware presets; the CPU classes are the sockets of presets/hardware kind cpu (docs/levers.md) */
+export const DEVICE_CLASSES = ['nvidia-gpu', 'nvidia-soc', 'amd-gpu', 'google-tpu', 'intel-hpu', 'apple-soc', 'qualcomm-soc', 'amd-cpu', 'intel-cpu', 'aws-cpu', 'ampere-cpu'] as const;
 
 /**
  * A value that depends on the device and the parallel group: the first rule whose conditions

@@ -42,8 +42,9 @@ export interface HardwareSpec {
   id: string;
   aliases: string[];
   name: string;
-  vendor: 'nvidia' | 'amd' | 'google' | 'intel' | 'apple' | 'qualcomm';
-  kind: 'gpu' | 'tpu' | 'hpu' | 'soc';
+  vendor: 'nvidia' | 'amd' | 'google' | 'intel' | 'apple' | 'qualcomm' | 'ampere' | 'aws';
+  /** cpu: a CPU socket whose DRAM is its memory (CPU-only inference, the CPU side of offload) */
+  kind: 'gpu' | 'tpu' | 'hpu' | 'soc' | 'cpu';
   /**
    * The device's architecture, what engine profiles key their per-format kernels on
    * (presets/engines supports.byArchitecture): `id` is NVIDIA's sm_<compute capability> (sm_90),
@@ -79,6 +80,10 @@ export interface HardwareSpec {
   sparseCompute?: Partial<Record<ComputeClass, Sourced>>;
   /** dense fp16 tensor peak with fp16 accumulation, FLOP/s, where above compute.fp16 (GeForce cards; schema.ts) */
   fp16Accumulate16?: Sourced;
+  /** CPUs: DRAM channels and transfer rate (bandwidth = count x MT/s x 8 B) */
+  memoryChannels?: { count: number; megaTransfersPerSecond: number; source: string };
+  /** the host of a GPU server or desktop: CPU (a cpu preset id), system memory per node, host-device link */
+  host?: { cpu: { name: string; preset?: string; sockets: number; source: string }; memoryBytes?: Sourced; link: Link };
   efficiency: { mfu: Sourced; mbu: Sourced; stepOverheadSeconds: Sourced };
   prices: Price[];
   notes?: string[];

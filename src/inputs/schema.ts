@@ -79,8 +79,8 @@ const price = z.strictObject({
   return { ...p, kind, amount: parsed.value };
 });
 
-export const VENDORS = ['nvidia', 'amd', 'google', 'intel', 'apple', 'qualcomm'] as const;
-export const HARDWARE_KINDS = ['gpu', 'tpu', 'hpu', 'soc'] as const;
+export const VENDORS = ['nvidia', 'amd', 'google', 'intel', 'apple', 'qualcomm', 'ampere', 'aws'] as const;
+export const HARDWARE_KINDS = ['gpu', 'tpu', 'hpu', 'soc', 'cpu'] as const;
 export const FORM_FACTORS = ['datacenter', 'workstation', 'laptop', 'phone', 'embedded'] as const;
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9.-]*$/, 'ids are lower-case slugs like "h100-sxm"');
@@ -112,6 +112,8 @@ export const hardwareFileSchema = z.strictObject({
     variants: z.strictObject({ values: z.array(quantity('bytes')).min(1), source }).optional(),
     /** share of memory the OS keeps from the accelerator (macOS wired limit): the runtime overhead scales with --memory */
     reservedFraction: fraction.optional(),
+    /** CPUs: DRAM channels and their transfer rate; bandwidth must equal channels x MT/s x 8 B */
+    channels: z.strictObject({ count: z.number().int().positive(), megaTransfersPerSecond: z.number().positive(), source }).optional(),
   }),
   compute: z.strictObject(Object.fromEntries(COMPUTE_CLASSES.map((c) => [c, sourced('compute').optional()])) as Record<(typeof COMPUTE_CLASSES)[number], z.ZodOptional<ReturnType<typeof sourced>>>),
   /**
@@ -134,6 +136,16 @@ export const hardwareFileSchema = z.strictObject({
       domain: z.strictObject({ devices: z.number().int().positive(), topology: z.string().min(1), source }).optional(),
     })
     .default({ devicesPerNode: 1 }),
+  /**
+   * The host of a GPU server (or desktop): its CPU (a cpu preset for the CPU side of offload),
+   * system memory per node and the link between host and device (PCIe generation, NVLink-C2C):
+   * what KV and weight offload go over (src/estimate/offload.ts).
+   */
+  host: z.strictObject({
+    cpu: z.strictObject({ name: z.string().min(1), preset: slug.optional(), sockets: z.number().int().positive(), source }),
+    memory: sourced('bytes').optional(),
+    link,
+  }).optional(),
   tdp: sourced('power'),
   runtimeOverhead: sourced('bytes'),
   efficiency: z.strictObject({ mfu: fraction, mbu: fraction, stepOverhead: sourced('time') }),
@@ -148,6 +160,11 @@ export const hardwareFileSchema = z.strictObject({
   }
   if (f.architecture && f.vendor === 'nvidia' && !/^sm_\d{2,3}$/.test(f.architecture.id)) ctx.addIssue({ code: 'custom', path: ['architecture', 'id'], message: `an NVIDIA architecture id is sm_<compute capability x 10>, such as sm_90 (got "${f.architecture.id}")` });
   if (f.architecture && f.vendor === 'amd' && !/^gfx[0-9a-f]+$/.test(f.architecture.id)) ctx.addIssue({ code: 'custom', path: ['architecture', 'id'], message: `an AMD architecture id is its LLVM target, such as gfx942 (got "${f.architecture.id}")` });
+  const ch = f.memory.channels;
+  if (ch && f.memory.bandwidth.value && Math.abs(ch.count * ch.megaTransfersPerSecond * 1e6 * 8 - f.memory.bandwidth.value) > 0.01 * f.memory.bandwidth.value) {
+    ctx.addIssue({ code: 'custom', path: ['memory', 'bandwidth', 'value'], message: `must equal channels x MT/s x 8 B = ${(ch.count * ch.megaTransfersPerSecond * 8) / 1000} GB/s` });
+  }
+  if (f.kind === 'cpu' && !ch) ctx.addIssue({ code: 'custom', path: ['memory', 'channels'], message: 'a cpu preset states its DRAM channels (count, megaTransfersPerSecond, source): its bandwidth is channels x MT/s x 8 B' });
   if (!(['bf16', 'fp16', 'fp32', 'tf32'] as const).some((c) => f.compute[c]?.value)) {
     ctx.addIssue({ code: 'custom', path: ['compute'], message: 'needs a known dense peak for at least one of bf16, fp16, fp32, tf32 (the formats others fall back to)' });
   }
@@ -184,6 +201,8 @@ export function toHardwareSpec(f: HardwareFile): HardwareSpec {
     ...(f.memory.variants ? { memoryVariants: f.memory.variants.values.filter((v): v is number => v !== null) } : {}),
     ...(f.memory.reservedFraction ? { reservedFraction: f.memory.reservedFraction } : {}),
     ...(f.fp16Accumulate16?.value ? { fp16Accumulate16: f.fp16Accumulate16 } : {}),
+    ...(f.memory.channels ? { memoryChannels: f.memory.channels } : {}),
+    ...(f.host ? { host: { cpu: f.host.cpu, ...(f.host.memory ? { memoryBytes: f.host.memory } : {}), link: f.host.link } } : {}),
     ...(f.sparseCompute ? { sparseCompute: Object.fromEntries(Object.entries(f.sparseCompute).filter(([, v]) => v !== undefined)) } : {}),
     efficiency: { mfu: f.efficiency.mfu, mbu: f.efficiency.mbu, stepOverheadSeconds: f.efficiency.stepOverhead },
     prices: f.prices.map((p): Price => ({

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { builtInCatalog } from '../src/inputs/presets.js';
+import { cliJson } from './helpers.js';
+
+/**
+ * CPUs as hardware (presets/hardware, kind cpu; docs/levers.md): bandwidth is DRAM channels x
+ * transfer rate x 8 bytes, peaks are cores x base clock x operations per cycle per core, each
+ * factor from the vendor's page or optimisation guide.
+ */
+const hw = (id: string) => builtInCatalog().hardware.find((h) => h.id === id)!;
+const fig = (d: any, id: string): number => d.figures[id].value;
+
+describe('cpu presets', () => {
+  it.each([
+    ['epyc-9654', 12, 4800, 460.8e9],
+    ['epyc-9755', 12, 6000, 576e9],
+    ['xeon-8480', 8, 4800, 307.2e9],
+    ['xeon-6980p', 12, 6400, 614.4e9],
+    ['graviton4', 12, 5600, 537.6e9],
+    ['altra-max-m128', 8, 3200, 204.8e9],
+    ['ryzen-9-9950x', 2, 5600, 89.6e9],
+  ])('%s: %d channels x %d MT/s x 8 B = %d B/s', (id, channels, mts, bandwidth) => {
+    const h = hw(id);
+    expect(h.kind).toBe('cpu');
+    expect(h.memoryChannels).toMatchObject({ count: channels, megaTransfersPerSecond: mts });
+    expect(h.memoryBandwidth.value).toBeCloseTo(channels * mts * 1e6 * 8, 0);
+    expect(h.memoryBandwidth.value).toBeCloseTo(bandwidth, 0);
+  });
+
+  it.each([
+    // AMX: 1,024 BF16 / 2,048 INT8 operations per cycle per core (Intel AMX documentation)
+    ['xeon-8480', 'bf16', 56 * 2.0e9 * 1024],
+    ['xeon-8480', 'int8', 56 * 2.0e9 * 2048],
+    ['xeon-6980p', 'bf16', 128 * 2.0e9 * 1024],
+    // Zen 4: 16 FP32 FMA per cycle (two 256-bit pipes), BF16 twice that
+    ['epyc-9654', 'fp32', 96 * 2.4e9 * 32],
+    ['epyc-9654', 'bf16', 96 * 2.4e9 * 64],
+    // Zen 5 desktop: 512-bit pipes, 32 FP32 FMA per cycle
+    ['ryzen-9-9950x', 'fp32', 16 * 4.3e9 * 64],
+  ] as const)('%s %s peak = cores x base clock x ops per cycle', (id, cls, peak) => {
+    expect(hw(id).compute[cls]!.value! / peak).toBeCloseTo(1, 3);
+  });
+});
+
+describe('CPU-only inference', () => {
+  it('--gpu epyc-9654 runs on llama.cpp, decode reading the weights at the DRAM bandwidth', async () => {
+    const d = await cliJson(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'epyc-9654', '--precision', 'q4_k_m']);
+    expect(d.input.engine).toBe('llamacpp');
+    expect(d.input.precision.compute).toBe('int8');
+    const bytes = d.figures['latency.decodeMemory'].inputs.bytes;
+    expect(fig(d, 'latency.decodeMemory')).toBeCloseTo(bytes / (460.8e9 * fig(d, 'efficiency.decodeMbu')), 12);
+    expect(d.bounds.decode).toBe('memory');
+    expect(d.fits).toBe(true);
+  });
+});
+
+describe('host blocks of GPU servers', () => {
+  it.each([
+    ['h100-sxm', 'PCIe 5.0 x16', 63e9, 'xeon-8480'],
+    ['rtx-4090', 'PCIe 4.0 x16', 31.5e9, 'ryzen-9-9950x'],
+    ['gb200', 'NVLink-C2C', 450e9, undefined],
+  ])('%s: %s at %d B/s per direction, host CPU %s', (id, link, bandwidth, preset) => {
+    const h = hw(id).host!;
+    expect(h.link.name).toBe(link);
+    expect(h.link.bandwidth.value).toBe(bandwidth);
+    expect(h.cpu.preset).toBe(preset);
+    if (preset) expect(hw(preset).kind).toBe('cpu');
+  });
+});
