@@ -7,6 +7,7 @@ import { FORMAT_NAMES_HELP, KV_FORMAT_IDS } from '../inputs/precision.js';
 import type { Raw } from '../inputs/options.js';
 import { WORKLOAD_IDS } from '../inputs/traffic.js';
 import { ALL_TO_ALL_MODES } from '../estimate/expert-parallel.js';
+import { LORA_SERVING_TARGETS } from '../estimate/lora-serving.js';
 import { ESTIMATE_KEYS, fetchHubFor, readSpecFile, type EstimateKey } from '../inputs/resolve.js';
 import { estimateFromRaw } from '../inputs/resolve-disagg.js';
 import type { Context } from './context.js';
@@ -106,6 +107,14 @@ export function addLeverOptions(cmd: Command): Command {
     .option('--acceptance <a>', 'with --speculative: per-token acceptance rate, 0-1 (tokens per step = (1 - a^(k+1)) / (1 - a))')
     .option('--accepted-length <L>', 'with --speculative: mean tokens per target step, as engines log it (vLLM "Mean acceptance length")')
     .option('--prefix-tokens <n>', 'prefix caching: prompt tokens every request shares (system prompt, RAG context), stored once per replica')
+    .option('--lora-adapters <n>', 'multi-LoRA serving: adapters loaded at once (vLLM --max-loras)')
+    .option('--lora-rank <r>', 'with --lora-adapters: adapter rank (default 16, vLLM --max-lora-rank)')
+    .option('--lora-targets <list>', `with --lora-adapters: adapted projections, comma-separated from ${LORA_SERVING_TARGETS.join(',')} (default all)`)
+    .option('--gpu-layers <n>', 'llama.cpp -ngl: decoder layers on the GPU, the rest in system memory (default all; a model that does not fit gets the largest that does suggested)')
+    .option('--cpu-moe', 'llama.cpp: keep every MoE layer\'s experts in system memory')
+    .option('--n-cpu-moe <n>', 'llama.cpp: keep the experts of the first n MoE layers in system memory')
+    .option('--host-cpu <preset>', 'the host CPU offload runs on (default: the hardware preset\'s host, e.g. ryzen-9-9950x for desktop GPUs)')
+    .option('--kv-offload <tiers>', 'KV offload tiers per device: cpu:<GiB>, nvme:<GiB> or both (cpu:200,nvme:2000), over the host link (LMCache, vLLM CPU offload)')
     .option('--cache-hit-rate <h>', 'prefix caching: share of the prefix (or, alone, of the prompt) found cached, 0-1 (default 1 with --prefix-tokens)');
 }
 

@@ -50,7 +50,14 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
     .option('--simulate', 'verify the rows by simulation even without percentile targets or distributions')
     .addOption(formatOption())
     .option('--compare-api', 'compare the top pick with per-token API prices of the model (presets/api): break-even utilisation and the monthly volume above which self-hosting is cheaper')
-    .option('--cached-input <fraction>', 'with --compare-api: share of input tokens the API bills at its cached-input price (default 0)')
+    .option('--cached-input <fraction>', 'with --compare-api: share of input tokens the API bills at its cached-input price (default: the prefix cache\'s hit share, else 0)')
+    .option('--cached-input-discount <share>', 'with --compare-api: discount off the input price for cached tokens where an API lists no cached price')
+    .option('--speculative <method>', 'try speculative decoding beside plain decoding and keep it where it pays: eagle, eagle3, mtp, ngram, draft:<model> (default with --accepted-length: mtp where the model has MTP modules, else eagle3)')
+    .option('--draft-tokens <k>', 'with speculation: tokens drafted per step (default 3; mtp: one per module)')
+    .option('--acceptance <a>', 'with speculation: per-token acceptance rate, 0-1')
+    .option('--accepted-length <L>', 'with speculation: mean tokens per target step (vLLM "Mean acceptance length")')
+    .option('--prefix-tokens <n>', 'prefix caching: prompt tokens every request shares, stored once per replica')
+    .option('--cache-hit-rate <h>', 'prefix caching: share of the prefix (or of the prompt) found cached, 0-1')
     .addOption(explainOption('every figure of the top pick'))
     .action(async (opts: Record<string, unknown>) => {
       const { raw, origins } = await collectRaw(opts, PLAN_KEYS);

@@ -23,6 +23,8 @@ export interface ApiComparisonInput {
   outputTokens: number;
   /** share of input tokens the API bills at its cached-input price (0 to 1) */
   cachedInputShare: number;
+  /** where an API lists no cached-input price: the discount off its input price for cached tokens (--cached-input-discount) */
+  cachedInputDiscount?: number;
 }
 
 export interface ApiComparisonRow {
@@ -68,13 +70,13 @@ export function compareWithApis(input: ApiComparisonInput, prices: ApiPrice[]): 
   const requestsPerMonth = term(fig, { id: 'api.requestsPerMonthAtLoad', label: 'Requests per month at the planned load', unit: 'count', value: rps * secondsInHour * hoursInMonth, formula: 'requestsPerSecond x 3600 x 730', inputs: { requestsPerSecond: rps, hoursPerMonth: hoursInMonth }, source: 'the load the deployment was planned for' });
   const rows = prices.map((p): ApiComparisonRow => {
     const id = `api.${slug(p.provider)}`;
-    const cachedPrice = p.usdPerMillionCachedInput ?? p.usdPerMillionInput;
+    const cachedPrice = p.usdPerMillionCachedInput ?? p.usdPerMillionInput * (1 - (input.cachedInputDiscount ?? 0));
     const perRequest = term(fig, {
       id: `${id}.usdPerRequest`, label: `${p.provider}: USD per request`, unit: 'USD',
       value: (tin * (1 - cached) * p.usdPerMillionInput + tin * cached * cachedPrice + tout * p.usdPerMillionOutput) / tokensInMillion,
       formula: '(inputTokens x (1 - cachedShare) x usdPerMillionInput + inputTokens x cachedShare x usdPerMillionCachedInput + outputTokens x usdPerMillionOutput) / 1e6',
       inputs: { inputTokens: tin, outputTokens: tout, cachedShare: cached, usdPerMillionInput: p.usdPerMillionInput, usdPerMillionCachedInput: cachedPrice, usdPerMillionOutput: p.usdPerMillionOutput },
-      source: `${p.provider} per-token price of ${p.date}: ${p.source}`,
+      source: `${p.provider} per-token price of ${p.date}: ${p.source}${p.usdPerMillionCachedInput === undefined && input.cachedInputDiscount !== undefined ? `; cached input at --cached-input-discount ${input.cachedInputDiscount} off the input price` : ''}`,
     });
     const apiPerMonth = term(fig, { id: `${id}.usdPerMonthAtLoad`, label: `${p.provider}: USD per month at the planned load`, unit: 'USD', value: perRequest * requestsPerMonth, formula: 'usdPerRequest x requestsPerMonthAtLoad', inputs: { usdPerRequest: perRequest, requestsPerMonthAtLoad: requestsPerMonth }, source: 'the same requests bought from the API' });
     const utilisation = term(fig, { id: `${id}.breakEvenUtilisation`, label: `${p.provider}: break-even utilisation of the planned load`, unit: 'fraction', value: selfHostUsdPerMonth / apiPerMonth, formula: 'selfHostUsdPerMonth / usdPerMonthAtLoad (= usdPerHour / (requestsPerSecond x 3600 x usdPerRequest))', inputs: { selfHostUsdPerMonth, usdPerMonthAtLoad: apiPerMonth }, source: 'self-hosting costs the same every hour; the API in proportion to the requests' });

@@ -21,6 +21,9 @@ import { archLabel, formatKernel, isFallback, weightOnly } from './kernels.js';
 import { weightLayout } from './weights.js';
 import { drafterMemoryFigures } from './speculative.js';
 import { prefixFigures } from './prefix.js';
+import { loraFigures } from './lora-serving.js';
+import { suggestGpuLayers, type OffloadSuggestion } from './offload.js';
+import { kvOffloadArgs, kvOffloadFigures } from './kv-offload.js';
 import { notMeaningful, term, type Figures } from './terms.js';
 import { sparse24Support, sparsePeak } from './pruning.js';
 import type { Peak } from './peak.js';
@@ -63,6 +66,8 @@ export interface Estimate {
   verdict: Verdict;
   /** what binds each phase; forward-only models (encoders, embedders) have no decode phase */
   bounds: { prefill: 'compute' | 'memory'; decode?: 'compute' | 'memory' };
+  /** llama.cpp: the most layers that fit on the GPU (-ngl) when the model does not, and the decode speed then */
+  offload?: OffloadSuggestion;
   /** with --qps: whether the replicas carry the offered load within their KV capacity */
   loadCarried?: boolean;
   warnings: string[];
@@ -125,7 +130,7 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
   // The per-tensor weight layout, built once: weight bytes (memory) and what a step reads (latency).
   const tensors = m.paramsOverride === undefined ? weightLayout(m, input.weights, input.activations) : undefined;
   // Serving levers' memory beside the model's (docs/levers.md): the speculative drafter ...
-  const levers = [drafterMemoryFigures(figures, input, layoutOf(input).tp)].filter((l) => l !== undefined);
+  const levers = [drafterMemoryFigures(figures, input, layoutOf(input).tp), loraFigures(figures, input, layoutOf(input).tp)].filter((l) => l !== undefined);
   const memory = memoryFigures(figures, input, params.total, tensors, levers);
   prefixFigures(figures, input);
   const flops = flopsFigures(figures, input, params.active, params.embedding);
@@ -147,6 +152,8 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
   const { link, assumed } = groupLink(hw, attentionTp(layout), input.gpusPerNode);
   if (input.count > 1 && assumed) warnings.push(`${hw.name} lists no interconnect for ${input.count} devices; communication assumes ${link.name}`);
   const latency = latencyFigures(figures, { input, peak, link, weightBytes: memory.weightBytes, totalParams: params.total, flops, tensors, calibration });
+  // KV offload tiers (kv-offload.ts): what each holds and what a hit from it costs
+  if (input.kvOffload) warnings.push(...kvOffloadFigures(figures, kvOffloadArgs(input, latency.step, flops.perToken)));
   throughputAndCostFigures(figures, input, latency);
   loadFigures(figures, input, latency.e2e);
   // Uncertainty bands from the calibration's residuals (bands.ts, docs/accuracy.md).
@@ -186,6 +193,17 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
     bounds: latency.bounds,
     warnings,
   };
+  // llama.cpp keeps what does not fit in system memory (offload.ts): the most layers that fit, and the speed then
+  if (!memory.fits && input.engine?.id === 'llamacpp' && !input.weightOffload && input.hostCpu && input.hardware.host && tensors && input.count === 1) {
+    const suggestion = suggestGpuLayers(input, figures, tensors, (probe) => estimateWithStep(probe, calibration).estimate);
+    if (suggestion) {
+      // the smallest change on the device asked for: it comes first among the verdict's fixes
+      result.offload = suggestion;
+      const fix = { change: 'gpu-layers' as const, flag: '--gpu-layers', value: suggestion.gpuLayers, detail: `--gpu-layers ${suggestion.gpuLayers} (llama.cpp -ngl): ${suggestion.gpuLayers} of ${m.layers} layers on ${hw.name}, ${(suggestion.hostWeightBytes / 2 ** 30).toFixed(2)} GiB of weights in ${suggestion.host}'s memory; ~${suggestion.decodeTokensPerSecond.toPrecision(3)} tokens/s decode` };
+      verdict.fixes.unshift(fix);
+      verdict.fix = fix;
+    }
+  }
   return { estimate: result, step: latency.step, work: latency.work };
 }
 

@@ -10,6 +10,9 @@ import type { Parallel } from './parallel.js';
 import type { AllToAllMode } from './expert-parallel.js';
 import type { Speculative } from './speculative.js';
 import type { PrefixCache } from './prefix.js';
+import type { LoraServing } from './lora-serving.js';
+import type { KvOffload } from './kv-offload.js';
+import type { WeightOffload } from './offload.js';
 import type { Traffic } from './workload.js';
 
 /** What one request looks like and how many run together. Token counts. */
@@ -91,4 +94,12 @@ export interface EstimateInput {
   expertParallel?: { allToAll?: AllToAllMode; imbalance?: number };
   /** prefix caching (--prefix-tokens, --cache-hit-rate; src/estimate/prefix.ts); absent = none */
   prefixCache?: PrefixCache;
+  /** multi-LoRA serving (--lora-adapters, --lora-rank, --lora-targets; src/estimate/lora-serving.ts) */
+  lora?: LoraServing;
+  /** KV offload tiers (--kv-offload cpu:<GiB>,nvme:<GiB>; src/estimate/kv-offload.ts) */
+  kvOffload?: KvOffload;
+  /** llama.cpp weights in system memory (--gpu-layers, --cpu-moe, --n-cpu-moe; src/estimate/offload.ts) */
+  weightOffload?: WeightOffload;
+  /** the host CPU of a GPU (the preset's host.cpu.preset or --host-cpu), for the -ngl the verdict suggests */
+  hostCpu?: HardwareSpec;
 }

@@ -12,6 +12,8 @@ import { speculativeFigures, speculativeSeconds, withSpeculation } from './specu
 import { prefillFlops, prefillKeys, type TokenFlops } from './flops.js';
 import { once, once2 } from './once.js';
 import { cachedPromptTokens } from './prefix.js';
+import { loraLatencyFigures } from './lora-serving.js';
+import { offloadLatencyFigures } from './offload.js';
 import { sum, term, type Figures } from './terms.js';
 
 // The interconnect fallback and collectives live with the parallel layouts (parallel.ts); the
@@ -128,10 +130,22 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
   const decodeBound = phase('decode', decodeWork);
   const ttftParts = ['latency.prefillRoofline', 'latency.prefillDequantize', 'latency.prefillAttentionScores', 'latency.prefillComm', 'latency.prefillOverhead'];
   const tpotParts = ['latency.decodeRoofline', 'latency.decodeDequantize', 'latency.decodeAttentionScores', 'latency.decodeComm', 'latency.decodeOverhead'];
+  // Multi-LoRA serving (lora-serving.ts): the adapters' work and their kernels' measured overhead.
+  if (input.lora) {
+    loraLatencyFigures(fig, input, step, { prefill: prefillWork, decode: decodeWork }, { prefill: fig['latency.prefillRoofline'].value + fig['latency.prefillComm'].value, decode: fig['latency.decodeRoofline'].value + fig['latency.decodeComm'].value });
+    ttftParts.push('lora.prefill');
+    tpotParts.push('lora.decode');
+  }
   // Speculative decoding (speculative.ts): a step verifies k + 1 tokens per sequence and yields
   // tokensPerStep of them; the plain decode step above stays as the baseline.
   const meanContext = w.inputTokens + w.outputTokens / 2;
   const spec = step.speculative ? speculativeFigures(fig, step.speculative, w.batch, meanContext) : undefined;
+  // llama.cpp -ngl / --cpu-moe (offload.ts): each layer runs where its weights are
+  const off = input.weightOffload && args.tensors ? offloadLatencyFigures(fig, args, step, { prefill: prefillWork, decode: decodeWork }, w.batch * kvLayerTokens(m, meanContext) * step.kvBytesPerLayerToken) : undefined;
+  if (off) {
+    tpotParts.splice(0, tpotParts.length, ...off.tpotParts, ...tpotParts.filter((p) => p.startsWith('lora.')));
+    ttftParts.push(...off.ttftParts);
+  }
   const stepParts = spec ? ['speculative.perToken'] : tpotParts;
   if (input.load) {
     // Steady state (continuous batching: Orca, Yu et al. 2022; vLLM V1; Sarathi-Serve, Agrawal
@@ -164,7 +178,7 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
   }
 
   const e2e = term(fig, { id: 'latency.e2e', label: 'End-to-end time per request', unit: 's', value: ttft + (w.outputTokens - 1) * tpot, formula: 'ttft + (outputTokens - 1) x tpot', inputs: { ttft, tpot, outputTokens: w.outputTokens }, source: 'the first token comes from prefill, each further one from a decode step' });
-  return { ttft, tpot, e2e, bounds: { prefill: prefillBound, decode: spec ? spec.bound : decodeBound }, step, work: { prefill: prefillWork, decode: decodeWork } };
+  return { ttft, tpot, e2e, bounds: { prefill: prefillBound, decode: spec ? spec.bound : off ? off.bound : decodeBound }, step, work: { prefill: prefillWork, decode: decodeWork } };
 }
 
 /**

@@ -10,6 +10,7 @@ import { heldTokens, holdsKv, holdsState, indexerBytesPerToken, kvElementsPerTok
 import { weightFigures, type WeightLayout } from './weights.js';
 import { pagedState } from './state-pages.js';
 import { cachedPromptTokens, sharedPrefixTokens } from './prefix.js';
+import { offloadMemoryFigures, offloadSplit } from './offload.js';
 
 /** One group of layers that keeps a KV cache: bytes per token per layer and the tokens it keeps at most. */
 export interface KvLayers {
@@ -314,9 +315,11 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   // Per device: weights, activations and overhead split evenly across TP ranks; KV split by
   // KV heads, replicated when KV heads < ranks; under attention data parallelism a device holds
   // only its group's sequences (1 / dp of them).
-  const kvShard = kvDeviceShare(m, layout) * stageShare;
+  // llama.cpp -ngl / --cpu-moe (offload.ts): the device holds its layers' weights and KV, the host the rest
+  const split = input.weightOffload && tensors ? offloadSplit(m, tensors, input.weightOffload.gpuLayers, input.weightOffload.cpuMoeLayers) : undefined;
+  const kvShard = kvDeviceShare(m, layout) * stageShare * (split ? split.gpuKvShare : 1);
   const weightShare = deviceWeightShare(fig, m, layout, params);
-  const weightsPerDevice = term(fig, { id: 'memory.perDevice.weights', label: 'Weights per device', unit: 'B', value: weights * weightShare, formula: 'weights x share of the busiest device (layers/pp of the layers; matrices / tp; k/v projections per KV-head share; norms replicated; embedding on the first stage, head on the last)', inputs: { weights, share: weightShare, tp, pp: layout.pp, ep: layout.ep }, source: 'Megatron-LM tensor parallelism (Shoeybi et al. 2019); vLLM QKVParallelLinear, VocabParallelEmbedding, get_pp_indices; FusedMoE expert split' });
+  const weightsPerDevice = split ? offloadMemoryFigures(fig, input, split, kv) : term(fig, { id: 'memory.perDevice.weights', label: 'Weights per device', unit: 'B', value: weights * weightShare, formula: 'weights x share of the busiest device (layers/pp of the layers; matrices / tp; k/v projections per KV-head share; norms replicated; embedding on the first stage, head on the last)', inputs: { weights, share: weightShare, tp, pp: layout.pp, ep: layout.ep }, source: 'Megatron-LM tensor parallelism (Shoeybi et al. 2019); vLLM QKVParallelLinear, VocabParallelEmbedding, get_pp_indices; FusedMoE expert split' });
   term(fig, { id: 'memory.perDevice.kvCache', label: 'KV cache per device', unit: 'B', value: kv * kvShard, formula: dp > 1 ? 'kvCache x max(1, ceil(kvHeads / attentionTp)) / kvHeads / dpAttention x ceil(layers / pp) / layers (MLA: 1 / dpAttention)' : 'kvCache x max(1, ceil(kvHeads / tp)) / kvHeads x ceil(layers / pp) / layers', inputs: dp > 1 ? { kvCache: kv, kvHeads: m.kvHeads, attentionTp: tp, dpAttention: dp, pp: layout.pp, layers: m.layers } : { kvCache: kv, kvHeads: m.kvHeads, tp, pp: layout.pp, layers: m.layers }, source: dp > 1 ? 'SGLang DP attention: each attention group holds the KV of its own requests only (lmsys.org/blog/2024-12-04-sglang-v0-4); vLLM QKVParallelLinear within a group' : 'vLLM QKVParallelLinear: KV heads replicated when tp_size > num_kv_heads; each pipeline stage caches its own layers' });
   // Recurrent state splits over tensor-parallel ranks with its heads (vLLM and SGLang divide
   // heads and conv channels by tp), each pipeline stage keeping its own layers.

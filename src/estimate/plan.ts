@@ -14,6 +14,8 @@ import { bytesPerElement } from '../inputs/precision.js';
 import type { EstimateInput } from './input.js';
 import type { Run } from './load.js';
 import { domainSize, layoutProblem, type Parallel } from './parallel.js';
+import type { PrefixCache } from './prefix.js';
+import type { Speculative } from './speculative.js';
 
 /**
  * The deployment search behind `llm-size plan`: for each hardware, format and parallel layout,
@@ -60,6 +62,10 @@ export interface PlanRequest {
   mbu?: number;
   /** the hardware list was given (--hardware), not the whole priced catalogue */
   hardwareNamed?: boolean;
+  /** speculative decoding to try beside plain decoding on every configuration (kept only where it pays) */
+  speculative?: Speculative;
+  /** prefix caching of the workload (every configuration) */
+  prefixCache?: PrefixCache;
   /** internal: a search for the closest row under a raised limit (no further widening) */
   withinLimitOnly?: boolean;
   /**
@@ -91,6 +97,8 @@ export interface PlanRow {
   e2eSeconds: number;
   usdPerHour: number;
   usdPerMillionOutputTokens: number;
+  /** the speculative method the row decodes with, or null for plain decoding */
+  speculative: string | null;
   /** why it meets the targets, and what keeps it from fewer replicas */
   why: string;
   bound: string;
@@ -202,12 +210,14 @@ export function planConfigs(req: PlanRequest, layouts: (hw: HardwareSpec, device
             const engineLayout = chosen.engine.multiDevice.default === 'layer' ? { ...layout, tp: 1, pp: layout.tp * layout.pp } : layout;
             // no KV type asked: the engine's own default cache type (llama.cpp f16), else the activation type
             const engineKv = kvChoice === 'activation' ? chosen.engine.kvCache.defaultType?.value : undefined;
-            configs.push({
+            // with speculation allowed, each configuration with and without it: the ranking keeps whichever pays
+            for (const speculative of req.speculative ? [undefined, req.speculative] : [undefined]) configs.push({
               input: {
                 model: req.model, weights, kv: engineKv ? FORMATS[engineKv as keyof typeof FORMATS] : kv, activations,
                 workload: { batch: 1, inputTokens: req.inputTokens, outputTokens: req.outputTokens, context: req.context },
                 hardware: hw, count: engineLayout.tp * engineLayout.pp, parallel: engineLayout, gpusPerNode: req.gpusPerNode, engine: chosen.engine, engineOptions: req.engineOptions, engineReason: chosen.reason,
                 load: { concurrency: 1, replicasGiven: true }, price, mfu: req.mfu, mbu: req.mbu,
+                ...(speculative ? { speculative } : {}), ...(req.prefixCache ? { prefixCache: req.prefixCache } : {}),
               },
               devices,
               price: price.usdPerHour,
@@ -361,7 +371,16 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
   }
   candidates.push(...kept);
 
-  candidates.sort((a, b) => a.usdPerMillion - b.usdPerMillion);
+  // Cheapest first; with speculation allowed, at the same cost the shorter request (where
+  // speculation pays in latency but not in devices, it shows here).
+  const e2eOf = (x: Candidate) => at(x.curve, x.curve.e2e, x.c);
+  candidates.sort((a, b) => a.usdPerMillion - b.usdPerMillion || (req.speculative ? e2eOf(a) - e2eOf(b) : 0));
+  // One row per deployment: with speculation allowed, its better variant only.
+  if (req.speculative) {
+    const seenKeys = new Set<string>();
+    const keyOf = (x: Candidate) => { const p = x.input.parallel!; return `${x.input.hardware.id} ${x.input.weights.id} ${x.input.kv.id} ${p.tp} ${p.pp} ${p.ep}`; };
+    candidates.splice(0, candidates.length, ...candidates.filter((x) => !seenKeys.has(keyOf(x)) && seenKeys.add(keyOf(x))));
+  }
   const rows: PlanRow[] = [];
   for (const cand of candidates) {
     if (rows.length >= req.top) break;
@@ -536,7 +555,8 @@ function toRow(req: PlanRequest, input: EstimateInput, e: Estimate, curve: Curve
     e2eSeconds: l.e2e,
     usdPerHour: f['load.usdPerHour']?.value ?? 0,
     usdPerMillionOutputTokens: f['load.usdPerMillionOutputTokens']?.value ?? 0,
-    why: met.length ? `${met.join(', ')} at ${c} requests per replica (KV holds ${cap})` : `no latency target; ${c} requests per replica (KV holds ${cap})`,
+    why: (met.length ? `${met.join(', ')} at ${c} requests per replica (KV holds ${cap})` : `no latency target; ${c} requests per replica (KV holds ${cap})`) + (input.speculative ? `; speculative decoding (${input.speculative.method}) ${f['speculative.speedup'].value.toFixed(2)}x faster per token` : ''),
+    speculative: input.speculative?.method ?? null,
     bound,
     estimate: e,
     input,
@@ -605,10 +625,38 @@ function launchLine(e: EngineSpec, row: PlanRow, repo: string, ctx: number): str
     // a KV type other than the engine's default cache type (its own, else the activation type) needs the flag
     input.kv.id !== defaultKv && l.kvTypes[input.kv.id] ? set('kvType', l.kvTypes[input.kv.id]) : '',
     l.quantization[input.weights.id] ? set('quantization', l.quantization[input.weights.id]) : '',
+    // the row's levers: speculative decoding and prefix caching in the engine's own flags
+    ...leverLaunchFlags(row, e.id),
   ];
   const unmappedKv = input.kv.id !== defaultKv && !l.kvTypes[input.kv.id];
   const notes = [unmappedKv && l.note ? l.note : '', dp > 1 && !l.flags.dpAttention ? `attention data parallelism over ${dp} ranks: not a launch flag of ${e.name}` : '', row.redundantExperts > 0 && !l.flags.redundantExperts ? `${row.redundantExperts} redundant experts (EPLB): not a launch flag of ${e.name}` : ''].filter(Boolean);
   return parts.filter(Boolean).join(' ') + (notes.length ? ` (${notes.join('; ')})` : '');
+}
+
+/**
+ * The engines' flags for the row's levers: speculative decoding (vLLM --speculative-config,
+ * SGLang --speculative-algorithm; docs of both, 2025-2026) and prefix caching (vLLM
+ * --enable-prefix-caching; SGLang's radix cache is on by default).
+ */
+export function leverLaunchFlags(row: Pick<PlanRow, 'input'>, engineId: string): string[] {
+  const out: string[] = [];
+  const s = row.input.speculative;
+  const vllm = engineId.startsWith('vllm');
+  const sglang = engineId.startsWith('sglang');
+  if (s) {
+    const k = s.draftTokens;
+    const draft = s.method === 'draft' ? s.draft!.name : s.method === 'eagle' || s.method === 'eagle3' ? `<${s.method === 'eagle' ? 'EAGLE' : 'EAGLE-3'} head for the model>` : undefined;
+    if (vllm) {
+      const method = { eagle: 'eagle', eagle3: 'eagle3', mtp: 'mtp', ngram: 'ngram', draft: 'draft_model' }[s.method];
+      out.push(`--speculative-config '${JSON.stringify({ method, ...(draft ? { model: draft } : {}), num_speculative_tokens: k, ...(s.method === 'ngram' ? { prompt_lookup_max: 4 } : {}) })}'`);
+    }
+    if (sglang) {
+      const algorithm = { eagle: 'EAGLE', eagle3: 'EAGLE3', mtp: 'EAGLE', ngram: 'NGRAM', draft: 'STANDALONE' }[s.method];
+      out.push(`--speculative-algorithm ${algorithm}`, ...(draft ? [`--speculative-draft-model-path ${draft.includes(' ') ? `'${draft}'` : draft}`] : []), `--speculative-num-steps ${k}`, '--speculative-eagle-topk 1', `--speculative-num-draft-tokens ${k + 1}`);
+    }
+  }
+  if (row.input.prefixCache && vllm) out.push('--enable-prefix-caching');
+  return out;
 }
 
 /** Catalog hardware with a price (the provider's when given), for ranking by cost. */

@@ -21,7 +21,7 @@ import { formatKernel, isFallback } from './kernels.js';
 export const VERDICT_STATUSES = ['fits', 'weights-do-not-fit', 'context-exceeds-model', 'kv-budget-too-small', 'over-scheduler-limit'] as const;
 export type VerdictStatus = (typeof VERDICT_STATUSES)[number];
 
-export const FIX_KINDS = ['higher-budget', 'no-cuda-graphs', 'lower-precision-kv', 'fewer-sequences', 'shorter-context', 'more-devices', 'lower-precision-weights', 'raise-scheduler-limit'] as const;
+export const FIX_KINDS = ['higher-budget', 'no-cuda-graphs', 'lower-precision-kv', 'fewer-sequences', 'shorter-context', 'more-devices', 'lower-precision-weights', 'raise-scheduler-limit', 'gpu-layers'] as const;
 export type FixKind = (typeof FIX_KINDS)[number];
 
 export interface VerdictFix {

@@ -8,6 +8,8 @@ import { DISTILL_DATA, type DistillInput } from '../estimate/distill.js';
 import type { TrainInput } from '../estimate/training.js';
 import { SPARSITY_PATTERNS } from '../estimate/pruning.js';
 import { SPECULATIVE_METHODS } from '../estimate/speculative.js';
+import { LORA_SERVING_TARGETS } from '../estimate/lora-serving.js';
+import { KV_TIERS } from '../estimate/kv-offload.js';
 import { ALL_TO_ALL_MODES } from '../estimate/expert-parallel.js';
 import type { Parallel } from '../estimate/parallel.js';
 
@@ -141,6 +143,18 @@ const speculative = z.strictObject({
 /** --prefix-tokens, --cache-hit-rate (src/estimate/prefix.ts) */
 const prefixCache = z.strictObject({ prefixTokens: tokens.optional(), hitRate: inDomain('share'), source: text });
 
+/** --lora-adapters, --lora-rank, --lora-targets (src/estimate/lora-serving.ts) */
+const lora = z.strictObject({ adapters: inDomain('adapters'), rank: inDomain('loraRank'), targets: z.array(z.enum(LORA_SERVING_TARGETS)).min(1), source: text });
+
+/** --kv-offload (src/estimate/kv-offload.ts): tiers per device, over the host link */
+const kvOffload = z.strictObject({
+  tiers: z.array(z.strictObject({ tier: z.enum(KV_TIERS), bytesPerDevice: z.number().finite().min(2 ** 20).max(2 ** 50) })).min(1),
+  hostLink: link, hostMemoryBytes: z.number().finite().positive().optional(), source: text,
+});
+
+/** --gpu-layers, --cpu-moe / --n-cpu-moe, --host-cpu (src/estimate/offload.ts) */
+const weightOffload = z.strictObject({ gpuLayers: inDomain('gpuLayers'), cpuMoeLayers: inDomain('gpuLayers'), host: hardware, hostLink: link, source: text });
+
 /**
  * Every field of EstimateInput (src/estimate/input.ts) with the domain the CLI checks it in;
  * `satisfies` makes a field added to EstimateInput without a schema here a compile error, and
@@ -165,6 +179,10 @@ const estimateInputFields = {
   pruning: pruning.optional(),
   speculative: speculative.optional(),
   prefixCache: prefixCache.optional(),
+  lora: lora.optional(),
+  kvOffload: kvOffload.optional(),
+  weightOffload: weightOffload.optional(),
+  hostCpu: hardware.optional(),
 } satisfies Record<keyof EstimateInput, z.ZodType>;
 
 /** What estimateFromInput takes: an EstimateInput with every number in its domain. */

@@ -80,6 +80,7 @@ export const OUTPUT_SCHEMA = {
         warnings: { type: 'array', items: str },
       }, ['schemaVersion', 'input', 'figures', 'fits', 'verdict', 'bounds', 'warnings']), {
         loadCarried: bool,
+        offload: { description: 'llama.cpp (docs/levers.md): the most layers that fit on the GPU (--gpu-layers) and the decode speed then, when the model does not fit', ...obj({ gpuLayers: { type: 'integer' }, layers: { type: 'integer' }, host: str, decodeTokensPerSecond: num, hostWeightBytes: num }) },
         disaggregated: obj({
           prefill: { $ref: '#/$defs/pool' },
           decode: { $ref: '#/$defs/pool' },

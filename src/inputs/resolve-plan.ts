@@ -9,7 +9,7 @@ import type { Catalog } from './catalog.js';
 import type { HubConfig } from './hub.js';
 import { positiveInt, positiveNumber, quantity, type Named, type Raw } from './options.js';
 import { FORMATS, formatByName, FORMAT_NAMES_HELP, KV_FORMAT_IDS, type Format } from './precision.js';
-import { findHardware } from './presets.js';
+import { findHardware, findModel } from './presets.js';
 import { kindsOf, priceFor } from './price.js';
 import { ENGINE_OPTION_KEYS, resolveEstimate, resolvePriceFlags, type EstimateKey, type Origins, type RawOptions } from './resolve.js';
 import { DEFAULT_REQUESTS, DEFAULT_SEED, PERCENTILE_TARGET_KEYS, percentileTargets } from './resolve-simulate.js';
@@ -29,10 +29,10 @@ import { chooseEngine, findEngine, newestEngines, whyNot } from './engine-choice
 
 /** Keys of the model and workload that `plan` passes through to the estimator unchanged. */
 const MODEL_KEYS = ['model', 'params', 'hfConfig', 'hf', 'offline', 'layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings'] as const satisfies readonly EstimateKey[];
-const PASSED_KEYS = [...MODEL_KEYS, 'inputTokens', 'outputTokens', 'workload', 'context', 'allowBeyondTrained', 'engine', 'gpusPerNode', 'mfu', 'mbu', ...ENGINE_OPTION_KEYS] as const satisfies readonly EstimateKey[];
+const PASSED_KEYS = [...MODEL_KEYS, 'inputTokens', 'outputTokens', 'workload', 'context', 'allowBeyondTrained', 'engine', 'gpusPerNode', 'mfu', 'mbu', ...ENGINE_OPTION_KEYS, 'speculative', 'draftTokens', 'acceptance', 'acceptedLength', 'prefixTokens', 'cacheHitRate'] as const satisfies readonly EstimateKey[];
 /** Every option of `llm-size plan`, camelCase as in a spec file. */
 export const PLAN_KEYS = [
-  ...PASSED_KEYS, 'precision', 'kvPrecision', 'gpu', 'hardware', 'price', 'provider', 'priceKind', 'amortizeYears', 'compareApi', 'cachedInput',
+  ...PASSED_KEYS, 'precision', 'kvPrecision', 'gpu', 'hardware', 'price', 'provider', 'priceKind', 'amortizeYears', 'compareApi', 'cachedInput', 'cachedInputDiscount',
   'qps', 'concurrency', 'ttft', 'tpot', 'e2e', 'maxDevices', 'top',
   // percentile targets and the simulation that checks them (resolve-simulate.ts, plan-simulate.ts)
   ...PERCENTILE_TARGET_KEYS, 'arrival', 'requests', 'seed', 'simulate',
@@ -54,7 +54,10 @@ export interface PlanDocumentRow {
   dpAttention: number; redundantExperts: number;
   devicesPerReplica: number; replicas: number; devices: number; concurrencyPerReplica: number;
   ttft: number; tpot: number; e2e: number; usdPerHour: number; usdPerMillionOutputTokens: number;
-  why: string; bound: string; estimateCommand: string;
+  why: string; bound: string;
+  /** the speculative method this deployment decodes with, null for plain decoding */
+  speculative: string | null;
+  estimateCommand: string;
 }
 
 /** One pool of a disaggregated pick. */
@@ -199,6 +202,8 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
   const hardware = hardwareIds?.map((id) => findHardware(catalog, id));
   const modelRaw: RawOptions = { gpu: hardware?.[0]?.id ?? catalog.hardware[0]?.id };
   for (const key of PASSED_KEYS) if (has(key)) modelRaw[key] = raw[key];
+  // --accepted-length / --acceptance alone: the model's own MTP modules where it has them, else an EAGLE-3 head
+  if ((has('acceptedLength') || has('acceptance') || has('draftTokens')) && !has('speculative')) modelRaw.speculative = modelHasMtp(raw, catalog) ? 'mtp' : 'eagle3';
   const { input: resolved, warnings: resolvedWarnings, traces } = resolveEstimate(modelRaw, origins as Origins, catalog, hub);
   // a distribution's mean request is what the analytic search sizes; the simulation serves the distribution
   const warnings = resolvedWarnings.filter((w) => !w.includes('these figures are for the mean request'));
@@ -267,6 +272,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
     model: resolved.model, inputTokens: resolved.workload.inputTokens, outputTokens: resolved.workload.outputTokens, context: resolved.workload.context,
     qps, concurrency, targets, hardware: priced, weights, kv, engineFor, engineOptions: resolved.engineOptions, maxDevices, gpusPerNode: resolved.gpusPerNode, top, mfu: resolved.mfu, mbu: resolved.mbu,
     hardwareNamed: hardware !== undefined,
+    ...(resolved.speculative ? { speculative: resolved.speculative } : {}), ...(resolved.prefixCache ? { prefixCache: resolved.prefixCache } : {}),
   };
   const result = searchPlans(simulateRows ? { ...request, top: Math.max(top, 8) } : request, (i) => estimate(i, undefined, { fixes: false }));
   warnings.push(...result.warnings);
@@ -303,7 +309,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
   const describeRow = (r: PlanRow): PlanDocumentRow => ({
     hardware: r.hardware, weights: r.weights, kv: r.kv, tp: r.tp, pp: r.pp, ep: r.ep, dpAttention: r.dpAttention, redundantExperts: r.redundantExperts, devicesPerReplica: r.devicesPerReplica, replicas: r.replicas, devices: r.devices,
     concurrencyPerReplica: r.concurrencyPerReplica, ttft: r.ttftSeconds, tpot: r.tpotSeconds, e2e: r.e2eSeconds, usdPerHour: r.usdPerHour, usdPerMillionOutputTokens: r.usdPerMillionOutputTokens,
-    why: r.why, bound: r.bound, estimateCommand: reproduce(r),
+    why: r.why, bound: r.bound, speculative: r.speculative, estimateCommand: reproduce(r),
   });
   const disaggregated = disaggregatedDocument(raw, named, request, best, modelArgs, repo, qps, warnings);
   const compareApi = has('compareApi') && raw.compareApi !== false && raw.compareApi !== 'false' ? apiComparison(raw, origins, catalog, resolved.model, request, best, warnings) : null;
@@ -343,14 +349,27 @@ function apiComparison(raw: PlanRawOptions, origins: PlanOrigins, catalog: Catal
   const sets = catalog.apiPrices ?? [];
   const set = preset && sets.find((a) => a.id === preset.id);
   if (!set) throw new UserError(`${where}: no API prices for ${model.name} (models with prices: ${sets.map((a) => a.id).join(', ') || 'none'}; presets/api)`);
-  const cachedInputShare = raw.cachedInput !== undefined ? quantity({ value: raw.cachedInput, where: origins.cachedInput ?? '--cached-input' }, 'fraction') : 0;
+  // the share of input tokens billed at the cached price: --cached-input, else the prefix cache's hit share
+  const cachedTokens = best?.estimate.figures['prefix.cachedTokens']?.value ?? 0;
+  const cachedInputShare = raw.cachedInput !== undefined ? quantity({ value: raw.cachedInput, where: origins.cachedInput ?? '--cached-input' }, 'fraction') : cachedTokens / request.inputTokens;
+  const cachedInputDiscount = raw.cachedInputDiscount !== undefined ? quantity({ value: raw.cachedInputDiscount, where: origins.cachedInputDiscount ?? '--cached-input-discount' }, 'share') : undefined;
   if (!best) {
     warnings.push(`${where}: nothing meets the targets, so there is no deployment to compare with the API prices`);
     return null;
   }
   const requestsPerSecond = request.qps ?? best.estimate.figures['load.requestsPerSecond']?.value ?? 0;
-  const { figures, ...comparison } = compareWithApis({ usdPerHour: best.usdPerHour, requestsPerSecond, inputTokens: request.inputTokens, outputTokens: request.outputTokens, cachedInputShare }, set.prices);
+  const { figures, ...comparison } = compareWithApis({ usdPerHour: best.usdPerHour, requestsPerSecond, inputTokens: request.inputTokens, outputTokens: request.outputTokens, cachedInputShare, ...(cachedInputDiscount !== undefined ? { cachedInputDiscount } : {}) }, set.prices);
   return { model: set.id, cachedInputShare, ...comparison, figures };
+}
+
+/** Whether the model named by --model is a preset with MTP modules (DeepSeek-V3, GLM-4.5, Qwen3-Next). */
+function modelHasMtp(raw: PlanRawOptions, catalog: Catalog): boolean {
+  if (raw.model === undefined) return false;
+  try {
+    return (findModel(catalog, String(raw.model)).model.mtpLayers ?? 0) > 0;
+  } catch {
+    return false;
+  }
 }
 
 /** The `llm-size estimate` command that reproduces a plan row's figures. */
@@ -362,6 +381,10 @@ export function estimateCommandFor(input: EstimateInput, modelArgs: string[], ex
   if (p.redundantExperts) parts.push(`--redundant-experts ${p.redundantExperts}`);
   parts.push(`--replicas ${p.replicas}`, `--precision ${input.weights.id}`, `--kv-precision ${input.kv.id}`, `--engine ${input.engine!.id}@${input.engine!.version}`);
   parts.push(extra.qps !== undefined ? `--qps ${extra.qps}` : `--concurrency ${extra.concurrency}`);
+  const s = input.speculative;
+  if (s) parts.push(`--speculative ${s.method === 'draft' ? `draft:${s.draft!.id}` : s.method}`, `--draft-tokens ${s.draftTokens}`, s.acceptedLength !== undefined ? `--accepted-length ${s.acceptedLength}` : `--acceptance ${s.acceptance}`);
+  const p2 = input.prefixCache;
+  if (p2) parts.push(...(p2.prefixTokens !== undefined ? [`--prefix-tokens ${p2.prefixTokens}`] : []), `--cache-hit-rate ${p2.hitRate}`);
   parts.push(`--input-tokens ${input.workload.inputTokens}`, `--output-tokens ${input.workload.outputTokens}`, `--context ${input.workload.context}`);
   if (input.gpusPerNode !== undefined) parts.push(`--gpus-per-node ${input.gpusPerNode}`);
   if (input.mfu !== undefined) parts.push(`--mfu ${input.mfu}`);

@@ -341,7 +341,7 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
 
   const carbon = resolveCarbon(raw, origins, catalog);
   // Serving levers (docs/levers.md): speculative decoding ...
-  const levers = resolveLevers(raw, named, { model, catalog, layout: layout.parallel, forwardOnly, inputTokens, warnings });
+  const levers = resolveLevers(raw, named, { model, catalog, layout: layout.parallel, forwardOnly, inputTokens, hardware, engine, warnings });
   if (!carbon && has('pue')) warnings.push('--pue scales the carbon figures, which need a grid intensity: pass --region <id> or --grid-gco2-per-kwh <g>');
 
   return {
