@@ -24,6 +24,7 @@ import { loadPresetPaths } from '../src/inputs/load-presets.js';
 import { activationFormat, FORMATS, type Format } from '../src/inputs/precision.js';
 import { parseQuantity, secondsInHour } from '../src/units.js';
 import type { AllToAllMode } from '../src/estimate/expert-parallel.js';
+import { LEVER_KEYS, resolveLevers, type LeverKey } from '../src/inputs/resolve-levers.js';
 
 export const KINDS = ['memory', 'decode', 'prefill', 'throughput', 'training'] as const;
 export type Kind = (typeof KINDS)[number];
@@ -106,6 +107,8 @@ export interface Measurement {
   engineKernels?: EngineSpec['kernels'];
   /** serving layout as published (llama.cpp multi-GPU splits layers: pp = count); absent = count-way tensor parallelism */
   layout?: { tp?: number; pp?: number; ep?: number; dpAttention?: number; redundantExperts?: number; imbalance?: number; allToAll?: string };
+  /** serving levers as spec-file keys (docs/levers.md: speculative, acceptedLength, prefixTokens, gpuLayers ...) */
+  levers?: Record<string, string | number | boolean>;
   /** KV cases: the launch's max_model_len (llama.cpp n_ctx); absent = inputTokens + outputTokens */
   context?: number;
   /** KV cases: max_num_seqs as launched, CUDA graphs off, KV block size */
@@ -151,7 +154,7 @@ export function parseMeasured(text: string | number, where: string): number {
   throw new Error(`${where}: cannot read measured value "${text}"`);
 }
 
-const CASE_KEYS = ['model', 'hardware', 'count', 'engine', 'precision', 'kvPrecision', 'batch', 'maxBatch', 'kvMemoryFraction', 'inputTokens', 'outputTokens', 'unpredictable', 'training', 'engineFraction', 'profileTokens', 'layout', 'context', 'maxNumSeqs', 'enforceEager', 'blockSize', 'engineKernels'] as const;
+const CASE_KEYS = ['model', 'hardware', 'count', 'engine', 'precision', 'kvPrecision', 'batch', 'maxBatch', 'kvMemoryFraction', 'inputTokens', 'outputTokens', 'unpredictable', 'training', 'engineFraction', 'profileTokens', 'layout', 'context', 'maxNumSeqs', 'enforceEager', 'blockSize', 'engineKernels', 'levers'] as const;
 
 /** Reads every case file under `dir` and flattens cases into measurements (overrides applied). */
 export function loadSuite(dir: string): Measurement[] {
@@ -201,6 +204,7 @@ export function loadSuite(dir: string): Measurement[] {
           engineFraction: merged.engineFraction === undefined ? undefined : Number(merged.engineFraction),
           profileTokens: merged.profileTokens === undefined ? undefined : Number(merged.profileTokens),
           layout: merged.layout as Measurement['layout'],
+          levers: merged.levers as Measurement['levers'],
           context: merged.context === undefined ? undefined : Number(merged.context),
           maxNumSeqs: merged.maxNumSeqs === undefined ? undefined : Number(merged.maxNumSeqs),
           enforceEager: merged.enforceEager === undefined ? undefined : merged.enforceEager === true,
@@ -329,6 +333,17 @@ export function resolveMeasurement(m: Measurement, catalog: Catalog): Resolution
     ...(m.layout?.imbalance !== undefined || m.layout?.allToAll !== undefined ? { expertParallel: { ...(m.layout.imbalance !== undefined ? { imbalance: m.layout.imbalance } : {}), ...(m.layout.allToAll !== undefined ? { allToAll: m.layout.allToAll as AllToAllMode } : {}) } } : {}),
     ...(launched ? { engine: launched.engine, engineOptions: launched.options } : {}),
   };
+  if (m.levers) {
+    // the levers as the CLI resolves them (src/inputs/resolve-levers.ts), named after the case
+    const raw = m.levers;
+    const unknown = Object.keys(raw).filter((k) => !(LEVER_KEYS as readonly string[]).includes(k));
+    if (unknown.length) return { ok: false, reason: `unknown lever keys ${unknown.join(', ')} (accepted: ${LEVER_KEYS.join(', ')})` };
+    try {
+      Object.assign(base, resolveLevers(raw as Partial<Record<LeverKey, string | number | boolean>>, (k) => ({ value: raw[k], where: `${m.id}: levers.${k}` }), { model: model.model, catalog, layout: parallel ?? { tp: m.count, pp: 1, ep: 1, replicas: 1 }, forwardOnly: false, inputTokens: m.inputTokens, hardware, engine: launched?.engine ?? findEntry(catalog.engines ?? [], m.engine), warnings: [] }));
+    } catch (e) {
+      return { ok: false, reason: e instanceof Error ? e.message : String(e) };
+    }
+  }
   if (m.batch !== 'max') return { ok: true, input: { ...base, workload: { ...base.workload, batch: m.batch } } };
   let batch = 1;
   for (let i = 0; i < 3; i++) {
@@ -419,7 +434,8 @@ export interface FitCase {
 /** A fit case with its steps' work prepared for fast re-timing (serving cases without --qps). */
 export function fitCase(m: Measurement, input: EstimateInput): FitCase {
   // under load, and for forward-only models (encoders: estimateForward), predict through estimate()
-  if (input.load || isForwardOnly(input.model)) return { m, input, cls: hardwareClassOf(input) };
+  // and with a serving lever, which changes the step's shape (speculation, prefix cache, offload)
+  if (input.load || isForwardOnly(input.model) || input.speculative || input.prefixCache || input.lora || input.kvOffload || input.weightOffload) return { m, input, cls: hardwareClassOf(input) };
   const { step, work } = estimateWithStep(input);
   return { m, input, cls: hardwareClassOf(input), step: { model: step, ...work } };
 }
