@@ -8,6 +8,8 @@ import { ESTIMATE_KEYS, resolveEstimate, type RawOptions } from '../src/inputs/r
 import { PLAN_KEYS } from '../src/inputs/resolve-plan.js';
 import { RAG_KEYS } from '../src/inputs/resolve-rag.js';
 import { SIMULATE_KEYS } from '../src/inputs/resolve-simulate.js';
+// simulate refuses the serving levers (docs/levers.md) in spec files and options and offers no flag for them
+import { LEVER_KEYS } from '../src/inputs/resolve-levers.js';
 import { resolveTrain, TRAIN_KEYS } from '../src/inputs/resolve-train.js';
 
 /**
@@ -81,7 +83,7 @@ describe('the options objects are the commands\' own keys, each checked', () => 
   };
   const KEYS_NOT_FLAGS: Record<keyof typeof KEYS, string[]> = {
     estimate: [], train: [], plan: [], rag: [],
-    simulate: ['batch', 'decodeWorkers', 'prefillWorkers', 'images', 'imageSize', 'allowBeyondTrained', 'gridGco2PerKwh', 'region', 'pue', 'sparsity', 'prune', 'speculative', 'draftTokens', 'acceptance', 'acceptedLength'],
+    simulate: ['batch', 'decodeWorkers', 'prefillWorkers', 'images', 'imageSize', 'allowBeyondTrained', 'gridGco2PerKwh', 'region', 'pue', 'sparsity', 'prune', ...LEVER_KEYS],
   };
 
   it.each(Object.keys(KEYS) as (keyof typeof KEYS)[])('%s: the library\'s keys are the command\'s flags (differences pinned)', async (name) => {
