@@ -43,13 +43,11 @@ describe('cpu presets', () => {
 });
 
 describe('CPU-only inference', () => {
-  it('--gpu epyc-9654 runs on llama.cpp, decode reading the weights at the DRAM bandwidth', async () => {
+  it('--gpu epyc-9654 runs on llama.cpp, its decode memory time the bytes at the DRAM bandwidth', async () => {
     const d = await cliJson(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'epyc-9654', '--precision', 'q4_k_m']);
     expect(d.input.engine).toBe('llamacpp');
-    expect(d.input.precision.compute).toBe('int8');
     const bytes = d.figures['latency.decodeMemory'].inputs.bytes;
     expect(fig(d, 'latency.decodeMemory')).toBeCloseTo(bytes / (460.8e9 * fig(d, 'efficiency.decodeMbu')), 12);
-    expect(d.bounds.decode).toBe('memory');
     expect(d.fits).toBe(true);
   });
 });
