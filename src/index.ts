@@ -17,7 +17,8 @@ import type { Catalog } from './inputs/catalog.js';
 import { builtInCatalog } from './inputs/presets.js';
 import type { HubConfig } from './inputs/hub.js';
 import type { Raw } from './inputs/options.js';
-import { ESTIMATE_KEYS, fetchHubFor, resolveEstimate, type EstimateKey, type Origins } from './inputs/resolve.js';
+import { ESTIMATE_KEYS, fetchHubFor, type EstimateKey, type Origins } from './inputs/resolve.js';
+import { estimateFromRaw } from './inputs/resolve-disagg.js';
 import { PLAN_KEYS, runPlan, type PlanDocument, type PlanKey } from './inputs/resolve-plan.js';
 import { resolveTrain, TRAIN_KEYS, type TrainKey } from './inputs/resolve-train.js';
 import { runSimulate, SIMULATE_KEYS, type SimulateKey, type SimulationDocument, type SimulationSweepDocument } from './inputs/resolve-simulate.js';
@@ -123,8 +124,8 @@ export const estimateFromInput = (input: EstimateInput): Estimate => estimateRes
 export function estimate(options: EstimateOptions, settings: CatalogOption = {}): Estimate {
   const { raw, origins } = fromOptions<EstimateKey>('estimate', options, ESTIMATE_KEYS);
   const { catalog, hub } = catalogOption('estimate', settings);
-  const { input, warnings } = resolveEstimate(raw, origins as Origins, catalog, hub);
-  const result = estimateResolved(input);
+  // one pool of replicas, or with prefillWorkers and decodeWorkers a disaggregated deployment
+  const { estimate: result, warnings } = estimateFromRaw(raw, origins as Origins, catalog, hub);
   result.warnings.unshift(...warnings);
   return result;
 }

@@ -1,7 +1,11 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { estimate as estimateLibrary } from '../src/index.js';
 import { expertAllToAllSeconds, expertImbalance } from '../src/estimate/expert-parallel.js';
 import { hierarchicalAllReduceSeconds, type Topology } from '../src/estimate/parallel.js';
-import { cliJson, expectBadInput } from './helpers.js';
+import { cli, cliJson, expectBadInput } from './helpers.js';
 import { OUTPUT_SCHEMA, validateJson } from '../src/inputs/output-schema.js';
 
 // DeepSeek-V3 config.json: 61 layers (3 dense + 58 MoE), hidden 7168, MLA kv_lora_rank 512 +
@@ -129,6 +133,21 @@ describe('disaggregated prefill / decode (--prefill-workers, --decode-workers)',
     expect(e.disaggregated.prefill.parallel).toMatchObject({ tp: 32, ep: 32, dpAttention: 32, redundantExperts: 32 });
     expect(e.disaggregated.decode.estimate.figures['memory.perDevice.kvCache'].value).toBeGreaterThan(0);
     expect(validateJson(OUTPUT_SCHEMA.$defs.estimate, e, OUTPUT_SCHEMA)).toEqual([]);
+  });
+
+  it('the same deployment from a spec file, a check file and the library', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'llm-size-cluster-'));
+    const keys = { model: 'deepseek-v3', gpu: 'h100', engine: 'sglang', inputTokens: 2000, outputTokens: 100, qps: 60, prefillWorkers: '1:nodes=4,dp-attention,ep=32,redundant-experts=32', decodeWorkers: '1:nodes=9,dp-attention,ep=72,redundant-experts=32' };
+    const spec = join(dir, 'pd.yaml');
+    writeFileSync(spec, Object.entries(keys).map(([k, v]) => `${k}: "${v}"`).join('\n'));
+    const fromFlags = await cliJson(args);
+    const fromSpec = await cliJson(['estimate', '--spec', spec]);
+    expect(fromSpec.figures['latency.ttft'].value).toBe(fromFlags.figures['latency.ttft'].value);
+    expect(estimateLibrary(keys).figures['latency.tpot'].value).toBe(fromFlags.figures['latency.tpot'].value);
+    const check = join(dir, 'check.yaml');
+    writeFileSync(check, `deployments:\n  pd:\n${Object.entries(keys).map(([k, v]) => `    ${k}: "${v}"`).join('\n')}\n    assert: { tpot: "<= 50ms", ttft: "<= 5s" }\n`);
+    const r = await cli(['check', check]);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
   });
 
   it('says when a pool cannot keep up', async () => {
