@@ -62,3 +62,23 @@ describe('the verdict\'s fix and its alternatives line up', () => {
     expect(wrapLine('short', 12, '  ')).toBe('short');
   });
 });
+
+describe('dollar amounts of 1,000 and more print with thousands separators', () => {
+  it.each([
+    [1041.6, 'USD/h', '$1,041.60/h'],
+    [999.5, 'USD/h', '$999.50/h'],
+    [24528, 'USD', '$24,528'],
+    [11500, 'USD', '$11,500'],
+  ] as const)('%s %s -> %s', async (value, unit, text) => {
+    const { formatValue } = await import('../src/format/human.js');
+    expect(formatValue(value, unit)).toBe(text);
+  });
+
+  it('plan: 8 H100 at --price 130.2 cost 8 x 130.2 = $1,041.60/h; presets show prints the $11,500 purchase price', async () => {
+    const r = await cli(['plan', '--model', 'llama-3.1-70b', '--qps', '20', '--ttft', '1s', '--tpot', '50ms', '--hardware', 'h100-sxm', '--price', '130.2']);
+    expect(r.stdout).toMatch(/\$1,041\.60\/h/);
+    expect(r.stdout).not.toMatch(/\$\d{4,}/);
+    const show = await cli(['presets', 'show', 'h100-sxm']);
+    expect(show.stdout).toMatch(/purchase +ccir +\$11,500 /);
+  });
+});

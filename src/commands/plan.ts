@@ -128,7 +128,7 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
         if (api) {
           const { grouped } = await import('../format/human.js');
           const formatCount = (x: number) => (x >= 1e9 ? `${+(x / 1e9).toPrecision(3)} billion` : x >= 1e6 ? `${+(x / 1e6).toPrecision(3)} million` : grouped(Math.round(x)));
-          const perM = (v: number) => `$${+v.toFixed(3)}`;
+          const perM = (v: number) => (v >= 1000 ? formatValue(v, 'USD') : `$${+v.toFixed(3)}`);
           lines.push(`Against API prices of ${api.model} (USD per million tokens): the top pick costs ${formatValue(api.selfHostUsdPerMonth, 'USD')} a month and carries ${formatCount(api.requestsPerMonthAtLoad)} requests (${formatCount(api.tokensPerMonthAtLoad)} tokens) a month at the planned load${api.cachedInputShare ? `; ${+(api.cachedInputShare * 100).toFixed(1)}% of input tokens at the cached price` : ''}.`);
           lines.push(renderGrid(
             ['provider', 'in / out', 'dated', 'API at this load', 'break-even', 'self-hosting cheaper above'],

@@ -4,6 +4,7 @@ import type { HardwareSpec } from '../inputs/hardware.js';
 import type { ModelSpec } from '../inputs/model.js';
 import { activationFormat, FORMATS, type Format } from '../inputs/precision.js';
 import { secondsInHour, tokensInMillion } from '../units.js';
+import { formatValue } from '../format/human.js';
 import type { EngineOptions } from './engine.js';
 import { estimateWithStep, type Estimate } from './index.js';
 import { prefillFlops, tokenFlops } from './flops.js';
@@ -476,8 +477,8 @@ export interface HardwareOutcome {
 function hardwareOutcome(req: PlanRequest, id: string, usdPerDeviceHour: number, t: Tally, rows: PlanRow[]): HardwareOutcome {
   const base = { hardware: id, usdPerDeviceHour, usdPerMillionOutputTokens: null, devicesNeeded: null };
   const rank = rows.findIndex((r) => r.hardware === id);
-  if (rank >= 0) return { ...base, status: 'ranked', usdPerMillionOutputTokens: rows[rank].usdPerMillionOutputTokens, text: `row ${rank + 1}, from $${rows[rank].usdPerMillionOutputTokens.toFixed(2)} per million output tokens` };
-  if (t.cheapestUsdPerMillion !== undefined) return { ...base, status: 'meets', usdPerMillionOutputTokens: t.cheapestUsdPerMillion, text: `meets the targets from about $${t.cheapestUsdPerMillion.toFixed(2)} per million output tokens, below the top ${req.top}` };
+  if (rank >= 0) return { ...base, status: 'ranked', usdPerMillionOutputTokens: rows[rank].usdPerMillionOutputTokens, text: `row ${rank + 1}, from ${formatValue(rows[rank].usdPerMillionOutputTokens, 'USD')} per million output tokens` };
+  if (t.cheapestUsdPerMillion !== undefined) return { ...base, status: 'meets', usdPerMillionOutputTokens: t.cheapestUsdPerMillion, text: `meets the targets from about ${formatValue(t.cheapestUsdPerMillion, 'USD')} per million output tokens, below the top ${req.top}` };
   if (t.fewestBeyondLimit !== undefined) return { ...base, status: 'needs-devices', devicesNeeded: t.fewestBeyondLimit, text: `meets the targets only with ${t.fewestBeyondLimit} devices, more than --max-devices ${req.maxDevices}` };
   if (t.nearestMiss) return { ...base, status: 'misses', text: `misses even at one request per replica (${t.nearestMiss.text})` };
   if (t.evaluated > 0 && t.fitting === 0) return { ...base, status: 'no-fit', text: `holds the model on no layout of up to ${Math.min(req.maxDevices, 64)} devices per replica` };

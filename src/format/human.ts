@@ -64,7 +64,7 @@ export function formatValue(value: number, unit: Figure['unit']): string {
       if (value > 0 && value < 0.01) return `$${value.toPrecision(2)}`;
       return `$${grouped(value, value >= 1000 ? 0 : 2)}`;
     case 'USD/h':
-      return `$${value.toFixed(2)}/h`;
+      return `$${grouped(value, 2)}/h`;
     case 'fraction':
       return `${sig(value * 100)}%`;
     case 'ratio':

@@ -1,3 +1,4 @@
+import { grouped } from '../format/human.js';
 import { UserError } from '../errors.js';
 import { hoursInYear } from '../units.js';
 import type { Catalog } from './catalog.js';
@@ -80,7 +81,7 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
-const money = (usd: number, kind: PriceKind): string => (kind === 'purchase' ? `${+usd.toFixed(0)} USD` : `${+usd.toFixed(4)} USD/h`);
+const money = (usd: number, kind: PriceKind): string => (kind === 'purchase' ? `${grouped(usd)} USD` : `${usd >= 1000 ? grouped(usd, 2) : +usd.toFixed(4)} USD/h`);
 const describe = (p: Price): string => `${p.provider}${p.region ? ` ${p.region}` : ''} ${money(amountOf(p), p.kind)} (${p.date})`;
 
 /** A rule applied to a preset: the prices it took and the value it gave (USD/h, or USD for a purchase). */
@@ -189,6 +190,6 @@ export function priceFor(hw: HardwareSpec, override: PriceOverride | undefined, 
   const given = override?.byId.get(hw.id) ?? override?.all;
   if (given === undefined) return choosePrice(hw, choice, kindWhere);
   const named = override!.byId.has(hw.id) ? `${override!.where} ${hw.id}=${given}` : override!.where;
-  if (choice.kind === 'purchase') return amortized(given, choice.amortizeYears ?? DEFAULT_AMORTIZE_YEARS, `purchase price ${given} USD per device (${named})`);
+  if (choice.kind === 'purchase') return amortized(given, choice.amortizeYears ?? DEFAULT_AMORTIZE_YEARS, `purchase price ${grouped(given)} USD per device (${named})`);
   return { usdPerHour: given, source: named };
 }
