@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { wrapLine } from '../src/format/width.js';
-import { cli, cliJson } from './helpers.js';
+import { cli, cliJson, expectBadInput } from './helpers.js';
 
 /** Output consistency: what the figures say matches what the engine budgets and verdicts use. */
 
@@ -80,5 +80,37 @@ describe('dollar amounts of 1,000 and more print with thousands separators', () 
     expect(r.stdout).not.toMatch(/\$\d{4,}/);
     const show = await cli(['presets', 'show', 'h100-sxm']);
     expect(show.stdout).toMatch(/purchase +ccir +\$11,500 /);
+  });
+});
+
+describe('plan\'s layouts are ones an engine runs and a node holds', () => {
+  it('70B on RTX 4090s: no replica spans more than a node of 8 cards (presets/hardware/rtx-4090.yaml devicesPerNode), llama.cpp layer splits stay within it, and no pipeline of 64 stages', async () => {
+    const doc = await cliJson(['plan', '--model', 'llama-3.1-70b', '--qps', '1', '--ttft', '10s', '--tpot', '200ms', '--hardware', 'rtx-4090', '--price', 'rtx-4090=0.5', '--precision', 'q4_k_m,int4', '--top', '30']);
+    expect(doc.rows.length).toBeGreaterThan(0);
+    for (const r of doc.rows) {
+      expect(r.devicesPerReplica).toBeLessThanOrEqual(8);
+      expect(r.pp).toBeLessThanOrEqual(80);
+    }
+    // vLLM splits by tensor parallelism within the node (tp 2, 4, 8), llama.cpp by layers
+    expect(doc.rows.some((r: { weights: string; tp: number }) => r.weights === 'int4' && r.tp > 1)).toBe(true);
+  });
+
+  it.each([
+    // ggml/include/ggml-cuda.h GGML_CUDA_MAX_DEVICES 16
+    ['llama.cpp past 16 GPUs', ['--gpu', 'rtx-4090', '--count', '32', '--precision', 'q4_k_m'], /--count 32: llama\.cpp runs at most 16 devices per replica \(.*GGML_CUDA_MAX_DEVICES 16/],
+    // llama-server splits over its own host's GPUs
+    ['llama.cpp past one node', ['--gpu', 'rtx-4090', '--count', '16', '--precision', 'q4_k_m'], /--count 16: llama\.cpp runs a replica within one node .* holds 8 \(--gpus-per-node sets the node size\)/],
+  ])('estimate: %s is exit 2 naming the limit', async (_name, args, message) => {
+    await expectBadInput(['estimate', '--model', 'llama-3.1-70b', ...args], message);
+  });
+
+  it('placementProblem: hardware with no link between nodes holds a replica within a node; H100 nodes over InfiniBand hold 64 devices', async () => {
+    const { loadPresets } = await import('llm-size');
+    const { placementProblem } = await import('../src/estimate/parallel.js');
+    const catalog = await loadPresets();
+    const hw = (id: string) => catalog.hardware.find((h) => h.id === id)!;
+    expect(placementProblem(hw('rtx-5090'), { tp: 1, pp: 2 }, undefined)).toMatch(/lists no link between nodes of 1 device; a replica of 2 would span 2 nodes/);
+    expect(placementProblem(hw('rtx-5090'), { tp: 1, pp: 2 }, undefined, 2)).toBeUndefined();
+    expect(placementProblem(hw('h100-sxm'), { tp: 8, pp: 8 }, undefined)).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import type { HardwareSpec, Link } from '../inputs/hardware.js';
 import type { ModelSpec } from '../inputs/model.js';
+import type { EngineSpec } from '../inputs/engine.js';
 import type { EstimateInput } from './input.js';
 import { holdsKv, isHeadAttention, layerGroups, moeLayerCount } from './layers.js';
 import { expertParams } from './params.js';
@@ -147,6 +148,24 @@ export function deviceWeightShare(fig: Figures, m: ModelSpec, p: Parallel, total
   // replicated module is (an upper bound where an engine splits them).
   const rest = Math.max(0, totalParams - attention - mlp - norms - embedding - lmHead);
   return (perLayer * stageLayers(m, p.pp) + ends + rest) / totalParams;
+}
+
+/**
+ * Why a replica of this layout is not one an engine runs and the hardware holds, or undefined:
+ * more devices than the engine drives (llama.cpp: GGML_CUDA_MAX_DEVICES 16 in one process), a
+ * replica past one node for an engine that runs within a node (llama.cpp's layer split), or past
+ * the scale-up domain where the preset lists no link between nodes (consumer cards, laptops).
+ * Pipeline depth past the layers is layoutProblem's.
+ */
+export function placementProblem(hw: HardwareSpec, p: Pick<Parallel, 'tp' | 'pp'>, engine: Pick<EngineSpec, 'name' | 'multiDevice'> | undefined, gpusPerNode?: number): string | undefined {
+  const devices = p.tp * p.pp;
+  const most = engine?.multiDevice.maxDevices;
+  if (most && devices > most.value) return `${engine!.name} runs at most ${most.value} devices per replica (${most.source})`;
+  const domain = Math.max(1, domainSize(hw, gpusPerNode));
+  if (devices <= domain) return undefined;
+  if (engine?.multiDevice.singleNode) return `${engine.name} runs a replica within one node (${engine.multiDevice.singleNode.source}); a node of ${hw.name} holds ${domain} (--gpus-per-node sets the node size)`;
+  if (!hw.interNode) return `${hw.name} lists no link between nodes of ${domain} device${domain === 1 ? '' : 's'}; a replica of ${devices} would span ${Math.ceil(devices / domain)} nodes (--gpus-per-node sets the node size)`;
+  return undefined;
 }
 
 /** Devices per node: --gpus-per-node, else the hardware profile's. */

@@ -14,7 +14,7 @@ import { weightLayout } from './weights.js';
 import { bytesPerElement } from '../inputs/precision.js';
 import type { EstimateInput } from './input.js';
 import type { Run } from './load.js';
-import { domainSize, layoutProblem, type Parallel } from './parallel.js';
+import { domainSize, layoutProblem, placementProblem, type Parallel } from './parallel.js';
 import type { PrefixCache } from './prefix.js';
 import type { Speculative } from './speculative.js';
 
@@ -166,6 +166,8 @@ function misses(t: Targets, l: { ttft: number; tpot: number; e2e: number }): { n
 export function layoutsFor(m: ModelSpec, hw: HardwareSpec, devices: number, gpusPerNode?: number): Parallel[] {
   const node = Math.max(1, domainSize(hw, gpusPerNode));
   const out: Parallel[] = [];
+  // a replica past a node needs a link between nodes (consumer cards and laptops list none)
+  if (placementProblem(hw, { tp: devices, pp: 1 }, undefined, gpusPerNode)) return out;
   // The widest tensor-parallel group within a node that the model's heads allow.
   for (let tp = Math.min(devices, node); tp >= 1; tp--) {
     if (devices % tp !== 0 || layoutProblem(m, { tp, pp: devices / tp, ep: 1, replicas: 1 })) continue;
@@ -209,6 +211,9 @@ export function planConfigs(req: PlanRequest, layouts: (hw: HardwareSpec, device
             // engines that split layers (llama.cpp) run neither tensor nor attention data parallelism
             if (chosen.engine.multiDevice.default === 'layer' && (layout.dpAttention ?? 1) > 1) continue;
             const engineLayout = chosen.engine.multiDevice.default === 'layer' ? { ...layout, tp: 1, pp: layout.tp * layout.pp } : layout;
+            // a layout the engine runs and the hardware holds: its device limit, a node for single-node
+            // engines, no replica across nodes without a link between them (parallel.ts placementProblem)
+            if (placementProblem(hw, engineLayout, chosen.engine, req.gpusPerNode)) continue;
             // no KV type asked: the engine's own default cache type (llama.cpp f16), else the activation type
             const engineKv = kvChoice === 'activation' ? chosen.engine.kvCache.defaultType?.value : undefined;
             // with speculation allowed, each configuration with and without it: the ranking keeps whichever pays

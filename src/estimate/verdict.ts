@@ -3,7 +3,7 @@ import { bytesPerElement, FORMATS, type Format } from '../inputs/precision.js';
 import { blocksFor, engineLabel, kvCapacity, longestContext, schedulerLimit, wholeBlocks } from './engine.js';
 import type { EstimateInput } from './input.js';
 import type { MemoryResult } from './memory.js';
-import { batchPerScheduler, layoutOf, layoutProblem, type Parallel } from './parallel.js';
+import { batchPerScheduler, layoutOf, layoutProblem, placementProblem, type Parallel } from './parallel.js';
 import { formatKernel, isFallback } from './kernels.js';
 
 /**
@@ -73,7 +73,7 @@ function biggerLayouts(input: EstimateInput, m: ModelSpec): Parallel[] {
     const options: Parallel[] = layerSplit
       ? [{ ...now, tp: 1, pp: devices }]
       : [{ ...now, tp: Math.min(devices, Math.max(node, now.tp)), pp: devices / Math.min(devices, Math.max(node, now.tp)) }, { ...now, tp: now.tp, pp: devices / now.tp }];
-    for (const p of options) if (Number.isInteger(p.pp) && p.tp * p.pp === devices && !layoutProblem(m, p) && !out.some((q) => q.tp === p.tp && q.pp === p.pp)) out.push(p);
+    for (const p of options) if (Number.isInteger(p.pp) && p.tp * p.pp === devices && !layoutProblem(m, p) && !placementProblem(input.hardware, p, input.engine, input.gpusPerNode) && !out.some((q) => q.tp === p.tp && q.pp === p.pp)) out.push(p);
   }
   return out;
 }

@@ -180,7 +180,13 @@ export interface EngineSpec {
     multiStep?: { source: string };
   };
   /** how several devices split the model: tensor (TP groups) or layer (llama.cpp --split-mode layer) */
-  multiDevice: { default: 'tensor' | 'layer'; modes: ('tensor' | 'layer')[]; source: string };
+  multiDevice: {
+    default: 'tensor' | 'layer'; modes: ('tensor' | 'layer')[]; source: string;
+    /** the most devices one replica runs on (llama.cpp: GGML_CUDA_MAX_DEVICES) */
+    maxDevices?: { value: number; source: string };
+    /** a replica stays within one node (llama.cpp without its RPC backend) */
+    singleNode?: { source: string };
+  };
   launch?: LaunchSpec;
   /**
    * Where recurrent state (linear attention, Mamba) lives for hybrid models: `shared` with the
@@ -298,7 +304,7 @@ export const engineFileSchema = z.strictObject({
     policy: z.strictObject({ value: z.enum(SCHEDULER_POLICIES), source }).optional(),
     chunkedPrefill: z.strictObject({ value: z.boolean(), source }).optional(),
   }).default({}),
-  multiDevice: z.strictObject({ default: z.enum(['tensor', 'layer']), modes: z.array(z.enum(['tensor', 'layer'])).min(1), source }).default({ default: 'tensor', modes: ['tensor'], source: 'tensor parallelism over the devices of a replica' }),
+  multiDevice: z.strictObject({ default: z.enum(['tensor', 'layer']), modes: z.array(z.enum(['tensor', 'layer'])).min(1), source, maxDevices: sourcedCount.optional(), singleNode: z.strictObject({ source }).optional() }).default({ default: 'tensor', modes: ['tensor'], source: 'tensor parallelism over the devices of a replica' }),
   launch: z.strictObject({
     command: z.string().regex(/\{(repo|gguf)\}/, 'the command names the model as {repo} or {gguf}'),
     flags: z.partialRecord(z.enum(LAUNCH_KNOBS), z.string().regex(/^-{1,2}[A-Za-z0-9_-]+( .*)?$/, 'a launch flag such as --max-num-seqs, or a template with {value}')),

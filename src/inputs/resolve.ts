@@ -10,7 +10,7 @@ import { paramsFigures } from '../estimate/params.js';
 import { bool, choice, fraction, paramCount, positiveInt, positiveNumber, quantity, type Named, type Raw } from './options.js';
 import type { HubConfig } from './hub.js';
 import { activationFormat, FORMAT_NAMES_HELP, formatByName, FORMATS, KV_FORMAT_IDS, type Format } from './precision.js';
-import { layoutProblem, type Parallel } from '../estimate/parallel.js';
+import { layoutProblem, placementProblem, type Parallel } from '../estimate/parallel.js';
 import { ALL_TO_ALL_MODES } from '../estimate/expert-parallel.js';
 import { pruneModel, pruningProblem, sparse24, SPARSITY_PATTERNS, type StructuredPruning } from '../estimate/pruning.js';
 import { parseQuantity, toGiB } from '../units.js';
@@ -325,6 +325,15 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   const layout = resolveLayout(model, hardware, named, has, layerSplit);
   const { tp, pp, replicas, gpusPerNode } = layout;
   const count = tp * pp;
+  // A replica the engine runs and the hardware holds (parallel.ts placementProblem): an engine's
+  // own limit is bad input; a replica past a node of hardware that lists no link between nodes is
+  // sized over the node's link, with a warning.
+  if (count > 1) {
+    const problem = placementProblem(hardware, { tp, pp }, engine, gpusPerNode);
+    const engineBound = problem !== undefined && problem !== placementProblem(hardware, { tp, pp }, undefined, gpusPerNode);
+    if (engineBound) throw new UserError(`${has('count') ? named('count').where : has('pp') ? named('pp').where : named('tp').where} ${count}: ${problem}`);
+    if (problem) warnings.push(`${problem}; communication across them is taken at the node's link (${hardware.intraNode?.name ?? 'none listed'})`);
+  }
   const engineReason = count > 1 && engine.multiDevice.modes.includes('layer')
     ? `${engineChoice.reason}; ${layerSplit ? `--split-mode layer over ${count} devices: each holds a block of layers and a token runs through them one device after another` : `--split-mode row over ${count} devices (tensor parallelism)`}`
     : engineChoice.reason;
