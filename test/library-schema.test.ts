@@ -72,15 +72,10 @@ describe('the options objects are the commands\' own keys, each checked', () => 
   // Flags that shape the output or point to files of options, not the estimate: no option key.
   const OUTPUT_ONLY = ['spec', 'presets', 'format', 'explain', 'output', 'wide'];
   const KEYS = { estimate: ESTIMATE_KEYS, train: TRAIN_KEYS, plan: PLAN_KEYS, rag: RAG_KEYS, simulate: SIMULATE_KEYS } as const;
-  // Known differences between a command's flags and its option keys, pinned so a new flag or
-  // key cannot drift silently: train's --kv-precision and plan's --memory, --count,
-  // --power-watts, --usd-per-kwh are flags the command reads nowhere (from the shared model
-  // options); rag's engine launch options are flags without keys; simulate takes estimate's
-  // keys in spec files and options, and refuses the ones its CLI does not offer.
-  const FLAGS_NOT_KEYS: Record<keyof typeof KEYS, string[]> = {
-    estimate: [], train: ['kvPrecision'], plan: ['memory', 'count', 'powerWatts', 'usdPerKwh'],
-    rag: ['gpuMemoryUtilization', 'memFractionStatic', 'maxNumBatchedTokens', 'maxNumSeqs', 'enforceEager', 'blockSize', 'maxMambaCacheSize', 'mambaFullMemoryRatio', 'numSchedulerSteps', 'splitMode'], simulate: [],
-  };
+  // Every flag of a command is one of its option keys, so its resolver reads it (a flag accepted
+  // and ignored is a silent fallback): train offers no --kv-precision, plan no --memory or
+  // --count (it chooses devices), and rag passes the generator's engine launch options on.
+  const FLAGS_NOT_KEYS: Record<keyof typeof KEYS, string[]> = { estimate: [], train: [], plan: [], rag: [], simulate: [] };
   const KEYS_NOT_FLAGS: Record<keyof typeof KEYS, string[]> = {
     estimate: [], train: [], plan: [], rag: [],
     simulate: ['batch', 'decodeWorkers', 'prefillWorkers', 'images', 'imageSize', 'allowBeyondTrained', 'gridGco2PerKwh', 'region', 'pue', 'sparsity', 'prune', ...LEVER_KEYS],
@@ -94,9 +89,21 @@ describe('the options objects are the commands\' own keys, each checked', () => 
     expect(keys.filter((k) => !flags.includes(k)).sort()).toEqual([...KEYS_NOT_FLAGS[name]].sort());
   });
 
+  it('sweep: every flag but --over is an estimate key, read by the estimate resolver at each point', async () => {
+    const tree = await commandTree();
+    const flags = tree.commands.find((c) => c.name() === 'sweep')!.options.map((o) => o.attributeName()).filter((f) => !OUTPUT_ONLY.includes(f) && f !== 'over');
+    expect(flags.filter((f) => !(ESTIMATE_KEYS as readonly string[]).includes(f))).toEqual([]);
+  });
+
   // Every key of estimate and train, given a value no flag could mean (a control character, a
   // negative number), is a UserError: none passes through unchecked.
-  it.each([['estimate', ESTIMATE_KEYS, { model: 'llama-3.1-8b' }], ['train', TRAIN_KEYS, { model: 'llama-3.1-8b', count: 8, tokens: '1e9' }]] as const)('%s: every key refuses a value no flag could mean', (name, keys, base) => {
+  it.each([
+    ['estimate', ESTIMATE_KEYS, { model: 'llama-3.1-8b' }],
+    ['train', TRAIN_KEYS, { model: 'llama-3.1-8b', count: 8, tokens: '1e9' }],
+    ['plan', PLAN_KEYS, { model: 'llama-3.1-8b', qps: 1, hardware: 'h100-sxm' }],
+    ['rag', RAG_KEYS, { corpusTokens: '1e6', model: 'llama-3.1-8b', gpu: 'h100-sxm' }],
+    ['simulate', SIMULATE_KEYS, { model: 'llama-3.1-8b', gpu: 'h100-sxm', qps: 1, requests: 20 }],
+  ] as const)('%s: every key refuses a value no flag could mean (each is read by the resolver)', (name, keys, base) => {
     const loose: string[] = [];
     for (const key of keys) {
       for (const bad of ['\u0001bad', -1]) {

@@ -114,3 +114,44 @@ describe('plan\'s layouts are ones an engine runs and a node holds', () => {
     expect(placementProblem(hw('h100-sxm'), { tp: 8, pp: 8 }, undefined)).toBeUndefined();
   });
 });
+
+describe('no flag is accepted and then ignored', () => {
+  it('plan --power-watts / --usd-per-kwh: the top pick\'s owned month is the amortized purchase plus electricity, as estimate gives it', async () => {
+    const doc = await cliJson(['plan', '--model', 'llama-3.1-8b', '--qps', '5', '--tpot', '50ms', '--hardware', 'h100-sxm', '--amortize-years', '3', '--power-watts', '400', '--usd-per-kwh', '0.12', '--disaggregated', 'off']);
+    const f = doc.top.figures;
+    const devices = doc.top.devices;
+    // H100 SXM purchase 11,500 USD (presets/hardware/h100-sxm.yaml, ccir 2026-07-22) over 3 x 8,760 h, 730 h a month
+    expect(f['cost.usdPerMonth'].value).toBeCloseTo((11500 / (3 * 8760)) * 730 * devices, 6);
+    // 400 W x 730 h = 292 kWh per device a month, x 0.12 USD/kWh = 35.04 USD
+    expect(f['cost.electricityUsdPerMonth'].value).toBeCloseTo(35.04 * devices, 6);
+    expect(f['cost.ownedUsdPerMonth'].value).toBeCloseTo(f['cost.usdPerMonth'].value + 35.04 * devices, 6);
+    expect(doc.top.estimateCommand).toMatch(/--power-watts 400 --usd-per-kwh 0\.12/);
+    const table = await cli(['plan', '--model', 'llama-3.1-8b', '--qps', '5', '--tpot', '50ms', '--hardware', 'h100-sxm', '--amortize-years', '3', '--power-watts', '400', '--usd-per-kwh', '0.12', '--disaggregated', 'off']);
+    expect(table.stdout).toMatch(/Energy \(top pick\): .* at 400 W per device; electricity \$[\d.]+ per million output tokens at 0\.12 USD\/kWh; owned: \$[\d,.]+ a month of amortized purchase \+ \$35\.04 of electricity/);
+  });
+
+  it('rag passes the generator\'s engine launch options on (--gpu-memory-utilization)', async () => {
+    const out = await cliJson(['rag', '--corpus-tokens', '1e6', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--gpu-memory-utilization', '0.8']);
+    expect(out.figures['memory.engine.fraction'].value).toBe(0.8);
+  });
+
+  it.each([
+    ['train has no KV cache, so no --kv-precision', ['train', '--model', 'llama-3.1-8b', '--kv-precision', 'fp8'], /unknown option '--kv-precision'/],
+    ['plan chooses the devices: no --count', ['plan', '--model', 'llama-3.1-8b', '--qps', '1', '--count', '4'], /unknown option '--count'/],
+    ['plan chooses the devices: no --memory', ['plan', '--model', 'llama-3.1-8b', '--qps', '1', '--memory', '16GB'], /unknown option '--memory'/],
+    ['--cached-input without --compare-api', ['plan', '--model', 'llama-3.1-8b', '--qps', '1', '--cached-input', '0.5'], /--cached-input: applies to the API comparison; pass --compare-api with it/],
+    ['--gpu beside --hardware', ['plan', '--model', 'llama-3.1-8b', '--qps', '1', '--hardware', 'l4', '--gpu', 'h100'], /--gpu: plan searches the --hardware list \(l4\); give --hardware or --gpu, not both/],
+    ['--rerank-candidates without --rerank', ['rag', '--corpus-tokens', '1e6', '--model', 'llama-3.1-8b', '--rerank-candidates', '20'], /--rerank-candidates: applies with --rerank <model>/],
+  ])('%s: exit 2', async (_name, args, message) => {
+    await expectBadInput(args, message);
+  });
+});
+
+describe('rag\'s context error names what set the overflowing length', () => {
+  it('a prompt of --top-k 400 x --chunk-tokens 1024 + 32 query tokens + 256 output = 409,888 tokens past Llama 3.1 8B\'s 131,072: the retrieval flags, not --input-tokens', async () => {
+    await expectBadInput(['rag', '--corpus-tokens', '1e9', '--model', 'llama-3.1-8b', '--gpu', 'l4', '--top-k', '400', '--chunk-tokens', '1024'], /^llm-size: the RAG prompt \(--system-tokens \+ --top-k x --chunk-tokens \+ --query-tokens\) \+ --output-tokens: a context of 409888 tokens is beyond the 131072/);
+  });
+  it('estimate still names --input-tokens + --output-tokens', async () => {
+    await expectBadInput(['estimate', '--model', 'llama-3.1-8b', '--input-tokens', '200k'], /^llm-size: --input-tokens \+ --output-tokens: a context of 205056 tokens/);
+  });
+});

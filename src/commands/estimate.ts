@@ -15,35 +15,41 @@ import { presetsOption } from './preset-paths.js';
 
 export { OUTPUT_FORMATS } from '../format/render.js';
 
-/** Flags shared by commands that take a model and hardware (estimate, train, plan). */
-export function addModelOptions(cmd: Command): Command {
-  return cmd
-    .option('--model <preset>', 'model preset id or alias (llm-size presets list models)')
-    .option('--params <count>', 'parameter count only (7b, 70e9, 405000000000); KV and attention then assume a typical shape')
-    .option('--hf-config <file>', 'a Hugging Face config.json')
-    .option('--hf <org/name[@revision]>', 'fetch config.json from the Hugging Face Hub (HF_TOKEN for gated models, HF_ENDPOINT, cached for offline use)')
-    .option('--offline', 'with --hf: use the cached config.json only (as HF_HUB_OFFLINE=1)')
-    .option('--spec <file>', 'YAML or JSON file with any of these options (camelCase keys); flags override it')
-    .option('--layers <n>', 'architecture: decoder layers')
-    .option('--hidden <n>', 'architecture: hidden size')
-    .option('--heads <n>', 'architecture: attention heads')
-    .option('--kv-heads <n>', 'architecture: key/value heads (default: heads)')
-    .option('--head-dim <n>', 'architecture: head dimension (default: hidden / heads)')
-    .option('--ffn <n>', 'architecture: MLP intermediate size')
-    .option('--vocab <n>', 'architecture: vocabulary size')
-    .option('--tied-embeddings', 'architecture: output head shares the embedding matrix')
-    .addOption(new Option('--precision <format>', `weight format (${FORMAT_NAMES_HELP.join(', ')}; default: the checkpoint's quantization_config, else bf16)`))
-    .addOption(new Option('--kv-precision <format>', `KV-cache format (${KV_FORMAT_IDS.join(', ')}; default: the activation type)`))
-    .option('--gpu <preset>', 'hardware preset id or alias (default h100-sxm)')
-    .option('--memory <size>', 'device memory size, e.g. 16GB for a 16 GB laptop or Mac (default: the preset\'s; llm-size presets show <gpu> lists its configurations)')
-    .option('--count <n>', 'devices per replica (= tp x pp); alone it means --tp n', undefined)
-    .option('--price <usd>', 'USD per device-hour, one number or id=usd pairs (mi300x=2.5,tpu-v5e=1.2) (default: the median of the preset\'s dated on-demand prices, one per provider)')
-    .option('--provider <name>', 'take the dated price from this provider (llm-size presets show <gpu> lists them)')
-    .addOption(new Option('--price-kind <kind>', 'which dated prices: on-demand (default), reserved-1y, reserved-3y, spot, marketplace, purchase').choices(PRICE_KINDS))
-    .option('--amortize-years <n>', 'owned hardware: charge the purchase price over n years of 8,760 h (implies --price-kind purchase; default 3)')
-    .option('--power-watts <W>', 'average power per device in W, for energy figures (default: TDP x (0.43 + 0.57 x matrix-unit utilisation))')
-    .option('--usd-per-kwh <usd>', 'electricity price, for the electricity cost of owned hardware')
-    .addOption(presetsOption());
+/**
+ * The model, hardware and price options every command shares. `omit` leaves out the ones a
+ * command has no use for (train: no KV cache; plan: it chooses the devices and their count), so
+ * no flag is accepted and then ignored.
+ */
+export function addModelOptions(cmd: Command, omit: readonly string[] = []): Command {
+  const options: [string, (c: Command) => Command][] = [
+    ['model', (c) => c.option('--model <preset>', 'model preset id or alias (llm-size presets list models)')],
+    ['params', (c) => c.option('--params <count>', 'parameter count only (7b, 70e9, 405000000000); KV and attention then assume a typical shape')],
+    ['hfConfig', (c) => c.option('--hf-config <file>', 'a Hugging Face config.json')],
+    ['hf', (c) => c.option('--hf <org/name[@revision]>', 'fetch config.json from the Hugging Face Hub (HF_TOKEN for gated models, HF_ENDPOINT, cached for offline use)')],
+    ['offline', (c) => c.option('--offline', 'with --hf: use the cached config.json only (as HF_HUB_OFFLINE=1)')],
+    ['spec', (c) => c.option('--spec <file>', 'YAML or JSON file with any of these options (camelCase keys); flags override it')],
+    ['layers', (c) => c.option('--layers <n>', 'architecture: decoder layers')],
+    ['hidden', (c) => c.option('--hidden <n>', 'architecture: hidden size')],
+    ['heads', (c) => c.option('--heads <n>', 'architecture: attention heads')],
+    ['kvHeads', (c) => c.option('--kv-heads <n>', 'architecture: key/value heads (default: heads)')],
+    ['headDim', (c) => c.option('--head-dim <n>', 'architecture: head dimension (default: hidden / heads)')],
+    ['ffn', (c) => c.option('--ffn <n>', 'architecture: MLP intermediate size')],
+    ['vocab', (c) => c.option('--vocab <n>', 'architecture: vocabulary size')],
+    ['tiedEmbeddings', (c) => c.option('--tied-embeddings', 'architecture: output head shares the embedding matrix')],
+    ['precision', (c) => c.addOption(new Option('--precision <format>', `weight format (${FORMAT_NAMES_HELP.join(', ')}; default: the checkpoint's quantization_config, else bf16)`))],
+    ['kvPrecision', (c) => c.addOption(new Option('--kv-precision <format>', `KV-cache format (${KV_FORMAT_IDS.join(', ')}; default: the activation type)`))],
+    ['gpu', (c) => c.option('--gpu <preset>', 'hardware preset id or alias (default h100-sxm)')],
+    ['memory', (c) => c.option('--memory <size>', 'device memory size, e.g. 16GB for a 16 GB laptop or Mac (default: the preset\'s; llm-size presets show <gpu> lists its configurations)')],
+    ['count', (c) => c.option('--count <n>', 'devices per replica (= tp x pp); alone it means --tp n', undefined)],
+    ['price', (c) => c.option('--price <usd>', 'USD per device-hour, one number or id=usd pairs (mi300x=2.5,tpu-v5e=1.2) (default: the median of the preset\'s dated on-demand prices, one per provider)')],
+    ['provider', (c) => c.option('--provider <name>', 'take the dated price from this provider (llm-size presets show <gpu> lists them)')],
+    ['priceKind', (c) => c.addOption(new Option('--price-kind <kind>', 'which dated prices: on-demand (default), reserved-1y, reserved-3y, spot, marketplace, purchase').choices(PRICE_KINDS))],
+    ['amortizeYears', (c) => c.option('--amortize-years <n>', 'owned hardware: charge the purchase price over n years of 8,760 h (implies --price-kind purchase; default 3)')],
+    ['powerWatts', (c) => c.option('--power-watts <W>', 'average power per device in W, for energy figures (default: TDP x (0.43 + 0.57 x matrix-unit utilisation))')],
+    ['usdPerKwh', (c) => c.option('--usd-per-kwh <usd>', 'electricity price, for the electricity cost of owned hardware')],
+  ];
+  for (const [key, add] of options) if (!omit.includes(key)) add(cmd);
+  return cmd.addOption(presetsOption());
 }
 
 /** Pruning flags (estimate, rag; train takes --prune only): src/estimate/pruning.ts. */

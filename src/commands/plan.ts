@@ -25,7 +25,7 @@ Examples:
 
 Plain --ttft/--tpot/--e2e are medians. Percentile targets (--ttft-p99 ...) and length
 distributions make plan serve its rows in simulation (llm-size simulate) and rank them by it.`);
-  addEngineOptions(addEfficiencyOptions(addModelOptions(cmd)))
+  addEngineOptions(addEfficiencyOptions(addModelOptions(cmd, ['memory', 'count'])))
     .option('--hardware <ids>', 'comma list of hardware presets to consider (default: every preset with a price)')
     .option('--input-tokens <n|dist>', 'prompt tokens per request (default 1024), or a distribution (uniform:, lognormal:, zipf:, trace:; rows are then verified by simulation)')
     .option('--output-tokens <n|dist>', 'generated tokens per request (default 256), or a distribution as for --input-tokens')
@@ -100,6 +100,16 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
             color, width,
           ));
           lines.push(`Top pick: ${best.hardwareName}, ${best.replicas} replica(s) of ${best.devicesPerReplica}; ${best.why}.`);
+          // --power-watts / --usd-per-kwh: the top pick's energy and electricity, and owned hardware's month, as estimate gives them
+          const f = best.estimate.figures;
+          if (request.powerWatts !== undefined || request.usdPerKwh !== undefined) {
+            const parts = [
+              ...(f['energy.joulesPerMillionOutputTokens'] ? [`${formatValue(f['energy.joulesPerMillionOutputTokens'].value, 'J')} per million output tokens${request.powerWatts !== undefined ? ` at ${request.powerWatts} W per device` : ''}`] : []),
+              ...(f['cost.electricityUsdPerMillionOutputTokens'] ? [`electricity ${formatValue(f['cost.electricityUsdPerMillionOutputTokens'].value, 'USD')} per million output tokens at ${request.usdPerKwh} USD/kWh`] : []),
+              ...(f['cost.ownedUsdPerMonth'] ? [`owned: ${formatValue(f['cost.usdPerMonth'].value, 'USD')} a month of amortized purchase + ${formatValue(f['cost.electricityUsdPerMonth'].value, 'USD')} of electricity = ${formatValue(f['cost.ownedUsdPerMonth'].value, 'USD')}`] : []),
+            ];
+            if (parts.length) lines.push(`Energy (top pick): ${parts.join('; ')}.`);
+          }
           if (sim) {
             lines.push(`Simulated: ${sim.rowsVerified} deployment(s) served in simulation (${sim.simulations} runs), ranked by the replicas their percentiles need.`);
             if (sim.devicesAddedByPercentiles !== null && sim.medianBest && sim.targets.some((t) => t.percentile !== 50)) {

@@ -54,7 +54,7 @@ Examples:
   llm-size train --model llama-3.1-70b --gpu h100 --count 8 --zero 3 --recompute full --tokens 1b
   llm-size train --model llama-2-7b --gpu rtx-4090 --method qlora --micro-batch 4 --format json
   llm-size train --params 7b --gpu a100-80gb --count 8 --zero 3 --explain`);
-  addPruningOptions(addCarbonOptions(addModelOptions(cmd)), false)
+  addPruningOptions(addCarbonOptions(addModelOptions(cmd, ['kvPrecision'])), false)
     .option('--tokens <count>', 'tokens to train on (1t, 2e12); default for full training: 20 per parameter (Chinchilla)')
     .option('--seq-len <tokens>', 'tokens per sequence (default 2048; 8k = 8192)')
     .option('--micro-batch <n>', 'sequences per device per forward/backward pass (default 1)')

@@ -61,6 +61,9 @@ export interface PlanRequest {
   /** roofline efficiency overrides (--mfu, --mbu) */
   mfu?: number;
   mbu?: number;
+  /** average power per device (--power-watts) and the electricity price (--usd-per-kwh): energy and owned-hardware cost figures, as estimate gives them */
+  powerWatts?: number;
+  usdPerKwh?: number;
   /** the hardware list was given (--hardware), not the whole priced catalogue */
   hardwareNamed?: boolean;
   /** speculative decoding to try beside plain decoding on every configuration (kept only where it pays) */
@@ -223,6 +226,7 @@ export function planConfigs(req: PlanRequest, layouts: (hw: HardwareSpec, device
                 workload: { batch: 1, inputTokens: req.inputTokens, outputTokens: req.outputTokens, context: req.context },
                 hardware: hw, count: engineLayout.tp * engineLayout.pp, parallel: engineLayout, gpusPerNode: req.gpusPerNode, engine: chosen.engine, engineOptions: req.engineOptions, engineReason: chosen.reason,
                 load: { concurrency: 1, replicasGiven: true }, price, mfu: req.mfu, mbu: req.mbu,
+                ...(req.powerWatts !== undefined ? { powerWatts: req.powerWatts } : {}), ...(req.usdPerKwh !== undefined ? { usdPerKwh: req.usdPerKwh } : {}),
                 ...(speculative ? { speculative } : {}), ...(req.prefixCache ? { prefixCache: req.prefixCache } : {}),
               },
               devices,

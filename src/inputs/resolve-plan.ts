@@ -29,7 +29,7 @@ import { chooseEngine, findEngine, newestEngines, whyNot } from './engine-choice
 
 /** Keys of the model and workload that `plan` passes through to the estimator unchanged. */
 const MODEL_KEYS = ['model', 'params', 'hfConfig', 'hf', 'offline', 'layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings'] as const satisfies readonly EstimateKey[];
-const PASSED_KEYS = [...MODEL_KEYS, 'inputTokens', 'outputTokens', 'workload', 'context', 'allowBeyondTrained', 'engine', 'gpusPerNode', 'mfu', 'mbu', ...ENGINE_OPTION_KEYS, 'speculative', 'draftTokens', 'acceptance', 'acceptedLength', 'prefixTokens', 'cacheHitRate'] as const satisfies readonly EstimateKey[];
+const PASSED_KEYS = [...MODEL_KEYS, 'inputTokens', 'outputTokens', 'workload', 'context', 'allowBeyondTrained', 'engine', 'gpusPerNode', 'mfu', 'mbu', 'powerWatts', 'usdPerKwh', ...ENGINE_OPTION_KEYS, 'speculative', 'draftTokens', 'acceptance', 'acceptedLength', 'prefixTokens', 'cacheHitRate'] as const satisfies readonly EstimateKey[];
 /** Every option of `llm-size plan`, camelCase as in a spec file. */
 export const PLAN_KEYS = [
   ...PASSED_KEYS, 'precision', 'kvPrecision', 'gpu', 'hardware', 'price', 'provider', 'priceKind', 'amortizeYears', 'compareApi', 'cachedInput', 'cachedInputDiscount',
@@ -197,6 +197,15 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
   if (!has('qps') && !has('concurrency')) throw new UserError('plan needs a load: pass --qps <requests per second> or --concurrency <requests in flight>');
   if (has('qps') && has('concurrency')) throw new UserError('give --qps or --concurrency, not both');
 
+  // Options read only with another: refused alone rather than ignored.
+  const compareApiOn = has('compareApi') && bool(named('compareApi'));
+  for (const key of ['cachedInput', 'cachedInputDiscount'] as const) {
+    if (has(key) && !compareApiOn) throw new UserError(`${named(key).where}: applies to the API comparison; pass --compare-api with it, or drop it`);
+  }
+  const cachedInput = has('cachedInput') ? quantity(named('cachedInput'), 'fraction') : undefined;
+  const cachedInputDiscount = has('cachedInputDiscount') ? quantity(named('cachedInputDiscount'), 'share') : undefined;
+  if (has('hardware') && has('gpu')) throw new UserError(`${named('gpu').where}: plan searches the --hardware list (${String(raw.hardware)}); give --hardware or --gpu, not both`);
+
   // Model, workload, engine: resolved the way estimate resolves them.
   const hardwareIds = has('hardware') ? list(raw.hardware) : has('gpu') ? list(raw.gpu) : undefined;
   const hardware = hardwareIds?.map((id) => findHardware(catalog, id));
@@ -270,7 +279,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
 
   const request: PlanRequest = {
     model: resolved.model, inputTokens: resolved.workload.inputTokens, outputTokens: resolved.workload.outputTokens, context: resolved.workload.context,
-    qps, concurrency, targets, hardware: priced, weights, kv, engineFor, engineOptions: resolved.engineOptions, maxDevices, gpusPerNode: resolved.gpusPerNode, top, mfu: resolved.mfu, mbu: resolved.mbu,
+    qps, concurrency, targets, hardware: priced, weights, kv, engineFor, engineOptions: resolved.engineOptions, maxDevices, gpusPerNode: resolved.gpusPerNode, top, mfu: resolved.mfu, mbu: resolved.mbu, powerWatts: resolved.powerWatts, usdPerKwh: resolved.usdPerKwh,
     hardwareNamed: hardware !== undefined,
     ...(resolved.speculative ? { speculative: resolved.speculative } : {}), ...(resolved.prefixCache ? { prefixCache: resolved.prefixCache } : {}),
   };
@@ -312,7 +321,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
     why: r.why, bound: r.bound, speculative: r.speculative, estimateCommand: reproduce(r),
   });
   const disaggregated = disaggregatedDocument(raw, named, request, best, modelArgs, repo, qps, warnings);
-  const compareApi = has('compareApi') && raw.compareApi !== false && raw.compareApi !== 'false' ? apiComparison(raw, origins, catalog, resolved.model, request, best, warnings) : null;
+  const compareApi = compareApiOn ? apiComparison({ cachedInput, cachedInputDiscount }, origins, catalog, resolved.model, request, best, warnings) : null;
   const document: PlanDocument = {
     schemaVersion: 1,
     input: {
@@ -343,7 +352,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
  * src/estimate/api-compare.ts. A model without API prices is bad input naming those that have
  * them; with no row to compare, a warning says so.
  */
-function apiComparison(raw: PlanRawOptions, origins: PlanOrigins, catalog: Catalog, model: ModelSpec, request: PlanRequest, best: PlanRow | undefined, warnings: string[]): PlanDocument['compareApi'] {
+function apiComparison(given: { cachedInput?: number; cachedInputDiscount?: number }, origins: PlanOrigins, catalog: Catalog, model: ModelSpec, request: PlanRequest, best: PlanRow | undefined, warnings: string[]): PlanDocument['compareApi'] {
   const where = origins.compareApi ?? '--compare-api';
   const preset = catalog.models.find((m) => m.model === model);
   const sets = catalog.apiPrices ?? [];
@@ -351,8 +360,8 @@ function apiComparison(raw: PlanRawOptions, origins: PlanOrigins, catalog: Catal
   if (!set) throw new UserError(`${where}: no API prices for ${model.name} (models with prices: ${sets.map((a) => a.id).join(', ') || 'none'}; presets/api)`);
   // the share of input tokens billed at the cached price: --cached-input, else the prefix cache's hit share
   const cachedTokens = best?.estimate.figures['prefix.cachedTokens']?.value ?? 0;
-  const cachedInputShare = raw.cachedInput !== undefined ? quantity({ value: raw.cachedInput, where: origins.cachedInput ?? '--cached-input' }, 'fraction') : cachedTokens / request.inputTokens;
-  const cachedInputDiscount = raw.cachedInputDiscount !== undefined ? quantity({ value: raw.cachedInputDiscount, where: origins.cachedInputDiscount ?? '--cached-input-discount' }, 'share') : undefined;
+  const cachedInputShare = given.cachedInput ?? cachedTokens / request.inputTokens;
+  const cachedInputDiscount = given.cachedInputDiscount;
   if (!best) {
     warnings.push(`${where}: nothing meets the targets, so there is no deployment to compare with the API prices`);
     return null;
@@ -389,6 +398,8 @@ export function estimateCommandFor(input: EstimateInput, modelArgs: string[], ex
   if (input.gpusPerNode !== undefined) parts.push(`--gpus-per-node ${input.gpusPerNode}`);
   if (input.mfu !== undefined) parts.push(`--mfu ${input.mfu}`);
   if (input.mbu !== undefined) parts.push(`--mbu ${input.mbu}`);
+  if (input.powerWatts !== undefined) parts.push(`--power-watts ${input.powerWatts}`);
+  if (input.usdPerKwh !== undefined) parts.push(`--usd-per-kwh ${input.usdPerKwh}`);
   if (extra.price !== undefined) parts.push(`--price ${extra.price}`);
   else if (extra.provider !== undefined) parts.push(`--provider ${extra.provider}`);
   if (extra.priceKind !== undefined) parts.push(`--price-kind ${extra.priceKind}`);

@@ -8,7 +8,7 @@ import { isForwardOnly } from './model.js';
 import { choice, positiveInt, quantity, type Named, type Raw } from './options.js';
 import { findHardware } from './presets.js';
 import { LEVER_KEYS } from './resolve-levers.js';
-import { DEFAULT_GPU, resolveCarbon, resolveEstimate, type EstimateKey, type Origins, type RawOptions } from './resolve.js';
+import { DEFAULT_GPU, ENGINE_OPTION_KEYS, resolveCarbon, resolveEstimate, type EstimateKey, type Origins, type RawOptions } from './resolve.js';
 
 /**
  * `llm-size rag` options (flags, spec-file keys, library options) -> RagInput. The generator,
@@ -23,6 +23,8 @@ export const RAG_SHARED_KEYS = [
   'precision', 'kvPrecision', 'batch', 'outputTokens',
   'gpu', 'memory', 'count', 'price', 'mfu', 'mbu', 'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'nodes', 'dpAttention', 'redundantExperts', 'expertImbalance', 'allToAll', 'engine', 'concurrency', 'qps',
   'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'sparsity', 'prune', 'allowBeyondTrained',
+  // the generator's engine launch options (--gpu-memory-utilization ...), as estimate reads them
+  ...ENGINE_OPTION_KEYS,
   ...LEVER_KEYS,
 ] as const satisfies readonly EstimateKey[];
 /** Keys only `rag` has. */
@@ -118,7 +120,7 @@ export function resolveRag(raw: RagRawOptions, origins: RagOrigins, catalog: Cat
     if (candidates < topK) throw new UserError(`${named('rerankCandidates').where} ${candidates} is fewer than --top-k ${topK}: the reranker keeps top-k of its candidates`);
     rerank = forward(candidates, queryTokens + chunkTokens, { batch: named('rerankCandidates').where, inputTokens: '--query-tokens + --chunk-tokens' }, { preset: raw.rerank, where: named('rerank').where }, embeddingGpu);
     if (rerank.model.task !== 'rerank') warnings.push(`${rerank.model.name} is not a *ForSequenceClassification checkpoint; it is timed as a cross-encoder over (query, chunk) pairs all the same`);
-  } else if (has('rerankCandidates')) warnings.push('--rerank-candidates applies with --rerank <model>; ignored');
+  } else if (has('rerankCandidates')) throw new UserError(`${named('rerankCandidates').where}: applies with --rerank <model> (the candidates a reranker scores); pass --rerank with it, or drop it`);
 
   // ---- Index ----
   const hidden = embedding.model.hidden;
@@ -159,7 +161,7 @@ export function resolveRag(raw: RagRawOptions, origins: RagOrigins, catalog: Cat
   const promptTokens = systemTokens + topK * chunkTokens + queryTokens;
   const genRaw: RawOptions = { inputTokens: promptTokens };
   for (const key of RAG_SHARED_KEYS) if (has(key)) genRaw[key] = raw[key];
-  const genOrigins: Origins = { ...(origins as Origins), inputTokens: '--system-tokens + --top-k x --chunk-tokens + --query-tokens' };
+  const genOrigins: Origins = { ...(origins as Origins), inputTokens: 'the RAG prompt (--system-tokens + --top-k x --chunk-tokens + --query-tokens)' };
   const { input: generator, warnings: genWarnings } = resolveEstimate(genRaw, genOrigins, catalog, hub);
   if (generator.model.task) throw new UserError(`${named('model').where}: ${generator.model.name} is ${generator.model.task === 'rerank' ? 'a reranker' : 'an embedding model'}, not a generator; pass it as --embedding or --rerank`);
   warnings.push(...genWarnings.filter((w) => !warnings.includes(w)));

@@ -268,7 +268,7 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   let { outputTokens } = lengths;
   warnings.push(...lengths.warnings);
   let context = has('context') ? positiveInt(named('context'), 'tokens') : inputTokens + outputTokens;
-  if (context < inputTokens) throw new UserError(`--context ${context} is shorter than --input-tokens ${inputTokens}; the KV cache must hold the prompt`);
+  if (context < inputTokens) throw new UserError(`${named('context').where} ${context} is shorter than ${named('inputTokens').where} ${inputTokens}; the KV cache must hold the prompt`);
   // --context sizes the KV cache, not the prompt: raised (or swept) with the prompt left at its
   // default, TTFT and prefill stay those of the default prompt; say which flag sets it. One
   // text whatever the context, so a sweep prints it once.
@@ -285,7 +285,8 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   // Context extension (config.json rope_scaling): beyond the native window works through the
   // scaling (say so); beyond the scaled window the model was never trained (exit 2 unless asked).
   // Encoders check their input length against their positions below.
-  if (!forwardOnly) contextProblems(model, context, has('allowBeyondTrained') && bool(named('allowBeyondTrained')), has('context') ? named('context').where : '--input-tokens + --output-tokens', warnings);
+  // the flags that set what overflowed: --context, else the prompt and output lengths (rag: the retrieved prompt)
+  if (!forwardOnly) contextProblems(model, context, has('allowBeyondTrained') && bool(named('allowBeyondTrained')), has('context') ? named('context').where : !has('inputTokens') && !has('outputTokens') && has('workload') ? named('workload').where : `${named('inputTokens').where} + ${named('outputTokens').where}`, warnings);
   if (forwardOnly) {
     // Encoders, embedders and rerankers run one forward pass per input: nothing to decode.
     const ignored = (['outputTokens', 'context'] as const).filter(has).map((k) => named(k).where);
