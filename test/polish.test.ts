@@ -155,3 +155,22 @@ describe('rag\'s context error names what set the overflowing length', () => {
     await expectBadInput(['estimate', '--model', 'llama-3.1-8b', '--input-tokens', '200k'], /^llm-size: --input-tokens \+ --output-tokens: a context of 205056 tokens/);
   });
 });
+
+describe('train on an encoder: forward and backward over every token, bidirectional attention, no LM head, within its positions', () => {
+  it('BERT-base at its 512 positions: 6 x 85,646,592 matmul params + 3 x 4 x 768 x 12 layers x 512 keys = 570,502,656 FLOPs per token', async () => {
+    // 109,482,240 parameters (bert-base-uncased); embeddings 30,522 x 768 + 512 x 768 + 2 x 768 = 23,835,648 are lookups
+    const out = await cliJson(['train', '--model', 'bert-base-uncased', '--gpu', 'h100-sxm', '--tokens', '1b', '--recompute', 'none']);
+    expect(out.figures['params.total'].value).toBe(109_482_240);
+    expect(out.figures['train.flopsPerToken'].value).toBe(6 * (109_482_240 - 23_835_648) + 3 * 4 * 768 * 12 * 512);
+    // the output layer keeps fp32 hidden states of the 512 tokens, no 30,522-wide logits
+    expect(out.figures['memory.activations.output'].value).toBe(4 * 512 * 768);
+    expect(out.warnings.join('\n')).toMatch(/BERT-base \(uncased\) is an encoder: .* bidirectional attention .* no LM head, no decoding; masked-language-model pretraining's prediction head .* is not counted/);
+  });
+
+  it.each([
+    ['a sequence past its positions', ['--seq-len', '2048'], /--seq-len 2048: BERT-base \(uncased\) is an encoder of 512 positions/],
+    ['logit distillation', ['--method', 'distill', '--teacher', 'llama-3.1-8b'], /--method distill: BERT-base \(uncased\) is an encoder, trained on pooled vectors without a vocabulary head/],
+  ])('%s is exit 2', async (_name, args, message) => {
+    await expectBadInput(['train', '--model', 'bert-base-uncased', '--gpu', 'h100-sxm', ...args], message);
+  });
+});

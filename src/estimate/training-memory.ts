@@ -134,6 +134,8 @@ export interface ActivationLayout {
   bytes: number;
   /** dropout masks (1 byte per element) after attention, MLP and on the scores; off in current LLM configs */
   dropout?: boolean;
+  /** false for models trained without a vocabulary-wide output layer (encoders and embedders: a pooled vector, no logits) */
+  lmHead?: boolean;
 }
 
 /**
@@ -193,7 +195,7 @@ export function activationBytes(m: ModelSpec, a: ActivationLayout): ActivationBr
   const replicated = a.sequenceParallel ? partsFull.replicated / a.tp : partsFull.replicated;
   const perLayerNoScores = tokens * (replicated + partsFull.split / a.tp);
   const scoreBytes = (tokens * (full * partsFull.scores + local * partsLocal.scores)) / a.tp;
-  const outputBytes = (4 * tokens * m.hidden + 4 * tokens * m.vocab) / a.tp;
+  const outputBytes = (4 * tokens * m.hidden + (a.lmHead === false ? 0 : 4 * tokens * m.vocab)) / a.tp;
   let layersBytes: number;
   let formula: string;
   if (a.recompute === 'none') {

@@ -98,6 +98,14 @@ export interface TrainEstimate {
 export const CHINCHILLA_TOKENS_PER_PARAM = 20;
 
 /**
+ * Whether a model is trained through a vocabulary-wide output head: decoders are (next-token
+ * logits); encoders and embedders (BERT-style encoders, bge, gte, a decoder trunk served as an
+ * embedder) are trained on pooled vectors (contrastive / bi-encoder fine-tuning, Sentence-
+ * Transformers, FlagEmbedding) and their presets carry no MLM head.
+ */
+export const hasLmHead = (m: ModelSpec): boolean => !m.encoder && !m.task;
+
+/**
  * Training utilisation when the calibration carries none (a calibration fitted before training
  * was fitted, or a hand-made one): round values, unfitted, and the figures say so. The shipped
  * calibration (calibration.ts) carries fitted values.
@@ -292,9 +300,9 @@ export function trainingMemoryFigures(fig: Figures, input: TrainInput, totalPara
     parts.push('memory.perDevice.gatherBuffers');
   }
 
-  const act = activationBytes(m, { seqLen: input.seqLen, microBatch: input.microBatch, tp: input.tp, cp: input.cp, sequenceParallel: input.sequenceParallel, recompute: input.recompute, bytes: pb.activations });
+  const act = activationBytes(m, { seqLen: input.seqLen, microBatch: input.microBatch, tp: input.tp, cp: input.cp, sequenceParallel: input.sequenceParallel, recompute: input.recompute, bytes: pb.activations, lmHead: hasLmHead(m) });
   term(fig, { id: 'memory.activations.layers', label: `Activations of the layers (recompute ${input.recompute})`, unit: 'B', value: act.layersBytes, formula: act.formula, inputs: { layers: m.layers, seqLen: input.seqLen, microBatch: input.microBatch, hidden: m.hidden, heads: m.heads, ffn: m.ffn, tp: input.tp, cp: input.cp, sequenceParallel: input.sequenceParallel, bytes: pb.activations }, source: 'Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer Models", sec. 4 and Table 2', approximate: m.shapeAssumed });
-  term(fig, { id: 'memory.activations.output', label: 'Activations of the output layer (fp32 logits)', unit: 'B', value: act.outputBytes, formula: '4 x s/cp x b x (hidden + vocab) / tp', inputs: { seqLen: input.seqLen, microBatch: input.microBatch, hidden: m.hidden, vocab: m.vocab, tp: input.tp, cp: input.cp }, source: 'Korthikanti et al. 2022 sec. 4.3: output layer and cross-entropy, 4sbh/t (1 + v/h)' });
+  term(fig, { id: 'memory.activations.output', label: hasLmHead(m) ? 'Activations of the output layer (fp32 logits)' : 'Activations of the output layer (fp32 hidden states; no LM head)', unit: 'B', value: act.outputBytes, formula: hasLmHead(m) ? '4 x s/cp x b x (hidden + vocab) / tp' : '4 x s/cp x b x hidden / tp (an encoder or embedder is trained on pooled vectors: no vocabulary logits)', inputs: { seqLen: input.seqLen, microBatch: input.microBatch, hidden: m.hidden, ...(hasLmHead(m) ? { vocab: m.vocab } : {}), tp: input.tp, cp: input.cp }, source: 'Korthikanti et al. 2022 sec. 4.3: output layer and cross-entropy, 4sbh/t (1 + v/h)' });
   sum(fig, { id: 'memory.activations', label: 'Activations per device (one micro-batch)', unit: 'B', parts: ['memory.activations.layers', 'memory.activations.output'], source: 'Korthikanti et al. 2022 Table 2; 1F1B pipelining keeps L layers\' worth on the first stage' });
   term(fig, { id: 'memory.perDevice.activations', label: 'Activations per device', unit: 'B', value: act.totalBytes, formula: 'memory.activations', inputs: {}, source: 'see memory.activations', approximate: m.shapeAssumed });
   parts.push('memory.perDevice.activations');
@@ -406,7 +414,8 @@ export function trainWithWork(input: TrainInput, calibration: Calibration = CALI
   // PaLM's MFU (Chowdhery et al. 2022 App. B). LoRA/QLoRA skip the weight gradients of frozen
   // weights: 4 per frozen parameter, 6 per adapter parameter.
   const matmul = matmulParams(m, params.active, params.embedding);
-  const lmHead = m.vocab * m.hidden;
+  // an encoder or embedder has no vocabulary-wide output head to leave out of full recomputation
+  const lmHead = hasLmHead(m) ? m.vocab * m.hidden : 0;
   const attnPerKey = attentionFlopsPerContextToken(m, 'prefill');
   const { full, local, window } = layerSplit(m);
   const keys = full * input.seqLen + local * Math.min(input.seqLen, window);
@@ -523,6 +532,8 @@ export function trainWithWork(input: TrainInput, calibration: Calibration = CALI
     suggestions = fitSuggestions(input, params.total, memory.capacityBytes);
   }
   if (input.seqLen > m.maxContext) warnings.push(`--seq-len ${input.seqLen} exceeds the model's maximum of ${m.maxContext} tokens`);
+  // Encoders and embedders: what is modelled, and what is not (no confident wrong answer).
+  if (!hasLmHead(m)) warnings.push(`${m.name} is ${m.encoder ? 'an encoder' : `an ${m.task === 'rerank' ? 'reranker' : 'embedder'}`}: trained as it is served (contrastive or bi-encoder fine-tuning on pooled vectors, as Sentence-Transformers and FlagEmbedding do): forward and backward over every token with ${m.encoder ? 'bidirectional' : 'its'} attention over the whole sequence, no LM head, no decoding; masked-language-model pretraining's prediction head (hidden x vocab on the masked tokens) is not counted`);
   warnings.push(...notMeaningful(figures));
 
   const estimate: TrainEstimate = {

@@ -72,7 +72,12 @@ export function resolveTrain(rawIn: TrainRawOptions, origins: TrainOrigins, cata
   if (gap) throw new UserError(gap);
   if (pp > base.model.layers) throw new UserError(`--pp ${pp} exceeds the model's ${base.model.layers} layers`);
   const dp = dataParallel({ count, tp, pp, cp });
-  const seqLen = has('seqLen') ? positiveInt(named('seqLen'), 'tokens') : 2048;
+  // An encoder trains on inputs within its positions (a learned position table has no row past
+  // its last, a RoPE encoder is trained to its window): the default is the shorter of 2048 and
+  // that, and longer is bad input. Decoders default to 2048 and warn past their window.
+  const encoder = base.model.encoder !== undefined;
+  const seqLen = has('seqLen') ? positiveInt(named('seqLen'), 'tokens') : encoder ? Math.min(2048, base.model.maxContext) : 2048;
+  if (encoder && seqLen > base.model.maxContext) throw new UserError(`${named('seqLen').where} ${seqLen}: ${base.model.name} is an encoder of ${base.model.maxContext} positions (max_position_embeddings); train it on sequences of at most ${base.model.maxContext} tokens`);
   if (seqLen % cp !== 0) throw new UserError(`--seq-len ${seqLen} is not divisible by --cp ${cp}`);
   const microBatch = has('microBatch') ? positiveInt(named('microBatch'), 'batch') : 1;
   const globalBatch = has('globalBatch') ? positiveInt(named('globalBatch'), 'globalBatch') : microBatch * dp;
@@ -103,6 +108,7 @@ export function resolveTrain(rawIn: TrainRawOptions, origins: TrainOrigins, cata
 
   let tokens: number | undefined;
   if (has('tokens')) tokens = quantity(named('tokens'), 'trainingTokens');
+  if (method === 'distill' && (base.model.encoder || base.model.task)) throw new UserError(`${named('method').where} distill: ${base.model.name} is ${base.model.encoder ? 'an encoder' : 'an embedding model'}, trained on pooled vectors without a vocabulary head; logit distillation needs a generator student (accepted methods for it: full, lora, qlora)`);
   const distill = method === 'distill' ? resolveDistill(raw, named, has, { base, count, shared, origins: origins as Origins, catalog }) : undefined;
   return {
     input: {
