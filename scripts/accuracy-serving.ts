@@ -193,8 +193,16 @@ export function servingReport(rows: ServingRow[]): string[] {
   const misses = predicted.filter((r) => r.m.knownMiss);
   if (misses.length) {
     // counted in every figure above; listed with the cause the simulator does not model
-    lines.push('', 'Known misses (in the errors above; docs/simulate.md):', '', '| measurement | error | why |', '|---|---|---|');
-    for (const r of misses) lines.push(`| ${r.m.id} | ${pct(err(r))} | ${r.m.knownMiss} |`);
+    // one line per run and cause: the measurements are in the table above
+    lines.push('', 'Known misses (in the errors above; docs/simulate.md):', '', '| run | measurements | errors | why |', '|---|---|---|---|');
+    const causes = new Map<string, ServingRow[]>();
+    for (const r of misses) causes.set(`${r.m.caseId}\u0000${r.m.knownMiss}`, [...(causes.get(`${r.m.caseId}\u0000${r.m.knownMiss}`) ?? []), r]);
+    for (const [key, list] of causes) {
+      const [caseId, why] = key.split('\u0000');
+      const errs = list.map(err);
+      const range = list.length === 1 ? pct(errs[0]) : `${pct(Math.min(...errs))} to ${pct(Math.max(...errs))}`;
+      lines.push(`| ${caseId} | ${list.length} (${[...new Set(list.map((r) => r.m.metric))].join(', ')}) | ${range} | ${why} |`);
+    }
   }
   if (skipped.length) {
     // kept in the suite for the record, one line per run and reason
