@@ -174,3 +174,15 @@ describe('train on an encoder: forward and backward over every token, bidirectio
     await expectBadInput(['train', '--model', 'bert-base-uncased', '--gpu', 'h100-sxm', ...args], message);
   });
 });
+
+describe('simulate --explain takes a figure id as the other commands do', () => {
+  it('--explain latency.ttft.p99 prints that figure\'s tree; a figure it has not is exit 2', async () => {
+    const r = await cli(['simulate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--qps', '2', '--requests', '50', '--explain', 'latency.ttft.p99']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^latency\.ttft\.p99 = [\d.]+ ms {2}Time to first token, p99$/m);
+    expect(r.stdout).not.toMatch(/^latency\.tpot\.p50 = /m);
+    await expectBadInput(['simulate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--qps', '2', '--requests', '50', '--explain', 'nosuch'], /--explain: no figure "nosuch"/);
+    const all = await cli(['simulate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--qps', '2', '--requests', '50', '--explain']);
+    expect(all.stdout).toMatch(/^latency\.tpot\.p50 = /m);
+  });
+});

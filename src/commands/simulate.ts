@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { UserError } from '../errors.js';
-import { renderExplain } from '../format/explain.js';
+import { explainAfter, selectFigures } from '../format/explain.js';
 import { formatOption, renderOutput, type OutputFormat, type Rows } from '../format/render.js';
 import { fetchHubFor } from '../inputs/resolve.js';
 import { LATENCY_METRICS, PERCENTILES, runSimulate, SIMULATE_KEYS, type SimulationDocument, type SimulationSweepDocument } from '../inputs/resolve-simulate.js';
 import { ARRIVAL_HELP, WORKLOAD_IDS } from '../inputs/traffic.js';
-import type { Context } from './context.js';
+import { explainOption, type Context } from './context.js';
 import { addEfficiencyOptions, addModelOptions, addServingOptions, collectRaw } from './estimate.js';
 
 /**
@@ -46,7 +46,7 @@ Examples:
   cmd
     .addOption(formatOption(['svg']))
     .option('--output <file>', 'write the output to a file instead of stdout (for --format svg)')
-    .option('--explain', 'print every figure with its formula, inputs and source')
+    .addOption(explainOption('every figure of the simulation'))
     .action(async (opts: Record<string, unknown>) => {
       const { raw, origins } = await collectRaw(opts, SIMULATE_KEYS);
       const catalog = await ctx.catalog();
@@ -68,8 +68,11 @@ Examples:
         const single = document as SimulationDocument;
         const table = async (color: boolean) => (await import('../format/simulate.js')).renderSimulationTable(single, color, ctx.isTty);
         text = await renderOutput(format, { document: single, figures: single.figures, title, table }, ctx.color);
-        if (opts.explain && format === 'table') text += renderExplain(single.figures);
+        // --explain [figure]: every figure, or one figure's tree, by the one rule estimate and plan follow
+        if (opts.explain && format === 'table') text += explainAfter('table', single.figures, typeof opts.explain === 'string' ? opts.explain : true, ctx.width()).text;
       }
+      // a figure id is checked whatever the format, so a typo is not silent
+      if (typeof opts.explain === 'string') selectFigures(sweep ? (document as SimulationSweepDocument).points[0]!.figures : (document as SimulationDocument).figures, opts.explain);
       if (opts.explain && (format !== 'table' || sweep)) ctx.warn(`--explain adds text to a single simulation's table only; --format ${format} already carries each figure's formula, inputs and source`);
       if (typeof opts.output === 'string') {
         try {
