@@ -9,6 +9,9 @@ import { WORKLOAD_IDS } from '../inputs/traffic.js';
 import type { Context } from './context.js';
 import { addEfficiencyOptions, addEngineOptions, addModelOptions, collectRaw } from './estimate.js';
 
+/** A row priced as owned hardware: its hourly price amortizes a purchase (cost.capexUsd). */
+const owned = (r: { estimate: { figures: Record<string, unknown> } }): boolean => r.estimate.figures['cost.capexUsd'] !== undefined;
+
 export function planCommand(ctx: Context): Command {
   const cmd = new Command('plan')
     .description('what to deploy and how many: accelerators, layouts, formats and replicas that meet latency targets at a load, cheapest first')
@@ -76,7 +79,7 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
           { key: 'usdPerHour', label: 'USD/h', unit: 'USD/h' }, { key: 'usdPerMillionOutputTokens', label: 'USD/M out', unit: 'USD' }, { key: 'bound', label: 'bound by' },
         ],
         rows: result.rows.map((r, i) => ({
-          rank: i + 1, hardware: r.hardware, layout: `${r.devicesPerReplica} (${layoutText(r)})`, replicas: r.replicas,
+          rank: i + 1, hardware: owned(r) ? `${r.hardware} (owned)` : r.hardware, layout: `${r.devicesPerReplica} (${layoutText(r)})`, replicas: r.replicas,
           formats: `${r.weights}/${r.kv}`, concurrencyPerReplica: r.concurrencyPerReplica, ttft: r.ttftSeconds, tpot: r.tpotSeconds,
           ...Object.fromEntries(percentileColumns.map((c) => [c.key, r.estimate.figures[c.key]?.value ?? null])),
           usdPerHour: r.usdPerHour, usdPerMillionOutputTokens: r.usdPerMillionOutputTokens, bound: r.bound,
@@ -96,10 +99,12 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
           // formats, requests each, and what bounds it), word-wrapped to the room left.
           lines.push(blockWidth(full) <= width ? full : renderGrid(
             ['#', 'deployment', 'TTFT', 'TPOT', 'USD/h', 'USD/M out'],
-            result.rows.map((r, i) => [String(i + 1), `${r.hardware} ${r.replicas} x ${rows.rows[i]!.layout}\n${r.weights}/${r.kv}, ${r.concurrencyPerReplica} reqs each\nbound by ${r.bound}`, formatValue(r.ttftSeconds, 's'), formatValue(r.tpotSeconds, 's'), formatValue(r.usdPerHour, 'USD/h'), formatValue(r.usdPerMillionOutputTokens, 'USD')]),
+            result.rows.map((r, i) => [String(i + 1), `${r.hardware}${owned(r) ? ' (owned)' : ''} ${r.replicas} x ${rows.rows[i]!.layout}\n${r.weights}/${r.kv}, ${r.concurrencyPerReplica} reqs each\nbound by ${r.bound}`, formatValue(r.ttftSeconds, 's'), formatValue(r.tpotSeconds, 's'), formatValue(r.usdPerHour, 'USD/h'), formatValue(r.usdPerMillionOutputTokens, 'USD')]),
             color, width,
           ));
           lines.push(`Top pick: ${best.hardwareName}, ${best.replicas} replica(s) of ${best.devicesPerReplica}; ${best.why}.`);
+          // a price that amortizes a purchase (--amortize-years, or the default rule for a device no cloud rents) is owned hardware's, not a rental's
+          if (owned(best)) lines.push(`Priced as owned hardware: its purchase price ${best.estimate.figures['cost.usdPerHour']?.source.match(/amortized over [\d.]+ year\(s\) of 8,760 h/)?.[0] ?? 'amortized'}; hosting, networking and power are not in it (--usd-per-kwh adds electricity): not a rental price.`);
           // --power-watts / --usd-per-kwh: the top pick's energy and electricity, and owned hardware's month, as estimate gives them
           const f = best.estimate.figures;
           if (request.powerWatts !== undefined || request.usdPerKwh !== undefined) {
@@ -131,6 +136,9 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
             lines.push(`The best found with --max-devices ${maxDevices} is ${c.hardware}, ${c.replicas} replica(s) of ${layout}: ${c.devices} devices, ${formatValue(c.usdPerHour, 'USD/h')}, ${formatValue(c.usdPerMillionOutputTokens, 'USD')} per million output tokens; ${c.why}.`);
             lines.push(reproduceLine(reproduce(c)));
           } else lines.push(`Nothing meets the targets. Closest: ${c.hardware}, ${layout}: ${failing.join('; ')}.`);
+        } else if (result.configurationsSearched === 0) {
+          // nothing to estimate: no engine profile runs the searched formats on these devices
+          lines.push(`Nothing to search: no engine profile runs ${request.weights.map((w) => w.id).join(', ')} weights on ${request.hardware.map((h) => h.spec.id).join(', ')} (presets/engines: supports; --precision, --hardware or --engine ideal for the bare memory balance).`);
         } else if (result.configurationsFitting === 0) {
           lines.push(`Nothing fits: no accelerator in the search holds the model on up to ${Math.min(request.maxDevices, 64)} devices per replica (--max-devices ${request.maxDevices}).`);
         } else lines.push(`Nothing meets the targets: ${result.configurationsFitting} configuration(s) fit, but none carries the load within the targets.`);

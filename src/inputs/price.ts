@@ -27,6 +27,8 @@ export interface ChosenPrice {
   /** USD per device, when the hourly price amortizes a purchase */
   purchaseUsd?: number;
   amortizeYears?: number;
+  /** the default rule found no rental price and amortized the purchase price (said in a warning) */
+  fromPurchase?: boolean;
 }
 
 /** Which price to take: a kind, optionally one provider's, and for purchases the years to amortize over. */
@@ -34,6 +36,8 @@ export interface PriceChoice {
   kind: PriceKind;
   provider?: Named;
   amortizeYears?: number;
+  /** --price-kind was given: no fallback to another kind */
+  kindGiven?: boolean;
 }
 
 /** Years a purchase is amortized over when --amortize-years is not given: a common 3-year depreciation schedule for servers. */
@@ -107,8 +111,21 @@ export function priceBasis(hw: HardwareSpec, kind: PriceKind = 'on-demand', prov
   return { kind, value, prices: pool, rule };
 }
 
-/** The default price (on-demand rule) of a preset, for listings. */
-export const defaultPrice = (hw: HardwareSpec): PriceBasis | undefined => priceBasis(hw);
+/** Why the default rule amortizes a purchase: the words the figures and listings carry. */
+const NO_RENTAL = 'no public rental price found: the purchase price';
+
+/**
+ * The default price of a preset, USD per device-hour: the median on-demand price, else the
+ * median marketplace offer, else (no public rental price at all: Intel Gaudi 2 and 3) the
+ * purchase price amortized over DEFAULT_AMORTIZE_YEARS of 8,760 h, which the rule says.
+ */
+export function defaultPrice(hw: HardwareSpec): PriceBasis | undefined {
+  const rental = priceBasis(hw);
+  if (rental) return rental;
+  const purchase = priceBasis(hw, 'purchase');
+  if (!purchase) return undefined;
+  return { ...purchase, value: purchase.value / (DEFAULT_AMORTIZE_YEARS * hoursInYear), rule: `${NO_RENTAL}, ${purchase.rule}; amortized over ${DEFAULT_AMORTIZE_YEARS} years of 8,760 h` };
+}
 
 /**
  * The dated price to charge: the rule above for the chosen kind (one provider's when given).
@@ -126,6 +143,11 @@ export function choosePrice(hw: HardwareSpec, choice: PriceChoice = { kind: 'on-
     if (!providers.some((p) => p.toLowerCase() === wanted!.toLowerCase())) throw new UserError(`${provider.where}: no price for ${hw.name} from "${provider.value}" (providers with prices: ${providers.join(', ')})`);
   }
   const basis = priceBasis(hw, kind, wanted);
+  // The default rule with no rental price at all: the purchase price, amortized, and said so.
+  if (!basis && kind === 'on-demand' && wanted === undefined && !choice.kindGiven) {
+    const purchase = priceBasis(hw, 'purchase');
+    if (purchase) return { ...amortized(purchase.value, choice.amortizeYears ?? DEFAULT_AMORTIZE_YEARS, `${NO_RENTAL}, ${purchase.rule}`), fromPurchase: true };
+  }
   if (!basis) {
     if (provider) throw new UserError(`${provider.where}: ${provider.value} lists no ${kind} price for ${hw.name} (its kinds: ${[...new Set(hw.prices.filter((p) => p.provider.toLowerCase() === wanted!.toLowerCase()).map((p) => p.kind))].join(', ')})`);
     if (kindWhere) throw new UserError(`${kindWhere}: no ${kind} price for ${hw.name} (kinds with prices: ${kindsOf(hw).join(', ') || 'none'}); pass --price <USD per device-hour>`);

@@ -10,7 +10,7 @@ import type { HubConfig } from './hub.js';
 import { positiveInt, positiveNumber, quantity, type Named, type Raw } from './options.js';
 import { FORMATS, formatByName, FORMAT_NAMES_HELP, KV_FORMAT_IDS, type Format } from './precision.js';
 import { findHardware, findModel } from './presets.js';
-import { kindsOf, priceFor } from './price.js';
+import { DEFAULT_AMORTIZE_YEARS, kindsOf, priceFor } from './price.js';
 import { ENGINE_OPTION_KEYS, resolveEstimate, resolvePriceFlags, type EstimateKey, type Origins, type RawOptions } from './resolve.js';
 import { DEFAULT_REQUESTS, DEFAULT_SEED, PERCENTILE_TARGET_KEYS, percentileTargets } from './resolve-simulate.js';
 import { arrivalProcess } from './traffic.js';
@@ -250,10 +250,12 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
   const { override, choice: pick, kindWhere } = resolvePriceFlags(raw, origins, catalog);
   const unpriced: string[] = [];
   const purchaseOnly: string[] = [];
+  const amortizedOnly: string[] = [];
   const priced = pricedHardware(catalog, hardware, (hw) => {
     try {
       const p = priceFor(hw, override, pick, hardware === undefined ? undefined : kindWhere);
       if (!p) (pick.kind !== 'purchase' && kindsOf(hw).includes('purchase') ? purchaseOnly : unpriced).push(hw.id);
+      if (p?.fromPurchase) amortizedOnly.push(hw.id);
       return p;
     } catch (e) {
       // over the whole catalogue, a device the provider or kind does not cover is left out
@@ -263,6 +265,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
   });
   if (unpriced.length) warnings.push(`left out, no ${pick.kind} price${pick.provider ? ` from ${pick.provider.value}` : ''} (pass --price id=usd): ${unpriced.join(', ')}`);
   if (purchaseOnly.length) warnings.push(`left out, priced for purchase only (pass --amortize-years <years> to plan owned hardware): ${purchaseOnly.join(', ')}`);
+  if (amortizedOnly.length) warnings.push(`no public rental price, so priced as owned hardware: the purchase price amortized over ${pick.amortizeYears ?? DEFAULT_AMORTIZE_YEARS} years of 8,760 h: ${amortizedOnly.join(', ')}`);
   if (!resolved.engine) throw new UserError('no engine profiles in the catalogue; pass --engine');
   // Per configuration: the user's --engine where it runs the device and formats, else the default
   // engine for them (a configuration no engine runs is left out of the search).

@@ -19,7 +19,8 @@ import { chooseEngine } from './engine-choice.js';
 import type { EngineSpec } from './engine.js';
 import type { EngineOptions } from '../estimate/engine.js';
 import { DEFAULT_PUE, type Carbon } from '../estimate/carbon.js';
-import { kindsOf, parsePriceOption, priceFor, type PriceChoice, type PriceOverride } from './price.js';
+import { parsePriceOption, priceFor, type PriceChoice, type PriceOverride } from './price.js';
+import { grouped } from '../format/human.js';
 import { PRICE_KINDS, type HardwareSpec } from './hardware.js';
 import { resolveLengths, type Trace } from './traffic.js';
 import { LEVER_KEYS, resolveLevers } from './resolve-levers.js';
@@ -475,7 +476,7 @@ export function resolvePriceFlags(raw: Partial<Record<'price' | 'provider' | 'pr
   if (override?.all !== undefined && raw.provider !== undefined) throw new UserError('give --price or --provider, not both (--price sets the USD per device-hour; --provider picks a dated price from the preset)');
   return {
     override,
-    choice: { kind, provider: raw.provider !== undefined ? named('provider') : undefined, amortizeYears },
+    choice: { kind, provider: raw.provider !== undefined ? named('provider') : undefined, amortizeYears, ...(raw.priceKind !== undefined ? { kindGiven: true } : {}) },
     kindWhere: raw.priceKind !== undefined ? named('priceKind').where : amortizeYears !== undefined ? named('amortizeYears').where : undefined,
   };
 }
@@ -486,7 +487,7 @@ function resolvePrice(raw: RawOptions, origins: Origins, catalog: Catalog, hardw
   const price = priceFor(hardware, override, pick, kindWhere);
   const others = [...(override?.byId.keys() ?? [])].filter((id) => id !== hardware.id);
   if (others.length) return { price, warning: `--price names ${others.join(', ')}, not the hardware of this estimate (${hardware.id})` };
-  if (!price && kindsOf(hardware).includes('purchase')) return { price, warning: `${hardware.name} is priced for purchase only: pass --amortize-years <years> to charge its purchase price, or --price <USD per device-hour>` };
+  if (price?.fromPurchase) return { price, warning: `${hardware.name} has no public rental price: its cost is the purchase price (${grouped(price.purchaseUsd!)} USD) amortized over ${price.amortizeYears} years of 8,760 h (owned hardware; --amortize-years sets the years, --price a rental price)` };
   return { price };
 }
 
