@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { parse } from 'yaml';
 import { isForwardOnly } from '../src/inputs/model.js';
 import { estimate, estimateWithStep, type Estimate } from '../src/estimate/index.js';
+import { estimateForwardWithStep } from '../src/estimate/forward.js';
 import type { PhaseWork, StepModel } from '../src/estimate/step.js';
 import type { BandKind, Calibration, EfficiencyParams, HardwareClass, TrainingParams } from '../src/estimate/efficiency.js';
 import { hardwareClass } from '../src/estimate/efficiency.js';
@@ -433,9 +434,14 @@ export interface FitCase {
 
 /** A fit case with its steps' work prepared for fast re-timing (serving cases without --qps). */
 export function fitCase(m: Measurement, input: EstimateInput): FitCase {
-  // under load, and for forward-only models (encoders: estimateForward), predict through estimate()
-  // and with a serving lever, which changes the step's shape (speculation, prefix cache, offload)
-  if (input.load || isForwardOnly(input.model) || input.speculative || input.prefixCache || input.lora || input.kvOffload || input.weightOffload) return { m, input, cls: hardwareClassOf(input) };
+  // under load, and with a serving lever, which changes the step's shape (speculation, prefix
+  // cache, offload), predict through estimate()
+  if (input.load || input.speculative || input.prefixCache || input.lora || input.kvOffload || input.weightOffload) return { m, input, cls: hardwareClassOf(input) };
+  // forward-only models (encoders: estimateForward): one pass, timed like a prefill step
+  if (isForwardOnly(input.model)) {
+    const { step, work } = estimateForwardWithStep(input);
+    return { m, input, cls: hardwareClassOf(input), step: { model: step, prefill: work, decode: work } };
+  }
   const { step, work } = estimateWithStep(input);
   return { m, input, cls: hardwareClassOf(input), step: { model: step, ...work } };
 }

@@ -13,7 +13,7 @@ import { activationBytesPerDevice, deviceMemoryFigures, layerSplit } from './mem
 import { groupLink, layoutOf } from './parallel.js';
 import { paramsFigures } from './params.js';
 import { resolvePeak } from './peak.js';
-import { stepModel } from './step.js';
+import { stepModel, type PhaseWork, type StepModel } from './step.js';
 import { sum, term, type Figures } from './terms.js';
 import { weightFigures, weightLayout } from './weights.js';
 
@@ -48,6 +48,14 @@ export function forwardKeys(m: EstimateInput['model'], s: number): number {
  * + 32 x 12 layers x 3072 x 512^2 = 2.787e12 + 0.309e12 = 3.096e12 FLOP
  */
 export function estimateForward(input: EstimateInput, calibration: Calibration = CALIBRATION): Estimate {
+  return estimateForwardWithStep(input, calibration).estimate;
+}
+
+/**
+ * The forward estimate with the step model its latency came from and the work of its one pass
+ * (the calibration fit re-times that work under other parameters: scripts/accuracy-lib.ts).
+ */
+export function estimateForwardWithStep(input: EstimateInput, calibration: Calibration = CALIBRATION): { estimate: Estimate; step: StepModel; work: PhaseWork } {
   const fig: Figures = {};
   const warnings: string[] = [];
   const { model: m, hardware: hw, workload: w } = input;
@@ -94,7 +102,8 @@ export function estimateForward(input: EstimateInput, calibration: Calibration =
   // Embedding tables (words, positions, token types) are row gathers, not full reads.
   const gathered = tensors ? tensors.parts.filter((p) => p.group.kind === 'embedding').reduce((a, p) => a + p.bytes, 0) : 0;
   const bytes = weightBytes - gathered;
-  const ph = sm.phase({ tokens, flops, bytes });
+  const work: PhaseWork = { tokens, flops, bytes };
+  const ph = sm.phase(work);
   const calibrated = `calibrated efficiency model (src/estimate/efficiency.ts; ${calibration.source}), fitted on decoder serving`;
   term(fig, { id: 'efficiency.prefillMfu', label: 'Forward pass: compute efficiency (fraction of dense peak)', unit: 'fraction', value: ph.mfu, formula: input.mfu !== undefined ? '--mfu' : 'mfuMax x tokensPerStep / (tokensPerStep + mfuHalfTokens)', inputs: { peakClass: peak.cls, tokensPerStep: tokens, mfuMax: ph.eff.mfuMax }, source: input.mfu !== undefined ? '--mfu' : calibrated });
   term(fig, { id: 'efficiency.prefillMbu', label: 'Forward pass: memory-bandwidth efficiency', unit: 'fraction', value: ph.mbu, formula: input.mbu !== undefined ? '--mbu' : 'mbuMax x bytesPerDevice / (bytesPerDevice + mbuHalfBytes)', inputs: { bytesPerDevice: bytes, mbuMax: ph.eff.mbuMax }, source: input.mbu !== undefined ? '--mbu' : calibrated });
@@ -131,7 +140,7 @@ export function estimateForward(input: EstimateInput, calibration: Calibration =
   if (!fits) warnings.push(`does not fit: needs ${toGiB(perDevice).toFixed(1)} GiB, ${hw.name} has ${toGiB(capacity).toFixed(1)} GiB`);
   if (s > m.maxContext) warnings.push(`input of ${s} tokens exceeds the model's maximum of ${m.maxContext}`);
 
-  return {
+  const estimate: Estimate = {
     schemaVersion: 1,
     input: {
       model: summarizeModel(m),
@@ -147,4 +156,5 @@ export function estimateForward(input: EstimateInput, calibration: Calibration =
     bounds: { prefill: ph.bound },
     warnings,
   };
+  return { estimate, step: sm, work };
 }
