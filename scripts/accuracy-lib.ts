@@ -16,7 +16,7 @@ import type { PhaseWork, StepModel } from '../src/estimate/step.js';
 import type { BandKind, Calibration, EfficiencyParams, HardwareClass, TrainingParams } from '../src/estimate/efficiency.js';
 import { hardwareClass } from '../src/estimate/efficiency.js';
 import type { EstimateInput } from '../src/estimate/input.js';
-import { dataParallel, LORA_DEFAULTS, LORA_TARGETS, METHODS, train, TRAIN_PRECISIONS, TRAINING_DEFAULTS, trainingStepTime, trainWithWork, type LoraTarget, type Method, type TrainEstimate, type TrainInput, type TrainingStepWork, type TrainPrecision } from '../src/estimate/training.js';
+import { dataParallel, WHOLE_RUN_GOODPUT, LORA_DEFAULTS, LORA_TARGETS, METHODS, train, TRAIN_PRECISIONS, TRAINING_DEFAULTS, trainingStepTime, trainWithWork, type LoraTarget, type Method, type TrainEstimate, type TrainInput, type TrainingStepWork, type TrainPrecision } from '../src/estimate/training.js';
 import { findEntry, type Catalog } from '../src/inputs/catalog.js';
 import { findEngine } from '../src/inputs/engine-choice.js';
 import type { EngineOptions } from '../src/estimate/engine.js';
@@ -65,8 +65,14 @@ export const METRICS = {
   /** executed FLOPs (recomputation included) over the whole step / dense peak */
   hfu: { unit: 'fraction', figure: 'train.flopsPerSecondPerDevice', per: 'train.peakFlopsPerSecond', rate: true },
   achievedFlopsPerDevice: { unit: 'FLOP/s', figure: 'train.flopsPerSecondPerDevice', rate: true },
-  /** a whole run in device-hours (model cards): train.deviceHours for the layout's `tokens` */
+  /** the training steps of a run in device-hours: train.deviceHours for the layout's `tokens` */
   trainingDeviceHours: { unit: 'h', figure: 'train.deviceHours', rate: false },
+  /**
+   * a whole run in device-hours as model cards report it ("the total GPU time required for
+   * training"): the steps plus the time outside them, train.deviceHoursWithGoodput (goodput not
+   * fitted: training.ts WHOLE_RUN_GOODPUT)
+   */
+  trainingDeviceHoursWholeRun: { unit: 'h', figure: 'train.deviceHoursWithGoodput', rate: false },
   /** training peak of torch.cuda.max_memory_allocated: model states, activations and ZeRO-3 buffers per device, no CUDA context */
   trainingAllocatedPeakBytes: { unit: 'B', figure: 'memory.perDevice', minus: 'memory.perDevice.overhead', rate: false },
 } as const;
@@ -496,7 +502,8 @@ export function fastTrainPredict(c: TrainFitCase, p: TrainingParams): number {
     case 'mfu': return t.mfu;
     case 'hfu': return (w.tokensPerStep * w.executedFlopsPerToken) / (t.stepSeconds * w.count * w.peakFlopsPerSecond);
     case 'achievedFlopsPerDevice': return (w.tokensPerStep * w.executedFlopsPerToken) / (t.stepSeconds * w.count);
-    case 'trainingDeviceHours': return ((c.train.tokens! / w.tokensPerStep) * t.stepSeconds * w.count) / p.goodput / secondsInHour;
+    case 'trainingDeviceHours': return ((c.train.tokens! / w.tokensPerStep) * t.stepSeconds * w.count) / secondsInHour;
+    case 'trainingDeviceHoursWholeRun': return ((c.train.tokens! / w.tokensPerStep) * t.stepSeconds * w.count) / (c.train.goodput ?? WHOLE_RUN_GOODPUT.value) / secondsInHour;
     default: return predictResolved({ ok: true, train: c.train }, c.m.metric, { params: STARTING_PARAMS, training: p, source: 'fit', bands: {} }).value;
   }
 }
@@ -631,7 +638,6 @@ function trainingSpecs(classes: HardwareClass[], cases: TrainFitCase[]): ParamSp
   if (cases.some((c) => c.work.moe)) specs.push({ name: 'moeFactor', get: (p) => p.moeFactor, set: (p, v) => (p.moeFactor = v), min: 0.2, max: 1.2, log: false });
   if (cases.some((c) => !c.work.scheduleStated && c.work.bubble > 0)) specs.push({ name: 'bubbleScale', get: (p) => p.bubbleScale, set: (p, v) => (p.bubbleScale = v), min: 0, max: 1, log: false });
   if (cases.some((c) => c.work.dpBytesPerDevice > 0)) specs.push({ name: 'dpOverlap', get: (p) => p.dpOverlap, set: (p, v) => (p.dpOverlap = v), min: 0, max: 1, log: false });
-  if (cases.some((c) => c.m.metric === 'trainingDeviceHours')) specs.push({ name: 'goodput', get: (p) => p.goodput, set: (p, v) => (p.goodput = v), min: 0.3, max: 1, log: false });
   return specs;
 }
 

@@ -22,7 +22,7 @@ function rounded(p: EfficiencyParams): EfficiencyParams {
 function roundedTraining(p: TrainingParams): TrainingParams {
   const byClass: TrainingParams['byClass'] = { gpu: { utilMax: round(p.byClass.gpu.utilMax) } };
   for (const [cls, c] of Object.entries(p.byClass)) byClass[cls as keyof typeof byClass] = { utilMax: round(c!.utilMax) };
-  return { byClass, fp8Factor: round(p.fp8Factor), moeFactor: round(p.moeFactor), bubbleScale: round(p.bubbleScale), dpOverlap: round(p.dpOverlap), goodput: round(p.goodput) };
+  return { byClass, fp8Factor: round(p.fp8Factor), moeFactor: round(p.moeFactor), bubbleScale: round(p.bubbleScale), dpOverlap: round(p.dpOverlap) };
 }
 
 const started = Date.now();

@@ -91,13 +91,14 @@ describe('residuals, bands and the fit', () => {
 
   it('the fast training predictor re-times train()\'s work exactly', () => {
     const catalog = builtInCatalog();
-    for (const id of ['nemo2407-h100-llama3-70b-fp8-64gpu', 'llama1-7b-pretrain-2048-a100', 'maxtext-v6e256-llama31-8b']) {
+    for (const id of ['nemo2407-h100-llama3-70b-fp8-64gpu', 'llama1-7b-pretrain-2048-a100', 'maxtext-v6e256-llama31-8b', 'llama31-405b-pretrain-h100-gpu-hours']) {
       const m = loadSuite(casesDir).find((x) => x.id === id)!;
       const r = resolveMeasurement(m, catalog);
       if (!r.ok || !r.train) throw new Error(`${id} is not a training resolution`);
       const c = trainFitCase(m, r.train);
-      const p = { ...TRAINING_START, dpOverlap: 0.3, goodput: 0.8 };
-      expect(fastTrainPredict(c, p)).toBeCloseTo(predictResolved(r, m.metric, { params: STARTING_PARAMS, training: p, source: 't', bands: {} }).value, 9);
+      const p = { ...TRAINING_START, dpOverlap: 0.3 };
+      // relative: device-hours run to tens of millions
+      expect(fastTrainPredict(c, p) / predictResolved(r, m.metric, { params: STARTING_PARAMS, training: p, source: 't', bands: {} }).value).toBeCloseTo(1, 9);
     }
   });
 

@@ -19,7 +19,7 @@ describe('train: step time (trainingStepTime, hand-computed)', () => {
     tokensPerStep: 4_194_304, count: 2048, peakFlopsPerSecond: 312e12, modelFlopsPerToken: 6e10, executedFlopsPerToken: 6.5e10,
     cls: 'gpu', fp8: false, moe: false, bubble: 0.1, scheduleStated: false, dpBytesPerDevice: 40e9, dpBandwidth: 200e9, dpLink: 'test',
   };
-  const params: TrainingParams = { byClass: { gpu: { utilMax: 0.5 } }, fp8Factor: 0.6, moeFactor: 0.8, bubbleScale: 0.5, dpOverlap: 0.25, goodput: 0.9 };
+  const params: TrainingParams = { byClass: { gpu: { utilMax: 0.5 } }, fp8Factor: 0.6, moeFactor: 0.8, bubbleScale: 0.5, dpOverlap: 0.25 };
   it('compute at utilMax, the unstated schedule\'s bubble scaled, the traffic compute does not hide', () => {
     const t = trainingStepTime(work, params);
     const compute = (4_194_304 * 6.5e10) / (2048 * 312e12 * 0.5); // 0.8533 s

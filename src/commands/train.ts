@@ -12,7 +12,7 @@ import type { Context } from './context.js';
 export const TRAIN_SECTIONS: FigureSection[] = [
   { title: 'Parameters', ids: ['params.total', 'params.trainable'] },
   { title: 'Compute', ids: ['train.tokens', 'train.flopsPerToken', 'train.flops', 'train.peakFlopsPerSecond', 'train.utilisation', 'train.mfu', 'train.pipelineBubble'] },
-  { title: 'Time and cost', ids: ['train.stepSeconds', 'train.tokensPerSecondPerDevice', 'train.steps', 'train.seconds', 'train.deviceHours', 'train.usd', 'train.energy', 'train.co2eKg'] },
+  { title: 'Time and cost', ids: ['train.stepSeconds', 'train.tokensPerSecondPerDevice', 'train.steps', 'train.seconds', 'train.deviceHours', 'train.usd', 'train.goodput', 'train.secondsWithGoodput', 'train.deviceHoursWithGoodput', 'train.usdWithGoodput', 'train.energy', 'train.co2eKg'] },
   { title: 'Model states (whole model, before sharding)', ids: ['memory.weights', 'memory.gradients', 'memory.optimizerStates', 'memory.bytesPerTrainableParam'] },
   { title: 'Distillation: the teacher, and serving student vs teacher', ids: ['distill.teacherTokens', 'distill.teacherFlopsPerToken', 'distill.teacherFlops', 'distill.teacherSeconds', 'distill.teacherDeviceHours', 'distill.teacherUsd', 'distill.teacherCo2eKg', 'distill.totalDeviceHours', 'distill.totalUsd', 'distill.studentServeDevices', 'distill.teacherServeDevices', 'distill.studentTpot', 'distill.teacherTpot', 'distill.studentUsdPerMillionOutputTokens', 'distill.teacherUsdPerMillionOutputTokens', 'distill.savingsUsdPerMillionOutputTokens', 'distill.paybackMillionOutputTokens'] },
   { title: 'Memory per device', ids: ['memory.perDevice.weights', 'memory.perDevice.gradients', 'memory.perDevice.optimizerStates', 'memory.perDevice.gatherBuffers', 'memory.perDevice.teacherWeights', 'memory.perDevice.teacherLogits', 'memory.perDevice.activations', 'memory.perDevice.overhead', 'memory.perDevice', 'memory.capacityPerDevice'] },
@@ -66,6 +66,7 @@ Examples:
     .option('--zero <stage>', 'ZeRO / FSDP stage 0-3: 1 shards optimizer states, 2 also gradients, 3 also weights (default 0)')
     .option('--recompute <mode>', `activation recomputation: ${RECOMPUTE.join(' | ')} (default selective, as FlashAttention does; full for qlora)`)
     .option('--mfu <fraction>', 'model FLOPs utilisation: model FLOPs / (devices x dense peak x time) (default: per hardware family from published runs)')
+    .option('--goodput <fraction>', 'share of a whole run spent in training steps, for the whole-run figures (default 0.9: Llama 3 paper sec. 3.3.4)')
     .option('--teacher <preset>', '--method distill: the teacher model preset')
     .option('--teacher-gpu <preset>', '--method distill: the teacher\'s own devices (default: co-located on the student\'s)')
     .option('--teacher-count <n>', '--method distill: teacher devices (default --count)')

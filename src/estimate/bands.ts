@@ -66,6 +66,9 @@ const TRAINING: [id: string, direction: 1 | -1][] = [
   ['train.seconds', -1],
   ['train.deviceHours', -1],
   ['train.usd', -1],
+  ['train.secondsWithGoodput', -1],
+  ['train.deviceHoursWithGoodput', -1],
+  ['train.usdWithGoodput', -1],
   ['train.energy', -1],
 ];
 

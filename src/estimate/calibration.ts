@@ -30,17 +30,16 @@ export const CALIBRATION: Calibration = {
   "training": {
     "byClass": {
       "gpu": {
-        "utilMax": 0.6188
+        "utilMax": 0.6146
       },
       "tpu": {
         "utilMax": 0.525
       }
     },
-    "fp8Factor": 0.6745,
+    "fp8Factor": 0.6792,
     "moeFactor": 1.2,
-    "bubbleScale": 0.3681,
-    "dpOverlap": 0.213,
-    "goodput": 0.5528
+    "bubbleScale": 0.4769,
+    "dpOverlap": 0.2176
   },
   "source": "fitted 2026-11-30 on 180 serving and 34 training measurements of validation/cases; median |error| 8.3% in sample, 9.4% leave-one-out (docs/accuracy.md)",
   "bands": {
@@ -61,8 +60,8 @@ export const CALIBRATION: Calibration = {
       "high": 1.191
     },
     "training": {
-      "low": 0.6479,
-      "high": 1.455
+      "low": 0.5956,
+      "high": 1.215
     }
   }
 };

@@ -87,8 +87,6 @@ export interface TrainingParams {
   bubbleScale: number;
   /** share of the step's compute time that can hide data-parallel gradient / parameter traffic (the rest of the traffic is exposed) */
   dpOverlap: number;
-  /** share of a whole run's wall-clock spent in training steps (restarts, checkpoints, evaluation) */
-  goodput: number;
 }
 
 export interface Calibration {

@@ -202,7 +202,7 @@ const trainInputFields = {
   model: modelSpec, hardware, count: inDomain('devices'), precision: text, method: text, optimizer: text, zero: z.union([z.literal(0), z.literal(1), z.literal(2), z.literal(3)]),
   recompute: text, sequenceParallel: z.boolean(), tp: inDomain('devices'), pp: inDomain('devices'), cp: inDomain('devices'), seqLen: tokens,
   microBatch: inDomain('batch'), globalBatch: inDomain('globalBatch'), virtualStages: inDomain('layers').optional(), tokens: inDomain('trainingTokens').optional(),
-  lora: z.strictObject({ rank: inDomain('loraRank'), targets: z.array(text) }), mfu: inDomain('fraction').optional(), price: usd.optional(), powerWatts: inDomain('watts').optional(),
+  lora: z.strictObject({ rank: inDomain('loraRank'), targets: z.array(text) }), mfu: inDomain('fraction').optional(), goodput: inDomain('fraction').optional(), price: usd.optional(), powerWatts: inDomain('watts').optional(),
   carbon: carbon.optional(), distill: distill.optional(),
 } satisfies Record<keyof TrainInput, z.ZodType>;
 

@@ -15,7 +15,7 @@ import {
 } from '../estimate/training.js';
 import type { Catalog } from './catalog.js';
 import type { HubConfig } from './hub.js';
-import { bool, choice, positiveInt, quantity, type Named, type Raw } from './options.js';
+import { bool, choice, fraction, positiveInt, quantity, type Named, type Raw } from './options.js';
 import { resolveEstimate, type EstimateKey, type Origins, type RawOptions } from './resolve.js';
 import { DISTILL_DATA, type DistillInput } from '../estimate/distill.js';
 import type { EstimateInput } from '../estimate/input.js';
@@ -33,7 +33,7 @@ export const TRAIN_SHARED_KEYS = [
   'precision', 'gpu', 'memory', 'prune', 'count', 'price', 'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'mfu', 'tp', 'pp',
 ] as const satisfies readonly EstimateKey[];
 /** Keys only `train` has. */
-export const TRAIN_ONLY_KEYS = ['tokens', 'seqLen', 'microBatch', 'globalBatch', 'method', 'loraRank', 'loraTargets', 'optimizer', 'zero', 'recompute', 'cp', 'sequenceParallel', 'teacher', 'teacherGpu', 'teacherCount', 'teacherTokens', 'distillData', 'serveGpu', 'serveBatch'] as const;
+export const TRAIN_ONLY_KEYS = ['tokens', 'goodput', 'seqLen', 'microBatch', 'globalBatch', 'method', 'loraRank', 'loraTargets', 'optimizer', 'zero', 'recompute', 'cp', 'sequenceParallel', 'teacher', 'teacherGpu', 'teacherCount', 'teacherTokens', 'distillData', 'serveGpu', 'serveBatch'] as const;
 /** Every option of `llm-size train`, camelCase as in a spec file. */
 export const TRAIN_KEYS = [...TRAIN_SHARED_KEYS, ...TRAIN_ONLY_KEYS] as const;
 export type TrainKey = (typeof TRAIN_KEYS)[number];
@@ -109,12 +109,14 @@ export function resolveTrain(rawIn: TrainRawOptions, origins: TrainOrigins, cata
   let tokens: number | undefined;
   if (has('tokens')) tokens = quantity(named('tokens'), 'trainingTokens');
   if (method === 'distill' && (base.model.encoder || base.model.task)) throw new UserError(`${named('method').where} distill: ${base.model.name} is ${base.model.encoder ? 'an encoder' : 'an embedding model'}, trained on pooled vectors without a vocabulary head; logit distillation needs a generator student (accepted methods for it: full, lora, qlora)`);
+  const goodput = has('goodput') ? fraction(named('goodput')) : undefined;
   const distill = method === 'distill' ? resolveDistill(raw, named, has, { base, count, shared, origins: origins as Origins, catalog }) : undefined;
   return {
     input: {
       model: base.model, hardware: base.hardware, count, precision, method, optimizer, zero, recompute, sequenceParallel,
       tp, pp, cp, seqLen, microBatch, globalBatch, tokens, lora: { rank, targets: [...new Set(targets)] },
       mfu: base.mfu, price: base.price, powerWatts: base.powerWatts, carbon: base.carbon,
+      ...(goodput !== undefined ? { goodput } : {}),
       ...(distill ? { distill } : {}),
     },
     warnings,
