@@ -12,6 +12,7 @@ import { parse } from 'yaml';
 import { isForwardOnly } from '../src/inputs/model.js';
 import { estimate, estimateWithStep, type Estimate } from '../src/estimate/index.js';
 import { estimateForwardWithStep } from '../src/estimate/forward.js';
+import { speculativeSeconds } from '../src/estimate/speculative.js';
 import type { PhaseWork, StepModel } from '../src/estimate/step.js';
 import type { BandKind, Calibration, EfficiencyParams, HardwareClass, TrainingParams } from '../src/estimate/efficiency.js';
 import { hardwareClass } from '../src/estimate/efficiency.js';
@@ -442,7 +443,7 @@ export interface FitCase {
 export function fitCase(m: Measurement, input: EstimateInput): FitCase {
   // under load, and with a serving lever, which changes the step's shape (speculation, prefix
   // cache, offload), predict through estimate()
-  if (input.load || input.speculative || input.prefixCache || input.lora || input.kvOffload || input.weightOffload) return { m, input, cls: hardwareClassOf(input) };
+  if (input.load || input.prefixCache || input.lora || input.kvOffload || input.weightOffload) return { m, input, cls: hardwareClassOf(input) };
   // forward-only models (encoders: estimateForward): one pass, timed like a prefill step
   if (isForwardOnly(input.model)) {
     const { step, work } = estimateForwardWithStep(input);
@@ -463,7 +464,8 @@ export function fastPredict(c: FitCase, params: EfficiencyParams): number {
   const { model: step, prefill, decode } = c.step;
   const overhead = step.overheadFor(params);
   const ttft = step.phaseSeconds(prefill, params) + overhead;
-  const tpot = step.phaseSeconds(decode, params) + overhead;
+  // speculative decoding: a step verifies k + 1 tokens per sequence and yields tokensPerStep (latency.ts)
+  const tpot = step.speculative ? speculativeSeconds(step.speculative, w.batch, w.inputTokens + w.outputTokens / 2, params).perToken : step.phaseSeconds(decode, params) + overhead;
   switch (c.m.metric) {
     case 'ttft': return ttft;
     case 'tpot': return tpot;

@@ -7,24 +7,24 @@ export const CALIBRATION: Calibration = {
   "params": {
     "byClass": {
       "gpu": {
-        "mfuMax": 0.523,
+        "mfuMax": 0.5211,
         "mbuMax": 0.8681
       },
       "rocm-gpu": {
-        "mfuMax": 0.1767,
-        "mbuMax": 0.451
+        "mfuMax": 0.1748,
+        "mbuMax": 0.4528
       },
       "soc": {
         "mfuMax": 0.6844,
-        "mbuMax": 0.9337
+        "mbuMax": 0.9347
       }
     },
     "mfuHalfTokens": 9.317,
     "mbuHalfBytes": 1432000000,
-    "stepOverheadSeconds": 0.001312,
-    "layerOverheadSeconds": 0.00002615,
+    "stepOverheadSeconds": 0.001293,
+    "layerOverheadSeconds": 0.00002726,
     "moeLayerOverheadSeconds": 0.00009028,
-    "commEfficiency": 0.492,
+    "commEfficiency": 0.4986,
     "expertHalfBytes": 2178000
   },
   "training": {
@@ -41,23 +41,23 @@ export const CALIBRATION: Calibration = {
     "bubbleScale": 0.4769,
     "dpOverlap": 0.2176
   },
-  "source": "fitted 2026-11-30 on 180 serving and 34 training measurements of validation/cases; median |error| 8.3% in sample, 9.4% leave-one-out (docs/accuracy.md)",
+  "source": "fitted 2026-11-30 on 185 serving and 34 training measurements of validation/cases; median |error| 8.7% in sample, 9.4% leave-one-out (docs/accuracy.md)",
   "bands": {
     "prefill": {
-      "low": 0.7569,
-      "high": 1.535
+      "low": 0.7594,
+      "high": 1.543
     },
     "decode": {
-      "low": 0.8568,
-      "high": 1.228
+      "low": 0.8536,
+      "high": 1.224
     },
     "kvCapacity": {
       "low": 0.9137,
       "high": 1.036
     },
     "throughput": {
-      "low": 0.8665,
-      "high": 1.191
+      "low": 0.8702,
+      "high": 1.19
     },
     "training": {
       "low": 0.5956,

@@ -1,6 +1,7 @@
 import type { ModelSpec } from '../inputs/model.js';
 import { bytesPerElement, type Format } from '../inputs/precision.js';
 import { CALIBRATION } from './calibration.js';
+import type { EfficiencyParams } from './efficiency.js';
 import { decodeStepFlops, tokenFlops } from './flops.js';
 import type { EstimateInput } from './input.js';
 import { kvBytesPerSequence, kvBytesPerToken, kvBytesPerTokenPerLayer, kvLayerTokens, type LeverMemory } from './memory.js';
@@ -73,7 +74,7 @@ export interface Drafter {
   /** the work of one pass over `sequences` sequences at `context` tokens each; undefined = no device work */
   passWork?: (sequences: number, context: number) => PhaseWork;
   /** seconds of one pass with its own step model (draft model): roofline + communication */
-  passSeconds?: (sequences: number, context: number) => number;
+  passSeconds?: (sequences: number, context: number, params?: EfficiencyParams) => number;
   source: string;
 }
 
@@ -163,9 +164,9 @@ export function drafterOf(s: Speculative, input: EstimateInput, args?: StepModel
         label: `draft model ${d.name}`,
         weightBytes, kvBytesPerToken: kvBytesPerToken(d, kv), layers: d.layers, moeLayers: d.moe ? moeLayers(d) : 0,
         source: `draft-model speculation (Leviathan et al. 2023; vLLM speculative_config method draft_model): ${d.name} runs k decode passes with its own weights and KV cache on the target's devices; step model as the target's (${calibration.source})`,
-        passSeconds: (sequences, context) => {
+        passSeconds: (sequences, context, params) => {
           draftStep ??= stepModel({ ...args!, input: draftInput, weightBytes, totalParams: p.total, flops: { perToken: tokenFlops(d, p.active, p.embedding) }, tensors });
-          return draftStep.phaseSeconds(draftStep.decodeWork(sequences, sequences * kvLayerTokens(d, context)));
+          return draftStep.phaseSeconds(draftStep.decodeWork(sequences, sequences * kvLayerTokens(d, context)), params);
         },
       };
     }
@@ -189,8 +190,12 @@ export interface SpeculativeModel {
   spec: Speculative;
   drafter: Drafter;
   tokensPerStep: number;
-  /** one speculative step of `sequences` sequences at `context` tokens (the mean context of the generation) */
-  step: (sequences: number, context: number) => SpeculativeStepTime;
+  /**
+   * one speculative step of `sequences` sequences at `context` tokens (the mean context of the
+   * generation), under the calibration the step model was built with or under `params` (the
+   * calibration fit re-times it, scripts/accuracy-lib.ts)
+   */
+  step: (sequences: number, context: number, params?: EfficiencyParams) => SpeculativeStepTime;
 }
 
 /**
@@ -210,19 +215,18 @@ export function withSpeculation(step: StepModel, args: StepModelArgs): StepModel
   const tf = args.flops.perToken;
   const k = s.draftTokens;
   const tau = tokensPerStep(s);
-  const layerOverhead = calibration.params.layerOverheadSeconds;
   const speculative: SpeculativeModel = {
     spec: s,
     drafter,
     tokensPerStep: tau,
-    step: (sequences, context) => {
+    step: (sequences, context, params = calibration.params) => {
       const kvLt = sequences * kvLayerTokens(m, context);
       const tokens = sequences * (k + 1);
-      const verify = step.phase({ tokens, flops: decodeStepFlops(tf, tokens, (k + 1) * kvLt), bytes: step.decodeBytes(tokens, kvLt) });
+      const verify = step.phase({ tokens, flops: decodeStepFlops(tf, tokens, (k + 1) * kvLt), bytes: step.decodeBytes(tokens, kvLt) }, params);
       let pass = 0;
-      if (drafter.passSeconds) pass = drafter.passSeconds(sequences, context);
+      if (drafter.passSeconds) pass = drafter.passSeconds(sequences, context, params);
       else if (drafter.passWork) {
-        const t = step.phase(drafter.passWork(sequences, context));
+        const t = step.phase(drafter.passWork(sequences, context), params);
         // the drafter's own all-reduces (2 per layer) and all-to-alls, at the same message size
         const perAllReduce = t.allReduces > 0 ? t.commTpSeconds / t.allReduces : 0;
         const perMoeLayer = step.moeLayers > 0 ? t.commEpSeconds / step.moeLayers : 0;
@@ -232,7 +236,7 @@ export function withSpeculation(step: StepModel, args: StepModelArgs): StepModel
         verifySeconds: verify.rooflineSeconds + verify.dequantizeSeconds + verify.scoresSeconds + verify.commTpSeconds + verify.commEpSeconds + verify.commPpSeconds,
         verifyBound: verify.bound,
         draftSeconds: k * pass,
-        overheadSeconds: step.overheadSeconds + k * layerOverhead * drafter.layers,
+        overheadSeconds: step.overheadFor(params) + k * params.layerOverheadSeconds * drafter.layers,
         tokensPerStep: tau,
       };
     },
@@ -264,8 +268,8 @@ export function drafterMemoryFigures(fig: Figures, input: EstimateInput, tp: num
  * order speculativeFigures sums its figures (sum() adds parts left to right from 0), so
  * latency.ts latencySeconds equals the figures to the last bit.
  */
-export function speculativeSeconds(sm: SpeculativeModel, sequences: number, context: number): { time: SpeculativeStepTime; stepSeconds: number; perToken: number } {
-  const time = sm.step(sequences, context);
+export function speculativeSeconds(sm: SpeculativeModel, sequences: number, context: number, params?: EfficiencyParams): { time: SpeculativeStepTime; stepSeconds: number; perToken: number } {
+  const time = sm.step(sequences, context, params);
   const stepSeconds = 0 + time.verifySeconds + time.draftSeconds + time.overheadSeconds;
   return { time, stepSeconds, perToken: stepSeconds / time.tokensPerStep };
 }
