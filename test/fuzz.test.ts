@@ -62,6 +62,8 @@ describe('the contract checker catches what it is for', () => {
     ['output with an error', ['estimate'], { code: 2, stdout: 'x', stderr: 'llm-size: a\n' }, /output on stdout/],
     ['JSON that does not parse', ['estimate', '--format', 'json'], { ...ok, stdout: '{}\n{}\n' }, /not json/],
     ['a negative JSON figure', ['estimate', '--format', 'json'], { ...ok, stdout: '{"figures": {"x": {"value": -1}}}' }, /negative/],
+    ['a negative figure beside a verbatim config', ['presets', 'show', 'x', '--format', 'json'], { ...ok, stdout: '{"preset": {"config": {"a": -1}, "b": -2}}' }, /\$\.preset\.b = -2/],
+    ['Infinity inside a verbatim config', ['presets', 'show', 'x', '--format', 'yaml'], { ...ok, stdout: 'preset:\n  config:\n    a: .inf\n' }, /= Infinity/],
     ['YAML infinity', ['estimate', '--format', 'yaml'], { ...ok, stdout: 'a: .inf\n' }, /= Infinity/],
     ['a CSV NaN cell', ['estimate', '--format=csv'], { ...ok, stdout: 'id,value\nx,NaN\n' }, /NaN/],
     ['a ragged CSV row', ['estimate', '--format', 'csv'], { ...ok, stdout: 'id,value\nx\n' }, /1 cells/],
@@ -75,6 +77,8 @@ describe('the contract checker catches what it is for', () => {
     ['bad input', ['estimate'], { code: 2, stdout: '', stderr: 'llm-size: --batch: invalid value "x"; expected a positive whole number\n' }],
     ['a failed check with signed headroom', ['check', 'f', '--format', 'csv'], { code: 1, stdout: 'assertion,expected,actual\nheadroom,0.1,-0.2\n', stderr: '' }],
     ['AMD Infinity Fabric in a table', ['presets', 'show', 'mi300x'], { code: 0, stdout: 'intra-node: AMD Infinity Fabric\n', stderr: '' }],
+    // found by `npm run fuzz -- --runs 20000`: Llama 4's config.json has vision_feature_layer -1, echoed verbatim
+    ['a published config.json echoed with its negative index', ['presets', 'show', 'llama-4-scout', '--format', 'json'], { code: 0, stdout: '{"preset": {"config": {"vision_config": {"vision_feature_layer": -1}}}}\n', stderr: '' }],
   ])('%s keeps it', (_name, argv, result) => {
     expect(contractViolations(argv, result)).toEqual([]);
   });

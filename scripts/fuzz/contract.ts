@@ -32,14 +32,22 @@ export function lastFlag(argv: readonly string[], flag: string): string | undefi
   return value;
 }
 
-/** Numbers that should not be there: negative (outside SIGNED_KEYS) or non-finite, with their path. */
-export function badNumbers(value: unknown, path = '$', out: string[] = []): string[] {
+/**
+ * Subtrees that echo a published file verbatim, not figures: `presets show`'s `config` is the
+ * model's config.json as published, where negative numbers have meanings (Llama 4's
+ * vision_feature_layer -1 indexes the last layer). Non-finite numbers are still flagged there.
+ */
+const VERBATIM_PATHS = new Set(['$.preset.config']);
+
+/** Numbers that should not be there: negative (outside SIGNED_KEYS and VERBATIM_PATHS) or non-finite, with their path. */
+export function badNumbers(value: unknown, path = '$', out: string[] = [], verbatim = false): string[] {
   if (out.length > 5) return out;
+  verbatim ||= VERBATIM_PATHS.has(path);
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) out.push(`${path} = ${value}`);
-    else if (value < 0 && !SIGNED_KEYS.has(path.split('.').pop()!)) out.push(`${path} = ${value} (negative)`);
-  } else if (Array.isArray(value)) value.forEach((v, i) => badNumbers(v, `${path}[${i}]`, out));
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) badNumbers(v, `${path}.${k}`, out);
+    else if (value < 0 && !verbatim && !SIGNED_KEYS.has(path.split('.').pop()!)) out.push(`${path} = ${value} (negative)`);
+  } else if (Array.isArray(value)) value.forEach((v, i) => badNumbers(v, `${path}[${i}]`, out, verbatim));
+  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) badNumbers(v, `${path}.${k}`, out, verbatim);
   return out;
 }
 
