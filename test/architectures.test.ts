@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { paramsFigures } from '../src/estimate/params.js';
 import type { Figures } from '../src/estimate/terms.js';
@@ -327,6 +328,20 @@ describe('families of 2025-2026 import with their published parameter counts', (
     expect(j.figures['memory.statePerSequence'].value).toBe(54 * ((256 * 64 + 2 * 8 * 256) * 3 * 2 + 256 * 64 * 256 * 4));
     // the card's 56B
     expect(Math.abs(j.figures['params.total'].value / 56e9 - 1)).toBeLessThan(0.01);
+  });
+});
+
+describe('presets whose config is the Hub config.json verbatim', () => {
+  // Each preset's config block is the model's config.json as a public repository copies it (the
+  // preset's notes name the repository, path and commit); from it, params.total is the published count.
+  it.each([
+    // HuggingFaceTB/SmolLM3-3B model.safetensors.index.json total_parameters 3,075,098,624 (total_size 6,150,197,248 B / 2)
+    ['smollm3-3b', 3_075_098_624],
+    // sum of numel over Qwen2_5_VLForConditionalGeneration.from_pretrained('Qwen2.5-VL-7B-Instruct') (public fine-tuning note), 676,550,144 of them in model.visual
+    ['qwen2.5-vl-7b', 8_292_166_656],
+  ])('%s: params.total %d from the verbatim file', (id, count) => {
+    expect(readFileSync(`presets/models/${id}.yaml`, 'utf8')).not.toMatch(/RECONSTRUCTED/);
+    expect(params(id)['params.total'].value).toBe(count);
   });
 });
 
