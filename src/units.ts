@@ -18,6 +18,7 @@ export const hoursInMonth = 730;
 export const hoursInYear = 8_760;
 export const tokensInMillion = 1e6;
 export const joulesInKwh = 3.6e6;
+export const wattsInKw = 1000;
 export const gramsInKg = 1000;
 
 /** Base unit of each figure. Counts and fractions are unit-less. */

@@ -116,18 +116,23 @@ describe('plan\'s layouts are ones an engine runs and a node holds', () => {
 });
 
 describe('no flag is accepted and then ignored', () => {
-  it('plan --power-watts / --usd-per-kwh: the top pick\'s owned month is the amortized purchase plus electricity, as estimate gives it', async () => {
+  it('plan --power-watts / --usd-per-kwh: the top pick\'s owned month is the amortized purchase plus electricity and colocation, as estimate gives it', async () => {
     const doc = await cliJson(['plan', '--model', 'llama-3.1-8b', '--qps', '5', '--tpot', '50ms', '--hardware', 'h100-sxm', '--amortize-years', '3', '--power-watts', '400', '--usd-per-kwh', '0.12', '--disaggregated', 'off']);
     const f = doc.top.figures;
     const devices = doc.top.devices;
     // H100 SXM purchase 11,500 USD (presets/hardware/h100-sxm.yaml, ccir 2026-07-22) over 3 x 8,760 h, 730 h a month
-    expect(f['cost.usdPerMonth'].value).toBeCloseTo((11500 / (3 * 8760)) * 730 * devices, 6);
-    // 400 W x 730 h = 292 kWh per device a month, x 0.12 USD/kWh = 35.04 USD
-    expect(f['cost.electricityUsdPerMonth'].value).toBeCloseTo(35.04 * devices, 6);
-    expect(f['cost.ownedUsdPerMonth'].value).toBeCloseTo(f['cost.usdPerMonth'].value + 35.04 * devices, 6);
+    expect(f['cost.amortizedUsdPerMonth'].value).toBeCloseTo((11500 / (3 * 8760)) * 730 * devices, 6);
+    // 400 W x 10.2/5.6 (the server, DGX H100) = 0.728571 kW x PUE 1.56 x 730 h x 0.12 USD/kWh = 99.56 USD a device-month
+    const serverKw = (400 * 10.2) / 5.6 / 1000;
+    expect(f['cost.electricityUsdPerMonth'].value).toBeCloseTo(serverKw * 1.56 * 730 * 0.12 * devices, 6);
+    expect(serverKw * 1.56 * 730 * 0.12).toBeCloseTo(99.564, 3);
+    // colocation: 0.728571 kW x 184.06 USD per kW-month = 134.10 USD a device-month
+    expect(f['cost.hostingUsdPerMonth'].value).toBeCloseTo(serverKw * 184.06 * devices, 6);
+    expect(f['cost.ownedUsdPerMonth'].value).toBeCloseTo(f['cost.amortizedUsdPerMonth'].value + f['cost.electricityUsdPerMonth'].value + f['cost.hostingUsdPerMonth'].value, 6);
+    expect(f['cost.usdPerMonth'].value).toBeCloseTo(f['cost.ownedUsdPerMonth'].value, 6);
     expect(doc.top.estimateCommand).toMatch(/--power-watts 400 --usd-per-kwh 0\.12/);
     const table = await cli(['plan', '--model', 'llama-3.1-8b', '--qps', '5', '--tpot', '50ms', '--hardware', 'h100-sxm', '--amortize-years', '3', '--power-watts', '400', '--usd-per-kwh', '0.12', '--disaggregated', 'off']);
-    expect(table.stdout).toMatch(/Energy \(top pick\): .* at 400 W per device; electricity \$[\d.]+ per million output tokens at 0\.12 USD\/kWh; owned: \$[\d,.]+ a month of amortized purchase \+ \$35\.04 of electricity/);
+    expect(table.stdout).toMatch(/Energy \(top pick\): .* at 400 W per device; electricity \$[\d.]+ per million output tokens at 0\.12 USD\/kWh; owned: \$[\d,.]+ a month of amortized purchase \+ \$[\d,.]+ of electricity \+ \$[\d,.]+ of colocation = \$[\d,.]+/);
   });
 
   it('rag passes the generator\'s engine launch options on (--gpu-memory-utilization)', async () => {

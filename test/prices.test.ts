@@ -64,12 +64,18 @@ describe('the price catalogue', () => {
     expect(datacenter.filter((h) => defaultPrice(h)!.kind === 'purchase').map((h) => h.id).sort()).toEqual(PURCHASE_ONLY);
   });
 
-  it('with no rental price the default is the purchase price amortized over 3 years of 8,760 h: Gaudi 2 8,125 USD -> 0.3092 USD/h', () => {
-    // Intel list price at Computex 2024: 65,000 USD for 8 Gaudi 2 with a baseboard = 8,125 USD each
-    expect(defaultPrice(hw('gaudi2'))!.value).toBeCloseTo(8125 / (3 * 8760), 10);
+  it('with no rental price the default is the purchase price amortized over 3 years of 8,760 h plus running costs: Gaudi 2 8,125 USD -> 0.7373 USD/h', () => {
+    // Intel list price at Computex 2024: 65,000 USD for 8 Gaudi 2 with a baseboard = 8,125 USD each;
+    // 8,125 / 26,280 h = 0.30917; the server at 600 W x 10.2/5.6 (DGX H100) = 1.092857 kW,
+    // x PUE 1.56 x 0.0895 USD/kWh = 0.152585; x 184.06 USD per kW-month / 730 h = 0.275550
+    const serverKw = (600 * 10.2) / 5.6 / 1000;
+    const expected = 8125 / (3 * 8760) + serverKw * 1.56 * 0.0895 + (serverKw * 184.06) / 730;
+    expect(expected).toBeCloseTo(0.737305, 6);
+    expect(defaultPrice(hw('gaudi2'))!.value).toBeCloseTo(expected, 10);
     const chosen = choosePrice(hw('gaudi2'))!;
-    expect(chosen).toMatchObject({ purchaseUsd: 8125, amortizeYears: 3, fromPurchase: true });
-    expect(chosen.source).toMatch(/^no public rental price found: the purchase price, intel 8,125 USD .* amortized over 3 year\(s\) of 8,760 h/);
+    expect(chosen).toMatchObject({ purchaseUsd: 8125, amortizeYears: 3, fromPurchase: true, kind: 'purchase' });
+    expect(chosen.usdPerHour).toBeCloseTo(expected, 10);
+    expect(chosen.source).toMatch(/^no public rental price found: the purchase price, intel 8,125 USD .* amortized over 3 year\(s\) of 8,760 h \(every hour counted\) plus running costs: electricity 0\.1526 USD\/h .* colocation 0\.2755 USD\/h/);
     // an explicit --price-kind on-demand does not fall back
     expect(choosePrice(hw('gaudi2'), { kind: 'on-demand', kindGiven: true })).toBeUndefined();
   });
@@ -100,7 +106,7 @@ describe('the price catalogue', () => {
     const left = /left out, no on-demand price \(pass --price id=usd\): (.*)/.exec(r.stderr)?.[1]?.split(', ') ?? [];
     expect(left.filter((id) => hw(id).kind !== 'soc')).toEqual([]);
     expect(r.stderr).not.toMatch(/priced for purchase only/);
-    expect(r.stderr).toMatch(/no public rental price, so priced as owned hardware: the purchase price amortized over 3 years of 8,760 h: gaudi2, gaudi3, gb300/);
+    expect(r.stderr).toMatch(/no public rental price, so priced as owned hardware \(the purchase amortized over 3 years of 8,760 h, plus electricity and colocation\), ranked apart from the rentals: gaudi2, gaudi3, gb300/);
     expect(plan.input.hardware).toEqual(expect.arrayContaining(['mi300x', 'tpu-v5e', 'h200', 'b300', 'rtx-4090', 'mi250x', 'gaudi2', 'gaudi3', 'gb300']));
   });
 
@@ -153,13 +159,24 @@ describe('--price, --price-kind, --amortize-years', () => {
   it('--amortize-years charges the purchase price over years of 8,760 h, with capex, monthly cost and electricity', async () => {
     const out = await cliJson(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'rtx-4090', '--amortize-years', '3', '--usd-per-kwh', '0.15']);
     const f = out.figures;
-    // RTX 4090 launch price 1,599 USD / (3 x 8,760 h) = 0.060845 USD/h
-    expect(f['cost.usdPerHour'].value).toBeCloseTo(1599 / (3 * 8760), 12);
+    // RTX 4090 launch price 1,599 USD / (3 x 8,760 h) = 0.060845 USD/h; running costs at its
+    // 450 W TDP x 10.2/5.6 (server, DGX H100) = 0.819643 kW: x PUE 1.56 x 0.15 USD/kWh = 0.191796,
+    // x 184.06 USD per kW-month / 730 = 0.206662; 0.459303 USD/h in all
+    const amortized = 1599 / (3 * 8760);
+    const serverKw = (450 * 10.2) / 5.6 / 1000;
+    const electricity = serverKw * 1.56 * 0.15;
+    const hosting = (serverKw * 184.06) / 730;
+    expect(amortized + electricity + hosting).toBeCloseTo(0.459303, 6);
+    expect(f['cost.amortizedUsdPerDeviceHour'].value).toBeCloseTo(amortized, 12);
+    expect(f['cost.electricityUsdPerDeviceHour'].value).toBeCloseTo(electricity, 12);
+    expect(f['cost.hostingUsdPerDeviceHour'].value).toBeCloseTo(hosting, 12);
+    expect(f['cost.usdPerHour'].value).toBeCloseTo(amortized + electricity + hosting, 12);
     expect(f['cost.capexUsd'].value).toBe(1599);
-    expect(f['cost.usdPerMonth'].value).toBeCloseTo((1599 / (3 * 8760)) * 730, 9);
-    expect(f['cost.ownedUsdPerMonth'].value).toBeCloseTo(f['cost.usdPerMonth'].value + f['cost.electricityUsdPerMonth'].value, 9);
-    // electricity: average watts x 730 h x 0.15 USD/kWh
-    expect(f['cost.electricityUsdPerMonth'].value).toBeCloseTo((f['cost.electricityUsdPerMonth'].inputs.averageWattsPerDevice * 730 * 0.15) / 1000, 9);
+    expect(f['cost.usdPerMonth'].value).toBeCloseTo((amortized + electricity + hosting) * 730, 9);
+    expect(f['cost.electricityUsdPerMonth'].value).toBeCloseTo(electricity * 730, 9);
+    // the owned month in parts equals the month at the hourly price
+    expect(f['cost.ownedUsdPerMonth'].value).toBeCloseTo(f['cost.usdPerMonth'].value, 9);
+    expect(f['cost.ownedUsdPerMonth'].parts).toEqual(['cost.amortizedUsdPerMonth', 'cost.electricityUsdPerMonth', 'cost.hostingUsdPerMonth']);
   });
 
   it('cost.usdPerMonth is 730 hours of every replica, cost.usdPerMonthPerReplica of one', async () => {
@@ -205,8 +222,10 @@ describe('a device priced by its amortized purchase is labelled owned in plan', 
     // no engine profile runs Intel Gaudi (engine ideal: the bare memory balance); without one plan says there is nothing to search
     expect((await cli(['plan', '--model', 'llama-3.1-8b', '--qps', '1', '--hardware', 'gaudi2', '--disaggregated', 'off'])).stdout).toMatch(/Nothing to search: no engine profile runs bf16, fp8, int4 weights on gaudi2/);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/no public rental price, so priced as owned hardware: the purchase price amortized over 3 years of 8,760 h: gaudi2/);
+    expect(r.stderr).toMatch(/no public rental price, so priced as owned hardware \(the purchase amortized over 3 years of 8,760 h, plus electricity and colocation\): gaudi2/);
     expect(r.stdout).toMatch(/gaudi2 \(owned\)/);
-    expect(r.stdout).toMatch(/Priced as owned hardware: its purchase price amortized over 3 year\(s\) of 8,760 h; hosting, networking and power are not in it/);
+    // only owned hardware was searched: the rows rank owned prices, and say what they hold
+    expect(r.stdout).toMatch(/Prices: owned hardware: the purchase amortized, plus electricity and colocation\./);
+    expect(r.stdout).toMatch(/Priced as owned hardware: \$0\.31\/h purchase amortized over 3 year\(s\) \+ \$0\.15\/h electricity \+ \$0\.28\/h colocation per device; \$8,125 to buy its 1 device\(s\) up front; networking, staff and the cost of capital are not in it/);
   });
 });

@@ -46,7 +46,8 @@ export function addModelOptions(cmd: Command, omit: readonly string[] = []): Com
     ['priceKind', (c) => c.addOption(new Option('--price-kind <kind>', 'which dated prices: on-demand (default), reserved-1y, reserved-3y, spot, marketplace, purchase').choices(PRICE_KINDS))],
     ['amortizeYears', (c) => c.option('--amortize-years <n>', 'owned hardware: charge the purchase price over n years of 8,760 h (implies --price-kind purchase; default 3)')],
     ['powerWatts', (c) => c.option('--power-watts <W>', 'average power per device in W, for energy figures (default: TDP x (0.43 + 0.57 x matrix-unit utilisation))')],
-    ['usdPerKwh', (c) => c.option('--usd-per-kwh <usd>', 'electricity price, for the electricity cost of owned hardware')],
+    ['usdPerKwh', (c) => c.option('--usd-per-kwh <usd>', 'electricity price, for the electricity cost of owned hardware (default for an owned price 0.0895: Virginia commercial, EIA 2023)')],
+    ['hostingUsdPerKwMonth', (c) => c.option('--hosting-usd-per-kw-month <usd>', 'owned hardware: colocation rent per kW of server power (default 184.06: CBRE H2 2024; 0 for your own premises)')],
   ];
   for (const [key, add] of options) if (!omit.includes(key)) add(cmd);
   return cmd.addOption(presetsOption());

@@ -7,10 +7,32 @@ import { PLAN_KEYS, runPlan } from '../inputs/resolve-plan.js';
 import { LATENCY_METRICS, PERCENTILES } from '../inputs/resolve-simulate.js';
 import { WORKLOAD_IDS } from '../inputs/traffic.js';
 import type { Context } from './context.js';
+import type { PlanRow } from '../estimate/plan.js';
+import type { PriceKind } from '../inputs/hardware.js';
 import { addEfficiencyOptions, addEngineOptions, addModelOptions, collectRaw } from './estimate.js';
 
 /** A row priced as owned hardware: its hourly price amortizes a purchase (cost.capexUsd). */
 const owned = (r: { estimate: { figures: Record<string, unknown> } }): boolean => r.estimate.figures['cost.capexUsd'] !== undefined;
+
+/**
+ * The kind of a row's price where it is not the kind the plan ranks by: (owned) for an
+ * amortized purchase, (marketplace) for an offer where no cloud lists a price.
+ */
+const kindTag = (r: PlanRow, asked: PriceKind): string => {
+  const kind = r.input.price?.kind;
+  if (owned(r)) return asked === 'purchase' ? '' : ' (owned)';
+  return kind && kind !== asked ? ` (${kind})` : '';
+};
+
+/** What the prices of a plan are, in a line: the kind it ranks by. */
+const PRICE_LINES: Record<PriceKind, string> = {
+  'on-demand': 'on-demand rents (the median of the providers\' list prices; a marketplace offer where no cloud lists one)',
+  'reserved-1y': '1-year reserved rents',
+  'reserved-3y': '3-year reserved rents',
+  spot: 'spot rents (interruptible)',
+  marketplace: 'marketplace offers',
+  purchase: 'owned hardware: the purchase amortized, plus electricity and colocation',
+};
 
 export function planCommand(ctx: Context): Command {
   const cmd = new Command('plan')
@@ -44,6 +66,7 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
     .option('--engine <id[@version]>', 'serving engine for every configuration it runs (default: the engine for each device and weight format); pin a version with @ (vllm@0.7)')
     .option('--gpus-per-node <n>', 'devices per node (default: each hardware profile\'s)')
     .option('--top <n>', 'rows to show (default 10)')
+    .option('--pue <ratio>', 'owned hardware: data-centre power usage effectiveness, facility / IT energy (default 1.56: Uptime Institute 2024)')
     .addOption(new Option('--disaggregated <mode>', 'disaggregated prefill/decode pools beside the aggregated rows: auto (default with --qps: the cheaper wins), on (the disaggregated pick), off').choices(['auto', 'on', 'off']));
   for (const metric of LATENCY_METRICS) for (const p of PERCENTILES) cmd.option(`--${metric}-p${p} <duration>`, `${metric.toUpperCase()} p${p} target, checked by simulation`);
   cmd
@@ -65,7 +88,8 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
     .action(async (opts: Record<string, unknown>) => {
       const { raw, origins } = await collectRaw(opts, PLAN_KEYS);
       const hub = await fetchHubFor(raw, origins, ctx.env);
-      const { document, request, result, launch, reproduce, warnings } = runPlan(raw, origins, await ctx.catalog(), hub);
+      const { document, request, result, ownedResult, launch, reproduce, warnings } = runPlan(raw, origins, await ctx.catalog(), hub);
+      const asked = document.input.priceKind;
       const { qps, concurrency, targets } = request;
       const best = result.rows[0];
       const sim = document.simulation;
@@ -79,7 +103,7 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
           { key: 'usdPerHour', label: 'USD/h', unit: 'USD/h' }, { key: 'usdPerMillionOutputTokens', label: 'USD/M out', unit: 'USD' }, { key: 'bound', label: 'bound by' },
         ],
         rows: result.rows.map((r, i) => ({
-          rank: i + 1, hardware: owned(r) ? `${r.hardware} (owned)` : r.hardware, layout: `${r.devicesPerReplica} (${layoutText(r)})`, replicas: r.replicas,
+          rank: i + 1, hardware: `${r.hardware}${kindTag(r, asked)}`, layout: `${r.devicesPerReplica} (${layoutText(r)})`, replicas: r.replicas,
           formats: `${r.weights}/${r.kv}`, concurrencyPerReplica: r.concurrencyPerReplica, ttft: r.ttftSeconds, tpot: r.tpotSeconds,
           ...Object.fromEntries(percentileColumns.map((c) => [c.key, r.estimate.figures[c.key]?.value ?? null])),
           usdPerHour: r.usdPerHour, usdPerMillionOutputTokens: r.usdPerMillionOutputTokens, bound: r.bound,
@@ -93,25 +117,28 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
           ? sim.targets.map((t) => `${t.metric.toUpperCase()} p${t.percentile} ${formatSeconds(t.seconds)}`).join(', ')
           : Object.entries(targets).filter(([, v]) => v !== undefined).map(([k, v]) => `${k.toUpperCase()} ${formatSeconds(v!)}`).join(', ');
         const lines = [`${request.model.name}: ${qps !== undefined ? `${qps} requests/s` : `${concurrency} requests in flight`}, ${sim ? `${document.input.workload.inputTokens} in / ${document.input.workload.outputTokens} out on average` : `${request.inputTokens} in / ${request.outputTokens} out`}; targets ${targetText || 'none'}; engine ${document.input.engine}`];
+        // the kind the rows rank by: the one asked for, or owned hardware where only owned hardware was searched
+        const mainOwned = request.hardware.length > 0 && request.hardware.every((h) => h.price.purchaseUsd !== undefined);
+        lines.push(`Prices: ${PRICE_LINES[mainOwned ? 'purchase' : asked]}.`);
         if (result.rows.length) {
           const full = renderGrid(rows.columns.map((c) => c.label), rows.rows.map((r) => rows.columns.map((c) => (typeof r[c.key] === 'number' && c.unit ? formatValue(r[c.key] as number, c.unit) : String(r[c.key])))), color);
           // On a narrow terminal: one column for the deployment (hardware, replicas x layout,
           // formats, requests each, and what bounds it), word-wrapped to the room left.
           lines.push(blockWidth(full) <= width ? full : renderGrid(
             ['#', 'deployment', 'TTFT', 'TPOT', 'USD/h', 'USD/M out'],
-            result.rows.map((r, i) => [String(i + 1), `${r.hardware}${owned(r) ? ' (owned)' : ''} ${r.replicas} x ${rows.rows[i]!.layout}\n${r.weights}/${r.kv}, ${r.concurrencyPerReplica} reqs each\nbound by ${r.bound}`, formatValue(r.ttftSeconds, 's'), formatValue(r.tpotSeconds, 's'), formatValue(r.usdPerHour, 'USD/h'), formatValue(r.usdPerMillionOutputTokens, 'USD')]),
+            result.rows.map((r, i) => [String(i + 1), `${r.hardware}${kindTag(r, asked)} ${r.replicas} x ${rows.rows[i]!.layout}\n${r.weights}/${r.kv}, ${r.concurrencyPerReplica} reqs each\nbound by ${r.bound}`, formatValue(r.ttftSeconds, 's'), formatValue(r.tpotSeconds, 's'), formatValue(r.usdPerHour, 'USD/h'), formatValue(r.usdPerMillionOutputTokens, 'USD')]),
             color, width,
           ));
           lines.push(`Top pick: ${best.hardwareName}, ${best.replicas} replica(s) of ${best.devicesPerReplica}; ${best.why}.`);
           // a price that amortizes a purchase (--amortize-years, or the default rule for a device no cloud rents) is owned hardware's, not a rental's
-          if (owned(best)) lines.push(`Priced as owned hardware: its purchase price ${best.estimate.figures['cost.usdPerHour']?.source.match(/amortized over [\d.]+ year\(s\) of 8,760 h/)?.[0] ?? 'amortized'}; hosting, networking and power are not in it (--usd-per-kwh adds electricity): not a rental price.`);
+          if (owned(best)) lines.push(ownedLine(best));
           // --power-watts / --usd-per-kwh: the top pick's energy and electricity, and owned hardware's month, as estimate gives them
           const f = best.estimate.figures;
           if (request.powerWatts !== undefined || request.usdPerKwh !== undefined) {
             const parts = [
               ...(f['energy.joulesPerMillionOutputTokens'] ? [`${formatValue(f['energy.joulesPerMillionOutputTokens'].value, 'J')} per million output tokens${request.powerWatts !== undefined ? ` at ${request.powerWatts} W per device` : ''}`] : []),
               ...(f['cost.electricityUsdPerMillionOutputTokens'] ? [`electricity ${formatValue(f['cost.electricityUsdPerMillionOutputTokens'].value, 'USD')} per million output tokens at ${request.usdPerKwh} USD/kWh`] : []),
-              ...(f['cost.ownedUsdPerMonth'] ? [`owned: ${formatValue(f['cost.usdPerMonth'].value, 'USD')} a month of amortized purchase + ${formatValue(f['cost.electricityUsdPerMonth'].value, 'USD')} of electricity = ${formatValue(f['cost.ownedUsdPerMonth'].value, 'USD')}`] : []),
+              ...(f['cost.ownedUsdPerMonth'] ? [`owned: ${formatValue((f['cost.amortizedUsdPerMonth'] ?? f['cost.usdPerMonth']).value, 'USD')} a month of amortized purchase + ${formatValue(f['cost.electricityUsdPerMonth'].value, 'USD')} of electricity${f['cost.hostingUsdPerMonth'] ? ` + ${formatValue(f['cost.hostingUsdPerMonth'].value, 'USD')} of colocation` : ''} = ${formatValue(f['cost.ownedUsdPerMonth'].value, 'USD')}`] : []),
             ];
             if (parts.length) lines.push(`Energy (top pick): ${parts.join('; ')}.`);
           }
@@ -142,6 +169,14 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
         } else if (result.configurationsFitting === 0) {
           lines.push(`Nothing fits: no accelerator in the search holds the model on up to ${Math.min(request.maxDevices, 64)} devices per replica (--max-devices ${request.maxDevices}).`);
         } else lines.push(`Nothing meets the targets: ${result.configurationsFitting} configuration(s) fit, but none carries the load within the targets.`);
+        // owned hardware, ranked apart from the rentals (document.owned): each device's best row, or why it has none
+        if (ownedResult && document.owned) {
+          lines.push(`Owned hardware, ranked apart from the rents (${document.owned.hardware.join(', ')}: no public rental price; buying is another decision): USD per hour of every hour, the purchase amortized plus electricity and colocation:`);
+          const best = ownedResult.rows.filter((r, i) => ownedResult.rows.findIndex((x) => x.hardware === r.hardware) === i);
+          for (const r of best) lines.push(`  ${r.hardware} ${r.replicas} x ${r.devicesPerReplica} (${layoutText(r)}), ${r.weights}/${r.kv}: ${formatValue(r.usdPerHour, 'USD/h')}, ${formatValue(r.usdPerMillionOutputTokens, 'USD')} per million output tokens; ${formatValue(r.estimate.figures['cost.capexUsd']?.value ?? 0, 'USD')} to buy`);
+          for (const h of document.owned.byHardware) if (!best.some((r) => r.hardware === h.hardware)) lines.push(`  ${h.hardware}: ${h.text}`);
+          if (best[0]) lines.push(`  ${ownedLine(best[0])}`);
+        }
         const api = document.compareApi;
         if (api) {
           const { grouped } = await import('../format/human.js');
@@ -189,6 +224,16 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
       for (const w of warnings) ctx.warn(w);
     });
   return cmd;
+}
+
+/** Under an owned row: what its hourly price holds, and what buying it costs up front. */
+function ownedLine(r: PlanRow): string {
+  const f = r.estimate.figures;
+  const years = r.input.price?.amortizeYears;
+  const parts = f['cost.ownedUsdPerDeviceHour']
+    ? `${formatValue(f['cost.amortizedUsdPerDeviceHour']!.value, 'USD/h')} purchase amortized over ${years} year(s) + ${formatValue(f['cost.electricityUsdPerDeviceHour']!.value, 'USD/h')} electricity + ${formatValue(f['cost.hostingUsdPerDeviceHour']!.value, 'USD/h')} colocation per device`
+    : `the purchase amortized over ${years} year(s)`;
+  return `Priced as owned hardware: ${parts}; ${formatValue(f['cost.capexUsd']?.value ?? 0, 'USD')} to buy its ${r.devices} device(s) up front; networking, staff and the cost of capital are not in it: not a rental price.`;
 }
 
 export { estimateCommandFor } from '../inputs/resolve-plan.js';

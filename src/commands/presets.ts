@@ -66,7 +66,7 @@ const hardwareRow = (hw: HardwareSpec, price = defaultPrice(hw)) => ({
   tdpWatts: hw.tdpWatts.value,
   usdPerHour: price?.value ?? null,
   // the default price's basis: one provider's dated price, or the median of several
-  priceProvider: price ? `${price.kind === 'purchase' ? 'amortized purchase: ' : ''}${price.prices.length === 1 ? `${price.prices[0]!.provider} ${price.prices[0]!.date}` : `median of ${price.prices.length} ${price.kind}`}` : null,
+  priceProvider: price ? `${price.kind === 'purchase' ? 'owned: ' : ''}${price.prices.length === 1 ? `${price.prices[0]!.provider} ${price.prices[0]!.date}` : `median of ${price.prices.length} ${price.kind}`}` : null,
 });
 
 /** A model preset as listed: the architecture summary plus its exact parameter counts. */

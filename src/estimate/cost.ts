@@ -3,6 +3,7 @@ import type { EstimateInput } from './input.js';
 import type { LatencyResult } from './latency.js';
 import { layoutOf } from './parallel.js';
 import { cachedPromptTokens } from './prefix.js';
+import { ownedCostFigures } from './owned.js';
 import { sum, term, type Figures } from './terms.js';
 
 /**
@@ -22,7 +23,9 @@ export function throughputAndCostFigures(fig: Figures, input: EstimateInput, lat
   term(fig, { id: 'throughput.requestsPerSecond', label: 'Requests per second (per replica)', unit: 'requests/s', value: w.batch / lat.e2e, formula: 'batch / e2e', inputs: { batch: w.batch, e2e: lat.e2e }, source: 'static batch' });
 
   if (!input.price) return;
-  const usdPerHour = term(fig, { id: 'cost.usdPerHour', label: 'Cost per hour (per replica)', unit: 'USD/h', value: input.price.usdPerHour * n, formula: 'usdPerDeviceHour x count', inputs: { usdPerDeviceHour: input.price.usdPerHour, count: n }, source: input.price.source });
+  // owned hardware: the device-hour in parts (amortized purchase + electricity + colocation, owned.ts)
+  const perDevice = input.price.owned ? ownedCostFigures(fig, input.price.owned, input.price.owned.deviceWatts > 0 && input.powerWatts === undefined) : 'usdPerDeviceHour';
+  const usdPerHour = term(fig, { id: 'cost.usdPerHour', label: 'Cost per hour (per replica)', unit: 'USD/h', value: input.price.usdPerHour * n, formula: `${perDevice} x count`, inputs: { [perDevice]: input.price.usdPerHour, count: n }, source: input.price.source, ...(fig[perDevice]?.approximate ? { approximate: true } : {}) });
   const usdPerSecond = usdPerHour / secondsInHour;
   term(fig, { id: 'cost.usdPerMillionOutputTokens', label: 'USD per million output tokens', unit: 'USD', value: (usdPerSecond * lat.tpot * tokensInMillion) / w.batch, formula: 'usdPerHour / 3600 x tpot / batch x 1e6', inputs: { usdPerHour, tpot: lat.tpot, batch: w.batch }, source: 'decode device time per output token' });
   const cached = cachedPromptTokens(input);
@@ -33,9 +36,10 @@ export function throughputAndCostFigures(fig: Figures, input: EstimateInput, lat
 /**
  * What the deployment costs by the month (730 h, 8,760 / 12, as cloud price sheets bill), per
  * replica and for all replicas; for owned hardware (a purchase price amortized by
- * --amortize-years) the purchase itself, and with --usd-per-kwh the electricity at the
- * devices' average power over a request (energy.ts), so owned cost = amortized purchase +
- * electricity. Runs after the energy figures.
+ * --amortize-years) the purchase itself and the month in the parts of its hourly price:
+ * amortized purchase + electricity + colocation (owned.ts). A library caller's purchase price
+ * without those parts gets, with usdPerKwh, the electricity at the devices' average power over
+ * a request (energy.ts). Runs after the energy figures.
  */
 export function monthlyCostFigures(fig: Figures, input: EstimateInput, lat: LatencyResult): void {
   if (!input.price) return;
@@ -46,6 +50,17 @@ export function monthlyCostFigures(fig: Figures, input: EstimateInput, lat: Late
   term(fig, { id: 'cost.usdPerMonth', label: 'Deployment cost per month (730 h)', unit: 'USD', value: price.usdPerHour * devices * hoursInMonth, formula: 'usdPerDeviceHour x count x replicas x 730', inputs: { usdPerDeviceHour: price.usdPerHour, count: n, replicas, hoursPerMonth: hoursInMonth }, source: `${price.source}; a month of 730 h (8,760 / 12)` });
   if (price.purchaseUsd === undefined) return;
   term(fig, { id: 'cost.capexUsd', label: 'Purchase price of the devices', unit: 'USD', value: price.purchaseUsd * devices, formula: 'purchaseUsd x count x replicas', inputs: { purchaseUsd: price.purchaseUsd, count: n, replicas }, source: price.source });
+  const owned = price.owned;
+  if (owned) {
+    // the month of owned hardware in the parts of its hourly price (owned.ts); their sum is cost.usdPerMonth
+    const month = (id: string, label: string, perHourId: string, usdPerHour: number) =>
+      term(fig, { id, label, unit: 'USD', value: usdPerHour * devices * hoursInMonth, formula: `${perHourId} x count x replicas x 730`, inputs: { [perHourId]: usdPerHour, count: n, replicas, hoursPerMonth: hoursInMonth }, source: 'every hour of the month counted, busy or not', ...(fig[perHourId]?.approximate ? { approximate: true } : {}) });
+    month('cost.amortizedUsdPerMonth', 'Owned: amortized purchase per month', 'cost.amortizedUsdPerDeviceHour', owned.amortizedUsdPerHour);
+    month('cost.electricityUsdPerMonth', 'Electricity per month (owned devices)', 'cost.electricityUsdPerDeviceHour', owned.powerUsdPerHour);
+    month('cost.hostingUsdPerMonth', 'Owned: colocation per month', 'cost.hostingUsdPerDeviceHour', owned.hostingUsdPerHour);
+    sum(fig, { id: 'cost.ownedUsdPerMonth', label: 'Owned hardware per month (amortized purchase + electricity + colocation)', unit: 'USD', parts: ['cost.amortizedUsdPerMonth', 'cost.electricityUsdPerMonth', 'cost.hostingUsdPerMonth'], source: 'amortized purchase price plus running costs (src/estimate/owned.ts); equals cost.usdPerMonth' });
+    return;
+  }
   const prefill = fig['energy.prefillPowerPerDevice'];
   const decode = fig['energy.decodePowerPerDevice'];
   if (input.usdPerKwh === undefined || !prefill || !decode) return;

@@ -1,5 +1,6 @@
+import type { OwnedCost } from './owned.js';
 import type { ImageTokens } from './images.js';
-import type { HardwareSpec } from '../inputs/hardware.js';
+import type { HardwareSpec, PriceKind } from '../inputs/hardware.js';
 import type { ModelSpec } from '../inputs/model.js';
 import type { EngineSpec } from '../inputs/engine.js';
 import type { EngineOptions } from './engine.js';
@@ -64,7 +65,7 @@ export interface EstimateInput {
    * USD per device-hour, with where it came from; absent = unknown. For owned hardware
    * (--price-kind purchase) the hourly price amortizes `purchaseUsd` per device over `amortizeYears`.
    */
-  price?: { usdPerHour: number; source: string; purchaseUsd?: number; amortizeYears?: number };
+  price?: { usdPerHour: number; source: string; purchaseUsd?: number; amortizeYears?: number; kind?: PriceKind; owned?: OwnedCost };
   /** overrides of the hardware profile's roofline efficiencies (fractions) */
   mfu?: number;
   mbu?: number;

@@ -42,7 +42,7 @@ export interface PlanRequest {
   concurrency?: number;
   targets: Targets;
   /** candidate hardware, each with the price to charge */
-  hardware: { spec: HardwareSpec; price: { usdPerHour: number; source: string } }[];
+  hardware: { spec: HardwareSpec; price: NonNullable<EstimateInput['price']> }[];
   weights: Format[];
   /** KV formats; 'activation' = the weights' activation type */
   kv: (Format | 'activation')[];
@@ -670,7 +670,7 @@ export function leverLaunchFlags(row: Pick<PlanRow, 'input'>, engineId: string):
 }
 
 /** Catalog hardware with a price (the provider's when given), for ranking by cost. */
-export function pricedHardware(catalog: Catalog, ids: HardwareSpec[] | undefined, choose: (hw: HardwareSpec) => { usdPerHour: number; source: string } | undefined): PlanRequest['hardware'] {
+export function pricedHardware(catalog: Catalog, ids: HardwareSpec[] | undefined, choose: (hw: HardwareSpec) => NonNullable<EstimateInput['price']> | undefined): PlanRequest['hardware'] {
   // Without --hardware, the rented accelerator catalogue: laptops, phones and embedded boards are not rented.
   // CPUs (kind cpu) serve small models at low rates; they are searched when --hardware names them.
   const rented = (hw: HardwareSpec) => hw.formFactor !== 'laptop' && hw.formFactor !== 'phone' && hw.formFactor !== 'embedded' && hw.kind !== 'cpu';

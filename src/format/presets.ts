@@ -49,7 +49,7 @@ export function renderHardwareShow(hw: HardwareSpec): string {
   lines.push(...sourcedLines('efficiency.stepOverhead', hw.efficiency.stepOverheadSeconds, 's'));
   if (hw.prices.length) {
     const basis = defaultPrice(hw);
-    lines.push(`prices (USD per device-hour; purchase: USD per device); default: ${basis ? `${formatValue(basis.value, 'USD/h')}, ${basis.kind === 'purchase' ? `no rental price: the ${basis.prices.length === 1 ? 'purchase price' : `median of ${basis.prices.length} purchase prices`} amortized over ${DEFAULT_AMORTIZE_YEARS} years` : basis.prices.length === 1 ? `the only ${basis.kind} price` : `the median of ${basis.prices.length} ${basis.kind} prices`}` : 'none (no on-demand, marketplace or purchase price; --price-kind, --price)'}`);
+    lines.push(`prices (USD per device-hour; purchase: USD per device); default: ${basis ? `${formatValue(basis.value, 'USD/h')}, ${basis.kind === 'purchase' ? `no rental price: the ${basis.prices.length === 1 ? 'purchase price' : `median of ${basis.prices.length} purchase prices`} amortized over ${DEFAULT_AMORTIZE_YEARS} years, plus electricity and colocation (owned hardware)` : basis.prices.length === 1 ? `the only ${basis.kind} price` : `the median of ${basis.prices.length} ${basis.kind} prices`}` : 'none (no on-demand, marketplace or purchase price; --price-kind, --price)'}`);
     for (const kind of PRICE_KINDS) {
       for (const p of hw.prices.filter((x) => x.kind === kind)) {
         const amount = p.kind === 'purchase' ? formatValue(p.purchaseUsd!, 'USD') : formatValue(p.usdPerHour!, 'USD/h');

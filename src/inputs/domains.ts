@@ -99,6 +99,8 @@ export const DOMAINS = {
   usdPerDevice: { syntax: 'number', integer: false, min: 1e-3, max: 1e8, expected: 'a purchase price in USD per device, e.g. 1599', above: 'more than any device costs', below: 'below a tenth of a cent' },
   years: { syntax: 'number', integer: false, min: 0.01, max: 100, expected: 'a number of years to amortize a purchase over, e.g. 3', above: 'longer than any hardware lasts', below: 'shorter than four days' },
   usdPerKwh: { syntax: 'number', integer: false, min: 1e-6, max: 1e3, expected: 'an electricity price in USD per kWh, e.g. 0.12', above: 'more than any electricity costs', below: 'below a millionth of a dollar' },
+  /** colocation rent per kW of provisioned power per month: 0 for hardware in one's own premises */
+  usdPerKwMonth: { syntax: 'number', integer: false, min: 0, max: 1e5, expected: 'a colocation price in USD per kW per month, e.g. 184 (0 for your own premises)', above: 'more than any data centre charges', below: 'negative' },
   watts: { syntax: 'number', integer: false, min: 0.01, max: 1e6, expected: 'average power per device in watts, e.g. 450', above: 'more power than any device draws', below: 'less power than any device draws' },
   // ---- carbon (src/estimate/carbon.ts) ----
   /** PUE is facility energy over IT energy: 1 at best; the worst surveyed sites reach about 3 */

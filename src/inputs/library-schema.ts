@@ -12,6 +12,8 @@ import { LORA_SERVING_TARGETS } from '../estimate/lora-serving.js';
 import { KV_TIERS } from '../estimate/kv-offload.js';
 import { ALL_TO_ALL_MODES } from '../estimate/expert-parallel.js';
 import type { Parallel } from '../estimate/parallel.js';
+import type { OwnedCost } from '../estimate/owned.js';
+import { PRICE_KINDS } from './hardware.js';
 
 /**
  * zod schemas for what the library's exported functions take (src/index.ts), so that a caller's
@@ -78,6 +80,14 @@ const hardware = z.looseObject({
 
 const text = z.string();
 const usd = z.looseObject({ usdPerHour: inDomain('usdPerHour'), source: text });
+
+/** owned hardware's hourly price in parts (src/estimate/owned.ts) */
+const owned = z.strictObject({
+  purchaseUsd: inDomain('usdPerDevice'), amortizeYears: inDomain('years'), amortizedUsdPerHour: z.number().nonnegative(),
+  deviceWatts: z.number().nonnegative(), deviceWattsSource: text, serverFactor: z.number().positive(),
+  pue: inDomain('pue'), pueSource: text, usdPerKwh: inDomain('usdPerKwh'), usdPerKwhSource: text, hostingUsdPerKwMonth: inDomain('usdPerKwMonth'), hostingSource: text,
+  powerUsdPerHour: z.number().nonnegative(), hostingUsdPerHour: z.number().nonnegative(), usdPerHour: inDomain('usdPerHour'),
+} satisfies Record<keyof OwnedCost, z.ZodType>);
 
 /** --input-tokens / --output-tokens distributions (src/inputs/traffic.ts gives the same bounds to the flags). */
 const tokens = inDomain('tokens');
@@ -172,7 +182,7 @@ const estimateInputFields = {
   engineOptions: z.strictObject(engineOptionFields).optional(),
   engineReason: text.optional(),
   load: z.strictObject({ qps: inDomain('qps').optional(), concurrency: inDomain('concurrency').optional(), replicasGiven: z.boolean().optional() }).optional(),
-  price: usd.extend({ purchaseUsd: inDomain('usdPerDevice').optional(), amortizeYears: inDomain('years').optional() }).optional(),
+  price: usd.extend({ purchaseUsd: inDomain('usdPerDevice').optional(), amortizeYears: inDomain('years').optional(), kind: z.enum(PRICE_KINDS).optional(), owned: owned.optional() }).optional(),
   mfu: inDomain('fraction').optional(), mbu: inDomain('fraction').optional(), powerWatts: inDomain('watts').optional(), usdPerKwh: inDomain('usdPerKwh').optional(),
   carbon: carbon.optional(),
   traffic: traffic.optional(),

@@ -157,6 +157,7 @@ export const OUTPUT_SCHEMA = {
         devicesPerReplica: { type: 'integer' }, replicas: { type: 'integer' }, devices: { type: 'integer' }, concurrencyPerReplica: { type: 'integer' },
         ttft: num, tpot: num, e2e: num, usdPerHour: num, usdPerMillionOutputTokens: num,
         why: str, bound: str, estimateCommand: str,
+        priceKind: { enum: ['on-demand', 'reserved-1y', 'reserved-3y', 'spot', 'marketplace', 'purchase', null] }, capexUsd: { type: ['number', 'null'] },
       }),
     },
     planPool: {
@@ -180,6 +181,7 @@ export const OUTPUT_SCHEMA = {
           maxDevices: { type: 'integer' },
           hardware: { type: 'array', items: str },
           weights: { type: 'array', items: str },
+          priceKind: { enum: ['on-demand', 'reserved-1y', 'reserved-3y', 'spot', 'marketplace', 'purchase'] },
         }),
         rows: { type: 'array', items: { $ref: '#/$defs/planRow' } },
         top: {
@@ -208,6 +210,17 @@ export const OUTPUT_SCHEMA = {
         byLayout: {
           type: 'array',
           items: withOptional(obj({ family: str, usdPerMillionOutputTokens: { type: ['number', 'null'] }, hardware: { type: ['string', 'null'] }, devicesPerReplica: { type: ['integer', 'null'] }, replicas: { type: ['integer', 'null'] } }), { estimated: bool, note: { enum: ['costlier', 'needs-devices'] } }),
+        },
+        owned: {
+          description: 'Owned hardware ranked apart from the rentals (devices with only a purchase price: amortized purchase + electricity + colocation per hour); null when every device searched has the same kind of price',
+          anyOf: [
+            { type: 'null' },
+            obj({
+              hardware: { type: 'array', items: str },
+              rows: { type: 'array', items: { $ref: '#/$defs/planRow' } },
+              byHardware: { type: 'array', items: obj({ hardware: str, usdPerDeviceHour: num, status: str, usdPerMillionOutputTokens: { type: ['number', 'null'] }, devicesNeeded: { type: ['integer', 'null'] }, text: str }) },
+            }),
+          ],
         },
         compareApi: {
           anyOf: [

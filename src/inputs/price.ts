@@ -1,6 +1,6 @@
 import { grouped } from '../format/human.js';
 import { UserError } from '../errors.js';
-import { hoursInYear } from '../units.js';
+import { ownedCost, ownedCostText, type OwnedCost, type OwnedSettings } from '../estimate/owned.js';
 import type { Catalog } from './catalog.js';
 import { PRICE_KINDS, type HardwareSpec, type Price, type PriceKind } from './hardware.js';
 import { quantity, type Named } from './options.js';
@@ -29,6 +29,10 @@ export interface ChosenPrice {
   amortizeYears?: number;
   /** the default rule found no rental price and amortized the purchase price (said in a warning) */
   fromPurchase?: boolean;
+  /** the kind of price: a rental's (on-demand, marketplace, reserved, spot) or purchase (owned hardware) */
+  kind?: PriceKind;
+  /** owned hardware: the hourly price in parts, amortized purchase + electricity + colocation (src/estimate/owned.ts) */
+  owned?: OwnedCost;
 }
 
 /** Which price to take: a kind, optionally one provider's, and for purchases the years to amortize over. */
@@ -38,6 +42,8 @@ export interface PriceChoice {
   amortizeYears?: number;
   /** --price-kind was given: no fallback to another kind */
   kindGiven?: boolean;
+  /** owned hardware's running costs: PUE, electricity and colocation prices, --power-watts (defaults in src/estimate/owned.ts) */
+  owned?: OwnedSettings;
 }
 
 /** Years a purchase is amortized over when --amortize-years is not given: a common 3-year depreciation schedule for servers. */
@@ -111,20 +117,26 @@ export function priceBasis(hw: HardwareSpec, kind: PriceKind = 'on-demand', prov
   return { kind, value, prices: pool, rule };
 }
 
+/** A device's TDP with its source, where the preset knows it. */
+const tdpOf = (hw: HardwareSpec) => (hw.tdpWatts.value ? { value: hw.tdpWatts.value, source: hw.tdpWatts.source } : undefined);
+
 /** Why the default rule amortizes a purchase: the words the figures and listings carry. */
 const NO_RENTAL = 'no public rental price found: the purchase price';
 
 /**
  * The default price of a preset, USD per device-hour: the median on-demand price, else the
  * median marketplace offer, else (no public rental price at all: Intel Gaudi 2 and 3) the
- * purchase price amortized over DEFAULT_AMORTIZE_YEARS of 8,760 h, which the rule says.
+ * purchase price amortized over DEFAULT_AMORTIZE_YEARS of 8,760 h plus the running costs of
+ * owning it at the default electricity and colocation prices (src/estimate/owned.ts), which
+ * the rule says.
  */
 export function defaultPrice(hw: HardwareSpec): PriceBasis | undefined {
   const rental = priceBasis(hw);
   if (rental) return rental;
   const purchase = priceBasis(hw, 'purchase');
   if (!purchase) return undefined;
-  return { ...purchase, value: purchase.value / (DEFAULT_AMORTIZE_YEARS * hoursInYear), rule: `${NO_RENTAL}, ${purchase.rule}; amortized over ${DEFAULT_AMORTIZE_YEARS} years of 8,760 h` };
+  const owned = ownedCost(purchase.value, DEFAULT_AMORTIZE_YEARS, tdpOf(hw));
+  return { ...purchase, value: owned.usdPerHour, rule: `${NO_RENTAL}, ${purchase.rule}; amortized over ${DEFAULT_AMORTIZE_YEARS} years of 8,760 h ${ownedCostText(owned)}` };
 }
 
 /**
@@ -146,24 +158,31 @@ export function choosePrice(hw: HardwareSpec, choice: PriceChoice = { kind: 'on-
   // The default rule with no rental price at all: the purchase price, amortized, and said so.
   if (!basis && kind === 'on-demand' && wanted === undefined && !choice.kindGiven) {
     const purchase = priceBasis(hw, 'purchase');
-    if (purchase) return { ...amortized(purchase.value, choice.amortizeYears ?? DEFAULT_AMORTIZE_YEARS, `${NO_RENTAL}, ${purchase.rule}`), fromPurchase: true };
+    if (purchase) return { ...amortized(purchase.value, choice.amortizeYears ?? DEFAULT_AMORTIZE_YEARS, `${NO_RENTAL}, ${purchase.rule}`, hw, choice.owned), fromPurchase: true };
   }
   if (!basis) {
     if (provider) throw new UserError(`${provider.where}: ${provider.value} lists no ${kind} price for ${hw.name} (its kinds: ${[...new Set(hw.prices.filter((p) => p.provider.toLowerCase() === wanted!.toLowerCase()).map((p) => p.kind))].join(', ')})`);
     if (kindWhere) throw new UserError(`${kindWhere}: no ${kind} price for ${hw.name} (kinds with prices: ${kindsOf(hw).join(', ') || 'none'}); pass --price <USD per device-hour>`);
     return undefined;
   }
-  if (basis.kind !== 'purchase') return { usdPerHour: basis.value, source: basis.rule };
-  return amortized(basis.value, choice.amortizeYears ?? DEFAULT_AMORTIZE_YEARS, basis.rule);
+  if (basis.kind !== 'purchase') return { usdPerHour: basis.value, source: basis.rule, kind: basis.kind };
+  return amortized(basis.value, choice.amortizeYears ?? DEFAULT_AMORTIZE_YEARS, basis.rule, hw, choice.owned);
 }
 
-/** A purchase price per device as USD per device-hour: price / (years x 8,760 h). */
-export function amortized(purchaseUsd: number, years: number, rule: string): ChosenPrice {
+/**
+ * A purchase price per device as USD per device-hour: price / (years x 8,760 h), plus the
+ * running costs of owning it (electricity and colocation at the device's power,
+ * src/estimate/owned.ts) so that it compares with a rent, which includes them.
+ */
+export function amortized(purchaseUsd: number, years: number, rule: string, hw: HardwareSpec, settings?: OwnedSettings): ChosenPrice {
+  const owned = ownedCost(purchaseUsd, years, tdpOf(hw), settings);
   return {
-    usdPerHour: purchaseUsd / (years * hoursInYear),
-    source: `${rule}; amortized over ${years} year(s) of 8,760 h (every hour counted; hosting not included)`,
+    usdPerHour: owned.usdPerHour,
+    source: `${rule}; amortized over ${years} year(s) of 8,760 h (every hour counted) ${ownedCostText(owned)}`,
     purchaseUsd,
     amortizeYears: years,
+    kind: 'purchase',
+    owned,
   };
 }
 
@@ -212,6 +231,6 @@ export function priceFor(hw: HardwareSpec, override: PriceOverride | undefined, 
   const given = override?.byId.get(hw.id) ?? override?.all;
   if (given === undefined) return choosePrice(hw, choice, kindWhere);
   const named = override!.byId.has(hw.id) ? `${override!.where} ${hw.id}=${given}` : override!.where;
-  if (choice.kind === 'purchase') return amortized(given, choice.amortizeYears ?? DEFAULT_AMORTIZE_YEARS, `purchase price ${grouped(given)} USD per device (${named})`);
-  return { usdPerHour: given, source: named };
+  if (choice.kind === 'purchase') return amortized(given, choice.amortizeYears ?? DEFAULT_AMORTIZE_YEARS, `purchase price ${grouped(given)} USD per device (${named})`, hw, choice.owned);
+  return { usdPerHour: given, source: named, kind: choice.kind };
 }

@@ -11,6 +11,7 @@ import { positiveInt, positiveNumber, quantity, type Named, type Raw } from './o
 import { FORMATS, formatByName, FORMAT_NAMES_HELP, KV_FORMAT_IDS, type Format } from './precision.js';
 import { findHardware, findModel } from './presets.js';
 import { DEFAULT_AMORTIZE_YEARS, kindsOf, priceFor } from './price.js';
+import type { PriceKind } from './hardware.js';
 import { ENGINE_OPTION_KEYS, resolveEstimate, resolvePriceFlags, type EstimateKey, type Origins, type RawOptions } from './resolve.js';
 import { DEFAULT_REQUESTS, DEFAULT_SEED, PERCENTILE_TARGET_KEYS, percentileTargets } from './resolve-simulate.js';
 import { arrivalProcess } from './traffic.js';
@@ -32,7 +33,7 @@ const MODEL_KEYS = ['model', 'params', 'hfConfig', 'hf', 'offline', 'layers', 'h
 const PASSED_KEYS = [...MODEL_KEYS, 'inputTokens', 'outputTokens', 'workload', 'context', 'allowBeyondTrained', 'engine', 'gpusPerNode', 'mfu', 'mbu', 'powerWatts', 'usdPerKwh', ...ENGINE_OPTION_KEYS, 'speculative', 'draftTokens', 'acceptance', 'acceptedLength', 'prefixTokens', 'cacheHitRate'] as const satisfies readonly EstimateKey[];
 /** Every option of `llm-size plan`, camelCase as in a spec file. */
 export const PLAN_KEYS = [
-  ...PASSED_KEYS, 'precision', 'kvPrecision', 'gpu', 'hardware', 'price', 'provider', 'priceKind', 'amortizeYears', 'compareApi', 'cachedInput', 'cachedInputDiscount',
+  ...PASSED_KEYS, 'precision', 'kvPrecision', 'gpu', 'hardware', 'price', 'provider', 'priceKind', 'amortizeYears', 'hostingUsdPerKwMonth', 'pue', 'compareApi', 'cachedInput', 'cachedInputDiscount',
   'qps', 'concurrency', 'ttft', 'tpot', 'e2e', 'maxDevices', 'top',
   // percentile targets and the simulation that checks them (resolve-simulate.ts, plan-simulate.ts)
   ...PERCENTILE_TARGET_KEYS, 'arrival', 'requests', 'seed', 'simulate',
@@ -58,6 +59,10 @@ export interface PlanDocumentRow {
   /** the speculative method this deployment decodes with, null for plain decoding */
   speculative: string | null;
   estimateCommand: string;
+  /** the kind of its price: a rental's (on-demand, marketplace, reserved-1y, reserved-3y, spot) or purchase (owned: amortized purchase + electricity + colocation) */
+  priceKind: PriceKind | null;
+  /** owned hardware: the purchase price of its devices, USD (cost.capexUsd); null for rentals */
+  capexUsd: number | null;
 }
 
 /** One pool of a disaggregated pick. */
@@ -95,6 +100,8 @@ export interface PlanDocument {
     load: { qps: number | null; concurrency: number | null };
     targets: { ttft: number | null; tpot: number | null; e2e: number | null };
     engine: string; maxDevices: number; hardware: string[]; weights: string[];
+    /** the kind of price the rows rank by (--price-kind; on-demand by default) */
+    priceKind: PriceKind;
   };
   rows: PlanDocumentRow[];
   /** with percentile targets or distributions: rows were served in simulation (rows then carry its replicas, costs and medians) */
@@ -125,6 +132,13 @@ export interface PlanDocument {
   byHardware: HardwareOutcome[];
   /** each kind of layout searched (tensor parallel, attention DP + expert parallel within a node, across nodes, in an NVL72 domain): its cheapest deployment meeting the targets */
   byLayout: FamilyOutcome[];
+  /**
+   * Owned hardware beside rentals: devices with only a purchase price (the default rule
+   * amortizes it, plus electricity and colocation) are a different decision from renting, a
+   * purchase up front against a rent that can stop, so they are ranked apart from the rows;
+   * null when every device searched has the same kind of price.
+   */
+  owned: { hardware: string[]; rows: PlanDocumentRow[]; byHardware: HardwareOutcome[] } | null;
   /** with --compare-api: the top pick against per-token API prices of the model (presets/api) */
   compareApi: (Omit<ApiComparison, 'figures'> & { model: string; cachedInputShare: number; figures: Figures }) | null;
   configurationsSearched: number;
@@ -137,6 +151,8 @@ export interface PlanRun {
   document: PlanDocument;
   request: PlanRequest;
   result: PlanResult;
+  /** owned hardware ranked apart from the rentals (document.owned), when both were searched */
+  ownedResult?: PlanResult;
   /** engine launch flags for the top pick */
   launch: { engine: string; command: string }[];
   /** the `llm-size estimate` command that reproduces a row */
@@ -265,7 +281,13 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
   });
   if (unpriced.length) warnings.push(`left out, no ${pick.kind} price${pick.provider ? ` from ${pick.provider.value}` : ''} (pass --price id=usd): ${unpriced.join(', ')}`);
   if (purchaseOnly.length) warnings.push(`left out, priced for purchase only (pass --amortize-years <years> to plan owned hardware): ${purchaseOnly.join(', ')}`);
-  if (amortizedOnly.length) warnings.push(`no public rental price, so priced as owned hardware: the purchase price amortized over ${pick.amortizeYears ?? DEFAULT_AMORTIZE_YEARS} years of 8,760 h: ${amortizedOnly.join(', ')}`);
+  // Owned and rented prices answer different questions (a purchase up front against a rent that
+  // can stop), so they are not ranked together: the rows rank the rentals, and devices priced
+  // only as owned hardware (no public rental price) are ranked apart, below them.
+  const isOwned = (h: (typeof priced)[number]) => h.price.purchaseUsd !== undefined;
+  const rented = priced.filter((h) => !isOwned(h));
+  const ownedApart = rented.length ? priced.filter(isOwned) : [];
+  if (amortizedOnly.length) warnings.push(`no public rental price, so priced as owned hardware (the purchase amortized over ${pick.amortizeYears ?? DEFAULT_AMORTIZE_YEARS} years of 8,760 h, plus electricity and colocation)${ownedApart.length ? ', ranked apart from the rentals' : ''}: ${amortizedOnly.join(', ')}`);
   if (!resolved.engine) throw new UserError('no engine profiles in the catalogue; pass --engine');
   // Per configuration: the user's --engine where it runs the device and formats, else the default
   // engine for them (a configuration no engine runs is left out of the search).
@@ -282,12 +304,14 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
 
   const request: PlanRequest = {
     model: resolved.model, inputTokens: resolved.workload.inputTokens, outputTokens: resolved.workload.outputTokens, context: resolved.workload.context,
-    qps, concurrency, targets, hardware: priced, weights, kv, engineFor, engineOptions: resolved.engineOptions, maxDevices, gpusPerNode: resolved.gpusPerNode, top, mfu: resolved.mfu, mbu: resolved.mbu, powerWatts: resolved.powerWatts, usdPerKwh: resolved.usdPerKwh,
+    qps, concurrency, targets, hardware: rented.length ? rented : priced, weights, kv, engineFor, engineOptions: resolved.engineOptions, maxDevices, gpusPerNode: resolved.gpusPerNode, top, mfu: resolved.mfu, mbu: resolved.mbu, powerWatts: resolved.powerWatts, usdPerKwh: resolved.usdPerKwh,
     hardwareNamed: hardware !== undefined,
     ...(resolved.speculative ? { speculative: resolved.speculative } : {}), ...(resolved.prefixCache ? { prefixCache: resolved.prefixCache } : {}),
   };
   const result = searchPlans(simulateRows ? { ...request, top: Math.max(top, 8) } : request, (i) => estimate(i, undefined, { fixes: false }));
   warnings.push(...result.warnings);
+  // the owned devices' own ranking (analytic; the rentals' rows alone are simulated and disaggregated)
+  const ownedResult = ownedApart.length ? searchPlans({ ...request, hardware: ownedApart }, (i) => estimate(i, undefined, { fixes: false })) : undefined;
 
   // Percentile targets or traffic as distributions: serve the rows in simulation and rank by it.
   let simulation: PlanSimulation | undefined;
@@ -306,7 +330,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
   const modelArgs = MODEL_KEYS.filter((k) => has(k)).map((k) => (raw[k] === true ? `--${kebab(k)}` : `--${kebab(k)} ${raw[k]}`));
   // the row's own price: the pair that names its device, or the one for all, or the provider's
   const priceOf = (id: string) => override?.byId.get(id) ?? override?.all;
-  const reproduce = (row: PlanRow) => estimateCommandFor(row.input, modelArgs, { provider: priceOf(row.hardware) === undefined ? raw.provider : undefined, price: priceOf(row.hardware), priceKind: raw.priceKind, amortizeYears: raw.amortizeYears, qps, concurrency });
+  const reproduce = (row: PlanRow) => estimateCommandFor(row.input, modelArgs, { provider: priceOf(row.hardware) === undefined ? raw.provider : undefined, price: priceOf(row.hardware), priceKind: raw.priceKind, amortizeYears: raw.amortizeYears, pue: raw.pue, hostingUsdPerKwMonth: raw.hostingUsdPerKwMonth, qps, concurrency });
   // The repository the engines load: the Hub repo --hf names, a preset's hfRepo, else the name.
   const repo = hub?.repo ?? ((has('model') && catalog.models.find((m) => m.model === resolved.model)?.hfRepo) || resolved.model.name);
   const best = result.rows[0];
@@ -322,6 +346,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
     hardware: r.hardware, weights: r.weights, kv: r.kv, tp: r.tp, pp: r.pp, ep: r.ep, dpAttention: r.dpAttention, redundantExperts: r.redundantExperts, devicesPerReplica: r.devicesPerReplica, replicas: r.replicas, devices: r.devices,
     concurrencyPerReplica: r.concurrencyPerReplica, ttft: r.ttftSeconds, tpot: r.tpotSeconds, e2e: r.e2eSeconds, usdPerHour: r.usdPerHour, usdPerMillionOutputTokens: r.usdPerMillionOutputTokens,
     why: r.why, bound: r.bound, speculative: r.speculative, estimateCommand: reproduce(r),
+    priceKind: r.input.price?.kind ?? null, capexUsd: r.estimate.figures['cost.capexUsd']?.value ?? null,
   });
   const disaggregated = disaggregatedDocument(raw, named, request, best, modelArgs, repo, qps, warnings);
   const compareApi = compareApiOn ? apiComparison({ cachedInput, cachedInputDiscount }, origins, catalog, resolved.model, request, best, warnings) : null;
@@ -333,6 +358,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
       load: { qps: qps ?? null, concurrency: concurrency ?? null },
       targets: { ttft: targets.ttft ?? null, tpot: targets.tpot ?? null, e2e: targets.e2e ?? null },
       engine: pinned ? `${pinned.id}@${pinned.version}` : 'default for each device and format', maxDevices, hardware: priced.map((h) => h.spec.id), weights: weights.map((w) => w.id),
+      priceKind: pick.kind,
     },
     rows: result.rows.map(describeRow),
     top: best ? { ...describeRow(best), figures: best.estimate.figures, launch } : null,
@@ -340,6 +366,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
     closest: result.closest ? { ...describeRow(result.closest.row), failing: result.closest.failing, maxDevices: result.closest.maxDevices } : null,
     byHardware: result.byHardware,
     byLayout: result.byLayout,
+    owned: ownedResult ? { hardware: ownedApart.map((h) => h.spec.id), rows: ownedResult.rows.map(describeRow), byHardware: ownedResult.byHardware } : null,
     compareApi,
     configurationsSearched: result.configurationsSearched,
     configurationsEvaluated: result.configurationsEvaluated,
@@ -347,7 +374,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
     ...(simulation ? { simulation: simulationSummary(simulation, allTargets) } : {}),
     warnings,
   };
-  return { document, request, result, launch, reproduce, warnings, simulation };
+  return { document, request, result, ownedResult, launch, reproduce, warnings, simulation };
 }
 
 /**
@@ -385,7 +412,7 @@ function modelHasMtp(raw: PlanRawOptions, catalog: Catalog): boolean {
 }
 
 /** The `llm-size estimate` command that reproduces a plan row's figures. */
-export function estimateCommandFor(input: EstimateInput, modelArgs: string[], extra: { provider?: unknown; price?: unknown; priceKind?: unknown; amortizeYears?: unknown; qps?: number; concurrency?: number }): string {
+export function estimateCommandFor(input: EstimateInput, modelArgs: string[], extra: { provider?: unknown; price?: unknown; priceKind?: unknown; amortizeYears?: unknown; pue?: unknown; hostingUsdPerKwMonth?: unknown; qps?: number; concurrency?: number }): string {
   const p = input.parallel!;
   const parts = ['llm-size estimate', ...modelArgs, `--gpu ${input.hardware.id}`, `--tp ${p.tp}`, `--pp ${p.pp}`];
   if (p.ep > 1) parts.push(`--ep ${p.ep}`);
@@ -407,6 +434,11 @@ export function estimateCommandFor(input: EstimateInput, modelArgs: string[], ex
   else if (extra.provider !== undefined) parts.push(`--provider ${extra.provider}`);
   if (extra.priceKind !== undefined) parts.push(`--price-kind ${extra.priceKind}`);
   if (extra.amortizeYears !== undefined) parts.push(`--amortize-years ${extra.amortizeYears}`);
+  // owned hardware's running costs, where the price is an owned one
+  if (input.price?.owned) {
+    if (extra.pue !== undefined) parts.push(`--pue ${extra.pue}`);
+    if (extra.hostingUsdPerKwMonth !== undefined) parts.push(`--hosting-usd-per-kw-month ${extra.hostingUsdPerKwMonth}`);
+  }
   return parts.join(' ');
 }
 

@@ -22,7 +22,7 @@ export const RAG_SHARED_KEYS = [
   'layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings',
   'precision', 'kvPrecision', 'batch', 'outputTokens',
   'gpu', 'memory', 'count', 'price', 'mfu', 'mbu', 'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'nodes', 'dpAttention', 'redundantExperts', 'expertImbalance', 'allToAll', 'engine', 'concurrency', 'qps',
-  'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'sparsity', 'prune', 'allowBeyondTrained',
+  'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'hostingUsdPerKwMonth', 'gridGco2PerKwh', 'region', 'pue', 'sparsity', 'prune', 'allowBeyondTrained',
   // the generator's engine launch options (--gpu-memory-utilization ...), as estimate reads them
   ...ENGINE_OPTION_KEYS,
   ...LEVER_KEYS,
@@ -85,7 +85,7 @@ export function resolveRag(raw: RagRawOptions, origins: RagOrigins, catalog: Cat
   // ---- Shared: carbon, and what every sub-estimate passes through ----
   const carbon = resolveCarbon(raw, origins, catalog);
   const carry: RawOptions = {};
-  for (const key of ['powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'mfu', 'mbu'] as const) if (has(key)) carry[key] = raw[key];
+  for (const key of ['powerWatts', 'usdPerKwh', 'hostingUsdPerKwMonth', 'gridGco2PerKwh', 'region', 'pue', 'mfu', 'mbu'] as const) if (has(key)) carry[key] = raw[key];
   const carryOrigins: Origins = {};
   for (const key of Object.keys(carry) as EstimateKey[]) carryOrigins[key] = origins[key as RagKey] ?? flag(key);
 

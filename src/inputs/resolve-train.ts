@@ -30,7 +30,7 @@ import type { EstimateInput } from '../estimate/input.js';
 export const TRAIN_SHARED_KEYS = [
   'model', 'params', 'hfConfig', 'hf', 'offline',
   'layers', 'hidden', 'heads', 'kvHeads', 'headDim', 'ffn', 'vocab', 'tiedEmbeddings',
-  'precision', 'gpu', 'memory', 'prune', 'count', 'price', 'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'mfu', 'tp', 'pp',
+  'precision', 'gpu', 'memory', 'prune', 'count', 'price', 'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'hostingUsdPerKwMonth', 'gridGco2PerKwh', 'region', 'pue', 'mfu', 'tp', 'pp',
 ] as const satisfies readonly EstimateKey[];
 /** Keys only `train` has. */
 export const TRAIN_ONLY_KEYS = ['tokens', 'goodput', 'seqLen', 'microBatch', 'globalBatch', 'method', 'loraRank', 'loraTargets', 'optimizer', 'zero', 'recompute', 'cp', 'sequenceParallel', 'teacher', 'teacherGpu', 'teacherCount', 'teacherTokens', 'distillData', 'serveGpu', 'serveBatch'] as const;

@@ -19,6 +19,7 @@ import { chooseEngine } from './engine-choice.js';
 import type { EngineSpec } from './engine.js';
 import type { EngineOptions } from '../estimate/engine.js';
 import { DEFAULT_PUE, type Carbon } from '../estimate/carbon.js';
+import { OWNED_DEFAULT_HOSTING_USD_PER_KW_MONTH, OWNED_DEFAULT_PUE, OWNED_DEFAULT_USD_PER_KWH, type OwnedSettings } from '../estimate/owned.js';
 import { parsePriceOption, priceFor, type PriceChoice, type PriceOverride } from './price.js';
 import { grouped } from '../format/human.js';
 import { PRICE_KINDS, type HardwareSpec } from './hardware.js';
@@ -44,7 +45,7 @@ export const ESTIMATE_KEYS = [
   'batch', 'inputTokens', 'outputTokens', 'context', 'workload', 'images', 'imageSize', 'allowBeyondTrained',
   'gpu', 'count', 'price', 'mfu', 'mbu',
   'tp', 'pp', 'ep', 'replicas', 'gpusPerNode', 'nodes', 'dpAttention', 'redundantExperts', 'expertImbalance', 'allToAll', 'prefillWorkers', 'decodeWorkers', 'engine', 'concurrency', 'qps',
-  'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'gridGco2PerKwh', 'region', 'pue', 'memory', 'sparsity', 'prune',
+  'provider', 'priceKind', 'amortizeYears', 'powerWatts', 'usdPerKwh', 'hostingUsdPerKwMonth', 'gridGco2PerKwh', 'region', 'pue', 'memory', 'sparsity', 'prune',
   ...LEVER_KEYS,
   ...ENGINE_OPTION_KEYS,
 ] as const;
@@ -353,7 +354,7 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   const carbon = resolveCarbon(raw, origins, catalog);
   // Serving levers (docs/levers.md): speculative decoding ...
   const levers = resolveLevers(raw, named, { model, catalog, layout: layout.parallel, forwardOnly, inputTokens, hardware, engine, warnings });
-  if (!carbon && has('pue')) warnings.push('--pue scales the carbon figures, which need a grid intensity: pass --region <id> or --grid-gco2-per-kwh <g>');
+  if (!carbon && has('pue') && !price?.owned) warnings.push('--pue scales the carbon figures, which need a grid intensity: pass --region <id> or --grid-gco2-per-kwh <g>');
 
   return {
     input: {
@@ -465,9 +466,28 @@ export function resolveCarbon(raw: Partial<Record<'gridGco2PerKwh' | 'region' | 
   return undefined;
 }
 
-/** The price flags: --price (a number or id=usd pairs), --provider, --price-kind, --amortize-years. */
-export function resolvePriceFlags(raw: Partial<Record<'price' | 'provider' | 'priceKind' | 'amortizeYears', Raw>>, origins: Partial<Record<string, string>>, catalog: Catalog): { override?: PriceOverride; choice: PriceChoice; kindWhere?: string } {
-  const named = (key: 'price' | 'provider' | 'priceKind' | 'amortizeYears'): Named => ({ value: raw[key], where: origins[key] ?? `--${kebab(key)}` });
+/** The flags of a price: which one (--price, --provider, --price-kind, --amortize-years) and owned hardware's running costs. */
+type PriceFlag = 'price' | 'provider' | 'priceKind' | 'amortizeYears' | OwnedFlag;
+type OwnedFlag = 'pue' | 'usdPerKwh' | 'hostingUsdPerKwMonth' | 'powerWatts';
+
+/**
+ * Owned hardware's running costs (src/estimate/owned.ts): --pue, --usd-per-kwh,
+ * --hosting-usd-per-kw-month and --power-watts, each else its cited default.
+ */
+export function ownedSettings(raw: Partial<Record<OwnedFlag, Raw>>, origins: Partial<Record<string, string>>): OwnedSettings {
+  const named = (key: OwnedFlag): Named => ({ value: raw[key], where: origins[key] ?? `--${kebab(key)}` });
+  const given = (key: OwnedFlag, domain: 'pue' | 'usdPerKwh' | 'usdPerKwMonth', fallback: { value: number; source: string }) => (raw[key] !== undefined ? { value: quantity(named(key), domain), source: named(key).where } : fallback);
+  return {
+    pue: given('pue', 'pue', OWNED_DEFAULT_PUE),
+    usdPerKwh: given('usdPerKwh', 'usdPerKwh', OWNED_DEFAULT_USD_PER_KWH),
+    hostingUsdPerKwMonth: given('hostingUsdPerKwMonth', 'usdPerKwMonth', OWNED_DEFAULT_HOSTING_USD_PER_KW_MONTH),
+    ...(raw.powerWatts !== undefined ? { powerWatts: positiveNumber(named('powerWatts'), 'watts') } : {}),
+  };
+}
+
+/** The price flags: --price (a number or id=usd pairs), --provider, --price-kind, --amortize-years, and owned hardware's running costs. */
+export function resolvePriceFlags(raw: Partial<Record<PriceFlag, Raw>>, origins: Partial<Record<string, string>>, catalog: Catalog): { override?: PriceOverride; choice: PriceChoice; kindWhere?: string } {
+  const named = (key: PriceFlag): Named => ({ value: raw[key], where: origins[key] ?? `--${kebab(key)}` });
   const amortizeYears = raw.amortizeYears !== undefined ? positiveNumber(named('amortizeYears'), 'years') : undefined;
   // --amortize-years alone means the purchase price
   const kind = raw.priceKind !== undefined ? choice(named('priceKind'), PRICE_KINDS) : amortizeYears !== undefined ? 'purchase' : 'on-demand';
@@ -476,7 +496,7 @@ export function resolvePriceFlags(raw: Partial<Record<'price' | 'provider' | 'pr
   if (override?.all !== undefined && raw.provider !== undefined) throw new UserError('give --price or --provider, not both (--price sets the USD per device-hour; --provider picks a dated price from the preset)');
   return {
     override,
-    choice: { kind, provider: raw.provider !== undefined ? named('provider') : undefined, amortizeYears, ...(raw.priceKind !== undefined ? { kindGiven: true } : {}) },
+    choice: { kind, provider: raw.provider !== undefined ? named('provider') : undefined, amortizeYears, ...(raw.priceKind !== undefined ? { kindGiven: true } : {}), owned: ownedSettings(raw, origins) },
     kindWhere: raw.priceKind !== undefined ? named('priceKind').where : amortizeYears !== undefined ? named('amortizeYears').where : undefined,
   };
 }
@@ -487,7 +507,7 @@ function resolvePrice(raw: RawOptions, origins: Origins, catalog: Catalog, hardw
   const price = priceFor(hardware, override, pick, kindWhere);
   const others = [...(override?.byId.keys() ?? [])].filter((id) => id !== hardware.id);
   if (others.length) return { price, warning: `--price names ${others.join(', ')}, not the hardware of this estimate (${hardware.id})` };
-  if (price?.fromPurchase) return { price, warning: `${hardware.name} has no public rental price: its cost is the purchase price (${grouped(price.purchaseUsd!)} USD) amortized over ${price.amortizeYears} years of 8,760 h (owned hardware; --amortize-years sets the years, --price a rental price)` };
+  if (price?.fromPurchase) return { price, warning: `${hardware.name} has no public rental price: its cost is the purchase price (${grouped(price.purchaseUsd!)} USD) amortized over ${price.amortizeYears} years of 8,760 h plus electricity and colocation (owned hardware; --amortize-years sets the years, --price a rental price)` };
   return { price };
 }
 
