@@ -319,6 +319,12 @@ describe('families of 2025-2026 import with their published parameter counts', (
     expect(Math.abs(byHand / card - 1)).toBeLessThan(0.01);
   });
 
+  it('ERNIE 4.5 21B-A3B: params.total is the HF Hub safetensors total of the same architecture (ERNIE-4.5-21B-A3B-Thinking), whose F32 tensors are the 27 routers and their correction biases', () => {
+    // HF API safetensors {F32: 4,425,408, BF16: 21,821,012,480, total: 21,825,437,888} (presets/models/ernie-4.5-21b-a3b.yaml published.params)
+    expect(27 * (2560 * 64 + 64)).toBe(4_425_408);
+    expect(params('ernie-4.5-21b-a3b')['params.total'].value).toBe(4_425_408 + 21_821_012_480);
+  });
+
   it('Nemotron-H-56B-Base-8K reads its real config.json (hybrid_override_pattern, time_step_limit [0.0, Infinity] as Python writes it)', async () => {
     const j = await cliJson(['estimate', '--hf-config', 'test/fixtures/configs/nemotron-h-56b-base-8k.config.json', '--gpu', 'h200', '--count', '4', '--context', '8192']);
     expect(j.input.model.shape).toMatch(/^118 layers \(54 Mamba-2 \+ 54 MLP-only \+ 10 full attention\)/);
@@ -339,9 +345,25 @@ describe('presets whose config is the Hub config.json verbatim', () => {
     ['smollm3-3b', 3_075_098_624],
     // sum of numel over Qwen2_5_VLForConditionalGeneration.from_pretrained('Qwen2.5-VL-7B-Instruct') (public fine-tuning note), 676,550,144 of them in model.visual
     ['qwen2.5-vl-7b', 8_292_166_656],
+    // HF Hub count of MiniMaxAI/MiniMax-M1-80k and -40k (public MoE-audit markdown); config.json from github:MiniMax-AI/MiniMax-M1
+    ['minimax-m1', 456_089_655_296],
   ])('%s: params.total %d from the verbatim file', (id, count) => {
     expect(readFileSync(`presets/models/${id}.yaml`, 'utf8')).not.toMatch(/RECONSTRUCTED/);
     expect(params(id)['params.total'].value).toBe(count);
+  });
+
+  it('MiniMax-M1: the official safetensors index total_size is that count in bf16 with the 80 routers (6144 x 32) in float32', () => {
+    // github:MiniMax-AI/MiniMax-M1 model.safetensors.index.json metadata.total_size 912,210,767,872 B
+    expect(2 * params('minimax-m1')['params.total'].value + 2 * 80 * 6144 * 32).toBe(912_210_767_872);
+  });
+
+  it('MiniMax-M1: shared_moe_mode is read only as "no shared MLP" (shared_intermediate_size 0); a shared MLP is refused, and minimax_text_01 reads the same shapes', () => {
+    const config = preset('minimax-m1').config as Record<string, unknown>;
+    expect(config.shared_moe_mode).toBe('sigmoid');
+    expect(() => importHfConfig({ ...config, shared_intermediate_size: 9216 }, 'config.json')).toThrow(/"shared_intermediate_size" > 0/);
+    const { shared_moe_mode: _mode, ...text01 } = config;
+    const m = importHfConfig({ ...text01, model_type: 'minimax_text_01', architectures: ['MiniMaxText01ForCausalLM'] }, 'config.json').model;
+    expect(paramsFigures({}, m).total).toBe(456_089_655_296);
   });
 });
 

@@ -17,7 +17,7 @@ describe('model presets', () => {
   it('cover at least 30 models and every family the importer reads', () => {
     expect(models.length).toBeGreaterThanOrEqual(30);
     const families = new Set(models.map((p) => p.model.family));
-    for (const f of ['llama', 'mistral', 'mixtral', 'qwen2', 'qwen3', 'qwen3_moe', 'deepseek_v2', 'deepseek_v3', 'gemma2', 'gemma3_text', 'gemma3n', 'phi', 'phi3', 'gpt_oss', 'falcon', 'gpt2', 'opt', 'mpt', 'qwen3_next', 'deepseek_v32', 'kimi_k2', 'glm4_moe', 'minimax_m2', 'minimax_text_01', 'jamba', 'nemotron_h', 'granitemoehybrid', 'falcon_h1', 'mamba2', 'llama4', 'ernie4_5_moe', 'olmo2', 'smollm3', 'qwen2_5_vl']) {
+    for (const f of ['llama', 'mistral', 'mixtral', 'qwen2', 'qwen3', 'qwen3_moe', 'deepseek_v2', 'deepseek_v3', 'gemma2', 'gemma3_text', 'gemma3n', 'phi', 'phi3', 'gpt_oss', 'falcon', 'gpt2', 'opt', 'mpt', 'qwen3_next', 'deepseek_v32', 'kimi_k2', 'glm4_moe', 'minimax_m2', 'minimax_m1', 'jamba', 'nemotron_h', 'granitemoehybrid', 'falcon_h1', 'mamba2', 'llama4', 'ernie4_5_moe', 'olmo2', 'smollm3', 'qwen2_5_vl']) {
       expect(families, f).toContain(f);
     }
   });

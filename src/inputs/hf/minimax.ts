@@ -48,6 +48,10 @@ export const minimaxText01: FamilyReader = (r, n) => {
     softmax = list.map((t) => t === 1);
   }
   const lightning: Mixer = { kind: 'lightning', heads: base.heads, headDim: base.headDim };
+  // MiniMax-M1's modeling_minimax_m1.py adds a shared MLP blended by a sigmoid coefficient only
+  // when shared_intermediate_size > 0 (the released M1 config.json has 0 and shared_moe_mode "sigmoid").
+  if (r.optInt('shared_intermediate_size', 0) > 0) throw new UserError(`${r.file}: field "shared_intermediate_size" > 0: a MiniMax-M1 shared MLP is not modelled; describe it with a spec file`);
+  r.ignore('shared_moe_mode');
   r.ignore('rotary_dim', 'postnorm', 'layernorm_full_attention_alpha', 'layernorm_full_attention_beta', 'layernorm_linear_attention_alpha', 'layernorm_linear_attention_beta', 'layernorm_mlp_alpha', 'layernorm_mlp_beta', 'block_size', 'shared_moe', 'attn_window_size', 'full_attn_alpha_factor', 'full_attn_beta_factor', 'linear_attn_alpha_factor', 'linear_attn_beta_factor', 'mlp_alpha_factor', 'mlp_beta_factor');
   const m: ModelSpec = {
     ...base,
