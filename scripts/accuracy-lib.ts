@@ -96,6 +96,8 @@ export interface Measurement {
   precision: string;
   kvPrecision?: string;
   batch: number | 'max';
+  /** the batch is copies of one prompt decoded greedily (SGLang bench_one_batch's synthetic inputs): Workload.identicalSequences */
+  identicalPrompts?: boolean;
   maxBatch?: number;
   kvMemoryFraction?: number;
   inputTokens: number;
@@ -162,7 +164,7 @@ export function parseMeasured(text: string | number, where: string): number {
   throw new Error(`${where}: cannot read measured value "${text}"`);
 }
 
-const CASE_KEYS = ['model', 'hardware', 'count', 'engine', 'precision', 'kvPrecision', 'batch', 'maxBatch', 'kvMemoryFraction', 'inputTokens', 'outputTokens', 'unpredictable', 'training', 'engineFraction', 'profileTokens', 'layout', 'context', 'maxNumSeqs', 'enforceEager', 'blockSize', 'engineKernels', 'levers'] as const;
+const CASE_KEYS = ['model', 'hardware', 'count', 'engine', 'precision', 'kvPrecision', 'batch', 'identicalPrompts', 'maxBatch', 'kvMemoryFraction', 'inputTokens', 'outputTokens', 'unpredictable', 'training', 'engineFraction', 'profileTokens', 'layout', 'context', 'maxNumSeqs', 'enforceEager', 'blockSize', 'engineKernels', 'levers'] as const;
 
 /** Reads every case file under `dir` and flattens cases into measurements (overrides applied). */
 export function loadSuite(dir: string): Measurement[] {
@@ -200,6 +202,7 @@ export function loadSuite(dir: string): Measurement[] {
           precision: String(merged.precision ?? 'bf16'),
           kvPrecision: merged.kvPrecision === undefined ? undefined : String(merged.kvPrecision),
           batch: merged.batch === 'max' ? 'max' : Number(merged.batch ?? 1),
+          ...(merged.identicalPrompts === true ? { identicalPrompts: true } : {}),
           maxBatch: merged.maxBatch === undefined ? undefined : Number(merged.maxBatch),
           kvMemoryFraction: merged.kvMemoryFraction === undefined ? undefined : Number(merged.kvMemoryFraction),
           inputTokens: Number(merged.inputTokens ?? 0),
@@ -334,7 +337,7 @@ export function resolveMeasurement(m: Measurement, catalog: Catalog): Resolution
     weights,
     kv,
     activations: activationFormat(weights),
-    workload: { batch: 1, inputTokens: m.inputTokens, outputTokens: m.outputTokens, context: m.context ?? m.inputTokens + m.outputTokens },
+    workload: { batch: 1, inputTokens: m.inputTokens, outputTokens: m.outputTokens, context: m.context ?? m.inputTokens + m.outputTokens, ...(m.identicalPrompts ? { identicalSequences: true } : {}) },
     hardware,
     count: m.count,
     ...(parallel ? { parallel } : {}),
@@ -576,8 +579,8 @@ function paramSpecs(classes: HardwareClass[], cases: FitCase[] = []): ParamSpec<
     { name: 'layerOverheadSeconds', get: (p) => p.layerOverheadSeconds, set: (p, v) => (p.layerOverheadSeconds = v), min: 0, max: 5e-4, log: false },
     { name: 'commEfficiency', get: (p) => p.commEfficiency, set: (p, v) => (p.commEfficiency = v), min: 0.05, max: 1, log: false },
   );
-  // Fitted only where some case has MoE layers whose step overhead it reads.
-  if (cases.some((c) => c.input.model.moe && !c.m.metric.endsWith('WorkSeconds'))) specs.push({ name: 'moeLayerOverheadSeconds', get: (p) => p.moeLayerOverheadSeconds ?? 0, set: (p, v) => (p.moeLayerOverheadSeconds = v), min: 0, max: 1e-3, log: false });
+  // Fitted only where some case launches kernels beyond its dense layers' and reads the step overhead.
+  if (cases.some((c) => (c.step?.model.extraLaunches ?? 0) > 0 && !c.m.metric.endsWith('WorkSeconds'))) specs.push({ name: 'kernelSeconds', get: (p) => p.kernelSeconds ?? 0, set: (p, v) => (p.kernelSeconds = v), min: 0, max: 2e-5, log: false });
   if (cases.some((c) => c.input.model.moe)) specs.push({ name: 'expertHalfBytes', get: (p) => p.expertHalfBytes ?? 1e4, set: (p, v) => (p.expertHalfBytes = v), min: 1e4, max: 1e9, log: true });
   return specs;
 }
@@ -588,7 +591,7 @@ export const STARTING_PARAMS: EfficiencyParams = {
   mbuHalfBytes: 1e8,
   stepOverheadSeconds: 0.001,
   layerOverheadSeconds: 2e-5,
-  moeLayerOverheadSeconds: 0,
+  kernelSeconds: 0,
   commEfficiency: 0.7,
   expertHalfBytes: 1e4,
 };

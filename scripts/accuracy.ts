@@ -105,7 +105,7 @@ for (const kind of KINDS) {
 lines.push('');
 
 lines.push('## Fitted parameters', '');
-lines.push(`Serving (src/estimate/efficiency.ts), fitted on ${ev.fitted.cases} latency and throughput measurements: ${ev.parameterNames.serving.join(', ')}. Shipped values: ${Object.entries(p.byClass).map(([c, v]) => `${c} mfuMax ${v!.mfuMax}, mbuMax ${v!.mbuMax}`).join('; ')}; mfuHalfTokens ${p.mfuHalfTokens}; mbuHalfBytes ${(p.mbuHalfBytes / 1e6).toPrecision(4)} MB; stepOverhead ${(p.stepOverheadSeconds * 1e3).toPrecision(3)} ms + ${(p.layerOverheadSeconds * 1e6).toPrecision(3)} us per layer; commEfficiency ${p.commEfficiency}.`, '');
+lines.push(`Serving (src/estimate/efficiency.ts), fitted on ${ev.fitted.cases} latency and throughput measurements: ${ev.parameterNames.serving.join(', ')}. Shipped values: ${Object.entries(p.byClass).map(([c, v]) => `${c} mfuMax ${v!.mfuMax}, mbuMax ${v!.mbuMax}`).join('; ')}; mfuHalfTokens ${p.mfuHalfTokens}; mbuHalfBytes ${(p.mbuHalfBytes / 1e6).toPrecision(4)} MB; stepOverhead ${(p.stepOverheadSeconds * 1e3).toPrecision(3)} ms + ${(p.layerOverheadSeconds * 1e6).toPrecision(3)} us per layer${p.kernelSeconds !== undefined ? ` + ${(p.kernelSeconds * 1e6).toPrecision(3)} us per extra kernel launch` : ''}; commEfficiency ${p.commEfficiency}.`, '');
 lines.push(`Training (src/estimate/training.ts trainingStepTime), fitted on ${ev.fittedTraining.cases} training runs: ${ev.parameterNames.training.join(', ')}. Shipped values: ${t ? `${Object.entries(t.byClass).map(([c, v]) => `${c} utilMax ${v!.utilMax}`).join('; ')}; fp8Factor ${t.fp8Factor}; moeFactor ${t.moeFactor}; bubbleScale ${t.bubbleScale}; dpOverlap ${t.dpOverlap}` : 'none (unfitted defaults)'}. No training constant cites a run it is scored on: every one is fitted on the suite and scored leave-one-out.`, '');
 lines.push(`Bands (measured / predicted, ${BAND_QUANTILES[0] * 100}th-${BAND_QUANTILES[1] * 100}th percentile of the LOO residuals per kind): ${Object.entries(CALIBRATION.bands).map(([k, b]) => `${k} ${b!.low}-${b!.high}`).join('; ')}.`, '');
 const drift = Math.max(...[p.byClass.gpu.mfuMax / ev.fitted.params.byClass.gpu.mfuMax, p.byClass.gpu.mbuMax / ev.fitted.params.byClass.gpu.mbuMax, p.commEfficiency / ev.fitted.params.commEfficiency, (t?.byClass.gpu.utilMax ?? 0) / ev.fittedTraining.params.byClass.gpu.utilMax].map((x) => Math.abs(x - 1)));
@@ -161,10 +161,14 @@ published layout; KV-capacity cases under the case's engine profile as launched.
 is a roofline: max(FLOPs / (peak x mfu), bytes / (bandwidth x mbu)) + communication + a fixed step
 overhead, with mfu(T) = mfuMax x T / (T + mfuHalfTokens) (T = tokens per step), mbu(B) = mbuMax x B /
 (B + mbuHalfBytes) (B = bytes per device per step), overhead = stepOverhead + layerOverhead x layers,
-and collectives at commEfficiency x link bandwidth. Mixture-of-experts layers add moeLayerOverhead
-(routing, permutation, grouped GEMM launches) and their routed experts' bytes and FLOPs run at the
-dense efficiencies times s / (s + expertHalfBytes), s = one expert matrix per device (small grouped
-GEMMs). The engine's kernels as built or launched (presets/engines \`kernels\`, a case's
+and collectives at commEfficiency x link bandwidth. Kernels a step launches beyond its dense
+layers' (a mixture-of-experts block's router, top-k, alignment and combine; absorbed MLA's extra
+norms, batched products and copies; fp8 activation quantization where it is a kernel of its own)
+add kernelSeconds each, counted per engine version and layer kind from the engine's source
+(src/estimate/launches.ts; presets/engines \`kernels.launches\`, a case's \`engineKernels\`). Routed
+experts' bytes and FLOPs run at the dense efficiencies times s / (s + expertHalfBytes), s = one
+expert matrix per device (small grouped GEMMs); a batch of copies of one prompt (a case's
+\`identicalPrompts\`: SGLang bench_one_batch) routes every copy to the same experts. The engine's kernels as built or launched (presets/engines \`kernels\`, a case's
 \`engineKernels\`) change the work: attention without FlashAttention writes and reads its scores
 (20 B per score element), a build that expands quantized weights to 16 bits before cuBLAS pays that
 pass per micro-batch, decode kernels that read the KV cache once per query head (no GQA sharing),

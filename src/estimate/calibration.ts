@@ -23,7 +23,7 @@ export const CALIBRATION: Calibration = {
     "mbuHalfBytes": 1432000000,
     "stepOverheadSeconds": 0.001293,
     "layerOverheadSeconds": 0.00002726,
-    "moeLayerOverheadSeconds": 0.00009028,
+    "kernelSeconds": 0.000002,
     "commEfficiency": 0.4986,
     "expertHalfBytes": 2178000
   },

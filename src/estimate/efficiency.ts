@@ -44,11 +44,11 @@ export interface EfficiencyParams {
   /** seconds per layer per step (kernel launches) */
   layerOverheadSeconds: number;
   /**
-   * extra seconds per mixture-of-experts layer per step: routing, top-k, the token permutation
-   * (moe_align_block_size), the grouped expert GEMMs and the weighted combine launch several kernels
-   * a dense MLP does not (vLLM fused_moe.py, SGLang moe_align_block_size); absent = 0
+   * seconds per kernel a step launches beyond its dense layers' (routing, top-k, token alignment
+   * and combine of mixture-of-experts blocks, absorbed-MLA projections and copies, fp8 activation
+   * quantization), counted per engine version and layer kind (src/estimate/launches.ts); absent = 0
    */
-  moeLayerOverheadSeconds?: number;
+  kernelSeconds?: number;
   /** fraction of the link bandwidth a tensor-parallel all-reduce reaches */
   commEfficiency: number;
   /**
@@ -125,8 +125,8 @@ export interface Situation {
   /** bytes each device reads from memory in one step (weights and KV cache) */
   bytesPerDevicePerStep: number;
   layers: number;
-  /** mixture-of-experts layers (their extra per-layer overhead); absent = 0 */
-  moeLayers?: number;
+  /** kernels launched beyond the dense layers' (launches.ts); absent = 0 */
+  extraLaunches?: number;
 }
 
 export interface PhaseEfficiency {
@@ -166,7 +166,7 @@ export function phaseEfficiency(p: EfficiencyParams, hw: Pick<HardwareSpec, 'ven
     mbu: mbuAt(c, p, s.bytesPerDevicePerStep),
     mfuMax: c.mfuMax,
     mbuMax: c.mbuMax,
-    overheadSeconds: p.stepOverheadSeconds + p.layerOverheadSeconds * s.layers + (p.moeLayerOverheadSeconds ?? 0) * (s.moeLayers ?? 0),
+    overheadSeconds: p.stepOverheadSeconds + p.layerOverheadSeconds * s.layers + (p.kernelSeconds ?? 0) * (s.extraLaunches ?? 0),
     commEfficiency: p.commEfficiency,
     cls: own ? wanted : 'gpu',
     fittedClass: own !== undefined,

@@ -24,6 +24,12 @@ export interface Workload {
   outputTokens: number;
   /** tokens the KV cache must hold per sequence (default input + output) */
   context: number;
+  /**
+   * every sequence of the batch is the same prompt decoded greedily (benchmarks that batch copies
+   * of one prompt: SGLang bench_one_batch's synthetic inputs): their tokens route to the same
+   * experts, so a step reads the experts of one sequence's tokens; absent = distinct sequences
+   */
+  identicalSequences?: boolean;
 }
 
 /** The images each request carries (--images, --image-size) and what one of them becomes. */

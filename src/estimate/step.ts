@@ -9,6 +9,7 @@ import { kvBytesPerTokenPerLayer, stateBytesPerSequence, stateFormatsOf } from '
 import { dpGroups, groupLink, hierarchicalAllReduceSeconds, kvHeadShare, layoutOf, sendSeconds, topologyOf, type Parallel, type Topology } from './parallel.js';
 import { expertAllToAllSeconds, expertImbalance, type AllToAllMode } from './expert-parallel.js';
 import { expertParams, moeLayers } from './params.js';
+import { extraLaunchesPerStep } from './launches.js';
 import type { Peak } from './peak.js';
 import type { SpeculativeModel } from './speculative.js';
 import type { WeightLayout } from './weights.js';
@@ -131,6 +132,8 @@ export interface StepModel {
   kvBytesPerLayerToken: number;
   /** the calibrated fixed cost of every step (launches, sampling, scheduling), seconds */
   overheadSeconds: number;
+  /** kernels a step launches beyond its dense layers' (launches.ts), each at kernelSeconds */
+  extraLaunches: number;
   /**
    * Bytes a decode step moves: the weights it reads (the experts its `sequences` tokens touch)
    * and the KV cache of its sequences, `kvLayerTokens` summed over them (memory.ts kvLayerTokens).
@@ -226,7 +229,10 @@ export function stepModel(args: StepModelArgs): StepModel {
   const visionBytes = tensors?.visionBytes ?? 0;
   // Redundant experts (EPLB) are copies: a touched expert's copies are each read by their rank.
   const slotsPerExpert = m.moe ? (m.moe.experts + (par.redundantExperts ?? 0)) / m.moe.experts : 1;
-  const expertBytesRead = (tokens: number) => (routedBytes - idleExperts(tokens)) * slotsPerExpert;
+  // A batch of copies of one prompt, decoded greedily, routes every copy's token to the same
+  // experts (Workload.identicalSequences): the experts touched are those of one sequence's tokens.
+  const routedTokens = input.workload.identicalSequences ? (tokens: number) => Math.max(1, tokens / Math.max(1, input.workload.batch)) : (tokens: number) => tokens;
+  const expertBytesRead = (tokens: number) => (routedBytes - idleExperts(routedTokens(tokens))) * slotsPerExpert;
   // Every attention group reads its own copy of the weights outside the routed experts.
   // Per-layer embedding tables (Gemma 3n) are row gathers too.
   const sharedRead = weightBytes - embeddingRead - routedBytes - visionBytes - (tensors?.lookupBytes ?? 0);
@@ -268,12 +274,14 @@ export function stepModel(args: StepModelArgs): StepModel {
   // 2 B read by it: 20 B per score element, a pass apart from the compute-bound GEMMs.
   const SCORE_BYTES = 20;
   const materializesScores = kernels?.flashAttention?.value === false;
-  const moeLayerCount = m.moe ? moeLayers(m) : 0;
-  const overheadFor = (p: EfficiencyParams) => p.stepOverheadSeconds + p.layerOverheadSeconds * m.layers + (p.moeLayerOverheadSeconds ?? 0) * moeLayerCount;
+  // Kernels beyond the dense layers' (MoE routing, MLA's extra projections, fp8 activation
+  // quantization), as the engine version launches them (launches.ts), each at kernelSeconds.
+  const extraLaunches = extraLaunchesPerStep(input);
+  const overheadFor = (p: EfficiencyParams) => p.stepOverheadSeconds + p.layerOverheadSeconds * m.layers + (p.kernelSeconds ?? 0) * extraLaunches;
   const overheadSeconds = overheadFor(calibration.params);
 
   const phase = (work: PhaseWork, params: EfficiencyParams = calibration.params): PhaseTime => {
-    const eff = phaseEfficiency(params, hw, { tokensPerStep: work.tokens, bytesPerDevicePerStep: work.bytes / n, layers: m.layers, moeLayers: moeLayerCount });
+    const eff = phaseEfficiency(params, hw, { tokensPerStep: work.tokens, bytesPerDevicePerStep: work.bytes / n, layers: m.layers, extraLaunches });
     const commEfficiency = eff.commEfficiency;
     const mfu = input.mfu ?? eff.mfu;
     const mbu = input.mbu ?? eff.mbu;
@@ -380,6 +388,7 @@ export function stepModel(args: StepModelArgs): StepModel {
     ppLink: ppLinkRaw,
     kvBytesPerLayerToken: kvPerLayer,
     overheadSeconds,
+    extraLaunches,
     decodeBytes,
     prefillBytes,
     parallelWork,

@@ -220,6 +220,12 @@ export interface EngineSpec {
     flashAttention?: { value: boolean; source: string };
     /** tokens per forward micro-batch within a step (llama.cpp n_ubatch): the dequantization pass repeats per micro-batch */
     microBatchTokens?: { value: number; source: string };
+    /**
+     * kernels launched per layer beyond a dense layer's, by what launches them (src/estimate/launches.ts):
+     * an absorbed-MLA attention block, a routed-expert block, its shared experts, and one
+     * activation quantization per fp8 linear layer; each costs the calibration's kernelSeconds
+     */
+    launches?: { mla?: { value: number; source: string }; moe?: { value: number; source: string }; sharedExpert?: { value: number; source: string }; quantizedLinear?: { value: number; source: string } };
   };
   notes?: string[];
 }
@@ -319,6 +325,12 @@ export const engineFileSchema = z.strictObject({
     dequantizePrefill: z.strictObject({ value: z.boolean(), source }).optional(),
     flashAttention: z.strictObject({ value: z.boolean(), source }).optional(),
     microBatchTokens: z.strictObject({ value: z.number().int().positive(), source }).optional(),
+    launches: z.strictObject({
+      mla: z.strictObject({ value: z.number().int().nonnegative(), source }).optional(),
+      moe: z.strictObject({ value: z.number().int().nonnegative(), source }).optional(),
+      sharedExpert: z.strictObject({ value: z.number().int().nonnegative(), source }).optional(),
+      quantizedLinear: z.strictObject({ value: z.number().int().nonnegative(), source }).optional(),
+    }).optional(),
   }).optional(),
   notes: z.array(z.string()).optional(),
 }).superRefine((f, ctx) => {

@@ -172,7 +172,7 @@ const weightOffload = z.strictObject({ gpuLayers: inDomain('gpuLayers'), cpuMoeL
  */
 const estimateInputFields = {
   model: modelSpec, weights: format, kv: format, activations: format,
-  workload: z.strictObject({ batch: inDomain('batch'), inputTokens: tokens, outputTokens: tokens, context: tokens }),
+  workload: z.strictObject({ batch: inDomain('batch'), inputTokens: tokens, outputTokens: tokens, context: tokens, identicalSequences: z.boolean().optional() }),
   images: images.optional(),
   hardware, count: inDomain('devices'),
   parallel: z.strictObject({ tp: inDomain('devices'), pp: inDomain('devices'), ep: inDomain('devices'), replicas: inDomain('devices'), dpAttention: inDomain('devices').optional(), redundantExperts: inDomain('redundantExperts').optional() } satisfies Record<keyof Parallel, z.ZodType>).optional(),

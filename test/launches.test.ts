@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { estimateWithStep } from '../src/estimate/index.js';
+import type { EstimateInput } from '../src/estimate/input.js';
+import { DEFAULT_LAUNCHES, extraLaunchesPerStep, type Launches } from '../src/estimate/launches.js';
+import { builtInCatalog, findHardware, findModel } from '../src/inputs/presets.js';
+import { FORMATS } from '../src/inputs/precision.js';
+import { findEngine } from '../src/inputs/engine-choice.js';
+
+const catalog = builtInCatalog();
+const model = (id: string) => findModel(catalog, id).model;
+const input = (over: Partial<EstimateInput> = {}): EstimateInput => ({
+  model: model('llama-3.1-8b'),
+  weights: FORMATS.bf16,
+  kv: FORMATS.bf16,
+  activations: FORMATS.bf16,
+  workload: { batch: 1, inputTokens: 128, outputTokens: 256, context: 384 },
+  hardware: findHardware(catalog, 'h200'),
+  count: 1,
+  ...over,
+});
+
+// SGLang v0.4.x's DeepSeek path as validation/cases/moe-serving.yaml states it (engineKernels)
+const sglang041: Launches = { mla: { value: 43, source: 't' }, moe: { value: 24, source: 't' }, sharedExpert: { value: 2, source: 't' }, quantizedLinear: { value: 1, source: 't' } };
+const sglang = findEngine(catalog, 'sglang@0.4');
+
+describe('kernel launches beyond the dense layers (launches.ts)', () => {
+  it('a dense model launches none beyond its layers, in bf16 and (vLLM V1 fuses the quantization) in fp8', () => {
+    expect(extraLaunchesPerStep(input())).toBe(0);
+    expect(extraLaunchesPerStep(input({ weights: FORMATS.fp8 }))).toBe(0);
+  });
+
+  it('Mixtral 8x7B under vLLM V1\'s counts: 32 MoE layers x 4 (router, topk_softmax, align, sum)', () => {
+    expect(DEFAULT_LAUNCHES.moe!.value).toBe(4);
+    expect(extraLaunchesPerStep(input({ model: model('mixtral-8x7b') }))).toBe(32 * 4);
+  });
+
+  it('DeepSeek-V3 fp8-block under SGLang v0.4.x: 58 MoE layers x (43 + 4 quant + 24 + 2 quant + 2 shared + 2 shared quant) + 3 dense x (43 + 4 + 2) = 4,613', () => {
+    const i = input({ model: model('deepseek-v3'), weights: FORMATS['fp8-block'], engine: { ...sglang, kernels: { ...sglang.kernels, launches: sglang041 } } });
+    expect(extraLaunchesPerStep(i)).toBe(58 * (43 + 4 + 24 + 2 + 2 + 2) + 3 * (43 + 4 + 2));
+    expect(58 * 77 + 3 * 49).toBe(4613);
+  });
+
+  it('the step overhead adds kernelSeconds per extra launch, and the figure says so', () => {
+    const i = input({ model: model('mixtral-8x7b'), count: 2 });
+    const { estimate, step } = estimateWithStep(i);
+    const p = { byClass: { gpu: { mfuMax: 0.5, mbuMax: 0.8 } }, mfuHalfTokens: 1, mbuHalfBytes: 1, commEfficiency: 1, stepOverheadSeconds: 0.001, layerOverheadSeconds: 2e-5, kernelSeconds: 5e-6 };
+    expect(step.overheadFor(p)).toBeCloseTo(0.001 + 32 * 2e-5 + 128 * 5e-6, 12);
+    expect(estimate.figures['latency.decodeOverhead'].inputs.extraLaunches).toBe(128);
+  });
+});
+
+describe('a batch of copies of one prompt (Workload.identicalSequences)', () => {
+  it('reads the experts of one sequence\'s tokens: DeepSeek-V3 at batch 32 reads what batch 1 reads, plus the KV of 32', () => {
+    const base = input({ model: model('deepseek-v3'), weights: FORMATS['fp8-block'], count: 8 });
+    const w = (batch: number, identical: boolean) => ({ batch, inputTokens: 128, outputTokens: 256, context: 384, ...(identical ? { identicalSequences: true } : {}) });
+    const one = estimateWithStep({ ...base, workload: w(1, false) }).step;
+    const copies = estimateWithStep({ ...base, workload: w(32, true) }).step;
+    const distinct = estimateWithStep({ ...base, workload: w(32, false) }).step;
+    const kv = 1000;
+    // decode: weights at one routed token (+ the KV of each sequence)
+    expect(copies.decodeBytes(32, kv)).toBeCloseTo(one.decodeBytes(1, kv), -3);
+    expect(distinct.decodeBytes(32, kv)).toBeGreaterThan(3 * copies.decodeBytes(32, kv));
+    // FLOPs are per token whatever the routing
+    expect(copies.decodeWork(32, kv).flops).toBe(distinct.decodeWork(32, kv).flops);
+  });
+});
