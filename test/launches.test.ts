@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { estimateWithStep } from '../src/estimate/index.js';
 import type { EstimateInput } from '../src/estimate/input.js';
-import { DEFAULT_LAUNCHES, extraLaunchesPerStep, type Launches } from '../src/estimate/launches.js';
+import { DEFAULT_LAUNCHES, describeLaunches, extraLaunchesPerStep } from '../src/estimate/launches.js';
 import { builtInCatalog, findHardware, findModel } from '../src/inputs/presets.js';
 import { FORMATS } from '../src/inputs/precision.js';
 import { findEngine } from '../src/inputs/engine-choice.js';
@@ -19,9 +19,8 @@ const input = (over: Partial<EstimateInput> = {}): EstimateInput => ({
   ...over,
 });
 
-// SGLang v0.4.x's DeepSeek path as validation/cases/moe-serving.yaml states it (engineKernels)
-const sglang041: Launches = { mla: { value: 43, source: 't' }, moe: { value: 24, source: 't' }, sharedExpert: { value: 2, source: 't' }, quantizedLinear: { value: 1, source: 't' } };
 const sglang = findEngine(catalog, 'sglang@0.4');
+const vllm06 = findEngine(catalog, 'vllm@0.6');
 
 describe('kernel launches beyond the dense layers (launches.ts)', () => {
   it('a dense model launches none beyond its layers, in bf16 and (vLLM V1 fuses the quantization) in fp8', () => {
@@ -34,10 +33,18 @@ describe('kernel launches beyond the dense layers (launches.ts)', () => {
     expect(extraLaunchesPerStep(input({ model: model('mixtral-8x7b') }))).toBe(32 * 4);
   });
 
-  it('DeepSeek-V3 fp8-block under SGLang v0.4.x: 58 MoE layers x (43 + 4 quant + 24 + 2 quant + 2 shared + 2 shared quant) + 3 dense x (43 + 4 + 2) = 4,613', () => {
-    const i = input({ model: model('deepseek-v3'), weights: FORMATS['fp8-block'], engine: { ...sglang, kernels: { ...sglang.kernels, launches: sglang041 } } });
-    expect(extraLaunchesPerStep(i)).toBe(58 * (43 + 4 + 24 + 2 + 2 + 2) + 3 * (43 + 4 + 2));
-    expect(58 * 77 + 3 * 49).toBe(4613);
+  // presets/engines/sglang-0.4.yaml, counted in SGLang v0.4.1.post2: absorbed MLA 48, MoE 22,
+  // shared experts 4, and one per_token_group_quant_fp8 per block-FP8 linear (MLA 4, MLP 2, experts 2, shared 2).
+  it('DeepSeek-V3 fp8-block under sglang@0.4: 58 MoE layers x (48 + 4 + 22 + 2 + 4 + 2) + 3 dense x (48 + 4 + 2) = 4,918', () => {
+    const i = input({ model: model('deepseek-v3'), weights: FORMATS['fp8-block'], engine: sglang });
+    expect(extraLaunchesPerStep(i)).toBe(58 * (48 + 4 + 22 + 2 + 4 + 2) + 3 * (48 + 4 + 2));
+    expect(58 * 82 + 3 * 54).toBe(4918);
+    expect(describeLaunches(sglang)).toBe('mla 48, moe 22, sharedExpert 4, quantizedLinear 1: SGLang 0.4 kernels.launches');
+  });
+
+  it('Mixtral 8x7B under vllm@0.6 (V0 fused_moe: router, cast, topk_softmax, renormalize 2, fill, align, sum): 32 x 8; MLA, which the profile does not count, takes V1\'s', () => {
+    expect(extraLaunchesPerStep(input({ model: model('mixtral-8x7b'), engine: vllm06 }))).toBe(32 * 8);
+    expect(describeLaunches(vllm06)).toBe('mla 6, moe 8, sharedExpert 1, quantizedLinear 1: vLLM 0.6 kernels.launches, vLLM V1 counts for mla, sharedExpert');
   });
 
   it('the step overhead adds kernelSeconds per extra launch, and the figure says so', () => {
@@ -46,6 +53,7 @@ describe('kernel launches beyond the dense layers (launches.ts)', () => {
     const p = { byClass: { gpu: { mfuMax: 0.5, mbuMax: 0.8 } }, mfuHalfTokens: 1, mbuHalfBytes: 1, commEfficiency: 1, stepOverheadSeconds: 0.001, layerOverheadSeconds: 2e-5, kernelSeconds: 5e-6 };
     expect(step.overheadFor(p)).toBeCloseTo(0.001 + 32 * 2e-5 + 128 * 5e-6, 12);
     expect(estimate.figures['latency.decodeOverhead'].inputs.extraLaunches).toBe(128);
+    expect(estimate.figures['latency.decodeOverhead'].inputs.launchesPerLayer).toBe('mla 6, moe 4, sharedExpert 1, quantizedLinear 0: vLLM V1 counts (launches.ts DEFAULT_LAUNCHES)');
   });
 });
 

@@ -15,6 +15,7 @@ import { cachedPromptTokens } from './prefix.js';
 import { loraLatencyFigures } from './lora-serving.js';
 import { offloadLatencyFigures } from './offload.js';
 import { sum, term, type Figures } from './terms.js';
+import { describeLaunches } from './launches.js';
 
 // The interconnect fallback and collectives live with the parallel layouts (parallel.ts); the
 // step model (one engine step's time, shared with the simulator) in step.ts.
@@ -110,7 +111,7 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
     term(fig, { id: text.commEp, label: text.commEpLabel, unit: 's', value: t.commEpSeconds, formula: 'moeLayers x (dispatch + combine); each: tokens x topK / ep x imbalance x hidden x bytes x (inDomainShare / (scale-up bw x commEfficiency) + crossShare / (NIC bw x NIC efficiency)) + latency', inputs: { moeLayers: step.moeLayers, ep: step.layout.ep, mode: t.epMode, imbalance: t.imbalance, crossDomainShare: t.epCrossShare, domain: step.topology.domain, bytes: t.epBytes, link: step.epLink.name }, source: epSource(step.epLink) });
     term(fig, { id: text.commPp, label: text.commPpLabel, unit: 's', value: t.commPpSeconds, formula: '(pp - 1) x (tokens x hidden x bytes / bandwidth + latency)', inputs: { pp: step.layout.pp, bytes: t.messageBytes, link: step.ppLink.name }, source: ppSource(step.ppLink) });
     sum(fig, { id: text.comm, label: text.commLabel, unit: 's', parts: [text.commTp, text.commEp, text.commPp], source: 'tensor-parallel all-reduces + expert all-to-all + pipeline sends' });
-    term(fig, { id: text.overhead, label: text.overheadLabel, unit: 's', value: step.overheadSeconds, formula: step.extraLaunches ? 'stepOverhead + layerOverhead x layers + kernelSeconds x extraLaunches (launches, routing, sampling, scheduling)' : 'stepOverhead + layerOverhead x layers (launches, sampling, scheduling)', inputs: { stepOverheadSeconds: calibration.params.stepOverheadSeconds, layerOverheadSeconds: calibration.params.layerOverheadSeconds, layers: m.layers, ...(step.extraLaunches ? { kernelSeconds: calibration.params.kernelSeconds ?? 0, extraLaunches: step.extraLaunches, launchCounts: input.engine?.kernels?.launches ? `${input.engine.name} ${input.engine.version} kernels.launches` : 'vLLM V1 counts (src/estimate/launches.ts DEFAULT_LAUNCHES)' } : {}) }, source: calibrated });
+    term(fig, { id: text.overhead, label: text.overheadLabel, unit: 's', value: step.overheadSeconds, formula: step.extraLaunches ? 'stepOverhead + layerOverhead x layers + kernelSeconds x extraLaunches; extraLaunches = sum over layers of the mixer\'s and MLP\'s launches beyond a dense layer\'s + quantizedLinear x fp8 linear layers (src/estimate/launches.ts)' : 'stepOverhead + layerOverhead x layers (launches, sampling, scheduling)', inputs: { stepOverheadSeconds: calibration.params.stepOverheadSeconds, layerOverheadSeconds: calibration.params.layerOverheadSeconds, layers: m.layers, ...(step.extraLaunches ? { kernelSeconds: calibration.params.kernelSeconds ?? 0, extraLaunches: step.extraLaunches, launchesPerLayer: describeLaunches(input.engine) } : {}) }, source: calibrated });
     return bound;
   };
 
