@@ -8,24 +8,24 @@ export const CALIBRATION: Calibration = {
     "byClass": {
       "gpu": {
         "mfuMax": 0.5211,
-        "mbuMax": 0.8681
+        "mbuMax": 0.8644
       },
       "rocm-gpu": {
         "mfuMax": 0.1748,
-        "mbuMax": 0.4528
+        "mbuMax": 0.4492
       },
       "soc": {
         "mfuMax": 0.6844,
-        "mbuMax": 0.9347
+        "mbuMax": 0.9325
       }
     },
     "mfuHalfTokens": 9.317,
     "mbuHalfBytes": 1432000000,
-    "stepOverheadSeconds": 0.001293,
-    "layerOverheadSeconds": 0.00002726,
-    "kernelSeconds": 0.000002,
-    "commEfficiency": 0.4986,
-    "expertHalfBytes": 2178000
+    "stepOverheadSeconds": 0.001348,
+    "layerOverheadSeconds": 0.00002497,
+    "kernelSeconds": 0.000006667,
+    "commEfficiency": 0.4964,
+    "expertHalfBytes": 1759000
   },
   "training": {
     "byClass": {
@@ -41,23 +41,23 @@ export const CALIBRATION: Calibration = {
     "bubbleScale": 0.4769,
     "dpOverlap": 0.2176
   },
-  "source": "fitted 2026-11-30 on 185 serving and 34 training measurements of validation/cases; median |error| 8.7% in sample, 9.4% leave-one-out (docs/accuracy.md)",
+  "source": "fitted 2026-11-30 on 185 serving and 34 training measurements of validation/cases; median |error| 7.8% in sample, 8.8% leave-one-out (docs/accuracy.md)",
   "bands": {
     "prefill": {
-      "low": 0.7594,
-      "high": 1.543
+      "low": 0.7548,
+      "high": 1.571
     },
     "decode": {
-      "low": 0.8536,
-      "high": 1.224
+      "low": 0.8611,
+      "high": 1.186
     },
     "kvCapacity": {
       "low": 0.9137,
       "high": 1.036
     },
     "throughput": {
-      "low": 0.8702,
-      "high": 1.19
+      "low": 0.8703,
+      "high": 1.193
     },
     "training": {
       "low": 0.5956,
