@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { estimate, estimateWithStep } from '../src/estimate/index.js';
+import { estimate, estimateWithStep, probeByEstimate, probeServing } from '../src/estimate/index.js';
 import { prefillFlops, tokenFlops } from '../src/estimate/flops.js';
 import { latencySeconds } from '../src/estimate/latency.js';
-import { searchPlans, type PlanResult } from '../src/estimate/plan.js';
+import { planConfigs, searchPlans, type PlanResult } from '../src/estimate/plan.js';
 import { builtInCatalog } from '../src/inputs/presets.js';
 import { runPlan, type PlanRawOptions } from '../src/inputs/resolve-plan.js';
 import { resolveEstimate } from '../src/inputs/resolve.js';
@@ -36,6 +36,33 @@ describe('a deployment re-timed at another batch (latency.ts latencySeconds) equ
     expect(prefill).toBe(f['flops.prefill'].value);
     const l = latencySeconds(one.step, input.model, input.workload, { prefill, decodePerToken: f['flops.decodePerToken'].value }, loaded);
     expect([l.ttft, l.tpot, l.e2e]).toEqual([f['latency.ttft'].value, f['latency.tpot'].value, f['latency.e2e'].value]);
+  });
+});
+
+describe("a search's evaluation of a configuration (index.ts probeServing) equals its full estimate", () => {
+  // every configuration plan searches for these requests, at one request and at a batch, with
+  // and without load: dense, MoE with expert and attention data parallelism, hybrid, speculative
+  // decoding, a prefix cache, quantized weights and KV on every device of the catalogue
+  const requests: [string, PlanRawOptions][] = [
+    ['70B', { model: 'llama-3.1-70b', qps: '20', ttft: '1s', tpot: '50ms', price: '2' }],
+    ['DeepSeek-V3', { model: 'deepseek-v3', qps: '5', ttft: '2s', tpot: '100ms', price: '2' }],
+    ['Qwen3-Next, hybrid', { model: 'qwen3-next-80b-a3b', qps: '5', tpot: '50ms', price: '2' }],
+    ['8B with EAGLE-3 and a prefix cache', { model: 'llama-3.1-8b', qps: '5', tpot: '50ms', price: '2', speculative: 'eagle3', acceptedLength: '3', prefixTokens: '512', cacheHitRate: '0.8' }],
+  ].filter(([, raw]) => catalog.models.some((m) => m.id === raw.model)) as [string, PlanRawOptions][];
+  it.each(requests)('%s', (_name, raw) => {
+    const { request } = runPlan({ ...raw, disaggregated: 'off' }, {}, catalog);
+    const configs = planConfigs(request);
+    expect(configs.length).toBeGreaterThan(100);
+    let fitting = 0;
+    for (const { input } of configs) {
+      for (const variant of [input, { ...input, workload: { ...input.workload, batch: 7 }, load: { concurrency: 7, replicasGiven: true } }, { ...input, load: undefined }]) {
+        const fast = probeServing(variant);
+        const full = probeByEstimate(variant);
+        expect([fast.fits, fast.maxConcurrency, fast.latency, fast.flops.prefill, fast.flops.decodePerToken]).toEqual([full.fits, full.maxConcurrency, full.latency, full.flops.prefill, full.flops.decodePerToken]);
+        if (full.fits) fitting++;
+      }
+    }
+    expect(fitting).toBeGreaterThan(0);
   });
 });
 

@@ -7,11 +7,11 @@ import type { Calibration } from './efficiency.js';
 import { monthlyCostFigures, throughputAndCostFigures } from './cost.js';
 import { energyFigures } from './energy.js';
 import { engineLabel, schedulerLimit } from './engine.js';
-import { flopsFigures } from './flops.js';
+import { flopsFigures, type FlopsResult } from './flops.js';
 import type { EstimateInput } from './input.js';
-import { latencyFigures } from './latency.js';
+import { deploymentStep, latencyFigures, latencySeconds } from './latency.js';
 import type { PhaseWork, StepModel } from './step.js';
-import { memoryFigures } from './memory.js';
+import { memoryFigures, type MemoryResult } from './memory.js';
 import { verdictOf, type Verdict } from './verdict.js';
 import { attentionTp, batchPerScheduler, groupLink, layoutOf, type Parallel } from './parallel.js';
 import { deploymentFigures, loadFigures, solveLoad } from './load.js';
@@ -20,7 +20,7 @@ import { enginePeak, resolvePeak } from './peak.js';
 import { archLabel, formatKernel, isFallback, weightOnly } from './kernels.js';
 import { weightLayout } from './weights.js';
 import { drafterMemoryFigures } from './speculative.js';
-import { prefixFigures } from './prefix.js';
+import { cachedPromptTokens, prefixFigures } from './prefix.js';
 import { loraFigures } from './lora-serving.js';
 import { suggestGpuLayers, type OffloadSuggestion } from './offload.js';
 import { kvOffloadArgs, kvOffloadFigures } from './kv-offload.js';
@@ -28,6 +28,7 @@ import { notMeaningful, term, type Figures } from './terms.js';
 import { sparse24Support, sparsePeak } from './pruning.js';
 import type { Peak } from './peak.js';
 import type { WeightLayout } from './weights.js';
+import type { Link } from '../inputs/hardware.js';
 
 
 /** The start of estimate's warning for multi-step scheduling (simulate models it and drops the warning). */
@@ -118,39 +119,12 @@ function withBaseline(input: EstimateInput, pruned: Estimate, calibration: Calib
  * deployment's step model its latency came from (step.ts): what the simulator runs on; and the
  * work of its prefill and decode steps, which the calibration fit re-times under other parameters.
  */
-export function estimateWithStep(input: EstimateInput, calibration: Calibration = CALIBRATION, options: EstimateRunOptions = {}): { estimate: Estimate; step: StepModel; work: { prefill: PhaseWork; decode: PhaseWork } } {
+export function estimateWithStep(input: EstimateInput, calibration: Calibration = CALIBRATION, options: EstimateRunOptions = {}): { estimate: Estimate; step: StepModel; work: { prefill: PhaseWork; decode: PhaseWork }; flops: FlopsResult } {
   // a dictionary from the start (no prototype): an estimate adds some 80 figures by id
   const figures: Figures = Object.create(null) as Figures;
   const warnings: string[] = [];
   const { model: m, hardware: hw } = input;
-  if (m.shapeAssumed) {
-    warnings.push(`only the parameter count is known: KV cache, attention FLOPs and activations assume a Llama-like shape (${describeShape(m)}) and are approximate`);
-  }
-  const params = paramsFigures(figures, m);
-  // The per-tensor weight layout, built once: weight bytes (memory) and what a step reads (latency).
-  const tensors = m.paramsOverride === undefined ? weightLayout(m, input.weights, input.activations) : undefined;
-  // Serving levers' memory beside the model's (docs/levers.md): the speculative drafter ...
-  const levers = [drafterMemoryFigures(figures, input, layoutOf(input).tp), loraFigures(figures, input, layoutOf(input).tp)].filter((l) => l !== undefined);
-  const memory = memoryFigures(figures, input, params.total, tensors, levers);
-  prefixFigures(figures, input);
-  const flops = flopsFigures(figures, input, params.active, params.embedding);
-  const ple = figures['memory.perLayerEmbeddings'];
-  if (ple) warnings.push(`${m.name}: memory counts its per-layer embeddings on the device as vLLM, SGLang, transformers and llama.cpp load them (${toGiB(ple.value).toFixed(2)} GiB, memory.perLayerEmbeddings); a runtime with PLE caching (LiteRT) keeps them off the accelerator, which is what the 'effective' size in the name counts`);
-  // The engine's kernel for these weights on this architecture (kernels.ts): a weight-only
-  // fallback (FP8 / NVFP4 Marlin) multiplies at the activation type's peak, not the format's.
-  const kernel = input.engine ? formatKernel(input.engine, hw, input.weights) : undefined;
-  const fallback = kernel !== undefined && isFallback(kernel, input.weights);
-  let peak = enginePeak(resolvePeak(hw, fallback ? weightOnly(input.weights) : input.weights, input.activations), hw, input.engine);
-  if (kernel && !kernel.ok) warnings.push(`${kernel.why}: the figures assume it ran`);
-  if (fallback && kernel?.ok) warnings.push(`${engineLabel(input.engine!)} runs ${input.weights.id} weights on ${hw.name} (${archLabel(hw)}) weight-only${kernel.via ? ` through ${kernel.via}` : ''}: dequantized to ${peak.cls} for the matrix products, at the ${peak.cls} peak instead of a native ${input.weights.compute} one (slower where a step is compute-bound: long prompts, large batches)`);
-  if (peak.warning) warnings.push(peak.warning);
-  const groupSteps = input.engineOptions?.numSchedulerSteps ?? 1;
-  if (groupSteps > 1) warnings.push(`${MULTI_STEP_NOTE} (--num-scheduler-steps ${groupSteps}): the fixed-shape figures time every step alike; llm-size simulate admits prompts between the groups and streams each group's tokens together`);
-  if (input.pruning?.sparsity) peak = sparsityFigures(figures, input, peak, tensors, warnings);
-  // The tensor-parallel group talks over the node's link, or the network once it spans nodes.
-  const layout = layoutOf(input);
-  const { link, assumed } = groupLink(hw, attentionTp(layout), input.gpusPerNode);
-  if (input.count > 1 && assumed) warnings.push(`${hw.name} lists no interconnect for ${input.count} devices; communication assumes ${link.name}`);
+  const { params, tensors, memory, flops, peak, layout, link } = servingFigures(figures, warnings, input);
   const latency = latencyFigures(figures, { input, peak, link, weightBytes: memory.weightBytes, totalParams: params.total, flops, tensors, calibration });
   // KV offload tiers (kv-offload.ts): what each holds and what a hit from it costs
   if (input.kvOffload) warnings.push(...kvOffloadFigures(figures, kvOffloadArgs(input, latency.step, flops.perToken)));
@@ -204,7 +178,82 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
       verdict.fix = fix;
     }
   }
-  return { estimate: result, step: latency.step, work: latency.work };
+  return { estimate: result, step: latency.step, work: latency.work, flops };
+}
+
+/**
+ * What every evaluation of a serving configuration builds before timing it: parameters, the
+ * weight layout, memory and KV capacity (with the levers' memory), FLOPs, the peak the steps run
+ * at and the link the tensor-parallel group talks over. estimateWithStep goes on to the latency,
+ * cost and verdict figures; probeServing (a search's evaluation) stops at the step model.
+ */
+function servingFigures(figures: Figures, warnings: string[], input: EstimateInput): { params: { total: number; active: number; embedding: number }; tensors: WeightLayout | undefined; memory: MemoryResult; flops: FlopsResult; peak: Peak; layout: Parallel; link: Link } {
+  const { model: m, hardware: hw } = input;
+  if (m.shapeAssumed) {
+    warnings.push(`only the parameter count is known: KV cache, attention FLOPs and activations assume a Llama-like shape (${describeShape(m)}) and are approximate`);
+  }
+  const params = paramsFigures(figures, m);
+  // The per-tensor weight layout, built once: weight bytes (memory) and what a step reads (latency).
+  const tensors = m.paramsOverride === undefined ? weightLayout(m, input.weights, input.activations) : undefined;
+  // Serving levers' memory beside the model's (docs/levers.md): the speculative drafter ...
+  const levers = [drafterMemoryFigures(figures, input, layoutOf(input).tp), loraFigures(figures, input, layoutOf(input).tp)].filter((l) => l !== undefined);
+  const memory = memoryFigures(figures, input, params.total, tensors, levers);
+  prefixFigures(figures, input);
+  const flops = flopsFigures(figures, input, params.active, params.embedding);
+  const ple = figures['memory.perLayerEmbeddings'];
+  if (ple) warnings.push(`${m.name}: memory counts its per-layer embeddings on the device as vLLM, SGLang, transformers and llama.cpp load them (${toGiB(ple.value).toFixed(2)} GiB, memory.perLayerEmbeddings); a runtime with PLE caching (LiteRT) keeps them off the accelerator, which is what the 'effective' size in the name counts`);
+  // The engine's kernel for these weights on this architecture (kernels.ts): a weight-only
+  // fallback (FP8 / NVFP4 Marlin) multiplies at the activation type's peak, not the format's.
+  const kernel = input.engine ? formatKernel(input.engine, hw, input.weights) : undefined;
+  const fallback = kernel !== undefined && isFallback(kernel, input.weights);
+  let peak = enginePeak(resolvePeak(hw, fallback ? weightOnly(input.weights) : input.weights, input.activations), hw, input.engine);
+  if (kernel && !kernel.ok) warnings.push(`${kernel.why}: the figures assume it ran`);
+  if (fallback && kernel?.ok) warnings.push(`${engineLabel(input.engine!)} runs ${input.weights.id} weights on ${hw.name} (${archLabel(hw)}) weight-only${kernel.via ? ` through ${kernel.via}` : ''}: dequantized to ${peak.cls} for the matrix products, at the ${peak.cls} peak instead of a native ${input.weights.compute} one (slower where a step is compute-bound: long prompts, large batches)`);
+  if (peak.warning) warnings.push(peak.warning);
+  const groupSteps = input.engineOptions?.numSchedulerSteps ?? 1;
+  if (groupSteps > 1) warnings.push(`${MULTI_STEP_NOTE} (--num-scheduler-steps ${groupSteps}): the fixed-shape figures time every step alike; llm-size simulate admits prompts between the groups and streams each group's tokens together`);
+  if (input.pruning?.sparsity) peak = sparsityFigures(figures, input, peak, tensors, warnings);
+  // The tensor-parallel group talks over the node's link, or the network once it spans nodes.
+  const layout = layoutOf(input);
+  const { link, assumed } = groupLink(hw, attentionTp(layout), input.gpusPerNode);
+  if (input.count > 1 && assumed) warnings.push(`${hw.name} lists no interconnect for ${input.count} devices; communication assumes ${link.name}`);
+  return { params, tensors, memory, flops, peak, layout, link };
+}
+
+/** What a search reads of one configuration (plan.ts, plan-disagg.ts): whether it fits, its KV capacity, its step model and FLOPs, its latency at the input's batch. */
+export interface ServingProbe {
+  fits: boolean;
+  /** capacity.maxConcurrency */
+  maxConcurrency: number;
+  step: StepModel;
+  flops: FlopsResult;
+  /** latency.ttft, latency.tpot and latency.e2e */
+  latency: { ttft: number; tpot: number; e2e: number };
+}
+
+/**
+ * The figures a search reads of a configuration, equal to those of its full estimate
+ * (estimateWithStep) to the last bit, without the rest: memory, capacity and FLOPs are built
+ * as the estimate builds them, and the latency comes from the same step model through
+ * latency.ts latencySeconds (which sums as latencyFigures does) instead of figures with their
+ * formulas; no bands, cost, energy or verdict. Inputs whose latency has terms latencySeconds
+ * does not model (LoRA adapters, llama.cpp weight offload), forward-only models and an unsolved
+ * --qps take the full estimate. test/plan-search.test.ts checks the two agree.
+ */
+export function probeServing(input: EstimateInput, calibration: Calibration = CALIBRATION): ServingProbe {
+  if (isForwardOnly(input.model) || input.lora || input.weightOffload || input.pruning || (input.load?.qps !== undefined && input.load.concurrency === undefined)) return probeByEstimate(input, calibration);
+  const figures: Figures = Object.create(null) as Figures;
+  const { params, tensors, memory, flops, peak, link } = servingFigures(figures, [], input);
+  const step = deploymentStep({ input, peak, link, weightBytes: memory.weightBytes, totalParams: params.total, flops, tensors, calibration });
+  const latency = latencySeconds(step, input.model, input.workload, flops, input.load !== undefined, cachedPromptTokens(input));
+  return { fits: memory.fits, maxConcurrency: memory.maxConcurrency, step, flops, latency };
+}
+
+/** The same probe read off the full estimate (no search for fixes): the fallback, and the plan's reference search (plan.ts exhaustive). */
+export function probeByEstimate(input: EstimateInput, calibration: Calibration = CALIBRATION): ServingProbe {
+  const { estimate: e, step, flops } = estimateWithStep(input, calibration, { fixes: false });
+  const f = e.figures;
+  return { fits: e.fits, maxConcurrency: f['capacity.maxConcurrency'].value, step, flops, latency: { ttft: f['latency.ttft'].value, tpot: f['latency.tpot'].value, e2e: f['latency.e2e'].value } };
 }
 
 /**

@@ -77,10 +77,13 @@ const epSource = once((link: Link) => `DeepSpeed-MoE (Rajbhandari et al. 2022); 
 const IMBALANCE_SOURCE = 'expected maximum of ep ranks (Cramer 1946) with the expert-load spread measured by TensorRT-LLM on DeepSeek-R1 (examples/ep_load_balancer/README.md: EP32 +156% without a balancer, EP36 +11.5% with EPLB); src/estimate/expert-parallel.ts';
 const ppSource = once((link: Link) => `GPipe / Megatron-LM pipeline parallelism (Narayanan et al. 2021); ${link.bandwidth.source}`);
 
+/** The deployment's step model (step.ts), with speculative decoding's step where the input asks for it: what latencyFigures times, and what a search re-times. */
+export const deploymentStep = (args: LatencyArgs): StepModel => withSpeculation(stepModel(args), args);
+
 export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
   const { input, peak, link, flops, calibration = CALIBRATION } = args;
   const { model: m, workload: w, hardware: hw } = input;
-  const step = withSpeculation(stepModel(args), args);
+  const step = deploymentStep(args);
   const n = step.tp;
   // Efficiencies come from the calibrated situation model (efficiency.ts), which takes
   // precedence over the hardware profile's single defaults; --mfu / --mbu override both.

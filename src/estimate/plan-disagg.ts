@@ -1,12 +1,12 @@
 import { secondsInHour, tokensInMillion } from '../units.js';
 import { estimateDisaggregated, kvTransferLink, type DisaggregatedEstimate } from './disaggregated.js';
-import { estimateWithStep } from './index.js';
+import { probeServing } from './index.js';
 import type { EstimateInput } from './input.js';
-import { prefillFlops, tokenFlops } from './flops.js';
+import { prefillFlops } from './flops.js';
 import { latencySeconds } from './latency.js';
 import { kvBytesPerSequence } from './memory.js';
 import { attentionTp, layoutOf } from './parallel.js';
-import { planConfigs, type PlanConfig, type PlanRequest } from './plan.js';
+import { cachedConfigs, probeConfig, type PlanConfig, type PlanRequest } from './plan.js';
 import { CALIBRATION } from './calibration.js';
 
 /**
@@ -69,7 +69,7 @@ export function searchDisaggregated(req: PlanRequest): DisaggregatedSearch {
   if (req.qps === undefined) return { reason: 'disaggregated pools are sized at an offered rate: give --qps', configurationsSearched: 0, configurationsEvaluated: 0 };
   const qps = req.qps;
   const { inputTokens: I, outputTokens: O } = req;
-  const configs = planConfigs(req);
+  const configs = cachedConfigs(req);
   let evaluated = 0;
   const decodeSteps = Math.max(1, O - 1);
 
@@ -90,11 +90,14 @@ export function searchDisaggregated(req: PlanRequest): DisaggregatedSearch {
       const w = phase === 'prefill' ? { batch: 1, inputTokens: I, outputTokens: 1, context: I } : { batch: 1, inputTokens: I, outputTokens: O, context: req.context };
       const input: EstimateInput = { ...c.input, workload: w, load: undefined };
       evaluated++;
-      const { estimate: first, step } = estimateWithStep(input, undefined, { fixes: false });
-      const cap = Math.floor(first.figures['capacity.maxConcurrency']?.value ?? 0);
+      // what the search reads of the configuration's estimate (index.ts probeServing: its figures to
+      // the last bit); a decode worker's memory, capacity, step model and FLOPs are those of the
+      // configuration at one request, which the aggregated search probed (the load changes none of them)
+      const first = phase === 'decode' ? probeConfig(req, c) : probeServing(input);
+      const { step } = first;
+      const cap = Math.floor(first.maxConcurrency);
       if (!first.fits || cap < 1) continue;
-      const perToken = tokenFlops(req.model, first.figures['params.active'].value, first.figures['params.embedding'].value);
-      const decodePerToken = first.figures['flops.decodePerToken'].value;
+      const { perToken, decodePerToken } = first.flops;
       const at = (b: number) => latencySeconds(step, req.model, { ...w, batch: b }, { prefill: prefillFlops(req.model, perToken, b, I).total, decodePerToken }, false);
       let chosen: { batch: number; seconds: number; workers: number } | undefined;
       const transfer = phase === 'prefill' ? transferAtBest(c) : 0;

@@ -6,8 +6,8 @@ import { activationFormat, FORMATS, type Format } from '../inputs/precision.js';
 import { secondsInHour, tokensInMillion } from '../units.js';
 import { formatValue } from '../format/human.js';
 import type { EngineOptions } from './engine.js';
-import { estimateWithStep, type Estimate } from './index.js';
-import { prefillFlops, tokenFlops } from './flops.js';
+import { probeByEstimate, probeServing, type Estimate, type ServingProbe } from './index.js';
+import { prefillFlops } from './flops.js';
 import { cachedPromptTokens } from './prefix.js';
 import { latencySeconds } from './latency.js';
 import { weightLayout } from './weights.js';
@@ -78,6 +78,42 @@ export interface PlanRequest {
    * (test/plan-search.test.ts checks the fast search ranks the same)
    */
   exhaustive?: boolean;
+  /**
+   * internal: what the searches of one plan run share (the aggregated search, its wider re-search
+   * and the disaggregated pools): requests that differ in top and maxDevices only (searchCache)
+   */
+  cache?: SearchCache;
+}
+
+/** Configurations by --max-devices and each configuration's probe at one request, shared by one plan run's searches. */
+export interface SearchCache {
+  configs: Map<number, PlanConfig[]>;
+  probes: WeakMap<PlanConfig, ServingProbe>;
+}
+
+export const searchCache = (): SearchCache => ({ configs: new Map(), probes: new WeakMap() });
+
+/** The request's configurations (planConfigs), once per run and device limit where the request carries a cache. */
+export function cachedConfigs(req: PlanRequest): PlanConfig[] {
+  if (!req.cache) return planConfigs(req);
+  let configs = req.cache.configs.get(req.maxDevices);
+  if (!configs) req.cache.configs.set(req.maxDevices, (configs = planConfigs(req)));
+  return configs;
+}
+
+/**
+ * What a search reads of a configuration at one request per replica (index.ts probeServing: its
+ * estimate's figures to the last bit), once per run where the request carries a cache; the
+ * reference search reads the full estimate.
+ */
+export function probeConfig(req: PlanRequest, config: PlanConfig): ServingProbe {
+  if (req.exhaustive) return probeByEstimate(config.input);
+  let probe = req.cache?.probes.get(config);
+  if (!probe) {
+    probe = probeServing(config.input);
+    req.cache?.probes.set(config, probe);
+  }
+  return probe;
 }
 
 /** One deployment the search found, with the figures of its full estimate. */
@@ -267,7 +303,7 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
 
   // Every configuration, cheapest hour first: at the offered load no deployment of a
   // configuration costs less than one replica of it (price x devices per replica).
-  const configs = planConfigs(req);
+  const configs = cachedConfigs(req);
   // the cheapest row of each kind of layout, and the kinds the search held (layoutFamily)
   const families = new Map<LayoutFamily, FamilyOutcome>();
   const familiesSearched = new Set(configs.map((c) => layoutFamily(c.input)));
@@ -287,7 +323,8 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
   const kept: Candidate[] = [];
   const enough = req.top + 2;
   const cutoff = () => (req.qps !== undefined && kept.length >= enough && !req.exhaustive ? kept[enough - 1].usdPerHour : Infinity);
-  for (const { input, devices, price } of configs) {
+  for (const config of configs) {
+    const { input, devices, price } = config;
     if (price * devices > cutoff()) break;
     // One full estimate at one request per replica: does it fit, can it meet the targets
     // unloaded, and a tighter bound: throughput per replica is at most cap / e2e(1).
@@ -298,13 +335,12 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
     // A cheap bound first: a replica whose weights alone, spread evenly over its devices,
     // exceed a device's memory cannot fit (the busiest device holds at least the average).
     if (!req.exhaustive && weightBytes(input) / input.count > input.hardware.memoryBytes.value! * (1 + 1e-9)) continue;
-    // as resolve-plan's run: no search for the change that would make a configuration fit
-    const { estimate: first, step } = estimateWithStep(input, undefined, { fixes: false });
-    const cap = first.figures['capacity.maxConcurrency'].value;
+    const first = probeConfig(req, config);
+    const { step, maxConcurrency: cap } = first;
     if (!first.fits || cap < 1) continue;
     fitting++;
     tally.fitting++;
-    const l1 = { ttft: first.figures['latency.ttft'].value, tpot: first.figures['latency.tpot'].value, e2e: first.figures['latency.e2e'].value };
+    const l1 = first.latency;
     const missed = misses(req.targets, l1);
     if (missed.length) {
       // The nearest miss: the smallest worst ratio of latency to target at one request.
@@ -323,9 +359,8 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
     // model re-timed at each batch (latency.ts latencySeconds: the numbers a full estimate's
     // figures hold, to the last bit); then the fewest replicas that meet the targets, found on
     // that curve with plain numbers.
-    const perToken = tokenFlops(req.model, first.figures['params.active'].value, first.figures['params.embedding'].value);
-    const decodePerToken = first.figures['flops.decodePerToken'].value;
-    const at1 = { ttft: first.figures['latency.ttft'].value, tpot: first.figures['latency.tpot'].value, e2e: first.figures['latency.e2e'].value };
+    const { perToken, decodePerToken } = first.flops;
+    const at1 = first.latency;
     const sample = (c: number): { ttft: number; tpot: number; e2e: number } => {
       if (c === 1) return at1;
       if (req.exhaustive) {

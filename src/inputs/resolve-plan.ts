@@ -4,11 +4,12 @@ import type { EstimateInput } from '../estimate/input.js';
 import type { Figures } from '../estimate/terms.js';
 import { compareWithApis, type ApiComparison } from '../estimate/api-compare.js';
 import type { ModelSpec } from './model.js';
-import { launchCommands, pricedHardware, searchPlans, type FamilyOutcome, type HardwareOutcome, type PlanRequest, type PlanResult, type PlanRow, type Targets } from '../estimate/plan.js';
+import { launchCommands, pricedHardware, searchCache, searchPlans, type FamilyOutcome, type HardwareOutcome, type PlanRequest, type PlanResult, type PlanRow, type Targets } from '../estimate/plan.js';
 import type { Catalog } from './catalog.js';
 import type { HubConfig } from './hub.js';
 import { positiveInt, positiveNumber, quantity, type Named, type Raw } from './options.js';
 import { FORMATS, formatByName, FORMAT_NAMES_HELP, KV_FORMAT_IDS, type Format } from './precision.js';
+import type { HardwareSpec } from './hardware.js';
 import { findHardware, findModel } from './presets.js';
 import { DEFAULT_AMORTIZE_YEARS, kindsOf, priceFor } from './price.js';
 import type { PriceKind } from './hardware.js';
@@ -292,7 +293,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
   // Per configuration: the user's --engine where it runs the device and formats, else the default
   // engine for them (a configuration no engine runs is left out of the search).
   const pinned = has('engine') ? findEngine(catalog, String(raw.engine), named('engine').where) : undefined;
-  const engineFor: PlanRequest['engineFor'] = (hw, w, k) => {
+  const chooseFor = (hw: HardwareSpec, w: Format, k: Format): ReturnType<PlanRequest['engineFor']> => {
     if (pinned) return whyNot(pinned, hw, w, k) ? undefined : { engine: pinned, reason: `chosen with --engine ${raw.engine}` };
     try {
       const c = chooseEngine(catalog, hw, w, k);
@@ -301,11 +302,20 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
       return undefined;
     }
   };
+  // once per device and pair of formats: the searches ask again for every layout and device count
+  const chosen = new Map<string, ReturnType<PlanRequest['engineFor']>>();
+  const engineFor: PlanRequest['engineFor'] = (hw, w, k) => {
+    const key = `${hw.id} ${w.id} ${k.id}`;
+    if (!chosen.has(key)) chosen.set(key, chooseFor(hw, w, k));
+    return chosen.get(key);
+  };
 
   const request: PlanRequest = {
     model: resolved.model, inputTokens: resolved.workload.inputTokens, outputTokens: resolved.workload.outputTokens, context: resolved.workload.context,
     qps, concurrency, targets, hardware: rented.length ? rented : priced, weights, kv, engineFor, engineOptions: resolved.engineOptions, maxDevices, gpusPerNode: resolved.gpusPerNode, top, mfu: resolved.mfu, mbu: resolved.mbu, powerWatts: resolved.powerWatts, usdPerKwh: resolved.usdPerKwh,
     hardwareNamed: hardware !== undefined,
+    // the aggregated and disaggregated searches share configurations and their probes
+    cache: searchCache(),
     ...(resolved.speculative ? { speculative: resolved.speculative } : {}), ...(resolved.prefixCache ? { prefixCache: resolved.prefixCache } : {}),
   };
   const result = searchPlans(simulateRows ? { ...request, top: Math.max(top, 8) } : request, (i) => estimate(i, undefined, { fixes: false }));
