@@ -142,7 +142,7 @@ function graphCount(e: EngineSpec, seqs: number): number {
   let count = 0;
   for (const mode of g.modes) {
     const largest = Math.min(seqs * mode.seqsFactor, mode.cap);
-    count += sizes.filter((s) => s <= largest).length;
+    for (const s of sizes) if (s <= largest) count++;
   }
   return count;
 }
@@ -287,11 +287,10 @@ export function engineBudget(c: BudgetContext): Budget {
   const kvBudgetBytes = Math.max(0, kv);
   const nCtx = e.kvCache.padTokens ? blocksFor(c.batch * c.context, e.kvCache.padTokens) : c.batch * c.context;
   const kvAllocatedBytes = e.budget.kind === 'exact' ? nCtx * c.kvBytesPerToken : kvBudgetBytes;
-  return {
+  // optional parts assigned, not spread: this runs once per configuration a search evaluates
+  const budget: Budget = {
     kind: e.budget.kind,
     capacityBytes: capacity,
-    ...(fraction ? { fraction: { ...fraction, max: Math.max(0, Math.floor(maxFraction * 100) / 100) } } : {}),
-    ...(requested ? { requested } : {}),
     activations,
     nonTorch,
     startup: e.budget.kind === 'exact' || e.budget.kind === 'all' ? { bytes: runtime, source: runtimeSource } : startup,
@@ -302,6 +301,9 @@ export function engineBudget(c: BudgetContext): Budget {
     blockTokens: block,
     formula,
   };
+  if (fraction) budget.fraction = { value: fraction.value, source: fraction.source, max: Math.max(0, Math.floor(maxFraction * 100) / 100) };
+  if (requested) budget.requested = requested;
+  return budget;
 }
 
 /**

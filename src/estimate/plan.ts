@@ -79,25 +79,34 @@ export interface PlanRequest {
    */
   exhaustive?: boolean;
   /**
-   * internal: what the searches of one plan run share (the aggregated search, its wider re-search
-   * and the disaggregated pools): requests that differ in top and maxDevices only (searchCache)
+   * internal: what the searches of one plan run share (SearchCache)
    */
   cache?: SearchCache;
 }
 
-/** Configurations by --max-devices and each configuration's probe at one request, shared by one plan run's searches. */
+/**
+ * What one plan run's searches share (the aggregated search, its wider re-search, owned hardware
+ * apart, the disaggregated pools): the configurations of each request (planConfigs), reused for a
+ * request whose every field planConfigs reads is the same (CONFIG_FIELDS), and each
+ * configuration's probe at one request.
+ */
 export interface SearchCache {
-  configs: Map<number, PlanConfig[]>;
+  configs: { req: PlanRequest; configs: PlanConfig[] }[];
   probes: WeakMap<PlanConfig, ServingProbe>;
 }
 
-export const searchCache = (): SearchCache => ({ configs: new Map(), probes: new WeakMap() });
+export const searchCache = (): SearchCache => ({ configs: [], probes: new WeakMap() });
 
-/** The request's configurations (planConfigs), once per run and device limit where the request carries a cache. */
+/** The request fields planConfigs reads: configurations are reused only where all of them are the same. */
+const CONFIG_FIELDS = ['model', 'inputTokens', 'outputTokens', 'context', 'hardware', 'weights', 'kv', 'engineFor', 'engineOptions', 'maxDevices', 'gpusPerNode', 'mfu', 'mbu', 'powerWatts', 'usdPerKwh', 'speculative', 'prefixCache'] as const satisfies readonly (keyof PlanRequest)[];
+
+/** The request's configurations (planConfigs), once per run for the same fields where the request carries a cache. */
 export function cachedConfigs(req: PlanRequest): PlanConfig[] {
   if (!req.cache) return planConfigs(req);
-  let configs = req.cache.configs.get(req.maxDevices);
-  if (!configs) req.cache.configs.set(req.maxDevices, (configs = planConfigs(req)));
+  const known = req.cache.configs.find((c) => CONFIG_FIELDS.every((k) => c.req[k] === req[k]));
+  if (known) return known.configs;
+  const configs = planConfigs(req);
+  req.cache.configs.push({ req, configs });
   return configs;
 }
 
