@@ -61,8 +61,9 @@ describe('plan ranks rentals and owned hardware apart', () => {
     expect(plan.owned.hardware).toEqual(['gaudi2', 'gaudi3', 'gb300']);
     const gb300 = plan.owned.rows[0];
     expect(gb300.priceKind).toBe('purchase');
-    // 2.954 USD per device-hour (the test above) x its devices; capex 51,389 per device
-    expect(gb300.usdPerHour / gb300.devices).toBeCloseTo(1.955441 + 0.356031 + 0.642949, 4);
+    // the preset's server power, 120 kW per NVL72 rack / 72 = 1,667 W (no DGX ratio on top):
+    // 1.955441 + 1.667 x 1.56 x 0.0895 (0.232747) + 1.667 x 184.06 / 730 (0.420312) = 2.608500 USD per GPU-hour
+    expect(gb300.usdPerHour / gb300.devices).toBeCloseTo(1.955441 + 0.232747 + 0.420312, 5);
     expect(gb300.capexUsd).toBe(51389 * gb300.devices);
     expect(plan.owned.byHardware.map((h: any) => h.hardware)).toEqual(['gaudi2', 'gaudi3', 'gb300']);
   });
@@ -74,7 +75,7 @@ describe('plan ranks rentals and owned hardware apart', () => {
     expect(r.stdout).not.toMatch(/gb300 \(owned\) \d/);
     expect(r.stdout).toMatch(/Owned hardware, ranked apart from the rents \(gb300: no public rental price/);
     expect(r.stdout).toMatch(/ {2}gb300 \d+ x \d+ \(tp \d+\), [a-z0-9]+\/[a-z0-9]+: \$[\d.]+\/h, \$[\d.]+ per million output tokens; \$[\d,]+ to buy/);
-    expect(r.stdout).toMatch(/Priced as owned hardware: \$1\.96\/h purchase amortized over 3 year\(s\) \+ \$0\.36\/h electricity \+ \$0\.64\/h colocation per device/);
+    expect(r.stdout).toMatch(/Priced as owned hardware: \$1\.96\/h purchase amortized over 3 year\(s\) \+ \$0\.23\/h electricity \+ \$0\.42\/h colocation per device/);
   });
 
   it('--price-kind purchase ranks owned hardware only, together; the owned row reproduces with estimate', async () => {

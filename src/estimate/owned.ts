@@ -12,7 +12,9 @@ import { sum, term, type Figures } from './terms.js';
  *   serverKw              = deviceWatts x SERVER_POWER_FACTOR / 1000
  *
  * deviceWatts is --power-watts when given, else the device's TDP: the power a data centre
- * provisions, and an upper bound on the energy (a device drawn at its limit every hour).
+ * provisions, and an upper bound on the energy (a device drawn at its limit every hour). Where a
+ * preset publishes the server's power per device (serverPower: a rack-scale system's draw over
+ * its devices), that is serverKw itself (factor 1).
  * Networking, staff, spares and the cost of capital are not in it (said wherever the price is).
  *
  * @example Intel Gaudi 2, 8,125 USD, 600 W, over 3 years with the defaults below:
@@ -82,16 +84,24 @@ export interface OwnedCost {
   usdPerHour: number;
 }
 
+/** A device's power: its TDP, or (server true) the server's power per device where a preset publishes it (serverPower). */
+export interface DevicePower extends Sourced {
+  server?: boolean;
+}
+
 /** The hourly price of an owned device: amortized purchase + electricity + colocation (formula above). */
-export function ownedCost(purchaseUsd: number, amortizeYears: number, tdp: Sourced | undefined, settings: OwnedSettings = DEFAULT_OWNED_SETTINGS): OwnedCost {
+export function ownedCost(purchaseUsd: number, amortizeYears: number, power: DevicePower | undefined, settings: OwnedSettings = DEFAULT_OWNED_SETTINGS): OwnedCost {
   const amortizedUsdPerHour = purchaseUsd / (amortizeYears * hoursInYear);
-  const deviceWatts = settings.powerWatts ?? tdp?.value ?? 0;
-  const deviceWattsSource = settings.powerWatts !== undefined ? '--power-watts' : tdp ? `TDP: ${tdp.source}` : 'no TDP known and no --power-watts: electricity and colocation not included';
-  const serverKw = (deviceWatts * SERVER_POWER_FACTOR.value) / wattsInKw;
+  // --power-watts is the device's own average power: the server's share goes on top
+  const ofServer = settings.powerWatts === undefined && power?.server === true;
+  const deviceWatts = settings.powerWatts ?? power?.value ?? 0;
+  const deviceWattsSource = settings.powerWatts !== undefined ? '--power-watts' : power ? `${ofServer ? 'the server\'s power per device' : 'TDP'}: ${power.source}` : 'no TDP known and no --power-watts: electricity and colocation not included';
+  const serverFactor = ofServer ? 1 : SERVER_POWER_FACTOR.value;
+  const serverKw = (deviceWatts * serverFactor) / wattsInKw;
   const powerUsdPerHour = serverKw * settings.pue.value * settings.usdPerKwh.value;
   const hostingUsdPerHour = (serverKw * settings.hostingUsdPerKwMonth.value) / hoursInMonth;
   return {
-    purchaseUsd, amortizeYears, amortizedUsdPerHour, deviceWatts, deviceWattsSource, serverFactor: SERVER_POWER_FACTOR.value,
+    purchaseUsd, amortizeYears, amortizedUsdPerHour, deviceWatts, deviceWattsSource, serverFactor,
     pue: settings.pue.value, pueSource: settings.pue.source, usdPerKwh: settings.usdPerKwh.value, usdPerKwhSource: settings.usdPerKwh.source,
     hostingUsdPerKwMonth: settings.hostingUsdPerKwMonth.value, hostingSource: settings.hostingUsdPerKwMonth.source,
     powerUsdPerHour, hostingUsdPerHour, usdPerHour: amortizedUsdPerHour + powerUsdPerHour + hostingUsdPerHour,
@@ -101,7 +111,7 @@ export function ownedCost(purchaseUsd: number, amortizeYears: number, tdp: Sourc
 /** The owned price in words, for a price's source. */
 export const ownedCostText = (o: OwnedCost): string =>
   o.deviceWatts > 0
-    ? `plus running costs: electricity ${+o.powerUsdPerHour.toFixed(4)} USD/h (${o.deviceWatts} W x ${o.serverFactor.toFixed(2)} server x PUE ${o.pue} x ${o.usdPerKwh} USD/kWh) and colocation ${+o.hostingUsdPerHour.toFixed(4)} USD/h (${o.hostingUsdPerKwMonth} USD per kW-month); networking, staff and the cost of capital not included`
+    ? `plus running costs: electricity ${+o.powerUsdPerHour.toFixed(4)} USD/h (${o.serverFactor === 1 ? `${+o.deviceWatts.toFixed(0)} W of server per device` : `${o.deviceWatts} W x ${o.serverFactor.toFixed(2)} server`} x PUE ${o.pue} x ${o.usdPerKwh} USD/kWh) and colocation ${+o.hostingUsdPerHour.toFixed(4)} USD/h (${o.hostingUsdPerKwMonth} USD per kW-month); networking, staff and the cost of capital not included`
     : 'no TDP known and no --power-watts: electricity and colocation not included';
 
 /**
@@ -113,7 +123,7 @@ export function ownedCostFigures(fig: Figures, o: OwnedCost, approximate: boolea
   const hours = o.amortizeYears * hoursInYear;
   term(fig, { id: 'cost.amortizedUsdPerDeviceHour', label: 'Owned: purchase amortized per device-hour', unit: 'USD/h', value: o.amortizedUsdPerHour, formula: 'purchaseUsd / (amortizeYears x 8,760 h)', inputs: { purchaseUsd: o.purchaseUsd, amortizeYears: o.amortizeYears, hours }, source: 'every hour of the years counted, busy or not' });
   const serverKw = (o.deviceWatts * o.serverFactor) / wattsInKw;
-  term(fig, { id: 'cost.electricityUsdPerDeviceHour', label: 'Owned: electricity per device-hour', unit: 'USD/h', value: o.powerUsdPerHour, formula: 'deviceWatts x serverFactor / 1000 x pue x usdPerKwh', inputs: { deviceWatts: o.deviceWatts, serverFactor: o.serverFactor, serverKw, pue: o.pue, usdPerKwh: o.usdPerKwh }, source: `device power: ${o.deviceWattsSource}, drawn every hour (an upper bound at TDP); server: ${SERVER_POWER_FACTOR.source}; PUE: ${o.pueSource}; price: ${o.usdPerKwhSource}`, approximate });
+  term(fig, { id: 'cost.electricityUsdPerDeviceHour', label: 'Owned: electricity per device-hour', unit: 'USD/h', value: o.powerUsdPerHour, formula: 'deviceWatts x serverFactor / 1000 x pue x usdPerKwh', inputs: { deviceWatts: o.deviceWatts, serverFactor: o.serverFactor, serverKw, pue: o.pue, usdPerKwh: o.usdPerKwh }, source: `device power: ${o.deviceWattsSource}, drawn every hour (an upper bound at full power)${o.serverFactor === 1 ? '' : `; server: ${SERVER_POWER_FACTOR.source}`}; PUE: ${o.pueSource}; price: ${o.usdPerKwhSource}`, approximate });
   term(fig, { id: 'cost.hostingUsdPerDeviceHour', label: 'Owned: colocation per device-hour', unit: 'USD/h', value: o.hostingUsdPerHour, formula: 'deviceWatts x serverFactor / 1000 x hostingUsdPerKwMonth / 730', inputs: { serverKw, hostingUsdPerKwMonth: o.hostingUsdPerKwMonth, hoursPerMonth: hoursInMonth }, source: `rent per kW of provisioned power: ${o.hostingSource}`, approximate });
   sum(fig, { id: 'cost.ownedUsdPerDeviceHour', label: 'Owned: cost per device-hour', unit: 'USD/h', parts: ['cost.amortizedUsdPerDeviceHour', 'cost.electricityUsdPerDeviceHour', 'cost.hostingUsdPerDeviceHour'], source: 'amortized purchase + electricity + colocation (networking, staff and the cost of capital not included)' });
   return 'cost.ownedUsdPerDeviceHour';

@@ -43,6 +43,7 @@ export function renderHardwareShow(hw: HardwareSpec): string {
   lines.push(`${'interconnect.devicesPerNode'.padEnd(24)} ${hw.devicesPerNode}`);
   if (hw.domain) lines.push(`${'interconnect.domain'.padEnd(24)} ${hw.domain.devices} devices, ${hw.domain.topology}`, `    source: ${hw.domain.source}`);
   lines.push(...sourcedLines('tdp', hw.tdpWatts, 'W'));
+  if (hw.serverWatts) lines.push(...sourcedLines('serverPower', hw.serverWatts, 'W'));
   lines.push(...sourcedLines('runtimeOverhead', hw.runtimeOverheadBytes, 'B'));
   lines.push(...sourcedLines('efficiency.mfu', hw.efficiency.mfu, 'fraction'));
   lines.push(...sourcedLines('efficiency.mbu', hw.efficiency.mbu, 'fraction'));

@@ -71,6 +71,8 @@ export interface HardwareSpec {
    */
   domain?: { devices: number; topology: string; source: string };
   tdpWatts: Sourced;
+  /** the server's power per device (a rack's draw / its devices), W, where published; owned hardware's running costs use it (src/estimate/owned.ts) */
+  serverWatts?: Sourced;
   runtimeOverheadBytes: Sourced;
   /** memory sizes the device is sold with, bytes (laptops, SoCs); --memory picks one */
   memoryVariants?: number[];

@@ -74,7 +74,7 @@ const link = z.looseObject({ name: z.string(), bandwidth: knownPositive, latency
 const hardware = z.looseObject({
   id: z.string(), name: z.string(), architecture: z.looseObject({ id: z.string(), name: z.string(), capability: z.number().int().positive().optional() }).optional(), memoryBytes: knownPositive, memoryBandwidth: knownPositive,
   compute: z.record(z.string(), sourced).refine((c) => Object.values(c).some((s) => (s.value ?? 0) > 0), 'needs at least one known compute peak'),
-  intraNode: link.optional(), interNode: link.optional(), devicesPerNode: inDomain('devices'), domain: z.looseObject({ devices: inDomain('devices') }).optional(), tdpWatts: sourced, runtimeOverheadBytes: sourced,
+  intraNode: link.optional(), interNode: link.optional(), devicesPerNode: inDomain('devices'), domain: z.looseObject({ devices: inDomain('devices') }).optional(), tdpWatts: sourced, serverWatts: sourced.optional(), runtimeOverheadBytes: sourced,
   efficiency: z.looseObject({ mfu: knownPositive, mbu: knownPositive, stepOverheadSeconds: sourced }), prices: z.array(z.unknown()),
 });
 

@@ -1,6 +1,6 @@
 import { grouped } from '../format/human.js';
 import { UserError } from '../errors.js';
-import { ownedCost, ownedCostText, type OwnedCost, type OwnedSettings } from '../estimate/owned.js';
+import { ownedCost, ownedCostText, type DevicePower, type OwnedCost, type OwnedSettings } from '../estimate/owned.js';
 import type { Catalog } from './catalog.js';
 import { PRICE_KINDS, type HardwareSpec, type Price, type PriceKind } from './hardware.js';
 import { quantity, type Named } from './options.js';
@@ -117,8 +117,9 @@ export function priceBasis(hw: HardwareSpec, kind: PriceKind = 'on-demand', prov
   return { kind, value, prices: pool, rule };
 }
 
-/** A device's TDP with its source, where the preset knows it. */
-const tdpOf = (hw: HardwareSpec) => (hw.tdpWatts.value ? { value: hw.tdpWatts.value, source: hw.tdpWatts.source } : undefined);
+/** A device's power with its source, where the preset knows it: the server's share where published, else its TDP. */
+const tdpOf = (hw: HardwareSpec): DevicePower | undefined =>
+  hw.serverWatts?.value ? { value: hw.serverWatts.value, source: hw.serverWatts.source, server: true } : hw.tdpWatts.value ? { value: hw.tdpWatts.value, source: hw.tdpWatts.source } : undefined;
 
 /** Why the default rule amortizes a purchase: the words the figures and listings carry. */
 const NO_RENTAL = 'no public rental price found: the purchase price';

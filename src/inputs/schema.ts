@@ -147,6 +147,12 @@ export const hardwareFileSchema = z.strictObject({
     link,
   }).optional(),
   tdp: sourced('power'),
+  /**
+   * The server's power per device, where a rack-scale system publishes it (GB300 NVL72: the
+   * rack's draw / 72): what an owned device's electricity and colocation are charged at
+   * (src/estimate/owned.ts); absent = TDP x the DGX H100 ratio.
+   */
+  serverPower: sourced('power').optional(),
   runtimeOverhead: sourced('bytes'),
   efficiency: z.strictObject({ mfu: fraction, mbu: fraction, stepOverhead: sourced('time') }),
   prices: z.array(price).default([]),
@@ -195,6 +201,7 @@ export function toHardwareSpec(f: HardwareFile): HardwareSpec {
     devicesPerNode: f.interconnect.devicesPerNode,
     ...(f.interconnect.domain ? { domain: f.interconnect.domain } : {}),
     tdpWatts: f.tdp,
+    ...(f.serverPower?.value ? { serverWatts: f.serverPower } : {}),
     runtimeOverheadBytes: f.memory.reservedFraction && f.memory.capacity.value
       ? { value: f.memory.capacity.value * f.memory.reservedFraction.value!, source: `${f.memory.reservedFraction.value} of memory: ${f.memory.reservedFraction.source}` }
       : f.runtimeOverhead,
