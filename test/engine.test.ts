@@ -79,7 +79,7 @@ describe('each engine version sizes its KV pool with its own formula (Llama-3.1-
     expect(out.figures['memory.kvCapacityTokens'].value).toBe(tokensOf(kv, 32));
   });
 
-  it('llama.cpp allocates exactly n_ctx = batch x context cells (padded to 256) and a compute buffer of 512 x (vocab + hidden) fp32', async () => {
+  it('llama.cpp allocates exactly n_ctx = batch x context cells (each slot padded to 256) and a compute buffer of 512 x (vocab + hidden) fp32', async () => {
     const out = await run('llamacpp', ['--precision', 'q8_0', '--batch', '2', '--input-tokens', '4000', '--output-tokens', '1000']);
     const nCtx = Math.ceil((2 * 5000) / 256) * 256; // 10,240
     expect(out.figures['memory.kvCapacityTokens'].value).toBe(nCtx);
@@ -194,7 +194,7 @@ describe('llama.cpp over several GPUs splits layers by default (issue 12 accepta
     expect(out.input.parallel).toMatchObject({ tp: 1, pp: 2 });
     expect(out.input.engineChoice.reason).toMatch(/--split-mode layer over 2 devices/);
     const table = await cli(args);
-    expect(table.stdout).toMatch(/engine llama\.cpp b6000: the default for q4_k_m weights .*--split-mode layer over 2 devices/);
+    expect(table.stdout).toMatch(/engine llama\.cpp b10470: the default for q4_k_m weights .*--split-mode layer over 2 devices/);
   });
 
   it('a token runs through the two halves one after another: decode is no faster than on one device\'s bandwidth, unlike --split-mode row', async () => {

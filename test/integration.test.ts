@@ -131,16 +131,19 @@ describe('train and plan take their own keys in --spec files', () => {
 
 describe("engine profiles' scheduler limit (presets/engines: scheduler.maxNumSeqs, launch.flags.maxNumSeqs)", () => {
   // vLLM max_num_seqs 1024 on >= 70 GiB devices that are not A100s (vllm/engine/arg_utils.py
-  // get_batch_defaults), TensorRT-LLM max_batch_size 2048, llama-server --parallel 1; SGLang
-  // sizes max_running_requests from its KV pool (no fixed default).
+  // get_batch_defaults), TensorRT-LLM max_batch_size 2048, llama-server 4 slots when --parallel is
+  // unset (tools/server/server.cpp @ b10470; 1 at b6000); SGLang sizes max_running_requests from
+  // its KV pool (no fixed default).
   const base: EstimateOptions = { model: 'llama-3.1-8b', gpu: 'h200', inputTokens: 100, outputTokens: 28 };
   it.each<[string, number, string | undefined]>([
     ['vllm', 1024, undefined],
     ['vllm', 1025, 'launch it with --max-num-seqs 1025'],
     ['trtllm', 300, undefined],
     ['sglang', 300, undefined],
-    ['llamacpp', 1, undefined],
-    ['llamacpp', 2, 'launch it with --parallel 2'],
+    ['llamacpp', 4, undefined],
+    ['llamacpp', 5, 'launch it with --parallel 5'],
+    ['llamacpp@b6000', 1, undefined],
+    ['llamacpp@b6000', 2, 'launch it with --parallel 2'],
   ])('%s at batch %i', (engine, batch, expected) => {
     const e = estimate({ ...base, engine, batch });
     expect(e.fits).toBe(true);

@@ -73,11 +73,11 @@ describe('which kernel an engine runs a format with, by architecture', () => {
 });
 
 describe('engine defaults and the verdict propose only what runs', () => {
-  it('gpt-oss-20b (MXFP4) on a T4: vLLM is refused with the capability it needs; without --engine no engine is claimed to run it', async () => {
+  it('gpt-oss-20b (MXFP4) on a T4: vLLM is refused with the capability it needs; the checkpoint itself is claimed by no engine, and the GGUF llama.cpp runs is named', async () => {
     await expectBadInput(['estimate', '--model', 'gpt-oss-20b', '--gpu', 't4', '--engine', 'vllm'], /--engine vllm: vLLM 0\.21 runs mxfp4 weights on NVIDIA compute capability 8\.0\+ or gfx942, gfx950 only; NVIDIA T4 16GB is Turing, sm_75/);
-    const out = await cliJson(['estimate', '--model', 'gpt-oss-20b', '--gpu', 't4']);
+    const out = await cliJson(['estimate', '--model', 'gpt-oss-20b', '--gpu', 't4', '--precision', 'mxfp4']);
     expect(out.input.engine).toBe('ideal');
-    expect(out.warnings.join('\n')).toMatch(/no engine profile runs mxfp4 weights .* vLLM 0\.21 runs mxfp4 weights on NVIDIA compute capability 8\.0\+/);
+    expect(out.warnings.join('\n')).toMatch(/no engine profile runs mxfp4 weights .* vLLM 0\.21 runs mxfp4 weights on NVIDIA compute capability 8\.0\+.*llama\.cpp b10470 runs the GGUF it converts to, mxfp4_moe: --precision mxfp4_moe/);
   });
 
   it('TensorRT-LLM on a T4 (Turing) is exit 2 naming the engines that do run it', async () => {

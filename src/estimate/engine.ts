@@ -91,6 +91,8 @@ export interface BudgetContext {
   batch: number;
   /** KV bytes one token adds on the busiest device */
   kvBytesPerToken: number;
+  /** of those, the sliding-window (and chunked) layers' bytes per token, by window: llama.cpp sizes their cache to the window */
+  windowedKv?: { window: number; bytesPerToken: number }[];
 }
 
 /** One named part of the budget: bytes, where the value came from. */
@@ -122,6 +124,8 @@ export interface Budget {
   kvRawBytes: number;
   /** KV bytes per device it allocates: the budget, or exactly n_ctx cells (llama.cpp) */
   kvAllocatedBytes: number;
+  /** exact (llama.cpp): the n_ctx cells it allocates, over every slot */
+  kvCells?: number;
   /** tokens per block */
   blockTokens: number;
   formula: string;
@@ -285,8 +289,8 @@ export function engineBudget(c: BudgetContext): Budget {
       break;
   }
   const kvBudgetBytes = Math.max(0, kv);
-  const nCtx = e.kvCache.padTokens ? blocksFor(c.batch * c.context, e.kvCache.padTokens) : c.batch * c.context;
-  const kvAllocatedBytes = e.budget.kind === 'exact' ? nCtx * c.kvBytesPerToken : kvBudgetBytes;
+  const exact = e.budget.kind === 'exact' ? exactKv(c) : undefined;
+  const kvAllocatedBytes = exact ? exact.bytes : kvBudgetBytes;
   // optional parts assigned, not spread: this runs once per configuration a search evaluates
   const budget: Budget = {
     kind: e.budget.kind,
@@ -301,9 +305,29 @@ export function engineBudget(c: BudgetContext): Budget {
     blockTokens: block,
     formula,
   };
+  if (exact) budget.kvCells = exact.cells;
   if (fraction) budget.fraction = { value: fraction.value, source: fraction.source, max: Math.max(0, Math.floor(maxFraction * 100) / 100) };
   if (requested) budget.requested = requested;
   return budget;
+}
+
+/**
+ * The KV llama.cpp allocates with --parallel `batch` slots of `context` tokens (--ctx-size =
+ * batch x context, no unified cache): each slot a stream of n_ctx_seq = context padded to the
+ * profile's padTokens cells in every full-attention layer (src/llama-context.cpp: n_ctx_seq =
+ * GGML_PAD(n_ctx / n_seq_max, 256) @ b10470; src/llama-model.cpp create_memory @ b6000), and in
+ * each sliding-window layer min(n_ctx_seq, window + n_ubatch padded) cells
+ * (src/llama-kv-cache-iswa.cpp size_swa @ b10470, llama-kv-cache-unified-iswa.cpp @ b6000).
+ */
+function exactKv(c: BudgetContext): { bytes: number; cells: number } {
+  const e = c.engine;
+  const pad = e.kvCache.padTokens ?? 1;
+  const cellsPerSeq = blocksFor(c.context, pad);
+  const ubatch = e.computeBuffer?.ubatch.value ?? 0;
+  const windowed = c.windowedKv ?? [];
+  const windowedPerToken = windowed.reduce((a, w) => a + w.bytesPerToken, 0);
+  const perSeq = cellsPerSeq * (c.kvBytesPerToken - windowedPerToken) + windowed.reduce((a, w) => a + w.bytesPerToken * Math.min(cellsPerSeq, blocksFor(w.window + ubatch, pad)), 0);
+  return { bytes: c.batch * perSeq, cells: c.batch * cellsPerSeq };
 }
 
 /**
@@ -448,10 +472,12 @@ export function capacityFigures(fig: Figures, a: CapacityArgs): CapacityResult {
   if (b.cudaGraphs.graphs) term(fig, { id: 'memory.engine.cudaGraphs', label: `CUDA graphs per device (${b.cudaGraphs.inBudget ? 'inside' : 'outside'} the KV budget)`, unit: 'B', value: b.cudaGraphs.bytes, formula: 'graphs x memory per graph', inputs: { graphs: b.cudaGraphs.graphs, inBudget: b.cudaGraphs.inBudget }, source: b.cudaGraphs.source, approximate: true });
 
   const kvBytes = b.kvAllocatedBytes;
-  term(fig, { id: 'memory.kvCapacity', label: `KV cache ${e.name} allocates per device`, unit: 'B', value: kvBytes, formula: b.kind === 'exact' ? 'n_ctx x kvBytesPerToken (n_ctx = batch x context, padded)' : b.formula, inputs: {
+  term(fig, { id: 'memory.kvCapacity', label: `KV cache ${e.name} allocates per device`, unit: 'B', value: kvBytes, formula: b.kind === 'exact' ? 'batch x (fullLayers x n_ctx_seq + windowLayers x min(n_ctx_seq, window + n_ubatch, padded)) x bytes per cell, n_ctx_seq = context padded' : b.formula, inputs: {
     engine: label, capacity: b.capacityBytes, requested: b.requested?.bytes ?? 0, activations: b.activations.bytes, nonTorch: b.nonTorch.bytes, startup: b.startup.bytes, cudaGraphs: b.cudaGraphs.inBudget ? b.cudaGraphs.bytes : 0, kvBudget: b.kvBudgetBytes,
   }, source: `${e.follows[0]}`, approximate: b.kind !== 'exact' });
-  const cap = kvCapacity(kvBytes, pools, block, a.context);
+  // llama.cpp's capacity is the n_ctx cells it allocated (windowed layers hold fewer bytes per cell)
+  const kvCap = kvCapacity(kvBytes, pools, block, a.context);
+  const cap = b.kvCells !== undefined ? { ...kvCap, tokens: b.kvCells } : kvCap;
   const state = pools.stateBytesPerSequence;
   if (state > 0) {
     const source = pools.statePool?.source ?? 'KV and recurrent state share one pool (vLLM V1 hybrid KV cache manager: Mamba layers take pages of the same pool)';
@@ -462,7 +488,7 @@ export function capacityFigures(fig: Figures, a: CapacityArgs): CapacityResult {
     // layer, pages the size of an attention block): what the simulator admits against.
     else if (pools.kvBytesPerToken > 0) term(fig, { id: 'capacity.stateBlocks', label: 'KV blocks one sequence\'s state takes', unit: 'count', value: Math.ceil(state / (pools.kvBytesPerToken * block)), formula: 'ceil(statePerSequencePerDevice / (kvBytesPerToken x blockTokens))', inputs: { statePerSequencePerDevice: state, kvBytesPerToken: pools.kvBytesPerToken, blockTokens: block }, source, approximate: true });
   }
-  term(fig, { id: 'memory.kvCapacityTokens', label: 'KV cache capacity in tokens (per replica)', unit: 'tokens', value: cap.tokens, formula: cap.separate ? 'floor((kvCapacity - stateCapacity) / kvBytesPerToken / blockTokens) x blockTokens' : 'floor(kvCapacity / kvBytesPerToken / blockTokens) x blockTokens', inputs: { kvCapacity: cap.kvPoolBytes, kvBytesPerToken: pools.kvBytesPerToken, blockTokens: block }, source: `${e.kvCache.blockTokens.source}`, approximate: b.kind !== 'exact' });
+  term(fig, { id: 'memory.kvCapacityTokens', label: 'KV cache capacity in tokens (per replica)', unit: 'tokens', value: cap.tokens, formula: b.kvCells !== undefined ? 'n_ctx: batch x n_ctx_seq cells (context padded)' : cap.separate ? 'floor((kvCapacity - stateCapacity) / kvBytesPerToken / blockTokens) x blockTokens' : 'floor(kvCapacity / kvBytesPerToken / blockTokens) x blockTokens', inputs: { kvCapacity: cap.kvPoolBytes, kvBytesPerToken: pools.kvBytesPerToken, blockTokens: block }, source: `${e.kvCache.blockTokens.source}`, approximate: b.kind !== 'exact' });
 
   // For an engine that allocates exactly n_ctx (llama.cpp), how many sequences the device could
   // hold is the budget's, not the allocation's.

@@ -380,6 +380,7 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
     weightBytesPerDevice: weightsPerDevice + leverFixed + sharedFixed,
     forwardBytes: (tokens) => activationBytesPerDevice(m, tokens, 0, actBytes, tp),
     workloadActivationBytes: activationsPerDevice, context: w.context, batch: w.batch, kvBytesPerToken: pools.kvBytesPerToken,
+    windowedKv: kvLayersAll.filter((l) => Number.isFinite(l.cap)).map((l) => ({ window: l.cap, bytesPerToken: l.count * l.bytesPerToken * kvPerDevice })),
   });
   const cap = capacityFigures(fig, { engine, budget, pools, context: w.context, batch: w.batch, maxModelContext: m.maxContext });
   // Fits when the engine's budget holds this workload: every sequence's whole KV blocks and its

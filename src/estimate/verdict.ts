@@ -91,7 +91,11 @@ export function verdictOf(input: EstimateInput, mem: MemoryResult, probe: Memory
   const perSeqTokens = blocksFor(w.context, block);
   const neededTokens = w.batch * perSeqTokens;
   const exact = b.kind === 'exact';
-  const budgetTokens = kvCapacity(b.kvBudgetBytes, mem.pools, block, w.context).tokens;
+  // llama.cpp: the cells the budget holds, more than its bytes over a full token's when
+  // sliding-window layers cache only their window (the longest context at this batch)
+  const flatTokens = kvCapacity(b.kvBudgetBytes, mem.pools, block, w.context).tokens;
+  const longest = exact && mem.pools.kvBytesPerToken > 0 ? longestContext(b.kvBudgetBytes, mem.pools, block, w.batch, Number.MAX_SAFE_INTEGER) : 0;
+  const budgetTokens = longest < Number.MAX_SAFE_INTEGER ? Math.max(flatTokens, w.batch * longest) : flatTokens;
   const tried: VerdictFix[] = [];
   const run = (probeInput: EstimateInput) => probe(probeInput);
 

@@ -46,14 +46,18 @@ const K_FALLBACK: Partial<Record<GgufType, GgufType>> = { q4_K: 'q5_0', q5_K: 'q
  * src/llama-quant.cpp): output Q6_K (Q8_0 in Q8_0 files, or when rows do not fit the block);
  * for _M files attn_v and ffn_down Q6_K on use_more_bits layers and attn_qkv one step up;
  * 8-expert models attn_v/attn_k Q8_0 and (Q4_K_M) attn_output Q5_K; 80-layer Llama attn_v Q5_K.
+ * MXFP4_MOE files: routed experts MXFP4, every other matrix Q8_0.
  * Norms, biases and routers stay F32 (1-D tensors and ffn_gate_inp are not quantized).
  */
 function ggufType(m: ModelSpec, file: string, g: TensorGroup, layer: number, ffnDownCount: number): GgufType {
+  if (g.kind === 'vector' || g.kind === 'router' || g.kind === 'vision') return 'f32';
+  // MXFP4_MOE (src/llama-quant.cpp @ b10470): "MoE tensors -> MXFP4, other tensors -> Q8_0", the
+  // output and token embedding included; 3-D tensors are the merged routed experts (ffn_*_exps).
+  if (file === 'mxfp4_moe') return g.block === 'experts' ? 'mxfp4' : 'q8_0';
   const base = GGUF_BASE[file];
   const experts = m.moe?.experts ?? 0;
   const isK = base.endsWith('K');
   const fit = (t: GgufType): GgufType => (g.rowLength % GGUF_TYPES[t].groupSize !== 0 ? (K_FALLBACK[t] ?? 'q8_0') : t);
-  if (g.kind === 'vector' || g.kind === 'router' || g.kind === 'vision') return 'f32';
   const isOutput = g.kind === 'lmHead' || (g.kind === 'embedding' && m.tiedEmbeddings && g.id === 'embed_tokens');
   if (isOutput) {
     if (m.family === 'falcon' || g.rowLength % GGUF_TYPES[base].groupSize !== 0) return 'q8_0';

@@ -90,7 +90,10 @@ export function chooseEngine(catalog: Catalog, hw: HardwareSpec, weights: Format
     const problem = whyNot(engine, hw, weights, kv);
     if (problem) {
       const alternatives = runners.map((e) => e.id);
-      throw new UserError(`${requested.where} ${requested.name}: ${problem}${alternatives.length ? `; engines that run ${weights.id} weights with a ${kv.id} KV cache on ${hw.name}: ${alternatives.join(', ')}` : ''}`);
+      // a newer profile of the same engine that runs it names the release that added it (its `from`)
+      const newer = (catalog.engines ?? []).filter((e) => e.id === engine.id && compareVersions(e.version, engine.version) > 0 && !whyNot(e, hw, weights, kv)).pop();
+      const upgrade = newer ? `; ${newer.name} runs ${weights.id} weights with a ${kv.id} KV cache on ${hw.name} from ${newer.from} on (--engine ${newer.id}@${newer.version})` : '';
+      throw new UserError(`${requested.where} ${requested.name}: ${problem}${upgrade}${alternatives.length ? `; engines that run ${weights.id} weights with a ${kv.id} KV cache on ${hw.name}: ${alternatives.join(', ')}` : ''}`);
     }
     return { engine, reason: `chosen with --engine ${requested.name}` };
   }

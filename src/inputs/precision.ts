@@ -40,6 +40,8 @@ export interface Format {
   scope?: FormatScope;
   /** the group size may be chosen with a -g<N> suffix (gptq-int4-g64) */
   groupSuffix?: boolean;
+  /** the llama.cpp GGUF file type a checkpoint in this format converts to, keeping its blocks (gpt-oss mxfp4 -> mxfp4_moe) */
+  ggufFile?: string;
   source: string;
 }
 
@@ -65,7 +67,7 @@ export const FORMATS = {
   'awq-int4': { id: 'awq-int4', label: 'AWQ INT4 (group 128)', elementBits: 4, groupSize: 128, scaleBits: 16 + 4, compute: 'activation', kv: false, scope: 'linear', groupSuffix: true, source: 'AWQ (Lin et al. 2024) GEMM layout (AutoAWQ): packed 4-bit qweight, fp16 scales and packed 4-bit qzeros per group and output column; vLLM awq_marlin dequantizes to 16-bit; embeddings and lm_head stay 16-bit' },
   'bnb-nf4': { id: 'bnb-nf4', label: 'bitsandbytes NF4 (double quantization)', elementBits: 4, groupSize: 64, scaleBits: 8 + 32 / 256, compute: 'activation', kv: false, scope: 'linear', source: 'QLoRA (Dettmers et al. 2023) sec. 3: NF4 blocks of 64 with an absmax constant, double-quantized to 8 bits with one fp32 constant per 256 blocks = 4 + 8/64 + 32/(64 x 256) bits; bitsandbytes Linear4bit dequantizes to 16-bit; lm_head and embeddings are skipped (transformers get_keys_to_not_convert)' },
   'bnb-int8': { id: 'bnb-int8', label: 'bitsandbytes LLM.int8()', elementBits: 8, groupSize: 0, scaleBits: 0, compute: 'int8', kv: false, scope: 'linear', source: 'LLM.int8() (Dettmers et al. 2022): int8 weights with one fp32 scale per row (negligible), row-wise int8 activations with fp16 outlier columns; lm_head and embeddings stay 16-bit' },
-  mxfp4: { id: 'mxfp4', label: 'MXFP4 (e2m1, e8m0 scale per 32)', elementBits: 4, groupSize: 32, scaleBits: 8, compute: 'activation', kv: false, scope: 'linear', source: 'OCP Microscaling Formats (MX) v1.0: 32 fp4 e2m1 elements share one 8-bit e8m0 scale = 4.25 bits (gpt-oss checkpoints: *_blocks + *_scales); vLLM runs MXFP4 weights against 16-bit activations (mxfp4.py Marlin/Triton MoE)' },
+  mxfp4: { id: 'mxfp4', label: 'MXFP4 (e2m1, e8m0 scale per 32)', elementBits: 4, groupSize: 32, scaleBits: 8, compute: 'activation', kv: false, scope: 'linear', ggufFile: 'mxfp4_moe', source: 'OCP Microscaling Formats (MX) v1.0: 32 fp4 e2m1 elements share one 8-bit e8m0 scale = 4.25 bits (gpt-oss checkpoints: *_blocks + *_scales); vLLM runs MXFP4 weights against 16-bit activations (mxfp4.py Marlin/Triton MoE)' },
   nvfp4: { id: 'nvfp4', label: 'NVFP4 (e2m1, fp8 scale per 16)', elementBits: 4, groupSize: 16, scaleBits: 8, compute: 'fp4', kv: false, scope: 'linear', source: 'NVIDIA NVFP4 (TensorRT Model Optimizer): 16 fp4 e2m1 elements share one fp8 e4m3 scale = 4.5 bits, plus one fp32 scale per tensor (negligible); activations quantized to fp4 too (W4A4) on Blackwell' },
   'mlx-int4': { id: 'mlx-int4', label: 'MLX 4-bit (affine, group 64)', elementBits: 4, groupSize: 64, scaleBits: 16 + 16, compute: 'activation', kv: false, scope: 'matrices', groupSuffix: true, source: `${mlx}: 4-bit codes with one scale and one bias per group of 64 in the model's 16-bit type = 4 + 32/64 = 4.5 bits` },
   'mlx-int8': { id: 'mlx-int8', label: 'MLX 8-bit (affine, group 64)', elementBits: 8, groupSize: 64, scaleBits: 16 + 16, compute: 'activation', kv: false, scope: 'matrices', groupSuffix: true, source: `${mlx}: 8-bit codes with one scale and one bias per group of 64 = 8.5 bits` },
@@ -74,6 +76,9 @@ export const FORMATS = {
   q5_k_m: { id: 'q5_k_m', label: 'GGUF Q5_K_M', elementBits: 5, groupSize: 256, scaleBits: 128, compute: 'activation', kv: false, scope: 'gguf', source: `${ggml}: block_q5_K = 176 bytes per 256 weights (5.5 bits); _M mix per llama.cpp src/llama-quant.cpp: output Q6_K, attn_v and ffn_down Q6_K on use_more_bits layers, attn_qkv Q6_K` },
   q6_k: { id: 'q6_k', label: 'GGUF Q6_K', elementBits: 6, groupSize: 256, scaleBits: 144, compute: 'activation', kv: false, scope: 'gguf', source: `${ggml}: block_q6_K = 128 + 64 + 16 scale bytes + fp16 = 210 bytes per 256 weights (6.5625 bits); norms F32` },
   q8_0: { id: 'q8_0', label: 'GGUF Q8_0', elementBits: 8, groupSize: 32, scaleBits: 16, compute: 'activation', kv: true, scope: 'gguf', source: `${ggml}: block_q8_0 = fp16 scale + 32 int8 = 34 bytes per 32 weights (8.5 bits); output Q8_0; norms F32` },
+  // Not the checkpoint's mxfp4: the same MXFP4 experts, but every other matrix at Q8_0 instead of
+  // the checkpoint's bf16 (gpt-oss-20b: 12.10 GB of tensors against 13.76 GB of safetensors).
+  mxfp4_moe: { id: 'mxfp4_moe', label: 'GGUF MXFP4_MOE (MXFP4 experts, Q8_0 elsewhere)', elementBits: 4, groupSize: 32, scaleBits: 8, compute: 'activation', kv: false, scope: 'gguf', source: `${ggml}: block_mxfp4 = one e8m0 scale byte + 32 x 4-bit e2m1 = 17 bytes per 32 weights (4.25 bits); llama.cpp file type MXFP4_MOE (LLAMA_FTYPE_MOSTLY_MXFP4_MOE = 38, since b6096 'llama : add gpt-oss'): 3-D expert tensors MXFP4, other matrices (token embedding and output included) Q8_0, 1-D tensors and the router F32 (src/llama-quant.cpp llama_tensor_get_type @ b10470); convert_hf_to_gguf.py repacks gpt-oss's MXFP4 experts verbatim (GptOssModel.repack_mxfp4 @ b6096); ggml-org/gpt-oss-20b-GGUF gpt-oss-20b-mxfp4.gguf loads as "type f32: 289, q8_0: 98, mxfp4: 72 tensors; file size = 11.27 GiB (4.63 BPW)"` },
 } as const satisfies Record<string, Format>;
 
 export type FormatId = keyof typeof FORMATS;
@@ -84,7 +89,7 @@ export const KV_FORMAT_IDS = FORMAT_IDS.filter((f) => FORMATS[f].kv);
 /**
  * GGUF block types a file type's tensors take (ggml/src/ggml-common.h). bits = elementBits +
  * scaleBits / groupSize: q4_0 18 B / 32, q4_1 20 B / 32, q5_0 22 B / 32, q5_1 24 B / 32,
- * q8_0 34 B / 32, q4_K 144 B / 256, q5_K 176 B / 256, q6_K 210 B / 256.
+ * q8_0 34 B / 32, q4_K 144 B / 256, q5_K 176 B / 256, q6_K 210 B / 256, mxfp4 17 B / 32.
  */
 const ggufType = (id: string, elementBits: number, groupSize: number, scaleBits: number): Format => ({ id, label: `GGUF ${id.toUpperCase()}`, elementBits, groupSize, scaleBits, compute: 'int8', kv: false, scope: 'gguf', source: ggml });
 export const GGUF_TYPES = {
@@ -97,6 +102,8 @@ export const GGUF_TYPES = {
   q4_K: ggufType('q4_K', 4, 256, 128),
   q5_K: ggufType('q5_K', 5, 256, 128),
   q6_K: ggufType('q6_K', 6, 256, 144),
+  // block_mxfp4: uint8 e8m0 scale + 16 bytes of e2m1 nibbles per 32 (17 B / 32); dequantized inside the matmul kernels
+  mxfp4: { ...ggufType('mxfp4', 4, 32, 8), label: 'GGUF MXFP4' },
 } as const;
 export type GgufType = keyof typeof GGUF_TYPES;
 

@@ -309,8 +309,20 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   const hardware = has('memory') ? withMemory(preset, named('memory'), warnings) : preset;
   // Engine (presets/engines): the user's --engine (pinned with @version), else the default for
   // this hardware and weight format (src/inputs/engine-choice.ts), saying why.
-  const engineChoice = chooseEngine(catalog, hardware, weights, kvAsked, has('engine') ? { name: String(raw.engine), where: named('engine').where } : undefined);
-  if (engineChoice.warning) warnings.push(engineChoice.warning);
+  let engineChoice = chooseEngine(catalog, hardware, weights, kvAsked, has('engine') ? { name: String(raw.engine), where: named('engine').where } : undefined);
+  // No engine runs the checkpoint's own format here, but one runs the GGUF it converts to (gpt-oss
+  // MXFP4 on a T4: llama.cpp's mxfp4_moe): without --precision that GGUF is the default, said in
+  // a warning; with --precision the warning names it.
+  const gguf = engineChoice.warning && weights.ggufFile ? formatByName(weights.ggufFile) : undefined;
+  const ggufChoice = gguf ? chooseEngine(catalog, hardware, gguf, kvAsked) : undefined;
+  if (gguf && ggufChoice && !ggufChoice.warning) {
+    const runs = `${ggufChoice.engine.name} ${ggufChoice.engine.version} runs the GGUF it converts to, ${gguf.id}`;
+    if (!has('precision') && !pruning) {
+      warnings.push(`no engine profile runs ${model.name}'s ${weights.id} checkpoint on ${hardware.name}; ${runs}, so the weights are sized as that file (${gguf.label}; --precision ${weights.id} sizes the checkpoint on the bare memory balance)`);
+      weights = gguf;
+      engineChoice = ggufChoice;
+    } else warnings.push(`${engineChoice.warning}; ${runs}: --precision ${gguf.id}`);
+  } else if (engineChoice.warning) warnings.push(engineChoice.warning);
   const engine = engineChoice.engine;
   // Without --kv-precision the cache takes the engine's own default type (llama.cpp: f16 whatever
   // the weights), else the activation type (vLLM kv_cache_dtype auto = the model's dtype).
