@@ -15,7 +15,7 @@ import { memoryFigures, type MemoryResult } from './memory.js';
 import { verdictOf, type Verdict } from './verdict.js';
 import { attentionTp, batchPerScheduler, groupLink, layoutOf, type Parallel } from './parallel.js';
 import { deploymentFigures, loadFigures, solveLoad } from './load.js';
-import { paramsFigures } from './params.js';
+import { paramsFigures, sharedParamsFigures } from './params.js';
 import { enginePeak, resolvePeak } from './peak.js';
 import { archLabel, formatKernel, isFallback, weightOnly } from './kernels.js';
 import { weightLayout } from './weights.js';
@@ -87,10 +87,7 @@ export function estimate(input: EstimateInput, calibration: Calibration = CALIBR
   // --qps: solve the batch per replica (and replicas) by Little's law first (load.ts).
   // Encoders, embedders and rerankers: one forward pass per input, no decode (forward.ts).
   if (isForwardOnly(input.model)) return withBaseline(input, estimateForward(input, calibration), calibration);
-  if (input.load?.qps !== undefined && input.load.concurrency === undefined) return solveLoad(input, (solved) => estimate(solved, calibration, options), (probe) => {
-    const { estimate: e, step } = estimateWithStep(probe, calibration, options);
-    return { estimate: withBaseline(probe, e, calibration), step };
-  });
+  if (input.load?.qps !== undefined && input.load.concurrency === undefined) return solveLoad(input, (solved) => estimate(solved, calibration, options), (probe) => probeServing(probe, calibration));
   return withBaseline(input, estimateWithStep(input, calibration, options).estimate, calibration);
 }
 
@@ -187,12 +184,13 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
  * at and the link the tensor-parallel group talks over. estimateWithStep goes on to the latency,
  * cost and verdict figures; probeServing (a search's evaluation) stops at the step model.
  */
-function servingFigures(figures: Figures, warnings: string[], input: EstimateInput): { params: { total: number; active: number; embedding: number }; tensors: WeightLayout | undefined; memory: MemoryResult; flops: FlopsResult; peak: Peak; layout: Parallel; link: Link } {
+function servingFigures(figures: Figures, warnings: string[], input: EstimateInput, probe = false): { params: { total: number; active: number; embedding: number }; tensors: WeightLayout | undefined; memory: MemoryResult; flops: FlopsResult; peak: Peak; layout: Parallel; link: Link } {
   const { model: m, hardware: hw } = input;
   if (m.shapeAssumed) {
     warnings.push(`only the parameter count is known: KV cache, attention FLOPs and activations assume a Llama-like shape (${describeShape(m)}) and are approximate`);
   }
-  const params = paramsFigures(figures, m);
+  // (a probe's figures are read and dropped: it takes the model's prepared params.* figures uncopied)
+  const params = probe ? sharedParamsFigures(figures, m) : paramsFigures(figures, m);
   // The per-tensor weight layout, built once: weight bytes (memory) and what a step reads (latency).
   const tensors = m.paramsOverride === undefined ? weightLayout(m, input.weights, input.activations) : undefined;
   // Serving levers' memory beside the model's (docs/levers.md): the speculative drafter ...
@@ -243,7 +241,7 @@ export interface ServingProbe {
 export function probeServing(input: EstimateInput, calibration: Calibration = CALIBRATION): ServingProbe {
   if (isForwardOnly(input.model) || input.lora || input.weightOffload || input.pruning || (input.load?.qps !== undefined && input.load.concurrency === undefined)) return probeByEstimate(input, calibration);
   const figures: Figures = Object.create(null) as Figures;
-  const { params, tensors, memory, flops, peak, link } = servingFigures(figures, [], input);
+  const { params, tensors, memory, flops, peak, link } = servingFigures(figures, [], input, true);
   const step = deploymentStep({ input, peak, link, weightBytes: memory.weightBytes, totalParams: params.total, flops, tensors, calibration });
   const latency = latencySeconds(step, input.model, input.workload, flops, input.load !== undefined, cachedPromptTokens(input));
   return { fits: memory.fits, maxConcurrency: memory.maxConcurrency, step, flops, latency };

@@ -1,10 +1,9 @@
 import { secondsInHour, tokensInMillion } from '../units.js';
-import type { Estimate } from './index.js';
+import type { Estimate, ServingProbe } from './index.js';
 import type { EstimateInput } from './input.js';
-import { prefillFlops, tokenFlops } from './flops.js';
+import { prefillFlops } from './flops.js';
 import { latencySeconds } from './latency.js';
 import { layoutOf } from './parallel.js';
-import type { StepModel } from './step.js';
 import { term, type Figures } from './terms.js';
 
 /**
@@ -21,32 +20,30 @@ export type Run = (input: EstimateInput) => Estimate;
 
 const fig = (e: Estimate, id: string): number => e.figures[id].value;
 
-/** A full estimate together with the step model its latency came from (index.ts estimateWithStep). */
-export type Probe = (input: EstimateInput) => { estimate: Estimate; step: StepModel };
+/** What the iteration reads of a configuration: its capacity, step model, FLOPs and latency, equal to its full estimate's figures (index.ts probeServing). */
+export type Probe = (input: EstimateInput) => ServingProbe;
 
 /**
  * Least fixed point of c = ceil(lambda x e2e(c)) for `replicas` replicas, within the KV
- * capacity. One full estimate at one sequence gives the capacity and the deployment's step
- * model; e2e at the batches the iteration tries is that step model re-timed (latency.ts
- * latencySeconds: equal to the full estimate's figure to the last bit), and the full estimate
- * is made only where the iteration stops.
+ * capacity. A probe at one sequence (index.ts probeServing: the full estimate's figures without
+ * the rest) gives the capacity and the deployment's step model; e2e at the batches the iteration
+ * tries is that step model re-timed (latency.ts latencySeconds: equal to the full estimate's
+ * figure to the last bit), and the full estimate is made only where the iteration stops.
  */
 function fixedPoint(input: EstimateInput, replicas: number, run: Run, probe: Probe): { estimate: Estimate; ok: boolean } {
   const qps = input.load!.qps!;
   const layout = layoutOf(input);
   const inputAt = (c: number): EstimateInput => ({ ...input, workload: { ...input.workload, batch: c }, parallel: { ...layout, replicas }, load: { ...input.load, concurrency: c * replicas } });
-  const first = probe(inputAt(1));
-  const one = first.estimate;
-  const cap = Math.max(1, fig(one, 'capacity.maxConcurrency'));
+  const one = probe(inputAt(1));
+  const cap = Math.max(1, one.maxConcurrency);
   const m = input.model;
-  const perToken = tokenFlops(m, fig(one, 'params.active'), fig(one, 'params.embedding'));
-  const decodePerToken = fig(one, 'flops.decodePerToken');
+  const { perToken, decodePerToken } = one.flops;
   const e2eAt = (c: number): number => {
-    if (c === 1) return fig(one, 'latency.e2e');
+    if (c === 1) return one.latency.e2e;
     const w = { ...input.workload, batch: c };
-    return latencySeconds(first.step, m, w, { prefill: prefillFlops(m, perToken, c, w.inputTokens).total, decodePerToken }, true).e2e;
+    return latencySeconds(one.step, m, w, { prefill: prefillFlops(m, perToken, c, w.inputTokens).total, decodePerToken }, true).e2e;
   };
-  const estimateAt = (c: number): Estimate => (c === 1 ? one : run(inputAt(c)));
+  const estimateAt = (c: number): Estimate => run(inputAt(c));
   let c = 1;
   for (let i = 0; i < 200; i++) {
     const need = Math.max(1, Math.ceil((qps / replicas) * e2eAt(c) - 1e-9));

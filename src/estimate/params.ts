@@ -360,6 +360,17 @@ export function paramsFigures(fig: Figures, m: ModelSpec): { total: number; acti
   return prepared.counts;
 }
 
+/**
+ * paramsFigures for a search's probe (index.ts probeServing): the model's prepared figures
+ * themselves, not copies, in figures the probe reads (parallel.ts deviceWeightShare) and drops;
+ * nothing in a probe changes a figure.
+ */
+export function sharedParamsFigures(fig: Figures, m: ModelSpec): { total: number; active: number; embedding: number } {
+  const prepared = preparedParams(m);
+  for (const f of prepared.figures) fig[f.id] = f;
+  return prepared.counts;
+}
+
 /** The params.* figures of a model depend on nothing else: built once per model (once.ts), copied into each estimate. */
 const preparedParams = once((m: ModelSpec) => {
   const fig: Figures = {};

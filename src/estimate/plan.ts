@@ -176,22 +176,25 @@ export interface PlanResult {
   warnings: string[];
 }
 
+/** A configuration's latency at batch sizes `grid`, each point timed when first read. */
 interface Curve {
   grid: number[];
-  ttft: number[];
-  tpot: number[];
-  e2e: number[];
   cap: number;
+  /** the latency at grid[i] */
+  point: (i: number) => { ttft: number; tpot: number; e2e: number };
 }
 
 /** Linear interpolation of a latency curve sampled at batch sizes `grid` (fast path only). */
-function at(curve: Curve, values: number[], c: number): number {
+function at(curve: Curve, key: 'ttft' | 'tpot' | 'e2e', c: number): number {
   const g = curve.grid;
-  if (c <= g[0]) return values[0];
+  if (c <= g[0]) return curve.point(0)[key];
   for (let i = 1; i < g.length; i++) {
-    if (c <= g[i]) return values[i - 1] + ((values[i] - values[i - 1]) * (c - g[i - 1])) / (g[i] - g[i - 1]);
+    if (c <= g[i]) {
+      const a = curve.point(i - 1)[key];
+      return a + ((curve.point(i)[key] - a) * (c - g[i - 1])) / (g[i] - g[i - 1]);
+    }
   }
-  return values[values.length - 1];
+  return curve.point(g.length - 1)[key];
 }
 
 const TARGET_NAMES = { ttft: 'TTFT', tpot: 'TPOT', e2e: 'e2e' } as const;
@@ -383,22 +386,18 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
     const grid = [1];
     for (let b = 4; b < cap; b *= 4) grid.push(b);
     if (cap > 1) grid.push(cap);
-    const curve: Curve = { grid, ttft: [], tpot: [], e2e: [], cap };
-    for (const b of grid) {
-      const l = sample(b);
-      curve.ttft.push(l.ttft);
-      curve.tpot.push(l.tpot);
-      curve.e2e.push(l.e2e);
-    }
+    // the replica search reads a few points (about the concurrency it tries, and the capacity)
+    const points: ({ ttft: number; tpot: number; e2e: number } | undefined)[] = [];
+    const curve: Curve = { grid, cap, point: (i) => (points[i] ??= sample(grid[i])) };
     const fit = (replicas: number) => concurrencyAt(req, curve, replicas);
     const meets = (replicas: number) => {
       const c = fit(replicas);
-      return c !== undefined && misses(req.targets, { ttft: at(curve, curve.ttft, c), tpot: at(curve, curve.tpot, c), e2e: at(curve, curve.e2e, c) }).length === 0;
+      return c !== undefined && misses(req.targets, { ttft: at(curve, 'ttft', c), tpot: at(curve, 'tpot', c), e2e: at(curve, 'e2e', c) }).length === 0;
     };
-    const rpsAtCap = cap / at(curve, curve.e2e, cap);
-    const load = req.qps ?? req.concurrency! / at(curve, curve.e2e, Math.min(cap, req.concurrency!));
+    const rpsAtCap = cap / at(curve, 'e2e', cap);
+    const load = req.qps ?? req.concurrency! / at(curve, 'e2e', Math.min(cap, req.concurrency!));
     let lo = Math.max(1, Math.ceil(load / rpsAtCap));
-    let hi = Math.max(lo, req.qps !== undefined ? Math.ceil(req.qps * curve.e2e[0]) + 1 : req.concurrency!);
+    let hi = Math.max(lo, req.qps !== undefined ? Math.ceil(req.qps * curve.point(0).e2e) + 1 : req.concurrency!);
     if (!meets(hi)) continue;
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
@@ -413,7 +412,7 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
       tally.fewestBeyondLimit = Math.min(tally.fewestBeyondLimit ?? Infinity, totalDevices);
       continue;
     }
-    const rps = req.qps ?? (lo * c) / at(curve, curve.e2e, c);
+    const rps = req.qps ?? (lo * c) / at(curve, 'e2e', c);
     const usdPerHour = price * totalDevices;
     const usdPerMillion = (usdPerHour / secondsInHour / (rps * req.outputTokens)) * tokensInMillion;
     kept.push({ input, curve, replicas: lo, c, usdPerMillion, devices: totalDevices, usdPerHour });
@@ -427,7 +426,7 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
 
   // Cheapest first; with speculation allowed, at the same cost the shorter request (where
   // speculation pays in latency but not in devices, it shows here).
-  const e2eOf = (x: Candidate) => at(x.curve, x.curve.e2e, x.c);
+  const e2eOf = (x: Candidate) => at(x.curve, 'e2e', x.c);
   candidates.sort((a, b) => a.usdPerMillion - b.usdPerMillion || (req.speculative ? e2eOf(a) - e2eOf(b) : 0));
   // One row per deployment: with speculation allowed, its better variant only.
   if (req.speculative) {
@@ -553,7 +552,7 @@ function concurrencyAt(req: PlanRequest, curve: Curve, replicas: number): number
   }
   let c = 1;
   for (let i = 0; i < 200; i++) {
-    const need = Math.max(1, Math.ceil((req.qps! / replicas) * at(curve, curve.e2e, c) - 1e-9));
+    const need = Math.max(1, Math.ceil((req.qps! / replicas) * at(curve, 'e2e', c) - 1e-9));
     if (need === c) return c;
     if (need > curve.cap) return undefined;
     c = need;
@@ -582,11 +581,11 @@ function toRow(req: PlanRequest, input: EstimateInput, e: Estimate, curve: Curve
     const fewer = concurrencyAt(req, curve, replicas - 1);
     if (fewer === undefined) {
       bound = req.qps !== undefined
-        ? `throughput: ${replicas - 1} replica(s) serve at most ${+(((replicas - 1) * curve.cap) / at(curve, curve.e2e, curve.cap)).toPrecision(3)} requests/s, even at the KV capacity of ${curve.cap} sequences each`
+        ? `throughput: ${replicas - 1} replica(s) serve at most ${+(((replicas - 1) * curve.cap) / at(curve, 'e2e', curve.cap)).toPrecision(3)} requests/s, even at the KV capacity of ${curve.cap} sequences each`
         : `KV capacity: ${replicas - 1} replica(s) hold at most ${(replicas - 1) * curve.cap} requests`;
     }
     else {
-      const miss = misses(req.targets, { ttft: at(curve, curve.ttft, fewer), tpot: at(curve, curve.tpot, fewer), e2e: at(curve, curve.e2e, fewer) });
+      const miss = misses(req.targets, { ttft: at(curve, 'ttft', fewer), tpot: at(curve, 'tpot', fewer), e2e: at(curve, 'e2e', fewer) });
       bound = miss.length ? `${miss.map((x) => TARGET_NAMES[x.name]).join(' and ')} target: ${replicas - 1} replica(s) would run ${fewer} requests each and miss it` : `load: ${replicas - 1} replica(s) do not keep up`;
     }
   } else bound = `one replica carries the load; decode is ${e.bounds.decode}-bound, prefill ${e.bounds.prefill}-bound`;
