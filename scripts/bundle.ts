@@ -18,20 +18,10 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { CODE_CACHE_RUNS } from '../src/boot.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const out = `${root}dist/bundle`;
-
-/**
- * The runs whose code the code cache holds compiled: the estimate, as JSON and as the table.
- * Every function they run is in the cache; other commands compile what only they use when
- * they run. A cache that also holds plan and train is a quarter larger and costs every
- * estimate about 3 ms more to load, against about 14 ms it saves a catalogue-wide plan.
- */
-export const TRAINING_RUNS = [
-  ['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--format', 'json'],
-  ['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm'],
-];
 
 /** cli-table3's string-width, with a fast path for printable ASCII (scripts/shims/string-width.cjs). */
 const asciiStringWidth: Plugin = {
@@ -90,8 +80,12 @@ await build({
   logLevel: 'warning',
 });
 
-// A fresh process with no flags, as a run: V8 takes a code cache only under the flags it was made with.
-const script = `require(${JSON.stringify(`${out}/boot.cjs`)}).writeCodeCache(${JSON.stringify(out)}, ${JSON.stringify(TRAINING_RUNS)}).then((r) => console.error('code cache: ' + r.bytes + ' bytes -> ' + r.file.slice(${root.length})))`;
-const cache = spawnSync(process.execPath, ['-e', script], { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } });
-// Without a cache a run still works (compiled as usual), so a failure here is reported, not fatal.
-if (cache.status !== 0) console.error(`code cache: not written (exit ${cache.status}); runs will compile the bundle`);
+// One code cache per entry of CODE_CACHE_RUNS (src/boot.ts: the common one, and plan's), each
+// made in a fresh process with no flags, as a run: V8 takes a code cache only under the flags it
+// was made with, and a cache holds what its own runs compiled.
+for (const name of Object.keys(CODE_CACHE_RUNS)) {
+  const script = `require(${JSON.stringify(`${out}/boot.cjs`)}).writeCodeCache(${JSON.stringify(out)}, ${JSON.stringify(name)}).then((r) => console.error('code cache: ' + r.bytes + ' bytes -> ' + r.file.slice(${root.length})))`;
+  const cache = spawnSync(process.execPath, ['-e', script], { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } });
+  // Without a cache a run still works (compiled as usual), so a failure here is reported, not fatal.
+  if (cache.status !== 0) console.error(`code cache ${name}: not written (exit ${cache.status}); runs will compile the bundle`);
+}

@@ -27,9 +27,22 @@ export type BootPath = 'code-cache' | 'compile-cache' | 'compile';
 
 export const BUNDLE_FILE = 'cli.cjs';
 
-/** The code cache for this runtime: V8 accepts a cache made by its own version on its own architecture only. */
-export function codeCacheFile(dir: string, versions: NodeJS.ProcessVersions = process.versions, arch: string = process.arch): string {
-  return join(dir, `cli-${versions.v8}-${arch}.cache`);
+/**
+ * The code caches the build keeps, each made by running these commands once: `cli` for every
+ * command, and one for `plan`, whose search runs far more of the bundle than an estimate (a
+ * cache that holds it is a fifth larger, and an estimate would pay to load it).
+ */
+export const CODE_CACHE_RUNS: Record<string, string[][]> = {
+  cli: [
+    ['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--format', 'json'],
+    ['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm'],
+  ],
+  plan: [['plan', '--model', 'llama-3.1-70b', '--ttft', '1s', '--tpot', '50ms', '--qps', '20', '--format', 'json']],
+};
+
+/** A code cache for this runtime: V8 accepts a cache made by its own version on its own architecture only. */
+export function codeCacheFile(dir: string, versions: NodeJS.ProcessVersions = process.versions, arch: string = process.arch, name = 'cli'): string {
+  return join(dir, `${name}-${versions.v8}-${arch}.cache`);
 }
 
 /** Which way to load: the build's code cache where there is one for this runtime, else Node's compile cache where it exists, else a plain compile. */
@@ -72,10 +85,12 @@ function compileBundle(file: string, cachedData: Buffer | undefined): { exports:
  * Loads the bundle in `dir` the fastest way this runtime allows (see bootPath). `rejected`: V8
  * turned the code cache down (other flags, a changed bundle) and compiled as usual.
  */
-export function loadBundle(dir: string): { bundle: Bundle; path: BootPath; rejected: boolean } {
+export function loadBundle(dir: string, command: string | undefined = process.argv[2]): { bundle: Bundle; path: BootPath; rejected: boolean } {
   const file = join(dir, BUNDLE_FILE);
   const compileCache = enableCompileCache();
-  const cachedData = readOrUndefined(codeCacheFile(dir));
+  // the command's own cache where the build keeps one (CODE_CACHE_RUNS), else the common one
+  const own = command !== undefined && command !== 'cli' && Object.hasOwn(CODE_CACHE_RUNS, command) ? readOrUndefined(codeCacheFile(dir, process.versions, process.arch, command)) : undefined;
+  const cachedData = own ?? readOrUndefined(codeCacheFile(dir));
   const path = bootPath(cachedData !== undefined, compileCache);
   if (path === 'compile-cache') return { bundle: createRequire(file)(file) as Bundle, path, rejected: false };
   const { exports, script } = compileBundle(file, cachedData);
@@ -89,17 +104,17 @@ export function boot(dir: string): void {
 
 /**
  * Build step (scripts/bundle.ts, in a fresh process without flags, as a run): compiles the
- * bundle, runs each argv through it with output discarded, so the functions the common
- * commands use are compiled, and writes V8's code cache of the lot.
+ * bundle, runs each argv of one cache (CODE_CACHE_RUNS) through it with output discarded, so
+ * the functions those commands use are compiled, and writes V8's code cache of the lot.
  */
-export async function writeCodeCache(dir: string, runs: string[][]): Promise<{ file: string; bytes: number }> {
+export async function writeCodeCache(dir: string, name: string, runs: string[][] = CODE_CACHE_RUNS[name]): Promise<{ file: string; bytes: number }> {
   const { exports, script } = compileBundle(join(dir, BUNDLE_FILE), undefined);
   for (const argv of runs) {
     const code = await exports.run(argv, { out: () => {}, err: () => {}, env: { NO_COLOR: '1' }, isTty: false });
     if (code !== 0) throw new Error(`code cache: llm-size ${argv.join(' ')} exited ${code}`);
   }
   const data = script.createCachedData();
-  const file = codeCacheFile(dir);
+  const file = codeCacheFile(dir, process.versions, process.arch, name);
   writeFileSync(file, data);
   return { file, bytes: data.length };
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bootPath, codeCacheFile } from '../src/boot.js';
+import { bootPath, codeCacheFile, CODE_CACHE_RUNS } from '../src/boot.js';
 import type { Catalog } from '../src/inputs/catalog.js';
 import { findPreset, openPresetFile, openPresets, packPresets } from '../src/inputs/preset-store.js';
 import { builtInCatalog, findHardware, findModel } from '../src/inputs/presets.js';
@@ -119,12 +119,13 @@ describe('loading the bundle (src/boot.ts)', () => {
 
   it('names the code cache by V8 version and architecture (V8 accepts only its own)', () => {
     expect(codeCacheFile('/p', { ...process.versions, v8: '12.4.254.21-node.33' }, 'arm64')).toBe(join('/p', 'cli-12.4.254.21-node.33-arm64.cache'));
+    expect(codeCacheFile('/p', { ...process.versions, v8: '12.4.254.21-node.33' }, 'arm64', 'plan')).toBe(join('/p', 'plan-12.4.254.21-node.33-arm64.cache'));
   });
 
-  it('the build leaves a code cache for this runtime, and a fresh process takes it', () => {
+  it.each([['estimate'], ['plan'], ['train'], [undefined]])('the build leaves the code caches for this runtime, and a fresh process running %s takes one', (command) => {
     const dir = join(root, 'dist/bundle');
-    expect(existsSync(codeCacheFile(dir))).toBe(true);
-    const out = execFileSync(process.execPath, ['-e', `const r = require(${JSON.stringify(join(dir, 'boot.cjs'))}).loadBundle(${JSON.stringify(dir)}); console.log(r.path, r.rejected)`], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    for (const name of Object.keys(CODE_CACHE_RUNS)) expect(existsSync(codeCacheFile(dir, process.versions, process.arch, name))).toBe(true);
+    const out = execFileSync(process.execPath, ['-e', `const r = require(${JSON.stringify(join(dir, 'boot.cjs'))}).loadBundle(${JSON.stringify(dir)}, ${JSON.stringify(command)}); console.log(r.path, r.rejected)`], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
     expect(out.trim()).toBe('code-cache false');
   });
 });
@@ -137,8 +138,11 @@ describe('the package installed elsewhere, with and without its code cache', () 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const cacheFiles = () => readdirSync(join(dir, 'dist/bundle')).filter((f) => f.endsWith('.cache'));
   const argv = ['estimate', '--model', 'llama-3.1-70b', '--gpu', 'h100', '--count', '4', '--format', 'json'];
-  const runIn = (bin: string) => spawnSync(process.execPath, [bin, ...argv], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '' } });
+  const runIn = (bin: string, args = argv) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', NODE_OPTIONS: '' } });
   const expected = runIn(join(root, 'bin/llm-size.js'));
+  // plan loads a code cache of its own (CODE_CACHE_RUNS)
+  const planArgv = ['plan', '--model', 'llama-3.1-8b', '--qps', '5', '--tpot', '50ms', '--hardware', 'h100-sxm,l40s', '--format', 'json'];
+  const expectedPlan = runIn(join(root, 'bin/llm-size.js'), planArgv);
 
   it('gives the same answer from the copy', () => {
     expect(expected.status).toBe(0);
@@ -147,10 +151,12 @@ describe('the package installed elsewhere, with and without its code cache', () 
   });
 
   it('gives the same answer, silently, when the code cache is corrupt', () => {
-    expect(cacheFiles().length).toBe(1);
+    expect(cacheFiles().length).toBe(Object.keys(CODE_CACHE_RUNS).length);
     for (const f of cacheFiles()) writeFileSync(join(dir, 'dist/bundle', f), Buffer.alloc(4096, 7));
     const r = runIn(join(dir, 'bin/llm-size.js'));
     expect([r.status, r.stderr, r.stdout]).toEqual([0, expected.stderr, expected.stdout]);
+    const p = runIn(join(dir, 'bin/llm-size.js'), planArgv);
+    expect([p.status, p.stderr, p.stdout]).toEqual([0, expectedPlan.stderr, expectedPlan.stdout]);
   });
 
   it('gives the same answer, silently, without a code cache (another Node version)', () => {
