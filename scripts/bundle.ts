@@ -9,7 +9,8 @@
  *   modules the bundle initialises on their first import(), not at start;
  * - zod and yaml (about 500 KB between them) stay packages of their own, loaded by the few
  *   paths that need them (user presets, spec files, check, schema, presets validate);
- * - cli-table3 measures printable ASCII without string-width's emoji regex (scripts/shims/);
+ * - cli-table3 measures printable ASCII without string-width's emoji regex, and chalk makes its
+ *   unused default instances without loading node:tty (scripts/shims/);
  * - commander's child_process (for executable subcommands, which llm-size has none of; about
  *   5 ms to load) is loaded only if commander ever reaches for it.
  * The library entry (dist/src/index.js) is not bundled.
@@ -28,6 +29,14 @@ const asciiStringWidth: Plugin = {
   name: 'ascii-string-width',
   setup(b) {
     b.onResolve({ filter: /^string-width$/ }, (args) => (args.importer.includes('/node_modules/cli-table3/') ? { path: `${root}scripts/shims/string-width.cjs` } : undefined));
+  },
+};
+
+/** chalk's colour detection for its unused default instances, without node:tty (scripts/shims/supports-color.mjs). */
+const noDefaultColor: Plugin = {
+  name: 'no-default-color',
+  setup(b) {
+    b.onResolve({ filter: /^#supports-color$/ }, (args) => (args.importer.includes('/node_modules/chalk/') ? { path: `${root}scripts/shims/supports-color.mjs` } : undefined));
   },
 };
 
@@ -59,7 +68,7 @@ await build({
   // src/paths.ts finds the package root from its own URL
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: 'var __bundleUrl=require("node:url").pathToFileURL(__filename).href;' },
-  plugins: [lazyChildProcess, asciiStringWidth],
+  plugins: [lazyChildProcess, asciiStringWidth, noDefaultColor],
   logLevel: 'warning',
 });
 // The bundle in ASCII, so src/boot.ts reads it as latin1 and V8 keeps it as a one-byte string
