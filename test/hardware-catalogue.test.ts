@@ -129,3 +129,18 @@ describe('--provider picks a dated price', () => {
     expect(r.stderr).toMatch(message);
   });
 });
+
+describe('a bf16 model on a device without bf16 (T4, V100) runs as fp16, with a note', () => {
+  it.each([
+    // dense fp16 tensor peaks: T4 65 TFLOP/s (NVIDIA T4 datasheet), V100 SXM2 125 TFLOP/s (V100 datasheet)
+    ['t4', 'NVIDIA T4 16GB'],
+    ['v100-sxm2-32gb', 'NVIDIA Tesla V100 SXM2 32GB'],
+  ])('%s: compute at the fp16 peak and a warning naming the cast (vLLM casts bfloat16 to float16 below compute capability 8.0)', async (gpu, name) => {
+    const out = await cliJson(['estimate', '--model', 'llama-3.2-1b', '--gpu', gpu, '--precision', 'bf16']);
+    expect(out.figures['latency.prefillCompute'].inputs.peakClass).toBe('fp16');
+    expect(out.figures['latency.prefillCompute'].inputs.peakFlopsPerSecond).toBe(hw(gpu).compute.fp16!.value);
+    expect(out.warnings.join('\n')).toContain(`${name} has no native bf16 matrix units: bf16 matrix products run in fp16, at the fp16 peak`);
+    const table = await cli(['estimate', '--model', 'llama-3.2-1b', '--gpu', gpu, '--precision', 'bf16']);
+    expect(table.stdout).toMatch(/weights bf16, KV bf16, compute fp16/);
+  });
+});
