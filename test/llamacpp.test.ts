@@ -54,6 +54,15 @@ describe('llama.cpp b10470 runs gpt-oss as the MXFP4 GGUF where nothing runs the
     expect(pinned.input.engineChoice.version).toBe('b10470');
   });
 
+  it('--engine llama.cpp on gpt-oss loads its GGUF; --precision mxfp4 with llama.cpp, or the b6000 pin, says which precision or build does', async () => {
+    const out = await cliJson(['estimate', '--model', 'gpt-oss-20b', '--gpu', 't4', '--engine', 'llama.cpp']);
+    expect(out.input.precision.weights).toBe('mxfp4_moe');
+    expect(out.figures['memory.weights'].value).toBe(12_096_558_336);
+    expect(out.warnings.join('\n')).toMatch(/llama\.cpp b10470 loads gpt-oss-20b as the GGUF its mxfp4 checkpoint converts to, mxfp4_moe/);
+    await expectBadInput(['estimate', '--model', 'gpt-oss-20b', '--gpu', 't4', '--engine', 'llamacpp', '--precision', 'mxfp4'], /llama\.cpp does not load mxfp4 weights .*; it loads the GGUF this checkpoint converts to: --precision mxfp4_moe/);
+    await expectBadInput(['estimate', '--model', 'gpt-oss-20b', '--gpu', 't4', '--engine', 'llamacpp@b6000'], /llama\.cpp loads the GGUF this checkpoint converts to, mxfp4_moe, from b6096 on \(--engine llamacpp@b10470\)/);
+  });
+
   it('sliding-window layers cache their window plus n_ubatch, padded to 256 (llama_kv_cache_iswa size_swa)', async () => {
     const out = await cliJson(['estimate', '--model', 'gpt-oss-20b', '--gpu', 'h100-sxm', '--precision', 'mxfp4_moe', '--engine', 'llamacpp', '--context', '131072', '--input-tokens', '1024', '--output-tokens', '1024']);
     const perLayerToken = 2 * 8 * 64 * 2; // K and V, 8 KV heads of 64, f16: 2048 B

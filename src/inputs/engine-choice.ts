@@ -90,9 +90,16 @@ export function chooseEngine(catalog: Catalog, hw: HardwareSpec, weights: Format
     const problem = whyNot(engine, hw, weights, kv);
     if (problem) {
       const alternatives = runners.map((e) => e.id);
-      // a newer profile of the same engine that runs it names the release that added it (its `from`)
-      const newer = (catalog.engines ?? []).filter((e) => e.id === engine.id && compareVersions(e.version, engine.version) > 0 && !whyNot(e, hw, weights, kv)).pop();
-      const upgrade = newer ? `; ${newer.name} runs ${weights.id} weights with a ${kv.id} KV cache on ${hw.name} from ${newer.from} on (--engine ${newer.id}@${newer.version})` : '';
+      // a newer profile of the same engine that runs it names the release that added it (its `from`);
+      // a checkpoint's GGUF conversion (gpt-oss mxfp4 -> mxfp4_moe) is what llama.cpp loads
+      const newerFor = (f: Format) => (catalog.engines ?? []).filter((e) => e.id === engine.id && compareVersions(e.version, engine.version) > 0 && !whyNot(e, hw, f, kv)).pop();
+      const twin: Format | undefined = weights.ggufFile ? { ...weights, id: weights.ggufFile } : undefined;
+      const newer = newerFor(weights);
+      const newerTwin = !newer && twin ? newerFor(twin) : undefined;
+      const upgrade = newer
+        ? `; ${newer.name} runs ${weights.id} weights with a ${kv.id} KV cache on ${hw.name} from ${newer.from} on (--engine ${newer.id}@${newer.version})`
+        : twin && !whyNot(engine, hw, twin, kv) ? `; it loads the GGUF this checkpoint converts to: --precision ${twin.id}`
+        : newerTwin ? `; ${newerTwin.name} loads the GGUF this checkpoint converts to, ${twin!.id}, from ${newerTwin.from} on (--engine ${newerTwin.id}@${newerTwin.version})` : '';
       throw new UserError(`${requested.where} ${requested.name}: ${problem}${upgrade}${alternatives.length ? `; engines that run ${weights.id} weights with a ${kv.id} KV cache on ${hw.name}: ${alternatives.join(', ')}` : ''}`);
     }
     return { engine, reason: `chosen with --engine ${requested.name}` };

@@ -15,7 +15,7 @@ import { ALL_TO_ALL_MODES } from '../estimate/expert-parallel.js';
 import { pruneModel, pruningProblem, sparse24, SPARSITY_PATTERNS, type StructuredPruning } from '../estimate/pruning.js';
 import { parseQuantity, toGiB } from '../units.js';
 import { findHardware, findModel, findRegion } from './presets.js';
-import { chooseEngine } from './engine-choice.js';
+import { chooseEngine, findEngine, whyNot } from './engine-choice.js';
 import type { EngineSpec } from './engine.js';
 import type { EngineOptions } from '../estimate/engine.js';
 import { DEFAULT_PUE, type Carbon } from '../estimate/carbon.js';
@@ -309,7 +309,17 @@ export function resolveEstimate(raw: RawOptions, origins: Origins, catalog: Cata
   const hardware = has('memory') ? withMemory(preset, named('memory'), warnings) : preset;
   // Engine (presets/engines): the user's --engine (pinned with @version), else the default for
   // this hardware and weight format (src/inputs/engine-choice.ts), saying why.
-  let engineChoice = chooseEngine(catalog, hardware, weights, kvAsked, has('engine') ? { name: String(raw.engine), where: named('engine').where } : undefined);
+  const requestedEngine = has('engine') ? { name: String(raw.engine), where: named('engine').where } : undefined;
+  // --engine llama.cpp on a checkpoint it cannot load whose GGUF it does (gpt-oss): that GGUF
+  if (requestedEngine && weights.ggufFile && !has('precision') && !pruning) {
+    const asked = findEngine(catalog, requestedEngine.name, requestedEngine.where);
+    const gguf = formatByName(weights.ggufFile);
+    if (gguf && whyNot(asked, hardware, weights, kvAsked) && !whyNot(asked, hardware, gguf, kvAsked)) {
+      warnings.push(`${asked.name} ${asked.version} loads ${model.name} as the GGUF its ${weights.id} checkpoint converts to, ${gguf.id}: the weights are sized as that file (${gguf.label})`);
+      weights = gguf;
+    }
+  }
+  let engineChoice = chooseEngine(catalog, hardware, weights, kvAsked, requestedEngine);
   // No engine runs the checkpoint's own format here, but one runs the GGUF it converts to (gpt-oss
   // MXFP4 on a T4: llama.cpp's mxfp4_moe): without --precision that GGUF is the default, said in
   // a warning; with --precision the warning names it.
