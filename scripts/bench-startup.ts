@@ -5,17 +5,19 @@
  *    estimate, the default table and a catalogue-wide plan for a 70B model: the commands run in
  *    turn, round after round (so a busy machine slows all of them alike), and each reports its
  *    median and its ratio to node's median.
- * 2. The in-process estimator: full estimates per second of Llama-3.1-70B over a grid of
- *    configurations (devices x batch), each one `estimate()` with all its figures, on one core:
- *    as plan and sweep run it (no search for fixes), and as `estimate` runs it (a configuration
- *    that does not fit also gets its verdict's search for the change that makes it fit).
+ * 2. The in-process estimator on one core, for Llama-3.1-70B over a grid of configurations
+ *    (devices x batch): configurations per second as plan's search evaluates them
+ *    (probeServing: fit, KV capacity, step model and latency, equal to the full estimate's
+ *    figures), full estimates with all their figures as plan's rows and sweep build them (no
+ *    search for fixes), and as `estimate` runs it (a configuration that does not fit also gets
+ *    its verdict's search for the change that makes it fit).
  *
  * BENCH_RUNS sets the rounds (default 30); BENCH_SECONDS the estimator's time (default 3).
  * A benchmark, not a test: nothing here asserts a time.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { estimate, type EstimateInput, type EstimateRunOptions } from '../src/estimate/index.js';
+import { estimate, probeServing, type EstimateInput } from '../src/estimate/index.js';
 import { builtInCatalog } from '../src/inputs/presets.js';
 import { resolveEstimate } from '../src/inputs/resolve.js';
 
@@ -59,15 +61,15 @@ for (const count of [1, 2, 4, 8]) {
     inputs.push(resolveEstimate({ model: 'llama-3.1-70b', gpu: 'h100-sxm', count: String(count), batch: String(batch) }, {}, catalog).input);
   }
 }
-/** Full estimates per second over the grid, after a warm-up; `options` as estimate() takes them. */
-function rate(options: EstimateRunOptions): { perSecond: number; micros: number; wallMicros: number } {
+/** Evaluations per CPU-second over the grid, after a warm-up: `evaluate` returns a latency of the configuration. */
+function rate(evaluate: (input: EstimateInput) => number): { perSecond: number; micros: number; wallMicros: number } {
   let sink = 0;
-  for (let i = 0; i < 2000; i++) sink += estimate(inputs[i % inputs.length], undefined, options).figures['latency.e2e'].value; // warm-up
+  for (let i = 0; i < 2000; i++) sink += evaluate(inputs[i % inputs.length]); // warm-up
   let n = 0;
   const start = performance.now();
   const cpuStart = process.cpuUsage();
   while (performance.now() - start < seconds * 1000) {
-    for (let i = 0; i < 1000; i++, n++) sink += estimate(inputs[n % inputs.length], undefined, options).figures['latency.e2e'].value;
+    for (let i = 0; i < 1000; i++, n++) sink += evaluate(inputs[n % inputs.length]);
   }
   const wall = (performance.now() - start) / 1000;
   const used = process.cpuUsage(cpuStart);
@@ -76,10 +78,15 @@ function rate(options: EstimateRunOptions): { perSecond: number; micros: number;
   // CPU time: what one core spends, whatever else the machine runs (wall time shows the sharing)
   return { perSecond: n / cpu, micros: (1e6 * cpu) / n, wallMicros: (1e6 * wall) / n };
 }
-const grid = `${inputs.length} configurations: 1-8 x H100 SXM, batch 1-256; every figure built`;
-// As plan and sweep run it: no search for the change that would make a configuration fit.
-const search = rate({ fixes: false });
-console.log(`In process: ${Math.round(search.perSecond).toLocaleString('en-US')} estimates per CPU-second of Llama-3.1-70B as a search runs them (${search.micros.toFixed(1)} us CPU, ${search.wallMicros.toFixed(1)} us wall each; ${grid})`);
+const perSecond = (r: { perSecond: number }) => Math.round(r.perSecond).toLocaleString('en-US').padStart(7);
+const each = (r: { micros: number; wallMicros: number }) => `${r.micros.toFixed(1)} us CPU, ${r.wallMicros.toFixed(1)} us wall each`;
+console.log(`In process, one core, Llama-3.1-70B over ${inputs.length} configurations (1-8 x H100 SXM, batch 1-256):`);
+// As plan's search evaluates a configuration: fit, capacity, step model, latency (index.ts probeServing).
+const search = rate((input) => probeServing(input).latency.e2e);
+console.log(`  ${perSecond(search)} configurations per CPU-second as plan's search evaluates them (${each(search)})`);
+// As plan's rows and sweep build them: every figure, no search for the change that would make it fit.
+const full = rate((input) => estimate(input, undefined, { fixes: false }).figures['latency.e2e'].value);
+console.log(`  ${perSecond(full)} full estimates per CPU-second, every figure built (${each(full)})`);
 // As `estimate` runs it: a configuration that does not fit also gets its verdict's fixes.
-const single = rate({});
-console.log(`            ${Math.round(single.perSecond).toLocaleString('en-US')} per CPU-second with the verdict's search for fixes (${single.micros.toFixed(1)} us CPU, ${single.wallMicros.toFixed(1)} us wall each)`);
+const single = rate((input) => estimate(input).figures['latency.e2e'].value);
+console.log(`  ${perSecond(single)} with the verdict's search for fixes (${each(single)})`);

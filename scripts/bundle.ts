@@ -9,8 +9,9 @@
  *   modules the bundle initialises on their first import(), not at start;
  * - zod and yaml (about 500 KB between them) stay packages of their own, loaded by the few
  *   paths that need them (user presets, spec files, check, schema, presets validate);
- * - cli-table3 measures printable ASCII without string-width's emoji regex, and chalk makes its
- *   unused default instances without loading node:tty (scripts/shims/);
+ * - cli-table3 loads on the first table drawn with it, measures printable ASCII without
+ *   string-width's emoji regex, and chalk makes its unused default instances without loading
+ *   node:tty (scripts/shims/);
  * - commander's child_process (for executable subcommands, which llm-size has none of; about
  *   5 ms to load) is loaded only if commander ever reaches for it.
  * The library entry (dist/src/index.js) is not bundled.
@@ -37,6 +38,14 @@ const noDefaultColor: Plugin = {
   name: 'no-default-color',
   setup(b) {
     b.onResolve({ filter: /^#supports-color$/ }, (args) => (args.importer.includes('/node_modules/chalk/') ? { path: `${root}scripts/shims/supports-color.mjs` } : undefined));
+  },
+};
+
+/** cli-table3 loaded on the first table drawn with it (scripts/shims/cli-table3.cjs), not at start. */
+const lazyTable: Plugin = {
+  name: 'lazy-cli-table3',
+  setup(b) {
+    b.onResolve({ filter: /^cli-table3$/ }, (args) => (args.importer.includes('/src/format/') ? { path: `${root}scripts/shims/cli-table3.cjs` } : undefined));
   },
 };
 
@@ -68,7 +77,7 @@ await build({
   // src/paths.ts finds the package root from its own URL
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: 'var __bundleUrl=require("node:url").pathToFileURL(__filename).href;' },
-  plugins: [lazyChildProcess, asciiStringWidth, noDefaultColor],
+  plugins: [lazyChildProcess, asciiStringWidth, noDefaultColor, lazyTable],
   logLevel: 'warning',
 });
 // The bundle in ASCII, so src/boot.ts reads it as latin1 and V8 keeps it as a one-byte string

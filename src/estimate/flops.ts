@@ -4,6 +4,7 @@ import { visionEncoderFlops } from './images.js';
 import { attendedKeys as attended, attentionFlopsPerKey, holdsKv, holdsState, indexerFlopsPerKey, keysAttended, layerGroups, scanFlopsPerToken } from './layers.js';
 import { kvLayerTokens, layerSplit } from './memory.js';
 import { cachedPromptTokens } from './prefix.js';
+import { lastPerObject } from './once.js';
 import { sum, term, type Figures } from './terms.js';
 
 /**
@@ -93,7 +94,7 @@ export const prefillLinearFlops = (t: TokenFlops, sequences: number, tokensEach:
  * sliding layers up to their window, chunked layers within their chunk). With DSA the indexer's
  * scoring of every key is added as the attention-equivalent keys of the same FLOPs.
  */
-export function prefillKeys(m: ModelSpec, start: number, end: number): number {
+export const prefillKeys: (m: ModelSpec, start: number, end: number) => number = lastPerObject((m: ModelSpec, start: number, end: number): number => {
   let keys = 0;
   const perKey = attentionFlopsPerContextToken(m, 'prefill');
   for (const g of layerGroups(m)) {
@@ -103,7 +104,7 @@ export function prefillKeys(m: ModelSpec, start: number, end: number): number {
     if (indexer && perKey) keys += (g.count * indexer * attended(start, end, Infinity)) / perKey;
   }
   return keys;
-}
+});
 
 /**
  * Decode FLOPs of one step: each of `sequences` sequences emits one token, attending to its

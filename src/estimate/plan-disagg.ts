@@ -6,7 +6,7 @@ import { prefillFlops } from './flops.js';
 import { latencySeconds } from './latency.js';
 import { kvBytesPerSequence } from './memory.js';
 import { attentionTp, layoutOf } from './parallel.js';
-import { cachedConfigs, probeConfig, type PlanConfig, type PlanRequest } from './plan.js';
+import { cachedConfigs, probeConfig, weightsOverflow, type PlanConfig, type PlanRequest } from './plan.js';
 import { CALIBRATION } from './calibration.js';
 
 /**
@@ -90,6 +90,8 @@ export function searchDisaggregated(req: PlanRequest): DisaggregatedSearch {
       const w = phase === 'prefill' ? { batch: 1, inputTokens: I, outputTokens: 1, context: I } : { batch: 1, inputTokens: I, outputTokens: O, context: req.context };
       const input: EstimateInput = { ...c.input, workload: w, load: undefined };
       evaluated++;
+      // as the aggregated search: weights that overflow a device on average cannot fit
+      if (weightsOverflow(c.input)) continue;
       // what the search reads of the configuration's estimate (index.ts probeServing: its figures to
       // the last bit); a decode worker's memory, capacity, step model and FLOPs are those of the
       // configuration at one request, which the aggregated search probed (the load changes none of them)

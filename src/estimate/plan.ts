@@ -346,7 +346,7 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
     tally.evaluated++;
     // A cheap bound first: a replica whose weights alone, spread evenly over its devices,
     // exceed a device's memory cannot fit (the busiest device holds at least the average).
-    if (!req.exhaustive && weightBytes(input) / input.count > input.hardware.memoryBytes.value! * (1 + 1e-9)) continue;
+    if (!req.exhaustive && weightsOverflow(input)) continue;
     const first = probeConfig(req, config);
     const { step, maxConcurrency: cap } = first;
     if (!first.fits || cap < 1) continue;
@@ -543,6 +543,9 @@ function weightBytes(input: EstimateInput): number {
   const m = input.model;
   return m.paramsOverride === undefined ? weightLayout(m, input.weights, input.activations).total : m.paramsOverride * bytesPerElement(input.weights);
 }
+
+/** A replica whose weights alone, spread evenly over its devices, exceed a device's memory: it cannot fit (the busiest device holds at least the average). */
+export const weightsOverflow = (input: EstimateInput): boolean => weightBytes(input) / input.count > input.hardware.memoryBytes.value! * (1 + 1e-9);
 
 /** Concurrency per replica at `replicas` replicas on a sampled curve, or undefined past the KV capacity. */
 function concurrencyAt(req: PlanRequest, curve: Curve, replicas: number): number | undefined {
