@@ -66,6 +66,8 @@ describe('plan ranks rentals and owned hardware apart', () => {
     expect(gb300.usdPerHour / gb300.devices).toBeCloseTo(1.955441 + 0.232747 + 0.420312, 5);
     expect(gb300.capexUsd).toBe(51389 * gb300.devices);
     expect(plan.owned.byHardware.map((h: any) => h.hardware)).toEqual(['gaudi2', 'gaudi3', 'gb300']);
+    // Intel Gaudi has no engine profile: it was not searched, not priced out
+    expect(plan.owned.byHardware.find((h: any) => h.hardware === 'gaudi2')).toMatchObject({ status: 'not-evaluated', text: expect.stringMatching(/^not searched: no engine profile runs it/) });
   });
 
   it('the table says which kind of price the rows rank by, and shows owned hardware apart', async () => {

@@ -307,7 +307,7 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
   // the fewest devices a configuration meeting the targets needs, where that is above --max-devices
   let fewestBeyondLimit: number | undefined;
   // what became of each hardware's configurations, for the per-hardware summary
-  const seen = new Map<string, Tally>(req.hardware.map((h) => [h.spec.id, { evaluated: 0, fitting: 0 }]));
+  const seen = new Map<string, Tally>(req.hardware.map((h) => [h.spec.id, { configs: 0, evaluated: 0, fitting: 0 }]));
   let searched = 0;
   let evaluated = 0;
   let fitting = 0;
@@ -328,6 +328,7 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
     familyNotes.set(f, (familyNotes.get(f) ?? new Set()).add(note));
   };
   searched = configs.length;
+  for (const c of configs) seen.get(c.input.hardware.id)!.configs++;
 
   // Branch and bound. With --qps the cost per million tokens is the deployment's USD/h over a
   // fixed token rate, so once enough configurations are found, one whose bound exceeds the
@@ -506,6 +507,8 @@ export function layoutFamily(input: EstimateInput): LayoutFamily {
 }
 
 interface Tally {
+  /** configurations of it in the search (none: no engine profile runs it with the formats searched) */
+  configs: number;
   evaluated: number;
   fitting: number;
   nearestMiss?: { ratio: number; text: string };
@@ -534,6 +537,7 @@ function hardwareOutcome(req: PlanRequest, id: string, usdPerDeviceHour: number,
   if (t.fewestBeyondLimit !== undefined) return { ...base, status: 'needs-devices', devicesNeeded: t.fewestBeyondLimit, text: `meets the targets only with ${t.fewestBeyondLimit} devices, more than --max-devices ${req.maxDevices}` };
   if (t.nearestMiss) return { ...base, status: 'misses', text: `misses even at one request per replica (${t.nearestMiss.text})` };
   if (t.evaluated > 0 && t.fitting === 0) return { ...base, status: 'no-fit', text: `holds the model on no layout of up to ${Math.min(req.maxDevices, 64)} devices per replica` };
+  if (t.configs === 0) return { ...base, status: 'not-evaluated', text: `not searched: no engine profile runs it with the formats and layouts searched (${req.weights.map((w) => w.id).join(', ')}; --engine ideal sizes the bare memory balance)` };
   if (t.evaluated === 0) return { ...base, status: 'not-evaluated', text: 'not estimated: even one replica costs more per hour than the rows found' };
   return { ...base, status: 'misses', text: 'no replica count carries the load within the targets' };
 }
