@@ -89,6 +89,15 @@ describe('llama.cpp b10470 runs gpt-oss as the MXFP4 GGUF where nothing runs the
   });
 });
 
+describe('MLX keeps sliding-window layers at the window (mlx_lm RotatingKVCache(max_size = sliding_window))', () => {
+  it('gemma-3-27b at 8,192 tokens on an M3 Max: MLX allocates exactly the model\'s KV, window layers capped, not 8,192 cells in every layer', async () => {
+    const out = await cliJson(['estimate', '--model', 'gemma-3-27b', '--gpu', 'm3-max', '--context', '8192']);
+    expect(out.input.engine).toBe('mlx');
+    expect(out.figures['memory.kvCapacity'].value).toBe(out.figures['memory.kvCache'].value);
+    expect(out.figures['memory.kvCapacity'].value).toBeLessThan(0.5 * 8192 * out.figures['memory.kvCachePerToken'].value);
+  });
+});
+
 describe('accuracy cases measured on old llama.cpp builds stay on the profile of their time', () => {
   const dir = fileURLToPath(new URL('../validation/cases', import.meta.url));
   const cases = readdirSync(dir).filter((f) => f.endsWith('.yaml')).flatMap((f) => (parse(readFileSync(join(dir, f), 'utf8')).cases ?? []) as { id: string; engine?: string }[]);

@@ -317,16 +317,18 @@ export function engineBudget(c: BudgetContext): Budget {
  * profile's padTokens cells in every full-attention layer (src/llama-context.cpp: n_ctx_seq =
  * GGML_PAD(n_ctx / n_seq_max, 256) @ b10470; src/llama-model.cpp create_memory @ b6000), and in
  * each sliding-window layer min(n_ctx_seq, window + n_ubatch padded) cells
- * (src/llama-kv-cache-iswa.cpp size_swa @ b10470, llama-kv-cache-unified-iswa.cpp @ b6000).
+ * (src/llama-kv-cache-iswa.cpp size_swa @ b10470, llama-kv-cache-unified-iswa.cpp @ b6000; the
+ * profile's kvCache.windowCells). MLX: the sequence in padTokens steps, its window layers at the window.
  */
 function exactKv(c: BudgetContext): { bytes: number; cells: number } {
   const e = c.engine;
   const pad = e.kvCache.padTokens ?? 1;
   const cellsPerSeq = blocksFor(c.context, pad);
-  const ubatch = e.computeBuffer?.ubatch.value ?? 0;
+  // llama.cpp: n_swa + n_ubatch, padded; MLX's rotating cache: the window itself
+  const cellsOf = e.kvCache.windowCells?.value === 'window+ubatch' ? (w: number) => blocksFor(w + (e.computeBuffer?.ubatch.value ?? 0), pad) : (w: number) => w;
   const windowed = c.windowedKv ?? [];
   const windowedPerToken = windowed.reduce((a, w) => a + w.bytesPerToken, 0);
-  const perSeq = cellsPerSeq * (c.kvBytesPerToken - windowedPerToken) + windowed.reduce((a, w) => a + w.bytesPerToken * Math.min(cellsPerSeq, blocksFor(w.window + ubatch, pad)), 0);
+  const perSeq = cellsPerSeq * (c.kvBytesPerToken - windowedPerToken) + windowed.reduce((a, w) => a + w.bytesPerToken * Math.min(cellsPerSeq, cellsOf(w.window)), 0);
   return { bytes: c.batch * perSeq, cells: c.batch * cellsPerSeq };
 }
 

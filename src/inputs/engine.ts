@@ -168,6 +168,12 @@ export interface EngineSpec {
     headDimAlignment?: number;
     /** the cache's own type when none is asked for (llama.cpp: f16 whatever the weights); absent = the activation type */
     defaultType?: { value: string; source: string };
+    /**
+     * exact engines: cells a sliding-window layer allocates per sequence, at most the context's.
+     * `window` (MLX RotatingKVCache(max_size = sliding_window)), or `window+ubatch` (llama.cpp
+     * llama_kv_cache_iswa: n_swa + n_ubatch, padded to padTokens). Absent = window.
+     */
+    windowCells?: { value: 'window' | 'window+ubatch'; source: string };
   };
   scheduler: {
     /** sequences run at once by default (vLLM max_num_seqs); more wait in the queue */
@@ -294,7 +300,7 @@ export const engineFileSchema = z.strictObject({
       source,
     }).optional(),
   }),
-  kvCache: z.strictObject({ blockTokens: sourcedCount, paged: z.boolean(), padTokens: positiveInt.optional(), headDimAlignment: positiveInt.optional(), defaultType: z.strictObject({ value: z.string(), source }).optional() }),
+  kvCache: z.strictObject({ blockTokens: sourcedCount, paged: z.boolean(), padTokens: positiveInt.optional(), headDimAlignment: positiveInt.optional(), defaultType: z.strictObject({ value: z.string(), source }).optional(), windowCells: z.strictObject({ value: z.enum(['window', 'window+ubatch']), source }).optional() }),
   stateCache: z.strictObject({
     pool: z.enum(['shared', 'separate']),
     ratio: z.number().positive().optional(),
