@@ -57,6 +57,11 @@ export const METRICS = {
   kvCapacityTokens: { unit: 'tokens', figure: 'memory.kvCapacityTokens', rate: false },
   /** vLLM "KV Cache: N GiB" / "Available KV cache memory", SGLang "K size + V size", per device */
   kvCapacityBytes: { unit: 'B', figure: 'memory.kvCapacity', rate: false },
+  /**
+   * a KV-offload hit's TTFT gain as sources report it: TTFT recomputing the prompt / TTFT loading its
+   * KV from host memory (LMCache's warm-up vs query round), kvOffload.cpu.speedup
+   */
+  kvOffloadCpuSpeedup: { unit: 'ratio', figure: 'kvOffload.cpu.speedup', rate: true },
   /** llama.cpp "KV self size": the KV cache of one replica over all its devices, for the case's batch (n_parallel) x context (n_ctx) */
   kvCacheBytes: { unit: 'B', figure: 'memory.kvCache', rate: false },
   // Training (train() in src/estimate/training.ts)
@@ -119,6 +124,12 @@ export interface Measurement {
   layout?: { tp?: number; pp?: number; ep?: number; dpAttention?: number; redundantExperts?: number; imbalance?: number; allToAll?: string };
   /** serving levers as spec-file keys (docs/levers.md: speculative, acceptedLength, prefixTokens, gpuLayers ...) */
   levers?: Record<string, string | number | boolean>;
+  /**
+   * the measured value is a ratio, as the source reports a lever's effect: the metric with the
+   * case's levers over the same deployment and workload without them (e.g. LoRA throughput / base
+   * throughput, cached / uncached run time); predicted as the same ratio of two estimates
+   */
+  relative?: boolean;
   /** KV cases: the launch's max_model_len (llama.cpp n_ctx); absent = inputTokens + outputTokens */
   context?: number;
   /** KV cases: max_num_seqs as launched, CUDA graphs off, KV block size */
@@ -164,7 +175,7 @@ export function parseMeasured(text: string | number, where: string): number {
   throw new Error(`${where}: cannot read measured value "${text}"`);
 }
 
-const CASE_KEYS = ['model', 'hardware', 'count', 'engine', 'precision', 'kvPrecision', 'batch', 'identicalPrompts', 'maxBatch', 'kvMemoryFraction', 'inputTokens', 'outputTokens', 'unpredictable', 'training', 'engineFraction', 'profileTokens', 'layout', 'context', 'maxNumSeqs', 'enforceEager', 'blockSize', 'engineKernels', 'levers'] as const;
+const CASE_KEYS = ['model', 'hardware', 'count', 'engine', 'precision', 'kvPrecision', 'batch', 'identicalPrompts', 'maxBatch', 'kvMemoryFraction', 'inputTokens', 'outputTokens', 'unpredictable', 'training', 'engineFraction', 'profileTokens', 'layout', 'context', 'maxNumSeqs', 'enforceEager', 'blockSize', 'engineKernels', 'levers', 'relative'] as const;
 
 /** Reads every case file under `dir` and flattens cases into measurements (overrides applied). */
 export function loadSuite(dir: string): Measurement[] {
@@ -216,6 +227,7 @@ export function loadSuite(dir: string): Measurement[] {
           profileTokens: merged.profileTokens === undefined ? undefined : Number(merged.profileTokens),
           layout: merged.layout as Measurement['layout'],
           levers: merged.levers as Measurement['levers'],
+          relative: merged.relative === true ? true : undefined,
           context: merged.context === undefined ? undefined : Number(merged.context),
           maxNumSeqs: merged.maxNumSeqs === undefined ? undefined : Number(merged.maxNumSeqs),
           enforceEager: merged.enforceEager === undefined ? undefined : merged.enforceEager === true,
@@ -236,7 +248,7 @@ export function loadCatalog(root: string): { catalog: Catalog; issues: string[] 
 }
 
 /** A serving measurement resolves to an estimator input, a training one to a training input. */
-export type Resolution = { ok: true; input: EstimateInput; train?: undefined } | { ok: true; train: TrainInput; input?: undefined } | { ok: false; reason: string };
+export type Resolution = { ok: true; input: EstimateInput; train?: undefined; baseline?: EstimateInput } | { ok: true; train: TrainInput; input?: undefined; baseline?: undefined } | { ok: false; reason: string };
 type Resolved = Extract<Resolution, { ok: true }>;
 
 const KV_METRICS: Metric[] = ['kvCapacityTokens', 'kvCapacityBytes', 'kvCacheBytes'];
@@ -311,6 +323,16 @@ const formatOf = (id: string): Format | undefined => (FORMATS as Record<string, 
  */
 export function resolveMeasurement(m: Measurement, catalog: Catalog): Resolution {
   if (m.unpredictable) return { ok: false, reason: m.unpredictable };
+  if (m.relative) {
+    // a lever's effect as a ratio: the deployment with the levers over the same one without them
+    if (!m.levers) return { ok: false, reason: 'relative: true needs the levers whose effect the ratio measures' };
+    if (m.kind === 'training' || m.training) return { ok: false, reason: 'relative: true is for serving levers, not training runs' };
+    const withLevers = resolveMeasurement({ ...m, relative: undefined }, catalog);
+    const without = resolveMeasurement({ ...m, relative: undefined, levers: undefined }, catalog);
+    if (!withLevers.ok) return withLevers;
+    if (!without.ok) return without;
+    return { ok: true, input: withLevers.input!, baseline: without.input! };
+  }
   const model = findEntry(catalog.models, m.model);
   if (!model) return { ok: false, reason: `no model preset "${m.model}"` };
   const hardware = findEntry(catalog.hardware, m.hardware);
@@ -408,14 +430,19 @@ export function predict(input: EstimateInput, metric: Metric, calibration: Calib
   return readMetric(estimate(input, calibration), metric);
 }
 
-/** Predicts a resolved measurement: serving through estimate(), training through train(). */
+/** Predicts a resolved measurement: serving through estimate(), training through train(); a relative one as the ratio of its two estimates. */
 export function predictResolved(r: Resolved, metric: Metric, calibration: Calibration): Prediction {
-  return r.train ? readMetric(train(r.train, calibration), metric) : predict(r.input, metric, calibration);
+  if (r.train) return readMetric(train(r.train, calibration), metric);
+  if (r.baseline) return { value: predict(r.input, metric, calibration).value / predict(r.baseline, metric, calibration).value };
+  return predict(r.input, metric, calibration);
 }
 
 /** Which band a measurement's residual informs, and its sign convention. */
-export const bandKind = (m: Pick<Measurement, 'kind' | 'metric'>): BandKind | undefined =>
-  KV_METRICS.includes(m.metric) ? 'kvCapacity' : m.kind === 'prefill' || m.kind === 'decode' || m.kind === 'throughput' || m.kind === 'training' ? m.kind : undefined;
+/** A ratio (a lever's effect: `relative`, or a ratio metric such as kvOffloadCpuSpeedup), not a time, rate or quantity. */
+export const isRatio = (m: Pick<Measurement, 'metric' | 'relative'>): boolean => m.relative === true || METRICS[m.metric].unit === 'ratio';
+
+export const bandKind = (m: Pick<Measurement, 'kind' | 'metric' | 'relative'>): BandKind | undefined =>
+  isRatio(m) ? undefined : KV_METRICS.includes(m.metric) ? 'kvCapacity' : m.kind === 'prefill' || m.kind === 'decode' || m.kind === 'throughput' || m.kind === 'training' ? m.kind : undefined;
 
 /**
  * Residual as log(measured / predicted) of the band's own quantity: a time for prefill and
@@ -745,8 +772,18 @@ export interface Evaluation {
   presetIssues: string[];
 }
 
-/** Measurements whose prediction depends on the serving efficiency model (memory involves no fitted parameter; training has its own fit). */
-export const isFitted = (m: Measurement): boolean => m.kind !== 'memory' && m.kind !== 'training';
+/** Speculative decoding's lever keys: its cases are re-timed through the speculative step and fitted like plain decoding. */
+const SPECULATIVE_KEYS: readonly string[] = ['speculative', 'draftTokens', 'acceptance', 'acceptedLength'];
+
+/**
+ * Measurements the serving fit uses: latency and throughput (memory involves no fitted parameter;
+ * training has its own fit). Measurements of the other serving levers (prefix caching, LoRA, KV and
+ * weight offload, docs/levers.md) and lever ratios are predicted, never fitted: they test the
+ * levers' own formulas, so no fitted number has seen them (their steps are not re-timed by the fit's
+ * fast path either).
+ */
+export const isFitted = (m: Measurement): boolean =>
+  m.kind !== 'memory' && m.kind !== 'training' && !m.relative && !Object.keys(m.levers ?? {}).some((k) => !SPECULATIVE_KEYS.includes(k));
 
 /**
  * Fits the serving efficiency model and the training utilisation on every predictable

@@ -1,7 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { bandFrom, bandResidual, fastTrainPredict, fit, loadCatalog, publicationOf, sourceFold, trainFitCase, TRAINING_START, loadSuite, METRICS, objective, parseMeasured, predict, predictResolved, quantile, resolveMeasurement, STARTING_PARAMS, hardwareClassOf, type FitCase } from '../scripts/accuracy-lib.js';
+import { bandFrom, bandKind, bandResidual, isFitted, fastTrainPredict, fit, loadCatalog, publicationOf, sourceFold, trainFitCase, TRAINING_START, loadSuite, METRICS, objective, parseMeasured, predict, predictResolved, quantile, resolveMeasurement, STARTING_PARAMS, hardwareClassOf, type FitCase } from '../scripts/accuracy-lib.js';
 import { train } from '../src/estimate/training.js';
+import { estimate } from '../src/estimate/index.js';
 import { builtInCatalog } from '../src/inputs/presets.js';
 
 const casesDir = fileURLToPath(new URL('../validation/cases', import.meta.url));
@@ -62,6 +63,40 @@ describe('the validation suite', () => {
     if (!r.ok) throw new Error(r.reason);
     const p = predict(r.input, m.metric, { params: STARTING_PARAMS, source: 'test', bands: {} });
     expect(Math.abs(p.value / m.measured - 1)).toBeLessThan(0.001);
+  });
+});
+
+describe('lever cases (validation/cases/levers.yaml)', () => {
+  const suite = loadSuite(casesDir);
+  const catalog = builtInCatalog();
+  const byId = (id: string) => suite.find((m) => m.id === id)!;
+
+  it('a relative measurement is the ratio of the estimate with its levers to the same estimate without them', () => {
+    const m = byId('vllm9668-llama3-8b-fp8-l40s-prefix-hit49-time');
+    expect(m.relative).toBe(true);
+    const r = resolveMeasurement(m, catalog);
+    if (!r.ok || !r.input || !r.baseline) throw new Error('not resolved');
+    expect(r.input.prefixCache).toBeDefined();
+    expect(r.baseline.prefixCache).toBeUndefined();
+    const cal = { params: STARTING_PARAMS, source: 'test', bands: {} };
+    const ratio = predict(r.input, 'e2e', cal).value / predict(r.baseline, 'e2e', cal).value;
+    expect(predictResolved(r, 'e2e', cal).value).toBeCloseTo(ratio, 12);
+    // a 49% hit rate caches whole 16-token blocks of the 384-token prompt: floor(0.49 x 384 / 16) x 16 = 176 tokens
+    expect(estimate(r.input, cal).figures['prefix.cachedTokens'].value).toBe(176);
+  });
+
+  it('prefix, LoRA, offload and ratio measurements are predicted, never fitted; speculative and CPU-only ones are fitted', () => {
+    expect(isFitted(byId('vllm9668-llama3-8b-fp8-l40s-prefix-hit49-time'))).toBe(false);
+    expect(isFitted(byId('vllm11267-llama2-7b-a100-lora-r8-maxloras1-throughput'))).toBe(false);
+    expect(isFitted(byId('vllm20780-llama31-8b-h100-eagle3-k4'))).toBe(true);
+    expect(isFitted(byId('ahelpme-epyc9554-phi4-q4km-tg'))).toBe(true);
+    expect(bandKind(byId('vllm11267-llama2-7b-a100-lora-r8-maxloras1-throughput'))).toBeUndefined();
+  });
+
+  it('a ratio without levers is refused with the reason', () => {
+    const r = resolveMeasurement({ ...byId('vllm9668-llama3-8b-fp8-l40s-prefix-hit49-time'), levers: undefined }, catalog);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.reason).toMatch(/needs the levers/);
   });
 });
 

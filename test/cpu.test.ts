@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { builtInCatalog } from '../src/inputs/presets.js';
+import { CALIBRATION } from '../src/estimate/calibration.js';
 import { cliJson } from './helpers.js';
 
 /**
@@ -49,6 +50,21 @@ describe('CPU-only inference', () => {
     const bytes = d.figures['latency.decodeMemory'].inputs.bytes;
     expect(fig(d, 'latency.decodeMemory')).toBeCloseTo(bytes / (460.8e9 * fig(d, 'efficiency.decodeMbu')), 12);
     expect(d.fits).toBe(true);
+  });
+});
+
+describe('CPU efficiency (src/estimate/efficiency.ts mfuAt)', () => {
+  it('a CPU computes at its mfuMax whatever the tokens per step, so a token-generation step is bound by DRAM', async () => {
+    const cpu = CALIBRATION.params.byClass.cpu ?? CALIBRATION.params.byClass.gpu;
+    const d = await cliJson(['estimate', '--model', 'phi-4', '--gpu', 'epyc-9654', '--precision', 'q8_0', '--input-tokens', '1', '--output-tokens', '128']);
+    // no saturating curve in tokens per step on a CPU: mfu = mfuMax at one token per step
+    expect(fig(d, 'efficiency.decodeMfu')).toBe(cpu.mfuMax);
+    const compute = d.figures['latency.decodeCompute'];
+    // one token's FLOPs over the bf16 vector peak (96 cores x 2.4 GHz x 64 FLOP/cycle = 14.75 TFLOP/s) at mfuMax
+    expect(compute.inputs.peakFlopsPerSecond / (96 * 2.4e9 * 64)).toBeCloseTo(1, 3);
+    expect(compute.value).toBeCloseTo(compute.inputs.flops / (compute.inputs.peakFlopsPerSecond * cpu.mfuMax), 12);
+    expect(d.figures['latency.decodeRoofline'].inputs.bound).toBe('memory');
+    expect(fig(d, 'latency.tpot')).toBeCloseTo(fig(d, 'latency.decodeMemory') + fig(d, 'latency.decodeOverhead'), 12);
   });
 });
 

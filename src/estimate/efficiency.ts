@@ -145,8 +145,20 @@ export interface PhaseEfficiency {
  * @example phaseEfficiency(p, gpu, { tokensPerStep: 8, bytesPerDevicePerStep: 16e9, layers: 32 })
  *   with mfuMax 0.6, mfuHalfTokens 8: mfu = 0.6 x 8 / 16 = 0.3
  */
-/** mfuMax x T / (T + mfuHalfTokens), T = tokens per step (at least 1). */
-export const mfuAt = (c: ClassParams, p: EfficiencyParams, tokensPerStep: number): number => {
+/**
+ * mfuMax x T / (T + mfuHalfTokens), T = tokens per step (at least 1), on accelerators. On a CPU
+ * (hardware class cpu) the share is mfuMax whatever T: the saturating curve is tensor-core tiles
+ * left mostly empty at small M, and CPUs have none; llama.cpp's CPU matrix product with one token
+ * (ggml-cpu ggml_compute_forward_mul_mat: one activation column) takes each weight row through the
+ * SIMD vec_dot kernel once, so the vector units are not idled by padding, and a token-generation
+ * step is bound by the DRAM stream, not by compute (CPU llama-bench tg rates scale with the bytes
+ * read: validation/cases/levers.yaml, Phi-4 Q4_K_M / Q6_K / Q8_0 on a 12-channel EPYC).
+ */
+/** The formula mfuAt applies on this hardware class, as figures print it. */
+export const mfuFormula = (hardware: HardwareClass): string => (hardware === 'cpu' ? 'mfuMax (a CPU: no matrix tiles left empty at few tokens per step)' : 'mfuMax x tokensPerStep / (tokensPerStep + mfuHalfTokens)');
+
+export const mfuAt = (c: ClassParams, p: EfficiencyParams, tokensPerStep: number, hardware?: HardwareClass): number => {
+  if (hardware === 'cpu') return c.mfuMax;
   const tokens = Math.max(1, tokensPerStep);
   return (c.mfuMax * tokens) / (tokens + p.mfuHalfTokens);
 };
@@ -162,7 +174,7 @@ export function phaseEfficiency(p: EfficiencyParams, hw: Pick<HardwareSpec, 'ven
   const own = p.byClass[wanted];
   const c = own ?? p.byClass.gpu;
   return {
-    mfu: mfuAt(c, p, s.tokensPerStep),
+    mfu: mfuAt(c, p, s.tokensPerStep, wanted),
     mbu: mbuAt(c, p, s.bytesPerDevicePerStep),
     mfuMax: c.mfuMax,
     mbuMax: c.mbuMax,

@@ -5,6 +5,7 @@ import { secondsInHour, toGiB, tokensInMillion } from '../units.js';
 import { CALIBRATION } from './calibration.js';
 import { carbonTerm } from './carbon.js';
 import type { Calibration } from './efficiency.js';
+import { hardwareClass, mfuFormula } from './efficiency.js';
 import { powerFractionOfTdp, MEMORY_BOUND_POWER_FRACTION } from './energy.js';
 import { prefillKeys, tokenFlops } from './flops.js';
 import type { Estimate } from './index.js';
@@ -105,7 +106,7 @@ export function estimateForwardWithStep(input: EstimateInput, calibration: Calib
   const work: PhaseWork = { tokens, flops, bytes };
   const ph = sm.phase(work);
   const calibrated = `calibrated efficiency model (src/estimate/efficiency.ts; ${calibration.source}), fitted on decoder serving`;
-  term(fig, { id: 'efficiency.prefillMfu', label: 'Forward pass: compute efficiency (fraction of dense peak)', unit: 'fraction', value: ph.mfu, formula: input.mfu !== undefined ? '--mfu' : 'mfuMax x tokensPerStep / (tokensPerStep + mfuHalfTokens)', inputs: { peakClass: peak.cls, tokensPerStep: tokens, mfuMax: ph.eff.mfuMax }, source: input.mfu !== undefined ? '--mfu' : calibrated });
+  term(fig, { id: 'efficiency.prefillMfu', label: 'Forward pass: compute efficiency (fraction of dense peak)', unit: 'fraction', value: ph.mfu, formula: input.mfu !== undefined ? '--mfu' : mfuFormula(hardwareClass(input.hardware)), inputs: { peakClass: peak.cls, tokensPerStep: tokens, mfuMax: ph.eff.mfuMax }, source: input.mfu !== undefined ? '--mfu' : calibrated });
   term(fig, { id: 'efficiency.prefillMbu', label: 'Forward pass: memory-bandwidth efficiency', unit: 'fraction', value: ph.mbu, formula: input.mbu !== undefined ? '--mbu' : 'mbuMax x bytesPerDevice / (bytesPerDevice + mbuHalfBytes)', inputs: { bytesPerDevice: bytes, mbuMax: ph.eff.mbuMax }, source: input.mbu !== undefined ? '--mbu' : calibrated });
   term(fig, { id: 'latency.prefillCompute', label: 'Forward pass: compute time', unit: 's', value: ph.computeSeconds, formula: 'FLOPs / (peak x mfu)', inputs: { flops, peakFlopsPerSecond: peak.flopsPerSecond, peakClass: peak.cls, mfu: ph.mfu }, source: peak.source });
   term(fig, { id: 'latency.prefillMemory', label: 'Forward pass: memory time', unit: 's', value: ph.memorySeconds, formula: 'weight bytes read (embedding tables are gathers) / (bandwidth x mbu)', inputs: { bytes, bandwidth: hw.memoryBandwidth.value!, mbu: ph.mbu }, source: hw.memoryBandwidth.source });

@@ -1,6 +1,7 @@
 import type { Link } from '../inputs/hardware.js';
 import { CALIBRATION } from './calibration.js';
 import type { Calibration } from './efficiency.js';
+import { hardwareClass, mfuFormula } from './efficiency.js';
 import type { WeightLayout } from './weights.js';
 import type { EstimateInput, Workload } from './input.js';
 import type { ModelSpec } from '../inputs/model.js';
@@ -99,7 +100,7 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
     const classNote = eff.fittedClass ? `${eff.cls} parameters` : `no fitted data for this device class: gpu parameters`;
     // `efficiency.mfu` is the prefill figure and `efficiency.mbu` the decode one (the bounds that
     // usually bind); each phase also has its own pair.
-    term(fig, { id: text.mfu, label: text.mfuLabel, unit: 'fraction', value: mfu, formula: input.mfu !== undefined ? '--mfu' : 'mfuMax x tokensPerStep / (tokensPerStep + mfuHalfTokens)', inputs: { peakClass: peak.cls, tokensPerStep, mfuMax: eff.mfuMax, mfuHalfTokens: calibration.params.mfuHalfTokens, parameters: classNote }, source: mfuSource });
+    term(fig, { id: text.mfu, label: text.mfuLabel, unit: 'fraction', value: mfu, formula: input.mfu !== undefined ? '--mfu' : mfuFormula(hardwareClass(input.hardware)), inputs: { peakClass: peak.cls, tokensPerStep, mfuMax: eff.mfuMax, mfuHalfTokens: calibration.params.mfuHalfTokens, parameters: classNote }, source: mfuSource });
     term(fig, { id: text.mbu, label: text.mbuLabel, unit: 'fraction', value: mbu, formula: input.mbu !== undefined ? '--mbu' : 'mbuMax x bytesPerDevice / (bytesPerDevice + mbuHalfBytes)', inputs: { bytesPerDevice: bytes / n, mbuMax: eff.mbuMax, mbuHalfBytes: calibration.params.mbuHalfBytes, parameters: classNote }, source: mbuSource });
     if (name === 'prefill') term(fig, { id: 'efficiency.mfu', label: 'Compute efficiency (fraction of dense peak), prefill', unit: 'fraction', value: mfu, formula: input.mfu !== undefined ? '--mfu' : 'efficiency.prefillMfu', inputs: { peakClass: peak.cls }, source: mfuSource });
     else term(fig, { id: 'efficiency.mbu', label: 'Memory-bandwidth efficiency, decode', unit: 'fraction', value: mbu, formula: input.mbu !== undefined ? '--mbu' : 'efficiency.decodeMbu', inputs: {}, source: mbuSource });

@@ -335,7 +335,7 @@ export function stepModel(args: StepModelArgs): StepModel {
       return t.rooflineSeconds + t.dequantizeSeconds + t.scoresSeconds + t.commTpSeconds + t.commEpSeconds + t.commPpSeconds;
     }
     const c = params.byClass[wantedClass] ?? params.byClass.gpu;
-    const mfu = input.mfu ?? mfuAt(c, params, work.tokens);
+    const mfu = input.mfu ?? mfuAt(c, params, work.tokens, wantedClass);
     const mbu = input.mbu ?? mbuAt(c, params, work.bytes / n);
     const expertEff = m.moe ? expertEfficiency(params, expertMatrixBytes) : 1;
     const eb = work.expertBytes ?? 0;
