@@ -46,6 +46,14 @@ describe('the efficiency model depends on the situation', () => {
     const soc = phaseEfficiency(params({ byClass: { gpu: { mfuMax: 0.6, mbuMax: 0.8 }, soc: { mfuMax: 0.9, mbuMax: 0.9 } } }), { vendor: 'apple', kind: 'soc' }, { tokensPerStep: 8, bytesPerDevicePerStep: 1e8, layers: 1 });
     expect(soc).toMatchObject({ cls: 'soc', fittedClass: true, mfu: 0.45, mbu: 0.45 });
   });
+
+  it('a CPU reaches mfuMax at any tokens per step: no matrix tiles to leave empty (mfuHalfTokens 8 would give 0.6 x 1 / 9)', () => {
+    const cpu = { vendor: 'amd', kind: 'cpu' } as const;
+    expect(phaseEfficiency(params(), cpu, { tokensPerStep: 1, bytesPerDevicePerStep: 1e9, layers: 1 }).mfu).toBe(0.6);
+    const own = phaseEfficiency(params({ byClass: { gpu: { mfuMax: 0.6, mbuMax: 0.8 }, cpu: { mfuMax: 0.7, mbuMax: 0.65 } } }), cpu, { tokensPerStep: 1, bytesPerDevicePerStep: 1e8, layers: 1 });
+    // mbu still follows the bytes curve: 0.65 x 1e8 / (1e8 + 1e8)
+    expect(own).toMatchObject({ cls: 'cpu', fittedClass: true, mfu: 0.7, mbu: 0.325 });
+  });
 });
 
 const catalog = builtInCatalog();
