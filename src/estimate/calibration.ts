@@ -8,21 +8,25 @@ export const CALIBRATION: Calibration = {
     "byClass": {
       "gpu": {
         "mfuMax": 0.5211,
-        "mbuMax": 0.8644
+        "mbuMax": 0.8608
+      },
+      "cpu": {
+        "mfuMax": 0.6,
+        "mbuMax": 0.6929
       },
       "rocm-gpu": {
         "mfuMax": 0.1748,
-        "mbuMax": 0.4492
+        "mbuMax": 0.4474
       },
       "soc": {
         "mfuMax": 0.6844,
-        "mbuMax": 0.9325
+        "mbuMax": 0.9314
       }
     },
     "mfuHalfTokens": 9.317,
-    "mbuHalfBytes": 1432000000,
-    "stepOverheadSeconds": 0.001348,
-    "layerOverheadSeconds": 0.00002497,
+    "mbuHalfBytes": 1400000000,
+    "stepOverheadSeconds": 0.00136,
+    "layerOverheadSeconds": 0.00002398,
     "kernelSeconds": 0.000006667,
     "commEfficiency": 0.4964,
     "expertHalfBytes": 1759000
@@ -41,22 +45,22 @@ export const CALIBRATION: Calibration = {
     "bubbleScale": 0.4769,
     "dpOverlap": 0.2176
   },
-  "source": "fitted 2026-11-30 on 185 serving and 34 training measurements of validation/cases; median |error| 7.8% in sample, 8.8% leave-one-out (docs/accuracy.md)",
+  "source": "fitted 2026-11-30 on 188 serving and 34 training measurements of validation/cases; median |error| 7.7% in sample, 8.7% leave-one-out (docs/accuracy.md)",
   "bands": {
     "prefill": {
-      "low": 0.7548,
+      "low": 0.755,
       "high": 1.571
     },
     "decode": {
-      "low": 0.8611,
-      "high": 1.186
+      "low": 0.8626,
+      "high": 1.19
     },
     "kvCapacity": {
       "low": 0.9137,
       "high": 1.036
     },
     "throughput": {
-      "low": 0.8703,
+      "low": 0.8704,
       "high": 1.193
     },
     "training": {
