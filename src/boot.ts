@@ -30,7 +30,7 @@ export const BUNDLE_FILE = 'cli.cjs';
 /**
  * The code caches the build keeps, each made by running these commands once: `cli` for every
  * command, and one for `plan`, whose search runs far more of the bundle than an estimate (a
- * cache that holds it is a fifth larger, and an estimate would pay to load it).
+ * cache that holds it is about a sixth larger, and an estimate would pay to load it).
  */
 export const CODE_CACHE_RUNS: Record<string, string[][]> = {
   cli: [

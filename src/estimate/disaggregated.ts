@@ -2,7 +2,7 @@ import type { Link } from '../inputs/hardware.js';
 import { secondsInHour, tokensInMillion } from '../units.js';
 import { CALIBRATION } from './calibration.js';
 import type { Calibration } from './efficiency.js';
-import { estimate, type Estimate } from './index.js';
+import { estimate, probeServing, type Estimate } from './index.js';
 import type { EstimateInput } from './input.js';
 import { kvBytesPerSequence, stateBytesPerSequence, stateFormatsOf } from './memory.js';
 import { attentionTp, domainSize, layoutOf, topologyOf, type Parallel } from './parallel.js';
@@ -67,16 +67,18 @@ const MAX_BATCH = 1_000_000;
  */
 export function solvePrefill(input: EstimateInput, rate: number, calibration: Calibration = CALIBRATION): { batch: number; estimate: Estimate; carried: boolean } {
   const w = input.workload;
-  const at = (k: number) => estimate({ ...input, load: undefined, parallel: { ...layoutOf(input), replicas: 1 }, workload: { batch: k, inputTokens: w.inputTokens, outputTokens: 1, context: w.inputTokens } }, calibration, { fixes: false });
+  const inputAt = (k: number): EstimateInput => ({ ...input, load: undefined, parallel: { ...layoutOf(input), replicas: 1 }, workload: { batch: k, inputTokens: w.inputTokens, outputTokens: 1, context: w.inputTokens } });
+  // the iteration reads the fit and TTFT of a probe (index.ts probeServing: the full estimate's figures); the full estimate is made where it stops
+  const at = (k: number) => estimate(inputAt(k), calibration, { fixes: false });
   let k = 1;
-  let e = at(k);
-  for (let i = 0; i < MAX_ITERATIONS && e.fits; i++) {
-    const need = Math.max(1, Math.ceil(rate * e.figures['latency.ttft'].value - 1e-9));
-    if (need <= k) return { batch: k, estimate: e, carried: true };
+  let p = probeServing(inputAt(k), calibration);
+  for (let i = 0; i < MAX_ITERATIONS && p.fits; i++) {
+    const need = Math.max(1, Math.ceil(rate * p.latency.ttft - 1e-9));
+    if (need <= k) return { batch: k, estimate: at(k), carried: true };
     k = Math.min(MAX_BATCH, need);
-    e = at(k);
+    p = probeServing(inputAt(k), calibration);
   }
-  return { batch: k, estimate: e, carried: false };
+  return { batch: k, estimate: at(k), carried: false };
 }
 
 /**
@@ -87,16 +89,18 @@ export function solvePrefill(input: EstimateInput, rate: number, calibration: Ca
 export function solveDecode(input: EstimateInput, rate: number, calibration: Calibration = CALIBRATION): { batch: number; estimate: Estimate; carried: boolean } {
   const w = input.workload;
   const steps = Math.max(1, w.outputTokens - 1);
-  const at = (c: number) => estimate({ ...input, load: undefined, parallel: { ...layoutOf(input), replicas: 1 }, workload: { ...w, batch: c } }, calibration, { fixes: false });
+  const inputAt = (c: number): EstimateInput => ({ ...input, load: undefined, parallel: { ...layoutOf(input), replicas: 1 }, workload: { ...w, batch: c } });
+  // as solvePrefill: probes while iterating, the full estimate where it stops
+  const at = (c: number) => estimate(inputAt(c), calibration, { fixes: false });
   let c = 1;
-  let e = at(c);
-  for (let i = 0; i < MAX_ITERATIONS && e.fits; i++) {
-    const need = Math.max(1, Math.ceil(rate * steps * e.figures['latency.tpot'].value - 1e-9));
-    if (need <= c) return { batch: c, estimate: e, carried: true };
+  let p = probeServing(inputAt(c), calibration);
+  for (let i = 0; i < MAX_ITERATIONS && p.fits; i++) {
+    const need = Math.max(1, Math.ceil(rate * steps * p.latency.tpot - 1e-9));
+    if (need <= c) return { batch: c, estimate: at(c), carried: true };
     c = Math.min(MAX_BATCH, need);
-    e = at(c);
+    p = probeServing(inputAt(c), calibration);
   }
-  return { batch: c, estimate: e, carried: false };
+  return { batch: c, estimate: at(c), carried: false };
 }
 
 /**

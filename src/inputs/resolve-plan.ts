@@ -5,7 +5,7 @@ import type { Figures } from '../estimate/terms.js';
 import { compareWithApis, type ApiComparison } from '../estimate/api-compare.js';
 import type { ModelSpec } from './model.js';
 import { launchCommands, pricedHardware, searchCache, searchPlans, type FamilyOutcome, type HardwareOutcome, type PlanRequest, type PlanResult, type PlanRow, type Targets } from '../estimate/plan.js';
-import type { Catalog } from './catalog.js';
+import type { Catalog, ModelPreset } from './catalog.js';
 import type { HubConfig } from './hub.js';
 import { positiveInt, positiveNumber, quantity, type Named, type Raw } from './options.js';
 import { FORMATS, formatByName, FORMAT_NAMES_HELP, KV_FORMAT_IDS, type Format } from './precision.js';
@@ -342,7 +342,7 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
   const priceOf = (id: string) => override?.byId.get(id) ?? override?.all;
   const reproduce = (row: PlanRow) => estimateCommandFor(row.input, modelArgs, { provider: priceOf(row.hardware) === undefined ? raw.provider : undefined, price: priceOf(row.hardware), priceKind: raw.priceKind, amortizeYears: raw.amortizeYears, pue: raw.pue, hostingUsdPerKwMonth: raw.hostingUsdPerKwMonth, qps, concurrency });
   // The repository the engines load: the Hub repo --hf names, a preset's hfRepo, else the name.
-  const repo = hub?.repo ?? ((has('model') && catalog.models.find((m) => m.model === resolved.model)?.hfRepo) || resolved.model.name);
+  const repo = hub?.repo ?? (modelPreset(raw, catalog, resolved.model)?.hfRepo || resolved.model.name);
   const best = result.rows[0];
   // The engine must accept every request of the traffic, not only the mean one: with lengths as
   // distributions the launch context (--max-model-len) is the longest request (workload.ts
@@ -409,6 +409,17 @@ function apiComparison(given: { cachedInput?: number; cachedInputDiscount?: numb
   const requestsPerSecond = request.qps ?? best.estimate.figures['load.requestsPerSecond']?.value ?? 0;
   const { figures, ...comparison } = compareWithApis({ usdPerHour: best.usdPerHour, requestsPerSecond, inputTokens: request.inputTokens, outputTokens: request.outputTokens, cachedInputShare, ...(cachedInputDiscount !== undefined ? { cachedInputDiscount } : {}) }, set.prices);
   return { model: set.id, cachedInputShare, ...comparison, figures };
+}
+
+/** The preset --model names, where the model planned is that preset's own: found through the catalogue's index, without parsing every model. */
+function modelPreset(raw: PlanRawOptions, catalog: Catalog, model: ModelSpec): ModelPreset | undefined {
+  if (raw.model === undefined) return undefined;
+  try {
+    const preset = findModel(catalog, String(raw.model));
+    return preset.model === model ? preset : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether the model named by --model is a preset with MTP modules (DeepSeek-V3, GLM-4.5, Qwen3-Next). */
