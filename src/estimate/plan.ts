@@ -11,7 +11,7 @@ import { prefillFlops } from './flops.js';
 import { cachedPromptTokens } from './prefix.js';
 import { latencySeconds } from './latency.js';
 import { weightLayout } from './weights.js';
-import { bytesPerElement } from '../inputs/precision.js';
+import { bitsPerElement, bytesPerElement } from '../inputs/precision.js';
 import type { EstimateInput } from './input.js';
 import type { Run } from './load.js';
 import { domainSize, layoutProblem, placementProblem, type Parallel } from './parallel.js';
@@ -425,10 +425,16 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
   }
   candidates.push(...kept);
 
-  // Cheapest first; with speculation allowed, at the same cost the shorter request (where
-  // speculation pays in latency but not in devices, it shows here).
+  // Cheapest first. At the same cost: the more precise weights, then the more precise KV cache
+  // (the model as published loses nothing), then the shorter request (a TP-2 replica and two
+  // TP-1 replicas of the same devices cost the same, and the faster one is the better buy;
+  // where speculation pays in latency but not in devices, it shows here too). Rows keep this
+  // order among equal costs (the sort below is stable).
   const e2eOf = (x: Candidate) => at(x.curve, 'e2e', x.c);
-  candidates.sort((a, b) => a.usdPerMillion - b.usdPerMillion || (req.speculative ? e2eOf(a) - e2eOf(b) : 0));
+  candidates.sort((a, b) => a.usdPerMillion - b.usdPerMillion
+    || bitsPerElement(b.input.weights) - bitsPerElement(a.input.weights)
+    || bitsPerElement(b.input.kv) - bitsPerElement(a.input.kv)
+    || e2eOf(a) - e2eOf(b));
   // One row per deployment: with speculation allowed, its better variant only.
   if (req.speculative) {
     const seenKeys = new Set<string>();
