@@ -109,3 +109,15 @@ describe('accuracy cases measured on old llama.cpp builds stay on the profile of
     expect(lcpp.filter((c) => c.engine !== 'llamacpp@b6000').map((c) => c.id)).toEqual(['hwcorner-gptoss120b-rtx3090-ncpumoe27-tg']);
   });
 });
+
+describe('plan searches the checkpoint\'s own format and its GGUF', () => {
+  it('gpt-oss-20b on T4s: one T4 under llama.cpp with the MXFP4 GGUF is half the price of two under vLLM fp8', async () => {
+    const doc = await cliJson(['plan', '--model', 'gpt-oss-20b', '--hardware', 't4', '--qps', '1']);
+    expect(doc.rows[0]).toMatchObject({ hardware: 't4', weights: 'mxfp4_moe', devices: 1 });
+    expect(doc.top.launch[0].engine).toMatch(/^llamacpp@/);
+    // the same search without the checkpoint's formats needs two devices (vLLM runs fp8 on sm_75 as FP8 Marlin)
+    const common = await cliJson(['plan', '--model', 'gpt-oss-20b', '--hardware', 't4', '--qps', '1', '--precision', 'bf16,fp8,int4']);
+    expect(common.rows[0].devices).toBe(2);
+    expect(doc.rows[0].usdPerHour * 2).toBeCloseTo(common.rows[0].usdPerHour, 6);
+  });
+});

@@ -235,7 +235,12 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
   const warnings = resolvedWarnings.filter((w) => !w.includes('these figures are for the mean request'));
   if (resolved.model.task) throw new UserError(`plan searches deployments of generators; ${resolved.model.name} is ${resolved.model.task === 'rerank' ? 'a reranker' : 'an embedding model'}: size it with llm-size estimate (sequences per second at a batch) or llm-size rag`);
 
-  const weights: Format[] = (has('precision') ? list(raw.precision) : DEFAULT_WEIGHTS).map((name) => {
+  // By default the common formats and the checkpoint's own (gpt-oss's mxfp4, DeepSeek's fp8
+  // blocks) with the GGUF llama.cpp converts it to (mxfp4 -> mxfp4_moe): a device no engine runs
+  // the checkpoint on may still run its GGUF (a T4 serves gpt-oss-20b under llama.cpp).
+  const own = resolved.model.quantization ? formatByName(resolved.model.quantization) : undefined;
+  const defaults = [...new Set([...DEFAULT_WEIGHTS, ...(own ? [own.id, ...(own.ggufFile ? [own.ggufFile] : [])] : [])])];
+  const weights: Format[] = (has('precision') ? list(raw.precision) : defaults).map((name) => {
     const f = formatByName(name);
     if (!f) throw unknownChoice('weight format (--precision)', name, FORMAT_NAMES_HELP);
     return f;
