@@ -606,10 +606,29 @@ function paramSpecs(classes: HardwareClass[], cases: FitCase[] = []): ParamSpec<
     { name: 'layerOverheadSeconds', get: (p) => p.layerOverheadSeconds, set: (p, v) => (p.layerOverheadSeconds = v), min: 0, max: 5e-4, log: false },
     { name: 'commEfficiency', get: (p) => p.commEfficiency, set: (p, v) => (p.commEfficiency = v), min: 0.05, max: 1, log: false },
   );
+  // A host time per step of its own for each engine family whose profile states a prior and with
+  // HOST_FAMILY_MIN_CASES cases that read the step overhead; the other engines share
+  // stepOverheadSeconds (efficiency.ts hostStepOf).
+  for (const family of hostFamilies(cases)) specs.push({ name: `hostStepSeconds.${family}`, get: (p) => p.hostStepSeconds?.[family] ?? p.stepOverheadSeconds, set: (p, v) => ((p.hostStepSeconds ??= {})[family] = v), min: 0, max: 0.02, log: false });
   // Fitted only where some case launches kernels beyond its dense layers' and reads the step overhead.
   if (cases.some((c) => (c.step?.model.extraLaunches ?? 0) > 0 && !c.m.metric.endsWith('WorkSeconds'))) specs.push({ name: 'kernelSeconds', get: (p) => p.kernelSeconds ?? 0, set: (p, v) => (p.kernelSeconds = v), min: 0, max: 2e-5, log: false });
   if (cases.some((c) => c.input.model.moe)) specs.push({ name: 'expertHalfBytes', get: (p) => p.expertHalfBytes ?? 1e4, set: (p, v) => (p.expertHalfBytes = v), min: 1e4, max: 1e9, log: true });
   return specs;
+}
+
+/** Cases of an engine family needed before it gets a host time of its own (fewer: the pooled value). */
+export const HOST_FAMILY_MIN_CASES = 5;
+
+/** Engine families (profile ids) whose profile states a prior host time and with enough fit cases that read the step overhead, sorted. */
+export function hostFamilies(cases: FitCase[]): string[] {
+  const counts = new Map<string, number>();
+  for (const c of cases) {
+    // a family opts in with a sourced prior in its profile (kernels.hostStepSeconds): without one, a
+    // free host time per family absorbs whatever else its cases miss (MoE at scale, long contexts)
+    const id = c.input.engine?.kernels?.hostStepSeconds ? c.input.engine.id : undefined;
+    if (id && !c.m.metric.endsWith('WorkSeconds')) counts.set(id, (counts.get(id) ?? 0) + 1);
+  }
+  return [...counts].filter(([, n]) => n >= HOST_FAMILY_MIN_CASES).map(([id]) => id).sort();
 }
 
 export const STARTING_PARAMS: EfficiencyParams = {

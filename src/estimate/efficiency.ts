@@ -1,3 +1,4 @@
+import type { EngineSpec } from '../inputs/engine.js';
 import type { HardwareSpec } from '../inputs/hardware.js';
 
 /**
@@ -13,9 +14,10 @@ import type { HardwareSpec } from '../inputs/hardware.js';
  * - Memory-bound steps reach a smaller share of the bandwidth when each device reads little per
  *   step: a small model or a wide tensor-parallel split leaves short kernels whose ramp-up and
  *   tail dominate. mbu(B) = mbuMax x B / (B + mbuHalfBytes), B = bytes read per device per step.
- * - Every step pays launch and scheduling costs per layer (kernel launches, even with CUDA
- *   graphs; sampling and the scheduler at the end of the step): overhead = stepOverheadSeconds
- *   + layerOverheadSeconds x layers.
+ * - Every step pays a host time (the engine's scheduler, sampler and launch loop between two GPU
+ *   steps: hostStepSeconds per engine family, fitted, else the profile's prior, else the pooled
+ *   stepOverheadSeconds) and launch costs per layer and per extra kernel: overhead = host
+ *   + layerOverheadSeconds x layers + kernelSeconds x extraLaunches.
  * - Tensor-parallel all-reduces reach a fraction of the link bandwidth (NCCL's bus bandwidth
  *   for mid-sized messages is below the link peak: nccl-tests PERFORMANCE.md): commEfficiency.
  *
@@ -39,8 +41,16 @@ export interface EfficiencyParams {
   mfuHalfTokens: number;
   /** bytes read per device per step at which mbu is half of mbuMax */
   mbuHalfBytes: number;
-  /** fixed seconds per step (sampling, scheduling) */
+  /** fixed seconds per step (sampling, scheduling) for engines without a fitted host time of their own (hostStepSeconds) */
   stepOverheadSeconds: number;
+  /**
+   * fixed host seconds per step by engine family (engine profile id: llamacpp, vllm, sglang, trtllm),
+   * fitted where the suite has cases of the family: the work between two GPU steps, which differs by
+   * engine (vLLM's Python scheduler, sampler and detokenizer against llama.cpp's C++ loop replaying a
+   * CUDA graph); a family without a fitted value takes its profile's prior (kernels.hostStepSeconds),
+   * else stepOverheadSeconds (hostStepOf)
+   */
+  hostStepSeconds?: Record<string, number>;
   /** seconds per layer per step (kernel launches) */
   layerOverheadSeconds: number;
   /**
@@ -127,6 +137,41 @@ export interface Situation {
   layers: number;
   /** kernels launched beyond the dense layers' (launches.ts); absent = 0 */
   extraLaunches?: number;
+  /** the engine family (profile id) and its profile's prior host time per step, for hostStepOf */
+  engine?: EngineHost;
+}
+
+/** What hostStepOf reads of an engine profile: its family and its sourced prior host time per step. */
+export interface EngineHost {
+  id: string;
+  prior?: { value: number; source: string };
+}
+
+/** Where the host time per step comes from, for `--explain`. */
+export function describeHostStep(p: EfficiencyParams, engine: EngineHost | undefined): string {
+  const h = hostStepOf(p, engine);
+  if (h.from === 'fitted') return `fitted for the ${engine!.id} engine family on the suite's ${engine!.id} cases (calibration hostStepSeconds.${engine!.id})`;
+  if (h.from === 'prior') return `${engine!.id} profile prior (kernels.hostStepSeconds; no ${engine!.id} case in the fit): ${engine!.prior!.source}`;
+  return engine ? `pooled stepOverheadSeconds (no fitted value or prior for the ${engine.id} engine family)` : 'pooled stepOverheadSeconds (no engine profile)';
+}
+
+/** The family and prior of an engine profile (undefined: no engine profile, the pooled value). */
+export function engineHostOf(engine: Pick<EngineSpec, 'id' | 'kernels'> | undefined): EngineHost | undefined {
+  if (!engine) return undefined;
+  const prior = engine.kernels?.hostStepSeconds;
+  return prior ? { id: engine.id, prior } : { id: engine.id };
+}
+
+/**
+ * Host seconds per step under an engine: the calibration's fitted value for the engine family,
+ * else the profile's sourced prior, else the pooled stepOverheadSeconds; `from` says which.
+ * @example hostStepOf({ ..., stepOverheadSeconds: 1e-3, hostStepSeconds: { llamacpp: 2e-4 } }, { id: 'llamacpp' }) // { seconds: 2e-4, from: 'fitted' }
+ */
+export function hostStepOf(p: EfficiencyParams, engine: EngineHost | undefined): { seconds: number; from: 'fitted' | 'prior' | 'pooled' } {
+  const fitted = engine ? p.hostStepSeconds?.[engine.id] : undefined;
+  if (fitted !== undefined) return { seconds: fitted, from: 'fitted' };
+  if (engine?.prior) return { seconds: engine.prior.value, from: 'prior' };
+  return { seconds: p.stepOverheadSeconds, from: 'pooled' };
 }
 
 export interface PhaseEfficiency {
@@ -178,7 +223,7 @@ export function phaseEfficiency(p: EfficiencyParams, hw: Pick<HardwareSpec, 'ven
     mbu: mbuAt(c, p, s.bytesPerDevicePerStep),
     mfuMax: c.mfuMax,
     mbuMax: c.mbuMax,
-    overheadSeconds: p.stepOverheadSeconds + p.layerOverheadSeconds * s.layers + (p.kernelSeconds ?? 0) * (s.extraLaunches ?? 0),
+    overheadSeconds: hostStepOf(p, s.engine).seconds + p.layerOverheadSeconds * s.layers + (p.kernelSeconds ?? 0) * (s.extraLaunches ?? 0),
     commEfficiency: p.commEfficiency,
     cls: own ? wanted : 'gpu',
     fittedClass: own !== undefined,

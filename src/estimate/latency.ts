@@ -1,7 +1,6 @@
 import type { Link } from '../inputs/hardware.js';
 import { CALIBRATION } from './calibration.js';
-import type { Calibration } from './efficiency.js';
-import { hardwareClass, mfuFormula } from './efficiency.js';
+import { describeHostStep, engineHostOf, hardwareClass, hostStepOf, mfuFormula, type Calibration } from './efficiency.js';
 import type { WeightLayout } from './weights.js';
 import type { EstimateInput, Workload } from './input.js';
 import type { ModelSpec } from '../inputs/model.js';
@@ -115,7 +114,7 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
     term(fig, { id: text.commEp, label: text.commEpLabel, unit: 's', value: t.commEpSeconds, formula: 'moeLayers x (dispatch + combine); each: tokens x topK / ep x imbalance x hidden x bytes x (inDomainShare / (scale-up bw x commEfficiency) + crossShare / (NIC bw x NIC efficiency)) + latency', inputs: { moeLayers: step.moeLayers, ep: step.layout.ep, mode: t.epMode, imbalance: t.imbalance, crossDomainShare: t.epCrossShare, domain: step.topology.domain, bytes: t.epBytes, link: step.epLink.name }, source: epSource(step.epLink) });
     term(fig, { id: text.commPp, label: text.commPpLabel, unit: 's', value: t.commPpSeconds, formula: '(pp - 1) x (tokens x hidden x bytes / bandwidth + latency)', inputs: { pp: step.layout.pp, bytes: t.messageBytes, link: step.ppLink.name }, source: ppSource(step.ppLink) });
     sum(fig, { id: text.comm, label: text.commLabel, unit: 's', parts: [text.commTp, text.commEp, text.commPp], source: 'tensor-parallel all-reduces + expert all-to-all + pipeline sends' });
-    term(fig, { id: text.overhead, label: text.overheadLabel, unit: 's', value: step.overheadSeconds, formula: step.extraLaunches ? 'stepOverhead + layerOverhead x layers + kernelSeconds x extraLaunches; extraLaunches = sum over layers of the mixer\'s and MLP\'s launches beyond a dense layer\'s + quantizedLinear x fp8 linear layers (src/estimate/launches.ts)' : 'stepOverhead + layerOverhead x layers (launches, sampling, scheduling)', inputs: { stepOverheadSeconds: calibration.params.stepOverheadSeconds, layerOverheadSeconds: calibration.params.layerOverheadSeconds, layers: m.layers, ...(step.extraLaunches ? { kernelSeconds: calibration.params.kernelSeconds ?? 0, extraLaunches: step.extraLaunches, launchesPerLayer: describeLaunches(input.engine) } : {}) }, source: calibrated });
+    term(fig, { id: text.overhead, label: text.overheadLabel, unit: 's', value: step.overheadSeconds, formula: step.extraLaunches ? 'hostStep + layerOverhead x layers + kernelSeconds x extraLaunches; hostStep = the engine family\'s host time per step (scheduler, sampler, launch loop); extraLaunches = sum over layers of the mixer\'s and MLP\'s launches beyond a dense layer\'s + quantizedLinear x fp8 linear layers (src/estimate/launches.ts)' : 'hostStep + layerOverhead x layers; hostStep = the engine family\'s host time per step (scheduler, sampler, launch loop)', inputs: { hostStepSeconds: hostStepOf(calibration.params, engineHostOf(input.engine)).seconds, hostStep: describeHostStep(calibration.params, engineHostOf(input.engine)), layerOverheadSeconds: calibration.params.layerOverheadSeconds, layers: m.layers, ...(step.extraLaunches ? { kernelSeconds: calibration.params.kernelSeconds ?? 0, extraLaunches: step.extraLaunches, launchesPerLayer: describeLaunches(input.engine) } : {}) }, source: calibrated });
     return bound;
   };
 

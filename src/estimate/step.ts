@@ -1,7 +1,7 @@
 import type { Link } from '../inputs/hardware.js';
 import { bytesPerElement } from '../inputs/precision.js';
 import { CALIBRATION } from './calibration.js';
-import { expertEfficiency, hardwareClass, mbuAt, mfuAt, phaseEfficiency, type Calibration, type EfficiencyParams, type PhaseEfficiency } from './efficiency.js';
+import { engineHostOf, expertEfficiency, hardwareClass, hostStepOf, mbuAt, mfuAt, phaseEfficiency, type Calibration, type EfficiencyParams, type PhaseEfficiency } from './efficiency.js';
 import { attendedLayerTokens, decodeStepFlops, prefillLinearFlops, type TokenFlops } from './flops.js';
 import type { EstimateInput } from './input.js';
 import { indexerBytesPerToken, kvElementsPerToken, layerGroups, subLayers } from './layers.js';
@@ -277,11 +277,13 @@ export function stepModel(args: StepModelArgs): StepModel {
   // Kernels beyond the dense layers' (MoE routing, MLA's extra projections, fp8 activation
   // quantization), as the engine version launches them (launches.ts), each at kernelSeconds.
   const extraLaunches = extraLaunchesPerStep(input);
-  const overheadFor = (p: EfficiencyParams) => p.stepOverheadSeconds + p.layerOverheadSeconds * m.layers + (p.kernelSeconds ?? 0) * extraLaunches;
+  // The host's time between two GPU steps is the engine family's (efficiency.ts hostStepOf).
+  const engineHost = engineHostOf(input.engine);
+  const overheadFor = (p: EfficiencyParams) => hostStepOf(p, engineHost).seconds + p.layerOverheadSeconds * m.layers + (p.kernelSeconds ?? 0) * extraLaunches;
   const overheadSeconds = overheadFor(calibration.params);
 
   const phase = (work: PhaseWork, params: EfficiencyParams = calibration.params): PhaseTime => {
-    const eff = phaseEfficiency(params, hw, { tokensPerStep: work.tokens, bytesPerDevicePerStep: work.bytes / n, layers: m.layers, extraLaunches });
+    const eff = phaseEfficiency(params, hw, { tokensPerStep: work.tokens, bytesPerDevicePerStep: work.bytes / n, layers: m.layers, extraLaunches, engine: engineHost });
     const commEfficiency = eff.commEfficiency;
     const mfu = input.mfu ?? eff.mfu;
     const mbu = input.mbu ?? eff.mbu;

@@ -232,6 +232,11 @@ export interface EngineSpec {
      * activation quantization per fp8 linear layer; each costs the calibration's kernelSeconds
      */
     launches?: { mla?: { value: number; source: string }; moe?: { value: number; source: string }; sharedExpert?: { value: number; source: string }; quantizedLinear?: { value: number; source: string } };
+    /**
+     * prior host seconds per step (scheduler, sampler, launch loop between two GPU steps), used where
+     * the calibration has no fitted value for the engine family (efficiency.ts hostStepOf)
+     */
+    hostStepSeconds?: { value: number; source: string };
   };
   notes?: string[];
 }
@@ -337,6 +342,7 @@ export const engineFileSchema = z.strictObject({
       sharedExpert: z.strictObject({ value: z.number().int().nonnegative(), source }).optional(),
       quantizedLinear: z.strictObject({ value: z.number().int().nonnegative(), source }).optional(),
     }).optional(),
+    hostStepSeconds: z.strictObject({ value: z.number().nonnegative().max(1), source }).optional(),
   }).optional(),
   notes: z.array(z.string()).optional(),
 }).superRefine((f, ctx) => {
