@@ -204,9 +204,10 @@ published layout; KV-capacity cases under the case's engine profile as launched.
 is a roofline: max(FLOPs / (peak x mfu), bytes / (bandwidth x mbu)) + communication + a fixed step
 overhead, with mfu(T) = mfuMax x T / (T + mfuHalfTokens) (T = tokens per step), mbu(B) = mbuMax x B /
 (B + mbuHalfBytes) (B = bytes per device per step), overhead = hostStep + layerOverhead x layers,
-where hostStep is the engine family's host time between two GPU steps (hostStepSeconds, fitted per engine
-profile id with at least 5 cases: llama.cpp's C++ loop replaying a CUDA graph against vLLM's Python
-scheduler and sampler; other engines share stepOverheadSeconds),
+where hostStep is the engine family's host time between two GPU steps (hostStepSeconds: fitted for each
+family whose profile states a sourced prior, kernels.hostStepSeconds, and has at least 5 cases; today
+llama.cpp, whose C++ loop replays one CUDA graph per token; the others share stepOverheadSeconds, which
+a free value per family would turn into a sink for whatever else its cases miss),
 and collectives at commEfficiency x link bandwidth. Kernels a step launches beyond its dense
 layers' (a mixture-of-experts block's router, top-k, alignment and combine; absorbed MLA's extra
 norms, batched products and copies; fp8 activation quantization where it is a kernel of its own)
