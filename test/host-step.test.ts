@@ -67,10 +67,11 @@ describe('which engine families get a fitted host time (accuracy-lib hostFamilie
     expect(CALIBRATION.params.hostStepSeconds?.vllm).toBeUndefined();
   });
 
-  it('the 2025-2026 llama.cpp CUDA cases join the suite; the MXFP4 ones wait for a profile that loads the format', () => {
-    const ids = fitCases.map((c) => c.m.id);
-    expect(ids).toContain('lcpp16834-rtx4090-qwen3-30b-a3b-q4_0');
-    expect(ids).toContain('lcpp19053-rtx6000ada-llama3.2-3b-q4km');
-    expect(ids).not.toContain('lcpp16834-rtx4090-gpt-oss-20b-mxfp4');
+  it('the 2025-2026 llama.cpp CUDA cases join the suite under llamacpp@b10470, gpt-oss-20b as its MXFP4_MOE GGUF', () => {
+    const byId = new Map(fitCases.map((c) => [c.m.id, c]));
+    for (const id of ['lcpp16834-rtx4090-qwen3-30b-a3b-q4_0', 'lcpp19053-rtx6000ada-llama3.2-3b-q4km', 'lcpp16834-rtx4090-gpt-oss-20b-mxfp4']) {
+      expect(byId.get(id)?.input.engine?.version).toBe('b10470');
+    }
+    expect(byId.get('lcpp16834-rtx4090-gpt-oss-20b-mxfp4')!.input.weights.id).toBe('mxfp4_moe');
   });
 });
