@@ -102,19 +102,15 @@ describe('accuracy cases measured on old llama.cpp builds stay on the profile of
   const dir = fileURLToPath(new URL('../validation/cases', import.meta.url));
   const cases = readdirSync(dir).filter((f) => f.endsWith('.yaml')).flatMap((f) => (parse(readFileSync(join(dir, f), 'utf8')).cases ?? []) as { id: string; engine?: string }[]);
   const lcpp = cases.filter((c) => c.engine?.startsWith('llamacpp'));
-<<<<<<< HEAD
   it('every llama.cpp case pins a profile (runs before b6096 llamacpp@b6000, later ones their build\'s): a newer default never re-times them', () => {
     expect(lcpp.length).toBeGreaterThan(20);
     for (const c of lcpp) expect(`${c.id}: ${c.engine}`).toMatch(/: llamacpp@b\d+$/);
-    // only runs that need a newer build (the MXFP4 GGUF type, --n-cpu-moe: validation/cases/levers.yaml) leave b6000
-    expect(lcpp.filter((c) => c.engine !== 'llamacpp@b6000').map((c) => c.id)).toEqual(['hwcorner-gptoss120b-rtx3090-ncpumoe27-tg']);
-=======
-  it('every llama.cpp case pins the profile of its build: runs before b6096 b6000, the 2025-2026 llama-bench rows (llama-cpp-cuda-2025.yaml) b10470; a newer default never re-times them', () => {
-    expect(lcpp.length).toBeGreaterThan(20);
-    const recent = new Set(((parse(readFileSync(join(dir, 'llama-cpp-cuda-2025.yaml'), 'utf8')).cases ?? []) as { id: string }[]).map((c) => c.id));
-    expect(recent.size).toBe(5);
-    for (const c of lcpp) expect(`${c.id}: ${c.engine}`).toBe(`${c.id}: ${recent.has(c.id) ? 'llamacpp@b10470' : 'llamacpp@b6000'}`);
->>>>>>> 02c00dd (Tests: llama.cpp cases pin the profile of their build (b6000 before b6096, b10470 for the 2025-2026 rows); the L4 Qwen2.5-0.5B c8 ITL p95 loses its known-miss note (simulated 1.50x after the refit))
+    // only runs that need a newer build leave b6000: the MXFP4 GGUF type and --n-cpu-moe (validation/cases/levers.yaml),
+    // and the 2025-2026 llama-bench rows of llama.cpp pull requests (validation/cases/llama-cpp-cuda-2025.yaml)
+    const recent = ((parse(readFileSync(join(dir, 'llama-cpp-cuda-2025.yaml'), 'utf8')).cases ?? []) as { id: string; engine?: string }[]);
+    expect(recent.length).toBe(5);
+    for (const c of recent) expect(`${c.id}: ${c.engine}`).toBe(`${c.id}: llamacpp@b10470`);
+    expect(lcpp.filter((c) => c.engine !== 'llamacpp@b6000').map((c) => c.id).sort()).toEqual(['hwcorner-gptoss120b-rtx3090-ncpumoe27-tg', ...recent.map((c) => c.id)].sort());
   });
 });
 

@@ -8,28 +8,31 @@ export const CALIBRATION: Calibration = {
     "byClass": {
       "gpu": {
         "mfuMax": 0.5211,
-        "mbuMax": 0.8608
+        "mbuMax": 0.8464
       },
       "cpu": {
         "mfuMax": 0.6,
-        "mbuMax": 0.6929
+        "mbuMax": 0.655
       },
       "rocm-gpu": {
-        "mfuMax": 0.1748,
-        "mbuMax": 0.4474
+        "mfuMax": 0.1728,
+        "mbuMax": 0.4401
       },
       "soc": {
-        "mfuMax": 0.6844,
-        "mbuMax": 0.9314
+        "mfuMax": 0.6745,
+        "mbuMax": 0.841
       }
     },
     "mfuHalfTokens": 9.317,
-    "mbuHalfBytes": 1400000000,
-    "stepOverheadSeconds": 0.00136,
-    "layerOverheadSeconds": 0.00002398,
+    "mbuHalfBytes": 1165000000,
+    "stepOverheadSeconds": 0.001991,
+    "layerOverheadSeconds": 0.00001713,
+    "hostStepSeconds": {
+      "llamacpp": 0
+    },
     "kernelSeconds": 0.000006667,
-    "commEfficiency": 0.4964,
-    "expertHalfBytes": 1759000
+    "commEfficiency": 0.5096,
+    "expertHalfBytes": 1384000
   },
   "training": {
     "byClass": {
@@ -45,23 +48,23 @@ export const CALIBRATION: Calibration = {
     "bubbleScale": 0.4769,
     "dpOverlap": 0.2176
   },
-  "source": "fitted 2026-11-30 on 188 serving and 34 training measurements of validation/cases; median |error| 7.7% in sample, 8.7% leave-one-out (docs/accuracy.md)",
+  "source": "fitted 2026-11-30 on 196 serving and 34 training measurements of validation/cases; median |error| 7.4% in sample, 8.8% leave-one-out (docs/accuracy.md)",
   "bands": {
     "prefill": {
-      "low": 0.755,
-      "high": 1.571
+      "low": 0.7596,
+      "high": 1.622
     },
     "decode": {
-      "low": 0.8626,
-      "high": 1.19
+      "low": 0.8297,
+      "high": 1.247
     },
     "kvCapacity": {
       "low": 0.9137,
       "high": 1.036
     },
     "throughput": {
-      "low": 0.8704,
-      "high": 1.193
+      "low": 0.8691,
+      "high": 1.195
     },
     "training": {
       "low": 0.5956,
