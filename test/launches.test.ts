@@ -5,6 +5,7 @@ import { DEFAULT_LAUNCHES, describeLaunches, extraLaunchesPerStep } from '../src
 import { builtInCatalog, findHardware, findModel } from '../src/inputs/presets.js';
 import { FORMATS } from '../src/inputs/precision.js';
 import { findEngine } from '../src/inputs/engine-choice.js';
+import { cli, cliJson } from './helpers.js';
 
 const catalog = builtInCatalog();
 const model = (id: string) => findModel(catalog, id).model;
@@ -70,5 +71,16 @@ describe('a batch of copies of one prompt (Workload.identicalSequences)', () => 
     expect(distinct.decodeBytes(32, kv)).toBeGreaterThan(3 * copies.decodeBytes(32, kv));
     // FLOPs are per token whatever the routing
     expect(copies.decodeWork(32, kv).flops).toBe(distinct.decodeWork(32, kv).flops);
+  });
+});
+
+describe('the table names what a step is bound by, overhead included', () => {
+  it('DeepSeek-V3 on 8 x H200 under SGLang 0.4 at batch 1: the decode step is mostly kernel launches, so "overhead-bound", not "memory-bound"', async () => {
+    const args = ['estimate', '--model', 'deepseek-v3', '--gpu', 'h200', '--count', '8', '--engine', 'sglang@0.4'];
+    const f = (await cliJson(args)).figures;
+    expect(f['latency.decodeOverhead'].value).toBeGreaterThan(f['latency.decodeRoofline'].value);
+    expect((await cli(args)).stdout).toMatch(/Time per output token \(overhead-bound\)/);
+    // Llama 3.1 8B at batch 1 reads its weights for longer than its fixed costs: memory-bound
+    expect((await cli(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100'])).stdout).toMatch(/Time per output token \(memory-bound\)/);
   });
 });

@@ -535,6 +535,10 @@ function whyWinner(d: DisaggregatedPlan | undefined, a: PlanRow | undefined, rea
   const pools = `prefill ${d.prefill.workers} x ${d.prefill.config.devices} ${d.prefill.config.input.hardware.id} (${f['disagg.prefillBatch'].value} prompts per step, ${fmt(f['disagg.prefillStep'].value)}), decode ${d.decode.workers} x ${d.decode.config.devices} ${d.decode.config.input.hardware.id} (${f['disagg.decodeConcurrency'].value} sequences each at TPOT ${fmt(f['latency.tpot'].value)})`;
   if (!a) return `disaggregated: no aggregated deployment meets the targets; ${pools}`;
   const close = Math.abs(d.usdPerMillionOutputTokens / a.usdPerMillionOutputTokens - 1) < 0.1 ? ' (within the estimates\' uncertainty, about 10%: either will do; pick by operations)' : '';
+  // the same cost to the percent: no winner on price ("0% cheaper" said nothing)
+  if (pct(Math.min(d.usdPerMillionOutputTokens, a.usdPerMillionOutputTokens), Math.max(d.usdPerMillionOutputTokens, a.usdPerMillionOutputTokens)) === '0%') {
+    return `aggregated and disaggregated cost the same per output token to the percent (${a.devices} devices against ${d.devices}): either will do, and aggregated is the simpler to run (one kind of replica, no KV transfer); ${pools}`;
+  }
   if (d.usdPerMillionOutputTokens < a.usdPerMillionOutputTokens) {
     return `disaggregated is ${pct(d.usdPerMillionOutputTokens, a.usdPerMillionOutputTokens)} cheaper per output token: its decode steps carry no prompts, so a decode worker runs ${f['disagg.decodeConcurrency'].value} sequences within TPOT ${fmt(req.targets.tpot ?? f['latency.tpot'].value)}, where the best aggregated replica (${a.replicas} x ${a.devicesPerReplica} ${a.hardware}) runs ${a.concurrencyPerReplica} because each of its steps also prefills the prompts joining it${close}; ${pools}`;
   }
