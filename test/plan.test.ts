@@ -89,6 +89,21 @@ describe('plan launch lines only for engines that run the pick (issue 12 accepta
     expect(pinned.rows.every((r: any) => r.hardware === 'h100-sxm')).toBe(true);
     expect(pinned.top.launch[0].engine).toBe('trtllm@1.0');
   });
+
+  it('a line names the repo only where the engine loads those weights from it', async () => {
+    // int4 of a bf16 release: vLLM, SGLang and TensorRT-LLM serve an AWQ/GPTQ checkpoint, not meta-llama's
+    const int4 = await cliJson(['plan', '--model', 'llama-3.1-70b', '--qps', '5', '--hardware', 'h100-sxm', '--precision', 'int4']);
+    for (const l of int4.top.launch) expect(l.command).toContain('<int4 checkpoint of meta-llama/Llama-3.1-70B-Instruct>');
+    // fp8 of a bf16 release: vLLM quantizes at load (--quantization fp8); TensorRT-LLM needs an fp8 checkpoint
+    const fp8 = await cliJson(['plan', '--model', 'llama-3.1-70b', '--qps', '5', '--hardware', 'h100-sxm', '--precision', 'fp8']);
+    const line = (id: string) => fp8.top.launch.find((l: any) => l.engine.startsWith(id)).command;
+    expect(line('vllm')).toMatch(/^vllm serve meta-llama\/Llama-3\.1-70B-Instruct .*--quantization fp8/);
+    expect(line('trtllm')).toMatch(/^trtllm-serve <fp8 checkpoint of meta-llama\/Llama-3\.1-70B-Instruct>/);
+    // DeepSeek-V3 is released in fp8 blocks: its config says so, no --quantization
+    const ds = await cliJson(['plan', '--model', 'deepseek-v3', '--qps', '10', '--hardware', 'h200', '--precision', 'fp8-block']);
+    expect(ds.top.launch[0].command).toMatch(/^vllm serve deepseek-ai\/DeepSeek-V3 /);
+    expect(ds.top.launch.map((l: any) => l.command).join('\n')).not.toMatch(/--quantization/);
+  });
 });
 
 describe('plan edge cases', () => {

@@ -175,7 +175,8 @@ export const transferLinkName = (plan: DisaggregatedPlan): string => kvTransferL
  */
 export function disaggregatedLaunch(plan: DisaggregatedPlan, repo: string): { engine: string; command: string }[] {
   // weights quantized at load (fp8 of a bf16 checkpoint): the pool engine's --quantization value
-  const quantization = (c: PlanConfig): string | undefined => c.input.engine?.launch?.quantization[c.input.weights.id];
+  // (none for a checkpoint already in the format: its config carries quantization_config)
+  const quantization = (c: PlanConfig): string | undefined => (c.input.model.quantization === c.input.weights.id ? undefined : c.input.engine?.launch?.quantization[c.input.weights.id]);
   const nodesOf = (c: PlanConfig) => Math.max(1, Math.ceil(c.devices / (c.input.gpusPerNode ?? Math.min(c.input.hardware.devicesPerNode, c.devices))));
   const sglang = (pick: PoolPick, mode: 'prefill' | 'decode', module = 'sglang.launch_server', backend = 'mooncake'): string => {
     const c = pick.config;

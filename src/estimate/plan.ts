@@ -670,12 +670,19 @@ function launchLine(e: EngineSpec, row: PlanRow, repo: string, ctx: number): str
   const layerSplit = e.multiDevice.default === 'layer';
   const defaultKv = e.kvCache.defaultType?.value ?? input.activations.id;
   const gguf = `${repo.split('/').pop()}-${input.weights.id.toUpperCase()}.gguf`;
+  // A format the checkpoint is not in and the engine does not quantize to at load (AWQ/GPTQ
+  // int4, NVFP4 of a bf16 release): the engine serves a checkpoint already in that format, not
+  // the one named, and the line says so rather than naming a repo that loads other weights.
+  const own = input.model.quantization ?? (input.model.dtype === 'float16' ? 'fp16' : input.model.dtype === 'float32' ? 'fp32' : 'bf16');
+  const sixteen = ['bf16', 'fp16', 'fp32'];
+  const loadsAsIs = input.weights.id === own || (sixteen.includes(input.weights.id) && sixteen.includes(own)) || l.quantization[input.weights.id] !== undefined;
+  const served = loadsAsIs ? repo : `<${input.weights.id} checkpoint of ${repo}>`;
   // attention data parallelism: the engine's own flags (SGLang --enable-dp-attention --dp-size,
   // vLLM --data-parallel-size with the tp of one group); an engine without them says so
   const dp = row.dpAttention;
   const tpValue = dp > 1 && l.dataParallelTp === 'group' ? row.tp / dp : row.tp;
   const parts = [
-    l.command.replace('{repo}', repo).replace('{gguf}', gguf),
+    l.command.replace('{repo}', served).replace('{gguf}', gguf),
     layerSplit ? '' : set('tp', tpValue),
     dp > 1 ? set('dpAttention', dp) : '',
     row.redundantExperts > 0 ? set('redundantExperts', row.redundantExperts) : '',
@@ -690,7 +697,8 @@ function launchLine(e: EngineSpec, row: PlanRow, repo: string, ctx: number): str
     budget !== undefined && l.flags.fraction ? set('fraction', +budget.toFixed(3)) : '',
     // a KV type other than the engine's default cache type (its own, else the activation type) needs the flag
     input.kv.id !== defaultKv && l.kvTypes[input.kv.id] ? set('kvType', l.kvTypes[input.kv.id]) : '',
-    l.quantization[input.weights.id] ? set('quantization', l.quantization[input.weights.id]) : '',
+    // a checkpoint already in the format carries it in its config (quantization_config): the engine reads it
+    l.quantization[input.weights.id] && input.model.quantization !== input.weights.id ? set('quantization', l.quantization[input.weights.id]) : '',
     // the row's levers: speculative decoding and prefix caching in the engine's own flags
     ...leverLaunchFlags(row, e.id),
   ];
