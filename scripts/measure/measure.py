@@ -35,6 +35,7 @@ import math
 import pathlib
 import sys
 import time
+from types import SimpleNamespace
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -118,33 +119,9 @@ class Shape:
         return s
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--models", nargs="+", default=list(DEFAULT_PLAN), help="model preset ids (default: the plan's)")
-    ap.add_argument("--decode-steps", type=int, default=20, help="graph replays timed per decode shape")
-    ap.add_argument("--repeats", type=int, default=5, help="timed replays per prefill shape; the median is kept")
-    ap.add_argument("--hardware", help="hardware preset id (default: from the GPU name)")
-    ap.add_argument("--out", help="output YAML (default validation/cases/measured/<hardware>-<date>.yaml)")
-    ap.add_argument("--budget-s", type=float, default=400, help="stop starting new configurations after this many seconds")
-    ap.add_argument("--dry-run", action="store_true", help="print the plan and exit (no torch needed)")
-    ap.add_argument("--device", default="cuda", help="cuda, or cpu for a smoke test of the whole loop at toy sizes (no graphs)")
-    ap.add_argument("--check", action="store_true", help="run every layer type at toy sizes on the CPU and compare the MoE path with a per-expert loop")
-    args = ap.parse_args()
-
-    plan = {m: DEFAULT_PLAN.get(m, {"prefill": [(1, 2048)], "decode": [(1, 1024), (32, 4096)]}) for m in args.models}
-    if args.dry_run:
-        n = sum(len(p["prefill"]) + len(p["decode"]) for p in plan.values())
-        print(f"plan: {n} configurations; prefill median of {args.repeats} replays, decode mean of {args.decode_steps} replays")
-        for m, p in plan.items():
-            shape = Shape(load_config(m))
-            for b, c in p["prefill"]:
-                print(f"  {m:16s} prefill batch {b:3d} x {c:6d} tokens")
-            for b, c in p["decode"]:
-                kv = 2 * b * (c + 1) * shape.kv_heads * shape.head_dim * 2 * shape.layers
-                print(f"  {m:16s} decode  batch {b:3d} at context {c:6d} (KV {kv / 2**30:6.2f} GiB)")
-        print("writes:", args.out or "validation/cases/measured/<hardware>-<date>.yaml")
-        return
-
+def forward_pass(cpu: bool):
+    """The forward pass's torch code (imported by scripts/measure/measure_levers.py): returns a
+    namespace with torch, F and Model (Model(shape, device, dtype).forward(ids, kv, pos))."""
     import torch
     import torch.nn.functional as F
 
@@ -174,6 +151,35 @@ def main() -> None:
         with sdpa_backends():
             return F.scaled_dot_product_attention(q, k.repeat_interleave(g, 1), v.repeat_interleave(g, 1), is_causal=True)
 
+    chunk_path = ["flash"]
+
+    def attend_chunk(q, k, v):
+        """t queries at the last t positions of s keys (a prompt's uncached tail over its cached prefix):
+        causal with the diagonal at the bottom right (query i sees keys up to s - t + i), as FlashAttention
+        aligns it for t < s (torch.nn.attention.bias.causal_lower_right); an explicit mask on the CPU."""
+        t, s = q.shape[2], k.shape[2]
+        if not cpu and torch.cuda.is_available():
+            from torch.nn.attention.bias import causal_lower_right
+
+            if chunk_path[0] == "flash":
+                try:
+                    with sdpa_backends():
+                        return F.scaled_dot_product_attention(q, k, v, attn_mask=causal_lower_right(t, s), enable_gqa=True)
+                except (RuntimeError, TypeError) as e:
+                    chunk_path[0] = "expanded"
+                    print(f"note: no FlashAttention with a lower-right causal mask and native GQA here ({str(e)[:120]}); K/V expanded per query head", flush=True)
+            g = q.shape[1] // k.shape[1]
+            if chunk_path[0] == "expanded":
+                try:
+                    with sdpa_backends():
+                        return F.scaled_dot_product_attention(q, k.repeat_interleave(g, 1), v.repeat_interleave(g, 1), attn_mask=causal_lower_right(t, s))
+                except RuntimeError as e:
+                    chunk_path[0] = "mask"
+                    print(f"note: no FlashAttention with a lower-right causal mask here ({str(e)[:120]}); an explicit mask, any SDPA backend", flush=True)
+        g = q.shape[1] // k.shape[1]
+        mask = torch.ones(t, s, dtype=torch.bool, device=q.device).tril(s - t)
+        return F.scaled_dot_product_attention(q, k.repeat_interleave(g, 1), v.repeat_interleave(g, 1), attn_mask=mask)
+
     flash_decode = [True]
 
     def attend_cache(q, k, v):
@@ -196,7 +202,7 @@ def main() -> None:
         """Flash (or cuDNN) attention only on CUDA: never the math backend, which materializes the scores."""
         from contextlib import nullcontext
 
-        if not torch.cuda.is_available() or args.device == "cpu":
+        if not torch.cuda.is_available() or cpu:
             return nullcontext()
         from torch.nn.attention import SDPBackend, sdpa_kernel
 
@@ -294,8 +300,10 @@ def main() -> None:
                 v = v.transpose(1, 2)
                 kc[:, :, pos : pos + t].copy_(k)
                 vc[:, :, pos : pos + t].copy_(v)
-                if t > 1:  # prefill from position 0: causal FlashAttention over the prompt
+                if t > 1 and pos == 0:  # prefill from position 0: causal FlashAttention over the prompt
                     o = attend_prompt(q, k, v)
+                elif t > 1:  # prompt tokens after a cached prefix (prefix caching): attend to the prefix and causally to each other
+                    o = attend_chunk(q, kc[:, :, : pos + t], vc[:, :, : pos + t])
                 else:  # decode: the new token attends to every cached key
                     o = attend_cache(q, kc[:, :, : pos + 1], vc[:, :, : pos + 1])
                 x = x + o.transpose(1, 2).reshape(b, t, s.heads * s.head_dim) @ layer["wo"].t()
@@ -306,6 +314,41 @@ def main() -> None:
                     gu = h @ layer["wgu"].t()
                     x = x + (F.silu(gu[..., : s.ffn]) * gu[..., s.ffn :]) @ layer["wd"].t()
             return rmsnorm(x[:, -1], self.final_norm, s.eps) @ self.head.t()
+
+    return SimpleNamespace(torch=torch, F=F, Model=Model, sdpa_backends=sdpa_backends)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", nargs="+", default=list(DEFAULT_PLAN), help="model preset ids (default: the plan's)")
+    ap.add_argument("--decode-steps", type=int, default=20, help="graph replays timed per decode shape")
+    ap.add_argument("--repeats", type=int, default=5, help="timed replays per prefill shape; the median is kept")
+    ap.add_argument("--hardware", help="hardware preset id (default: from the GPU name)")
+    ap.add_argument("--out", help="output YAML (default validation/cases/measured/<hardware>-<date>.yaml)")
+    ap.add_argument("--budget-s", type=float, default=400, help="stop starting new configurations after this many seconds")
+    ap.add_argument("--dry-run", action="store_true", help="print the plan and exit (no torch needed)")
+    ap.add_argument("--device", default="cuda", help="cuda, or cpu for a smoke test of the whole loop at toy sizes (no graphs)")
+    ap.add_argument("--check", action="store_true", help="run every layer type at toy sizes on the CPU and compare the MoE path with a per-expert loop")
+    args = ap.parse_args()
+
+    plan = {m: DEFAULT_PLAN.get(m, {"prefill": [(1, 2048)], "decode": [(1, 1024), (32, 4096)]}) for m in args.models}
+    if args.dry_run:
+        n = sum(len(p["prefill"]) + len(p["decode"]) for p in plan.values())
+        print(f"plan: {n} configurations; prefill median of {args.repeats} replays, decode mean of {args.decode_steps} replays")
+        for m, p in plan.items():
+            shape = Shape(load_config(m))
+            for b, c in p["prefill"]:
+                print(f"  {m:16s} prefill batch {b:3d} x {c:6d} tokens")
+            for b, c in p["decode"]:
+                kv = 2 * b * (c + 1) * shape.kv_heads * shape.head_dim * 2 * shape.layers
+                print(f"  {m:16s} decode  batch {b:3d} at context {c:6d} (KV {kv / 2**30:6.2f} GiB)")
+        print("writes:", args.out or "validation/cases/measured/<hardware>-<date>.yaml")
+        return
+
+    import torch
+    import torch.nn.functional as F
+
+    Model = forward_pass(args.device == "cpu").Model
 
     if args.check:
         torch.manual_seed(0)
