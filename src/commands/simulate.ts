@@ -62,12 +62,13 @@ Examples:
         text = (await import('../format/svg.js')).renderCurvesSvg(sweepChartData(document), `${document.input.model.name}: latency percentiles against offered load`);
       } else if (sweep) {
         const rows = sweepRows(document);
-        const table = async (color: boolean) => (await import('../format/simulate.js')).renderSweepTable(document, color, ctx.isTty);
-        text = await renderOutput(format, { document, rows, title, table }, ctx.color);
+        // prose lines word-wrapped to the terminal (COLUMNS), as estimate, plan and sweep do
+        const table = async (color: boolean, width: number) => (await import('../format/width.js')).wrapText(await (await import('../format/simulate.js')).renderSweepTable(document, color, ctx.isTty, width), width, '  ');
+        text = await renderOutput(format, { document, rows, title, table }, ctx.color, ctx.width());
       } else {
         const single = document as SimulationDocument;
-        const table = async (color: boolean) => (await import('../format/simulate.js')).renderSimulationTable(single, color, ctx.isTty);
-        text = await renderOutput(format, { document: single, figures: single.figures, title, table }, ctx.color);
+        const table = async (color: boolean, width: number) => (await import('../format/width.js')).wrapText((await import('../format/simulate.js')).renderSimulationTable(single, color, ctx.isTty), width, '  ');
+        text = await renderOutput(format, { document: single, figures: single.figures, title, table }, ctx.color, ctx.width());
         // --explain [figure]: every figure, or one figure's tree, by the one rule estimate and plan follow
         if (opts.explain && format === 'table') text += explainAfter('table', single.figures, typeof opts.explain === 'string' ? opts.explain : true, ctx.width()).text;
       }

@@ -100,7 +100,7 @@ export function sweepChartData(doc: SimulationSweepDocument): ChartData {
 }
 
 /** A --qps sweep: a table of points, then the latency-against-load charts. */
-export async function renderSweepTable(doc: SimulationSweepDocument, color: boolean, unicode: boolean): Promise<string> {
+export async function renderSweepTable(doc: SimulationSweepDocument, color: boolean, unicode: boolean, width = Infinity): Promise<string> {
   const c = makeChalk(color);
   const lines = header(doc.input, `${doc.points.length} offered loads from ${doc.points[0].qps} to ${doc.points[doc.points.length - 1].qps} requests/s (${doc.input.traffic.arrival})`).map((l, i) => (i === 0 ? c.bold(l) : l));
   const v = (f: Figures, id: string) => (f[id] ? formatValue(f[id].value, f[id].unit) : '-');
@@ -110,7 +110,7 @@ export async function renderSweepTable(doc: SimulationSweepDocument, color: bool
     String(+p.qps.toPrecision(4)), v(p.figures, 'latency.ttft.p50'), v(p.figures, 'latency.ttft.p99'), v(p.figures, 'latency.tpot.p50'), v(p.figures, 'latency.tpot.p99'), v(p.figures, 'latency.e2e.p99'),
     String(+p.figures['throughput.requestsPerSecond'].value.toPrecision(3)), grouped(p.figures['throughput.outputTokensPerSecond'].value),
     ...(anyGoodput ? [p.figures['goodput.fraction'] ? `${(p.figures['goodput.fraction'].value * 100).toFixed(0)}%` : '-'] : []),
-  ]), color));
+  ]), color, width));
   const withTargets = doc.points.filter((p) => p.met !== null);
   if (withTargets.length) {
     const best = [...withTargets].reverse().find((p) => p.met);
