@@ -15,6 +15,8 @@ describe('output fits the terminal', () => {
     ['sweep over two inputs', ['sweep', '--model', 'llama-3.1-8b', '--over', 'gpu=h100-sxm,l4', '--over', 'context=1k..32k']],
     ['train', ['train', '--model', 'llama-3.1-8b', '--gpu', 'h100', '--count', '8', '--tokens', '1b']],
     ['presets list', ['presets', 'list', 'hardware']],
+    ['presets show (hardware, sources wrapped)', ['presets', 'show', 'h100-sxm']],
+    ['presets show (model)', ['presets', 'show', 'deepseek-v3']],
     ['simulate', ['simulate', '--model', 'llama-3.1-8b', '--gpu', 'h100', '--qps', '5', '--requests', '200']],
     ['simulate over a load range', ['simulate', '--model', 'llama-3.1-8b', '--gpu', 'h100', '--qps', '1..10', '--requests', '200']],
   ])('COLUMNS=80 %s prints no line longer than 80 characters, warnings included', async (_name, args) => {

@@ -2,6 +2,7 @@ import { Argument, Command } from 'commander';
 import { quote, unknownChoice, UserError } from '../errors.js';
 import { paramsFigures } from '../estimate/params.js';
 import { formatOption, renderOutput, type Column, type OutputFormat, type Rows } from '../format/render.js';
+import { wrapText } from '../format/width.js';
 import { allNames, findEntry, type Catalog, type ModelPreset } from '../inputs/catalog.js';
 import type { HardwareSpec } from '../inputs/hardware.js';
 import { choice } from '../inputs/options.js';
@@ -154,13 +155,13 @@ async function show(ctx: Context, name: string, opts: Record<string, unknown>): 
   const { renderHardwareShow, renderModelShow } = await import('../format/presets.js');
   if (hw) {
     const document = { schemaVersion: 1, kind: 'hardware', preset: hw };
-    ctx.out(format === 'json' || format === 'yaml' ? await renderOutput(format, { document }, ctx.color, ctx.width()) : renderHardwareShow(hw));
+    ctx.out(format === 'json' || format === 'yaml' ? await renderOutput(format, { document }, ctx.color, ctx.width()) : wrapText(renderHardwareShow(hw), ctx.width(), '    '));
     return;
   }
   const m = model!;
   const params = paramsFigures({}, m.model);
   const document = { schemaVersion: 1, kind: 'model', preset: { ...modelSummary(m), published: m.published ?? null, model: m.model, config: m.config } };
-  ctx.out(format === 'json' || format === 'yaml' ? await renderOutput(format, { document }, ctx.color, ctx.width()) : renderModelShow(m, params));
+  ctx.out(format === 'json' || format === 'yaml' ? await renderOutput(format, { document }, ctx.color, ctx.width()) : wrapText(renderModelShow(m, params), ctx.width(), '    '));
 }
 
 // ---- validate ----
