@@ -90,6 +90,17 @@ describe('plan launch lines only for engines that run the pick (issue 12 accepta
     expect(pinned.top.launch[0].engine).toBe('trtllm@1.0');
   });
 
+  it('TensorRT-LLM under attention DP: enable_attention_dp in the extra options, --max_batch_size per rank (its DeepSeek-R1 best-practice blog: 1,024 clients, --max_batch_size 128 on 8 ranks)', async () => {
+    const doc = await cliJson(['plan', '--model', 'deepseek-v3', '--qps', '100', '--ttft', '2s', '--tpot', '50ms', '--hardware', 'h200']);
+    const row = doc.rows[0];
+    expect(row.dpAttention).toBeGreaterThan(1);
+    const trt = doc.top.launch.find((l: any) => l.engine.startsWith('trtllm')).command;
+    expect(trt).toContain(`--max_batch_size ${Math.ceil(row.concurrencyPerReplica / row.dpAttention)} `);
+    expect(trt).toContain('enable_attention_dp: true in --extra_llm_api_options');
+    const sglang = doc.top.launch.find((l: any) => l.engine.startsWith('sglang')).command;
+    expect(sglang).toContain(`--max-running-requests ${row.concurrencyPerReplica} `);
+  });
+
   it('a line names the repo only where the engine loads those weights from it', async () => {
     // int4 of a bf16 release: vLLM, SGLang and TensorRT-LLM serve an AWQ/GPTQ checkpoint, not meta-llama's
     const int4 = await cliJson(['plan', '--model', 'llama-3.1-70b', '--qps', '5', '--hardware', 'h100-sxm', '--precision', 'int4']);

@@ -657,7 +657,9 @@ function launchLine(e: EngineSpec, row: PlanRow, repo: string, ctx: number): str
   const l = e.launch!;
   const input = row.input;
   // per engine instance: vLLM's data-parallel ranks each schedule their own share
-  const parallel = row.dpAttention > 1 && l.dataParallelTp === 'group' ? Math.ceil(row.concurrencyPerReplica / row.dpAttention) : row.concurrencyPerReplica;
+  // (TensorRT-LLM under attention DP: --max_batch_size is per rank too)
+  const perRank = row.dpAttention > 1 && (l.dataParallelTp === 'group' || l.attentionDp?.batchPerRank === true);
+  const parallel = perRank ? Math.ceil(row.concurrencyPerReplica / row.dpAttention) : row.concurrencyPerReplica;
   // the fraction the row was planned with, on its own engine's line; other engines keep their defaults
   const planned = row.input.engine?.id === e.id;
   const budget = planned ? row.estimate.figures['memory.engine.fraction']?.value : undefined;
@@ -703,7 +705,7 @@ function launchLine(e: EngineSpec, row: PlanRow, repo: string, ctx: number): str
     ...leverLaunchFlags(row, e.id),
   ];
   const unmappedKv = input.kv.id !== defaultKv && !l.kvTypes[input.kv.id];
-  const notes = [unmappedKv && l.note ? l.note : '', dp > 1 && !l.flags.dpAttention ? `attention data parallelism over ${dp} ranks: not a launch flag of ${e.name}` : '', row.redundantExperts > 0 && !l.flags.redundantExperts ? `${row.redundantExperts} redundant experts (EPLB): not a launch flag of ${e.name}` : ''].filter(Boolean);
+  const notes = [unmappedKv && l.note ? l.note : '', dp > 1 && !l.flags.dpAttention ? (l.attentionDp ? `attention data parallelism over ${dp} ranks: ${l.attentionDp.option}${l.attentionDp.batchPerRank ? `; the batch flag counts one rank's ${parallel}` : ''}` : `attention data parallelism over ${dp} ranks: not a launch flag of ${e.name}`) : '', row.redundantExperts > 0 && !l.flags.redundantExperts ? `${row.redundantExperts} redundant experts (EPLB): not a launch flag of ${e.name}` : ''].filter(Boolean);
   return parts.filter(Boolean).join(' ') + (notes.length ? ` (${notes.join('; ')})` : '');
 }
 

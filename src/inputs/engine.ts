@@ -93,6 +93,11 @@ export interface LaunchSpec {
    * (`group`: vLLM --tensor-parallel-size with --data-parallel-size). Absent = replica.
    */
   dataParallelTp?: 'replica' | 'group';
+  /**
+   * Attention data parallelism set outside the command line (TensorRT-LLM: enable_attention_dp in
+   * --extra_llm_api_options), and whether the batch flag then counts one rank's sequences.
+   */
+  attentionDp?: { option: string; batchPerRank: boolean; source: string };
   note?: string;
 }
 /**
@@ -328,6 +333,7 @@ export const engineFileSchema = z.strictObject({
     kvTypes: z.record(z.string(), z.string()).default({}),
     quantization: z.record(z.string(), z.string()).default({}),
     dataParallelTp: z.enum(['replica', 'group']).optional(),
+    attentionDp: z.strictObject({ option: z.string(), batchPerRank: z.boolean(), source }).optional(),
     note: z.string().optional(),
   }).optional(),
   kernels: z.strictObject({
