@@ -93,6 +93,21 @@ describe('lever cases (validation/cases/levers.yaml)', () => {
     expect(bandKind(byId('vllm11267-llama2-7b-a100-lora-r8-maxloras1-throughput'))).toBeUndefined();
   });
 
+  it('the RTX 5090 offload case runs the experts of all 36 MoE layers (-ncmoe 64) on its stated host, never fitted', () => {
+    const m = byId('schedcp-gptoss120b-rtx5090-ncmoe36-tg128');
+    const r = resolveMeasurement(m, catalog);
+    if (!r.ok || !r.input) throw new Error('not resolved');
+    // gpt-oss-120b: 36 layers, every one MoE; llama-bench -ngl 99 puts all 36 and the output layer on the GPU
+    expect(r.input.weightOffload).toMatchObject({ cpuMoeLayers: 36, gpuLayers: 37 });
+    expect(r.input.weightOffload!.host.id).toBe('core-ultra-9-285k');
+    // the host's DRAM: 2 channels x 6400 MT/s x 8 B
+    expect(r.input.weightOffload!.host.memoryBandwidth.value).toBeCloseTo(2 * 6400e6 * 8, 0);
+    expect(isFitted(m)).toBe(false);
+    const partial = resolveMeasurement(byId('schedcp-gptoss120b-rtx5090-ncmoe32-tg128'), catalog);
+    if (!partial.ok || !partial.input) throw new Error('not resolved');
+    expect(partial.input.weightOffload).toMatchObject({ cpuMoeLayers: 32 });
+  });
+
   it('a ratio without levers is refused with the reason', () => {
     const r = resolveMeasurement({ ...byId('vllm9668-llama3-8b-fp8-l40s-prefix-hit49-time'), levers: undefined }, catalog);
     expect(r.ok).toBe(false);

@@ -20,6 +20,7 @@ describe('cpu presets', () => {
     ['graviton4', 12, 5600, 537.6e9],
     ['altra-max-m128', 8, 3200, 204.8e9],
     ['ryzen-9-9950x', 2, 5600, 89.6e9],
+    ['core-ultra-9-285k', 2, 6400, 102.4e9],
   ])('%s: %d channels x %d MT/s x 8 B = %d B/s', (id, channels, mts, bandwidth) => {
     const h = hw(id);
     expect(h.kind).toBe('cpu');
@@ -38,6 +39,11 @@ describe('cpu presets', () => {
     ['epyc-9654', 'bf16', 96 * 2.4e9 * 64],
     // Zen 5 desktop: 512-bit pipes, 32 FP32 FMA per cycle
     ['ryzen-9-9950x', 'fp32', 16 * 4.3e9 * 64],
+    // Arrow Lake: 8 Lion Cove P-cores at 3.7 GHz + 16 Skymont E-cores at 3.2 GHz, 16 FP32 FMA per cycle each (AVX2,
+    // no AVX-512): no BF16 dot product, so BF16 runs at the FP32 rate; AVX-VNNI int8 four times it
+    ['core-ultra-9-285k', 'fp32', (8 * 3.7e9 + 16 * 3.2e9) * 32],
+    ['core-ultra-9-285k', 'bf16', (8 * 3.7e9 + 16 * 3.2e9) * 32],
+    ['core-ultra-9-285k', 'int8', (8 * 3.7e9 + 16 * 3.2e9) * 128],
   ] as const)('%s %s peak = cores x base clock x ops per cycle', (id, cls, peak) => {
     expect(hw(id).compute[cls]!.value! / peak).toBeCloseTo(1, 3);
   });
