@@ -441,8 +441,13 @@ export function predictResolved(r: Resolved, metric: Metric, calibration: Calibr
 /** A ratio (a lever's effect: `relative`, or a ratio metric such as kvOffloadCpuSpeedup), not a time, rate or quantity. */
 export const isRatio = (m: Pick<Measurement, 'metric' | 'relative'>): boolean => m.relative === true || METRICS[m.metric].unit === 'ratio';
 
-export const bandKind = (m: Pick<Measurement, 'kind' | 'metric' | 'relative'>): BandKind | undefined =>
-  isRatio(m) ? undefined : KV_METRICS.includes(m.metric) ? 'kvCapacity' : m.kind === 'prefill' || m.kind === 'decode' || m.kind === 'throughput' || m.kind === 'training' ? m.kind : undefined;
+/**
+ * Ratios and the measurements of the predicted-only levers (weight offload's tokens/s: hasUnfittedLevers)
+ * inform no band: the shipped bands are fitted quantities too (scripts/calibrate.ts), and those cases
+ * must stay unseen by every fitted number.
+ */
+export const bandKind = (m: Pick<Measurement, 'kind' | 'metric' | 'relative' | 'levers'>): BandKind | undefined =>
+  isRatio(m) || hasUnfittedLevers(m) ? undefined : KV_METRICS.includes(m.metric) ? 'kvCapacity' : m.kind === 'prefill' || m.kind === 'decode' || m.kind === 'throughput' || m.kind === 'training' ? m.kind : undefined;
 
 /**
  * Residual as log(measured / predicted) of the band's own quantity: a time for prefill and
@@ -802,7 +807,10 @@ const SPECULATIVE_KEYS: readonly string[] = ['speculative', 'draftTokens', 'acce
  * fast path either).
  */
 export const isFitted = (m: Measurement): boolean =>
-  m.kind !== 'memory' && m.kind !== 'training' && !m.relative && !Object.keys(m.levers ?? {}).some((k) => !SPECULATIVE_KEYS.includes(k));
+  m.kind !== 'memory' && m.kind !== 'training' && !m.relative && !hasUnfittedLevers(m);
+
+/** A lever other than speculative decoding (prefix caching, LoRA, KV or weight offload): predicted, never fitted. */
+export const hasUnfittedLevers = (m: Pick<Measurement, 'levers'>): boolean => Object.keys(m.levers ?? {}).some((k) => !SPECULATIVE_KEYS.includes(k));
 
 /**
  * Fits the serving efficiency model and the training utilisation on every predictable

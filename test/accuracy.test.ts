@@ -103,6 +103,9 @@ describe('lever cases (validation/cases/levers.yaml)', () => {
     // the host's DRAM: 2 channels x 6400 MT/s x 8 B
     expect(r.input.weightOffload!.host.memoryBandwidth.value).toBeCloseTo(2 * 6400e6 * 8, 0);
     expect(isFitted(m)).toBe(false);
+    // nor does its residual widen the shipped decode band (bands are fitted too)
+    expect(bandKind(m)).toBeUndefined();
+    expect(bandKind(byId('ahelpme-epyc9554-phi4-q4km-tg'))).toBe('decode');
     const partial = resolveMeasurement(byId('schedcp-gptoss120b-rtx5090-ncmoe32-tg128'), catalog);
     if (!partial.ok || !partial.input) throw new Error('not resolved');
     expect(partial.input.weightOffload).toMatchObject({ cpuMoeLayers: 32 });
