@@ -110,7 +110,7 @@ describe('accuracy cases measured on old llama.cpp builds stay on the profile of
     const recent = ((parse(readFileSync(join(dir, 'llama-cpp-cuda-2025.yaml'), 'utf8')).cases ?? []) as { id: string; engine?: string }[]);
     expect(recent.length).toBe(5);
     for (const c of recent) expect(`${c.id}: ${c.engine}`).toBe(`${c.id}: llamacpp@b10470`);
-    expect(lcpp.filter((c) => c.engine !== 'llamacpp@b6000').map((c) => c.id).sort()).toEqual(['hwcorner-gptoss120b-rtx3090-ncpumoe27-tg', ...recent.map((c) => c.id)].sort());
+    expect(lcpp.filter((c) => c.engine !== 'llamacpp@b6000').map((c) => c.id).sort()).toEqual(['hwcorner-gptoss120b-rtx3090-ncpumoe27-tg', 'schedcp-gptoss120b-rtx5090-ncmoe36-tg128', ...recent.map((c) => c.id)].sort());
   });
 });
 
