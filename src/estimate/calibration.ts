@@ -7,32 +7,32 @@ export const CALIBRATION: Calibration = {
   "params": {
     "byClass": {
       "gpu": {
-        "mfuMax": 0.5211,
-        "mbuMax": 0.8464
+        "mfuMax": 0.5368,
+        "mbuMax": 0.841
       },
       "cpu": {
         "mfuMax": 0.6,
-        "mbuMax": 0.655
+        "mbuMax": 0.6424
       },
       "rocm-gpu": {
-        "mfuMax": 0.1728,
-        "mbuMax": 0.4401
+        "mfuMax": 0.1748,
+        "mbuMax": 0.4329
       },
       "soc": {
-        "mfuMax": 0.6745,
-        "mbuMax": 0.841
+        "mfuMax": 0.6686,
+        "mbuMax": 0.8356
       }
     },
     "mfuHalfTokens": 9.317,
-    "mbuHalfBytes": 1165000000,
-    "stepOverheadSeconds": 0.001991,
-    "layerOverheadSeconds": 0.00001713,
+    "mbuHalfBytes": 1016000000,
+    "stepOverheadSeconds": 0.002361,
+    "layerOverheadSeconds": 0.00001206,
     "hostStepSeconds": {
       "llamacpp": 0
     },
     "kernelSeconds": 0.000006667,
-    "commEfficiency": 0.5096,
-    "expertHalfBytes": 1384000
+    "commEfficiency": 0.481,
+    "expertHalfBytes": 1348000
   },
   "training": {
     "byClass": {
@@ -48,23 +48,23 @@ export const CALIBRATION: Calibration = {
     "bubbleScale": 0.4769,
     "dpOverlap": 0.2176
   },
-  "source": "fitted 2026-11-30 on 196 serving and 34 training measurements of validation/cases; median |error| 7.4% in sample, 8.8% leave-one-out (docs/accuracy.md)",
+  "source": "fitted 2026-11-30 on 196 serving and 34 training measurements of validation/cases; median |error| 7.4% in sample, 8.5% leave-one-out (docs/accuracy.md)",
   "bands": {
     "prefill": {
-      "low": 0.7596,
-      "high": 1.622
+      "low": 0.7668,
+      "high": 1.573
     },
     "decode": {
-      "low": 0.8297,
-      "high": 1.247
+      "low": 0.8185,
+      "high": 1.246
     },
     "kvCapacity": {
       "low": 0.9137,
       "high": 1.036
     },
     "throughput": {
-      "low": 0.8691,
-      "high": 1.195
+      "low": 0.8645,
+      "high": 1.194
     },
     "training": {
       "low": 0.5956,

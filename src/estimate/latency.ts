@@ -59,7 +59,7 @@ function phaseText(name: 'prefill' | 'decode', label: string) {
     memory: `latency.${name}Memory`, memoryLabel: `${label}: memory time`,
     roofline: `latency.${name}Roofline`, rooflineLabel: { compute: `${label}: roofline (compute-bound)`, memory: `${label}: roofline (memory-bound)` },
     dequantize: `latency.${name}Dequantize`, dequantizeLabel: `${label}: weights expanded to 16 bits before the matrix products`,
-    scores: `latency.${name}AttentionScores`, scoresLabel: `${label}: attention scores through memory (no FlashAttention)`,
+    scores: `latency.${name}AttentionScores`, scoresLabel: `${label}: attention through memory beyond the roofline`,
     commTp: `latency.${name}CommTp`, commTpLabel: `${label}: tensor-parallel all-reduces`,
     commEp: `latency.${name}CommEp`, commEpLabel: `${label}: expert-parallel all-to-all`,
     imbalance: `moe.${name}Imbalance`, imbalanceLabel: `${label}: routed tokens on the busiest EP rank / mean`,
@@ -76,6 +76,22 @@ const tpSource = once2((link: Link, calibration: Calibration) => `Shoeybi et al.
 const epSource = once((link: Link) => `DeepSpeed-MoE (Rajbhandari et al. 2022); vLLM FusedMoE with --enable-expert-parallel; DeepEP (github.com/deepseek-ai/DeepEP) across domains; ${link.bandwidth.source}`);
 const IMBALANCE_SOURCE = 'expected maximum of ep ranks (Cramer 1946) with the expert-load spread measured by TensorRT-LLM on DeepSeek-R1 (examples/ep_load_balancer/README.md: EP32 +156% without a balancer, EP36 +11.5% with EPLB); src/estimate/expert-parallel.ts';
 const ppSource = once((link: Link) => `GPipe / Megatron-LM pipeline parallelism (Narayanan et al. 2021); ${link.bandwidth.source}`);
+
+const SCORES_FORMULA = {
+  materialized: 'score elements x 20 B (f32 scores written, softmax read and written, an f16 copy for the KQV product) at bandwidth x mbu, where the engine runs attention without FlashAttention (kernels.flashAttention false)',
+  tiled: 'prompt steps: max(0, score elements x (2 x headDim x kvBytes / queryTile + 2 B mask / GQA heads per tile) at bandwidth x mbu (the efficiency at the stream\'s own bytes) - score elements x 4 x headDim at peak x mfu): the K/V cache streamed once per FlashAttention query tile where that outlasts the attention FLOPs (kernels.flashAttentionQueryTile)',
+  none: 'none: FlashAttention keeps the scores on chip and reads the K/V cache once (the step\'s bytes)',
+};
+function scoresFormula(input: EstimateInput): string {
+  const k = input.engine?.kernels;
+  if (k?.flashAttention?.value === false) return SCORES_FORMULA.materialized;
+  return k?.flashAttentionQueryTile?.vendors.includes(input.hardware.vendor) ? SCORES_FORMULA.tiled : SCORES_FORMULA.none;
+}
+function scoresSource(input: EstimateInput): string {
+  const k = input.engine?.kernels;
+  if (k?.flashAttention?.value !== false && k?.flashAttentionQueryTile?.vendors.includes(input.hardware.vendor)) return k.flashAttentionQueryTile.source;
+  return k?.flashAttention?.source ?? 'FlashAttention-style kernels keep the scores on chip (Dao et al. 2022)';
+}
 
 /** The deployment's step model (step.ts), with speculative decoding's step where the input asks for it: what latencyFigures times, and what a search re-times. */
 export const deploymentStep = (args: LatencyArgs): StepModel => withSpeculation(stepModel(args), args);
@@ -108,7 +124,7 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
     const bound = t.bound;
     term(fig, { id: text.roofline, label: text.rooflineLabel[bound], unit: 's', value: t.rooflineSeconds, formula: 'max(compute time, memory time)', inputs: { compute, memory, bound }, source: 'roofline model (Williams et al. 2009)' });
     term(fig, { id: text.dequantize, label: text.dequantizeLabel, unit: 's', value: t.dequantizeSeconds, formula: 'micro-batches x (quantized bytes read + 2 B x parameters written) at bandwidth x mbu, where the engine dequantizes to a copy (kernels.dequantizePrefill)', inputs: { engine: input.engine?.id ?? 'ideal', format: input.weights.id }, source: input.engine?.kernels?.dequantizePrefill?.source ?? 'no separate dequantization pass (weights used as stored, or dequantized inside the kernel)' });
-    term(fig, { id: text.scores, label: text.scoresLabel, unit: 's', value: t.scoresSeconds, formula: 'score elements x 20 B (f32 scores written, softmax read and written, an f16 copy for the KQV product) at bandwidth x mbu, where the engine runs attention without FlashAttention (kernels.flashAttention false)', inputs: { scoreElements: work.scoreElements ?? 0 }, source: input.engine?.kernels?.flashAttention?.source ?? 'FlashAttention-style kernels keep the scores on chip (Dao et al. 2022)' });
+    term(fig, { id: text.scores, label: text.scoresLabel, unit: 's', value: t.scoresSeconds, formula: scoresFormula(input), inputs: { scoreElements: work.scoreElements ?? 0 }, source: scoresSource(input) });
     term(fig, { id: text.commTp, label: text.commTpLabel, unit: 's', value: t.commTpSeconds, formula: '(layers x 2 - moeLayers under EP) x allReduce(tokens x hidden x bytes) at commEfficiency x link bandwidth', inputs: { allReduces: t.allReduces, tokens: tokensPerStep, hidden: m.hidden, tp: n, link: link.name, linkBandwidth: link.bandwidth.value!, commEfficiency: eff.commEfficiency, linkLatency: link.latency.value! }, source: tpSource(link, calibration) });
     if (step.layout.ep > 1 && m.moe) term(fig, { id: text.imbalance, label: text.imbalanceLabel, unit: 'ratio', value: t.imbalance, formula: input.expertParallel?.imbalance !== undefined ? '--expert-imbalance' : '1 + sqrt(2 ln ep) x sqrt(cv^2 / slotsPerRank + 1 / tokensPerRank)', inputs: { ep: step.layout.ep, experts: m.moe.experts, redundantExperts: step.layout.redundantExperts ?? 0, tokensPerStep, topK: m.moe.topK }, source: input.expertParallel?.imbalance !== undefined ? '--expert-imbalance' : IMBALANCE_SOURCE });
     term(fig, { id: text.commEp, label: text.commEpLabel, unit: 's', value: t.commEpSeconds, formula: 'moeLayers x (dispatch + combine); each: tokens x topK / ep x imbalance x hidden x bytes x (inDomainShare / (scale-up bw x commEfficiency) + crossShare / (NIC bw x NIC efficiency)) + latency', inputs: { moeLayers: step.moeLayers, ep: step.layout.ep, mode: t.epMode, imbalance: t.imbalance, crossDomainShare: t.epCrossShare, domain: step.topology.domain, bytes: t.epBytes, link: step.epLink.name }, source: epSource(step.epLink) });

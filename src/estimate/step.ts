@@ -73,7 +73,11 @@ export interface PhaseTime {
    * where the engine dequantizes that way (EngineSpec kernels.dequantizePrefill); else 0
    */
   dequantizeSeconds: number;
-  /** attention scores written and read through memory where the engine runs attention without FlashAttention (kernels.flashAttention false); else 0 */
+  /**
+   * attention through memory beyond the roofline: the scores written and read where the engine
+   * runs attention without FlashAttention (kernels.flashAttention false), or the K/V cache streamed
+   * once per query tile where that outlasts the attention's FLOPs (kernels.flashAttentionQueryTile); else 0
+   */
   scoresSeconds: number;
   /** tensor-parallel all-reduces, expert-parallel all-to-all, pipeline sends */
   commTpSeconds: number;
@@ -274,6 +278,30 @@ export function stepModel(args: StepModelArgs): StepModel {
   // 2 B read by it: 20 B per score element, a pass apart from the compute-bound GEMMs.
   const SCORE_BYTES = 20;
   const materializesScores = kernels?.flashAttention?.value === false;
+  // FlashAttention that streams K/V per tile of query rows (EngineSpec kernels.flashAttentionQueryTile:
+  // llama.cpp's CUDA mma kernel holds 64 rows, ncols1 prompt tokens x ncols2 query heads of one
+  // K/V head, fattn.cu): each tile reads its K/V head's cache once, K and V of headDim elements per
+  // key, and ncols1 rows of the f16 mask (2 B per token and key, shared by the ncols2 heads), so a
+  // score element (query head x key) costs 2 x headDim x kvBytes / tile + 2 / ncols2 bytes. The
+  // pass binds where it outlasts the attention's FLOPs at the phase's efficiency; the excess adds
+  // to the step (the GEMMs and the attention kernel run one after the other). Decode steps run the
+  // vector kernel, whose single read of the cache the decode bytes already carry.
+  const tile = kernels?.flashAttentionQueryTile;
+  const streamsKvPerTile = !materializesScores && tile !== undefined && tile.vendors.includes(hw.vendor) && m.kvHeads > 0;
+  const gqaPacked = streamsKvPerTile ? Math.min(8, largestPowerOfTwoDividing(Math.max(1, Math.round(m.heads / m.kvHeads)))) : 1;
+  const streamBytesPerScore = streamsKvPerTile ? kvBytesPerTokenPerLayer(m, input.kv) / (m.kvHeads * tile.value) + 2 / gqaPacked : 0;
+  // attention FLOPs per score element: QK^T and PV, 2 x headDim each (flops.ts attentionFlopsPerKey)
+  const attentionFlopsPerScore = 4 * m.headDim;
+  // The stream runs at the bandwidth efficiency of its own size (a pass of its own, like the
+  // dequantization pass), not that of the step's weight and KV bytes.
+  const attentionStreamSeconds = (work: PhaseWork, mfu: number, params: EfficiencyParams): number => {
+    if (!work.prompt || !streamsKvPerTile || !work.scoreElements) return 0;
+    const streamBytes = work.scoreElements * streamBytesPerScore;
+    const mbu = input.mbu ?? mbuAt(params.byClass[hardwareClass(hw)] ?? params.byClass.gpu, params, streamBytes / n);
+    const stream = streamBytes / (hw.memoryBandwidth.value! * mbu * n);
+    const compute = (work.scoreElements * attentionFlopsPerScore) / (peak.flopsPerSecond * mfu * n);
+    return Math.max(0, stream - compute);
+  };
   // Kernels beyond the dense layers' (MoE routing, MLA's extra projections, fp8 activation
   // quantization), as the engine version launches them (launches.ts), each at kernelSeconds.
   const extraLaunches = extraLaunchesPerStep(input);
@@ -311,7 +339,7 @@ export function stepModel(args: StepModelArgs): StepModel {
       eff, mfu, mbu, computeSeconds, memorySeconds,
       rooflineSeconds: Math.max(computeSeconds, memorySeconds),
       dequantizeSeconds: dequantizeBytes(work) / (hw.memoryBandwidth.value! * mbu * n),
-      scoresSeconds: materializesScores ? ((work.scoreElements ?? 0) * SCORE_BYTES) / (hw.memoryBandwidth.value! * mbu * n) : 0,
+      scoresSeconds: materializesScores ? ((work.scoreElements ?? 0) * SCORE_BYTES) / (hw.memoryBandwidth.value! * mbu * n) : attentionStreamSeconds(work, mfu, params),
       bound: computeSeconds >= memorySeconds ? 'compute' : 'memory',
       commTpSeconds: allReduces * hierarchicalAllReduceSeconds(groupMessageBytes / commEfficiency, tpA, topology) + moeAllReduces * hierarchicalAllReduceSeconds(messageBytes / commEfficiency, n, topology),
       commEpSeconds: a2a ? moeCount * (a2a.dispatch + a2a.combine) : 0,
@@ -345,6 +373,7 @@ export function stepModel(args: StepModelArgs): StepModel {
     let t = Math.max((work.flops - ef + ef / expertEff) / (peak.flopsPerSecond * mfu * n), (work.bytes - eb + eb / expertEff) / (bandwidth * mbu * n));
     if (dequantizes) t += dequantizeBytes(work) / (bandwidth * mbu * n);
     if (materializesScores) t += ((work.scoreElements ?? 0) * SCORE_BYTES) / (bandwidth * mbu * n);
+    else if (streamsKvPerTile) t += attentionStreamSeconds(work, mfu, params);
     const messageBytes = work.tokens * m.hidden * actBytes;
     if (n > 1) t += (allReduces + moeAllReduces) * hierarchicalAllReduceSeconds(messageBytes / params.commEfficiency, n, topology);
     if (par.pp > 1) t += (par.pp - 1) * sendSeconds(messageBytes / params.commEfficiency, ppLinkRaw);
@@ -406,4 +435,11 @@ export function stepModel(args: StepModelArgs): StepModel {
       return overheadSeconds + phaseSeconds(mixedWork(decodeWork(c.decodeSequences, c.decodeKvLayerTokens), prefillWork(c)));
     },
   };
+}
+
+/** The largest power of two that divides n (n a positive integer): ggml-cuda packs that many query heads of a GQA group into one FlashAttention block. */
+function largestPowerOfTwoDividing(n: number): number {
+  let p = 1;
+  while (n % (p * 2) === 0) p *= 2;
+  return p;
 }

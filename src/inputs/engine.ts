@@ -229,6 +229,14 @@ export interface EngineSpec {
     dequantizePrefill?: { value: boolean; source: string };
     /** attention through FlashAttention-style kernels (scores never leave the chip); false = materialized in memory */
     flashAttention?: { value: boolean; source: string };
+    /**
+     * query rows (prompt tokens x query heads sharing a K/V head) one FlashAttention thread block
+     * holds while it streams a K/V head's cache from memory, on the listed device vendors: prefill
+     * attention then reads each K/V head's cache once per tile of rows, a memory pass that binds
+     * where it outlasts the attention's FLOPs (step.ts); absent = K/V read once (FlashAttention-2/3
+     * with large tiles and L2 reuse, what vLLM and TensorRT-LLM run)
+     */
+    flashAttentionQueryTile?: { value: number; vendors: string[]; source: string };
     /** tokens per forward micro-batch within a step (llama.cpp n_ubatch): the dequantization pass repeats per micro-batch */
     microBatchTokens?: { value: number; source: string };
     /**
@@ -341,6 +349,7 @@ export const engineFileSchema = z.strictObject({
     fp16Accumulate: z.strictObject({ value: z.boolean(), source }).optional(),
     dequantizePrefill: z.strictObject({ value: z.boolean(), source }).optional(),
     flashAttention: z.strictObject({ value: z.boolean(), source }).optional(),
+    flashAttentionQueryTile: z.strictObject({ value: z.number().int().positive(), vendors: z.array(z.string()).min(1), source }).optional(),
     microBatchTokens: z.strictObject({ value: z.number().int().positive(), source }).optional(),
     launches: z.strictObject({
       mla: z.strictObject({ value: z.number().int().nonnegative(), source }).optional(),
