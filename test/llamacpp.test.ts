@@ -108,7 +108,7 @@ describe('accuracy cases measured on old llama.cpp builds stay on the profile of
     // only runs that need a newer build leave b6000: the MXFP4 GGUF type and --n-cpu-moe (validation/cases/levers.yaml),
     // and the 2025-2026 llama-bench rows of llama.cpp pull requests (validation/cases/llama-cpp-cuda-2025.yaml)
     const recent = ((parse(readFileSync(join(dir, 'llama-cpp-cuda-2025.yaml'), 'utf8')).cases ?? []) as { id: string; engine?: string }[]);
-    expect(recent.length).toBe(5);
+    expect(recent.length).toBe(6);
     for (const c of recent) expect(`${c.id}: ${c.engine}`).toBe(`${c.id}: llamacpp@b10470`);
     expect(lcpp.filter((c) => c.engine !== 'llamacpp@b6000').map((c) => c.id).sort()).toEqual(['hwcorner-gptoss120b-rtx3090-ncpumoe27-tg', 'schedcp-gptoss120b-rtx5090-ncmoe36-tg128', ...recent.map((c) => c.id)].sort());
   });
@@ -123,5 +123,27 @@ describe('plan searches the checkpoint\'s own format and its GGUF', () => {
     const common = await cliJson(['plan', '--model', 'gpt-oss-20b', '--hardware', 't4', '--qps', '1', '--precision', 'bf16,fp8,int4']);
     expect(common.rows[0].devices).toBe(2);
     expect(doc.rows[0].usdPerHour * 2).toBeCloseTo(common.rows[0].usdPerHour, 6);
+  });
+});
+
+describe('llama.cpp CUDA FlashAttention streams the K/V cache once per 64-row query tile (ggml-cuda fattn.cu)', () => {
+  const args = ['estimate', '--model', 'llama-3.1-8b', '--precision', 'q4_0', '--kv-precision', 'fp16', '--input-tokens', '8096', '--output-tokens', '1', '--mfu', '0.5', '--mbu', '0.8'];
+  it('Llama 3.1 8B, 8,096-token prompt on an RTX 6000 Ada: the stream outlasts the attention FLOPs by 277 ms', async () => {
+    const out = await cliJson([...args, '--gpu', 'rtx-6000-ada', '--engine', 'llamacpp@b10470']);
+    // hand count: 32 heads x 32 layers x 8096 x 8097 / 2 keys = 3.35633e10 score elements; per element
+    // K and V (2 x 128 x 2 B) over 64 rows + the f16 mask over the 4 GQA heads of a tile = 8.5 B;
+    // stream 2.85288e11 B / (960 GB/s x 0.8) = 371.5 ms; attention FLOPs 3.35633e10 x 4 x 128 at
+    // 364.2 TFLOP/s x 0.5 = 94.4 ms; excess 277.1 ms
+    const scores = 32 * 32 * (8096 * 8097) / 2;
+    const expected = (scores * 8.5) / (960e9 * 0.8) - (scores * 512) / (364.2e12 * 0.5);
+    expect(out.figures['latency.prefillAttentionScores'].value).toBeCloseTo(expected, 6);
+    expect(expected).toBeCloseTo(0.2771, 3);
+    expect(out.figures['latency.decodeAttentionScores'].value).toBe(0);
+  });
+  it('not where the engine reads the cache once (vLLM) or off NVIDIA (Apple Metal runs other kernels)', async () => {
+    const vllm = await cliJson([...args.map((a) => (a === 'q4_0' ? 'bf16' : a)), '--gpu', 'rtx-6000-ada', '--engine', 'vllm']);
+    expect(vllm.figures['latency.prefillAttentionScores'].value).toBe(0);
+    const metal = await cliJson([...args, '--gpu', 'm3-max', '--engine', 'llamacpp@b10470']);
+    expect(metal.figures['latency.prefillAttentionScores'].value).toBe(0);
   });
 });
