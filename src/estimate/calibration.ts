@@ -51,8 +51,8 @@ export const CALIBRATION: Calibration = {
   "source": "fitted 2026-11-30 on 196 serving and 34 training measurements of validation/cases; median |error| 7.4% in sample, 8.5% leave-one-out (docs/accuracy.md)",
   "bands": {
     "prefill": {
-      "low": 0.7668,
-      "high": 1.573
+      "low": 0.7661,
+      "high": 1.575
     },
     "decode": {
       "low": 0.8185,
