@@ -169,6 +169,19 @@ describe('disaggregated prefill / decode (--prefill-workers, --decode-workers)',
 describe('plan: aggregated and disaggregated, attention DP and wide EP, 8-GPU nodes and NVL72', () => {
   const args = ['plan', '--model', 'deepseek-v3', '--qps', '100', '--ttft', '2s', '--tpot', '50ms', '--hardware', 'h100-sxm,h200,gb200'];
 
+  it('a kind of layout whose configurations the search never estimated (they cost more than the rows) does not read "none meets the targets"', async () => {
+    // over the whole catalogue the NVL72 layouts beyond a node are dearer than the rows found and
+    // are cut by the branch and bound; on GB200 alone they meet the targets
+    const all = await cliJson(['plan', '--model', 'deepseek-v3', '--qps', '100', '--ttft', '2s', '--tpot', '50ms']);
+    const beyond = all.byLayout.find((f: any) => f.family === 'attention DP + expert parallel, NVLink domain beyond a node');
+    expect(beyond.usdPerMillionOutputTokens).toBeNull();
+    expect(beyond.note).toBe('unestimated');
+    const gb200 = await cliJson(['plan', '--model', 'deepseek-v3', '--qps', '100', '--ttft', '2s', '--tpot', '50ms', '--hardware', 'gb200']);
+    expect(gb200.byLayout.find((f: any) => f.family === beyond.family).usdPerMillionOutputTokens).toBeGreaterThan(0);
+    const table = await cli(['plan', '--model', 'deepseek-v3', '--qps', '100', '--ttft', '2s', '--tpot', '50ms', '--wide']);
+    expect(table.stdout).toMatch(/NVLink domain beyond a node: (none of those estimated meets the targets; the rest|not estimated: one replica) costs? more per hour than the rows found/);
+  });
+
   it('compares every kind of layout and a disaggregated pair with the best aggregated row, and says which wins and why', async () => {
     const doc = await cliJson(args);
     expect(validateJson(OUTPUT_SCHEMA.$defs.plan, doc, OUTPUT_SCHEMA)).toEqual([]);

@@ -197,7 +197,7 @@ distributions make plan serve its rows in simulation (llm-size simulate) and ran
         // what each kind of layout came to (attention DP and wide EP are searched for MoE models)
         if (document.byLayout.length > 1) {
           lines.push('By layout (cheapest meeting the targets):');
-          for (const f of document.byLayout) lines.push(`  ${f.family}: ${f.usdPerMillionOutputTokens !== null ? `${formatValue(f.usdPerMillionOutputTokens, 'USD')} per million output tokens, ${f.hardware} ${f.replicas} x ${f.devicesPerReplica}` : f.note === 'costlier' ? 'meets the targets, but costs more than the rows found' : f.note === 'needs-devices' ? `meets the targets only beyond --max-devices ${request.maxDevices}` : f.estimated ? `none meets the targets within --max-devices ${request.maxDevices}` : 'not estimated: one replica costs more per hour than the rows found'}`);
+          for (const f of document.byLayout) lines.push(`  ${f.family}: ${f.usdPerMillionOutputTokens !== null ? `${formatValue(f.usdPerMillionOutputTokens, 'USD')} per million output tokens, ${f.hardware} ${f.replicas} x ${f.devicesPerReplica}` : f.note === 'costlier' ? 'meets the targets, but costs more than the rows found' : f.note === 'needs-devices' ? `meets the targets only beyond --max-devices ${request.maxDevices}` : f.note === 'unestimated' ? (f.estimated ? 'none of those estimated meets the targets; the rest cost more per hour than the rows found' : 'not estimated: one replica costs more per hour than the rows found') : f.estimated ? `none meets the targets within --max-devices ${request.maxDevices}` : 'not estimated: one replica costs more per hour than the rows found'}`);
         }
         const dis = document.disaggregated;
         if (dis) {

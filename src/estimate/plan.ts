@@ -321,9 +321,10 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
   const familiesSearched = new Set(configs.map((c) => layoutFamily(c.input)));
   const familiesEvaluated = new Set<LayoutFamily>();
   // why a kind of layout has no row: meets the targets but costs more than the rows (costlier),
-  // meets them only beyond --max-devices, or misses them
-  const familyNotes = new Map<LayoutFamily, Set<'costlier' | 'needs-devices'>>();
-  const familyNote = (input: EstimateInput, note: 'costlier' | 'needs-devices') => {
+  // meets them only beyond --max-devices, some of its configurations were never estimated
+  // (their one replica costs more per hour than the rows found: unestimated), or misses them
+  const familyNotes = new Map<LayoutFamily, Set<'costlier' | 'needs-devices' | 'unestimated'>>();
+  const familyNote = (input: EstimateInput, note: 'costlier' | 'needs-devices' | 'unestimated') => {
     const f = layoutFamily(input);
     familyNotes.set(f, (familyNotes.get(f) ?? new Set()).add(note));
   };
@@ -336,9 +337,14 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
   const kept: Candidate[] = [];
   const enough = req.top + 2;
   const cutoff = () => (req.qps !== undefined && kept.length >= enough && !req.exhaustive ? kept[enough - 1].usdPerHour : Infinity);
-  for (const config of configs) {
+  for (const [i, config] of configs.entries()) {
     const { input, devices, price } = config;
-    if (price * devices > cutoff()) break;
+    if (price * devices > cutoff()) {
+      // the rest (sorted by price) are never estimated: their kinds of layout say so, rather
+      // than "none meets the targets" of the few that were
+      for (const rest of configs.slice(i)) familyNote(rest.input, 'unestimated');
+      break;
+    }
     // One full estimate at one request per replica: does it fit, can it meet the targets
     // unloaded, and a tighter bound: throughput per replica is at most cap / e2e(1).
     evaluated++;
@@ -478,7 +484,7 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
   }
   if (!req.hardware.length) warnings.push('no hardware with a price to rank by; pass --hardware with --price, or --provider');
   const byHardware = req.hardware.map(({ spec, price }) => hardwareOutcome(req, spec.id, price.usdPerHour, seen.get(spec.id)!, rows));
-  const byLayout = LAYOUT_FAMILIES.filter((f) => familiesSearched.has(f)).map((f) => families.get(f) ?? { family: f, usdPerMillionOutputTokens: null, hardware: null, devicesPerReplica: null, replicas: null, estimated: familiesEvaluated.has(f), ...(familyNotes.get(f)?.has('costlier') ? { note: 'costlier' as const } : familyNotes.get(f)?.has('needs-devices') ? { note: 'needs-devices' as const } : {}) });
+  const byLayout = LAYOUT_FAMILIES.filter((f) => familiesSearched.has(f)).map((f) => families.get(f) ?? { family: f, usdPerMillionOutputTokens: null, hardware: null, devicesPerReplica: null, replicas: null, estimated: familiesEvaluated.has(f), ...(familyNotes.get(f)?.has('costlier') ? { note: 'costlier' as const } : familyNotes.get(f)?.has('needs-devices') ? { note: 'needs-devices' as const } : familyNotes.get(f)?.has('unestimated') ? { note: 'unestimated' as const } : {}) });
   return { rows, closest, byHardware, byLayout, configurationsSearched: searched, configurationsEvaluated: evaluated, configurationsFitting: fitting, warnings };
 }
 
@@ -500,7 +506,7 @@ export interface FamilyOutcome {
   /** without a row: whether any of its configurations was estimated (else each cost more per hour than the rows found) */
   estimated?: boolean;
   /** without a row: some met the targets but cost more than the rows found, or met them only beyond --max-devices */
-  note?: 'costlier' | 'needs-devices';
+  note?: 'costlier' | 'needs-devices' | 'unestimated';
 }
 
 /** The kind of a configuration's layout. */

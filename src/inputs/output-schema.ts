@@ -209,7 +209,7 @@ export const OUTPUT_SCHEMA = {
         },
         byLayout: {
           type: 'array',
-          items: withOptional(obj({ family: str, usdPerMillionOutputTokens: { type: ['number', 'null'] }, hardware: { type: ['string', 'null'] }, devicesPerReplica: { type: ['integer', 'null'] }, replicas: { type: ['integer', 'null'] } }), { estimated: bool, note: { enum: ['costlier', 'needs-devices'] } }),
+          items: withOptional(obj({ family: str, usdPerMillionOutputTokens: { type: ['number', 'null'] }, hardware: { type: ['string', 'null'] }, devicesPerReplica: { type: ['integer', 'null'] }, replicas: { type: ['integer', 'null'] } }), { estimated: bool, note: { enum: ['costlier', 'needs-devices', 'unestimated'] } }),
         },
         owned: {
           description: 'Owned hardware ranked apart from the rentals (devices with only a purchase price: amortized purchase + electricity + colocation per hour); null when every device searched has the same kind of price',
