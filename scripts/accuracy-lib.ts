@@ -177,16 +177,20 @@ export function parseMeasured(text: string | number, where: string): number {
 
 const CASE_KEYS = ['model', 'hardware', 'count', 'engine', 'precision', 'kvPrecision', 'batch', 'identicalPrompts', 'maxBatch', 'kvMemoryFraction', 'inputTokens', 'outputTokens', 'unpredictable', 'training', 'engineFraction', 'profileTokens', 'layout', 'context', 'maxNumSeqs', 'enforceEager', 'blockSize', 'engineKernels', 'levers', 'relative'] as const;
 
+/** The validation case files under `dir` (every YAML file, in name order) with their cases. */
+export function caseFiles(dir: string): { file: string; cases: Record<string, unknown>[] }[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
+    .map((e) => join(e.parentPath, e.name))
+    .sort()
+    .map((file) => ({ file, cases: (parse(readFileSync(file, 'utf8')) as { cases?: Record<string, unknown>[] }).cases ?? [] }));
+}
+
 /** Reads every case file under `dir` and flattens cases into measurements (overrides applied). */
 export function loadSuite(dir: string): Measurement[] {
   const out: Measurement[] = [];
-  const files = readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
-  for (const file of files) {
-    const doc = parse(readFileSync(file, 'utf8')) as { cases?: Record<string, unknown>[] };
-    for (const c of doc.cases ?? []) {
+  for (const { file, cases } of caseFiles(dir)) {
+    for (const c of cases) {
       // serving-percentile cases (a `simulation:` block) are predicted by simulate, not fitted: scripts/accuracy-serving.ts
       if (c.simulation) continue;
       for (const [i, raw] of ((c.measurements as Record<string, unknown>[]) ?? []).entries()) {

@@ -7,13 +7,10 @@
  * out of sample. Kept apart from accuracy-lib.ts, whose loadSuite leaves these cases out; used
  * by scripts/accuracy.ts for its own section of docs/accuracy.md.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { parse } from 'yaml';
 import type { Catalog } from '../src/inputs/catalog.js';
 import type { Raw } from '../src/inputs/options.js';
 import { runSimulate, SIMULATE_KEYS, type SimulateKey, type SimulateRawOptions, type SimulationDocument } from '../src/inputs/resolve-simulate.js';
-import { median, parseMeasured } from './accuracy-lib.js';
+import { caseFiles, median, parseMeasured } from './accuracy-lib.js';
 
 /** What a serving measurement measured, and the simulated figure that predicts it. */
 export const SERVING_METRICS: Record<string, { figure: string; unit: 's' | 'tokens/s' | 'requests/s' }> = {
@@ -75,13 +72,8 @@ function optionsOf(c: Record<string, unknown>, raw: Record<string, unknown>, whe
 /** Reads the cases with a `simulation` block under `dir` and flattens them into measurements. */
 export function loadServingSuite(dir: string): ServingMeasurement[] {
   const out: ServingMeasurement[] = [];
-  const files = readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
-    .map((e) => join(e.parentPath, e.name))
-    .sort();
-  for (const file of files) {
-    const doc = parse(readFileSync(file, 'utf8')) as { cases?: Record<string, unknown>[] };
-    for (const c of doc.cases ?? []) {
+  for (const { file, cases } of caseFiles(dir)) {
+    for (const c of cases) {
       if (!c.simulation) continue;
       for (const [i, raw] of ((c.measurements as Record<string, unknown>[]) ?? []).entries()) {
         const id = (raw.id as string | undefined) ?? (i === 0 ? (c.id as string) : `${c.id as string}#${i}`);
