@@ -21,8 +21,13 @@ const kernelOf = (e: string, device: string, format: string) => {
 
 describe('every NVIDIA and AMD accelerator preset names its architecture (what engine kernels key on)', () => {
   // CPUs (kind cpu: AMD EPYC and Ryzen) run llama.cpp's CPU backend, which keys on no GPU architecture
-  it.each(catalog.hardware.filter((h) => (h.vendor === 'nvidia' || h.vendor === 'amd') && h.kind !== 'cpu').map((h) => [h.id, h]))('%s', (_id, h) => {
-    expect(h.architecture?.source).toBeTruthy();
+  const accelerators = catalog.hardware.filter((h) => (h.vendor === 'nvidia' || h.vendor === 'amd') && h.kind !== 'cpu');
+  it('the list is the catalogue\'s NVIDIA and AMD accelerators, not empty (an empty list would check nothing)', () => {
+    expect(accelerators.map((h) => h.id)).toEqual(expect.arrayContaining(['h100-sxm', 't4', 'rtx-4090', 'mi300x', 'b200']));
+  });
+  it.each(accelerators.map((h) => [h.id, h]))('%s', (_id, h) => {
+    // a source is a citation, not a placeholder: at least a few words or a URL
+    expect(h.architecture?.source).toEqual(expect.stringMatching(/\S{3,}.*\S{3,}/));
     if (h.vendor === 'nvidia') expect(h.architecture!.id).toMatch(/^sm_\d{2,3}$/);
     else expect(h.architecture!.id).toMatch(/^gfx[0-9a-f]+$/);
   });
