@@ -229,3 +229,26 @@ describe('a device priced by its amortized purchase is labelled owned in plan', 
     expect(r.stdout).toMatch(/Priced as owned hardware: \$0\.31\/h purchase amortized over 3 year\(s\) \+ \$0\.15\/h electricity \+ \$0\.28\/h colocation per device; \$8,125 to buy its 1 device\(s\) up front; networking, staff and the cost of capital are not in it/);
   });
 });
+
+describe("plan's per-hardware outcome says what was searched", () => {
+  // Llama 3.1 70B in bf16 is 141 GB of weights (70.6 B x 2 bytes): no one 32 GB card holds it,
+  // four in awq-int4 do (estimate --count 4: 10.4 GiB per card). The RTX 5090 profile is a
+  // desktop card (devicesPerNode 1, no link between nodes), so the search held replicas of one.
+  it('a one-card node: "no layout of up to 1 device", with the reason and the flag that widens it', async () => {
+    const plan = await cliJson(['plan', '--model', 'llama-3.1-70b', '--qps', '20', '--ttft', '1s', '--tpot', '50ms', '--hardware', 'rtx-5090']);
+    expect(plan.byHardware[0]).toMatchObject({ hardware: 'rtx-5090', status: 'no-fit' });
+    expect(plan.byHardware[0].text).toMatch(/^holds the model on no layout of up to 1 device per replica: .*lists no link between nodes of 1 device.*--gpus-per-node/);
+    const wider = await cliJson(['plan', '--model', 'llama-3.1-70b', '--qps', '20', '--ttft', '1s', '--tpot', '50ms', '--hardware', 'rtx-5090', '--gpus-per-node', '8']);
+    expect(wider.byHardware[0].status).not.toBe('no-fit');
+  });
+
+  // TPU v6e has 32 GB per chip: 4 chips (128 GB) cannot hold the 141 GB of bf16 weights with
+  // their KV, 8 chips can (estimate --gpu tpu-v6e --count 8 fits). With --top 1 the search stops
+  // before the 8-chip replicas (one costs more per hour than the rows found): not "no layout".
+  it('replicas the branch and bound never estimated are not reported as not fitting', async () => {
+    const plan = await cliJson(['plan', '--model', 'llama-3.1-70b', '--qps', '20', '--ttft', '1s', '--tpot', '50ms', '--hardware', 'h100-sxm,h200,b200,tpu-v6e', '--top', '1']);
+    const v6e = plan.byHardware.find((h: any) => h.hardware === 'tpu-v6e');
+    expect(v6e.status).toBe('not-evaluated');
+    expect(v6e.text).toMatch(/^holds the model on none of the replicas estimated \(up to 4 devices\); replicas of up to 64 were not estimated/);
+  });
+});

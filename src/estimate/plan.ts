@@ -307,7 +307,7 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
   // the fewest devices a configuration meeting the targets needs, where that is above --max-devices
   let fewestBeyondLimit: number | undefined;
   // what became of each hardware's configurations, for the per-hardware summary
-  const seen = new Map<string, Tally>(req.hardware.map((h) => [h.spec.id, { configs: 0, evaluated: 0, fitting: 0 }]));
+  const seen = new Map<string, Tally>(req.hardware.map((h) => [h.spec.id, { configs: 0, evaluated: 0, fitting: 0, largestSearched: 0, largestEvaluated: 0 }]));
   let searched = 0;
   let evaluated = 0;
   let fitting = 0;
@@ -329,7 +329,11 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
     familyNotes.set(f, (familyNotes.get(f) ?? new Set()).add(note));
   };
   searched = configs.length;
-  for (const c of configs) seen.get(c.input.hardware.id)!.configs++;
+  for (const c of configs) {
+    const t = seen.get(c.input.hardware.id)!;
+    t.configs++;
+    t.largestSearched = Math.max(t.largestSearched, c.devices);
+  }
 
   // Branch and bound. With --qps the cost per million tokens is the deployment's USD/h over a
   // fixed token rate, so once enough configurations are found, one whose bound exceeds the
@@ -351,6 +355,7 @@ export function searchPlans(req: PlanRequest, run: Run): PlanResult {
     familiesEvaluated.add(layoutFamily(input));
     const tally = seen.get(input.hardware.id)!;
     tally.evaluated++;
+    tally.largestEvaluated = Math.max(tally.largestEvaluated, devices);
     // A cheap bound first: a replica whose weights alone, spread evenly over its devices,
     // exceed a device's memory cannot fit (the busiest device holds at least the average).
     if (!req.exhaustive && weightsOverflow(input)) continue;
@@ -523,6 +528,9 @@ interface Tally {
   configs: number;
   evaluated: number;
   fitting: number;
+  /** the most devices per replica among its configurations in the search, and among those estimated */
+  largestSearched: number;
+  largestEvaluated: number;
   nearestMiss?: { ratio: number; text: string };
   fewestBeyondLimit?: number;
   cheapestUsdPerMillion?: number;
@@ -532,7 +540,7 @@ interface Tally {
 export interface HardwareOutcome {
   hardware: string;
   usdPerDeviceHour: number;
-  /** ranked: has a row; meets: meets the targets but ranks below --top; needs-devices: only beyond --max-devices; misses: misses a target even at one request; no-fit: holds the model on no layout tried; not-evaluated: cost more per hour than the rows found */
+  /** ranked: has a row; meets: meets the targets but ranks below --top; needs-devices: only beyond --max-devices; misses: misses a target even at one request; no-fit: holds the model on no layout searched (text: the largest replica searched, and why no larger); not-evaluated: cost more per hour than the rows found, or only replicas too small to hold the model were estimated */
   status: 'ranked' | 'meets' | 'needs-devices' | 'misses' | 'no-fit' | 'not-evaluated';
   /** best USD per million output tokens among its deployments meeting the targets */
   usdPerMillionOutputTokens: number | null;
@@ -548,7 +556,15 @@ function hardwareOutcome(req: PlanRequest, id: string, usdPerDeviceHour: number,
   if (t.cheapestUsdPerMillion !== undefined) return { ...base, status: 'meets', usdPerMillionOutputTokens: t.cheapestUsdPerMillion, text: `meets the targets from about ${formatValue(t.cheapestUsdPerMillion, 'USD')} per million output tokens, below the top ${req.top}` };
   if (t.fewestBeyondLimit !== undefined) return { ...base, status: 'needs-devices', devicesNeeded: t.fewestBeyondLimit, text: `meets the targets only with ${t.fewestBeyondLimit} devices, more than --max-devices ${req.maxDevices}` };
   if (t.nearestMiss) return { ...base, status: 'misses', text: `misses even at one request per replica (${t.nearestMiss.text})` };
-  if (t.evaluated > 0 && t.fitting === 0) return { ...base, status: 'no-fit', text: `holds the model on no layout of up to ${Math.min(req.maxDevices, 64)} devices per replica` };
+  if (t.evaluated > 0 && t.fitting === 0) {
+    // say what was tried: the larger replicas may not have been estimated (they cost more per
+    // hour than the rows found), or the search held none (a node of one device with no link
+    // between nodes, an engine's device limit)
+    const limit = Math.min(req.maxDevices, 64);
+    if (t.largestEvaluated < t.largestSearched) return { ...base, status: 'not-evaluated', text: `holds the model on none of the replicas estimated (up to ${t.largestEvaluated} device${t.largestEvaluated === 1 ? '' : 's'}); replicas of up to ${t.largestSearched} were not estimated: one costs more per hour than the rows found` };
+    const why = t.largestSearched < limit ? `: no engine and layout in the search spans more (${placementProblem(req.hardware.find((h) => h.spec.id === id)!.spec, { tp: t.largestSearched * 2, pp: 1 }, undefined, req.gpusPerNode) ?? 'the engines that run it and the model\'s heads limit the layouts'})` : '';
+    return { ...base, status: 'no-fit', text: `holds the model on no layout of up to ${t.largestSearched} device${t.largestSearched === 1 ? '' : 's'} per replica${why}` };
+  }
   if (t.configs === 0) return { ...base, status: 'not-evaluated', text: `not searched: no engine profile runs it with the formats and layouts searched (${req.weights.map((w) => w.id).join(', ')}; --engine ideal sizes the bare memory balance)` };
   if (t.evaluated === 0) return { ...base, status: 'not-evaluated', text: 'not estimated: even one replica costs more per hour than the rows found' };
   return { ...base, status: 'misses', text: 'no replica count carries the load within the targets' };
