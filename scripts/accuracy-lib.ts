@@ -789,6 +789,16 @@ export interface Row {
   inCrossValidatedBand?: boolean;
 }
 
+/**
+ * Held-out predictions outside the band built from the other measurements' residuals
+ * (inCrossValidatedBand false), worst leave-one-out error first: where the suite knows the model
+ * is wrong, which the report lists with each case's notes (what was checked, why it misses).
+ */
+export function outsideBand(rows: Row[]): Row[] {
+  const miss = (r: Row) => Math.abs(Math.log(r.leaveOneOut! / r.m.measured));
+  return rows.filter((r) => r.inCrossValidatedBand === false && r.leaveOneOut !== undefined).sort((a, b) => miss(b) - miss(a));
+}
+
 export interface Evaluation {
   rows: Row[];
   fitted: { params: EfficiencyParams; objective: number; cases: number };

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { CALIBRATION } from '../src/estimate/calibration.js';
-import { BAND_QUANTILES, evaluate, isFitted, isRatio, KINDS, loadCatalog, loadSuite, median, METRICS, publicationOf, type Measurement, type Row } from './accuracy-lib.js';
+import { BAND_QUANTILES, evaluate, isFitted, isRatio, KINDS, loadCatalog, loadSuite, median, METRICS, outsideBand, publicationOf, type Measurement, type Row } from './accuracy-lib.js';
 import { evaluateServing, loadServingSuite, servingReport } from './accuracy-serving.js';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -125,6 +125,12 @@ lines.push('## Largest leave-one-out misses', '');
 lines.push('| case | kind | measured | LOO | error | notes |', '|---|---|---|---|---|---|');
 const misses = predicted.filter((r) => r.leaveOneOut !== undefined).sort((a, b) => Math.abs(Math.log(b.leaveOneOut! / b.m.measured)) - Math.abs(Math.log(a.leaveOneOut! / a.m.measured))).slice(0, 15);
 for (const r of misses) lines.push(`| ${r.m.id} | ${r.m.kind} | ${show(r.m.measured, r.m)} | ${show(r.leaveOneOut!, r.m)} | ${signed(err(r.leaveOneOut, r.m))} | ${r.m.notes ?? ''} |`);
+
+lines.push('', '## Outside the band', '');
+const outside = outsideBand(predicted);
+lines.push(`The ${outside.length} held-out predictions outside the band built from the other cases' residuals (the "in CV band" column below), worst first, with what each case's notes say of the miss.`, '');
+lines.push('| case | kind | measured | LOO | error | notes |', '|---|---|---|---|---|---|');
+for (const r of outside) lines.push(`| ${r.m.id} | ${r.m.kind} | ${show(r.m.measured, r.m)} | ${show(r.leaveOneOut!, r.m)} | ${signed(err(r.leaveOneOut, r.m))} | ${r.m.notes ?? ''} |`);
 
 lines.push('', '## Every case', '');
 lines.push('| case | kind | metric | measured | predicted (band) | error | LOO error | by-source error | in CV band | trust |', '|---|---|---|---|---|---|---|---|---|---|');

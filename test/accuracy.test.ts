@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { bandFrom, bandKind, bandResidual, isFitted, fastTrainPredict, fit, loadCatalog, publicationOf, sourceFold, trainFitCase, TRAINING_START, loadSuite, METRICS, objective, parseMeasured, predict, predictResolved, quantile, resolveMeasurement, STARTING_PARAMS, hardwareClassOf, type FitCase } from '../scripts/accuracy-lib.js';
+import { bandFrom, bandKind, bandResidual, isFitted, outsideBand, type Measurement, type Row, fastTrainPredict, fit, loadCatalog, publicationOf, sourceFold, trainFitCase, TRAINING_START, loadSuite, METRICS, objective, parseMeasured, predict, predictResolved, quantile, resolveMeasurement, STARTING_PARAMS, hardwareClassOf, type FitCase } from '../scripts/accuracy-lib.js';
 import { train } from '../src/estimate/training.js';
 import { estimate } from '../src/estimate/index.js';
 import { builtInCatalog } from '../src/inputs/presets.js';
@@ -132,6 +132,19 @@ describe('residuals, bands and the fit', () => {
     expect(band.low).toBeCloseTo(0.9 ** 0.9, 12);
     expect(band.high).toBeCloseTo(1.2 ** 0.9, 12);
     expect(bandFrom([0, 0])).toBeUndefined();
+  });
+
+  it('the report lists held-out predictions outside their cross-validated band, worst first, and nothing inside it or unbanded', () => {
+    const m = (id: string, measured: number) => ({ id, measured }) as Measurement;
+    const rows: Row[] = [
+      { m: m('inside', 100), leaveOneOut: 150, inCrossValidatedBand: true },
+      { m: m('over-25', 100), leaveOneOut: 125, inCrossValidatedBand: false },
+      { m: m('under-40', 100), leaveOneOut: 60, inCrossValidatedBand: false },
+      { m: m('unbanded', 100), leaveOneOut: 300 },
+      { m: m('skipped', 100), skipped: 'no preset' },
+    ];
+    // |log(0.6)| = 0.51 > |log(1.25)| = 0.22
+    expect(outsideBand(rows).map((r) => r.m.id)).toEqual(['under-40', 'over-25']);
   });
 
   it('publications are kept whole and split by a hash of their name alone', () => {

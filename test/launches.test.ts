@@ -72,6 +72,24 @@ describe('a batch of copies of one prompt (Workload.identicalSequences)', () => 
     // FLOPs are per token whatever the routing
     expect(copies.decodeWork(32, kv).flops).toBe(distinct.decodeWork(32, kv).flops);
   });
+
+  it('DeepSeek-V3 TP8 per GPU: copies of one prompt read 8 experts per MoE layer at any batch (2.55 GB); distinct prompts 57.4 at batch 8 and 163.3 at 32 (18.3 and 52.2 GB), the bounds the SGLang batch-32 case notes compare the measured growth with', () => {
+    // DeepSeek-V3 config.json: 256 routed experts, top-8, 58 MoE layers (61 - first_k_dense_replace 3), hidden 7168,
+    // moe_intermediate_size 2048; FP8 e4m3 (1 B) with one fp32 scale per 128 x 128 block; tensor parallel over 8 GPUs.
+    const perExpertPerGpu = (3 * 7168 * 2048 * (1 + 4 / (128 * 128))) / 8; // 5.507 MB
+    const touched = (b: number) => 256 * (1 - Math.pow(1 - 8 / 256, b));
+    expect(touched(8)).toBeCloseTo(57.4, 1);
+    expect(touched(32)).toBeCloseTo(163.3, 1);
+    const base = input({ model: model('deepseek-v3'), weights: FORMATS['fp8-block'], count: 8 });
+    const w = (batch: number, identical: boolean) => ({ batch, inputTokens: 128, outputTokens: 256, context: 384, ...(identical ? { identicalSequences: true } : {}) });
+    const expertGb = (batch: number, identical: boolean) => estimateWithStep({ ...base, workload: w(batch, identical) }).step.parallelWork(batch, batch, false).expertBytes! / 8 / 1e9;
+    for (const b of [1, 8, 32]) expect(expertGb(b, true)).toBeCloseTo((58 * 8 * perExpertPerGpu) / 1e9, 2); // 2.55 GB
+    expect(expertGb(8, false)).toBeCloseTo((58 * touched(8) * perExpertPerGpu) / 1e9, 2); // 18.3 GB
+    expect(expertGb(32, false)).toBeCloseTo((58 * touched(32) * perExpertPerGpu) / 1e9, 2); // 52.2 GB
+    // at the full 4.8 TB/s the extra experts over batch 1 take 3.3 and 10.3 ms
+    expect(((expertGb(8, false) - expertGb(1, true)) / 4.8e3) * 1e3).toBeCloseTo(3.3, 1);
+    expect(((expertGb(32, false) - expertGb(1, true)) / 4.8e3) * 1e3).toBeCloseTo(10.3, 1);
+  });
 });
 
 describe('the table names what a step is bound by, overhead included', () => {
