@@ -128,7 +128,7 @@ for (const r of misses) lines.push(`| ${r.m.id} | ${r.m.kind} | ${show(r.m.measu
 
 lines.push('', '## Outside the band', '');
 const outside = outsideBand(predicted);
-lines.push(`The ${outside.length} held-out predictions outside the band built from the other cases' residuals (the "in CV band" column below), worst first, with what each case's notes say of the miss.`, '');
+lines.push(`The ${outside.length} held-out predictions outside the band built from the other cases' residuals (the "in CV band" column below), worst first (by |log(LOO / measured)|), with what each case's notes say of the miss.`, '');
 lines.push('| case | kind | measured | LOO | error | notes |', '|---|---|---|---|---|---|');
 for (const r of outside) lines.push(`| ${r.m.id} | ${r.m.kind} | ${show(r.m.measured, r.m)} | ${show(r.leaveOneOut!, r.m)} | ${signed(err(r.leaveOneOut, r.m))} | ${r.m.notes ?? ''} |`);
 
