@@ -7,7 +7,7 @@ import type { ModelSpec } from '../inputs/model.js';
 import { kvLayerTokens } from './memory.js';
 import type { Peak } from './peak.js';
 import { stepModel, type PhaseWork, type StepModel } from './step.js';
-import { dpGroups } from './parallel.js';
+import { busiestGroupPrompts, dpGroups } from './parallel.js';
 import { speculativeFigures, speculativeSeconds, withSpeculation } from './speculative.js';
 import { prefillFlops, prefillKeys, type TokenFlops } from './flops.js';
 import { once, once2 } from './once.js';
@@ -177,10 +177,11 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
     const decodeStep = spec ? spec.stepSeconds : decodeOne + fig['latency.decodeOverhead'].value;
     const mixed = step.phaseSeconds(step.mixedWork(decodeWork, prefillWork));
     const joinCost = Math.max(0, mixed - decodeOne);
-    // attention data parallelism: the prompts joining a step spread over the groups, each group
-    // prefilling its own at the same time (the join cost is one group's)
+    // attention data parallelism: each group admits its own prompts, and every group waits for
+    // the one prefilling the most in a step (parallel.ts busiestGroupPrompts)
     const groups = dpGroups(step.layout);
-    term(fig, { id: 'latency.prefillInterference', label: 'Prompts joining, per decode step', unit: 's', value: (w.batch / w.outputTokens / groups) * joinCost, formula: groups > 1 ? '(batch / outputTokens / dpAttention) x (pass with the decodes and one prompt on a group - decode pass)' : '(batch / outputTokens) x (pass with the decodes and one prompt - decode pass)', inputs: { batch: w.batch, outputTokens: w.outputTokens, ...(groups > 1 ? { dpAttention: groups } : {}), mixedPass: mixed, decodePass: decodeOne }, source: 'continuous batching with chunked prefill (Sarathi-Serve, Agrawal et al. 2024; vLLM V1 scheduler): decodes and a prompt share one forward pass, the weights read once' });
+    const joining = busiestGroupPrompts(w.batch / w.outputTokens, groups);
+    term(fig, { id: 'latency.prefillInterference', label: 'Prompts joining, per decode step', unit: 's', value: joining * joinCost, formula: groups > 1 ? 'E[max over dpAttention groups of the prompts each admits], each group Poisson with mean batch / outputTokens / dpAttention, x (pass with the decodes and one prompt on a group - decode pass)' : '(batch / outputTokens) x (pass with the decodes and one prompt - decode pass)', inputs: { batch: w.batch, outputTokens: w.outputTokens, ...(groups > 1 ? { dpAttention: groups, busiestGroupPrompts: joining } : {}), mixedPass: mixed, decodePass: decodeOne }, source: groups > 1 ? 'continuous batching (Sarathi-Serve, Agrawal et al. 2024) with attention data parallelism: the groups step together and the step lasts as long as the busiest rank (TensorRT-LLM docs/source/blogs/tech_blog/blog10_ADP_Balance_Strategy.md: time_i = max over ranks)' : 'continuous batching with chunked prefill (Sarathi-Serve, Agrawal et al. 2024; vLLM V1 scheduler): decodes and a prompt share one forward pass, the weights read once' });
     term(fig, { id: 'latency.decodesInPromptStep', label: 'Running decodes in the prompt\'s step', unit: 's', value: Math.max(0, mixed - prefillOne), formula: 'pass with the decodes and the prompt - the prompt\'s own pass', inputs: { mixedPass: mixed, prefillPass: prefillOne, batch: w.batch }, source: 'vLLM V1 scheduler: a waiting prompt is scheduled into the next step with every running decode, and its first token comes at the end of that step' });
     term(fig, { id: 'latency.queueWait', label: 'Wait for the running decode step', unit: 's', value: decodeStep / 2, formula: spec ? 'speculative.stepSeconds / 2 (mean residual of the step in flight)' : 'decode step / 2 (mean residual of the step in flight)', inputs: { step: decodeStep }, source: 'iteration-level scheduling (Orca, Yu et al. 2022): a request joins at the next step' });
     ttftParts.push('latency.decodesInPromptStep', 'latency.queueWait');
@@ -242,7 +243,7 @@ export function latencySeconds(step: StepModel, m: ModelSpec, w: Workload, flops
     const mixed = step.phaseSeconds(step.mixedWork(decodeWork, prefillWork));
     ttft += Math.max(0, mixed - prefillOne);
     ttft += decodeStep / 2;
-    tpot += (w.batch / w.outputTokens / dpGroups(step.layout)) * Math.max(0, mixed - decodeOne);
+    tpot += busiestGroupPrompts(w.batch / w.outputTokens, dpGroups(step.layout)) * Math.max(0, mixed - decodeOne);
   }
   return { ttft, tpot, e2e: ttft + (w.outputTokens - 1) * tpot };
 }

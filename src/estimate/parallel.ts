@@ -42,6 +42,32 @@ export const batchPerScheduler = (input: Pick<EstimateInput, 'engine' | 'paralle
 /** Attention data-parallel groups of a layout (1 without --dp-attention). */
 export const dpGroups = (p: Parallel): number => p.dpAttention ?? 1;
 
+/**
+ * Prompts the busiest of `groups` attention groups prefills in a step, on average, when `rate`
+ * prompts join the replica per step and each group admits its own (the engines' data-parallel
+ * ranks schedule apart: SGLang's DP controller hands each request to one rank's scheduler,
+ * TensorRT-LLM's attention DP distributes requests round-robin, vLLM's DP engine cores) while all
+ * groups step together through the MoE layers, so the step waits for the group with the most
+ * (TensorRT-LLM blog10_ADP_Balance_Strategy.md: the iteration time is the slowest rank's; its
+ * round-robin baseline balanced 54% per iteration). Each group's arrivals are Poisson with mean
+ * rate / groups; the expected maximum of `groups` of them is sum over k >= 0 of 1 - F(k)^groups
+ * (F the Poisson CDF). One group: `rate` itself. A balancer that holds prompts until every group
+ * has one (TensorRT-LLM's ADP balance, 1.33x in that blog) brings it down to rate / groups.
+ */
+export function busiestGroupPrompts(rate: number, groups: number): number {
+  if (groups <= 1 || rate <= 0) return Math.max(0, rate);
+  const lambda = rate / groups;
+  let term = Math.exp(-lambda); // P(N = k)
+  let cdf = term;
+  let expected = 0;
+  for (let k = 0; k < 10_000 && 1 - cdf > 1e-12; k++) {
+    expected += 1 - Math.pow(cdf, groups);
+    term *= lambda / (k + 1);
+    cdf += term;
+  }
+  return expected;
+}
+
 /** Ranks of one attention group: the tensor-parallel size attention and the dense layers run at. */
 export const attentionTp = (p: Parallel): number => p.tp / dpGroups(p);
 

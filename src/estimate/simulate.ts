@@ -1,7 +1,8 @@
 import type { ModelSpec } from '../inputs/model.js';
 import { prefillKeys } from './flops.js';
 import { kvLayerTokens, layerSplit } from './memory.js';
-import type { StepModel } from './step.js';
+import { dpGroups } from './parallel.js';
+import type { StepContents, StepModel } from './step.js';
 import { arrivalTimes, lengthSampler, seededRandom, type Traffic } from './workload.js';
 
 /**
@@ -222,15 +223,71 @@ interface ReplicaResult {
 }
 
 /**
+ * Request indices waiting in one scheduler's queue, open at both ends (preempted requests go back
+ * to the front: vLLM prepend_request), grown as needed.
+ */
+class Deque {
+  private buf: Int32Array;
+  private head = 0;
+  length = 0;
+  constructor(capacity: number) {
+    this.buf = new Int32Array(Math.max(2, capacity));
+  }
+  private grow(): void {
+    const grown = new Int32Array(this.buf.length * 2);
+    for (let i = 0; i < this.length; i++) grown[i] = this.buf[(this.head + i) % this.buf.length];
+    this.buf = grown;
+    this.head = 0;
+  }
+  pushBack(j: number): void {
+    if (this.length === this.buf.length) this.grow();
+    this.buf[(this.head + this.length) % this.buf.length] = j;
+    this.length++;
+  }
+  pushFront(j: number): void {
+    if (this.length === this.buf.length) this.grow();
+    this.head = (this.head - 1 + this.buf.length) % this.buf.length;
+    this.buf[this.head] = j;
+    this.length++;
+  }
+  front(): number {
+    return this.buf[this.head];
+  }
+  popFront(): number {
+    const j = this.buf[this.head];
+    this.head = (this.head + 1) % this.buf.length;
+    this.length--;
+    return j;
+  }
+}
+
+/**
  * Serves `ids` (indices into `req`, in arrival order) on one replica; writes each request's
  * first-token and finish times into `firstToken` and `finish`.
+ *
+ * With attention data parallelism (layout dpAttention > 1) each attention group schedules its
+ * own requests, as the engines' data-parallel ranks do (SGLang: one scheduler per DP rank, fed by
+ * its DP controller; TensorRT-LLM attention DP: requests distributed over the ranks; vLLM: one
+ * engine core per DP rank): its own queue, its share of the KV cache, the scheduler limits of
+ * one rank, its own prompts and decodes. A request goes to the group holding the fewest. The groups step
+ * together, since the MoE layers between their attention layers take every group's tokens, so a
+ * step lasts as long as its busiest group's (step.ts groupStepSeconds): a group prefilling a
+ * prompt holds back every group's decodes (TensorRT-LLM's ADP balance blog,
+ * docs/source/blogs/tech_blog/blog10_ADP_Balance_Strategy.md).
  */
 function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: number, firstToken: Float64Array, finish: Float64Array, arrivalOut: Float64Array): ReplicaResult {
   const { step, model, scheduler: sch } = d;
   const maxSteps = d.maxSteps ?? Infinity;
   const n = ids.length;
   const block = Math.max(1, d.blockTokens);
-  const totalBlocks = Math.floor(d.kvCapacityTokens / block);
+  const dp = step.layout ? Math.max(1, dpGroups(step.layout)) : 1;
+  // One scheduler's KV blocks and state slots: its group's share of the replica's. Its limits
+  // (maxNumSeqs, maxBatchedTokens) are the engine's per scheduler, as its launch flags set them
+  // on each data-parallel rank (TensorRT-LLM --max_batch_size / --max_num_tokens, vLLM
+  // --max-num-seqs / --max-num-batched-tokens, SGLang --chunked-prefill-size).
+  const totalBlocks = Math.floor(d.kvCapacityTokens / block / dp);
+  const maxRunning = Math.min(sch.maxNumSeqs, d.stateSlots === undefined ? Infinity : dp === 1 ? d.stateSlots : Math.max(1, Math.floor(d.stateSlots / dp)));
+  const stepBudget = sch.maxBatchedTokens;
   const { full, local, window } = layerSplit(model);
   const sliding = local > 0 && Number.isFinite(window);
   const blocksFor = (tokens: number) => Math.ceil(tokens / block);
@@ -238,7 +295,6 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
   // or a slot of the state pool, so admission stops at whichever runs out first.
   const stateBlocks = d.stateBlocks ?? 0;
   const heldFor = (tokens: number) => blocksFor(tokens) + stateBlocks;
-  const maxRunning = Math.min(sch.maxNumSeqs, d.stateSlots ?? Infinity);
 
   const input = new Int32Array(n);
   const output = new Int32Array(n);
@@ -253,50 +309,12 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
   const target = new Int32Array(n); // prompt tokens of the current prefill (input + generated)
   const computed = new Int32Array(n); // of those, computed so far
   const held = new Int32Array(n); // KV blocks held
-  const base = new Float64Array(n); // decoding: context at decode step G is base + G
+  const base = new Float64Array(n); // decoding: context at its group's decode step G is base + G
   const finishAt = new Float64Array(n); // decoding: the decode step of the last token
   const lastToken = new Float64Array(n);
   const joinedAt = new Float64Array(n); // decoding: G when it joined
-
-  // Waiting queue: a ring buffer; preempted requests go back to its front (vLLM prepend_request).
-  const ring = new Int32Array(n + 1);
-  let head = 0;
-  let tail = 0;
-  const waitingCount = () => (tail - head + ring.length) % ring.length;
-  const pushBack = (j: number) => {
-    ring[tail] = j;
-    tail = (tail + 1) % ring.length;
-  };
-  const pushFront = (j: number) => {
-    head = (head - 1 + ring.length) % ring.length;
-    ring[head] = j;
-  };
-  const popFront = () => {
-    const j = ring[head];
-    head = (head + 1) % ring.length;
-    return j;
-  };
-
-  // Running sequences in admission order (for preemption: newest first), lazily cleaned.
-  let runningOrder = new Int32Array(Math.max(16, n));
-  let runningLength = 0;
-  let running = 0;
-  // Prompts being prefilled, in admission order.
-  let prefillQueue: number[] = [];
-  let prefillHead = 0;
-
-  // Decoding sequences as sums: count, sum of base contexts, KV blocks due per residue.
-  let decoders = 0;
-  let sumBase = 0;
-  const due = new Int32Array(block);
-  let belowCount = 0; // sliding windows: decoders whose context is still under the window
-  let belowSumBase = 0;
   const belowWindow = new Uint8Array(sliding ? n : 0);
-  const finishes = new Heap();
-  const crossings = new Heap();
-  let G = 0; // decode steps done
 
-  let usedBlocks = 0;
   let now = 0;
   let nextArrival = 0; // open loop: index of the next request to arrive
   let dispatched = 0; // closed loop: requests sent so far
@@ -305,240 +323,378 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
   let steps = 0;
   let preemptions = 0;
   let peakRunning = 0;
-  let lastDecodeEnd = 0;
+  let doneCount = 0;
   // Multi-step scheduling (vLLM V0 --num-scheduler-steps k, vllm/engine/llm_engine.py and
   // vllm/worker/multi_step_model_runner.py @ v0.6.0): decode-only steps run in groups of k with
   // nothing admitted in between; a sequence's tokens of a group reach the client at its end as
   // one streamed chunk (one inter-token gap), and a sequence that ends inside the group is
   // delivered then. Prompts still run as single steps between groups.
-  const group = Math.max(1, sch.stepsPerSchedule ?? 1);
-  let groupLeft = 0;
-  const ending: number[] = [];
-  let joinTimes: number[] = []; // prefill completions since the last decode step, and how many
-  let joinCounts: number[] = [];
-  let doneCount = 0;
-
+  const stepGroup = Math.max(1, sch.stepsPerSchedule ?? 1);
   const residue = (b: number) => (((b % block) + block) % block);
-  const addDecoder = (j: number) => {
-    // first decode step is G + 1, attending input + generated keys
-    base[j] = input[j] + generated[j] - G - 1;
-    joinedAt[j] = G;
-    finishAt[j] = G + output[j] - generated[j];
-    decoders++;
-    sumBase += base[j];
-    due[residue(base[j])]++;
-    finishes.push(finishAt[j], j);
-    if (sliding) {
-      const cross = window - base[j];
-      if (G + 1 < cross) {
-        belowWindow[j] = 1;
-        belowCount++;
-        belowSumBase += base[j];
-        crossings.push(cross, j);
-      } else belowWindow[j] = 0;
-    }
-    state[j] = DECODING;
-  };
-  const removeDecoder = (j: number) => {
-    // its KV: the prompt, then a block whenever its context crossed into a new one
-    held[j] = heldFor(base[j] + G);
-    decoders--;
-    sumBase -= base[j];
-    due[residue(base[j])]--;
-    if (sliding && belowWindow[j]) {
-      belowWindow[j] = 0;
-      belowCount--;
-      belowSumBase -= base[j];
-    }
-  };
-  const release = (j: number) => {
-    usedBlocks -= held[j];
-    held[j] = 0;
-    running--;
-  };
-  const finishRequest = (j: number) => {
-    state[j] = DONE;
-    finish[ids[j]] = now;
-    release(j);
-    doneCount++;
-    if (!req.arrival && dispatched < n) {
-      // closed loop: this client sends its next request now
-      arrival[dispatched] = now;
-      arrivalOut[ids[dispatched]] = now;
-      state[dispatched] = WAITING;
-      pushBack(dispatched++);
-    }
-  };
-  /** End of a multi-step group: each running decode's tokens reach the client as one chunk. */
-  const deliverGroup = () => {
-    let kept = 0;
-    for (let r = 0; r < runningLength; r++) {
-      const j = runningOrder[r];
-      if (state[j] === DECODING) {
+
+  /** One scheduler: the replica's, or one attention group's. */
+  const makeScheduler = () => {
+    // Waiting queue; preempted requests go back to its front (vLLM prepend_request).
+    const queue = new Deque(dp === 1 ? n + 1 : 16);
+    // Running sequences in admission order (for preemption: newest first), lazily cleaned.
+    let runningOrder = new Int32Array(Math.max(16, dp === 1 ? n : 16));
+    let runningLength = 0;
+    let running = 0;
+    // Prompts being prefilled, in admission order.
+    let prefillQueue: number[] = [];
+    let prefillHead = 0;
+    // Decoding sequences as sums: count, sum of base contexts, KV blocks due per residue.
+    let decoders = 0;
+    let sumBase = 0;
+    const due = new Int32Array(block);
+    let belowCount = 0; // sliding windows: decoders whose context is still under the window
+    let belowSumBase = 0;
+    const finishes = new Heap();
+    const crossings = new Heap();
+    let G = 0; // decode steps done
+    let usedBlocks = 0;
+    let lastDecodeEnd = 0;
+    let groupLeft = 0;
+    const ending: number[] = [];
+    let joinTimes: number[] = []; // prefill completions since the last decode step, and how many
+    let joinCounts: number[] = [];
+    // this loop turn: the queue's length before anything ran, and whether prompts are under way
+    let waiting = 0;
+    let prefilling = false;
+    // the planned step: whether the decodes run, and the prompt chunks it carries
+    let runDecode = false;
+    let tokens = 0;
+    const chunkIds: number[] = [];
+    const chunkSizes: number[] = [];
+    const contents: StepContents = { decodeSequences: 0, decodeKvLayerTokens: 0, prefillTokens: 0, prefillKeys: 0, prefillKvLayerTokens: 0, prefillLogits: 0 };
+
+    const addDecoder = (j: number) => {
+      // first decode step is G + 1, attending input + generated keys
+      base[j] = input[j] + generated[j] - G - 1;
+      joinedAt[j] = G;
+      finishAt[j] = G + output[j] - generated[j];
+      decoders++;
+      sumBase += base[j];
+      due[residue(base[j])]++;
+      finishes.push(finishAt[j], j);
+      if (sliding) {
+        const cross = window - base[j];
+        if (G + 1 < cross) {
+          belowWindow[j] = 1;
+          belowCount++;
+          belowSumBase += base[j];
+          crossings.push(cross, j);
+        } else belowWindow[j] = 0;
+      }
+      state[j] = DECODING;
+    };
+    const removeDecoder = (j: number) => {
+      // its KV: the prompt, then a block whenever its context crossed into a new one
+      held[j] = heldFor(base[j] + G);
+      decoders--;
+      sumBase -= base[j];
+      due[residue(base[j])]--;
+      if (sliding && belowWindow[j]) {
+        belowWindow[j] = 0;
+        belowCount--;
+        belowSumBase -= base[j];
+      }
+    };
+    const release = (j: number) => {
+      usedBlocks -= held[j];
+      held[j] = 0;
+      running--;
+    };
+    const finishRequest = (j: number) => {
+      state[j] = DONE;
+      finish[ids[j]] = now;
+      release(j);
+      doneCount++;
+      if (!req.arrival && dispatched < n) {
+        // closed loop: this client sends its next request now
+        arrival[dispatched] = now;
+        arrivalOut[ids[dispatched]] = now;
+        dispatch(dispatched++);
+      }
+    };
+    /** End of a multi-step group: each running decode's tokens reach the client as one chunk. */
+    const deliverGroup = () => {
+      let kept = 0;
+      for (let r = 0; r < runningLength; r++) {
+        const j = runningOrder[r];
+        if (state[j] === DECODING) {
+          itl.add(now - lastToken[j], 1);
+          lastToken[j] = now;
+        }
+        if (state[j] === DECODING || state[j] === PREFILLING) runningOrder[kept++] = j;
+      }
+      runningLength = kept;
+      for (const j of ending) {
         itl.add(now - lastToken[j], 1);
         lastToken[j] = now;
+        finishRequest(j);
       }
-      if (state[j] === DECODING || state[j] === PREFILLING) runningOrder[kept++] = j;
-    }
-    runningLength = kept;
-    for (const j of ending) {
-      itl.add(now - lastToken[j], 1);
-      lastToken[j] = now;
-      finishRequest(j);
-    }
-    ending.length = 0;
-    groupLeft = 0;
-  };
-  /** Preempts the most recently admitted running sequence; false when none is left. */
-  const preemptNewest = (): boolean => {
-    while (runningLength > 0) {
-      const j = runningOrder[--runningLength];
-      if (state[j] !== DECODING && state[j] !== PREFILLING) continue;
-      if (state[j] === DECODING) {
-        removeDecoder(j);
-        // tokens generated so far: the last one is not in the KV cache yet
-        generated[j] = output[j] - (finishAt[j] - G);
-        if (G > joinedAt[j]) lastToken[j] = lastDecodeEnd;
+      ending.length = 0;
+      groupLeft = 0;
+    };
+    /** Preempts the most recently admitted running sequence; false when none is left. */
+    const preemptNewest = (): boolean => {
+      while (runningLength > 0) {
+        const j = runningOrder[--runningLength];
+        if (state[j] !== DECODING && state[j] !== PREFILLING) continue;
+        if (state[j] === DECODING) {
+          removeDecoder(j);
+          // tokens generated so far: the last one is not in the KV cache yet
+          generated[j] = output[j] - (finishAt[j] - G);
+          if (G > joinedAt[j]) lastToken[j] = lastDecodeEnd;
+        }
+        release(j);
+        computed[j] = 0;
+        state[j] = WAITING;
+        queue.pushFront(j);
+        preemptions++;
+        return true;
       }
-      release(j);
-      computed[j] = 0;
-      state[j] = WAITING;
-      pushFront(j);
-      preemptions++;
-      return true;
-    }
-    return false;
+      return false;
+    };
+    const decodeKvLayerTokens = () => full * (sumBase + decoders * (G + 1)) + (sliding ? local * (belowSumBase + belowCount * (G + 1) + window * (decoders - belowCount)) : local * (sumBase + decoders * (G + 1)));
+
+    return {
+      contents,
+      enqueue(j: number): void {
+        state[j] = WAITING;
+        queue.pushBack(j);
+      },
+      /** requests in this scheduler, running or waiting */
+      load: () => running + queue.length,
+      running: () => running,
+      waitingNow: () => queue.length,
+      usedBlocks: () => usedBlocks,
+      /** Start of a loop turn: whether anything is running or waiting here. */
+      prepare(): boolean {
+        waiting = queue.length;
+        while (prefillHead < prefillQueue.length && state[prefillQueue[prefillHead]] !== PREFILLING) prefillHead++;
+        prefilling = prefillHead < prefillQueue.length;
+        if (groupLeft > 0 && decoders === 0) deliverGroup(); // every sequence of the group has ended
+        return decoders > 0 || prefilling || waiting > 0;
+      },
+      /**
+       * A stretch of decode-only steps with nothing to admit (low load, or a full batch), run in a
+       * tight loop up to the next event: a sequence finishing, an arrival or a window crossing.
+       * True when it ran any step. (One scheduler per replica only: attention groups step together.)
+       */
+      decodeStretch(): boolean {
+        if (!(stepGroup === 1 && waiting === 0 && !prefilling && decoders > 0 && joinTimes.length === 0)) return false;
+        const lastStep = finishes.peekKey() - 1;
+        const start = steps;
+        contents.prefillTokens = 0;
+        contents.prefillKeys = 0;
+        contents.prefillKvLayerTokens = 0;
+        contents.prefillLogits = 0;
+        contents.decodeSequences = decoders;
+        while (G < lastStep) {
+          const need = due[residue(-G)];
+          if (usedBlocks + need > totalBlocks) break;
+          if (sliding && crossings.size > 0 && crossings.peekKey() <= G + 1) break;
+          contents.decodeKvLayerTokens = full * (sumBase + decoders * (G + 1)) + local * (sliding ? belowSumBase + belowCount * (G + 1) + window * (decoders - belowCount) : sumBase + decoders * (G + 1));
+          now += step.stepSeconds(contents);
+          G++;
+          if (++steps > maxSteps) throw new SimulationTooLong(`stopped after ${steps} engine steps`);
+          usedBlocks += need;
+          itl.add(now - lastDecodeEnd, decoders);
+          lastDecodeEnd = now;
+          series.add(now, 0, running, totalBlocks > 0 ? usedBlocks / totalBlocks : 0);
+          if (req.arrival && nextArrival < n && arrival[nextArrival] <= now) break;
+        }
+        return steps > start;
+      },
+      /** Plans this scheduler's part of the next step (its contents); false when it has nothing to run. */
+      plan(): boolean {
+        // Can a prompt start or continue? (prefill-first runs prompt batches alone; inside a
+        // multi-step group nothing starts)
+        const inGroup = groupLeft > 0;
+        const head0 = waiting > 0 && !inGroup ? queue.front() : -1;
+        const canAdmit = head0 >= 0 && running < maxRunning && usedBlocks + heldFor(input[head0] + generated[head0]) <= totalBlocks;
+        const prefillOnly = sch.policy === 'prefill-first' && !inGroup && (prefilling || canAdmit);
+        let budget = stepBudget;
+
+        // Decodes: one token each; a sequence crossing into a new block needs one. Preempt the newest
+        // sequences until the step's blocks fit.
+        runDecode = false;
+        if (!prefillOnly && decoders > 0) {
+          let blocksDue = due[residue(-G)];
+          while (usedBlocks + blocksDue > totalBlocks && preemptNewest()) blocksDue = decoders > 0 ? due[residue(-G)] : 0;
+          if (decoders > 0) {
+            runDecode = true;
+            usedBlocks += blocksDue;
+            budget -= decoders;
+          }
+        }
+
+        // Prompt chunks: prompts being prefilled first, then new admissions, first come first served.
+        chunkIds.length = 0;
+        chunkSizes.length = 0;
+        tokens = 0;
+        let keys = 0;
+        let kvWritten = 0;
+        let logits = 0;
+        const schedule = (j: number) => {
+          const remaining = target[j] - computed[j];
+          const size = Math.min(remaining, budget);
+          chunkIds.push(j);
+          chunkSizes.push(size);
+          tokens += size;
+          keys += prefillKeys(model, computed[j], computed[j] + size);
+          kvWritten += kvLayerTokens(model, computed[j] + size) - kvLayerTokens(model, computed[j]);
+          if (size === remaining) logits++;
+          budget -= size;
+        };
+        if (!inGroup && (!runDecode || sch.policy === 'decode-first')) {
+          for (let k = prefillHead; k < prefillQueue.length && budget > 0; k++) {
+            const j = prefillQueue[k];
+            if (state[j] === PREFILLING) schedule(j);
+          }
+          while (budget > 0 && queue.length > 0 && running < maxRunning) {
+            const j = queue.front();
+            const prompt = input[j] + generated[j];
+            if (!sch.chunkedPrefill && prompt > budget && (tokens > 0 || runDecode)) break;
+            const need = heldFor(prompt);
+            if (usedBlocks + need > totalBlocks) break;
+            queue.popFront();
+            state[j] = PREFILLING;
+            target[j] = prompt;
+            computed[j] = 0;
+            held[j] = need;
+            usedBlocks += need;
+            running++;
+            if (runningLength === runningOrder.length) {
+              const grown = new Int32Array(runningOrder.length * 2);
+              grown.set(runningOrder);
+              runningOrder = grown;
+            }
+            runningOrder[runningLength++] = j;
+            prefillQueue.push(j);
+            if (!sch.chunkedPrefill) budget = Math.max(budget, prompt); // a lone prompt longer than the budget runs whole
+            schedule(j);
+          }
+        }
+        contents.decodeSequences = runDecode ? decoders : 0;
+        contents.decodeKvLayerTokens = runDecode ? decodeKvLayerTokens() : 0;
+        contents.prefillTokens = tokens;
+        contents.prefillKeys = keys;
+        contents.prefillKvLayerTokens = kvWritten;
+        contents.prefillLogits = logits;
+        return runDecode || tokens > 0;
+      },
+      /** After the step (now is its end): tokens out, sequences finished, prompts done. */
+      commit(): void {
+        if (runDecode) {
+          G++;
+          // a decode-only step of a multi-step engine belongs to a group: its tokens wait for the end
+          const grouped = stepGroup > 1 && tokens === 0;
+          if (grouped) {
+            if (groupLeft === 0) groupLeft = stepGroup;
+            groupLeft--;
+          } else {
+            // every decoder emitted a token: gaps since their previous one
+            let joined = 0;
+            for (let k = 0; k < joinTimes.length; k++) {
+              itl.add(now - joinTimes[k], joinCounts[k]);
+              joined += joinCounts[k];
+            }
+            if (decoders - joined > 0) itl.add(now - lastDecodeEnd, decoders - joined);
+          }
+          joinTimes = [];
+          joinCounts = [];
+          lastDecodeEnd = now;
+          if (sliding) {
+            while (crossings.size > 0 && crossings.peekKey() <= G + 1) {
+              const j = crossings.pop();
+              if (state[j] === DECODING && belowWindow[j] && window - base[j] <= G + 1) {
+                belowWindow[j] = 0;
+                belowCount--;
+                belowSumBase -= base[j];
+              }
+            }
+          }
+          while (finishes.size > 0 && finishes.peekKey() <= G) {
+            const j = finishes.pop();
+            if (state[j] !== DECODING || finishAt[j] !== G) continue;
+            removeDecoder(j);
+            if (grouped) {
+              state[j] = ENDING;
+              ending.push(j);
+              continue;
+            }
+            lastToken[j] = now;
+            finishRequest(j);
+          }
+          if (grouped && groupLeft === 0) deliverGroup();
+        }
+        for (let k = 0; k < chunkIds.length; k++) {
+          const j = chunkIds[k];
+          computed[j] += chunkSizes[k];
+          if (computed[j] < target[j]) continue;
+          // prompt done: it samples a token
+          generated[j]++;
+          if (generated[j] === 1) firstToken[ids[j]] = now;
+          else itl.add(now - lastToken[j], 1); // a recomputed sequence's gap
+          lastToken[j] = now;
+          if (generated[j] >= output[j]) {
+            finishRequest(j);
+            continue;
+          }
+          addDecoder(j);
+          if (joinTimes.length && joinTimes[joinTimes.length - 1] === now) joinCounts[joinCounts.length - 1]++;
+          else {
+            joinTimes.push(now);
+            joinCounts.push(1);
+          }
+        }
+        chunkIds.length = 0;
+        runDecode = false;
+        if (prefillHead > 4096 && prefillHead * 2 > prefillQueue.length) {
+          prefillQueue = prefillQueue.slice(prefillHead);
+          prefillHead = 0;
+        }
+      },
+    };
   };
+  const schedulers = Array.from({ length: dp }, makeScheduler);
+  // A request goes to the scheduler holding the fewest requests (the first on ties).
+  function dispatch(j: number): void {
+    let best = schedulers[0];
+    for (let g = 1; g < dp; g++) if (schedulers[g].load() < best.load()) best = schedulers[g];
+    best.enqueue(j);
+  }
+  const sumOf = (f: (s: (typeof schedulers)[number]) => number) => schedulers.reduce((a, s) => a + f(s), 0);
+  const groupContents = schedulers.map((s) => s.contents);
 
   if (!req.arrival) {
     for (; dispatched < Math.min(clients, n); dispatched++) {
-      state[dispatched] = WAITING;
-      pushBack(dispatched);
       arrivalOut[ids[dispatched]] = 0;
+      dispatch(dispatched);
     }
   }
 
-  // Reused per step: the prompt chunks it carries.
-  const chunkIds: number[] = [];
-  const chunkSizes: number[] = [];
-  const contents = { decodeSequences: 0, decodeKvLayerTokens: 0, prefillTokens: 0, prefillKeys: 0, prefillKvLayerTokens: 0, prefillLogits: 0 };
-
   while (doneCount < n) {
     if (req.arrival) {
-      while (nextArrival < n && arrival[nextArrival] <= now) {
-        state[nextArrival] = WAITING;
-        pushBack(nextArrival++);
-      }
+      while (nextArrival < n && arrival[nextArrival] <= now) dispatch(nextArrival++);
     }
-    const waiting = waitingCount();
-    while (prefillHead < prefillQueue.length && state[prefillQueue[prefillHead]] !== PREFILLING) prefillHead++;
-    const prefilling = prefillHead < prefillQueue.length;
-    if (groupLeft > 0 && decoders === 0) deliverGroup(); // every sequence of the group has ended
-    if (decoders === 0 && !prefilling && waiting === 0) {
+    let busy = false;
+    for (const s of schedulers) if (s.prepare()) busy = true;
+    if (!busy) {
       if (req.arrival && nextArrival < n) {
         now = Math.max(now, arrival[nextArrival]);
         continue;
       }
       break; // nothing left (closed loop with every client done)
     }
+    if (dp === 1 && schedulers[0].decodeStretch()) continue;
 
-    // A stretch of decode-only steps with nothing to admit (low load, or a full batch): run it
-    // in a tight loop up to the next event, a sequence finishing, an arrival or a window crossing.
-    if (group === 1 && waiting === 0 && !prefilling && decoders > 0 && joinTimes.length === 0) {
-      const lastStep = finishes.peekKey() - 1;
-      const start = steps;
-      contents.prefillTokens = 0;
-      contents.prefillKeys = 0;
-      contents.prefillKvLayerTokens = 0;
-      contents.prefillLogits = 0;
-      contents.decodeSequences = decoders;
-      while (G < lastStep) {
-        const need = due[residue(-G)];
-        if (usedBlocks + need > totalBlocks) break;
-        if (sliding && crossings.size > 0 && crossings.peekKey() <= G + 1) break;
-        contents.decodeKvLayerTokens = full * (sumBase + decoders * (G + 1)) + local * (sliding ? belowSumBase + belowCount * (G + 1) + window * (decoders - belowCount) : sumBase + decoders * (G + 1));
-        now += step.stepSeconds(contents);
-        G++;
-        if (++steps > maxSteps) throw new SimulationTooLong(`stopped after ${steps} engine steps`);
-        usedBlocks += need;
-        itl.add(now - lastDecodeEnd, decoders);
-        lastDecodeEnd = now;
-        series.add(now, 0, running, totalBlocks > 0 ? usedBlocks / totalBlocks : 0);
-        if (req.arrival && nextArrival < n && arrival[nextArrival] <= now) break;
-      }
-      if (steps > start) continue;
-    }
-
-    // Can a prompt start or continue? (prefill-first runs prompt batches alone; inside a
-    // multi-step group nothing starts)
-    const inGroup = groupLeft > 0;
-    const head0 = waiting > 0 && !inGroup ? ring[head] : -1;
-    const canAdmit = head0 >= 0 && running < maxRunning && usedBlocks + heldFor(input[head0] + generated[head0]) <= totalBlocks;
-    const prefillOnly = sch.policy === 'prefill-first' && !inGroup && (prefilling || canAdmit);
-    let budget = sch.maxBatchedTokens;
-
-    // Decodes: one token each; a sequence crossing into a new block needs one. Preempt the newest
-    // sequences until the step's blocks fit.
-    let runDecode = false;
-    let blocksDue = 0;
-    if (!prefillOnly && decoders > 0) {
-      blocksDue = due[residue(-G)];
-      while (usedBlocks + blocksDue > totalBlocks && preemptNewest()) blocksDue = decoders > 0 ? due[residue(-G)] : 0;
-      if (decoders > 0) {
-        runDecode = true;
-        usedBlocks += blocksDue;
-        budget -= decoders;
-      }
-    }
-
-    // Prompt chunks: prompts being prefilled first, then new admissions, first come first served.
-    chunkIds.length = 0;
-    chunkSizes.length = 0;
-    let tokens = 0;
-    let keys = 0;
-    let kvWritten = 0;
-    let logits = 0;
-    const schedule = (j: number) => {
-      const remaining = target[j] - computed[j];
-      const size = Math.min(remaining, budget);
-      chunkIds.push(j);
-      chunkSizes.push(size);
-      tokens += size;
-      keys += prefillKeys(model, computed[j], computed[j] + size);
-      kvWritten += kvLayerTokens(model, computed[j] + size) - kvLayerTokens(model, computed[j]);
-      if (size === remaining) logits++;
-      budget -= size;
-    };
-    if (!inGroup && (!runDecode || sch.policy === 'decode-first')) {
-      for (let k = prefillHead; k < prefillQueue.length && budget > 0; k++) {
-        const j = prefillQueue[k];
-        if (state[j] === PREFILLING) schedule(j);
-      }
-      while (budget > 0 && waitingCount() > 0 && running < maxRunning) {
-        const j = ring[head];
-        const prompt = input[j] + generated[j];
-        if (!sch.chunkedPrefill && prompt > budget && (tokens > 0 || runDecode)) break;
-        const need = heldFor(prompt);
-        if (usedBlocks + need > totalBlocks) break;
-        popFront();
-        state[j] = PREFILLING;
-        target[j] = prompt;
-        computed[j] = 0;
-        held[j] = need;
-        usedBlocks += need;
-        running++;
-        if (runningLength === runningOrder.length) {
-          const grown = new Int32Array(runningOrder.length * 2);
-          grown.set(runningOrder);
-          runningOrder = grown;
-        }
-        runningOrder[runningLength++] = j;
-        prefillQueue.push(j);
-        if (!sch.chunkedPrefill) budget = Math.max(budget, prompt); // a lone prompt longer than the budget runs whole
-        schedule(j);
-      }
-    }
-    if (!runDecode && tokens === 0) {
+    let planned = false;
+    for (const s of schedulers) if (s.plan()) planned = true;
+    if (!planned) {
       // Nothing can run: the next event is an arrival (or the KV cache is too small for the head).
       if (req.arrival && nextArrival < n) {
         now = Math.max(now, arrival[nextArrival]);
@@ -547,88 +703,15 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
       throw new Error('internal: simulation stalled with requests waiting and nothing running');
     }
 
-    // The step's time, from the step model at this shape.
-    contents.decodeSequences = runDecode ? decoders : 0;
-    contents.decodeKvLayerTokens = runDecode
-      ? full * (sumBase + decoders * (G + 1)) + (sliding ? local * (belowSumBase + belowCount * (G + 1) + window * (decoders - belowCount)) : local * (sumBase + decoders * (G + 1)))
-      : 0;
-    contents.prefillTokens = tokens;
-    contents.prefillKeys = keys;
-    contents.prefillKvLayerTokens = kvWritten;
-    contents.prefillLogits = logits;
-    now += step.stepSeconds(contents);
+    // The step's time, from the step model at this shape (attention groups: the busiest's).
+    now += dp === 1 ? step.stepSeconds(groupContents[0]) : step.groupStepSeconds(groupContents);
     steps++;
     if (steps > maxSteps) throw new SimulationTooLong(`stopped after ${steps} engine steps`);
-    if (running > peakRunning) peakRunning = running;
-
-    if (runDecode) {
-      G++;
-      // a decode-only step of a multi-step engine belongs to a group: its tokens wait for the end
-      const grouped = group > 1 && tokens === 0;
-      if (grouped) {
-        if (groupLeft === 0) groupLeft = group;
-        groupLeft--;
-      } else {
-        // every decoder emitted a token: gaps since their previous one
-        let joined = 0;
-        for (let k = 0; k < joinTimes.length; k++) {
-          itl.add(now - joinTimes[k], joinCounts[k]);
-          joined += joinCounts[k];
-        }
-        if (decoders - joined > 0) itl.add(now - lastDecodeEnd, decoders - joined);
-      }
-      joinTimes = [];
-      joinCounts = [];
-      lastDecodeEnd = now;
-      if (sliding) {
-        while (crossings.size > 0 && crossings.peekKey() <= G + 1) {
-          const j = crossings.pop();
-          if (state[j] === DECODING && belowWindow[j] && window - base[j] <= G + 1) {
-            belowWindow[j] = 0;
-            belowCount--;
-            belowSumBase -= base[j];
-          }
-        }
-      }
-      while (finishes.size > 0 && finishes.peekKey() <= G) {
-        const j = finishes.pop();
-        if (state[j] !== DECODING || finishAt[j] !== G) continue;
-        removeDecoder(j);
-        if (grouped) {
-          state[j] = ENDING;
-          ending.push(j);
-          continue;
-        }
-        lastToken[j] = now;
-        finishRequest(j);
-      }
-      if (grouped && groupLeft === 0) deliverGroup();
-    }
-    for (let k = 0; k < chunkIds.length; k++) {
-      const j = chunkIds[k];
-      computed[j] += chunkSizes[k];
-      if (computed[j] < target[j]) continue;
-      // prompt done: it samples a token
-      generated[j]++;
-      if (generated[j] === 1) firstToken[ids[j]] = now;
-      else itl.add(now - lastToken[j], 1); // a recomputed sequence's gap
-      lastToken[j] = now;
-      if (generated[j] >= output[j]) {
-        finishRequest(j);
-        continue;
-      }
-      addDecoder(j);
-      if (joinTimes.length && joinTimes[joinTimes.length - 1] === now) joinCounts[joinCounts.length - 1]++;
-      else {
-        joinTimes.push(now);
-        joinCounts.push(1);
-      }
-    }
-    if (prefillHead > 4096 && prefillHead * 2 > prefillQueue.length) {
-      prefillQueue = prefillQueue.slice(prefillHead);
-      prefillHead = 0;
-    }
-    series.add(now, waitingCount(), running, totalBlocks > 0 ? usedBlocks / totalBlocks : 0);
+    const runningNow = dp === 1 ? schedulers[0].running() : sumOf((s) => s.running());
+    if (runningNow > peakRunning) peakRunning = runningNow;
+    for (const s of schedulers) s.commit();
+    if (dp === 1) series.add(now, schedulers[0].waitingNow(), schedulers[0].running(), totalBlocks > 0 ? schedulers[0].usedBlocks() / totalBlocks : 0);
+    else series.add(now, sumOf((s) => s.waitingNow()), sumOf((s) => s.running()), totalBlocks > 0 ? sumOf((s) => s.usedBlocks()) / (totalBlocks * dp) : 0);
   }
   return { itl, steps, preemptions, series, peakRunning, end: now };
 }

@@ -6,7 +6,7 @@ import { IDEAL_ENGINE, schedulerValues, type EngineOptions } from './engine.js';
 import type { HardwareSpec } from '../inputs/hardware.js';
 import { estimateWithStep, MULTI_STEP_NOTE, type Estimate } from './index.js';
 import type { EstimateInput } from './input.js';
-import { layoutOf } from './parallel.js';
+import { dpGroups, layoutOf } from './parallel.js';
 import { drawRequests, percentile, simulate, type Scheduler, type SimulationRun } from './simulate.js';
 import { term, type Figures } from './terms.js';
 import { describeArrival, describeDistribution, type Traffic } from './workload.js';
@@ -137,11 +137,13 @@ export function simulateDeployment(input: EstimateInput, options: SimulationOpti
   if (stateSlots !== undefined && stateSlots < 1) throw new SimulationImpossible(`${engine.name}'s recurrent-state pool holds no sequence of ${input.model.name} on ${input.hardware.name}; nothing can be served`);
   // The longest request: the engine's context limit, within what the KV cache holds beside one
   // sequence's state.
-  const kvForOne = kvTokens - stateBlocks * blockTokens;
+  // (attention data parallelism: one group's share, where a sequence lives)
+  const groups = dpGroups(layout);
+  const kvForOne = Math.floor(kvTokens / groups) - stateBlocks * blockTokens;
   if (kvForOne < 2) throw new SimulationImpossible(`${engine.name} leaves no KV cache on ${input.hardware.name} for ${input.model.name} beside one sequence's recurrent state; nothing can be served`);
   const maxContext = Math.min(options.maxContext ?? input.model.maxContext, input.model.maxContext, kvForOne);
   const { requests, truncated } = drawRequests(traffic, options.requests, options.seed, maxContext, options.qps);
-  if (truncated) warnings.push(`${truncated} of ${options.requests} requests were longer than ${maxContext} tokens (${maxContext === kvForOne ? 'the KV cache of a replica' : 'the context limit'}) and were cut to fit`);
+  if (truncated) warnings.push(`${truncated} of ${options.requests} requests were longer than ${maxContext} tokens (${maxContext === kvForOne ? (groups > 1 ? 'the KV cache of an attention group' : 'the KV cache of a replica') : 'the context limit'}) and were cut to fit`);
   const scheduler = { ...choice.scheduler };
   // Bounded work: about (output tokens / sequences running together) steps. Refuse a run that
   // would take more than MAX_SIMULATED_STEPS before starting it.
@@ -151,7 +153,7 @@ export function simulateDeployment(input: EstimateInput, options: SimulationOpti
   const a0 = requests.arrival;
   const rate = options.qps ?? (a0 && a0.length > 1 && a0[a0.length - 1] > a0[0] ? (a0.length - 1) / (a0[a0.length - 1] - a0[0]) : 0);
   const together = options.concurrency !== undefined ? options.concurrency / layout.replicas : (rate / layout.replicas) * e2eOne;
-  const expectedSteps = outputTokens / Math.max(1, Math.min(scheduler.maxNumSeqs, stateSlots ?? Infinity, together));
+  const expectedSteps = outputTokens / Math.max(1, Math.min(scheduler.maxNumSeqs * groups, stateSlots ?? Infinity, together));
   if (expectedSteps > MAX_SIMULATED_STEPS) throw new SimulationImpossible(`this run would take about ${Math.round(expectedSteps / 1e6)} million engine steps (${options.requests} requests of ${Math.round(outputTokens / options.requests)} output tokens on average, about ${Math.max(1, Math.round(together))} running at once); at most ${MAX_SIMULATED_STEPS / 1e6} million are simulated: lower --requests`);
   if (!scheduler.chunkedPrefill) {
     let longest = 0;

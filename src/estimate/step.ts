@@ -53,10 +53,27 @@ export interface PhaseWork {
    */
   groupShare?: number;
   /**
+   * attention data parallelism: the tokens, FLOPs and bytes outside the routed experts of the
+   * attention group that carries the most, each the largest over the groups (its own weight copy
+   * and KV included). The groups step together (the MoE layers between them take every group's
+   * tokens), so a step lasts as long as its busiest rank's: TensorRT-LLM's ADP balance blog,
+   * time_i = max over ranks m of time_{i,m} (docs/source/blogs/tech_blog/blog10_ADP_Balance_Strategy.md);
+   * SGLang runs an idle batch on a DP rank with nothing to do so that every rank enters the MoE
+   * layers together. Absent = `groupShare` of an even spread.
+   */
+  busiestGroup?: GroupLoad;
+  /**
    * attention score elements the step forms (query positions x keys x heads, summed over layers):
    * a memory pass of their own where the engine runs attention without FlashAttention; absent = 0
    */
   scoreElements?: number;
+}
+
+/** What one attention group carries outside the routed experts (PhaseWork.busiestGroup). */
+export interface GroupLoad {
+  tokens: number;
+  flops: number;
+  bytes: number;
 }
 
 /** One phase's time, term by term (seconds), with the efficiencies it ran at. */
@@ -175,6 +192,13 @@ export interface StepModel {
    * its steady-load steps the same way (latency.ts: a prompt's step, the decode step it joins).
    */
   stepSeconds: (c: StepContents) => number;
+  /**
+   * Seconds of one step of an attention data-parallel replica whose groups each carry their own
+   * decodes and prompt chunks (one StepContents per group, the idle ones empty): the groups run
+   * together, the step as long as the busiest group's attention and dense layers plus the routed
+   * experts of every group's tokens (PhaseWork.busiestGroup). One group: stepSeconds.
+   */
+  groupStepSeconds: (groups: StepContents[]) => number;
   /** speculative decoding's step (speculative.ts withSpeculation); absent = plain decoding */
   speculative?: SpeculativeModel;
 }
@@ -310,6 +334,17 @@ export function stepModel(args: StepModelArgs): StepModel {
   const overheadFor = (p: EfficiencyParams) => hostStepOf(p, engineHost).seconds + p.layerOverheadSeconds * m.layers + (p.kernelSeconds ?? 0) * extraLaunches;
   const overheadSeconds = overheadFor(calibration.params);
 
+  // The busiest attention group's tokens, FLOPs and bytes outside the routed experts: given
+  // (busiestGroup), or `groupShare` of the spread-out work plus the group's own weight copy (each
+  // group reads all of `sharedRead`, whatever its share of the sequences). One group: all of it.
+  const busiestOf = (work: PhaseWork): GroupLoad => {
+    const ef = work.expertFlops ?? 0;
+    const eb = work.expertBytes ?? 0;
+    if (dp === 1) return { tokens: work.tokens, flops: work.flops - ef, bytes: work.bytes - eb };
+    if (work.busiestGroup) return work.busiestGroup;
+    const g = work.groupShare ?? 1 / dp;
+    return { tokens: work.tokens * g, flops: (work.flops - ef) * g, bytes: sharedRead + (work.bytes - eb - sharedRead * dp) * g };
+  };
   const phase = (work: PhaseWork, params: EfficiencyParams = calibration.params): PhaseTime => {
     const eff = phaseEfficiency(params, hw, { tokensPerStep: work.tokens, bytesPerDevicePerStep: work.bytes / n, layers: m.layers, extraLaunches, engine: engineHost });
     const commEfficiency = eff.commEfficiency;
@@ -321,14 +356,15 @@ export function stepModel(args: StepModelArgs): StepModel {
     const imbalance = imbalanceOf(work.tokens);
     const ef = work.expertFlops ?? 0;
     const eb = work.expertBytes ?? 0;
-    const share = dp > 1 ? (work.groupShare ?? 1 / dp) * dp : 1;
+    // The busiest group's work runs on its tpA = tp / dp ranks: x dp over the n ranks.
+    const busy = busiestOf(work);
     // Small expert matrices stream at a lower share of the peaks (expertEfficiency, efficiency.ts).
     const expertEff = m.moe ? expertEfficiency(params, expertMatrixBytes) : 1;
-    const computeSeconds = ((work.flops - ef) * share + (ef * imbalance) / expertEff) / (peak.flopsPerSecond * mfu * n);
-    const memorySeconds = ((work.bytes - eb) * share + eb / expertEff) / (hw.memoryBandwidth.value! * mbu * n);
+    const computeSeconds = (busy.flops * dp + (ef * imbalance) / expertEff) / (peak.flopsPerSecond * mfu * n);
+    const memorySeconds = (busy.bytes * dp + eb / expertEff) / (hw.memoryBandwidth.value! * mbu * n);
     // Attention groups' all-reduces carry a group's tokens; the busiest group's with attention DP.
     const messageBytes = work.tokens * m.hidden * actBytes;
-    const groupMessageBytes = dp > 1 ? messageBytes * (work.groupShare ?? 1 / dp) : messageBytes;
+    const groupMessageBytes = dp > 1 ? busy.tokens * m.hidden * actBytes : messageBytes;
     // EP: dispatch and combine all-to-all of each token's topK hidden vectors per MoE layer.
     const epMode = modeOf(work);
     const epBytes = epActive ? work.tokens * m.moe!.topK * m.hidden * actBytes : 0;
@@ -390,8 +426,6 @@ export function stepModel(args: StepModelArgs): StepModel {
     tokens: sequences, flops: decodeStepFlops(tf, sequences, kvLayerTokens), bytes: decodeBytes(sequences, kvLayerTokens), scoreElements: m.heads * kvLayerTokens,
     ...parallelWork(sequences, sequences, false),
   });
-  const rest = (w: PhaseWork) => w.flops - (w.expertFlops ?? 0);
-  const mixedShare = (d: PhaseWork, p: PhaseWork) => (rest(d) * (d.groupShare ?? 1 / dp) + rest(p) * (p.groupShare ?? 1 / dp)) / Math.max(1e-30, rest(d) + rest(p));
   const prefillWork = (c: Pick<StepContents, 'prefillTokens' | 'prefillKeys' | 'prefillKvLayerTokens' | 'prefillLogits'>): PhaseWork => ({
     tokens: c.prefillTokens,
     flops: prefillLinearFlops(tf, 1, c.prefillTokens, c.prefillLogits) + tf.attentionPrefill * c.prefillKeys + tf.scanPrefill * c.prefillTokens,
@@ -407,9 +441,46 @@ export function stepModel(args: StepModelArgs): StepModel {
     bytes: d.bytes + p.bytes - weightsRead(d.tokens) - weightsRead(p.tokens) + weightsRead(d.tokens + p.tokens),
     scoreElements: (d.scoreElements ?? 0) + (p.scoreElements ?? 0),
     ...(m.moe ? { expertBytes: expertBytesRead(d.tokens + p.tokens), expertFlops: (d.expertFlops ?? 0) + (p.expertFlops ?? 0) } : {}),
-    // the busiest group: the prompt's, with its share of the decodes
-    ...(dp > 1 ? { groupShare: mixedShare(d, p) } : {}),
+    // the busiest group: the prompt's, with its share of the decodes (one weight copy)
+    ...(dp > 1 ? { busiestGroup: addLoads(busiestOf(d), busiestOf(p)) } : {}),
   });
+  const addLoads = (a: GroupLoad, b: GroupLoad): GroupLoad => ({ tokens: a.tokens + b.tokens, flops: a.flops + b.flops, bytes: a.bytes + b.bytes - sharedRead });
+  const stepWork = (c: StepContents): PhaseWork | undefined => {
+    if (c.prefillTokens <= 0) return c.decodeSequences > 0 ? decodeWork(c.decodeSequences, c.decodeKvLayerTokens) : undefined;
+    if (c.decodeSequences <= 0) return prefillWork(c);
+    return mixedWork(decodeWork(c.decodeSequences, c.decodeKvLayerTokens), prefillWork(c));
+  };
+  const stepSeconds = (c: StepContents) => {
+    const work = stepWork(c);
+    return overheadSeconds + (work ? phaseSeconds(work) : 0);
+  };
+  // Attention DP with each group's own contents: a group's work outside the routed experts is all
+  // of its work's (its own weight copy once); the experts see every group's tokens together.
+  const groupStepSeconds = (groups: StepContents[]) => {
+    if (dp === 1 || groups.length === 1) return stepSeconds(groups[0]);
+    let tokens = 0, flops = 0, expertFlops = 0, unshared = 0, scoreElements = 0, prompt = false;
+    let busiest: GroupLoad = { tokens: 0, flops: 0, bytes: sharedRead };
+    for (const c of groups) {
+      const w = stepWork(c);
+      if (!w) continue;
+      const ef = w.expertFlops ?? 0;
+      const own = w.bytes - weightsRead(w.tokens);
+      tokens += w.tokens;
+      flops += w.flops;
+      expertFlops += ef;
+      unshared += own;
+      scoreElements += w.scoreElements ?? 0;
+      prompt ||= w.prompt === true;
+      busiest = { tokens: Math.max(busiest.tokens, w.tokens), flops: Math.max(busiest.flops, w.flops - ef), bytes: Math.max(busiest.bytes, sharedRead + own) };
+    }
+    if (tokens === 0) return overheadSeconds;
+    return overheadSeconds + phaseSeconds({
+      tokens, flops, bytes: unshared + weightsRead(tokens), scoreElements,
+      ...(prompt ? { prompt } : {}),
+      ...(m.moe ? { expertBytes: expertBytesRead(tokens), expertFlops } : {}),
+      busiestGroup: busiest,
+    });
+  };
   return {
     tp: n,
     layout: par,
@@ -429,11 +500,8 @@ export function stepModel(args: StepModelArgs): StepModel {
     decodeWork,
     prefillWork,
     mixedWork,
-    stepSeconds: (c) => {
-      if (c.prefillTokens <= 0) return overheadSeconds + (c.decodeSequences > 0 ? phaseSeconds(decodeWork(c.decodeSequences, c.decodeKvLayerTokens)) : 0);
-      if (c.decodeSequences <= 0) return overheadSeconds + phaseSeconds(prefillWork(c));
-      return overheadSeconds + phaseSeconds(mixedWork(decodeWork(c.decodeSequences, c.decodeKvLayerTokens), prefillWork(c)));
-    },
+    stepSeconds,
+    groupStepSeconds,
   };
 }
 
