@@ -6,7 +6,7 @@ import { simulate, type Deployment, type Scheduler } from '../src/estimate/simul
 import type { StepContents, StepModel } from '../src/estimate/step.js';
 import { builtInCatalog, findHardware, findModel } from '../src/inputs/presets.js';
 import { FORMATS } from '../src/inputs/precision.js';
-import { cliJson } from './helpers.js';
+import { cli, cliJson } from './helpers.js';
 
 /**
  * Attention data parallelism steps every group together: the MoE layers between the attention
@@ -113,6 +113,16 @@ describe('the simulator schedules each attention group apart and steps them toge
     expect(simulate({ ...deployment(), kvCapacityTokens: 398 }, four).peakRunning).toBe(2);
     const solo = { ...deployment(), kvCapacityTokens: 398, step: { ...handStep, layout: { tp: 1, pp: 1, ep: 1, replicas: 1 } } as StepModel };
     expect(simulate(solo, four).peakRunning).toBe(3);
+  });
+
+  it('simulate says the limits are each group\'s, on a line of its own within 80 columns', async () => {
+    const r = await cli(['simulate', '--model', 'deepseek-v3', '--gpu', 'h200', '--tp', '8', '--ep', '8', '--dp-attention', '8', '--engine', 'trtllm', '--concurrency', '64', '--requests', '64', '--input-tokens', '1024', '--output-tokens', '64', '--max-num-seqs', '128', '--max-num-batched-tokens', '1151']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('(tp 8 ep 8 dp-attn 8)');
+    expect(r.stdout).toContain('scheduler: decode-first, 128 max sequences, 1,151 tokens per step');
+    const line = r.stdout.split('\n').find((l) => l.startsWith('attention DP:'));
+    expect(line).toBe('attention DP: 8 groups, each with this scheduler; they step together');
+    expect(line!.length).toBeLessThanOrEqual(80);
   });
 
   it('one group (no attention DP): the replica\'s own scheduler, as before', () => {

@@ -19,11 +19,13 @@ const METRICS = [
 
 function header(i: SimulationInputSummary, load: string): string[] {
   const p = i.parallel;
-  const layout = `tp ${p.tp}${p.pp > 1 ? ` pp ${p.pp}` : ''}${p.ep > 1 ? ` ep ${p.ep}` : ''}`;
+  const groups = p.dpAttention ?? 1;
+  const layout = `tp ${p.tp}${p.pp > 1 ? ` pp ${p.pp}` : ''}${p.ep > 1 ? ` ep ${p.ep}` : ''}${groups > 1 ? ` dp-attn ${groups}` : ''}`;
   const s = i.scheduler;
   return [
     `${i.model.name} on ${p.replicas > 1 ? `${p.replicas} replicas of ` : ''}${i.hardware.count} x ${i.hardware.name} (${layout}), ${i.precision.weights}/${i.precision.kv}, engine ${i.engine}`,
     `scheduler: ${s.policy}, ${s.maxNumSeqs ?? 'no'} max sequences, ${s.maxNumBatchedTokens === null ? 'no token budget' : `${grouped(s.maxNumBatchedTokens)} tokens per step`}${s.chunkedPrefill ? ', chunked prefill' : ''}${s.stepsPerSchedule ? `, ${s.stepsPerSchedule} decode steps per schedule` : ''}`,
+    ...(groups > 1 ? [`attention DP: ${groups} groups, each with this scheduler; they step together`] : []),
     `traffic: input ${i.traffic.inputTokens}, output ${i.traffic.outputTokens}${i.traffic.workload ? ` (workload ${i.traffic.workload})` : ''}; ${load}; ${grouped(i.requests)} requests, seed ${i.seed}`,
   ];
 }

@@ -152,7 +152,7 @@ export interface TargetResult {
 export interface SimulationInputSummary {
   model: { id: string; name: string };
   hardware: { id: string; name: string; count: number };
-  parallel: { tp: number; pp: number; ep: number; replicas: number };
+  parallel: { tp: number; pp: number; ep: number; replicas: number; dpAttention?: number; redundantExperts?: number };
   engine: string;
   precision: { weights: string; kv: string };
   traffic: { inputTokens: string; outputTokens: string; arrival: string | null; workload: string | null };
