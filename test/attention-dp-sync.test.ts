@@ -4,6 +4,7 @@ import type { EstimateInput } from '../src/estimate/input.js';
 import { busiestGroupPrompts } from '../src/estimate/parallel.js';
 import { simulate, type Deployment, type Scheduler } from '../src/estimate/simulate.js';
 import type { StepContents, StepModel } from '../src/estimate/step.js';
+import { OUTPUT_SCHEMA, validateJson } from '../src/inputs/output-schema.js';
 import { builtInCatalog, findHardware, findModel } from '../src/inputs/presets.js';
 import { FORMATS } from '../src/inputs/precision.js';
 import { cli, cliJson } from './helpers.js';
@@ -121,8 +122,19 @@ describe('the simulator schedules each attention group apart and steps them toge
     expect(r.stdout).toContain('(tp 8 ep 8 dp-attn 8)');
     expect(r.stdout).toContain('scheduler: decode-first, 128 max sequences, 1,151 tokens per step');
     const line = r.stdout.split('\n').find((l) => l.startsWith('attention DP:'));
-    expect(line).toBe('attention DP: 8 groups, each with this scheduler; they step together');
+    expect(line).toBe('attention DP: 8 groups in step, each up to 128 seqs, 1,151 tokens a step');
     expect(line!.length).toBeLessThanOrEqual(80);
+  });
+
+  it('SGLang counts its flags for the replica and divides them over the ranks; vLLM and TensorRT-LLM count one rank', async () => {
+    const run = (engine: string) => cliJson(['simulate', '--model', 'deepseek-v3', '--gpu', 'h200', '--tp', '8', '--ep', '8', '--dp-attention', '8', '--engine', engine, '--concurrency', '16', '--requests', '16', '--input-tokens', '512', '--output-tokens', '16', '--max-num-seqs', '256', '--max-num-batched-tokens', '16384']);
+    // SGLang _handle_data_parallelism: chunked_prefill_size // dp_size; max_running_requests // dp_size
+    const sgl = await run('sglang');
+    expect(sgl.input.scheduler.perAttentionGroup).toEqual({ groups: 8, maxNumSeqs: 32, maxNumBatchedTokens: 2048, limits: 'flags divided over the groups' });
+    expect(validateJson(sgl, OUTPUT_SCHEMA)).toEqual([]);
+    // TensorRT-LLM: '--max_batch_size: Max batch size in each rank'; vLLM: one engine core per DP rank
+    expect((await run('trtllm')).input.scheduler.perAttentionGroup).toEqual({ groups: 8, maxNumSeqs: 256, maxNumBatchedTokens: 16384, limits: 'per-rank flags' });
+    expect((await run('vllm')).input.scheduler.perAttentionGroup).toMatchObject({ maxNumSeqs: 256, limits: 'per-rank flags' });
   });
 
   it('one group (no attention DP): the replica\'s own scheduler, as before', () => {

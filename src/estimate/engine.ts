@@ -165,6 +165,16 @@ export function schedulerValues(e: EngineSpec, o: EngineOptions, hw: HardwareSpe
   };
 }
 
+/**
+ * With attention data parallelism, whether the engine's scheduler flags (--max-num-seqs,
+ * --max-num-batched-tokens and their equivalents) count one data-parallel rank's requests and
+ * tokens: vLLM (one engine core per DP rank, launch.dataParallelTp 'group') and TensorRT-LLM
+ * ('--max_batch_size: Max batch size in each rank', launch.attentionDp.batchPerRank). Otherwise
+ * they count the replica's, and the engine divides them over the ranks (SGLang
+ * _handle_data_parallelism: chunked_prefill_size // dp_size; max_running_requests // dp_size).
+ */
+export const schedulerFlagsPerRank = (e: EngineSpec): boolean => e.launch?.dataParallelTp === 'group' || e.launch?.attentionDp?.batchPerRank === true;
+
 /** Device memory an engine sizes its pool against: what CUDA reports when the profile knows it. */
 export const engineCapacityBytes = (hw: HardwareSpec): number => hw.memoryUsableBytes?.value ?? hw.memoryBytes.value!;
 

@@ -5,7 +5,7 @@ import type { ModelSpec } from '../inputs/model.js';
 import { activationFormat, FORMATS, type Format } from '../inputs/precision.js';
 import { secondsInHour, tokensInMillion } from '../units.js';
 import { formatValue } from '../format/human.js';
-import type { EngineOptions } from './engine.js';
+import { schedulerFlagsPerRank, type EngineOptions } from './engine.js';
 import { probeByEstimate, probeServing, type Estimate, type ServingProbe } from './index.js';
 import { prefillFlops } from './flops.js';
 import { cachedPromptTokens } from './prefix.js';
@@ -680,7 +680,7 @@ function launchLine(e: EngineSpec, row: PlanRow, repo: string, ctx: number): str
   const input = row.input;
   // per engine instance: vLLM's data-parallel ranks each schedule their own share
   // (TensorRT-LLM under attention DP: --max_batch_size is per rank too)
-  const perRank = row.dpAttention > 1 && (l.dataParallelTp === 'group' || l.attentionDp?.batchPerRank === true);
+  const perRank = row.dpAttention > 1 && schedulerFlagsPerRank(e);
   const parallel = perRank ? Math.ceil(row.concurrencyPerReplica / row.dpAttention) : row.concurrencyPerReplica;
   // the fraction the row was planned with, on its own engine's line; other engines keep their defaults
   const planned = row.input.engine?.id === e.id;

@@ -70,6 +70,7 @@ export interface Deployment {
    * one sequence's state takes from admission to its end (capacity.stateBlocks). Absent = 0.
    */
   stateBlocks?: number;
+  /** the engine's limits; with attention data parallelism, those of one group's scheduler */
   scheduler: Scheduler;
   replicas: number;
   /** stop (throw SimulationTooLong) past this many steps on one replica; default unlimited */
@@ -282,9 +283,8 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
   const block = Math.max(1, d.blockTokens);
   const dp = step.layout ? Math.max(1, dpGroups(step.layout)) : 1;
   // One scheduler's KV blocks and state slots: its group's share of the replica's. Its limits
-  // (maxNumSeqs, maxBatchedTokens) are the engine's per scheduler, as its launch flags set them
-  // on each data-parallel rank (TensorRT-LLM --max_batch_size / --max_num_tokens, vLLM
-  // --max-num-seqs / --max-num-batched-tokens, SGLang --chunked-prefill-size).
+  // (maxNumSeqs, maxBatchedTokens) are d.scheduler's, which with attention DP are one group's
+  // (simulation.ts: the engine's flags per rank, or divided over the ranks as SGLang does).
   const totalBlocks = Math.floor(d.kvCapacityTokens / block / dp);
   const maxRunning = Math.min(sch.maxNumSeqs, d.stateSlots === undefined ? Infinity : dp === 1 ? d.stateSlots : Math.max(1, Math.floor(d.stateSlots / dp)));
   const stepBudget = sch.maxBatchedTokens;

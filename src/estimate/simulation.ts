@@ -2,7 +2,7 @@ import type { EngineSpec } from '../inputs/engine.js';
 import { secondsInHour, tokensInMillion } from '../units.js';
 import { CALIBRATION } from './calibration.js';
 import type { Calibration } from './efficiency.js';
-import { IDEAL_ENGINE, schedulerValues, type EngineOptions } from './engine.js';
+import { IDEAL_ENGINE, schedulerFlagsPerRank, schedulerValues, type EngineOptions } from './engine.js';
 import type { HardwareSpec } from '../inputs/hardware.js';
 import { estimateWithStep, MULTI_STEP_NOTE, type Estimate } from './index.js';
 import type { EstimateInput } from './input.js';
@@ -103,6 +103,11 @@ export interface Simulation {
   /** the deployment's static estimate at one request (memory, KV capacity, prices) */
   estimate: Estimate;
   scheduler: SchedulerChoice;
+  /**
+   * attention data parallelism: the limits of each group's scheduler, and whether they are the
+   * engine's flags divided over the groups (SGLang) rather than the flags themselves (one rank's)
+   */
+  groupScheduler?: { groups: number; maxNumSeqs: number; maxBatchedTokens: number; divided: boolean };
   traffic: Traffic;
   warnings: string[];
 }
@@ -144,7 +149,11 @@ export function simulateDeployment(input: EstimateInput, options: SimulationOpti
   const maxContext = Math.min(options.maxContext ?? input.model.maxContext, input.model.maxContext, kvForOne);
   const { requests, truncated } = drawRequests(traffic, options.requests, options.seed, maxContext, options.qps);
   if (truncated) warnings.push(`${truncated} of ${options.requests} requests were longer than ${maxContext} tokens (${maxContext === kvForOne ? (groups > 1 ? 'the KV cache of an attention group' : 'the KV cache of a replica') : 'the context limit'}) and were cut to fit`);
-  const scheduler = { ...choice.scheduler };
+  // Attention data parallelism: one scheduler per group (simulate.ts), each with the limits the
+  // engine gives one rank: its flags where they count one rank, else the flags over the groups.
+  const perGroup = (limit: number) => (limit >= UNLIMITED ? limit : Math.max(1, Math.floor(limit / groups)));
+  const divided = groups > 1 && !schedulerFlagsPerRank(engine);
+  const scheduler = divided ? { ...choice.scheduler, maxNumSeqs: perGroup(choice.scheduler.maxNumSeqs), maxBatchedTokens: perGroup(choice.scheduler.maxBatchedTokens) } : { ...choice.scheduler };
   // Bounded work: about (output tokens / sequences running together) steps. Refuse a run that
   // would take more than MAX_SIMULATED_STEPS before starting it.
   let outputTokens = 0;
@@ -178,7 +187,7 @@ export function simulateDeployment(input: EstimateInput, options: SimulationOpti
     if (pending > Math.max(5, 0.05 * a.length)) warnings.push(`overloaded: ${+offered.toPrecision(3)} requests/s offered, and ${pending} of ${a.length} requests had not started when the last one arrived; the queue grows for as long as the run lasts, so the latencies depend on --requests (add replicas)`);
   }
   if (run.preemptions > 0) warnings.push(`the KV cache ran out ${run.preemptions} times: the newest sequences were preempted and recomputed (vLLM's recompute preemption); more replicas or a larger KV budget avoid it`);
-  return { figures, series: run.series, estimate, scheduler: choice, traffic, warnings };
+  return { figures, series: run.series, estimate, scheduler: choice, ...(groups > 1 ? { groupScheduler: { groups, maxNumSeqs: scheduler.maxNumSeqs, maxBatchedTokens: scheduler.maxBatchedTokens, divided } } : {}), traffic, warnings };
 }
 
 /** Thrown when the deployment cannot serve a single request, or the run is too long to simulate. */

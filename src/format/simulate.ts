@@ -17,6 +17,12 @@ const METRICS = [
   ['e2e', 'E2E'],
 ] as const;
 
+/** e.g. "attention DP: 8 groups in step, each up to 128 seqs, 1,151 tokens a step" */
+function attentionGroupsLine(g: NonNullable<SimulationInputSummary['scheduler']['perAttentionGroup']>): string {
+  const limits = [g.maxNumSeqs === null ? '' : `${grouped(g.maxNumSeqs)} seqs`, g.maxNumBatchedTokens === null ? '' : `${grouped(g.maxNumBatchedTokens)} tokens a step`].filter(Boolean);
+  return `attention DP: ${g.groups} groups in step${limits.length ? `, each up to ${limits.join(', ')}` : ''}`;
+}
+
 function header(i: SimulationInputSummary, load: string): string[] {
   const p = i.parallel;
   const groups = p.dpAttention ?? 1;
@@ -25,7 +31,7 @@ function header(i: SimulationInputSummary, load: string): string[] {
   return [
     `${i.model.name} on ${p.replicas > 1 ? `${p.replicas} replicas of ` : ''}${i.hardware.count} x ${i.hardware.name} (${layout}), ${i.precision.weights}/${i.precision.kv}, engine ${i.engine}`,
     `scheduler: ${s.policy}, ${s.maxNumSeqs ?? 'no'} max sequences, ${s.maxNumBatchedTokens === null ? 'no token budget' : `${grouped(s.maxNumBatchedTokens)} tokens per step`}${s.chunkedPrefill ? ', chunked prefill' : ''}${s.stepsPerSchedule ? `, ${s.stepsPerSchedule} decode steps per schedule` : ''}`,
-    ...(groups > 1 ? [`attention DP: ${groups} groups, each with this scheduler; they step together`] : []),
+    ...(s.perAttentionGroup ? [attentionGroupsLine(s.perAttentionGroup)] : []),
     `traffic: input ${i.traffic.inputTokens}, output ${i.traffic.outputTokens}${i.traffic.workload ? ` (workload ${i.traffic.workload})` : ''}; ${load}; ${grouped(i.requests)} requests, seed ${i.seed}`,
   ];
 }

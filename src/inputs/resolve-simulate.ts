@@ -158,7 +158,15 @@ export interface SimulationInputSummary {
   traffic: { inputTokens: string; outputTokens: string; arrival: string | null; workload: string | null };
   requests: number;
   seed: number;
-  scheduler: { maxNumSeqs: number | null; maxNumBatchedTokens: number | null; policy: string; chunkedPrefill: boolean; stepsPerSchedule?: number };
+  scheduler: {
+    maxNumSeqs: number | null;
+    maxNumBatchedTokens: number | null;
+    policy: string;
+    chunkedPrefill: boolean;
+    stepsPerSchedule?: number;
+    /** attention data parallelism: one scheduler per group, with these limits each */
+    perAttentionGroup?: { groups: number; maxNumSeqs: number | null; maxNumBatchedTokens: number | null; limits: 'per-rank flags' | 'flags divided over the groups' };
+  };
 }
 
 /** `llm-size simulate --format json` at one load. */
@@ -217,6 +225,7 @@ export function runSimulate(raw: SimulateRawOptions, origins: Partial<Record<Sim
   const warnings = [...resolved.warnings, ...sweepWarnings(simulations.map((s, i) => ({ qps: runs[i].qps, warnings: s.warnings })))];
   const layout = layoutOf(input);
   const sch = first.scheduler.scheduler;
+  const g = first.groupScheduler;
   const summary: SimulationInputSummary = {
     model: { id: input.model.id, name: input.model.name },
     hardware: { id: input.hardware.id, name: input.hardware.name, count: input.count },
@@ -226,7 +235,14 @@ export function runSimulate(raw: SimulateRawOptions, origins: Partial<Record<Sim
     traffic: { inputTokens: describeDistribution(first.traffic.input), outputTokens: describeDistribution(first.traffic.output), arrival: first.traffic.arrival ? describeArrival(first.traffic.arrival) : runs[0].concurrency !== undefined ? null : 'poisson', workload: first.traffic.workload ?? null },
     requests: runs[0].requests,
     seed: runs[0].seed,
-    scheduler: { maxNumSeqs: sch.maxNumSeqs === UNLIMITED ? null : sch.maxNumSeqs, maxNumBatchedTokens: sch.maxBatchedTokens === UNLIMITED ? null : sch.maxBatchedTokens, policy: sch.policy, chunkedPrefill: sch.chunkedPrefill, ...((sch.stepsPerSchedule ?? 1) > 1 ? { stepsPerSchedule: sch.stepsPerSchedule } : {}) },
+    scheduler: {
+      maxNumSeqs: sch.maxNumSeqs === UNLIMITED ? null : sch.maxNumSeqs,
+      maxNumBatchedTokens: sch.maxBatchedTokens === UNLIMITED ? null : sch.maxBatchedTokens,
+      policy: sch.policy,
+      chunkedPrefill: sch.chunkedPrefill,
+      ...((sch.stepsPerSchedule ?? 1) > 1 ? { stepsPerSchedule: sch.stepsPerSchedule } : {}),
+      ...(g ? { perAttentionGroup: { groups: g.groups, maxNumSeqs: g.maxNumSeqs === UNLIMITED ? null : g.maxNumSeqs, maxNumBatchedTokens: g.maxBatchedTokens === UNLIMITED ? null : g.maxBatchedTokens, limits: g.divided ? 'flags divided over the groups' : 'per-rank flags' } } : {}),
+    },
   };
   const verdict = (figures: Figures) => {
     const results = checkTargets(targets, figures);
