@@ -130,11 +130,27 @@ describe('the simulator schedules each attention group apart and steps them toge
     const run = (engine: string) => cliJson(['simulate', '--model', 'deepseek-v3', '--gpu', 'h200', '--tp', '8', '--ep', '8', '--dp-attention', '8', '--engine', engine, '--concurrency', '16', '--requests', '16', '--input-tokens', '512', '--output-tokens', '16', '--max-num-seqs', '256', '--max-num-batched-tokens', '16384']);
     // SGLang _handle_data_parallelism: chunked_prefill_size // dp_size; max_running_requests // dp_size
     const sgl = await run('sglang');
-    expect(sgl.input.scheduler.perAttentionGroup).toEqual({ groups: 8, maxNumSeqs: 32, maxNumBatchedTokens: 2048, limits: 'flags divided over the groups' });
+    expect(sgl.input.scheduler.perAttentionGroup).toEqual({ groups: 8, maxNumSeqs: 32, maxNumBatchedTokens: 2048, limits: 'flags divided over the groups', dispatch: 'round-robin' });
     expect(validateJson(sgl, OUTPUT_SCHEMA)).toEqual([]);
     // TensorRT-LLM: '--max_batch_size: Max batch size in each rank'; vLLM: one engine core per DP rank
-    expect((await run('trtllm')).input.scheduler.perAttentionGroup).toEqual({ groups: 8, maxNumSeqs: 256, maxNumBatchedTokens: 16384, limits: 'per-rank flags' });
+    expect((await run('trtllm')).input.scheduler.perAttentionGroup).toEqual({ groups: 8, maxNumSeqs: 256, maxNumBatchedTokens: 16384, limits: 'per-rank flags', dispatch: 'fewest' });
     expect((await run('vllm')).input.scheduler.perAttentionGroup).toMatchObject({ maxNumSeqs: 256, limits: 'per-rank flags' });
+  });
+
+  it('round-robin dispatch (SGLang) sends a request to the next group in turn, even one that is full', () => {
+    // One sequence per group (maxNumSeqs 1). A (0 s, 100 in, 10 out) prefills on group 0 (0-11 ms);
+    // B (1 ms, 100 in, 2 out) is dispatched at 11 ms to group 1 either way, prefills 11-22 ms and
+    // ends at 32 ms; A decodes a token every step until 102 ms. C (50 ms, 100 in, 2 out) is
+    // dispatched at 52 ms: in turn it goes to group 0 and waits for A (prefill 102-113 ms: TTFT
+    // 63 ms); to the group holding the fewest it goes to the idle group 1 (prefill 52-63 ms, beside
+    // A's decode: TTFT 13 ms).
+    const reqs = requests([[0, 100, 10], [0.001, 100, 2], [0.05, 100, 2]]);
+    const rr = simulate(deployment({ dispatch: 'round-robin', maxNumSeqs: 1 }), reqs);
+    const fewest = simulate(deployment({ maxNumSeqs: 1 }), reqs);
+    expect(rr.e2e[0]).toBeCloseTo(0.102, 12);
+    expect(rr.ttft[2]).toBeCloseTo(0.063, 12);
+    expect(fewest.ttft[2]).toBeCloseTo(0.013, 12);
+    expect(fewest.e2e[0]).toBeCloseTo(0.103, 12); // A's sixth token came in C's 11 ms step
   });
 
   it('one group (no attention DP): the replica\'s own scheduler, as before', () => {

@@ -43,6 +43,11 @@ export interface Scheduler {
    * step is scheduled and streamed.
    */
   stepsPerSchedule?: number;
+  /**
+   * Attention data parallelism: how requests reach the groups' schedulers, in turn
+   * (`round-robin`, SGLang) or to the group holding the fewest (`fewest`, vLLM). Absent = fewest.
+   */
+  dispatch?: 'round-robin' | 'fewest';
 }
 
 /** The requests a simulation serves, in arrival order (or dispatch order, closed loop). */
@@ -270,7 +275,8 @@ class Deque {
  * own requests, as the engines' data-parallel ranks do (SGLang: one scheduler per DP rank, fed by
  * its DP controller; TensorRT-LLM attention DP: requests distributed over the ranks; vLLM: one
  * engine core per DP rank): its own queue, its share of the KV cache, the scheduler limits of
- * one rank, its own prompts and decodes. A request goes to the group holding the fewest. The groups step
+ * one rank, its own prompts and decodes. A request goes to the groups in turn or to the one
+ * holding the fewest, as the engine dispatches (Scheduler.dispatch). The groups step
  * together, since the MoE layers between their attention layers take every group's tokens, so a
  * step lasts as long as its busiest group's (step.ts groupStepSeconds): a group prefilling a
  * prompt holds back every group's decodes (TensorRT-LLM's ADP balance blog,
@@ -661,8 +667,15 @@ function runReplica(d: Deployment, req: Requests, ids: Int32Array, clients: numb
     };
   };
   const schedulers = Array.from({ length: dp }, makeScheduler);
-  // A request goes to the scheduler holding the fewest requests (the first on ties).
+  // A request goes to the next scheduler in turn (round-robin), or to the one holding the fewest
+  // requests, running and waiting (the first on ties).
+  let turn = 0;
   function dispatch(j: number): void {
+    if (sch.dispatch === 'round-robin') {
+      schedulers[turn].enqueue(j);
+      turn = (turn + 1) % dp;
+      return;
+    }
     let best = schedulers[0];
     for (let g = 1; g < dp; g++) if (schedulers[g].load() < best.load()) best = schedulers[g];
     best.enqueue(j);

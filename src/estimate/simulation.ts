@@ -61,7 +61,7 @@ export interface SimulationOptions {
 /** The scheduler a simulation runs, with where each limit came from. */
 export interface SchedulerChoice {
   scheduler: Scheduler;
-  sources: { maxNumSeqs: string; maxBatchedTokens: string; policy: string; chunkedPrefill: string; stepsPerSchedule: string };
+  sources: { maxNumSeqs: string; maxBatchedTokens: string; policy: string; chunkedPrefill: string; stepsPerSchedule: string; dispatch: string };
 }
 
 /** No limit: the KV cache is the only bound. */
@@ -85,6 +85,7 @@ export function schedulerOf(e: EngineSpec, overrides: SimulationOptions['schedul
       chunkedPrefill: e.chunkedPrefill?.value ?? true,
       policy: e.schedulerPolicy?.value ?? 'decode-first',
       stepsPerSchedule: launched.options?.numSchedulerSteps ?? 1,
+      dispatch: e.dataParallelDispatch?.value ?? 'fewest',
     },
     sources: {
       maxNumSeqs: overrides.maxNumSeqs !== undefined || fromOptions('maxNumSeqs') ? '--max-num-seqs' : e.scheduler.maxNumSeqs ? e.scheduler.maxNumSeqs.source : `${e.name}: no fixed limit; the KV cache bounds the batch`,
@@ -92,6 +93,7 @@ export function schedulerOf(e: EngineSpec, overrides: SimulationOptions['schedul
       policy: e.schedulerPolicy?.source ?? 'continuous batching, decodes first (no policy in the engine profile)',
       chunkedPrefill: e.chunkedPrefill?.source ?? 'assumed (no setting in the engine profile)',
       stepsPerSchedule: launched.options?.numSchedulerSteps !== undefined ? `--num-scheduler-steps (${e.scheduler.multiStep?.source ?? 'multi-step scheduling'})` : 'every step scheduled and streamed',
+      dispatch: e.dataParallelDispatch?.source ?? 'the data-parallel rank holding the fewest requests (vLLM\'s DP load balancer: the engine core with the lowest waiting x 4 + running; no dispatch in the engine profile)',
     },
   };
 }
@@ -107,7 +109,7 @@ export interface Simulation {
    * attention data parallelism: the limits of each group's scheduler, and whether they are the
    * engine's flags divided over the groups (SGLang) rather than the flags themselves (one rank's)
    */
-  groupScheduler?: { groups: number; maxNumSeqs: number; maxBatchedTokens: number; divided: boolean };
+  groupScheduler?: { groups: number; maxNumSeqs: number; maxBatchedTokens: number; divided: boolean; dispatch: 'round-robin' | 'fewest' };
   traffic: Traffic;
   warnings: string[];
 }
@@ -187,7 +189,7 @@ export function simulateDeployment(input: EstimateInput, options: SimulationOpti
     if (pending > Math.max(5, 0.05 * a.length)) warnings.push(`overloaded: ${+offered.toPrecision(3)} requests/s offered, and ${pending} of ${a.length} requests had not started when the last one arrived; the queue grows for as long as the run lasts, so the latencies depend on --requests (add replicas)`);
   }
   if (run.preemptions > 0) warnings.push(`the KV cache ran out ${run.preemptions} times: the newest sequences were preempted and recomputed (vLLM's recompute preemption); more replicas or a larger KV budget avoid it`);
-  return { figures, series: run.series, estimate, scheduler: choice, ...(groups > 1 ? { groupScheduler: { groups, maxNumSeqs: scheduler.maxNumSeqs, maxBatchedTokens: scheduler.maxBatchedTokens, divided } } : {}), traffic, warnings };
+  return { figures, series: run.series, estimate, scheduler: choice, ...(groups > 1 ? { groupScheduler: { groups, maxNumSeqs: scheduler.maxNumSeqs, maxBatchedTokens: scheduler.maxBatchedTokens, divided, dispatch: scheduler.dispatch ?? 'fewest' } } : {}), traffic, warnings };
 }
 
 /** Thrown when the deployment cannot serve a single request, or the run is too long to simulate. */

@@ -24,6 +24,9 @@ export type EngineBudgetKind = (typeof ENGINE_BUDGET_KINDS)[number];
 
 export const SCHEDULER_POLICIES = ['decode-first', 'prefill-first'] as const;
 export type SchedulerPolicy = (typeof SCHEDULER_POLICIES)[number];
+/** How an engine hands requests to its data-parallel ranks (attention DP): in turn, or to the rank holding the fewest. */
+export const DP_DISPATCH = ['round-robin', 'fewest'] as const;
+export type DataParallelDispatch = (typeof DP_DISPATCH)[number];
 
 /** Device classes an engine runs on, as `<vendor>-<kind>` of a hardware profile (nvidia-gpu, google-tpu, apple-soc). */
 /** vendor-kind of the hardware presets; the CPU classes are the sockets of presets/hardware kind cpu (docs/levers.md) */
@@ -213,6 +216,12 @@ export interface EngineSpec {
    * batch runs alone and the decodes wait: SGLang). The simulator follows it (simulate.ts).
    */
   schedulerPolicy?: { value: SchedulerPolicy; source: string };
+  /**
+   * With attention data parallelism, how requests reach the ranks' schedulers: `round-robin`
+   * (SGLang's DataParallelController, load_balance_method round_robin) or `fewest` (the rank with
+   * the fewest requests: vLLM's DP load balancer). Absent = fewest. The simulator follows it.
+   */
+  dataParallelDispatch?: { value: DataParallelDispatch; source: string };
   /** whether a prompt longer than the step's budget is split over steps */
   chunkedPrefill?: { value: boolean; source: string };
   /**
@@ -332,6 +341,7 @@ export const engineFileSchema = z.strictObject({
     graphMaxBatch: byDevice(positiveInt).optional(),
     multiStep: z.strictObject({ source }).optional(),
     policy: z.strictObject({ value: z.enum(SCHEDULER_POLICIES), source }).optional(),
+    dataParallelDispatch: z.strictObject({ value: z.enum(DP_DISPATCH), source }).optional(),
     chunkedPrefill: z.strictObject({ value: z.boolean(), source }).optional(),
   }).default({}),
   multiDevice: z.strictObject({ default: z.enum(['tensor', 'layer']), modes: z.array(z.enum(['tensor', 'layer'])).min(1), source, maxDevices: sourcedCount.optional(), singleNode: z.strictObject({ source }).optional() }).default({ default: 'tensor', modes: ['tensor'], source: 'tensor parallelism over the devices of a replica' }),
@@ -420,6 +430,7 @@ export function toEngineSpec(f: EngineFile): EngineSpec {
       ...(f.scheduler.multiStep ? { multiStep: f.scheduler.multiStep } : {}),
     },
     ...(f.scheduler.policy ? { schedulerPolicy: f.scheduler.policy } : {}),
+    ...(f.scheduler.dataParallelDispatch ? { dataParallelDispatch: f.scheduler.dataParallelDispatch } : {}),
     ...(f.scheduler.chunkedPrefill ? { chunkedPrefill: f.scheduler.chunkedPrefill } : {}),
     multiDevice: f.multiDevice,
     ...(f.launch ? { launch: f.launch as LaunchSpec } : {}),

@@ -291,7 +291,7 @@ export const OUTPUT_SCHEMA = {
         traffic: obj({ inputTokens: str, outputTokens: str, arrival: { type: ['string', 'null'] }, workload: { type: ['string', 'null'] } }),
         requests: { type: 'integer' },
         seed: { type: 'integer' },
-        scheduler: withOptional(obj({ maxNumSeqs: { type: ['integer', 'null'] }, maxNumBatchedTokens: { type: ['integer', 'null'] }, policy: { enum: ['decode-first', 'prefill-first'] }, chunkedPrefill: bool }), { stepsPerSchedule: { type: 'integer' }, perAttentionGroup: obj({ groups: { type: 'integer' }, maxNumSeqs: { type: ['integer', 'null'] }, maxNumBatchedTokens: { type: ['integer', 'null'] }, limits: { enum: ['per-rank flags', 'flags divided over the groups'] } }) }),
+        scheduler: withOptional(obj({ maxNumSeqs: { type: ['integer', 'null'] }, maxNumBatchedTokens: { type: ['integer', 'null'] }, policy: { enum: ['decode-first', 'prefill-first'] }, chunkedPrefill: bool }), { stepsPerSchedule: { type: 'integer' }, perAttentionGroup: obj({ groups: { type: 'integer' }, maxNumSeqs: { type: ['integer', 'null'] }, maxNumBatchedTokens: { type: ['integer', 'null'] }, limits: { enum: ['per-rank flags', 'flags divided over the groups'] }, dispatch: { enum: ['round-robin', 'fewest'] } }) }),
       }),
     },
     targetResult: {

@@ -165,7 +165,7 @@ export interface SimulationInputSummary {
     chunkedPrefill: boolean;
     stepsPerSchedule?: number;
     /** attention data parallelism: one scheduler per group, with these limits each */
-    perAttentionGroup?: { groups: number; maxNumSeqs: number | null; maxNumBatchedTokens: number | null; limits: 'per-rank flags' | 'flags divided over the groups' };
+    perAttentionGroup?: { groups: number; maxNumSeqs: number | null; maxNumBatchedTokens: number | null; limits: 'per-rank flags' | 'flags divided over the groups'; dispatch: 'round-robin' | 'fewest' };
   };
 }
 
@@ -241,7 +241,7 @@ export function runSimulate(raw: SimulateRawOptions, origins: Partial<Record<Sim
       policy: sch.policy,
       chunkedPrefill: sch.chunkedPrefill,
       ...((sch.stepsPerSchedule ?? 1) > 1 ? { stepsPerSchedule: sch.stepsPerSchedule } : {}),
-      ...(g ? { perAttentionGroup: { groups: g.groups, maxNumSeqs: g.maxNumSeqs === UNLIMITED ? null : g.maxNumSeqs, maxNumBatchedTokens: g.maxBatchedTokens === UNLIMITED ? null : g.maxBatchedTokens, limits: g.divided ? 'flags divided over the groups' : 'per-rank flags' } } : {}),
+      ...(g ? { perAttentionGroup: { groups: g.groups, maxNumSeqs: g.maxNumSeqs === UNLIMITED ? null : g.maxNumSeqs, maxNumBatchedTokens: g.maxBatchedTokens === UNLIMITED ? null : g.maxBatchedTokens, limits: g.divided ? 'flags divided over the groups' : 'per-rank flags', dispatch: g.dispatch } } : {}),
     },
   };
   const verdict = (figures: Figures) => {
