@@ -614,6 +614,9 @@ function paramSpecs(classes: HardwareClass[], cases: FitCase[] = []): ParamSpec<
     { name: 'stepOverheadSeconds', get: (p) => p.stepOverheadSeconds, set: (p, v) => (p.stepOverheadSeconds = v), min: 0, max: 0.02, log: false },
     { name: 'layerOverheadSeconds', get: (p) => p.layerOverheadSeconds, set: (p, v) => (p.layerOverheadSeconds = v), min: 0, max: 5e-4, log: false },
     { name: 'commEfficiency', get: (p) => p.commEfficiency, set: (p, v) => (p.commEfficiency = v), min: 0.05, max: 1, log: false },
+    // the overlap of a phase's compute and memory time (efficiency.ts rooflineSeconds): from p = 1
+    // (their sum) to p = 64, within 1.1% of the plain roofline max(compute, memory) at the ridge point
+    { name: 'rooflineExponent', get: (p) => p.rooflineExponent ?? ROOFLINE_EXPONENT_MAX, set: (p, v) => (p.rooflineExponent = v), min: 1, max: ROOFLINE_EXPONENT_MAX, log: true },
   );
   // A host time per step of its own for each engine family whose profile states a prior and with
   // HOST_FAMILY_MIN_CASES cases that read the step overhead; the other engines share
@@ -624,6 +627,9 @@ function paramSpecs(classes: HardwareClass[], cases: FitCase[] = []): ParamSpec<
   if (cases.some((c) => c.input.model.moe)) specs.push({ name: 'expertHalfBytes', get: (p) => p.expertHalfBytes ?? 1e4, set: (p, v) => (p.expertHalfBytes = v), min: 1e4, max: 1e9, log: true });
   return specs;
 }
+
+/** The largest roofline exponent the fit tries: 2^(1/64) = 1.011, the plain roofline within 1.1% where compute and memory times are equal. */
+export const ROOFLINE_EXPONENT_MAX = 64;
 
 /** Cases of an engine family needed before it gets a host time of its own (fewer: the pooled value). */
 export const HOST_FAMILY_MIN_CASES = 5;

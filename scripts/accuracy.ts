@@ -110,7 +110,7 @@ lines.push('');
 lines.push(...leverSection());
 
 lines.push('## Fitted parameters', '');
-lines.push(`Serving (src/estimate/efficiency.ts), fitted on ${ev.fitted.cases} latency and throughput measurements: ${ev.parameterNames.serving.join(', ')}. Shipped values: ${Object.entries(p.byClass).map(([c, v]) => `${c} mfuMax ${v!.mfuMax}, mbuMax ${v!.mbuMax}`).join('; ')}; mfuHalfTokens ${p.mfuHalfTokens}; mbuHalfBytes ${(p.mbuHalfBytes / 1e6).toPrecision(4)} MB; host time per step ${p.hostStepSeconds ? Object.entries(p.hostStepSeconds).map(([k, v]) => `${k} ${(v * 1e3).toPrecision(3)} ms`).join(', ') + `, other engines ` : ''}${(p.stepOverheadSeconds * 1e3).toPrecision(3)} ms; + ${(p.layerOverheadSeconds * 1e6).toPrecision(3)} us per layer${p.kernelSeconds !== undefined ? ` + ${(p.kernelSeconds * 1e6).toPrecision(3)} us per extra kernel launch` : ''}; commEfficiency ${p.commEfficiency}.`, '');
+lines.push(`Serving (src/estimate/efficiency.ts), fitted on ${ev.fitted.cases} latency and throughput measurements: ${ev.parameterNames.serving.join(', ')}. Shipped values: ${Object.entries(p.byClass).map(([c, v]) => `${c} mfuMax ${v!.mfuMax}, mbuMax ${v!.mbuMax}`).join('; ')}; mfuHalfTokens ${p.mfuHalfTokens}; mbuHalfBytes ${(p.mbuHalfBytes / 1e6).toPrecision(4)} MB; host time per step ${p.hostStepSeconds ? Object.entries(p.hostStepSeconds).map(([k, v]) => `${k} ${(v * 1e3).toPrecision(3)} ms`).join(', ') + `, other engines ` : ''}${(p.stepOverheadSeconds * 1e3).toPrecision(3)} ms; + ${(p.layerOverheadSeconds * 1e6).toPrecision(3)} us per layer${p.kernelSeconds !== undefined ? ` + ${(p.kernelSeconds * 1e6).toPrecision(3)} us per extra kernel launch` : ''}; commEfficiency ${p.commEfficiency}${p.rooflineExponent !== undefined ? `; roofline exponent ${p.rooflineExponent}` : ''}.`, '');
 lines.push(`Training (src/estimate/training.ts trainingStepTime), fitted on ${ev.fittedTraining.cases} training runs: ${ev.parameterNames.training.join(', ')}. Shipped values: ${t ? `${Object.entries(t.byClass).map(([c, v]) => `${c} utilMax ${v!.utilMax}`).join('; ')}; fp8Factor ${t.fp8Factor}; moeFactor ${t.moeFactor}; bubbleScale ${t.bubbleScale}; dpOverlap ${t.dpOverlap}` : 'none (unfitted defaults)'}. No training constant cites a run it is scored on: every one is fitted on the suite and scored leave-one-out.`, '');
 lines.push(`Bands (measured / predicted, ${BAND_QUANTILES[0] * 100}th-${BAND_QUANTILES[1] * 100}th percentile of the LOO residuals per kind): ${Object.entries(CALIBRATION.bands).map(([k, b]) => `${k} ${b!.low}-${b!.high}`).join('; ')}.`, '');
 const drift = Math.max(...[p.byClass.gpu.mfuMax / ev.fitted.params.byClass.gpu.mfuMax, p.byClass.gpu.mbuMax / ev.fitted.params.byClass.gpu.mbuMax, p.commEfficiency / ev.fitted.params.commEfficiency, (t?.byClass.gpu.utilMax ?? 0) / ev.fittedTraining.params.byClass.gpu.utilMax].map((x) => Math.abs(x - 1)));
@@ -207,8 +207,9 @@ from the figure their metric names; training runs by \`train()\` (src/estimate/t
 published layout; KV-capacity cases under the case's engine profile as launched.
 
 **Serving efficiency model** (src/estimate/efficiency.ts, step.ts). Each phase of an engine step
-is a roofline: max(FLOPs / (peak x mfu), bytes / (bandwidth x mbu)) + communication + a fixed step
-overhead, with mfu(T) = mfuMax x T / (T + mfuHalfTokens) (T = tokens per step), mbu(B) = mbuMax x B /
+is a roofline of its compute time C = FLOPs / (peak x mfu) and memory time M = bytes / (bandwidth x mbu),
+(C^p + M^p)^(1/p) (p = rooflineExponent, fitted: p -> infinity is the plain max(C, M), p = 1 their sum;
+near the ridge point neither time hides the other), + communication + a fixed step overhead, with mfu(T) = mfuMax x T / (T + mfuHalfTokens) (T = tokens per step), mbu(B) = mbuMax x B /
 (B + mbuHalfBytes) (B = bytes per device per step), overhead = hostStep + layerOverhead x layers,
 where hostStep is the engine family's host time between two GPU steps (hostStepSeconds: fitted for each
 family whose profile states a sourced prior, kernels.hostStepSeconds, and has at least 5 cases; today

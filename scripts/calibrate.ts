@@ -16,7 +16,7 @@ const round = (x: number): number => Number(x.toPrecision(4));
 function rounded(p: EfficiencyParams): EfficiencyParams {
   const byClass: EfficiencyParams['byClass'] = { gpu: { mfuMax: round(p.byClass.gpu.mfuMax), mbuMax: round(p.byClass.gpu.mbuMax) } };
   for (const [cls, c] of Object.entries(p.byClass)) byClass[cls as keyof typeof byClass] = { mfuMax: round(c!.mfuMax), mbuMax: round(c!.mbuMax) };
-  return { byClass, mfuHalfTokens: round(p.mfuHalfTokens), mbuHalfBytes: round(p.mbuHalfBytes), stepOverheadSeconds: round(p.stepOverheadSeconds), layerOverheadSeconds: round(p.layerOverheadSeconds), ...(p.hostStepSeconds ? { hostStepSeconds: Object.fromEntries(Object.entries(p.hostStepSeconds).sort().map(([k, v]) => [k, round(v)])) } : {}), ...(p.kernelSeconds !== undefined ? { kernelSeconds: round(p.kernelSeconds) } : {}), commEfficiency: round(p.commEfficiency), ...(p.expertHalfBytes !== undefined ? { expertHalfBytes: round(p.expertHalfBytes) } : {}) };
+  return { byClass, mfuHalfTokens: round(p.mfuHalfTokens), mbuHalfBytes: round(p.mbuHalfBytes), stepOverheadSeconds: round(p.stepOverheadSeconds), layerOverheadSeconds: round(p.layerOverheadSeconds), ...(p.hostStepSeconds ? { hostStepSeconds: Object.fromEntries(Object.entries(p.hostStepSeconds).sort().map(([k, v]) => [k, round(v)])) } : {}), ...(p.kernelSeconds !== undefined ? { kernelSeconds: round(p.kernelSeconds) } : {}), commEfficiency: round(p.commEfficiency), ...(p.expertHalfBytes !== undefined ? { expertHalfBytes: round(p.expertHalfBytes) } : {}), ...(p.rooflineExponent !== undefined ? { rooflineExponent: round(p.rooflineExponent) } : {}) };
 }
 
 function roundedTraining(p: TrainingParams): TrainingParams {

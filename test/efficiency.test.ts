@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { applyBands } from '../src/estimate/bands.js';
-import { phaseEfficiency, type Calibration, type EfficiencyParams } from '../src/estimate/efficiency.js';
+import { phaseEfficiency, rooflineSeconds, type Calibration, type EfficiencyParams } from '../src/estimate/efficiency.js';
 import { estimate } from '../src/estimate/index.js';
 import type { EstimateInput } from '../src/estimate/input.js';
 import type { Figures } from '../src/estimate/terms.js';
@@ -90,6 +90,39 @@ describe('--mfu and --mbu still override the calibrated model', () => {
     // Llama 3.1 8B decode reads ~15 GiB per step: mbu = 0.8 x B / (B + 1e8), just under 0.8
     expect(f['efficiency.decodeMbu'].value).toBeGreaterThan(0.79);
     expect(f['efficiency.decodeMbu'].value).toBeLessThan(0.8);
+  });
+});
+
+describe('the roofline with an imperfect overlap of compute and memory (rooflineExponent)', () => {
+  // (compute^p + memory^p)^(1/p): the plain roofline max() as p -> infinity (Williams et al. 2009), the sum at p = 1
+  it.each([
+    [3e-3, 4e-3, undefined, 4e-3], // no exponent: max(3, 4) ms
+    [3e-3, 4e-3, 2, 5e-3], // sqrt(9 + 16) = 5 ms
+    [3e-3, 4e-3, 1, 7e-3], // no overlap: 3 + 4 ms
+    [2e-3, 2e-3, 2, 2e-3 * Math.SQRT2], // at the ridge point (equal times) p = 2 costs sqrt(2) x the roofline
+    [1e-3, 0, 2, 1e-3], // nothing to overlap: the one time
+    [0, 0, 2, 0],
+  ])('compute %f s, memory %f s, p %s: %f s', (compute, memory, p, expected) => {
+    expect(rooflineSeconds(compute, memory, p)).toBeCloseTo(expected, 15);
+  });
+
+  it('a large exponent is the plain roofline: p = 64 adds 2^(1/64) - 1 = 1.1% at the ridge point and ~nothing away from it', () => {
+    expect(rooflineSeconds(1, 1, 64)).toBeCloseTo(Math.pow(2, 1 / 64), 12);
+    expect(rooflineSeconds(1, 0.5, 64)).toBeCloseTo(1, 12);
+  });
+
+  it('the estimate times each phase with it and its figure says so', () => {
+    const soft: Calibration = { params: params({ stepOverheadSeconds: 0, layerOverheadSeconds: 0, rooflineExponent: 2 }), source: 'test', bands: {} };
+    const f = estimate(input(), soft).figures;
+    const c = f['latency.prefillCompute'].value;
+    const m = f['latency.prefillMemory'].value;
+    expect(f['latency.prefillRoofline'].value).toBeCloseTo(Math.hypot(c, m), 15);
+    expect(f['latency.prefillRoofline'].formula).toMatch(/\^\(1\/p\)/);
+    expect(f['latency.prefillRoofline'].inputs.rooflineExponent).toBe(2);
+    // without an exponent the same phase is max(compute, memory)
+    const plain = estimate(input(), noOverhead).figures;
+    expect(plain['latency.prefillRoofline'].value).toBe(Math.max(plain['latency.prefillCompute'].value, plain['latency.prefillMemory'].value));
+    expect(plain['latency.prefillRoofline'].formula).toBe('max(compute time, memory time)');
   });
 });
 

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { cli, cliJson, expectBadInput } from './helpers.js';
+import { CALIBRATION } from '../src/estimate/calibration.js';
+import { rooflineSeconds } from '../src/estimate/efficiency.js';
 
 /**
  * Weights beyond the GPU (src/estimate/offload.ts, docs/levers.md): llama.cpp keeps the last
@@ -49,8 +51,13 @@ describe('llama-3.1-70b q4_k_m on an RTX 4090 (issue 15)', () => {
     const d = await cliJson([...base, '--gpu-layers', '40']);
     const host = d.figures['offload.decodeHost'];
     const gpu = d.figures['offload.decodeGpu'];
-    expect(host.value).toBeCloseTo(host.inputs.bytes / (2 * 5600e6 * 8 * host.inputs.mbu), 12); // Ryzen 9 9950X: 2 x DDR5-5600 x 8 B
-    expect(gpu.value).toBeCloseTo(gpu.inputs.bytes / (1008e9 * gpu.inputs.mbu), 12);
+    expect(host.inputs.memorySeconds).toBeCloseTo(host.inputs.bytes / (2 * 5600e6 * 8 * host.inputs.mbu), 12); // Ryzen 9 9950X: 2 x DDR5-5600 x 8 B
+    expect(gpu.inputs.memorySeconds).toBeCloseTo(gpu.inputs.bytes / (1008e9 * gpu.inputs.mbu), 12);
+    // each side is the roofline of its compute and memory times (efficiency.ts rooflineSeconds), the memory time most of it at batch 1
+    for (const side of [host, gpu]) {
+      expect(side.value).toBeCloseTo(rooflineSeconds(side.inputs.computeSeconds, side.inputs.memorySeconds, CALIBRATION.params.rooflineExponent), 12);
+      expect(side.value / side.inputs.memorySeconds).toBeLessThan(1.05);
+    }
     expect(fig(d, 'latency.tpot')).toBeCloseTo(gpu.value + host.value + fig(d, 'latency.decodeOverhead'), 12);
     // the host reads the 40 CPU layers (half the layer bytes) and the output layer
     expect(host.inputs.bytes).toBeGreaterThan(fig(d, 'memory.offload.hostWeights') - 128256 * 8192 * (4.5 / 8) - 1e6);

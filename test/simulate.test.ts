@@ -197,13 +197,17 @@ describe('simulate agrees with estimate', () => {
     { name: 'Gemma 2 9B (sliding windows) on an L40S', i: input({ model: model('gemma-2-9b'), hardware: findHardware(catalog, 'l40s'), workload: { batch: 1, inputTokens: 6000, outputTokens: 300, context: 6300 } }) },
   ];
 
-  it.each(cases)('$name: at low load with fixed lengths the medians are estimate\'s within 2%', ({ i }) => {
+  // Within 2%, 3% for the time to first token: the simulator prefills a long prompt in chunks of the
+  // engine's token budget, each chunk reading the weights again, and near the ridge point a read is
+  // not entirely hidden under the chunk's math (efficiency.ts rooflineSeconds), so a 6,000-token prompt
+  // in chunks costs a little more than estimate's one pass (Gemma 2 9B on an L40S: 2.6%).
+  it.each(cases)('$name: at low load with fixed lengths the medians are estimate\'s within 2% (TTFT 3%)', ({ i }) => {
     const e = estimate(i).figures;
     // about 1% of the time busy: nearly every request finds the engine idle
     const qps = 0.01 / e['latency.e2e'].value;
     const s = simulateDeployment(i, { requests: 200, seed: 3, qps });
     for (const [sim, est] of [['latency.ttft.p50', 'latency.ttft'], ['latency.tpot.p50', 'latency.tpot'], ['latency.e2e.p50', 'latency.e2e']]) {
-      expect(Math.abs(fig(s, sim) / e[est].value - 1), `${sim} ${fig(s, sim)} vs ${est} ${e[est].value}`).toBeLessThan(0.02);
+      expect(Math.abs(fig(s, sim) / e[est].value - 1), `${sim} ${fig(s, sim)} vs ${est} ${e[est].value}`).toBeLessThan(sim === 'latency.ttft.p50' ? 0.03 : 0.02);
     }
   });
 

@@ -72,7 +72,9 @@ describe('the step model is the one estimate uses', () => {
     // Weights 16,060,522,496 B (memory.weights) less the embedding gather 128,256 x 4,096 x 2 B =
     // 1,050,673,152 B, plus KV 32 layers x 2 x 8 heads x 128 x 2 B = 131,072 B: 15,009,980,416 B.
     // H100 SXM5: 3.35 TB/s (NVIDIA H100 datasheet); at mbu 0.5: 15,009,980,416 / 1.675e12 s.
-    const { step } = estimateWithStep(input({ mbu: 0.5, mfu: 0.5 }), noOverhead);
+    // The plain roofline (no overlap exponent: efficiency.ts rooflineSeconds), so the step is its memory time alone.
+    const plainRoofline: Calibration = { ...noOverhead, params: { ...noOverhead.params, rooflineExponent: undefined } };
+    const { step } = estimateWithStep(input({ mbu: 0.5, mfu: 0.5 }), plainRoofline);
     expect(step.decodeBytes(1, kvLayerTokens(model('llama-3.1-8b'), 1))).toBe(15_009_980_416);
     const seconds = step.stepSeconds({ decodeSequences: 1, decodeKvLayerTokens: 32, prefillTokens: 0, prefillKeys: 0, prefillKvLayerTokens: 0, prefillLogits: 0 });
     expect(seconds).toBeCloseTo(15_009_980_416 / 1.675e12, 9);

@@ -7,32 +7,33 @@ export const CALIBRATION: Calibration = {
   "params": {
     "byClass": {
       "gpu": {
-        "mfuMax": 0.5368,
-        "mbuMax": 0.841
+        "mfuMax": 0.5466,
+        "mbuMax": 0.8663
       },
       "cpu": {
-        "mfuMax": 0.6,
-        "mbuMax": 0.6424
+        "mfuMax": 0.95,
+        "mbuMax": 0.6586
       },
       "rocm-gpu": {
-        "mfuMax": 0.1748,
-        "mbuMax": 0.4329
+        "mfuMax": 0.2082,
+        "mbuMax": 0.4437
       },
       "soc": {
-        "mfuMax": 0.6686,
-        "mbuMax": 0.8356
+        "mfuMax": 0.6234,
+        "mbuMax": 0.9213
       }
     },
-    "mfuHalfTokens": 9.317,
-    "mbuHalfBytes": 1016000000,
-    "stepOverheadSeconds": 0.002361,
-    "layerOverheadSeconds": 0.00001206,
+    "mfuHalfTokens": 4.881,
+    "mbuHalfBytes": 1192000000,
+    "stepOverheadSeconds": 0.002037,
+    "layerOverheadSeconds": 0.00001818,
     "hostStepSeconds": {
       "llamacpp": 0
     },
-    "kernelSeconds": 0.000006667,
-    "commEfficiency": 0.481,
-    "expertHalfBytes": 1348000
+    "kernelSeconds": 0.00000662,
+    "commEfficiency": 0.4876,
+    "expertHalfBytes": 1460000,
+    "rooflineExponent": 1.799
   },
   "training": {
     "byClass": {
@@ -48,23 +49,23 @@ export const CALIBRATION: Calibration = {
     "bubbleScale": 0.4769,
     "dpOverlap": 0.2176
   },
-  "source": "fitted 2026-11-30 on 196 serving and 34 training measurements of validation/cases; median |error| 7.4% in sample, 8.5% leave-one-out (docs/accuracy.md)",
+  "source": "fitted 2026-11-30 on 196 serving and 34 training measurements of validation/cases; median |error| 5.7% in sample, 7.4% leave-one-out (docs/accuracy.md)",
   "bands": {
     "prefill": {
-      "low": 0.7661,
-      "high": 1.575
+      "low": 0.7817,
+      "high": 1.421
     },
     "decode": {
-      "low": 0.8185,
-      "high": 1.246
+      "low": 0.7946,
+      "high": 1.247
     },
     "kvCapacity": {
       "low": 0.9137,
       "high": 1.036
     },
     "throughput": {
-      "low": 0.8645,
-      "high": 1.194
+      "low": 0.9234,
+      "high": 1.173
     },
     "training": {
       "low": 0.5956,

@@ -66,7 +66,43 @@ export interface EfficiencyParams {
    * dense efficiencies (expertEfficiency); absent = experts run like dense matrices
    */
   expertHalfBytes?: number;
+  /**
+   * how sharply a phase's compute and memory times combine (rooflineSeconds): the exponent p of
+   * (compute^p + memory^p)^(1/p); absent = the plain roofline max(compute, memory)
+   */
+  rooflineExponent?: number;
 }
+
+/**
+ * The roofline of one phase with an imperfect overlap of its compute and its memory traffic:
+ * (compute^p + memory^p)^(1/p), p = rooflineExponent (fitted, efficiency.ts calibration); the
+ * plain roofline max(compute, memory) (Williams et al. 2009) is the limit p -> infinity and the
+ * sum (no overlap at all) is p = 1. Far from the ridge point one time dominates and the result is
+ * the roofline; near it (a prompt of a few hundred tokens, a large decode batch) neither time
+ * hides the other: a GEMM's tiles wait on memory between bursts of math, and the layers' memory-
+ * bound kernels (norms, activations, attention over the cache) run between the GEMMs instead of
+ * under them. NVIDIA's Matrix Multiplication Background User's Guide (docs.nvidia.com/deeplearning/
+ * performance/dl-performance-matrix-multiplication, "Math And Memory Bounds" and "Typical Tile
+ * Dimensions In cuBLAS And Performance") measures GEMM throughput rising gradually through the
+ * ridge point, not meeting the two limits at a corner.
+ *
+ * @example rooflineSeconds(3e-3, 4e-3, 2) // 5e-3 (a 3-4-5 triangle); rooflineSeconds(3e-3, 4e-3, undefined) // 4e-3
+ */
+export function rooflineSeconds(computeSeconds: number, memorySeconds: number, exponent: number | undefined): number {
+  const hi = Math.max(computeSeconds, memorySeconds);
+  if (exponent === undefined || !(hi > 0)) return hi;
+  const lo = Math.min(computeSeconds, memorySeconds);
+  if (!(lo > 0)) return hi;
+  // hi x (1 + (lo / hi)^p)^(1/p) through exp and log, half the time of two Math.pow calls (the fit calls it millions of times)
+  return hi * Math.exp(Math.log1p(Math.exp(exponent * Math.log(lo / hi))) / exponent);
+}
+
+/** The formula rooflineSeconds applies, as figures print it. */
+export const rooflineFormula = (exponent: number | undefined): string =>
+  exponent === undefined ? 'max(compute time, memory time)' : '(compute^p + memory^p)^(1/p), p = rooflineExponent (p -> infinity: max(compute, memory); p = 1: their sum)';
+
+/** Where the roofline's form comes from, for the figures' `source`. */
+export const ROOFLINE_SOURCE = "roofline model (Williams et al. 2009); the overlap of compute and memory time near the ridge point (exponent p) is fitted on the validation suite (scripts/calibrate.ts; NVIDIA Matrix Multiplication Background User's Guide: GEMM throughput rises gradually through the ridge point)";
 
 /**
  * Share of the dense efficiencies the routed experts' grouped GEMMs reach: s / (s + expertHalfBytes),

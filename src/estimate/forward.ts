@@ -4,7 +4,7 @@ import { bytesPerElement } from '../inputs/precision.js';
 import { secondsInHour, toGiB, tokensInMillion } from '../units.js';
 import { CALIBRATION } from './calibration.js';
 import { carbonTerm } from './carbon.js';
-import { describeHostStep, engineHostOf, hardwareClass, hostStepOf, mfuFormula, type Calibration } from './efficiency.js';
+import { describeHostStep, engineHostOf, hardwareClass, hostStepOf, mfuFormula, ROOFLINE_SOURCE, rooflineFormula, type Calibration } from './efficiency.js';
 import { powerFractionOfTdp, MEMORY_BOUND_POWER_FRACTION } from './energy.js';
 import { prefillKeys, tokenFlops } from './flops.js';
 import type { Estimate } from './index.js';
@@ -109,7 +109,7 @@ export function estimateForwardWithStep(input: EstimateInput, calibration: Calib
   term(fig, { id: 'efficiency.prefillMbu', label: 'Forward pass: memory-bandwidth efficiency', unit: 'fraction', value: ph.mbu, formula: input.mbu !== undefined ? '--mbu' : 'mbuMax x bytesPerDevice / (bytesPerDevice + mbuHalfBytes)', inputs: { bytesPerDevice: bytes, mbuMax: ph.eff.mbuMax }, source: input.mbu !== undefined ? '--mbu' : calibrated });
   term(fig, { id: 'latency.prefillCompute', label: 'Forward pass: compute time', unit: 's', value: ph.computeSeconds, formula: 'FLOPs / (peak x mfu)', inputs: { flops, peakFlopsPerSecond: peak.flopsPerSecond, peakClass: peak.cls, mfu: ph.mfu }, source: peak.source });
   term(fig, { id: 'latency.prefillMemory', label: 'Forward pass: memory time', unit: 's', value: ph.memorySeconds, formula: 'weight bytes read (embedding tables are gathers) / (bandwidth x mbu)', inputs: { bytes, bandwidth: hw.memoryBandwidth.value!, mbu: ph.mbu }, source: hw.memoryBandwidth.source });
-  term(fig, { id: 'latency.prefillRoofline', label: `Forward pass: roofline (${ph.bound}-bound)`, unit: 's', value: ph.rooflineSeconds, formula: 'max(compute time, memory time)', inputs: { compute: ph.computeSeconds, memory: ph.memorySeconds, bound: ph.bound }, source: 'roofline model (Williams et al. 2009)' });
+  term(fig, { id: 'latency.prefillRoofline', label: `Forward pass: roofline (${ph.bound}-bound)`, unit: 's', value: ph.rooflineSeconds, formula: rooflineFormula(calibration.params.rooflineExponent), inputs: { compute: ph.computeSeconds, memory: ph.memorySeconds, bound: ph.bound, ...(calibration.params.rooflineExponent !== undefined ? { rooflineExponent: calibration.params.rooflineExponent } : {}) }, source: ROOFLINE_SOURCE });
   term(fig, { id: 'latency.prefillOverhead', label: 'Forward pass: fixed step overhead', unit: 's', value: sm.overheadSeconds, formula: 'hostStep + layerOverhead x layers; hostStep = the engine family\'s host time per step', inputs: { hostStepSeconds: hostStepOf(calibration.params, engineHostOf(input.engine)).seconds, hostStep: describeHostStep(calibration.params, engineHostOf(input.engine)), layerOverheadSeconds: calibration.params.layerOverheadSeconds, layers: m.layers }, source: calibrated });
   const forward = sum(fig, { id: 'latency.forward', label: 'Time per batch (one forward pass)', unit: 's', parts: ['latency.prefillRoofline', 'latency.prefillOverhead'], source: 'roofline + fixed step overhead' });
 

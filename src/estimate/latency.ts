@@ -1,6 +1,6 @@
 import type { Link } from '../inputs/hardware.js';
 import { CALIBRATION } from './calibration.js';
-import { describeHostStep, engineHostOf, hardwareClass, hostStepOf, mfuFormula, type Calibration } from './efficiency.js';
+import { describeHostStep, engineHostOf, hardwareClass, hostStepOf, mfuFormula, ROOFLINE_SOURCE, rooflineFormula, type Calibration } from './efficiency.js';
 import type { WeightLayout } from './weights.js';
 import type { EstimateInput, Workload } from './input.js';
 import type { ModelSpec } from '../inputs/model.js';
@@ -122,7 +122,7 @@ export function latencyFigures(fig: Figures, args: LatencyArgs): LatencyResult {
     const compute = term(fig, { id: text.compute, label: text.computeLabel, unit: 's', value: t.computeSeconds, formula: 'FLOPs / (peak x mfu x count)', inputs: { flops: phaseFlops, peakFlopsPerSecond: peak.flopsPerSecond, peakClass: peak.cls, mfu, count: n }, source: peak.source });
     const memory = term(fig, { id: text.memory, label: text.memoryLabel, unit: 's', value: t.memorySeconds, formula: 'bytes moved / (bandwidth x mbu x count)', inputs: { bytes, bandwidth: hw.memoryBandwidth.value!, mbu, count: n }, source: hw.memoryBandwidth.source });
     const bound = t.bound;
-    term(fig, { id: text.roofline, label: text.rooflineLabel[bound], unit: 's', value: t.rooflineSeconds, formula: 'max(compute time, memory time)', inputs: { compute, memory, bound }, source: 'roofline model (Williams et al. 2009)' });
+    term(fig, { id: text.roofline, label: text.rooflineLabel[bound], unit: 's', value: t.rooflineSeconds, formula: rooflineFormula(calibration.params.rooflineExponent), inputs: { compute, memory, bound, ...(calibration.params.rooflineExponent !== undefined ? { rooflineExponent: calibration.params.rooflineExponent } : {}) }, source: ROOFLINE_SOURCE });
     term(fig, { id: text.dequantize, label: text.dequantizeLabel, unit: 's', value: t.dequantizeSeconds, formula: 'micro-batches x (quantized bytes read + 2 B x parameters written) at bandwidth x mbu, where the engine dequantizes to a copy (kernels.dequantizePrefill)', inputs: { engine: input.engine?.id ?? 'ideal', format: input.weights.id }, source: input.engine?.kernels?.dequantizePrefill?.source ?? 'no separate dequantization pass (weights used as stored, or dequantized inside the kernel)' });
     term(fig, { id: text.scores, label: text.scoresLabel, unit: 's', value: t.scoresSeconds, formula: scoresFormula(input), inputs: { scoreElements: work.scoreElements ?? 0 }, source: scoresSource(input) });
     term(fig, { id: text.commTp, label: text.commTpLabel, unit: 's', value: t.commTpSeconds, formula: '(layers x 2 - moeLayers under EP) x allReduce(tokens x hidden x bytes) at commEfficiency x link bandwidth', inputs: { allReduces: t.allReduces, tokens: tokensPerStep, hidden: m.hidden, tp: n, link: link.name, linkBandwidth: link.bandwidth.value!, commEfficiency: eff.commEfficiency, linkLatency: link.latency.value! }, source: tpSource(link, calibration) });

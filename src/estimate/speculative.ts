@@ -178,6 +178,9 @@ export interface SpeculativeStepTime {
   /** roofline + communication of the verification pass */
   verifySeconds: number;
   verifyBound: 'compute' | 'memory';
+  /** the verification's compute and memory times, which its roofline combines (efficiency.ts rooflineSeconds) */
+  verifyComputeSeconds: number;
+  verifyMemorySeconds: number;
   /** k drafting passes */
   draftSeconds: number;
   /** fixed cost: the target step's overhead + the drafter's kernel launches per pass */
@@ -235,6 +238,8 @@ export function withSpeculation(step: StepModel, args: StepModelArgs): StepModel
       return {
         verifySeconds: verify.rooflineSeconds + verify.dequantizeSeconds + verify.scoresSeconds + verify.commTpSeconds + verify.commEpSeconds + verify.commPpSeconds,
         verifyBound: verify.bound,
+        verifyComputeSeconds: verify.computeSeconds,
+        verifyMemorySeconds: verify.memorySeconds,
         draftSeconds: k * pass,
         overheadSeconds: step.overheadFor(params) + k * params.layerOverheadSeconds * drafter.layers,
         tokensPerStep: tau,
@@ -289,7 +294,7 @@ export function speculativeFigures(fig: Figures, sm: SpeculativeModel, sequences
     inputs: { method: s.method, draftTokens: k, ...(s.acceptance !== undefined ? { acceptance: s.acceptance } : { acceptedLength: s.acceptedLength! }) },
     source: s.acceptedLength !== undefined ? `${s.source}; mean tokens per step as engines log it (vLLM "Mean acceptance length", SGLang "accept len")` : `Leviathan et al. 2023 eq. 1 (i.i.d. per-token acceptance); ${s.source}`,
   });
-  term(fig, { id: 'speculative.verify', label: `Verification pass (${sequences} x ${k + 1} tokens, ${time.verifyBound}-bound)`, unit: 's', value: time.verifySeconds, formula: 'roofline + communication of the target over batch x (k + 1) tokens: each query attends its sequence\'s context, weights and KV read once', inputs: { batch: sequences, draftTokens: k, tokens: sequences * (k + 1), meanContext: context, bound: time.verifyBound }, source: 'Leviathan et al. 2023 sec. 3 (the target scores k + 1 positions in one pass); step model (src/estimate/step.ts)' });
+  term(fig, { id: 'speculative.verify', label: `Verification pass (${sequences} x ${k + 1} tokens, ${time.verifyBound}-bound)`, unit: 's', value: time.verifySeconds, formula: 'roofline + communication of the target over batch x (k + 1) tokens: each query attends its sequence\'s context, weights and KV read once', inputs: { batch: sequences, draftTokens: k, tokens: sequences * (k + 1), meanContext: context, bound: time.verifyBound, computeSeconds: time.verifyComputeSeconds, memorySeconds: time.verifyMemorySeconds }, source: 'Leviathan et al. 2023 sec. 3 (the target scores k + 1 positions in one pass); step model (src/estimate/step.ts)' });
   term(fig, { id: 'speculative.draft', label: `Drafting (${k} passes of ${d.label})`, unit: 's', value: time.draftSeconds, formula: d.passWork || d.passSeconds ? 'k x (roofline + communication of one drafter pass over batch tokens)' : '0 (no device work)', inputs: { draftTokens: k, drafter: d.label, layers: d.layers }, source: d.source });
   term(fig, { id: 'speculative.overhead', label: 'Fixed step cost (target step + drafter launches)', unit: 's', value: time.overheadSeconds, formula: 'hostStep + layerOverhead x layers + kernelSeconds x extraLaunches + k x layerOverhead x drafterLayers', inputs: { draftTokens: k, drafterLayers: d.layers }, source: 'calibrated overheads (src/estimate/efficiency.ts): each drafting pass launches its layers\' kernels' });
   const stepSeconds = sum(fig, { id: 'speculative.stepSeconds', label: 'One speculative step', unit: 's', parts: ['speculative.verify', 'speculative.draft', 'speculative.overhead'], source: 'verification + drafting + fixed cost' });

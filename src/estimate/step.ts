@@ -1,7 +1,7 @@
 import type { Link } from '../inputs/hardware.js';
 import { bytesPerElement } from '../inputs/precision.js';
 import { CALIBRATION } from './calibration.js';
-import { engineHostOf, expertEfficiency, hardwareClass, hostStepOf, mbuAt, mfuAt, phaseEfficiency, type Calibration, type EfficiencyParams, type PhaseEfficiency } from './efficiency.js';
+import { engineHostOf, expertEfficiency, hardwareClass, hostStepOf, mbuAt, mfuAt, phaseEfficiency, rooflineSeconds, type Calibration, type EfficiencyParams, type PhaseEfficiency } from './efficiency.js';
 import { attendedLayerTokens, decodeStepFlops, prefillLinearFlops, type TokenFlops } from './flops.js';
 import type { EstimateInput } from './input.js';
 import { indexerBytesPerToken, kvElementsPerToken, layerGroups, subLayers } from './layers.js';
@@ -21,7 +21,8 @@ import type { WeightLayout } from './weights.js';
  * discrete-event simulator (src/estimate/simulate.ts), so the two agree by construction.
  *
  * Each phase is a roofline (Williams et al. 2009; as applied to LLMs in LLM-Viewer, Yuan et al.
- * 2024): time = max(FLOPs / (peak x mfu), bytes / (bandwidth x mbu)) + communication, with
+ * 2024): time = roofline(FLOPs / (peak x mfu), bytes / (bandwidth x mbu)) + communication, the
+ * roofline softened near its ridge point by the fitted overlap exponent (efficiency.ts rooflineSeconds), with
  * mfu and mbu from the calibrated situation model (efficiency.ts). A step pays the fixed
  * overhead once. Work is split evenly over the tensor-parallel ranks; pipeline stages run one
  * after another for a token, so latency divides by tp, not tp x pp.
@@ -373,7 +374,7 @@ export function stepModel(args: StepModelArgs): StepModel {
       : undefined;
     return {
       eff, mfu, mbu, computeSeconds, memorySeconds,
-      rooflineSeconds: Math.max(computeSeconds, memorySeconds),
+      rooflineSeconds: rooflineSeconds(computeSeconds, memorySeconds, params.rooflineExponent),
       dequantizeSeconds: dequantizeBytes(work) / (hw.memoryBandwidth.value! * mbu * n),
       scoresSeconds: materializesScores ? ((work.scoreElements ?? 0) * SCORE_BYTES) / (hw.memoryBandwidth.value! * mbu * n) : attentionStreamSeconds(work, mfu, params),
       bound: computeSeconds >= memorySeconds ? 'compute' : 'memory',
@@ -406,7 +407,7 @@ export function stepModel(args: StepModelArgs): StepModel {
     const expertEff = m.moe ? expertEfficiency(params, expertMatrixBytes) : 1;
     const eb = work.expertBytes ?? 0;
     const ef = work.expertFlops ?? 0;
-    let t = Math.max((work.flops - ef + ef / expertEff) / (peak.flopsPerSecond * mfu * n), (work.bytes - eb + eb / expertEff) / (bandwidth * mbu * n));
+    let t = rooflineSeconds((work.flops - ef + ef / expertEff) / (peak.flopsPerSecond * mfu * n), (work.bytes - eb + eb / expertEff) / (bandwidth * mbu * n), params.rooflineExponent);
     if (dequantizes) t += dequantizeBytes(work) / (bandwidth * mbu * n);
     if (materializesScores) t += ((work.scoreElements ?? 0) * SCORE_BYTES) / (bandwidth * mbu * n);
     else if (streamsKvPerTile) t += attentionStreamSeconds(work, mfu, params);
