@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { CALIBRATION } from '../src/estimate/calibration.js';
+import type { Calibration } from '../src/estimate/efficiency.js';
 import { estimateWithStep } from '../src/estimate/index.js';
 import type { EstimateInput } from '../src/estimate/input.js';
 import { busiestGroupPrompts } from '../src/estimate/parallel.js';
@@ -35,7 +37,10 @@ describe('the step of an attention-DP replica is its busiest group\'s (step.ts g
     mfu: 0.4,
     mbu: 0.5,
   };
-  const { step } = estimateWithStep(base);
+  // The plain roofline max(compute, memory) (no overlap exponent: efficiency.ts rooflineSeconds), so that a
+  // memory-bound step's extra KV read adds its memory time exactly.
+  const plainRoofline: Calibration = { ...CALIBRATION, params: { ...CALIBRATION.params, rooflineExponent: undefined } };
+  const { step } = estimateWithStep(base, plainRoofline);
   const layers = 61;
   // 8 decodes per group at a context of `ctx` (kvLayerTokens: every layer of DeepSeek-V3 attends all keys)
   const decodes = (ctx: number): StepContents => ({ decodeSequences: 8, decodeKvLayerTokens: 8 * ctx * layers, prefillTokens: 0, prefillKeys: 0, prefillKvLayerTokens: 0, prefillLogits: 0 });

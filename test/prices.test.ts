@@ -246,9 +246,10 @@ describe("plan's per-hardware outcome says what was searched", () => {
   // their KV, 8 chips can (estimate --gpu tpu-v6e --count 8 fits). With --top 1 the search stops
   // before the 8-chip replicas (one costs more per hour than the rows found): not "no layout".
   it('replicas the branch and bound never estimated are not reported as not fitting', async () => {
-    const plan = await cliJson(['plan', '--model', 'llama-3.1-70b', '--qps', '20', '--ttft', '1s', '--tpot', '50ms', '--hardware', 'h100-sxm,h200,b200,tpu-v6e', '--top', '1']);
+    // (At 5 requests/s: at 20 the rows found cost enough per hour that the 8-chip replicas are estimated too.)
+    const plan = await cliJson(['plan', '--model', 'llama-3.1-70b', '--qps', '5', '--ttft', '1s', '--tpot', '50ms', '--hardware', 'h100-sxm,h200,b200,tpu-v6e', '--top', '1']);
     const v6e = plan.byHardware.find((h: any) => h.hardware === 'tpu-v6e');
     expect(v6e.status).toBe('not-evaluated');
-    expect(v6e.text).toMatch(/^holds the model on none of the replicas estimated \(up to 4 devices\); replicas of up to 64 were not estimated/);
+    expect(v6e.text).toMatch(/^holds the model on none of the replicas estimated \(up to \d devices\); replicas of up to 64 were not estimated/);
   });
 });
