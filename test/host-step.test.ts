@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildCases, hostFamilies, HOST_FAMILY_MIN_CASES, loadCatalog, loadSuite } from '../scripts/accuracy-lib.js';
+import { buildCases, fittedParameterNames, hostFamilies, HOST_FAMILY_MIN_CASES, loadCatalog, loadSuite, STARTING_PARAMS } from '../scripts/accuracy-lib.js';
 import { CALIBRATION } from '../src/estimate/calibration.js';
 import { describeHostStep, engineHostOf, hostStepOf, type EfficiencyParams } from '../src/estimate/efficiency.js';
 import { estimate, estimateWithStep } from '../src/estimate/index.js';
@@ -73,5 +73,19 @@ describe('which engine families get a fitted host time (accuracy-lib hostFamilie
       expect(byId.get(id)?.input.engine?.version).toBe('b10470');
     }
     expect(byId.get('lcpp16834-rtx4090-gpt-oss-20b-mxfp4')!.input.weights.id).toBe('mxfp4_moe');
+  });
+});
+
+describe('which hardware classes get a fitted mfuMax (accuracy-lib fittedParameterNames)', () => {
+  const root = new URL('../', import.meta.url).pathname;
+  const { catalog: suiteCatalog } = loadCatalog(root);
+  const { fitCases, trainCases } = buildCases(loadSuite(`${root}validation/cases`), suiteCatalog);
+
+  it('a class whose cases time a prompt or a high-batch step; the CPU class (only batch-1 token generation, bound by memory) keeps its starting value', () => {
+    const names = fittedParameterNames(fitCases, trainCases).serving;
+    expect(names).toEqual(expect.arrayContaining(['gpu.mfuMax', 'soc.mfuMax', 'rocm-gpu.mfuMax', 'cpu.mbuMax', 'rooflineExponent']));
+    expect(names).not.toContain('cpu.mfuMax');
+    expect(fitCases.filter((c) => c.cls === 'cpu').every((c) => c.m.kind === 'decode')).toBe(true);
+    expect(CALIBRATION.params.byClass.cpu?.mfuMax).toBe(STARTING_PARAMS.byClass.gpu.mfuMax);
   });
 });

@@ -8,30 +8,30 @@ export const CALIBRATION: Calibration = {
     "byClass": {
       "gpu": {
         "mfuMax": 0.5466,
-        "mbuMax": 0.8663
+        "mbuMax": 0.8681
       },
       "cpu": {
-        "mfuMax": 0.95,
-        "mbuMax": 0.6586
+        "mfuMax": 0.6,
+        "mbuMax": 0.6622
       },
       "rocm-gpu": {
-        "mfuMax": 0.2082,
-        "mbuMax": 0.4437
+        "mfuMax": 0.2063,
+        "mbuMax": 0.4528
       },
       "soc": {
         "mfuMax": 0.6234,
-        "mbuMax": 0.9213
+        "mbuMax": 0.9221
       }
     },
     "mfuHalfTokens": 4.881,
-    "mbuHalfBytes": 1192000000,
+    "mbuHalfBytes": 1248000000,
     "stepOverheadSeconds": 0.002037,
-    "layerOverheadSeconds": 0.00001818,
+    "layerOverheadSeconds": 0.00001736,
     "hostStepSeconds": {
       "llamacpp": 0
     },
     "kernelSeconds": 0.00000662,
-    "commEfficiency": 0.4876,
+    "commEfficiency": 0.4854,
     "expertHalfBytes": 1460000,
     "rooflineExponent": 1.799
   },
@@ -49,7 +49,7 @@ export const CALIBRATION: Calibration = {
     "bubbleScale": 0.4769,
     "dpOverlap": 0.2176
   },
-  "source": "fitted 2026-11-30 on 196 serving and 34 training measurements of validation/cases; median |error| 5.7% in sample, 7.4% leave-one-out (docs/accuracy.md)",
+  "source": "fitted 2026-11-30 on 196 serving and 34 training measurements of validation/cases; median |error| 5.5% in sample, 7.4% leave-one-out (docs/accuracy.md)",
   "bands": {
     "prefill": {
       "low": 0.7817,
@@ -57,7 +57,7 @@ export const CALIBRATION: Calibration = {
     },
     "decode": {
       "low": 0.7946,
-      "high": 1.247
+      "high": 1.238
     },
     "kvCapacity": {
       "low": 0.9137,
@@ -65,7 +65,7 @@ export const CALIBRATION: Calibration = {
     },
     "throughput": {
       "low": 0.9234,
-      "high": 1.173
+      "high": 1.172
     },
     "training": {
       "low": 0.5956,
