@@ -132,6 +132,43 @@ describe('engine kernels change the work, by hand', () => {
   });
 });
 
+describe('llama.cpp reads a few tokens\' experts with its matrix-vector kernel (kernels.expertVectorTokens)', () => {
+  // ggml_cuda_mul_mat_id: up to MMVQ_MAX_BATCH_SIZE = 8 tokens, quantized experts go through one
+  // mul_mat_vec_q launch with the ids: the selected experts' bytes stream as dense weights do;
+  // above 8 tokens MMQ with ids groups them, and the grouped-GEMM expert efficiency applies.
+  const engines = builtInCatalog().engines!;
+  const lcpp = engines.find((e) => e.id === 'llamacpp')!;
+  const q30 = (engine = lcpp) => estimateWithStep(input({ model: model('qwen3-30b-a3b'), hardware: findHardware(catalog, 'rtx-4090'), weights: FORMATS.q4_0, kv: FORMATS.fp16, activations: FORMATS.fp16, engine })).step;
+  const bw = findHardware(catalog, 'rtx-4090').memoryBandwidth.value!;
+
+  it('the profile states 8 tokens with its source', () => {
+    expect(lcpp.kernels?.expertVectorTokens?.value).toBe(8);
+    expect(lcpp.kernels?.expertVectorTokens?.source).toMatch(/MMVQ_MAX_BATCH_SIZE/);
+  });
+
+  it('at 1 and 8 tokens every byte streams at the dense bandwidth share; at 16 the experts\' bytes at expertEfficiency', () => {
+    const step = q30();
+    for (const b of [1, 8]) {
+      const work = step.decodeWork(b, b * 48 * 1000);
+      const t = step.phase(work);
+      expect(work.expertBytes!).toBeGreaterThan(0);
+      expect(t.memorySeconds).toBeCloseTo(work.bytes / (bw * t.mbu), 12);
+    }
+    const work = step.decodeWork(16, 16 * 48 * 1000);
+    const t = step.phase(work);
+    expect(t.memorySeconds).toBeGreaterThan(work.bytes / (bw * t.mbu) * 1.01);
+  });
+
+  it('a profile without the field charges the experts at expertEfficiency at 1 token too', () => {
+    const { expertVectorTokens: _, ...kernels } = lcpp.kernels!;
+    const without = q30({ ...lcpp, kernels });
+    const work = without.decodeWork(1, 48 * 1000);
+    const t = without.phase(work);
+    expect(t.memorySeconds).toBeGreaterThan(work.bytes / (bw * t.mbu) * 1.01);
+    expect(q30().phase(work).memorySeconds).toBeLessThan(t.memorySeconds);
+  });
+});
+
 describe('engines that accumulate in fp16 reach the device\'s fp16-accumulate peak', () => {
   it('llama.cpp f16 prefill on an RTX 4090 runs at 330.3 TFLOP/s (fp16 accumulate), vLLM at the fp32-accumulate dense peak', () => {
     const hw = findHardware(catalog, 'rtx-4090');

@@ -7,33 +7,33 @@ export const CALIBRATION: Calibration = {
   "params": {
     "byClass": {
       "gpu": {
-        "mfuMax": 0.5466,
-        "mbuMax": 0.8681
+        "mfuMax": 0.5407,
+        "mbuMax": 0.8843
       },
       "cpu": {
         "mfuMax": 0.6,
-        "mbuMax": 0.6622
+        "mbuMax": 0.6803
       },
       "rocm-gpu": {
         "mfuMax": 0.2063,
-        "mbuMax": 0.4528
+        "mbuMax": 0.4564
       },
       "soc": {
         "mfuMax": 0.6234,
-        "mbuMax": 0.9221
+        "mbuMax": 0.9441
       }
     },
-    "mfuHalfTokens": 4.881,
-    "mbuHalfBytes": 1248000000,
-    "stepOverheadSeconds": 0.002037,
-    "layerOverheadSeconds": 0.00001736,
+    "mfuHalfTokens": 5.088,
+    "mbuHalfBytes": 1500000000,
+    "stepOverheadSeconds": 0.001759,
+    "layerOverheadSeconds": 0.00002454,
     "hostStepSeconds": {
       "llamacpp": 0
     },
-    "kernelSeconds": 0.00000662,
-    "commEfficiency": 0.4854,
-    "expertHalfBytes": 1460000,
-    "rooflineExponent": 1.799
+    "kernelSeconds": 0.000006574,
+    "commEfficiency": 0.4942,
+    "expertHalfBytes": 1807000,
+    "rooflineExponent": 1.834
   },
   "training": {
     "byClass": {
@@ -49,23 +49,23 @@ export const CALIBRATION: Calibration = {
     "bubbleScale": 0.4769,
     "dpOverlap": 0.2176
   },
-  "source": "fitted 2026-11-30 on 196 serving and 34 training measurements of validation/cases; median |error| 5.5% in sample, 7.4% leave-one-out (docs/accuracy.md)",
+  "source": "fitted 2026-11-30 on 196 serving and 34 training measurements of validation/cases; median |error| 5.6% in sample, 7.6% leave-one-out (docs/accuracy.md)",
   "bands": {
     "prefill": {
-      "low": 0.7817,
-      "high": 1.421
+      "low": 0.7825,
+      "high": 1.399
     },
     "decode": {
-      "low": 0.7946,
-      "high": 1.238
+      "low": 0.8146,
+      "high": 1.188
     },
     "kvCapacity": {
       "low": 0.9137,
       "high": 1.036
     },
     "throughput": {
-      "low": 0.9234,
-      "high": 1.172
+      "low": 0.9278,
+      "high": 1.173
     },
     "training": {
       "low": 0.5956,

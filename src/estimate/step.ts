@@ -288,6 +288,12 @@ export function stepModel(args: StepModelArgs): StepModel {
   // One expert's weight matrix on one device: the expert split tp / ep ways, each matrix a third of it
   // (gate, up, down): the size its GEMM streams (efficiency.ts expertEfficiency).
   const expertMatrixBytes = m.moe ? routedBytes / (moeLayers(m) * m.moe.experts) / 3 / Math.max(1, n / par.ep) : 0;
+  // Engines whose routed experts at a few tokens per step run as one matrix-vector kernel over the
+  // selected experts (llama.cpp mul_mat_vec_q with ids: kernels.expertVectorTokens) read them as
+  // dense weights are read: no grouped-GEMM tiles to fill, so expertEfficiency applies only above
+  // (quantized GGUF experts only: f16 experts take another path).
+  const expertVectorTokens = input.weights.scope === 'gguf' && input.weights.elementBits < 16 ? (input.engine?.kernels?.expertVectorTokens?.value ?? 0) : 0;
+  const expertEffAt = (params: EfficiencyParams, tokens: number): number => (!m.moe ? 1 : tokens <= expertVectorTokens ? 1 : expertEfficiency(params, expertMatrixBytes));
   // llama.cpp's CUDA/HIP path for quantized (GGUF) weights and batches above its vector kernels'
   // 8 rows: each weight matrix is expanded to a 16-bit copy, then cuBLAS multiplies (ggml-cuda
   // ggml_cuda_op_mul_mat_cublas converts src0 to f16; MMVQ serves up to 8 rows). The pass reads
@@ -360,7 +366,7 @@ export function stepModel(args: StepModelArgs): StepModel {
     // The busiest group's work runs on its tpA = tp / dp ranks: x dp over the n ranks.
     const busy = busiestOf(work);
     // Small expert matrices stream at a lower share of the peaks (expertEfficiency, efficiency.ts).
-    const expertEff = m.moe ? expertEfficiency(params, expertMatrixBytes) : 1;
+    const expertEff = expertEffAt(params, work.tokens);
     const computeSeconds = (busy.flops * dp + (ef * imbalance) / expertEff) / (peak.flopsPerSecond * mfu * n);
     const memorySeconds = (busy.bytes * dp + eb / expertEff) / (hw.memoryBandwidth.value! * mbu * n);
     // Attention groups' all-reduces carry a group's tokens; the busiest group's with attention DP.
@@ -404,7 +410,7 @@ export function stepModel(args: StepModelArgs): StepModel {
     const c = params.byClass[wantedClass] ?? params.byClass.gpu;
     const mfu = input.mfu ?? mfuAt(c, params, work.tokens, wantedClass);
     const mbu = input.mbu ?? mbuAt(c, params, work.bytes / n);
-    const expertEff = m.moe ? expertEfficiency(params, expertMatrixBytes) : 1;
+    const expertEff = expertEffAt(params, work.tokens);
     const eb = work.expertBytes ?? 0;
     const ef = work.expertFlops ?? 0;
     let t = rooflineSeconds((work.flops - ef + ef / expertEff) / (peak.flopsPerSecond * mfu * n), (work.bytes - eb + eb / expertEff) / (bandwidth * mbu * n), params.rooflineExponent);

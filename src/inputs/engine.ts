@@ -246,6 +246,12 @@ export interface EngineSpec {
      * with large tiles and L2 reuse, what vLLM and TensorRT-LLM run)
      */
     flashAttentionQueryTile?: { value: number; vendors: string[]; source: string };
+    /**
+     * at most this many tokens per step, the routed experts run as one matrix-vector kernel over the
+     * experts each token selected (llama.cpp mul_mat_vec_q with ids), reading them as dense weights
+     * are read; above it, as grouped GEMMs at the calibration's expert efficiency (step.ts); absent = always grouped
+     */
+    expertVectorTokens?: { value: number; source: string };
     /** tokens per forward micro-batch within a step (llama.cpp n_ubatch): the dequantization pass repeats per micro-batch */
     microBatchTokens?: { value: number; source: string };
     /**
@@ -361,6 +367,7 @@ export const engineFileSchema = z.strictObject({
     flashAttention: z.strictObject({ value: z.boolean(), source }).optional(),
     flashAttentionQueryTile: z.strictObject({ value: z.number().int().positive(), vendors: z.array(z.string()).min(1), source }).optional(),
     microBatchTokens: z.strictObject({ value: z.number().int().positive(), source }).optional(),
+    expertVectorTokens: z.strictObject({ value: z.number().int().positive(), source }).optional(),
     launches: z.strictObject({
       mla: z.strictObject({ value: z.number().int().nonnegative(), source }).optional(),
       moe: z.strictObject({ value: z.number().int().nonnegative(), source }).optional(),
