@@ -6,6 +6,7 @@ import type { Catalog } from './inputs/catalog.js';
 import { oneLine, UserError } from './errors.js';
 import { builtInCatalog } from './inputs/presets.js';
 import { outputWidth, wrapLine } from './format/width.js';
+import { INTERPRETED_COMMANDS, interpretOnly } from './jit.js';
 
 type CommandFactory = (ctx: Context) => Command;
 
@@ -208,6 +209,8 @@ function terminal(): { isTty: boolean; columns: number | undefined } {
  */
 export async function main(): Promise<void> {
   const { isTty, columns } = terminal();
+  // a command that is a short burst over much code runs faster without TurboFan (src/jit.ts)
+  if (INTERPRETED_COMMANDS.has(process.argv[2] ?? '')) interpretOnly();
   const code = await run(process.argv.slice(2), {
     out: (s) => {
       try {

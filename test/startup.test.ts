@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bootPath, codeCacheFile, CODE_CACHE_RUNS } from '../src/boot.js';
+import { INTERPRETED_COMMANDS } from '../src/jit.js';
 import type { Catalog } from '../src/inputs/catalog.js';
 import { findPreset, openPresetFile, openPresets, packPresets } from '../src/inputs/preset-store.js';
 import { builtInCatalog, findHardware, findModel } from '../src/inputs/presets.js';
@@ -127,6 +128,27 @@ describe('loading the bundle (src/boot.ts)', () => {
     for (const name of Object.keys(CODE_CACHE_RUNS)) expect(existsSync(codeCacheFile(dir, process.versions, process.arch, name))).toBe(true);
     const out = execFileSync(process.execPath, ['-e', `const r = require(${JSON.stringify(join(dir, 'boot.cjs'))}).loadBundle(${JSON.stringify(dir)}, ${JSON.stringify(command)}); console.log(r.path, r.rejected)`], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
     expect(out.trim()).toBe('code-cache false');
+  });
+});
+
+describe('the JIT policy of a run (src/jit.ts)', () => {
+  // Preloaded into the process: at exit, whether node:v8 (about 2 ms to load) was loaded.
+  const dir = mkdtempSync(join(tmpdir(), 'llm-size-jit-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const preload = join(dir, 'report.cjs');
+  writeFileSync(preload, "process.on('exit', () => process.stderr.write('v8 loaded: ' + process.moduleLoadList.includes('NativeModule v8') + '\\n'));");
+  const loadsV8 = (args: string[]) => {
+    const r = spawnSync(process.execPath, ['-r', preload, join(root, 'bin/llm-size.js'), ...args], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
+    expect(r.status).toBe(0);
+    return /v8 loaded: true/.test(r.stderr);
+  };
+  it('an estimate leaves V8 as it is, and pays nothing for the policy', () => {
+    expect(INTERPRETED_COMMANDS.has('estimate')).toBe(false);
+    expect(loadsV8(['estimate', '--model', 'llama-3.1-8b', '--gpu', 'h100-sxm', '--format', 'json'])).toBe(false);
+  });
+  it('plan runs its search interpreted (the flag is set through node:v8)', () => {
+    expect(INTERPRETED_COMMANDS.has('plan')).toBe(true);
+    expect(loadsV8(['plan', '--model', 'llama-3.1-8b', '--qps', '5', '--tpot', '50ms', '--hardware', 'h100-sxm', '--format', 'json'])).toBe(true);
   });
 });
 

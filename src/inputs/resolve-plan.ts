@@ -19,6 +19,7 @@ import { arrivalProcess } from './traffic.js';
 import { verifyPlanBySimulation, type PlanSimulation, type SimulatedPlanRow } from '../estimate/plan-simulate.js';
 import { MAX_TOKENS_PER_REQUEST, meanTokens, servedTokens } from '../estimate/workload.js';
 import { bool, choice } from './options.js';
+import { optimizeHotCode } from '../jit.js';
 import { disaggregatedLaunch, searchDisaggregated, type DisaggregatedPlan } from '../estimate/plan-disagg.js';
 import type { EstimateInput as PoolInput } from '../estimate/input.js';
 import { chooseEngine, findEngine, newestEngines, whyNot } from './engine-choice.js';
@@ -331,6 +332,8 @@ export function runPlan(raw: PlanRawOptions, origins: PlanOrigins, catalog: Cata
   // Percentile targets or traffic as distributions: serve the rows in simulation and rank by it.
   let simulation: PlanSimulation | undefined;
   if (simulateRows) {
+    // the simulation is one loop run for long: optimized code pays there (src/jit.ts)
+    optimizeHotCode();
     const traffic = { ...(resolved.traffic ?? { input: { kind: 'fixed' as const, value: resolved.workload.inputTokens }, output: { kind: 'fixed' as const, value: resolved.workload.outputTokens } }), ...(arrival ? { arrival } : {}) };
     simulation = verifyPlanBySimulation(result.rows, {
       targets: allTargets, traffic, qps, concurrency, maxDevices, top,
