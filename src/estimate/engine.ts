@@ -136,18 +136,28 @@ export interface Budget {
 const graphSizes = once((g: NonNullable<EngineSpec['cudaGraph']>): number[] => {
   const sizes = [...g.sizes.explicit];
   for (const [from, to, step] of g.sizes.ranges) for (let s = from; s <= to; s += step) sizes.push(s);
-  return sizes;
+  // ascending, so a count up to a size is one binary search (every search probe asks)
+  return sizes.sort((a, b) => a - b);
 });
+
+/** How many of the ascending `sizes` are at most `largest`. */
+function countUpTo(sizes: number[], largest: number): number {
+  let lo = 0;
+  let hi = sizes.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sizes[mid] <= largest) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
 function graphCount(e: EngineSpec, seqs: number): number {
   const g = e.cudaGraph;
   if (!g) return 0;
   const sizes = graphSizes(g);
   let count = 0;
-  for (const mode of g.modes) {
-    const largest = Math.min(seqs * mode.seqsFactor, mode.cap);
-    for (const s of sizes) if (s <= largest) count++;
-  }
+  for (const mode of g.modes) count += countUpTo(sizes, Math.min(seqs * mode.seqsFactor, mode.cap));
   return count;
 }
 
@@ -472,19 +482,21 @@ export function longestContext(kvBytes: number, pools: KvPools, block: number, b
  * logs as "GPU KV cache size: N tokens" (SGLang "#tokens", TensorRT-LLM "max tokens in paged KV
  * cache", llama.cpp n_ctx); concurrency is vLLM's "Maximum concurrency for C tokens per request".
  */
-export function capacityFigures(fig: Figures, a: CapacityArgs): CapacityResult {
+export function capacityFigures(fig: Figures, a: CapacityArgs, figures: 'all' | 'result' = 'all'): CapacityResult {
   const { engine: e, budget: b, pools } = a;
+  // 'result' (memory.ts memoryFigures): the result's values without the figures that only describe them
+  const all = figures === 'all';
   const label = engineLabel(e);
   const block = b.blockTokens;
-  if (b.fraction) term(fig, { id: 'memory.engine.fraction', label: `${e.name} memory fraction`, unit: 'fraction', value: b.fraction.value, formula: e.budget.reserve && !b.fraction.source.startsWith('--') ? 'round((capacity - reserve) / capacity)' : 'profile default, or the launch option', inputs: { engine: label, maxFraction: b.fraction.max }, source: b.fraction.source });
-  if (b.requested) term(fig, { id: 'memory.engine.requested', label: `Memory ${e.name} claims per device`, unit: 'B', value: b.requested.bytes, formula: b.kind === 'fraction-of-total' ? 'fraction x capacity' : b.kind === 'static-fraction' ? 'fraction x (capacity - startup)' : 'fraction x (capacity - weights - activations - startup)', inputs: { fraction: b.fraction!.value, capacity: b.capacityBytes }, source: b.requested.source });
-  term(fig, { id: 'memory.engine.activations', label: b.kind === 'exact' ? `${e.name} compute buffer per device` : `Activation peak ${e.name} reserves per device`, unit: 'B', value: b.activations.bytes, formula: b.kind === 'exact' ? 'n_ubatch x (vocab + hidden) x 4 B' : 'max(forward pass of the profile tokens, samplerCopies x sequences x vocab x 4 B)', inputs: { tokens: b.activations.tokens ?? 0, sequences: b.activations.sequences ?? 0 }, source: b.activations.source, approximate: true });
-  if (b.nonTorch.bytes) term(fig, { id: 'memory.engine.nonTorch', label: `Memory ${e.name} counts outside torch per device`, unit: 'B', value: b.nonTorch.bytes, formula: 'profile value for this device and tensor-parallel size', inputs: {}, source: b.nonTorch.source, approximate: true });
-  if (b.startup.bytes && (b.kind === 'static-fraction' || b.kind === 'fraction-of-free')) term(fig, { id: 'memory.engine.startup', label: `Memory gone before ${e.name} measures, per device`, unit: 'B', value: b.startup.bytes, formula: 'CUDA context + collective buffers at init', inputs: {}, source: b.startup.source, approximate: true });
-  if (b.cudaGraphs.graphs) term(fig, { id: 'memory.engine.cudaGraphs', label: `CUDA graphs per device (${b.cudaGraphs.inBudget ? 'inside' : 'outside'} the KV budget)`, unit: 'B', value: b.cudaGraphs.bytes, formula: 'graphs x memory per graph', inputs: { graphs: b.cudaGraphs.graphs, inBudget: b.cudaGraphs.inBudget }, source: b.cudaGraphs.source, approximate: true });
+  if (all && b.fraction) term(fig, { id: 'memory.engine.fraction', label: `${e.name} memory fraction`, unit: 'fraction', value: b.fraction.value, formula: e.budget.reserve && !b.fraction.source.startsWith('--') ? 'round((capacity - reserve) / capacity)' : 'profile default, or the launch option', inputs: { engine: label, maxFraction: b.fraction.max }, source: b.fraction.source });
+  if (all && b.requested) term(fig, { id: 'memory.engine.requested', label: `Memory ${e.name} claims per device`, unit: 'B', value: b.requested.bytes, formula: b.kind === 'fraction-of-total' ? 'fraction x capacity' : b.kind === 'static-fraction' ? 'fraction x (capacity - startup)' : 'fraction x (capacity - weights - activations - startup)', inputs: { fraction: b.fraction!.value, capacity: b.capacityBytes }, source: b.requested.source });
+  if (all) term(fig, { id: 'memory.engine.activations', label: b.kind === 'exact' ? `${e.name} compute buffer per device` : `Activation peak ${e.name} reserves per device`, unit: 'B', value: b.activations.bytes, formula: b.kind === 'exact' ? 'n_ubatch x (vocab + hidden) x 4 B' : 'max(forward pass of the profile tokens, samplerCopies x sequences x vocab x 4 B)', inputs: { tokens: b.activations.tokens ?? 0, sequences: b.activations.sequences ?? 0 }, source: b.activations.source, approximate: true });
+  if (all && b.nonTorch.bytes) term(fig, { id: 'memory.engine.nonTorch', label: `Memory ${e.name} counts outside torch per device`, unit: 'B', value: b.nonTorch.bytes, formula: 'profile value for this device and tensor-parallel size', inputs: {}, source: b.nonTorch.source, approximate: true });
+  if (all && b.startup.bytes && (b.kind === 'static-fraction' || b.kind === 'fraction-of-free')) term(fig, { id: 'memory.engine.startup', label: `Memory gone before ${e.name} measures, per device`, unit: 'B', value: b.startup.bytes, formula: 'CUDA context + collective buffers at init', inputs: {}, source: b.startup.source, approximate: true });
+  if (all && b.cudaGraphs.graphs) term(fig, { id: 'memory.engine.cudaGraphs', label: `CUDA graphs per device (${b.cudaGraphs.inBudget ? 'inside' : 'outside'} the KV budget)`, unit: 'B', value: b.cudaGraphs.bytes, formula: 'graphs x memory per graph', inputs: { graphs: b.cudaGraphs.graphs, inBudget: b.cudaGraphs.inBudget }, source: b.cudaGraphs.source, approximate: true });
 
   const kvBytes = b.kvAllocatedBytes;
-  term(fig, { id: 'memory.kvCapacity', label: `KV cache ${e.name} allocates per device`, unit: 'B', value: kvBytes, formula: b.kind === 'exact' ? 'batch x (fullLayers x n_ctx_seq + windowLayers x min(n_ctx_seq, window + n_ubatch, padded)) x bytes per cell, n_ctx_seq = context padded' : b.formula, inputs: {
+  if (all) term(fig, { id: 'memory.kvCapacity', label: `KV cache ${e.name} allocates per device`, unit: 'B', value: kvBytes, formula: b.kind === 'exact' ? 'batch x (fullLayers x n_ctx_seq + windowLayers x min(n_ctx_seq, window + n_ubatch, padded)) x bytes per cell, n_ctx_seq = context padded' : b.formula, inputs: {
     engine: label, capacity: b.capacityBytes, requested: b.requested?.bytes ?? 0, activations: b.activations.bytes, nonTorch: b.nonTorch.bytes, startup: b.startup.bytes, cudaGraphs: b.cudaGraphs.inBudget ? b.cudaGraphs.bytes : 0, kvBudget: b.kvBudgetBytes,
   }, source: `${e.follows[0]}`, approximate: b.kind !== 'exact' });
   // llama.cpp's capacity is the n_ctx cells it allocated (windowed layers hold fewer bytes per cell)
@@ -500,12 +512,13 @@ export function capacityFigures(fig: Figures, a: CapacityArgs): CapacityResult {
     // layer, pages the size of an attention block): what the simulator admits against.
     else if (pools.kvBytesPerToken > 0) term(fig, { id: 'capacity.stateBlocks', label: 'KV blocks one sequence\'s state takes', unit: 'count', value: Math.ceil(state / (pools.kvBytesPerToken * block)), formula: 'ceil(statePerSequencePerDevice / (kvBytesPerToken x blockTokens))', inputs: { statePerSequencePerDevice: state, kvBytesPerToken: pools.kvBytesPerToken, blockTokens: block }, source, approximate: true });
   }
-  term(fig, { id: 'memory.kvCapacityTokens', label: 'KV cache capacity in tokens (per replica)', unit: 'tokens', value: cap.tokens, formula: b.kvCells !== undefined ? 'n_ctx: batch x n_ctx_seq cells (context padded)' : cap.separate ? 'floor((kvCapacity - stateCapacity) / kvBytesPerToken / blockTokens) x blockTokens' : 'floor(kvCapacity / kvBytesPerToken / blockTokens) x blockTokens', inputs: { kvCapacity: cap.kvPoolBytes, kvBytesPerToken: pools.kvBytesPerToken, blockTokens: block }, source: `${e.kvCache.blockTokens.source}`, approximate: b.kind !== 'exact' });
+  if (all) term(fig, { id: 'memory.kvCapacityTokens', label: 'KV cache capacity in tokens (per replica)', unit: 'tokens', value: cap.tokens, formula: b.kvCells !== undefined ? 'n_ctx: batch x n_ctx_seq cells (context padded)' : cap.separate ? 'floor((kvCapacity - stateCapacity) / kvBytesPerToken / blockTokens) x blockTokens' : 'floor(kvCapacity / kvBytesPerToken / blockTokens) x blockTokens', inputs: { kvCapacity: cap.kvPoolBytes, kvBytesPerToken: pools.kvBytesPerToken, blockTokens: block }, source: `${e.kvCache.blockTokens.source}`, approximate: b.kind !== 'exact' });
 
   // For an engine that allocates exactly n_ctx (llama.cpp), how many sequences the device could
   // hold is the budget's, not the allocation's.
   const held = b.kind === 'exact' ? kvCapacity(b.kvBudgetBytes, pools, block, a.context) : cap;
   term(fig, { id: 'capacity.maxConcurrency', label: 'Most concurrent sequences at this context', unit: 'count', value: held.sequences, formula: held.separate ? 'min(floor((KV budget - stateCapacity) / kvPerSequence(context in whole blocks)), stateSlots)' : 'floor(KV budget / (kvPerSequence(context in whole blocks) + statePerSequence))', inputs: { kvBudget: held.kvPoolBytes, context: a.context, blockTokens: block, kvPerSequence: held.sequenceBytes - (held.separate ? 0 : state), statePerSequence: state, paged: e.kvCache.paged }, source: e.kvCache.paged ? 'paged KV (Kwon et al. 2023, PagedAttention): each sequence holds whole blocks of its own tokens' : 'no paging: every slot reserves its full context up front (llama.cpp n_ctx / n_parallel)', approximate: true });
+  if (!all) return { kvCapacityBytes: kvBytes, kvCapacityTokens: cap.tokens, maxConcurrency: held.sequences, sequenceBytes: cap.sequenceBytes };
   term(fig, { id: 'capacity.maxBatch', label: 'Largest batch at this context', unit: 'count', value: held.sequences, formula: 'capacity.maxConcurrency', inputs: { maxConcurrency: held.sequences }, source: 'same as capacity.maxConcurrency', approximate: true });
   const maxContext = longestContext(b.kvBudgetBytes, pools, block, a.batch, a.maxModelContext);
   term(fig, { id: 'capacity.maxContext', label: 'Longest context at this batch', unit: 'tokens', value: maxContext, formula: 'largest whole-block n with batch x (kvPerSequence(n) + statePerSequence) <= KV budget, at most maxPositionEmbeddings', inputs: { batch: a.batch, kvBudget: b.kvBudgetBytes, maxPositionEmbeddings: a.maxModelContext, blockTokens: block }, source: 'memory balance under the engine budget', approximate: true });

@@ -136,7 +136,7 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
   if (!input.price) warnings.push(`no price known for ${hw.name}; pass --price <USD per device-hour> for cost figures`);
   // One verdict (verdict.ts): the binding limit and the smallest change that makes it run; the
   // probe re-runs the memory balance for a changed input on scratch figures.
-  const verdict = verdictOf(input, memory, (changed) => memoryFigures({}, changed, params.total, changed.weights === input.weights ? tensors : m.paramsOverride === undefined ? weightLayout(m, changed.weights, changed.activations) : undefined), options.fixes !== false);
+  const verdict = verdictOf(input, memory, (changed) => memoryFigures({}, changed, params.total, changed.weights === input.weights ? tensors : m.paramsOverride === undefined ? weightLayout(m, changed.weights, changed.activations) : undefined, [], 'result'), options.fixes !== false);
   deploymentFigures(figures, input);
   // The engine's default limit on running sequences (presets/engines: scheduler.maxNumSeqs) also
   // goes to stderr, for scripts that read the JSON's figures only.
@@ -186,7 +186,9 @@ export function estimateWithStep(input: EstimateInput, calibration: Calibration 
  */
 function servingFigures(figures: Figures, warnings: string[], input: EstimateInput, probe = false): { params: { total: number; active: number; embedding: number }; tensors: WeightLayout | undefined; memory: MemoryResult; flops: FlopsResult; peak: Peak; layout: Parallel; link: Link } {
   const { model: m, hardware: hw } = input;
-  if (m.shapeAssumed) {
+  // a probe's warnings are dropped, so a probe does not build them
+  const warn = !probe;
+  if (warn && m.shapeAssumed) {
     warnings.push(`only the parameter count is known: KV cache, attention FLOPs and activations assume a Llama-like shape (${describeShape(m)}) and are approximate`);
   }
   // (a probe's figures are read and dropped: it takes the model's prepared params.* figures uncopied)
@@ -195,26 +197,26 @@ function servingFigures(figures: Figures, warnings: string[], input: EstimateInp
   const tensors = m.paramsOverride === undefined ? weightLayout(m, input.weights, input.activations) : undefined;
   // Serving levers' memory beside the model's (docs/levers.md): the speculative drafter ...
   const levers = [drafterMemoryFigures(figures, input, layoutOf(input).tp), loraFigures(figures, input, layoutOf(input).tp)].filter((l) => l !== undefined);
-  const memory = memoryFigures(figures, input, params.total, tensors, levers);
+  const memory = memoryFigures(figures, input, params.total, tensors, levers, probe ? 'result' : 'all');
   prefixFigures(figures, input);
   const flops = flopsFigures(figures, input, params.active, params.embedding);
   const ple = figures['memory.perLayerEmbeddings'];
-  if (ple) warnings.push(`${m.name}: memory counts its per-layer embeddings on the device as vLLM, SGLang, transformers and llama.cpp load them (${toGiB(ple.value).toFixed(2)} GiB, memory.perLayerEmbeddings); a runtime with PLE caching (LiteRT) keeps them off the accelerator, which is what the 'effective' size in the name counts`);
+  if (warn && ple) warnings.push(`${m.name}: memory counts its per-layer embeddings on the device as vLLM, SGLang, transformers and llama.cpp load them (${toGiB(ple.value).toFixed(2)} GiB, memory.perLayerEmbeddings); a runtime with PLE caching (LiteRT) keeps them off the accelerator, which is what the 'effective' size in the name counts`);
   // The engine's kernel for these weights on this architecture (kernels.ts): a weight-only
   // fallback (FP8 / NVFP4 Marlin) multiplies at the activation type's peak, not the format's.
   const kernel = input.engine ? formatKernel(input.engine, hw, input.weights) : undefined;
   const fallback = kernel !== undefined && isFallback(kernel, input.weights);
   let peak = enginePeak(resolvePeak(hw, fallback ? weightOnly(input.weights) : input.weights, input.activations), hw, input.engine);
-  if (kernel && !kernel.ok) warnings.push(`${kernel.why}: the figures assume it ran`);
-  if (fallback && kernel?.ok) warnings.push(`${engineLabel(input.engine!)} runs ${input.weights.id} weights on ${hw.name} (${archLabel(hw)}) weight-only${kernel.via ? ` through ${kernel.via}` : ''}: dequantized to ${peak.cls} for the matrix products, at the ${peak.cls} peak instead of a native ${input.weights.compute} one (slower where a step is compute-bound: long prompts, large batches)`);
-  if (peak.warning) warnings.push(peak.warning);
+  if (warn && kernel && !kernel.ok) warnings.push(`${kernel.why}: the figures assume it ran`);
+  if (warn && fallback && kernel?.ok) warnings.push(`${engineLabel(input.engine!)} runs ${input.weights.id} weights on ${hw.name} (${archLabel(hw)}) weight-only${kernel.via ? ` through ${kernel.via}` : ''}: dequantized to ${peak.cls} for the matrix products, at the ${peak.cls} peak instead of a native ${input.weights.compute} one (slower where a step is compute-bound: long prompts, large batches)`);
+  if (warn && peak.warning) warnings.push(peak.warning);
   const groupSteps = input.engineOptions?.numSchedulerSteps ?? 1;
-  if (groupSteps > 1) warnings.push(`${MULTI_STEP_NOTE} (--num-scheduler-steps ${groupSteps}): the fixed-shape figures time every step alike; llm-size simulate admits prompts between the groups and streams each group's tokens together`);
+  if (warn && groupSteps > 1) warnings.push(`${MULTI_STEP_NOTE} (--num-scheduler-steps ${groupSteps}): the fixed-shape figures time every step alike; llm-size simulate admits prompts between the groups and streams each group's tokens together`);
   if (input.pruning?.sparsity) peak = sparsityFigures(figures, input, peak, tensors, warnings);
   // The tensor-parallel group talks over the node's link, or the network once it spans nodes.
   const layout = layoutOf(input);
   const { link, assumed } = groupLink(hw, attentionTp(layout), input.gpusPerNode);
-  if (input.count > 1 && assumed) warnings.push(`${hw.name} lists no interconnect for ${input.count} devices; communication assumes ${link.name}`);
+  if (warn && input.count > 1 && assumed) warnings.push(`${hw.name} lists no interconnect for ${input.count} devices; communication assumes ${link.name}`);
   return { params, tensors, memory, flops, peak, layout, link };
 }
 

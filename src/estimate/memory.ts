@@ -203,10 +203,10 @@ export interface LeverMemory {
 }
 
 /** "80GB" in a preset's name ("NVIDIA H100 SXM5 80GB"): the decimal size the device is sold as, bytes. */
-const marketedBytes = (hw: HardwareSpec): number | undefined => {
+const marketedBytes = once((hw: HardwareSpec): { bytes: number | undefined } => {
   const m = /(\d+(?:\.\d+)?) ?GB\b/.exec(hw.name);
-  return m ? Number(m[1]) * 1e9 : undefined;
-};
+  return { bytes: m ? Number(m[1]) * 1e9 : undefined };
+});
 
 /**
  * The device's memory as the figures judge fits against, and what is left or missing: the total
@@ -221,7 +221,7 @@ export function deviceMemoryFigures(fig: Figures, hw: HardwareSpec, perDevice: n
   const total = hw.memoryBytes.value!;
   const usable = hw.memoryUsableBytes?.value ?? undefined;
   const capacity = usable ?? total;
-  const marketed = marketedBytes(hw);
+  const marketed = marketedBytes(hw).bytes;
   const sold = marketed !== undefined ? `sold as ${+(marketed / 1e9).toFixed(1)} GB` : '';
   const label = `Device memory${usable !== undefined ? ', usable' : ''}${sold ? ` (${sold})` : ''}`;
   term(fig, {
@@ -236,11 +236,31 @@ export function deviceMemoryFigures(fig: Figures, hw: HardwareSpec, perDevice: n
 }
 
 /**
+ * A model's KV cache in one format, as memoryFigures states it: whether its attention is MLA,
+ * the layers that hold KV, the bytes per token over them, and the formula and source of that
+ * figure (once per model and format: a search asks for every configuration).
+ */
+const kvShape = once2((m: ModelSpec, kv: Format) => {
+  const kvLayersAll = kvLayers(m, kv);
+  const mla = layerGroups(m).some((g) => g.mixer.kind === 'mla' || g.mixer.kind === 'sparse-mla');
+  const kvHolding = kvLayersAll.reduce((a, l) => a + l.count, 0);
+  const kvSource = mla ? 'DeepSeek-V2 paper sec. 2.1.3; vLLM MLA backend caches kv_lora_rank + qk_rope_head_dim per layer' + (kvLayersAll.some((l) => l.bytesPerToken > kvElementsPerToken(m, { kind: 'mla' }) * bytesPerElement(kv)) ? '; DeepSeek-V3.2 indexer keys: vLLM DeepseekV32IndexerCache (index_head_dim fp8 + fp32 scale per 128)' : '') : 'vLLM KV cache spec: 2 (K and V) x num_kv_heads x head_size x dtype bytes per layer';
+  const perToken = kvLayersAll.reduce((a, l) => a + l.count * l.bytesPerToken, 0);
+  const kvLayerNote = stateLayers(m).layers ? ` (the ${kvHolding} of ${m.layers} layers that hold KV)` : '';
+  const kvPerTokenFormula = (mla ? 'layers x (kvLoraRank + qkRopeHeadDim) x bytes' : 'layers x 2 x kvHeads x headDim x bytes') + kvLayerNote;
+  return { mla, kvHolding, perToken, kvSource, kvPerTokenFormula };
+});
+
+/**
  * Memory terms (bytes): weights, KV cache, prefill activations, runtime overhead; per device
  * under tensor parallelism; fit, headroom, and the largest batch and context that fit. `levers`
  * add their own figures (drafter, adapters) and take their share of the engine's budget.
+ * `figures` 'result' (a search's probe, the verdict's trial changes: their figures are dropped)
+ * builds only the terms the result is computed from, with the same values: no memory.total,
+ * no device capacity, headroom and shortfall, no engine budget part by part, no longest context.
  */
-export function memoryFigures(fig: Figures, input: EstimateInput, params: number, tensors: WeightLayout | undefined, levers: LeverMemory[] = []): MemoryResult {
+export function memoryFigures(fig: Figures, input: EstimateInput, params: number, tensors: WeightLayout | undefined, levers: LeverMemory[] = [], figures: 'all' | 'result' = 'all'): MemoryResult {
+  const all = figures === 'all';
   const { model: m, workload: w, count: n, hardware: hw } = input;
   const layout = layoutOf(input);
   // Attention and its working set split over an attention group (tp / dpAttention ranks).
@@ -261,13 +281,9 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   const kvLayersAll = kvLayers(m, input.kv);
   const { local, window } = layerSplit(m);
   const kvBytes = bytesPerElement(input.kv);
-  const mla = layerGroups(m).some((g) => g.mixer.kind === 'mla' || g.mixer.kind === 'sparse-mla');
-  const kvHolding = kvLayersAll.reduce((a, l) => a + l.count, 0);
+  const { mla, kvHolding, perToken, kvSource, kvPerTokenFormula } = kvShape(m, input.kv);
   const recurrent = stateLayers(m);
-  const kvSource = mla ? 'DeepSeek-V2 paper sec. 2.1.3; vLLM MLA backend caches kv_lora_rank + qk_rope_head_dim per layer' + (kvLayersAll.some((l) => l.bytesPerToken > kvElementsPerToken(m, { kind: 'mla' }) * kvBytes) ? '; DeepSeek-V3.2 indexer keys: vLLM DeepseekV32IndexerCache (index_head_dim fp8 + fp32 scale per 128)' : '') : 'vLLM KV cache spec: 2 (K and V) x num_kv_heads x head_size x dtype bytes per layer';
-  const perToken = kvLayersAll.reduce((a, l) => a + l.count * l.bytesPerToken, 0);
-  const kvLayerNote = recurrent.layers ? ` (the ${kvHolding} of ${m.layers} layers that hold KV)` : '';
-  const kvPerToken = term(fig, { id: 'memory.kvCachePerToken', label: recurrent.layers ? 'KV cache per token (attention layers)' : 'KV cache per token (all layers at full context)', unit: 'B', value: perToken, formula: (mla ? 'layers x (kvLoraRank + qkRopeHeadDim) x bytes' : 'layers x 2 x kvHeads x headDim x bytes') + kvLayerNote, inputs: { layers: kvHolding, kvHeads: m.kvHeads, headDim: m.headDim, bytes: kvBytes, format: input.kv.id }, source: kvSource, approximate: m.shapeAssumed });
+  const kvPerToken = term(fig, { id: 'memory.kvCachePerToken', label: recurrent.layers ? 'KV cache per token (attention layers)' : 'KV cache per token (all layers at full context)', unit: 'B', value: perToken, formula: kvPerTokenFormula, inputs: { layers: kvHolding, kvHeads: m.kvHeads, headDim: m.headDim, bytes: kvBytes, format: input.kv.id }, source: kvSource, approximate: m.shapeAssumed });
   const perLayer = kvHolding ? perToken / kvHolding : 0;
   // Prefix caching (prefix.ts): a shared prefix's KV blocks are stored once per replica and
   // referenced by every sequence (vLLM block hashing, SGLang radix tree).
@@ -310,7 +326,7 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
     term(fig, { id: 'workload.imageTokens', label: `Prompt tokens from ${img.count} image${img.count === 1 ? '' : 's'} of ${img.width}x${img.height}`, unit: 'tokens', value: img.count * img.perImage.tokens, formula: `images x tokens per image (${img.perImage.note})`, inputs: { images: img.count, tokensPerImage: img.perImage.tokens, embeddingTokens: img.perImage.embeddings }, source: 'the model processor\'s rule (src/estimate/images.ts): transformers Qwen2VLImageProcessor smart_resize, Llama4 get_best_fit and _prompt_split_image, Gemma3Processor' });
     term(fig, { id: 'memory.encoderCache', label: 'Encoder cache (image embeddings)', unit: 'B', value: encoderCachePerDevice * n, formula: 'count x batch x images x imageTokens x hidden x bytes', inputs: { count: n, batch: w.batch, images: img.count, imageTokens: img.perImage.embeddings, hidden: m.hidden, bytes: actBytes }, source: 'vLLM EncoderCacheManager keeps encoder outputs until the prompt that uses them is prefilled', approximate: true });
   }
-  sum(fig, { id: 'memory.total', label: 'Total memory', unit: 'B', parts: ['memory.weights', 'memory.kvCache', ...(recurrent.layers ? ['memory.state'] : []), ...(input.images ? ['memory.encoderCache'] : []), ...levers.flatMap((l) => l.totalParts), 'memory.activations', 'memory.overhead'] });
+  if (all) sum(fig, { id: 'memory.total', label: 'Total memory', unit: 'B', parts: ['memory.weights', 'memory.kvCache', ...(recurrent.layers ? ['memory.state'] : []), ...(input.images ? ['memory.encoderCache'] : []), ...levers.flatMap((l) => l.totalParts), 'memory.activations', 'memory.overhead'] });
 
   // Per device: weights, activations and overhead split evenly across TP ranks; KV split by
   // KV heads, replicated when KV heads < ranks; under attention data parallelism a device holds
@@ -330,7 +346,7 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
   term(fig, { id: 'memory.perDevice.overhead', label: 'Runtime overhead per device', unit: 'B', value: overheadPerDevice, formula: 'runtimeOverhead', inputs: { runtimeOverhead: overheadPerDevice }, source: hw.runtimeOverheadBytes.source, approximate: true });
   const perDevice = sum(fig, { id: 'memory.perDevice', label: 'Memory per device', unit: 'B', parts: ['memory.perDevice.weights', 'memory.perDevice.kvCache', ...(recurrent.layers ? ['memory.perDevice.state'] : []), ...(input.images ? ['memory.perDevice.encoderCache'] : []), ...levers.flatMap((l) => l.perDeviceParts), 'memory.perDevice.activations', 'memory.perDevice.overhead'] });
 
-  deviceMemoryFigures(fig, hw, perDevice);
+  if (all) deviceMemoryFigures(fig, hw, perDevice);
 
   // What the serving engine leaves for the KV cache (engine.ts), and what that holds. The KV
   // pools are per device of the busiest stage; an engine that pads heads (vLLM TPU: to 128)
@@ -382,7 +398,7 @@ export function memoryFigures(fig: Figures, input: EstimateInput, params: number
     workloadActivationBytes: activationsPerDevice, context: w.context, batch: w.batch, kvBytesPerToken: pools.kvBytesPerToken,
     windowedKv: kvLayersAll.filter((l) => Number.isFinite(l.cap)).map((l) => ({ window: l.cap, bytesPerToken: l.count * l.bytesPerToken * kvPerDevice })),
   });
-  const cap = capacityFigures(fig, { engine, budget, pools, context: w.context, batch: w.batch, maxModelContext: m.maxContext });
+  const cap = capacityFigures(fig, { engine, budget, pools, context: w.context, batch: w.batch, maxModelContext: m.maxContext }, figures);
   // Fits when the engine's budget holds this workload: every sequence's whole KV blocks and its
   // recurrent state, in their pools (llama.cpp: the device holds the n_ctx cells it allocates).
   const kvNeeded = w.batch * cap.sequenceBytes;
