@@ -6,7 +6,7 @@ import type { EstimateInput, Workload } from './input.js';
 import type { ModelSpec } from '../inputs/model.js';
 import { kvLayerTokens } from './memory.js';
 import type { Peak } from './peak.js';
-import { stepModel, type PhaseTime, type PhaseWork, type StepModel } from './step.js';
+import { stepModel, type PhaseWork, type StepModel } from './step.js';
 import { busiestGroupPrompts, dpGroups } from './parallel.js';
 import { speculativeFigures, speculativeSeconds, withSpeculation } from './speculative.js';
 import { prefillFlops, prefillKeys, type TokenFlops } from './flops.js';
@@ -220,28 +220,6 @@ export function latencyWork(step: StepModel, m: ModelSpec, w: Workload, flops: {
 }
 
 /**
- * A step model's prefill phase, remembered for the next call with the same work: a search re-times
- * one deployment at many batch sizes (plan.ts), and under load each prompt is prefilled on its
- * own, so the prefill work is the same at every batch. Reused only where every field of the work
- * is equal, so the time is phase()'s to the last bit.
- */
-const lastPrefill = new WeakMap<StepModel, { work: PhaseWork; time: PhaseTime }>();
-function prefillPhase(step: StepModel, work: PhaseWork): PhaseTime {
-  const last = lastPrefill.get(step);
-  if (last !== undefined && sameWork(last.work, work)) return last.time;
-  const time = step.phase(work);
-  lastPrefill.set(step, { work, time });
-  return time;
-}
-
-/** Every field of two phases' work is equal (none names its busiest group: latencyWork sets none). */
-function sameWork(a: PhaseWork, b: PhaseWork): boolean {
-  return a.tokens === b.tokens && a.flops === b.flops && a.bytes === b.bytes && a.scoreElements === b.scoreElements && a.prompt === b.prompt
-    && a.expertBytes === b.expertBytes && a.expertFlops === b.expertFlops && a.groupShare === b.groupShare
-    && a.busiestGroup === undefined && b.busiestGroup === undefined;
-}
-
-/**
  * TTFT, TPOT and end-to-end time as latencyFigures records them, as plain numbers: the same
  * step model, the same work, summed in the same order as its figures (sum() adds parts left to
  * right from 0), so the values are equal to the last bit (test/plan-search.test.ts checks it).
@@ -250,7 +228,8 @@ function sameWork(a: PhaseWork, b: PhaseWork): boolean {
  */
 export function latencySeconds(step: StepModel, m: ModelSpec, w: Workload, flops: { prefill: number; decodePerToken: number }, loaded: boolean, cachedTokens = 0): { ttft: number; tpot: number; e2e: number } {
   const { prefillWork, decodeWork } = latencyWork(step, m, w, flops, loaded, cachedTokens);
-  const p = prefillPhase(step, prefillWork);
+  // a search re-times one deployment at many batches: under load its prefill work is the same at each
+  const p = step.phaseAgain(prefillWork);
   const d = step.phase(decodeWork);
   const prefillComm = 0 + p.commTpSeconds + p.commEpSeconds + p.commPpSeconds;
   const decodeComm = 0 + d.commTpSeconds + d.commEpSeconds + d.commPpSeconds;

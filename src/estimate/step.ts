@@ -174,6 +174,13 @@ export interface StepModel {
    * built with, or under `params` (the calibration fit re-times the same work, accuracy-lib.ts).
    */
   phase: (work: PhaseWork, params?: EfficiencyParams) => PhaseTime;
+  /**
+   * phase() under the model's calibration, remembering the last work and its time: where the next
+   * call's work is equal field by field, the same time without computing it again (a search
+   * re-times one deployment at many batches, and under load the prefill of a prompt is the same
+   * work at each).
+   */
+  phaseAgain: (work: PhaseWork) => PhaseTime;
   /** Roofline + dequantization + communication of one phase, seconds (the sum `phase` itemizes). */
   phaseSeconds: (work: PhaseWork, params?: EfficiencyParams) => number;
   /** The fixed cost of a step under `params` (default: the model's calibration), seconds. */
@@ -392,6 +399,13 @@ export function stepModel(args: StepModelArgs): StepModel {
       epMode, imbalance, epCrossShare: a2a?.crossShare ?? 0,
     };
   };
+  let last: { work: PhaseWork; time: PhaseTime } | undefined;
+  const phaseAgain = (work: PhaseWork): PhaseTime => {
+    if (last !== undefined && sameWork(last.work, work)) return last.time;
+    const time = phase(work);
+    last = { work, time };
+    return time;
+  };
   const tf = args.flops.perToken;
   const decodeBytes = (sequences: number, kvLayerTokens: number) => weightsRead(sequences) + decodeKvBytes(sequences, kvLayerTokens) + 2 * sequences * statePerSequence;
   const prefillBytes = (tokens: number, kvLayerTokensWritten: number) => weightsRead(tokens) + (input.images ? visionBytes : 0) + kvLayerTokensWritten * kvPerLayer;
@@ -489,6 +503,7 @@ export function stepModel(args: StepModelArgs): StepModel {
     });
   };
   return {
+    phaseAgain,
     tp: n,
     layout: par,
     moeLayers: m.moe ? moeLayers(m) : 0,
@@ -518,3 +533,12 @@ function largestPowerOfTwoDividing(n: number): number {
   while (n % (p * 2) === 0) p *= 2;
   return p;
 }
+
+/** Every field of two phases' work is equal (StepModel.phaseAgain). */
+function sameWork(a: PhaseWork, b: PhaseWork): boolean {
+  return a.tokens === b.tokens && a.flops === b.flops && a.bytes === b.bytes && a.scoreElements === b.scoreElements && a.prompt === b.prompt
+    && a.expertBytes === b.expertBytes && a.expertFlops === b.expertFlops && a.groupShare === b.groupShare
+    && sameGroup(a.busiestGroup, b.busiestGroup);
+}
+
+const sameGroup = (a: GroupLoad | undefined, b: GroupLoad | undefined): boolean => a === b || (a !== undefined && b !== undefined && a.tokens === b.tokens && a.flops === b.flops && a.bytes === b.bytes);
