@@ -609,14 +609,14 @@ function concurrencyAt(req: PlanRequest, curve: Curve, replicas: number): number
   const meets = (c: number) => need(c) <= c;
   if (meets(1)) return 1;
   const g = curve.grid;
+  const lambda = req.qps! / replicas;
   for (let i = 1; i < g.length; i++) {
     const a = g[i - 1];
     const b = Math.min(g[i], curve.cap);
-    // excess(c) = lambda x e2e(c) - c is linear on [a, b]; meets(c) once it is at most 0
-    const lambda = req.qps! / replicas;
+    // excess(c) = lambda x e2e(c) - c is linear on [a, b]: none of it meets where its end does not
+    if (!meets(b)) continue;
     const ea = lambda * curve.point(i - 1).e2e - a;
     const eb = lambda * curve.point(i).e2e - b;
-    if (eb > 1e-6 * Math.max(1, b) && !meets(b)) continue;
     let c = ea <= 0 ? a + 1 : Math.min(b, Math.max(a + 1, Math.ceil(a + (ea / (ea - eb)) * (b - a))));
     while (c > a + 1 && meets(c - 1)) c--;
     while (c < b && !meets(c)) c++;
