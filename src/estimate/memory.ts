@@ -203,10 +203,10 @@ export interface LeverMemory {
 }
 
 /** "80GB" in a preset's name ("NVIDIA H100 SXM5 80GB"): the decimal size the device is sold as, bytes. */
-const marketedBytes = once((hw: HardwareSpec): { bytes: number | undefined } => {
+const marketedBytes = (hw: HardwareSpec): number | undefined => {
   const m = /(\d+(?:\.\d+)?) ?GB\b/.exec(hw.name);
-  return { bytes: m ? Number(m[1]) * 1e9 : undefined };
-});
+  return m ? Number(m[1]) * 1e9 : undefined;
+};
 
 /**
  * The device's memory as the figures judge fits against, and what is left or missing: the total
@@ -221,7 +221,7 @@ export function deviceMemoryFigures(fig: Figures, hw: HardwareSpec, perDevice: n
   const total = hw.memoryBytes.value!;
   const usable = hw.memoryUsableBytes?.value ?? undefined;
   const capacity = usable ?? total;
-  const marketed = marketedBytes(hw).bytes;
+  const marketed = marketedBytes(hw);
   const sold = marketed !== undefined ? `sold as ${+(marketed / 1e9).toFixed(1)} GB` : '';
   const label = `Device memory${usable !== undefined ? ', usable' : ''}${sold ? ` (${sold})` : ''}`;
   term(fig, {

@@ -605,11 +605,11 @@ function concurrencyAt(req: PlanRequest, curve: Curve, replicas: number): number
     const c = Math.ceil(req.concurrency / replicas);
     return c <= curve.cap ? c : undefined;
   }
-  const need = (c: number) => Math.max(1, Math.ceil((req.qps! / replicas) * at(curve, 'e2e', c) - 1e-9));
+  const lambda = req.qps! / replicas;
+  const need = (c: number) => Math.max(1, Math.ceil(lambda * at(curve, 'e2e', c) - 1e-9));
   const meets = (c: number) => need(c) <= c;
   if (meets(1)) return 1;
   const g = curve.grid;
-  const lambda = req.qps! / replicas;
   for (let i = 1; i < g.length; i++) {
     const a = g[i - 1];
     const b = Math.min(g[i], curve.cap);
